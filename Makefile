@@ -1,0 +1,132 @@
+# mongowatch — build, test and install.
+#
+#   make                 libraries: lib/libmongowatch.so (soname libmongowatch.so.0)
+#                        and lib/libmongowatch.a
+#   make check           installs missing dependencies (scripts/install-deps),
+#                        builds everything, runs the unit and integration suites
+#                        against a real server (test/server)
+#   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
+#   make uninstall
+#
+# Dependencies are found with pkg-config.
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+CC           ?= cc
+PKG_CONFIG   ?= pkg-config
+DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson
+
+# Recursive (=) so that pkg-config runs when a recipe needs the flags, after
+# `make check` has installed what was missing.
+DEPS_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS))
+DEPS_LIBS     = $(shell $(PKG_CONFIG) --libs $(DEPS_PKGS))
+CHECK_CFLAGS  = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check)
+
+WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS       ?= -O2 -g
+ALL_CFLAGS    = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(DEPS_CFLAGS)
+LIB_CFLAGS    = $(ALL_CFLAGS) -fPIC -fvisibility=hidden
+LIB_LIBS      = $(DEPS_LIBS) -lpthread -ldl
+
+BUILD        := build
+LIB_SRCS     := $(sort $(wildcard lib/*.c))
+LIB_OBJS     := $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
+SONAME       := libmongowatch.so.$(SOVERSION)
+SHARED       := lib/libmongowatch.so.$(VERSION)
+STATIC       := lib/libmongowatch.a
+
+UNIT_SRCS    := $(sort $(wildcard test/unit/*.c))
+INTEG_SRCS   := $(sort $(wildcard test/integration/*.c))
+UNIT_BIN     := $(BUILD)/test/unit-tests
+INTEG_BIN    := $(BUILD)/test/integration-tests
+PING_BIN     := $(BUILD)/test/ping
+TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
+# Tests link the static library so they run from the tree without install.
+TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
+
+.PHONY: all check deps tests unit-check integration-check install uninstall clean
+
+all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) pkgconfig/mongowatch.pc
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SHARED): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $(LIB_OBJS) $(LIB_LIBS)
+
+lib/$(SONAME): $(SHARED)
+	ln -sf $(notdir $(SHARED)) $@
+
+lib/libmongowatch.so: lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+pkgconfig/mongowatch.pc: pkgconfig/mongowatch.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# ---------------------------------------------------------------- tests
+
+$(BUILD)/test/%.o: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC)
+	$(CC) -o $@ $(filter %.o,$^) $(TEST_LIBS)
+
+$(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC)
+	$(CC) -o $@ $(filter %.o,$^) $(TEST_LIBS)
+
+$(PING_BIN): $(BUILD)/test/ping.o
+	$(CC) -o $@ $^ $(DEPS_LIBS)
+
+tests: all $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN)
+
+deps:
+	scripts/install-deps
+
+# The README's test command.  Each step is its own make so that pkg-config
+# runs after the dependencies are in place.
+check:
+	scripts/install-deps
+	$(MAKE) tests
+	$(MAKE) unit-check integration-check
+
+unit-check: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+integration-check: $(INTEG_BIN) $(PING_BIN)
+	test/server run $(INTEG_BIN)
+
+# ---------------------------------------------------------------- install
+
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 include/mongowatch.h $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
+	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmongowatch.so
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 pkgconfig/mongowatch.pc $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	rm -f $(DESTDIR)$(LIBDIR)/libmongowatch.so $(DESTDIR)$(LIBDIR)/libmongowatch.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+
+clean:
+	rm -rf $(BUILD) lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc
+
+-include $(LIB_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d)

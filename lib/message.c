@@ -1,0 +1,532 @@
+/* mwatch_message_t: the WatchMessage, an ordered dictionary of typed fields
+ * with a WatchID, an iteration counter, a one-time ready state and a due
+ * time.  Messages hold a dozen or so fields, so a flat array searched in
+ * order beats a hash table and keeps insertion order for free. */
+#include "mongowatch.h"
+
+#include <string.h>
+
+typedef struct {
+   char *key;
+   /* Owned storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY
+    * bytes, and BSON values (bson_value_copy) belong to the message. */
+   mwatch_value_t value;
+} field_t;
+
+struct _mwatch_message_t {
+   field_t *fields;
+   size_t count;
+   size_t capacity;
+   bson_oid_t oid;
+   char watch_id[25];
+   int64_t iteration;
+   int64_t due;
+   bool ready;
+};
+
+/* ---------------------------------------------------------------- values */
+
+static void
+value_free (mwatch_value_t *value)
+{
+   switch (value->type) {
+   case MWATCH_TYPE_UTF8:
+      bson_free ((char *) value->value.v_utf8.str);
+      break;
+   case MWATCH_TYPE_DOCUMENT:
+   case MWATCH_TYPE_ARRAY:
+      bson_free ((uint8_t *) value->value.v_doc.data);
+      break;
+   case MWATCH_TYPE_BSON:
+      bson_value_destroy (&value->value.v_bson);
+      break;
+   case MWATCH_TYPE_NULL:
+   case MWATCH_TYPE_BOOL:
+   case MWATCH_TYPE_INT64:
+   case MWATCH_TYPE_DOUBLE:
+   case MWATCH_TYPE_DATETIME:
+   default:
+      break;
+   }
+   value->type = MWATCH_TYPE_NULL;
+}
+
+/* Makes `dst` an owned copy of `src`, which may point anywhere. */
+static void
+value_copy (mwatch_value_t *dst, const mwatch_value_t *src)
+{
+   *dst = *src;
+   switch (src->type) {
+   case MWATCH_TYPE_UTF8: {
+      size_t len = src->value.v_utf8.len;
+      char *str = bson_malloc (len + 1);
+      if (len) {
+         memcpy (str, src->value.v_utf8.str, len);
+      }
+      str[len] = '\0';
+      dst->value.v_utf8.str = str;
+      break;
+   }
+   case MWATCH_TYPE_DOCUMENT:
+   case MWATCH_TYPE_ARRAY: {
+      uint8_t *data = bson_malloc (src->value.v_doc.len);
+      memcpy (data, src->value.v_doc.data, src->value.v_doc.len);
+      dst->value.v_doc.data = data;
+      break;
+   }
+   case MWATCH_TYPE_BSON:
+      bson_value_copy (&src->value.v_bson, &dst->value.v_bson);
+      break;
+   case MWATCH_TYPE_NULL:
+   case MWATCH_TYPE_BOOL:
+   case MWATCH_TYPE_INT64:
+   case MWATCH_TYPE_DOUBLE:
+   case MWATCH_TYPE_DATETIME:
+   default:
+      break;
+   }
+}
+
+bool
+mwatch_value_as_bson (const mwatch_value_t *value, bson_t *out)
+{
+   if (!value || !out ||
+       (value->type != MWATCH_TYPE_DOCUMENT && value->type != MWATCH_TYPE_ARRAY)) {
+      return false;
+   }
+   return bson_init_static (out, value->value.v_doc.data, value->value.v_doc.len);
+}
+
+/* Converts the element under `iter` to the closest mwatch type; the result
+ * points into the document `iter` walks. */
+static void
+value_from_iter (const bson_iter_t *iter, mwatch_value_t *value)
+{
+   switch (bson_iter_type (iter)) {
+   case BSON_TYPE_NULL:
+      value->type = MWATCH_TYPE_NULL;
+      break;
+   case BSON_TYPE_BOOL:
+      value->type = MWATCH_TYPE_BOOL;
+      value->value.v_bool = bson_iter_bool (iter);
+      break;
+   case BSON_TYPE_INT32:
+      value->type = MWATCH_TYPE_INT64;
+      value->value.v_int64 = bson_iter_int32 (iter);
+      break;
+   case BSON_TYPE_INT64:
+      value->type = MWATCH_TYPE_INT64;
+      value->value.v_int64 = bson_iter_int64 (iter);
+      break;
+   case BSON_TYPE_DOUBLE:
+      value->type = MWATCH_TYPE_DOUBLE;
+      value->value.v_double = bson_iter_double (iter);
+      break;
+   case BSON_TYPE_DATE_TIME:
+      value->type = MWATCH_TYPE_DATETIME;
+      value->value.v_datetime = bson_iter_date_time (iter) * 1000;
+      break;
+   case BSON_TYPE_UTF8: {
+      uint32_t len;
+      value->type = MWATCH_TYPE_UTF8;
+      value->value.v_utf8.str = bson_iter_utf8 (iter, &len);
+      value->value.v_utf8.len = len;
+      break;
+   }
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY: {
+      uint32_t len;
+      const uint8_t *data;
+      if (bson_iter_type (iter) == BSON_TYPE_DOCUMENT) {
+         value->type = MWATCH_TYPE_DOCUMENT;
+         bson_iter_document (iter, &len, &data);
+      } else {
+         value->type = MWATCH_TYPE_ARRAY;
+         bson_iter_array (iter, &len, &data);
+      }
+      value->value.v_doc.data = data;
+      value->value.v_doc.len = len;
+      break;
+   }
+   case BSON_TYPE_EOD:
+   case BSON_TYPE_BINARY:
+   case BSON_TYPE_UNDEFINED:
+   case BSON_TYPE_OID:
+   case BSON_TYPE_REGEX:
+   case BSON_TYPE_DBPOINTER:
+   case BSON_TYPE_CODE:
+   case BSON_TYPE_SYMBOL:
+   case BSON_TYPE_CODEWSCOPE:
+   case BSON_TYPE_TIMESTAMP:
+   case BSON_TYPE_DECIMAL128:
+   case BSON_TYPE_MAXKEY:
+   case BSON_TYPE_MINKEY:
+   default:
+      value->type = MWATCH_TYPE_BSON;
+      value->value.v_bson = *bson_iter_value ((bson_iter_t *) iter);
+      break;
+   }
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static bool
+key_is_valid (const char *key)
+{
+   return key && *key && !strchr (key, '.');
+}
+
+static field_t *
+find_field (const mwatch_message_t *msg, const char *key, size_t key_len)
+{
+   for (size_t i = 0; i < msg->count; i++) {
+      const char *k = msg->fields[i].key;
+      if (strncmp (k, key, key_len) == 0 && k[key_len] == '\0') {
+         return &msg->fields[i];
+      }
+   }
+   return NULL;
+}
+
+/* The field named `key`, created empty (NULL) at the end when missing. */
+static field_t *
+field_slot (mwatch_message_t *msg, const char *key)
+{
+   field_t *field = find_field (msg, key, strlen (key));
+   if (field) {
+      return field;
+   }
+   if (msg->count == msg->capacity) {
+      msg->capacity = msg->capacity ? msg->capacity * 2 : 16;
+      msg->fields = bson_realloc (msg->fields, msg->capacity * sizeof *msg->fields);
+   }
+   field = &msg->fields[msg->count++];
+   field->key = bson_strdup (key);
+   field->value.type = MWATCH_TYPE_NULL;
+   return field;
+}
+
+bool
+mwatch_message_set_value (mwatch_message_t *msg, const char *key, const mwatch_value_t *value)
+{
+   if (!msg || !key_is_valid (key) || !value) {
+      return false;
+   }
+   /* Copy before freeing the old value: `value` may point into it. */
+   mwatch_value_t copy;
+   value_copy (&copy, value);
+   field_t *field = field_slot (msg, key);
+   value_free (&field->value);
+   field->value = copy;
+   return true;
+}
+
+bool
+mwatch_message_set_null (mwatch_message_t *msg, const char *key)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_NULL};
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_bool (mwatch_message_t *msg, const char *key, bool value)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_BOOL, .value.v_bool = value};
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_int64 (mwatch_message_t *msg, const char *key, int64_t value)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = value};
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_double (mwatch_message_t *msg, const char *key, double value)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = value};
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_utf8_len (mwatch_message_t *msg,
+                             const char *key,
+                             const char *value,
+                             size_t len)
+{
+   if (!value) {
+      return false;
+   }
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+   v.value.v_utf8.str = value;
+   v.value.v_utf8.len = len;
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_utf8 (mwatch_message_t *msg, const char *key, const char *value)
+{
+   return value && mwatch_message_set_utf8_len (msg, key, value, strlen (value));
+}
+
+bool
+mwatch_message_set_datetime (mwatch_message_t *msg, const char *key, int64_t us)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = us};
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+static bool
+set_bson (mwatch_message_t *msg, const char *key, const bson_t *doc, mwatch_type_t type)
+{
+   if (!doc) {
+      return false;
+   }
+   mwatch_value_t v = {.type = type};
+   v.value.v_doc.data = bson_get_data (doc);
+   v.value.v_doc.len = doc->len;
+   return mwatch_message_set_value (msg, key, &v);
+}
+
+bool
+mwatch_message_set_document (mwatch_message_t *msg, const char *key, const bson_t *doc)
+{
+   return set_bson (msg, key, doc, MWATCH_TYPE_DOCUMENT);
+}
+
+bool
+mwatch_message_set_array (mwatch_message_t *msg, const char *key, const bson_t *array)
+{
+   return set_bson (msg, key, array, MWATCH_TYPE_ARRAY);
+}
+
+/* Walks `path` (dotted keys, matched exactly) inside a document or array
+ * value.  BSON keys cannot be reached when they contain a dot themselves. */
+static bool
+get_descendant (const mwatch_value_t *container, const char *path, mwatch_value_t *out)
+{
+   mwatch_value_t current = *container;
+   for (;;) {
+      bson_t doc;
+      bson_iter_t iter;
+      if (!mwatch_value_as_bson (&current, &doc) || !bson_iter_init (&iter, &doc)) {
+         return false;
+      }
+      const char *dot = strchr (path, '.');
+      size_t seg_len = dot ? (size_t) (dot - path) : strlen (path);
+      bool found = false;
+      while (bson_iter_next (&iter)) {
+         if (bson_iter_key_len (&iter) == seg_len &&
+             memcmp (bson_iter_key (&iter), path, seg_len) == 0) {
+            found = true;
+            break;
+         }
+      }
+      if (!found) {
+         return false;
+      }
+      value_from_iter (&iter, &current);
+      if (!dot) {
+         break;
+      }
+      path = dot + 1;
+      if (!*path) {
+         return false; /* "Filter.user." names nothing */
+      }
+   }
+   *out = current;
+   return true;
+}
+
+bool
+mwatch_message_get (const mwatch_message_t *msg, const char *path, mwatch_value_t *value)
+{
+   if (!msg || !path || !*path) {
+      return false;
+   }
+   const char *dot = strchr (path, '.');
+   size_t key_len = dot ? (size_t) (dot - path) : strlen (path);
+   const field_t *field = find_field (msg, path, key_len);
+   if (!field) {
+      return false;
+   }
+   if (!dot) {
+      if (value) {
+         *value = field->value;
+      }
+      return true;
+   }
+   mwatch_value_t found;
+   if (!dot[1] || !get_descendant (&field->value, dot + 1, &found)) {
+      return false;
+   }
+   if (value) {
+      *value = found;
+   }
+   return true;
+}
+
+bool
+mwatch_message_has (const mwatch_message_t *msg, const char *path)
+{
+   return mwatch_message_get (msg, path, NULL);
+}
+
+bool
+mwatch_message_remove (mwatch_message_t *msg, const char *key)
+{
+   if (!msg || !key) {
+      return false;
+   }
+   field_t *field = find_field (msg, key, strlen (key));
+   if (!field) {
+      return false;
+   }
+   bson_free (field->key);
+   value_free (&field->value);
+   size_t index = (size_t) (field - msg->fields);
+   memmove (field, field + 1, (msg->count - index - 1) * sizeof *field);
+   msg->count--;
+   return true;
+}
+
+size_t
+mwatch_message_count (const mwatch_message_t *msg)
+{
+   return msg ? msg->count : 0;
+}
+
+void
+mwatch_message_iter_init (mwatch_message_iter_t *iter, const mwatch_message_t *msg)
+{
+   iter->priv_msg = msg;
+   iter->priv_pos = 0;
+}
+
+bool
+mwatch_message_iter_next (mwatch_message_iter_t *iter, const char **key, mwatch_value_t *value)
+{
+   const mwatch_message_t *msg = iter->priv_msg;
+   if (!msg || iter->priv_pos >= msg->count) {
+      return false;
+   }
+   const field_t *field = &msg->fields[iter->priv_pos++];
+   if (key) {
+      *key = field->key;
+   }
+   if (value) {
+      *value = field->value;
+   }
+   return true;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+mwatch_message_t *
+mwatch_message_new (void)
+{
+   mwatch_message_t *msg = bson_malloc0 (sizeof *msg);
+   bson_oid_init (&msg->oid, NULL);
+   bson_oid_to_string (&msg->oid, msg->watch_id);
+   msg->due = MWATCH_DUE_NEVER;
+   mwatch_message_set_utf8_len (msg, "WatchID", msg->watch_id, 24);
+   mwatch_message_set_int64 (msg, "Iteration", 0);
+   mwatch_message_set_datetime (msg, "StartTime", mwatch_realtime_us ());
+   return msg;
+}
+
+mwatch_message_t *
+mwatch_message_copy (const mwatch_message_t *msg)
+{
+   mwatch_message_t *copy = bson_malloc (sizeof *copy);
+   *copy = *msg;
+   copy->capacity = msg->count ? msg->count : 1;
+   copy->fields = bson_malloc (copy->capacity * sizeof *copy->fields);
+   for (size_t i = 0; i < msg->count; i++) {
+      copy->fields[i].key = bson_strdup (msg->fields[i].key);
+      value_copy (&copy->fields[i].value, &msg->fields[i].value);
+   }
+   return copy;
+}
+
+void
+mwatch_message_destroy (mwatch_message_t *msg)
+{
+   if (!msg) {
+      return;
+   }
+   for (size_t i = 0; i < msg->count; i++) {
+      bson_free (msg->fields[i].key);
+      value_free (&msg->fields[i].value);
+   }
+   bson_free (msg->fields);
+   bson_free (msg);
+}
+
+const char *
+mwatch_message_watch_id (const mwatch_message_t *msg)
+{
+   return msg->watch_id;
+}
+
+const bson_oid_t *
+mwatch_message_oid (const mwatch_message_t *msg)
+{
+   return &msg->oid;
+}
+
+int64_t
+mwatch_message_iteration (const mwatch_message_t *msg)
+{
+   return msg->iteration;
+}
+
+int64_t
+mwatch_message_next_iteration (mwatch_message_t *msg)
+{
+   msg->iteration++;
+   mwatch_message_set_int64 (msg, "Iteration", msg->iteration);
+   return msg->iteration;
+}
+
+bool
+mwatch_message_is_ready (const mwatch_message_t *msg)
+{
+   return msg->ready;
+}
+
+bool
+mwatch_message_set_ready (mwatch_message_t *msg)
+{
+   if (msg->ready) {
+      return false;
+   }
+   msg->ready = true;
+   int64_t now = mwatch_monotonic_us ();
+   if (msg->due > now) {
+      msg->due = now;
+   }
+   return true;
+}
+
+int64_t
+mwatch_message_due (const mwatch_message_t *msg)
+{
+   return msg->due;
+}
+
+void
+mwatch_message_set_timeout (mwatch_message_t *msg, double seconds)
+{
+   if (msg->ready) {
+      return;
+   }
+   if (!(seconds > 0)) {
+      msg->due = MWATCH_DUE_NEVER;
+      return;
+   }
+   /* Clamp, so that an absurd timeout means "never" rather than overflow. */
+   double due = (double) mwatch_monotonic_us () + seconds * 1e6;
+   msg->due = due >= (double) MWATCH_DUE_NEVER ? MWATCH_DUE_NEVER : (int64_t) due;
+}

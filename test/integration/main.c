@@ -1,0 +1,16 @@
+/* The integration test runner: suites that talk to a real server, whose URI
+ * test/server passes in MONGOWATCH_TEST_URI. */
+#include <mongoc/mongoc.h>
+
+#include "integration/suites.h"
+#include "test-util.h"
+
+int
+main (void)
+{
+   mongoc_init ();
+   Suite *suites[] = {smoke_suite (), NULL};
+   int status = mwatch_test_run_suites (suites);
+   mongoc_cleanup ();
+   return status;
+}

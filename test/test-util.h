@@ -1,0 +1,29 @@
+/* Helpers shared by the Check suites. */
+#ifndef MWATCH_TEST_UTIL_H
+#define MWATCH_TEST_UTIL_H
+
+#include <check.h>
+#include <mongoc/mongoc.h>
+
+#include "mongowatch.h"
+
+/* Runs the suites (NULL-terminated) with CK_NORMAL output and returns the
+ * process exit status: 0 when every test passed. */
+int
+mwatch_test_run_suites (Suite **suites);
+
+/* The test server's URI, from MONGOWATCH_TEST_URI (test/server exports it).
+ * Fails the current test when it is not set. */
+const char *
+mwatch_test_uri (void);
+
+/* A new client on mwatch_test_uri(), with an application name. */
+mongoc_client_t *
+mwatch_test_client (void);
+
+/* A database name unique to this process and call, so that test runs and
+ * tests never see each other's data: "mwtest_<pid>_<n>". */
+void
+mwatch_test_unique_name (const char *prefix, char *out, size_t size);
+
+#endif

@@ -1,0 +1,12 @@
+/* The unit test runner: every suite of the pure parts, no server needed. */
+#include "test-util.h"
+#include "unit/suites.h"
+
+int
+main (void)
+{
+   Suite *suites[] = {
+      buf_suite (), message_suite (), render_suite (), queue_suite (), NULL,
+   };
+   return mwatch_test_run_suites (suites);
+}

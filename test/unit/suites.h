@@ -1,0 +1,11 @@
+#ifndef MWATCH_UNIT_SUITES_H
+#define MWATCH_UNIT_SUITES_H
+
+#include <check.h>
+
+Suite *buf_suite (void);     /* test-buf.c */
+Suite *message_suite (void); /* test-message.c */
+Suite *render_suite (void);  /* test-render.c */
+Suite *queue_suite (void);   /* test-queue.c */
+
+#endif
