@@ -51,7 +51,8 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
-.PHONY: all check deps tests unit-check integration-check install uninstall clean
+.PHONY: all check deps tests examples unit-check integration-check memcheck \
+        install-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) pkgconfig/mongowatch.pc
 
@@ -72,9 +73,24 @@ $(STATIC): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-pkgconfig/mongowatch.pc: pkgconfig/mongowatch.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+# With the default layout the .pc file finds the prefix from its own place
+# (${pcfiledir}), so a tree installed with DESTDIR works where it lands.
+ifeq ($(LIBDIR)|$(INCLUDEDIR)|$(PKGCONFIGDIR),$(PREFIX)/lib|$(PREFIX)/include|$(PREFIX)/lib/pkgconfig)
+PC_PREFIX    := $${pcfiledir}/../..
+PC_LIBDIR    := $${prefix}/lib
+PC_INCLUDEDIR := $${prefix}/include
+else
+PC_PREFIX    := $(PREFIX)
+PC_LIBDIR    := $(LIBDIR)
+PC_INCLUDEDIR := $(INCLUDEDIR)
+endif
+
+pkgconfig/mongowatch.pc: pkgconfig/mongowatch.pc.in Makefile FORCE
+	sed -e 's|@PREFIX@|$(PC_PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 # ---------------------------------------------------------------- tests
 
@@ -91,7 +107,16 @@ $(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o
 $(PING_BIN): $(BUILD)/test/ping.o
 	$(CC) -o $@ $^ $(DEPS_LIBS)
 
-tests: all $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN)
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+examples: $(EXAMPLE_BINS)
+
+tests: all examples $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN)
 
 deps:
 	scripts/install-deps
@@ -101,7 +126,7 @@ deps:
 check:
 	scripts/install-deps
 	$(MAKE) tests
-	$(MAKE) unit-check integration-check
+	$(MAKE) unit-check integration-check memcheck install-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -109,11 +134,23 @@ unit-check: $(UNIT_BIN)
 integration-check: $(INTEG_BIN) $(PING_BIN)
 	test/server run $(INTEG_BIN)
 
+# The unit suites again under valgrind: no invalid access, no leak.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect,possible
+memcheck: $(UNIT_BIN)
+	CK_FORK=no $(VALGRIND) $(UNIT_BIN)
+
+# Installs into a temporary DESTDIR and builds an example against that tree
+# with nothing but pkg-config, as a user would.
+install-check: all
+	test/install-check
+
 # ---------------------------------------------------------------- install
 
 install: all
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(INCLUDEDIR)/mongowatch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0644 include/mongowatch.h $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
+	install -m 0644 include/mongowatch/*.h $(DESTDIR)$(INCLUDEDIR)/mongowatch/
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmongowatch.so
@@ -122,6 +159,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/mongowatch
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(LIBDIR)/libmongowatch.so $(DESTDIR)$(LIBDIR)/libmongowatch.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc

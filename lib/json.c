@@ -1,0 +1,520 @@
+/* The text writers behind every rendering: JSON strings, numbers, times and
+ * compact relaxed extended JSON for BSON.  None of them allocates, unlike
+ * bson_as_relaxed_extended_json(), which builds a new string per call. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PUT_LIT(out, lit) mwatch_buf_append ((out), (lit), sizeof (lit) - 1)
+
+/* Nesting deeper than libbson's own JSON limit is cut off, so that a
+ * hostile document cannot exhaust the stack of a logging thread. */
+#define MAX_DEPTH 200
+
+/* bson_date_t milliseconds of 9999-12-31T23:59:59.999Z: later (and negative)
+ * dates have no four-digit year, so extended JSON writes them as numbers. */
+#define MAX_ISO_DATE_MS INT64_C (253402300799999)
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void
+put_char (mwatch_buf_t *out, char c)
+{
+   mwatch_buf_append (out, &c, 1);
+}
+
+/* `value` in decimal, zero-padded to at least `width` digits. */
+static void
+put_uint (mwatch_buf_t *out, uint64_t value, int width)
+{
+   char digits[24];
+   char *p = digits + sizeof digits;
+   do {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+   } while (value || digits + sizeof digits - p < width);
+   mwatch_buf_append (out, p, (size_t) (digits + sizeof digits - p));
+}
+
+/* ---------------------------------------------------------------- text */
+
+size_t
+_mwatch_utf8_next (const uint8_t *s, size_t len, size_t *skip)
+{
+   uint8_t c = s[0];
+   uint8_t lo = 0x80, hi = 0xBF; /* the range of the second byte */
+   size_t n;
+
+   if (c < 0x80) {
+      return 1;
+   } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+   } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      /* No overlong forms, no UTF-16 surrogates. */
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+   } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      /* No overlong forms, nothing above U+10FFFF. */
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+   } else {
+      *skip = 1;
+      return 0;
+   }
+   for (size_t i = 1; i < n; i++) {
+      if (i >= len || s[i] < lo || s[i] > hi) {
+         *skip = i;
+         return 0;
+      }
+      lo = 0x80;
+      hi = 0xBF;
+   }
+   return n;
+}
+
+/* The JSON escape for an ASCII byte into `esc`; 0 when it needs none. */
+static size_t
+json_escape (uint8_t c, char esc[6])
+{
+   static const char short_forms[] = "\"\"\\\\\nn\rr\tt\bb\ff";
+
+   for (size_t i = 0; i < sizeof short_forms - 1; i += 2) {
+      if ((char) c == short_forms[i]) {
+         esc[0] = '\\';
+         esc[1] = short_forms[i + 1];
+         return 2;
+      }
+   }
+   if (c >= 0x20) {
+      return 0;
+   }
+   memcpy (esc, "\\u00", 4);
+   esc[4] = hex_digits[c >> 4];
+   esc[5] = hex_digits[c & 0xF];
+   return 6;
+}
+
+/* Copies runs of bytes that need no change in one append each. */
+static void
+write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   size_t run = 0;
+   size_t i = 0;
+
+   while (i < len) {
+      const char *rep;
+      size_t rep_len;
+      size_t skip = 1;
+      char esc[6];
+
+      if (s[i] >= 0x80) {
+         size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
+         if (n > 0) {
+            i += n;
+            continue;
+         }
+         rep = json ? "\\ufffd" : "\xEF\xBF\xBD";
+         rep_len = json ? 6 : 3;
+      } else if (json && (rep_len = json_escape (s[i], esc)) > 0) {
+         rep = esc;
+      } else if (!json && s[i] == '\0') {
+         rep = "\xEF\xBF\xBD";
+         rep_len = 3;
+      } else {
+         i++;
+         continue;
+      }
+      mwatch_buf_append (out, str + run, i - run);
+      mwatch_buf_append (out, rep, rep_len);
+      i += skip;
+      run = i;
+   }
+   mwatch_buf_append (out, str + run, len - run);
+}
+
+void
+_mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
+{
+   put_char (out, '"');
+   write_text (out, str, len, true);
+   put_char (out, '"');
+}
+
+void
+_mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len)
+{
+   write_text (out, str, len, false);
+}
+
+bool
+_mwatch_text_is_bare (const char *str, size_t len)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   size_t i = 0;
+
+   if (len == 0) {
+      return false;
+   }
+   while (i < len) {
+      size_t skip;
+      size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
+      if (n == 0 || (n == 1 && (s[i] <= ' ' || s[i] == 0x7F || s[i] == '"' ||
+                                s[i] == '=' || s[i] == '\\'))) {
+         return false;
+      }
+      i += n;
+   }
+   return true;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+void
+_mwatch_json_int64 (mwatch_buf_t *out, int64_t value)
+{
+   if (value < 0) {
+      put_char (out, '-');
+   }
+   /* Negate as unsigned: -INT64_MIN does not fit in an int64_t. */
+   put_uint (out, value < 0 ? 0 - (uint64_t) value : (uint64_t) value, 1);
+}
+
+static const char *
+non_finite_name (double value)
+{
+   return isnan (value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+}
+
+static void
+write_finite_double (mwatch_buf_t *out, double value)
+{
+   char buf[40];
+   char norm[40];
+   size_t n = 0;
+   bool integral = true;
+
+   for (int prec = 15;; prec++) {
+      snprintf (buf, sizeof buf, "%.*g", prec, value);
+      if (prec == 17 || strtod (buf, NULL) == value) {
+         break;
+      }
+   }
+   /* printf and strtod agree on the locale's decimal point, which may be
+    * ',' or even several bytes: whatever it is, write '.'. */
+   for (const char *p = buf; *p; p++) {
+      if ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == 'e') {
+         integral = integral && *p != 'e';
+         norm[n++] = *p;
+      } else if (n == 0 || norm[n - 1] != '.') {
+         integral = false;
+         norm[n++] = '.';
+      }
+   }
+   mwatch_buf_append (out, norm, n);
+   if (integral) {
+      PUT_LIT (out, ".0");
+   }
+}
+
+void
+_mwatch_text_double (mwatch_buf_t *out, double value)
+{
+   if (isfinite (value)) {
+      write_finite_double (out, value);
+   } else {
+      mwatch_buf_append_str (out, non_finite_name (value));
+   }
+}
+
+void
+_mwatch_json_double (mwatch_buf_t *out, double value)
+{
+   if (isfinite (value)) {
+      write_finite_double (out, value);
+      return;
+   }
+   PUT_LIT (out, "{\"$numberDouble\":\"");
+   mwatch_buf_append_str (out, non_finite_name (value));
+   PUT_LIT (out, "\"}");
+}
+
+/* ---------------------------------------------------------------- times */
+
+/* `secs` since the epoch as ISO-8601 UTC with a fraction of `digits`
+ * digits; `frac` is already in [0, 10^digits). */
+static void
+write_iso (mwatch_buf_t *out, int64_t secs, uint64_t frac, int digits)
+{
+   time_t t = (time_t) secs;
+   struct tm tm;
+
+   if ((int64_t) t != secs || !gmtime_r (&t, &tm)) {
+      /* Only where time_t is 32 bits: better a number than a wrong date. */
+      _mwatch_json_int64 (out, secs);
+      return;
+   }
+   int64_t year = (int64_t) tm.tm_year + 1900;
+   if (year < 0) {
+      put_char (out, '-');
+   }
+   put_uint (out, (uint64_t) (year < 0 ? -year : year), 4);
+   const int parts[] = {tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+   const char seps[] = "-T::";
+   for (size_t i = 0; i < 5; i++) {
+      put_char (out, i == 0 ? '-' : seps[i - 1]);
+      put_uint (out, (uint64_t) parts[i], 2);
+   }
+   put_char (out, '.');
+   put_uint (out, frac, digits);
+   put_char (out, 'Z');
+}
+
+/* Splits `value` in units of 1/`per_sec` s into whole seconds rounded down
+ * and a non-negative remainder, so times before 1970 read naturally. */
+static void
+write_iso_units (mwatch_buf_t *out, int64_t value, int64_t per_sec, int digits)
+{
+   int64_t secs = value / per_sec;
+   int64_t frac = value % per_sec;
+   if (frac < 0) {
+      frac += per_sec;
+      secs--;
+   }
+   write_iso (out, secs, (uint64_t) frac, digits);
+}
+
+void
+_mwatch_text_datetime (mwatch_buf_t *out, int64_t us)
+{
+   write_iso_units (out, us, 1000000, 6);
+}
+
+/* ---------------------------------------------------------------- BSON */
+
+static void
+write_value (mwatch_buf_t *out, const bson_value_t *v, int depth);
+
+static void
+write_doc (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_array, int depth)
+{
+   bson_iter_t iter;
+
+   if (depth >= MAX_DEPTH) {
+      PUT_LIT (out, "\"...\"");
+      return;
+   }
+   put_char (out, is_array ? '[' : '{');
+   if (bson_iter_init_from_data (&iter, data, len)) {
+      bool first = true;
+      while (bson_iter_next (&iter)) {
+         if (!first) {
+            put_char (out, ',');
+         }
+         first = false;
+         if (!is_array) {
+            _mwatch_json_string (out, bson_iter_key (&iter), bson_iter_key_len (&iter));
+            put_char (out, ':');
+         }
+         write_value (out, bson_iter_value (&iter), depth + 1);
+      }
+   }
+   put_char (out, is_array ? ']' : '}');
+}
+
+static void
+write_base64 (mwatch_buf_t *out, const uint8_t *data, size_t len)
+{
+   static const char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+   for (size_t i = 0; i < len; i += 3) {
+      size_t rest = len - i;
+      uint32_t bits = (uint32_t) data[i] << 16;
+      bits |= rest > 1 ? (uint32_t) data[i + 1] << 8 : 0;
+      bits |= rest > 2 ? data[i + 2] : 0;
+      char quad[4] = {
+         alphabet[bits >> 18],
+         alphabet[(bits >> 12) & 63],
+         rest > 1 ? alphabet[(bits >> 6) & 63] : '=',
+         rest > 2 ? alphabet[bits & 63] : '=',
+      };
+      mwatch_buf_append (out, quad, 4);
+   }
+}
+
+static void
+write_oid (mwatch_buf_t *out, const bson_oid_t *oid)
+{
+   char hex[25];
+   bson_oid_to_string (oid, hex);
+   PUT_LIT (out, "{\"$oid\":\"");
+   mwatch_buf_append (out, hex, 24);
+   PUT_LIT (out, "\"}");
+}
+
+/* The shape of most extended JSON wrappers: {"$code":"..."} and the like. */
+static void
+write_wrapped (mwatch_buf_t *out,
+               const char *prefix,
+               const char *str,
+               size_t len,
+               const char *suffix)
+{
+   mwatch_buf_append_str (out, prefix);
+   _mwatch_json_string (out, str, len);
+   mwatch_buf_append_str (out, suffix);
+}
+
+static void
+write_date (mwatch_buf_t *out, int64_t ms)
+{
+   if (ms >= 0 && ms <= MAX_ISO_DATE_MS) {
+      PUT_LIT (out, "{\"$date\":\"");
+      write_iso_units (out, ms, 1000, 3);
+      PUT_LIT (out, "\"}");
+   } else {
+      PUT_LIT (out, "{\"$date\":{\"$numberLong\":\"");
+      _mwatch_json_int64 (out, ms);
+      PUT_LIT (out, "\"}}");
+   }
+}
+
+static void
+write_value (mwatch_buf_t *out, const bson_value_t *v, int depth)
+{
+   switch (v->value_type) {
+   case BSON_TYPE_DOUBLE:
+      _mwatch_json_double (out, v->value.v_double);
+      break;
+   case BSON_TYPE_UTF8:
+      _mwatch_json_string (out, v->value.v_utf8.str, v->value.v_utf8.len);
+      break;
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY:
+      write_doc (out,
+                 v->value.v_doc.data,
+                 v->value.v_doc.data_len,
+                 v->value_type == BSON_TYPE_ARRAY,
+                 depth);
+      break;
+   case BSON_TYPE_BINARY: {
+      uint8_t subtype = (uint8_t) v->value.v_binary.subtype;
+      char sub[2] = {hex_digits[subtype >> 4], hex_digits[subtype & 0xF]};
+      PUT_LIT (out, "{\"$binary\":{\"base64\":\"");
+      write_base64 (out, v->value.v_binary.data, v->value.v_binary.data_len);
+      PUT_LIT (out, "\",\"subType\":\"");
+      mwatch_buf_append (out, sub, 2);
+      PUT_LIT (out, "\"}}");
+      break;
+   }
+   case BSON_TYPE_UNDEFINED:
+      PUT_LIT (out, "{\"$undefined\":true}");
+      break;
+   case BSON_TYPE_OID:
+      write_oid (out, &v->value.v_oid);
+      break;
+   case BSON_TYPE_BOOL:
+      mwatch_buf_append_str (out, v->value.v_bool ? "true" : "false");
+      break;
+   case BSON_TYPE_DATE_TIME:
+      write_date (out, v->value.v_datetime);
+      break;
+   case BSON_TYPE_REGEX:
+      write_wrapped (out,
+                     "{\"$regularExpression\":{\"pattern\":",
+                     v->value.v_regex.regex,
+                     strlen (v->value.v_regex.regex),
+                     ",\"options\":");
+      write_wrapped (
+         out, "", v->value.v_regex.options, strlen (v->value.v_regex.options), "}}");
+      break;
+   case BSON_TYPE_DBPOINTER:
+      write_wrapped (out,
+                     "{\"$dbPointer\":{\"$ref\":",
+                     v->value.v_dbpointer.collection,
+                     v->value.v_dbpointer.collection_len,
+                     ",\"$id\":");
+      write_oid (out, &v->value.v_dbpointer.oid);
+      PUT_LIT (out, "}}");
+      break;
+   case BSON_TYPE_CODE:
+      write_wrapped (out, "{\"$code\":", v->value.v_code.code, v->value.v_code.code_len, "}");
+      break;
+   case BSON_TYPE_SYMBOL:
+      write_wrapped (
+         out, "{\"$symbol\":", v->value.v_symbol.symbol, v->value.v_symbol.len, "}");
+      break;
+   case BSON_TYPE_CODEWSCOPE:
+      write_wrapped (out,
+                     "{\"$code\":",
+                     v->value.v_codewscope.code,
+                     v->value.v_codewscope.code_len,
+                     ",\"$scope\":");
+      write_doc (out,
+                 v->value.v_codewscope.scope_data,
+                 v->value.v_codewscope.scope_len,
+                 false,
+                 depth);
+      put_char (out, '}');
+      break;
+   case BSON_TYPE_INT32:
+      _mwatch_json_int64 (out, v->value.v_int32);
+      break;
+   case BSON_TYPE_TIMESTAMP:
+      PUT_LIT (out, "{\"$timestamp\":{\"t\":");
+      put_uint (out, v->value.v_timestamp.timestamp, 1);
+      PUT_LIT (out, ",\"i\":");
+      put_uint (out, v->value.v_timestamp.increment, 1);
+      PUT_LIT (out, "}}");
+      break;
+   case BSON_TYPE_INT64:
+      _mwatch_json_int64 (out, v->value.v_int64);
+      break;
+   case BSON_TYPE_DECIMAL128: {
+      char dec[BSON_DECIMAL128_STRING];
+      bson_decimal128_to_string (&v->value.v_decimal128, dec);
+      PUT_LIT (out, "{\"$numberDecimal\":\"");
+      mwatch_buf_append_str (out, dec);
+      PUT_LIT (out, "\"}");
+      break;
+   }
+   case BSON_TYPE_MAXKEY:
+      PUT_LIT (out, "{\"$maxKey\":1}");
+      break;
+   case BSON_TYPE_MINKEY:
+      PUT_LIT (out, "{\"$minKey\":1}");
+      break;
+   case BSON_TYPE_NULL:
+   case BSON_TYPE_EOD:
+   default:
+      PUT_LIT (out, "null");
+      break;
+   }
+}
+
+void
+_mwatch_json_bson_data (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_array)
+{
+   write_doc (out, data, len, is_array, 0);
+}
+
+void
+_mwatch_json_bson_value (mwatch_buf_t *out, const bson_value_t *value)
+{
+   write_value (out, value, 0);
+}
+
+void
+_mwatch_json_bson_iter (mwatch_buf_t *out, const bson_iter_t *iter)
+{
+   /* bson_iter_value() stores into the iterator; work on a copy. */
+   bson_iter_t copy = *iter;
+   write_value (out, bson_iter_value (&copy), 0);
+}

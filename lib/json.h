@@ -1,0 +1,92 @@
+/* Internal: text writers shared by the renderings and the formatters.
+ *
+ * Every writer appends to an mwatch_buf_t and allocates nothing but the
+ * buffer's own growth, so a reused buffer makes rendering allocation-free.
+ * Invalid UTF-8 is never passed through: each maximal ill-formed
+ * subsequence (as Unicode recommends) becomes one U+FFFD. */
+#ifndef MWATCH_JSON_H
+#define MWATCH_JSON_H
+
+#include "mongowatch.h"
+
+/* ---------------------------------------------------------------- text */
+
+/* The length of the well-formed UTF-8 sequence at `s`, or 0 when the bytes
+ * there are ill-formed; then *skip is how many bytes one U+FFFD replaces.
+ * `len` must be at least 1. */
+size_t
+_mwatch_utf8_next (const uint8_t *s, size_t len, size_t *skip);
+
+/* A quoted JSON string: '"' and '\' escaped, control characters and NUL as
+ * \n, \u0001 and the like, ill-formed UTF-8 as \ufffd. */
+void
+_mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len);
+
+/* The text as it is, except that NUL and ill-formed UTF-8 become U+FFFD
+ * (the bytes EF BF BD); for CSV, where quoting is done on the whole cell. */
+void
+_mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len);
+
+/* True when the text can stand unquoted in key=value output: non-empty,
+ * well-formed UTF-8, with no space, '"', '=', '\', NUL or control byte. */
+bool
+_mwatch_text_is_bare (const char *str, size_t len);
+
+/* ---------------------------------------------------------------- numbers */
+
+void
+_mwatch_json_int64 (mwatch_buf_t *out, int64_t value);
+
+/* The shortest of %.15g, %.16g and %.17g that reads back to `value`, always
+ * recognisable as a double ("1.0", "1e+300", "-0.0") and independent of the
+ * locale's decimal point.  Non-finite values are written as "NaN",
+ * "Infinity" and "-Infinity". */
+void
+_mwatch_text_double (mwatch_buf_t *out, double value);
+
+/* As _mwatch_text_double(), but non-finite values as relaxed extended JSON:
+ * {"$numberDouble":"NaN"}. */
+void
+_mwatch_json_double (mwatch_buf_t *out, double value);
+
+/* ---------------------------------------------------------------- times */
+
+/* ISO-8601 UTC with microseconds, unquoted: 2026-11-25T11:40:00.123456Z.
+ * Times before 1970 round down, so -1 is 1969-12-31T23:59:59.999999Z. */
+void
+_mwatch_text_datetime (mwatch_buf_t *out, int64_t us);
+
+/* ---------------------------------------------------------------- BSON */
+
+/* Compact relaxed extended JSON v2 (no whitespace).  A document or array
+ * that is not valid BSON is written as far as it can be read; nesting
+ * deeper than 200 levels is written as the string "...". */
+void
+_mwatch_json_bson_data (mwatch_buf_t *out,
+                        const uint8_t *data,
+                        size_t len,
+                        bool is_array);
+
+void
+_mwatch_json_bson_value (mwatch_buf_t *out, const bson_value_t *value);
+
+/* The element under `iter`. */
+void
+_mwatch_json_bson_iter (mwatch_buf_t *out, const bson_iter_t *iter);
+
+/* ---------------------------------------------------------------- values
+ * (in render.c) */
+
+/* A value as in the key=value renderings. */
+void
+_mwatch_render_value_text (mwatch_buf_t *out, const mwatch_value_t *value);
+
+/* A value as a CSV cell's content, before the cell is quoted. */
+void
+_mwatch_render_value_csv (mwatch_buf_t *out, const mwatch_value_t *value);
+
+/* A value as JSON, as in mwatch_message_render_json(). */
+void
+_mwatch_render_value_json (mwatch_buf_t *out, const mwatch_value_t *value);
+
+#endif /* MWATCH_JSON_H */

@@ -1,0 +1,296 @@
+/* The four renderings of a WatchMessage: {watch} and {watch.full} as
+ * key=value, {watch.csv} as an RFC 4180 record and {watch.json}.  They
+ * append to the caller's buffer and read the message through the public
+ * API only. */
+#include "json.h"
+
+#include <string.h>
+
+/* The default fields are the tail of the CSV columns: one list, so that
+ * the two cannot drift apart. */
+#define DEFAULT_FIELDS                                                     \
+   "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
+      "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", "Error"
+
+const char *const mwatch_default_fields[] = {DEFAULT_FIELDS, NULL};
+
+const char *const mwatch_csv_columns[] = {
+   "WatchID", "Iteration", "StartTime", "EndTime", DEFAULT_FIELDS, NULL};
+
+typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
+
+/* ---------------------------------------------------------------- values */
+
+/* Bare when unambiguous, otherwise a JSON string: "" keeps an empty value
+ * visible and quoting keeps "a b" from reading as two fields. */
+static void
+write_text_string (mwatch_buf_t *out, const char *str, size_t len)
+{
+   if (_mwatch_text_is_bare (str, len)) {
+      mwatch_buf_append (out, str, len);
+   } else {
+      _mwatch_json_string (out, str, len);
+   }
+}
+
+static void
+write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
+{
+   switch (value->type) {
+   case MWATCH_TYPE_BOOL:
+      mwatch_buf_append_str (out, value->value.v_bool ? "true" : "false");
+      break;
+   case MWATCH_TYPE_INT64:
+      _mwatch_json_int64 (out, value->value.v_int64);
+      break;
+   case MWATCH_TYPE_DOUBLE:
+      if (mode == MODE_JSON) {
+         _mwatch_json_double (out, value->value.v_double);
+      } else {
+         _mwatch_text_double (out, value->value.v_double);
+      }
+      break;
+   case MWATCH_TYPE_UTF8: {
+      const char *str = value->value.v_utf8.str;
+      size_t len = value->value.v_utf8.len;
+      if (mode == MODE_TEXT) {
+         write_text_string (out, str, len);
+      } else if (mode == MODE_CSV) {
+         _mwatch_json_raw (out, str, len);
+      } else {
+         _mwatch_json_string (out, str, len);
+      }
+      break;
+   }
+   case MWATCH_TYPE_DATETIME:
+      if (mode == MODE_JSON) {
+         mwatch_buf_append (out, "\"", 1);
+      }
+      _mwatch_text_datetime (out, value->value.v_datetime);
+      if (mode == MODE_JSON) {
+         mwatch_buf_append (out, "\"", 1);
+      }
+      break;
+   case MWATCH_TYPE_DOCUMENT:
+   case MWATCH_TYPE_ARRAY:
+      _mwatch_json_bson_data (out,
+                              value->value.v_doc.data,
+                              value->value.v_doc.len,
+                              value->type == MWATCH_TYPE_ARRAY);
+      break;
+   case MWATCH_TYPE_BSON:
+      _mwatch_json_bson_value (out, &value->value.v_bson);
+      break;
+   case MWATCH_TYPE_NULL:
+   default:
+      /* An empty cell is CSV's null. */
+      if (mode != MODE_CSV) {
+         mwatch_buf_append (out, "null", 4);
+      }
+      break;
+   }
+}
+
+void
+_mwatch_render_value_text (mwatch_buf_t *out, const mwatch_value_t *value)
+{
+   write_value (out, value, MODE_TEXT);
+}
+
+void
+_mwatch_render_value_csv (mwatch_buf_t *out, const mwatch_value_t *value)
+{
+   write_value (out, value, MODE_CSV);
+}
+
+void
+_mwatch_render_value_json (mwatch_buf_t *out, const mwatch_value_t *value)
+{
+   write_value (out, value, MODE_JSON);
+}
+
+/* ---------------------------------------------------------------- fields */
+
+/* Writes `sep` before every item but the first. */
+static void
+separate (mwatch_buf_t *out, bool *first, char sep)
+{
+   if (!*first) {
+      mwatch_buf_append (out, &sep, 1);
+   }
+   *first = false;
+}
+
+/* Advances to the next field whose name does not start with '_': those are
+ * private to filters and handlers, never rendered by default. */
+static bool
+next_public (mwatch_message_iter_t *iter, const char **key, mwatch_value_t *value)
+{
+   while (mwatch_message_iter_next (iter, key, value)) {
+      if ((*key)[0] != '_') {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* ---------------------------------------------------------------- key=value */
+
+static void
+write_pair (mwatch_buf_t *out, bool *first, const char *key, const mwatch_value_t *value)
+{
+   separate (out, first, ' ');
+   write_text_string (out, key, strlen (key));
+   mwatch_buf_append (out, "=", 1);
+   write_value (out, value, MODE_TEXT);
+}
+
+void
+mwatch_message_render (const mwatch_message_t *msg,
+                       const char *const *fields,
+                       mwatch_buf_t *out)
+{
+   bool first = true;
+
+   for (fields = fields ? fields : mwatch_default_fields; *fields; fields++) {
+      mwatch_value_t value;
+      if (mwatch_message_get (msg, *fields, &value)) {
+         write_pair (out, &first, *fields, &value);
+      }
+   }
+}
+
+void
+mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out)
+{
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   bool first = true;
+
+   mwatch_message_iter_init (&iter, msg);
+   while (next_public (&iter, &key, &value)) {
+      write_pair (out, &first, key, &value);
+   }
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+/* Starts a cell; returns where its content begins. */
+static size_t
+csv_cell_begin (mwatch_buf_t *out, bool *first)
+{
+   separate (out, first, ',');
+   return out->len;
+}
+
+/* Quotes the content written since `start` when RFC 4180 requires it.
+ * Done in place, so the content is written once and never copied out. */
+static void
+csv_cell_end (mwatch_buf_t *out, size_t start)
+{
+   static const char quotes[] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+   size_t n_quotes = 0;
+   bool needed = false;
+
+   for (size_t i = start; i < out->len; i++) {
+      char c = out->data[i];
+      n_quotes += c == '"';
+      needed = needed || c == '"' || c == ',' || c == '\r' || c == '\n';
+   }
+   if (!needed) {
+      return;
+   }
+   size_t src = out->len;
+   for (size_t grow = n_quotes + 2; grow > 0;) {
+      size_t n = grow < sizeof quotes - 1 ? grow : sizeof quotes - 1;
+      mwatch_buf_append (out, quotes, n);
+      grow -= n;
+   }
+   /* Shift right from the end, doubling each quote; the opening and closing
+    * quotes are already in place at both ends. */
+   size_t dst = out->len - 1;
+   while (src > start) {
+      char c = out->data[--src];
+      out->data[--dst] = c;
+      if (c == '"') {
+         out->data[--dst] = c;
+      }
+   }
+   out->data[start] = '"';
+}
+
+static bool
+is_listed (const char *const *list, const char *key)
+{
+   for (; *list; list++) {
+      if (strcmp (*list, key) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
+void
+mwatch_message_render_csv (const mwatch_message_t *msg,
+                           const char *const *columns,
+                           mwatch_buf_t *out)
+{
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   bool first = true;
+
+   columns = columns ? columns : mwatch_csv_columns;
+   for (const char *const *col = columns; *col; col++) {
+      size_t start = csv_cell_begin (out, &first);
+      if (mwatch_message_get (msg, *col, &value)) {
+         write_value (out, &value, MODE_CSV);
+      }
+      csv_cell_end (out, start);
+   }
+   mwatch_message_iter_init (&iter, msg);
+   while (next_public (&iter, &key, &value)) {
+      if (is_listed (columns, key)) {
+         continue;
+      }
+      size_t start = csv_cell_begin (out, &first);
+      _mwatch_json_raw (out, key, strlen (key));
+      mwatch_buf_append (out, "=", 1);
+      write_value (out, &value, MODE_CSV);
+      csv_cell_end (out, start);
+   }
+}
+
+void
+mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out)
+{
+   bool first = true;
+
+   for (columns = columns ? columns : mwatch_csv_columns; *columns; columns++) {
+      size_t start = csv_cell_begin (out, &first);
+      _mwatch_json_raw (out, *columns, strlen (*columns));
+      csv_cell_end (out, start);
+   }
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+void
+mwatch_message_render_json (const mwatch_message_t *msg, mwatch_buf_t *out)
+{
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   bool first = true;
+
+   mwatch_buf_append (out, "{", 1);
+   mwatch_message_iter_init (&iter, msg);
+   while (next_public (&iter, &key, &value)) {
+      separate (out, &first, ',');
+      _mwatch_json_string (out, key, strlen (key));
+      mwatch_buf_append (out, ":", 1);
+      write_value (out, &value, MODE_JSON);
+   }
+   mwatch_buf_append (out, "}", 1);
+}
