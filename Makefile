@@ -33,7 +33,7 @@ WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-pro
 CFLAGS       ?= -O2 -g
 ALL_CFLAGS    = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(DEPS_CFLAGS)
 LIB_CFLAGS    = $(ALL_CFLAGS) -fPIC -fvisibility=hidden
-LIB_LIBS      = $(DEPS_LIBS) -lpthread -ldl
+LIB_LIBS      = $(DEPS_LIBS) -lpthread -ldl -lm
 
 BUILD        := build
 LIB_SRCS     := $(sort $(wildcard lib/*.c))

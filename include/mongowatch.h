@@ -463,4 +463,6 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 }
 #endif
 
+#include <mongowatch/logging.h>
+
 #endif /* MONGOWATCH_H */

@@ -6,7 +6,8 @@ int
 main (void)
 {
    Suite *suites[] = {
-      buf_suite (), message_suite (), render_suite (), queue_suite (), NULL,
+      buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
+      formatter_suite (), handlers_suite (), logging_suite (), NULL,
    };
    return mwatch_test_run_suites (suites);
 }

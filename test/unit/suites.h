@@ -3,9 +3,12 @@
 
 #include <check.h>
 
-Suite *buf_suite (void);     /* test-buf.c */
-Suite *message_suite (void); /* test-message.c */
-Suite *render_suite (void);  /* test-render.c */
-Suite *queue_suite (void);   /* test-queue.c */
+Suite *buf_suite (void);       /* test-buf.c */
+Suite *message_suite (void);   /* test-message.c */
+Suite *render_suite (void);    /* test-render.c */
+Suite *queue_suite (void);     /* test-queue.c */
+Suite *formatter_suite (void); /* test-formatter.c */
+Suite *handlers_suite (void);  /* test-handlers.c */
+Suite *logging_suite (void);   /* test-logging.c */
 
 #endif

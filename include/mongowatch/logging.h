@@ -1,0 +1,415 @@
+/*
+ * mongowatch logging: loggers, records, handlers, filters, formatters.
+ *
+ * Included by <mongowatch.h>; do not include it on its own.
+ *
+ * Shaped like Python's logging module, so that its users know it at once:
+ * dotted logger names with propagation to ancestors, numeric levels,
+ * handlers with a level, filters and a formatter, `{`-style templates.  Its
+ * messages are WatchMessages rather than strings.
+ *
+ * Threads: every function here may be called from any thread.  Loggers live
+ * until the process ends.  Handlers, filters and formatters are reference
+ * counted: attaching one takes a reference, and *_destroy() drops the
+ * caller's; the object is freed when the last reference goes.
+ */
+#ifndef MONGOWATCH_LOGGING_H
+#define MONGOWATCH_LOGGING_H
+
+#ifndef MONGOWATCH_H
+#error "include <mongowatch.h>, not <mongowatch/logging.h>"
+#endif
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Levels, as in Python's logging.  Any integer is a level; these have names.
+ * ------------------------------------------------------------------------ */
+
+#define MWATCH_LEVEL_NOTSET 0
+#define MWATCH_LEVEL_DEBUG 10
+#define MWATCH_LEVEL_INFO 20
+#define MWATCH_LEVEL_WARNING 30
+#define MWATCH_LEVEL_ERROR 40
+#define MWATCH_LEVEL_CRITICAL 50
+
+/* "DEBUG", "INFO", ..., "NOTSET"; "Level N" for other numbers, written
+ * into `buf` (at least 24 bytes) and returned. */
+MWATCH_EXPORT const char *
+mwatch_level_name (int level, char *buf, size_t size);
+
+/* Parses a level name (case-insensitive; WARN and FATAL accepted as Python
+ * does) or a decimal number.  Returns false for anything else. */
+MWATCH_EXPORT bool
+mwatch_level_parse (const char *text, int *level);
+
+/* ------------------------------------------------------------------------
+ * Records: one log event, as handlers, filters and formatters see it.
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+   const char *name;   /* the logger's dotted name */
+   int level;          /* the level it is emitted at */
+   /* The level to emit at if the record leaves a queue by timeout, i.e.
+    * while its message is not ready.  Equal to `level` for plain records. */
+   int timeout_level;
+   int64_t created;    /* wall clock, microseconds since the epoch */
+   int64_t thread;     /* the emitting thread's id (gettid) */
+   int64_t process;    /* the emitting process's id */
+   const char *text;   /* a plain text message, or NULL */
+   mwatch_message_t *watch; /* the WatchMessage, or NULL */
+} mwatch_record_t;
+
+/* ------------------------------------------------------------------------
+ * Filters.  A filter decides whether a record goes on (true) or is
+ * dropped (false), and may change the record's WatchMessage on the way.
+ * Attached to a logger, it runs on the thread that logs; attached to a
+ * handler behind a queue, it runs on that queue's listener thread, on the
+ * queue's own copy of the message.
+ * ------------------------------------------------------------------------ */
+
+typedef struct _mwatch_filter_t mwatch_filter_t;
+
+typedef struct {
+   bool (*filter) (void *impl, mwatch_record_t *record);
+   void (*destroy) (void *impl); /* may be NULL */
+} mwatch_filter_vtable_t;
+
+/* A filter of your own: `vtable` must outlive the filter (make it static);
+ * `impl` is passed to its functions. */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl);
+
+typedef bool (*mwatch_filter_cb_t) (mwatch_record_t *record, void *user_data);
+
+/* The everyday filter: a function and its data.  `free_user_data`, if not
+ * NULL, is called with `user_data` when the filter is freed. */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new_callback (mwatch_filter_cb_t callback,
+                            void *user_data,
+                            void (*free_user_data) (void *));
+
+/* Runs the filter on `record`. */
+MWATCH_EXPORT bool
+mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record);
+
+/* Drops the caller's reference. */
+MWATCH_EXPORT void
+mwatch_filter_destroy (mwatch_filter_t *filter);
+
+/* ------------------------------------------------------------------------
+ * Formatters: `{`-style templates, compiled once.
+ *
+ *   {asctime}     creation time, local time, "2026-11-25 11:40:00,123"
+ *                 or as the formatter's datefmt says (strftime, plus %f
+ *                 for microseconds and %3f for milliseconds)
+ *   {created}     creation time, seconds since the epoch (a double)
+ *   {name}        the logger's name
+ *   {levelname}   "INFO", ...
+ *   {levelno}     20, ...
+ *   {thread}      the emitting thread's id
+ *   {process}     the emitting process's id
+ *   {message}     the record's text, or else its {watch}
+ *   {watch}       the message's default fields as key=value
+ *   {watch.full}  every field as key=value
+ *   {watch.csv}   one CSV record
+ *   {watch.json}  one JSON object
+ *   {watch.F}     the field F; dotted paths reach into documents
+ *                 ({watch.Filter.user.name})
+ *
+ * After the name an optional format spec, Python's mini-language:
+ * [[fill]align][sign][0][width][.precision][type], align one of < > ^,
+ * type one of d f F e E g G % s ({watch.Duration:.6f}, {levelname:<8}).
+ * `{{` and `}}` stand for literal braces.  A field the record lacks renders
+ * empty.  An unknown name, an unclosed brace or a bad spec is an error at
+ * compile time, naming the column.
+ * ------------------------------------------------------------------------ */
+
+typedef struct _mwatch_formatter_t mwatch_formatter_t;
+
+#define MWATCH_DEFAULT_FORMAT "{asctime} {name} - {watch}"
+
+/* Compiles `format` (NULL: MWATCH_DEFAULT_FORMAT) with `datefmt` (NULL:
+ * the default shown above).  On error returns NULL and fills `error`. */
+MWATCH_EXPORT mwatch_formatter_t *
+mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *error);
+
+/* Appends the record's line (without a newline) to `out`.  Formatting the
+ * same formatter from several threads at once is safe. */
+MWATCH_EXPORT void
+mwatch_formatter_format (const mwatch_formatter_t *formatter,
+                         const mwatch_record_t *record,
+                         mwatch_buf_t *out);
+
+/* Drops the caller's reference. */
+MWATCH_EXPORT void
+mwatch_formatter_destroy (mwatch_formatter_t *formatter);
+
+/* ------------------------------------------------------------------------
+ * Handlers.  A handler has a level (records below it are ignored), an
+ * ordered list of filters (all must keep a record) and a formatter, and an
+ * implementation behind a vtable.  Write your own with mwatch_handler_new.
+ * ------------------------------------------------------------------------ */
+
+typedef struct _mwatch_handler_t mwatch_handler_t;
+
+typedef struct {
+   /* Writes one record that passed the level and the filters.  Called with
+    * the handler's lock held (unless `deferred`), so emit, flush and close
+    * never run at once.  Get the formatted line with
+    * mwatch_handler_format(). */
+   void (*emit) (mwatch_handler_t *handler, mwatch_record_t *record);
+   /* Pushes out anything buffered.  May be NULL. */
+   void (*flush) (mwatch_handler_t *handler);
+   /* Releases the handler's resources (files, sockets, threads); emit is
+    * not called after.  May be NULL. */
+   void (*close) (mwatch_handler_t *handler);
+   /* Frees the implementation.  May be NULL. */
+   void (*destroy) (void *impl);
+   /* True for a handler that passes records on later (the queue
+    * handler): its emit is thread-safe by itself, so no lock is taken, and
+    * its level check also admits a record that is not ready when the
+    * record's timeout_level passes, since it may leave by timeout. */
+   bool deferred;
+} mwatch_handler_vtable_t;
+
+/* A handler of your own: level NOTSET, no filters, the default formatter.
+ * `vtable` must outlive the handler. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
+
+MWATCH_EXPORT void *
+mwatch_handler_impl (const mwatch_handler_t *handler);
+
+MWATCH_EXPORT void
+mwatch_handler_set_level (mwatch_handler_t *handler, int level);
+
+MWATCH_EXPORT int
+mwatch_handler_get_level (const mwatch_handler_t *handler);
+
+/* Takes a reference to `formatter` (NULL: back to the default). */
+MWATCH_EXPORT void
+mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *formatter);
+
+/* True when a formatter was set explicitly. */
+MWATCH_EXPORT bool
+mwatch_handler_has_formatter (const mwatch_handler_t *handler);
+
+/* Appends a filter (taking a reference). */
+MWATCH_EXPORT void
+mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter);
+
+/* Formats `record` with the handler's formatter into the handler's own
+ * buffer and returns the line (NUL-terminated, no newline); valid until the
+ * next call.  For use inside emit. */
+MWATCH_EXPORT const char *
+mwatch_handler_format (mwatch_handler_t *handler,
+                       const mwatch_record_t *record,
+                       size_t *len);
+
+/* The whole path of a record through a handler: the level check, the
+ * filters, then emit under the lock.  Returns true if it was emitted. */
+MWATCH_EXPORT bool
+mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record);
+
+MWATCH_EXPORT void
+mwatch_handler_flush (mwatch_handler_t *handler);
+
+/* Closes the handler once; later records are ignored. */
+MWATCH_EXPORT void
+mwatch_handler_close (mwatch_handler_t *handler);
+
+/* Drops the caller's reference. */
+MWATCH_EXPORT void
+mwatch_handler_destroy (mwatch_handler_t *handler);
+
+/* Built-in handlers.  Those that open something report failure through
+ * `error` (naming the path) and return NULL. */
+
+/* Writes each line and a newline to `stream` (NULL: stderr), which stays
+ * the caller's to close. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_stream_handler_new (FILE *stream);
+
+/* Appends to the file at `path`, created with mode 0640 if missing. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_file_handler_new (const char *path, bson_error_t *error);
+
+/* As the file handler, but when a line would make the file larger than
+ * `max_bytes`, renames path.N-1 to path.N ... path to path.1, keeping
+ * `backup_count` old files, and starts a new one.  As in Python, with
+ * max_bytes or backup_count 0 the file is never rolled over. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_rotating_file_handler_new (const char *path,
+                                  int64_t max_bytes,
+                                  int backup_count,
+                                  bson_error_t *error);
+
+/* Syslog facilities (the numbers of RFC 5424). */
+#define MWATCH_SYSLOG_USER 1
+#define MWATCH_SYSLOG_DAEMON 3
+#define MWATCH_SYSLOG_LOCAL0 16
+#define MWATCH_SYSLOG_LOCAL7 23
+
+/* Sends each line as a datagram "<PRI>ident[pid]: line" to the local
+ * syslog socket `socket_path` (NULL: /dev/log).  Levels map to severities:
+ * CRITICAL and above 2, ERROR 3, WARNING 4, INFO 6, DEBUG and below 7.
+ * `ident` NULL: the program's name. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_syslog_handler_new (const char *socket_path,
+                           int facility,
+                           const char *ident,
+                           bson_error_t *error);
+
+typedef void (*mwatch_line_cb_t) (const char *line,
+                                  size_t len,
+                                  const mwatch_record_t *record,
+                                  void *user_data);
+
+/* Calls `callback` with each formatted line. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_callback_handler_new (mwatch_line_cb_t callback, void *user_data);
+
+/* Discards every record. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_null_handler_new (void);
+
+/* The queue handler: emit copies the record and its message into a
+ * WatchQueue and returns at once, never formatting, never doing I/O.  A
+ * listener thread takes each record when it is due — ready, timed out or
+ * delayed — and hands it to `backend` (taking a reference to it): a record
+ * whose message is not ready leaves with its timeout_level.  Closing the
+ * queue handler drains the queue into the backend, then flushes and closes
+ * the backend. */
+typedef struct {
+   double default_delay_sec;
+   bool force_default_delay;
+   size_t capacity; /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
+   mwatch_overflow_t overflow;
+} mwatch_queue_handler_opts_t;
+
+MWATCH_EXPORT void
+mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
+
+/* `opts` may be NULL for the defaults. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_queue_handler_new (mwatch_handler_t *backend,
+                          const mwatch_queue_handler_opts_t *opts);
+
+/* The queue handler's counters. */
+MWATCH_EXPORT void
+mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *stats);
+
+/* ------------------------------------------------------------------------
+ * Loggers.  Named with dots ("mongowatch.cursor"); each name's parent is
+ * the name without its last part, and the root logger ("") is everyone's
+ * ancestor.  A record is handled by its logger's handlers and then, unless
+ * the logger's propagate flag is off, by its parent's, and so on up.
+ * ------------------------------------------------------------------------ */
+
+typedef struct _mwatch_logger_t mwatch_logger_t;
+
+/* The logger with this name, created on first use (NULL or "": the root,
+ * whose level is WARNING, as in Python).  Never freed. */
+MWATCH_EXPORT mwatch_logger_t *
+mwatch_logger_get (const char *name);
+
+MWATCH_EXPORT const char *
+mwatch_logger_name (const mwatch_logger_t *logger);
+
+/* NOTSET makes the logger inherit its ancestors' level. */
+MWATCH_EXPORT void
+mwatch_logger_set_level (mwatch_logger_t *logger, int level);
+
+MWATCH_EXPORT int
+mwatch_logger_get_level (const mwatch_logger_t *logger);
+
+/* The first level set on the logger or an ancestor (NOTSET if none). */
+MWATCH_EXPORT int
+mwatch_logger_effective_level (const mwatch_logger_t *logger);
+
+MWATCH_EXPORT bool
+mwatch_logger_is_enabled_for (const mwatch_logger_t *logger, int level);
+
+MWATCH_EXPORT void
+mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate);
+
+/* Takes a reference to `handler`. */
+MWATCH_EXPORT void
+mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
+
+/* Returns false if the handler was not attached. */
+MWATCH_EXPORT bool
+mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
+
+/* Takes a reference to `filter`. */
+MWATCH_EXPORT void
+mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter);
+
+/* Logs `msg` at `level`.  The message stays the caller's: handlers that
+ * run later (behind a queue) work on a copy.  Records whose message is not
+ * ready yet pass the level checks if either `level` or `timeout_level`
+ * does, since they may still leave a queue by timeout. */
+MWATCH_EXPORT void
+mwatch_logger_log (mwatch_logger_t *logger,
+                   int level,
+                   int timeout_level,
+                   mwatch_message_t *msg);
+
+/* Logs a plain text line (mongowatch's own warnings, for instance). */
+MWATCH_EXPORT void
+mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text);
+
+/* ------------------------------------------------------------------------
+ * The entry point of the seed: add handlers to a logger in one call.
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+   const char *logger_name;  /* "mongowatch" */
+   int level;                /* each handler's level: INFO */
+   const char *format;       /* MWATCH_DEFAULT_FORMAT; NULL keeps a
+                                handler's own formatter if it has one */
+   const char *datefmt;      /* NULL: the default */
+   bool with_queue;          /* true: each handler behind its own queue
+                                handler and listener */
+   double default_delay_sec; /* for those queues: 0 */
+   bool force_default_delay; /* false */
+   size_t queue_capacity;    /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
+   mwatch_overflow_t overflow; /* MWATCH_OVERFLOW_DROP_NEWEST */
+} mwatch_logging_opts_t;
+
+/* Fills `opts` with the defaults above. */
+MWATCH_EXPORT void
+mwatch_logging_opts_init (mwatch_logging_opts_t *opts);
+
+/* Adds `handlers` (a NULL-terminated array; NULL: one stream handler on
+ * stderr) to the logger opts->logger_name, each with opts' level and
+ * format, each behind its own queue when opts->with_queue.  Lowers the
+ * logger's level to opts->level if it was higher, so the records reach the
+ * handlers.  Takes references to the handlers.  `opts` NULL: the defaults.
+ * On a bad format returns false with `error` set, adding nothing.
+ *
+ *   mwatch_add_logging_handlers (NULL, NULL, NULL);   // stderr, defaults
+ */
+MWATCH_EXPORT bool
+mwatch_add_logging_handlers (const mwatch_logging_opts_t *opts,
+                             mwatch_handler_t *const *handlers,
+                             bson_error_t *error);
+
+/* Drains every queue, writes what was produced, flushes and closes every
+ * handler, detaches handlers and filters from all loggers and resets their
+ * levels: the logging state of a process that never configured any.  Also
+ * runs at exit (atexit), so that every record produced before exit() is
+ * written.  Safe to call more than once. */
+MWATCH_EXPORT void
+mwatch_shutdown (void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MONGOWATCH_LOGGING_H */

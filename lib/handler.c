@@ -1,0 +1,302 @@
+/* The handler base: level, filters, formatter, a lock around the
+ * implementation, reference counting, and a registry of live handlers for
+ * fork(). */
+#include "formatter.h"
+#include "handler.h"
+#include "refcount.h"
+
+#include <pthread.h>
+
+struct _mwatch_handler_t {
+   const mwatch_handler_vtable_t *vtable;
+   void *impl;
+   atomic_int refs;
+   atomic_int level;
+   /* Serializes emit, flush and close, and guards `line`. */
+   pthread_mutex_t lock;
+   /* Guards the filter list and the formatter, which configuration may
+    * change while records pass. */
+   pthread_rwlock_t config;
+   mwatch_filter_t **filters;
+   size_t filter_count;
+   mwatch_formatter_t *formatter; /* NULL: the default one */
+   mwatch_buf_t line;
+   bool closed;
+   /* The registry of live handlers. */
+   mwatch_handler_t *prev;
+   mwatch_handler_t *next;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static mwatch_handler_t *registry;
+
+static pthread_once_t default_formatter_once = PTHREAD_ONCE_INIT;
+static mwatch_formatter_t *default_formatter;
+
+static void
+default_formatter_init (void)
+{
+   default_formatter = mwatch_formatter_new (NULL, NULL, NULL);
+}
+
+mwatch_handler_t *
+mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
+{
+   if (!vtable || !vtable->emit) {
+      return NULL;
+   }
+   mwatch_handler_t *handler = bson_malloc0 (sizeof *handler);
+   handler->vtable = vtable;
+   handler->impl = impl;
+   atomic_init (&handler->refs, 1);
+   atomic_init (&handler->level, MWATCH_LEVEL_NOTSET);
+   pthread_mutex_init (&handler->lock, NULL);
+   pthread_rwlock_init (&handler->config, NULL);
+   mwatch_buf_init (&handler->line);
+
+   pthread_mutex_lock (&registry_lock);
+   handler->next = registry;
+   if (registry) {
+      registry->prev = handler;
+   }
+   registry = handler;
+   pthread_mutex_unlock (&registry_lock);
+   return handler;
+}
+
+void *
+mwatch_handler_impl (const mwatch_handler_t *handler)
+{
+   return handler->impl;
+}
+
+const mwatch_handler_vtable_t *
+_mwatch_handler_vtable (const mwatch_handler_t *handler)
+{
+   return handler->vtable;
+}
+
+void
+mwatch_handler_set_level (mwatch_handler_t *handler, int level)
+{
+   atomic_store_explicit (&handler->level, level, memory_order_relaxed);
+}
+
+int
+mwatch_handler_get_level (const mwatch_handler_t *handler)
+{
+   return atomic_load_explicit (&((mwatch_handler_t *) handler)->level, memory_order_relaxed);
+}
+
+void
+mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *formatter)
+{
+   if (formatter) {
+      _mwatch_formatter_ref (formatter);
+   }
+   pthread_rwlock_wrlock (&handler->config);
+   mwatch_formatter_t *old = handler->formatter;
+   handler->formatter = formatter;
+   pthread_rwlock_unlock (&handler->config);
+   mwatch_formatter_destroy (old);
+}
+
+bool
+mwatch_handler_has_formatter (const mwatch_handler_t *handler)
+{
+   mwatch_handler_t *h = (mwatch_handler_t *) handler;
+   pthread_rwlock_rdlock (&h->config);
+   bool has = h->formatter != NULL;
+   pthread_rwlock_unlock (&h->config);
+   return has;
+}
+
+void
+mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter)
+{
+   _mwatch_filter_ref (filter);
+   pthread_rwlock_wrlock (&handler->config);
+   handler->filters = bson_realloc (handler->filters,
+                                    (handler->filter_count + 1) * sizeof *handler->filters);
+   handler->filters[handler->filter_count++] = filter;
+   pthread_rwlock_unlock (&handler->config);
+}
+
+const char *
+mwatch_handler_format (mwatch_handler_t *handler, const mwatch_record_t *record, size_t *len)
+{
+   pthread_rwlock_rdlock (&handler->config);
+   const mwatch_formatter_t *formatter = handler->formatter;
+   if (!formatter) {
+      pthread_once (&default_formatter_once, default_formatter_init);
+      formatter = default_formatter;
+   }
+   mwatch_buf_clear (&handler->line);
+   mwatch_formatter_format (formatter, record, &handler->line);
+   pthread_rwlock_unlock (&handler->config);
+   if (len) {
+      *len = handler->line.len;
+   }
+   return handler->line.data ? handler->line.data : "";
+}
+
+/* The level a record must reach this handler with.  A deferred handler may
+ * still see a record that is not ready leave by timeout, at its timeout
+ * level, so it admits the record if either level passes. */
+static int
+admission_level (const mwatch_handler_t *handler, const mwatch_record_t *record)
+{
+   if (handler->vtable->deferred && record->watch && !mwatch_message_is_ready (record->watch) &&
+       record->timeout_level > record->level) {
+      return record->timeout_level;
+   }
+   return record->level;
+}
+
+bool
+mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
+      return false;
+   }
+   pthread_rwlock_rdlock (&handler->config);
+   bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
+   pthread_rwlock_unlock (&handler->config);
+   if (!keep) {
+      return false;
+   }
+   if (handler->vtable->deferred) {
+      /* A deferred handler's emit is thread-safe by itself; taking the lock
+       * would serialize every application thread on it.  Its close waits
+       * for its own emits. */
+      handler->vtable->emit (handler, record);
+      return true;
+   }
+   bool emitted = false;
+   pthread_mutex_lock (&handler->lock);
+   if (!handler->closed) {
+      handler->vtable->emit (handler, record);
+      emitted = true;
+   }
+   pthread_mutex_unlock (&handler->lock);
+   return emitted;
+}
+
+void
+mwatch_handler_flush (mwatch_handler_t *handler)
+{
+   if (!handler->vtable->flush) {
+      return;
+   }
+   pthread_mutex_lock (&handler->lock);
+   if (!handler->closed) {
+      handler->vtable->flush (handler);
+   }
+   pthread_mutex_unlock (&handler->lock);
+}
+
+void
+mwatch_handler_close (mwatch_handler_t *handler)
+{
+   if (handler->vtable->deferred) {
+      /* The queue handler drains into its backend while closing, which
+       * takes the backend's lock, not this one; holding ours would only
+       * block a concurrent flush. */
+      pthread_mutex_lock (&handler->lock);
+      bool was_closed = handler->closed;
+      handler->closed = true;
+      pthread_mutex_unlock (&handler->lock);
+      if (!was_closed && handler->vtable->close) {
+         handler->vtable->close (handler);
+      }
+      return;
+   }
+   pthread_mutex_lock (&handler->lock);
+   if (!handler->closed) {
+      handler->closed = true;
+      if (handler->vtable->flush) {
+         handler->vtable->flush (handler);
+      }
+      if (handler->vtable->close) {
+         handler->vtable->close (handler);
+      }
+   }
+   pthread_mutex_unlock (&handler->lock);
+}
+
+mwatch_handler_t *
+_mwatch_handler_ref (mwatch_handler_t *handler)
+{
+   atomic_fetch_add_explicit (&handler->refs, 1, memory_order_relaxed);
+   return handler;
+}
+
+void
+mwatch_handler_destroy (mwatch_handler_t *handler)
+{
+   if (!handler || !_mwatch_unref (&handler->refs)) {
+      return;
+   }
+   pthread_mutex_lock (&registry_lock);
+   if (handler->prev) {
+      handler->prev->next = handler->next;
+   } else {
+      registry = handler->next;
+   }
+   if (handler->next) {
+      handler->next->prev = handler->prev;
+   }
+   pthread_mutex_unlock (&registry_lock);
+
+   /* The last reference: nothing can emit any more, so close (a no-op if
+    * closed already) and free. */
+   mwatch_handler_close (handler);
+   if (handler->vtable->destroy) {
+      handler->vtable->destroy (handler->impl);
+   }
+   for (size_t i = 0; i < handler->filter_count; i++) {
+      mwatch_filter_destroy (handler->filters[i]);
+   }
+   bson_free (handler->filters);
+   mwatch_formatter_destroy (handler->formatter);
+   mwatch_buf_destroy (&handler->line);
+   pthread_rwlock_destroy (&handler->config);
+   pthread_mutex_destroy (&handler->lock);
+   bson_free (handler);
+}
+
+/* ---------------------------------------------------------------- fork */
+
+void
+_mwatch_handlers_fork_prepare (void)
+{
+   pthread_mutex_lock (&registry_lock);
+   for (mwatch_handler_t *h = registry; h; h = h->next) {
+      pthread_mutex_lock (&h->lock);
+      pthread_rwlock_wrlock (&h->config);
+      if (!h->closed && h->vtable->flush && !h->vtable->deferred) {
+         h->vtable->flush (h);
+      }
+   }
+}
+
+void
+_mwatch_handlers_fork_parent (void)
+{
+   for (mwatch_handler_t *h = registry; h; h = h->next) {
+      pthread_rwlock_unlock (&h->config);
+      pthread_mutex_unlock (&h->lock);
+   }
+   pthread_mutex_unlock (&registry_lock);
+}
+
+/* Fresh rwlocks rather than unlocks: see _mwatch_loggers_fork_child. */
+void
+_mwatch_handlers_fork_child (void)
+{
+   for (mwatch_handler_t *h = registry; h; h = h->next) {
+      pthread_rwlock_init (&h->config, NULL);
+      pthread_mutex_unlock (&h->lock);
+   }
+   pthread_mutex_unlock (&registry_lock);
+}

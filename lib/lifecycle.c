@@ -1,0 +1,68 @@
+/* The process-wide life of the logging state: shutdown (also at exit) and
+ * fork().  Lock order, everywhere: logger configuration, then handler
+ * locks, then queue mutexes; fork's prepare takes them all in that order. */
+#include "handler.h"
+#include "logging-private.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+static pthread_once_t lifecycle_once = PTHREAD_ONCE_INIT;
+
+static void
+at_exit (void)
+{
+   mwatch_shutdown ();
+}
+
+static void
+fork_prepare (void)
+{
+   _mwatch_loggers_fork_prepare ();
+   _mwatch_handlers_fork_prepare ();
+   _mwatch_queue_handlers_fork_prepare ();
+}
+
+static void
+fork_parent (void)
+{
+   _mwatch_queue_handlers_fork_parent ();
+   _mwatch_handlers_fork_parent ();
+   _mwatch_loggers_fork_parent ();
+}
+
+static void
+fork_child (void)
+{
+   _mwatch_queue_handlers_fork_child ();
+   _mwatch_handlers_fork_child ();
+   _mwatch_loggers_fork_child ();
+}
+
+static void
+lifecycle_init (void)
+{
+   atexit (at_exit);
+   pthread_atfork (fork_prepare, fork_parent, fork_child);
+}
+
+void
+_mwatch_lifecycle_init (void)
+{
+   pthread_once (&lifecycle_once, lifecycle_init);
+}
+
+void
+mwatch_shutdown (void)
+{
+   mwatch_handler_t **handlers = _mwatch_loggers_reset ();
+   /* Close every handler before dropping any: closing a queue handler
+    * drains it into its backend, which must still be open then. */
+   for (size_t i = 0; handlers[i]; i++) {
+      mwatch_handler_close (handlers[i]);
+   }
+   for (size_t i = 0; handlers[i]; i++) {
+      mwatch_handler_destroy (handlers[i]);
+   }
+   bson_free (handlers);
+}

@@ -1,0 +1,345 @@
+/* Loggers: dotted names in a tree, levels inherited from ancestors,
+ * handlers and filters, and the walk a record takes up the tree. */
+#include "handler.h"
+#include "logging-private.h"
+#include "refcount.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct _mwatch_logger_t {
+   char *name;
+   mwatch_logger_t *parent; /* NULL for the root */
+   atomic_int level;
+   atomic_bool propagate;
+   /* Guarded by config_lock. */
+   mwatch_handler_t **handlers;
+   size_t handler_count;
+   mwatch_filter_t **filters;
+   size_t filter_count;
+   mwatch_logger_t *next; /* every logger, for lookup and reset */
+};
+
+/* Readers: every record's walk up the tree.  Writers: configuration
+ * changes, reset and fork.  Loggers themselves are never freed, so a
+ * logger pointer stays valid without the lock. */
+static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Guards the list of loggers (creation and lookup). */
+static pthread_mutex_t loggers_lock = PTHREAD_MUTEX_INITIALIZER;
+static mwatch_logger_t *loggers;
+static mwatch_logger_t root_logger;
+
+/* ---------------------------------------------------------------- threads */
+
+static _Thread_local int64_t cached_thread_id;
+static int64_t cached_process_id;
+
+int64_t
+_mwatch_thread_id (void)
+{
+   if (!cached_thread_id) {
+      cached_thread_id = (int64_t) syscall (SYS_gettid);
+   }
+   return cached_thread_id;
+}
+
+int64_t
+_mwatch_process_id (void)
+{
+   int64_t pid = __atomic_load_n (&cached_process_id, __ATOMIC_RELAXED);
+   if (!pid) {
+      pid = (int64_t) getpid ();
+      __atomic_store_n (&cached_process_id, pid, __ATOMIC_RELAXED);
+   }
+   return pid;
+}
+
+void
+_mwatch_thread_info_reset (void)
+{
+   cached_thread_id = 0;
+   __atomic_store_n (&cached_process_id, 0, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- registry */
+
+static void
+root_init_locked (void)
+{
+   if (root_logger.name) {
+      return;
+   }
+   root_logger.name = "";
+   atomic_init (&root_logger.level, MWATCH_LEVEL_WARNING);
+   atomic_init (&root_logger.propagate, true);
+   root_logger.next = loggers;
+   loggers = &root_logger;
+}
+
+static mwatch_logger_t *
+find_locked (const char *name, size_t len)
+{
+   for (mwatch_logger_t *l = loggers; l; l = l->next) {
+      if (strncmp (l->name, name, len) == 0 && l->name[len] == '\0') {
+         return l;
+      }
+   }
+   return NULL;
+}
+
+/* Creates the logger named by the first `len` bytes of `name`, and its
+ * ancestors first, so that every logger's parent exists when it does. */
+static mwatch_logger_t *
+get_locked (const char *name, size_t len)
+{
+   if (len == 0) {
+      return &root_logger;
+   }
+   mwatch_logger_t *logger = find_locked (name, len);
+   if (logger) {
+      return logger;
+   }
+   size_t parent_len = len;
+   while (parent_len > 0 && name[parent_len - 1] != '.') {
+      parent_len--;
+   }
+   mwatch_logger_t *parent = get_locked (name, parent_len ? parent_len - 1 : 0);
+   logger = bson_malloc0 (sizeof *logger);
+   logger->name = bson_strndup (name, len);
+   logger->parent = parent;
+   atomic_init (&logger->level, MWATCH_LEVEL_NOTSET);
+   atomic_init (&logger->propagate, true);
+   logger->next = loggers;
+   loggers = logger;
+   return logger;
+}
+
+mwatch_logger_t *
+mwatch_logger_get (const char *name)
+{
+   pthread_mutex_lock (&loggers_lock);
+   root_init_locked ();
+   mwatch_logger_t *logger = get_locked (name ? name : "", name ? strlen (name) : 0);
+   pthread_mutex_unlock (&loggers_lock);
+   return logger;
+}
+
+const char *
+mwatch_logger_name (const mwatch_logger_t *logger)
+{
+   return logger->name;
+}
+
+/* ---------------------------------------------------------------- levels */
+
+void
+mwatch_logger_set_level (mwatch_logger_t *logger, int level)
+{
+   atomic_store_explicit (&logger->level, level, memory_order_relaxed);
+}
+
+int
+mwatch_logger_get_level (const mwatch_logger_t *logger)
+{
+   return atomic_load_explicit (&((mwatch_logger_t *) logger)->level, memory_order_relaxed);
+}
+
+int
+mwatch_logger_effective_level (const mwatch_logger_t *logger)
+{
+   for (; logger; logger = logger->parent) {
+      int level = mwatch_logger_get_level (logger);
+      if (level != MWATCH_LEVEL_NOTSET) {
+         return level;
+      }
+   }
+   return MWATCH_LEVEL_NOTSET;
+}
+
+bool
+mwatch_logger_is_enabled_for (const mwatch_logger_t *logger, int level)
+{
+   return level >= mwatch_logger_effective_level (logger);
+}
+
+void
+mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate)
+{
+   atomic_store_explicit (&logger->propagate, propagate, memory_order_relaxed);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+void
+mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
+{
+   _mwatch_handler_ref (handler);
+   _mwatch_lifecycle_init ();
+   pthread_rwlock_wrlock (&config_lock);
+   logger->handlers = bson_realloc (logger->handlers,
+                                    (logger->handler_count + 1) * sizeof *logger->handlers);
+   logger->handlers[logger->handler_count++] = handler;
+   pthread_rwlock_unlock (&config_lock);
+}
+
+bool
+mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
+{
+   bool found = false;
+   pthread_rwlock_wrlock (&config_lock);
+   for (size_t i = 0; i < logger->handler_count; i++) {
+      if (logger->handlers[i] == handler) {
+         memmove (&logger->handlers[i], &logger->handlers[i + 1],
+                  (logger->handler_count - i - 1) * sizeof *logger->handlers);
+         logger->handler_count--;
+         found = true;
+         break;
+      }
+   }
+   pthread_rwlock_unlock (&config_lock);
+   if (found) {
+      mwatch_handler_destroy (handler);
+   }
+   return found;
+}
+
+void
+mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
+{
+   _mwatch_filter_ref (filter);
+   pthread_rwlock_wrlock (&config_lock);
+   logger->filters = bson_realloc (logger->filters,
+                                   (logger->filter_count + 1) * sizeof *logger->filters);
+   logger->filters[logger->filter_count++] = filter;
+   pthread_rwlock_unlock (&config_lock);
+}
+
+/* ---------------------------------------------------------------- logging */
+
+/* The record's walk: the logger's own filters (as in Python, a logger's
+ * filters see only records logged on it, not those of its descendants),
+ * then the handlers of the logger and of each ancestor until one does not
+ * propagate. */
+static void
+dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
+{
+   pthread_rwlock_rdlock (&config_lock);
+   if (_mwatch_filters_apply (logger->filters, logger->filter_count, record)) {
+      for (mwatch_logger_t *l = logger; l; l = l->parent) {
+         for (size_t i = 0; i < l->handler_count; i++) {
+            mwatch_handler_handle (l->handlers[i], record);
+         }
+         if (!atomic_load_explicit (&l->propagate, memory_order_relaxed)) {
+            break;
+         }
+      }
+   }
+   pthread_rwlock_unlock (&config_lock);
+}
+
+static void
+record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int timeout_level)
+{
+   record->name = logger->name;
+   record->level = level;
+   record->timeout_level = timeout_level;
+   record->created = mwatch_realtime_us ();
+   record->thread = _mwatch_thread_id ();
+   record->process = _mwatch_process_id ();
+   record->text = NULL;
+   record->watch = NULL;
+}
+
+void
+mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch_message_t *msg)
+{
+   if (!logger || !msg) {
+      return;
+   }
+   int admission = level;
+   if (!mwatch_message_is_ready (msg) && timeout_level > level) {
+      admission = timeout_level;
+   }
+   if (!mwatch_logger_is_enabled_for (logger, admission)) {
+      return;
+   }
+   mwatch_record_t record;
+   record_init (&record, logger, level, timeout_level);
+   record.watch = msg;
+   dispatch (logger, &record);
+}
+
+void
+mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
+{
+   if (!logger || !text || !mwatch_logger_is_enabled_for (logger, level)) {
+      return;
+   }
+   mwatch_record_t record;
+   record_init (&record, logger, level, level);
+   record.text = text;
+   dispatch (logger, &record);
+}
+
+/* ---------------------------------------------------------------- reset, fork */
+
+mwatch_handler_t **
+_mwatch_loggers_reset (void)
+{
+   size_t count = 0;
+   size_t capacity = 8;
+   mwatch_handler_t **detached = bson_malloc (capacity * sizeof *detached);
+   pthread_mutex_lock (&loggers_lock);
+   pthread_rwlock_wrlock (&config_lock);
+   for (mwatch_logger_t *l = loggers; l; l = l->next) {
+      for (size_t i = 0; i < l->handler_count; i++) {
+         if (count + 2 > capacity) {
+            capacity *= 2;
+            detached = bson_realloc (detached, capacity * sizeof *detached);
+         }
+         detached[count++] = l->handlers[i];
+      }
+      for (size_t i = 0; i < l->filter_count; i++) {
+         mwatch_filter_destroy (l->filters[i]);
+      }
+      bson_free (l->handlers);
+      bson_free (l->filters);
+      l->handlers = NULL;
+      l->filters = NULL;
+      l->handler_count = l->filter_count = 0;
+      atomic_store (&l->level, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
+      atomic_store (&l->propagate, true);
+   }
+   pthread_rwlock_unlock (&config_lock);
+   pthread_mutex_unlock (&loggers_lock);
+   detached[count] = NULL;
+   return detached;
+}
+
+void
+_mwatch_loggers_fork_prepare (void)
+{
+   pthread_mutex_lock (&loggers_lock);
+   pthread_rwlock_wrlock (&config_lock);
+}
+
+void
+_mwatch_loggers_fork_parent (void)
+{
+   pthread_rwlock_unlock (&config_lock);
+   pthread_mutex_unlock (&loggers_lock);
+}
+
+/* A glibc rwlock tells a writer's unlock from a reader's by the thread id
+ * of the writer, and the child's thread has a new id: unlocking would
+ * count as a reader leaving and corrupt the lock.  It was ours alone at
+ * fork, so a fresh one is the same state. */
+void
+_mwatch_loggers_fork_child (void)
+{
+   pthread_rwlock_init (&config_lock, NULL);
+   pthread_mutex_unlock (&loggers_lock);
+   _mwatch_thread_info_reset ();
+}

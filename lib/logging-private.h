@@ -1,0 +1,45 @@
+/* Internal entry points shared by the loggers, the queue handler and the
+ * process-wide life cycle (shutdown, exit, fork). */
+#ifndef MWATCH_LOGGING_PRIVATE_H
+#define MWATCH_LOGGING_PRIVATE_H
+
+#include "mongowatch.h"
+
+/* The calling thread's id and the process id, cached per thread; the
+ * fork child handler resets the cache. */
+int64_t
+_mwatch_thread_id (void);
+int64_t
+_mwatch_process_id (void);
+void
+_mwatch_thread_info_reset (void);
+
+/* Detaches every handler and filter from every logger and resets levels
+ * and propagation.  The handlers detached are returned (NULL-terminated,
+ * each with the reference the logger held) for the caller to close and
+ * drop outside the configuration lock. */
+mwatch_handler_t **
+_mwatch_loggers_reset (void);
+
+/* fork(): the configuration lock is taken so that no thread is walking
+ * the loggers when the process is copied. */
+void
+_mwatch_loggers_fork_prepare (void);
+void
+_mwatch_loggers_fork_parent (void);
+void
+_mwatch_loggers_fork_child (void);
+
+/* Queue handlers (lib/queue-handler.c). */
+void
+_mwatch_queue_handlers_fork_prepare (void);
+void
+_mwatch_queue_handlers_fork_parent (void);
+void
+_mwatch_queue_handlers_fork_child (void);
+
+/* Registers mwatch_shutdown at exit and the fork handlers, once. */
+void
+_mwatch_lifecycle_init (void);
+
+#endif

@@ -1,0 +1,260 @@
+/* The queue handler and its listener thread.  On the application's thread
+ * emit only copies the record into a WatchQueue; the listener takes records
+ * out when they are due and hands them to the backend handler, where the
+ * filters, the formatting and the I/O happen. */
+#include "handler-builtin.h"
+#include "handler.h"
+#include "logging-private.h"
+#include "queue-private.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+/* What the queue carries beside each message: the record minus its
+ * message.  The logger name needs no copy: loggers are never freed. */
+typedef struct {
+   const char *name;
+   int level;
+   int timeout_level;
+   int64_t created;
+   int64_t thread;
+   int64_t process;
+   char *text;
+   bool has_watch;
+} queued_record_t;
+
+typedef struct queue_handler {
+   mwatch_queue_t *queue;
+   mwatch_handler_t *backend;
+   pthread_t listener;
+   bool listening;
+   /* Live queue handlers, for fork(). */
+   struct queue_handler *prev;
+   struct queue_handler *next;
+} queue_handler_t;
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static queue_handler_t *live;
+
+static void
+queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
+{
+   (void) user_data;
+   queued_record_t *queued = data;
+   if (queued) {
+      bson_free (queued->text);
+      bson_free (queued);
+   }
+   mwatch_message_destroy (msg);
+}
+
+static void
+deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
+{
+   mwatch_record_t record = {
+      .name = queued->name,
+      .level = queued->level,
+      .timeout_level = queued->timeout_level,
+      .created = queued->created,
+      .thread = queued->thread,
+      .process = queued->process,
+      .text = queued->text,
+      .watch = queued->has_watch ? msg : NULL,
+   };
+   /* Out of the queue before it was ready: the operation timed out. */
+   if (!mwatch_message_is_ready (msg)) {
+      record.level = record.timeout_level;
+   }
+   mwatch_handler_handle (qh->backend, &record);
+   queued_record_free (msg, queued, NULL);
+}
+
+static void *
+listen_loop (void *arg)
+{
+   queue_handler_t *qh = arg;
+   for (;;) {
+      mwatch_message_t *msg;
+      void *data;
+      mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
+      if (status == MWATCH_QUEUE_TIMEOUT) {
+         /* Nothing more due now: push out what was written, then wait. */
+         mwatch_handler_flush (qh->backend);
+         status = mwatch_queue_get (qh->queue, &msg, &data);
+      }
+      if (status != MWATCH_QUEUE_OK) {
+         break; /* closed and drained */
+      }
+      deliver (qh, msg, data);
+   }
+   mwatch_handler_flush (qh->backend);
+   return NULL;
+}
+
+/* The listener must not take signals meant for the application. */
+static void
+start_listener (queue_handler_t *qh)
+{
+   sigset_t all, old;
+   sigfillset (&all);
+   pthread_sigmask (SIG_SETMASK, &all, &old);
+   qh->listening = pthread_create (&qh->listener, NULL, listen_loop, qh) == 0;
+   pthread_sigmask (SIG_SETMASK, &old, NULL);
+}
+
+static void
+queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   queue_handler_t *qh = mwatch_handler_impl (handler);
+   queued_record_t *queued = bson_malloc (sizeof *queued);
+   queued->name = record->name;
+   queued->level = record->level;
+   queued->timeout_level = record->timeout_level;
+   queued->created = record->created;
+   queued->thread = record->thread;
+   queued->process = record->process;
+   queued->text = record->text ? bson_strdup (record->text) : NULL;
+   queued->has_watch = record->watch != NULL;
+   mwatch_message_t *msg;
+   if (record->watch) {
+      /* A snapshot: the watcher goes on changing its own message. */
+      msg = mwatch_message_copy (record->watch);
+   } else {
+      msg = mwatch_message_new ();
+      mwatch_message_set_ready (msg);
+   }
+   /* Whatever the outcome, the queue owns msg and queued from here. */
+   mwatch_queue_put (qh->queue, msg, queued);
+}
+
+static void
+queue_handler_close (mwatch_handler_t *handler)
+{
+   queue_handler_t *qh = mwatch_handler_impl (handler);
+   mwatch_queue_close (qh->queue);
+   if (qh->listening && !pthread_equal (qh->listener, pthread_self ())) {
+      pthread_join (qh->listener, NULL);
+      qh->listening = false;
+   }
+   mwatch_handler_close (qh->backend);
+}
+
+static void
+queue_handler_destroy (void *impl)
+{
+   queue_handler_t *qh = impl;
+   pthread_mutex_lock (&live_lock);
+   if (qh->prev) {
+      qh->prev->next = qh->next;
+   } else {
+      live = qh->next;
+   }
+   if (qh->next) {
+      qh->next->prev = qh->prev;
+   }
+   pthread_mutex_unlock (&live_lock);
+   mwatch_queue_destroy (qh->queue);
+   mwatch_handler_destroy (qh->backend);
+   bson_free (qh);
+}
+
+static const mwatch_handler_vtable_t queue_handler_vtable = {
+   .emit = queue_handler_emit,
+   .close = queue_handler_close,
+   .destroy = queue_handler_destroy,
+   .deferred = true,
+};
+
+void
+mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts)
+{
+   memset (opts, 0, sizeof *opts);
+   opts->overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+}
+
+mwatch_handler_t *
+mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_opts_t *opts)
+{
+   if (!backend) {
+      return NULL;
+   }
+   mwatch_queue_handler_opts_t defaults;
+   if (!opts) {
+      mwatch_queue_handler_opts_init (&defaults);
+      opts = &defaults;
+   }
+   mwatch_queue_opts_t qopts;
+   mwatch_queue_opts_init (&qopts);
+   qopts.capacity = opts->capacity;
+   qopts.overflow = opts->overflow;
+   qopts.default_delay_sec = opts->default_delay_sec;
+   qopts.force_default_delay = opts->force_default_delay;
+   qopts.discard = queued_record_free;
+
+   queue_handler_t *qh = bson_malloc0 (sizeof *qh);
+   qh->queue = mwatch_queue_new (&qopts);
+   qh->backend = _mwatch_handler_ref (backend);
+   /* The listener flushes whenever it runs dry; a flush per line would
+    * only slow it down. */
+   _mwatch_stream_handler_set_autoflush (backend, false);
+   _mwatch_lifecycle_init ();
+
+   pthread_mutex_lock (&live_lock);
+   qh->next = live;
+   if (live) {
+      live->prev = qh;
+   }
+   live = qh;
+   start_listener (qh);
+   pthread_mutex_unlock (&live_lock);
+   return mwatch_handler_new (&queue_handler_vtable, qh);
+}
+
+void
+mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *stats)
+{
+   if (_mwatch_handler_vtable (handler) != &queue_handler_vtable) {
+      memset (stats, 0, sizeof *stats);
+      return;
+   }
+   queue_handler_t *qh = mwatch_handler_impl (handler);
+   mwatch_queue_stats (qh->queue, stats);
+}
+
+/* ---------------------------------------------------------------- fork */
+
+void
+_mwatch_queue_handlers_fork_prepare (void)
+{
+   pthread_mutex_lock (&live_lock);
+   for (queue_handler_t *qh = live; qh; qh = qh->next) {
+      _mwatch_queue_fork_prepare (qh->queue);
+   }
+}
+
+void
+_mwatch_queue_handlers_fork_parent (void)
+{
+   for (queue_handler_t *qh = live; qh; qh = qh->next) {
+      _mwatch_queue_fork_parent (qh->queue);
+   }
+   pthread_mutex_unlock (&live_lock);
+}
+
+/* The child inherits copies of the parent's queued records, which the
+ * parent's own listener will write: the child drops its copies, and starts
+ * a listener of its own, since threads do not survive fork(). */
+void
+_mwatch_queue_handlers_fork_child (void)
+{
+   for (queue_handler_t *qh = live; qh; qh = qh->next) {
+      bool was_open = _mwatch_queue_fork_child (qh->queue);
+      if (qh->listening && was_open) {
+         start_listener (qh);
+      } else {
+         qh->listening = false;
+      }
+   }
+   pthread_mutex_unlock (&live_lock);
+}

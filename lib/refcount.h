@@ -1,0 +1,29 @@
+/* Reference counts shared by filters, formatters and handlers, and the
+ * internal entry points each of those offers the others. */
+#ifndef MWATCH_REFCOUNT_H
+#define MWATCH_REFCOUNT_H
+
+#include <stdatomic.h>
+
+#include "mongowatch.h"
+
+/* Drops one reference; true when it was the last, and the caller frees.
+ * Release/acquire so the freeing thread sees every write made before the
+ * other references were dropped. */
+static inline bool
+_mwatch_unref (atomic_int *refs)
+{
+   if (atomic_fetch_sub_explicit (refs, 1, memory_order_release) == 1) {
+      atomic_thread_fence (memory_order_acquire);
+      return true;
+   }
+   return false;
+}
+
+mwatch_filter_t *
+_mwatch_filter_ref (mwatch_filter_t *filter);
+
+bool
+_mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);
+
+#endif
