@@ -1,0 +1,26 @@
+/* WatchQueue internals other parts of the library need: the fork() hooks,
+ * called from pthread_atfork handlers (lifecycle.c, queue-handler.c). */
+#ifndef MWATCH_QUEUE_PRIVATE_H
+#define MWATCH_QUEUE_PRIVATE_H
+
+#include "mongowatch.h"
+
+/* Before fork(): takes the queue's lock, so that the child never inherits
+ * the queue half-changed.  Producers and consumers waiting on the queue do
+ * not hold the lock, so this never waits for them. */
+void
+_mwatch_queue_fork_prepare (mwatch_queue_t *queue);
+
+/* In the parent after fork(): releases the lock. */
+void
+_mwatch_queue_fork_parent (mwatch_queue_t *queue);
+
+/* In the child after fork(), where only the forking thread lives on:
+ * rebuilds the lock and condition variables, forgets the parent's waiting
+ * threads, and discards every queued message (the parent still owns and
+ * will deliver the originals).  The queue stays closed if it was.  Returns
+ * whether it is open. */
+bool
+_mwatch_queue_fork_child (mwatch_queue_t *queue);
+
+#endif

@@ -1,0 +1,365 @@
+/* The WatchQueue's storage: see queue-store.h.  Nothing here locks. */
+#include "queue-store.h"
+
+#include <string.h>
+
+#define QSTORE_MIN_SLOTS 16
+
+/* ------------------------------------------------------------------------
+ * Hashing.  An ObjectId's low bytes (the counter) change fastest and its
+ * high bytes (the timestamp) slowest, and the table indexes by the low bits
+ * of the hash, so every byte must reach every bit: a multiply-xorshift
+ * finalizer does that in a few instructions.
+ * ------------------------------------------------------------------------ */
+
+static uint64_t
+oid_hash (const bson_oid_t *oid)
+{
+   uint64_t head;
+   uint32_t tail;
+   memcpy (&head, oid->bytes, sizeof head);
+   memcpy (&tail, oid->bytes + sizeof head, sizeof tail);
+
+   uint64_t h = head ^ ((uint64_t) tail * 0x9e3779b97f4a7c15u);
+   h ^= h >> 33;
+   h *= 0xff51afd7ed558ccdu;
+   h ^= h >> 33;
+   h *= 0xc4ceb9fe1a85ec53u;
+   h ^= h >> 33;
+   return h;
+}
+
+static size_t
+home_bucket (const mwatch_qstore_t *store, uint64_t hash)
+{
+   return (size_t) hash & store->table_mask;
+}
+
+/* ------------------------------------------------------------------------
+ * Hash map WatchID -> slot: open addressing with linear probing.  Deletion
+ * shifts later members of the probe run back instead of leaving
+ * tombstones, so a long-lived queue with constant churn never degrades.
+ * The table is kept at most half full.
+ * ------------------------------------------------------------------------ */
+
+static void
+table_link (mwatch_qstore_t *store, size_t slot)
+{
+   size_t i = home_bucket (store, store->slots[slot].hash);
+   while (store->table[i] != MWATCH_QSTORE_NONE) {
+      i = (i + 1) & store->table_mask;
+   }
+   store->table[i] = slot;
+}
+
+static size_t
+table_position (const mwatch_qstore_t *store, size_t slot)
+{
+   size_t i = home_bucket (store, store->slots[slot].hash);
+   while (store->table[i] != slot) {
+      i = (i + 1) & store->table_mask;
+   }
+   return i;
+}
+
+static void
+table_unlink (mwatch_qstore_t *store, size_t slot)
+{
+   size_t mask = store->table_mask;
+   size_t hole = table_position (store, slot);
+
+   for (size_t j = (hole + 1) & mask; store->table[j] != MWATCH_QSTORE_NONE;
+        j = (j + 1) & mask) {
+      size_t home = home_bucket (store, store->slots[store->table[j]].hash);
+      /* A member whose probe run crosses the hole moves back into it, or
+       * lookups for it would stop at the gap; one whose home lies after the
+       * hole stays, since lookups never look before their home. */
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+         store->table[hole] = store->table[j];
+         hole = j;
+      }
+   }
+   store->table[hole] = MWATCH_QSTORE_NONE;
+}
+
+size_t
+_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid)
+{
+   if (!store->count) {
+      return MWATCH_QSTORE_NONE;
+   }
+   uint64_t hash = oid_hash (oid);
+   size_t mask = store->table_mask;
+   for (size_t i = home_bucket (store, hash);; i = (i + 1) & mask) {
+      size_t slot = store->table[i];
+      if (slot == MWATCH_QSTORE_NONE) {
+         return MWATCH_QSTORE_NONE;
+      }
+      const mwatch_qentry_t *e = &store->slots[slot];
+      if (e->hash == hash &&
+          bson_oid_equal (mwatch_message_oid (e->msg), oid)) {
+         return slot;
+      }
+   }
+}
+
+/* ------------------------------------------------------------------------
+ * Indexed min-heap on (due, seq).  Each entry records its heap position so
+ * that a replaced entry is re-sifted where it stands, leaving no stale
+ * copies behind.
+ * ------------------------------------------------------------------------ */
+
+static bool
+heap_before (const mwatch_qstore_t *store, size_t a, size_t b)
+{
+   const mwatch_qentry_t *x = &store->slots[a];
+   const mwatch_qentry_t *y = &store->slots[b];
+   return x->due < y->due || (x->due == y->due && x->seq < y->seq);
+}
+
+static void
+heap_place (mwatch_qstore_t *store, size_t pos, size_t slot)
+{
+   store->heap[pos] = slot;
+   store->slots[slot].heap_pos = pos;
+}
+
+static void
+heap_sift_up (mwatch_qstore_t *store, size_t pos)
+{
+   size_t slot = store->heap[pos];
+   while (pos > 0) {
+      size_t parent = (pos - 1) / 2;
+      if (!heap_before (store, slot, store->heap[parent])) {
+         break;
+      }
+      heap_place (store, pos, store->heap[parent]);
+      pos = parent;
+   }
+   heap_place (store, pos, slot);
+}
+
+static void
+heap_sift_down (mwatch_qstore_t *store, size_t pos)
+{
+   size_t slot = store->heap[pos];
+   for (;;) {
+      size_t child = 2 * pos + 1;
+      if (child >= store->count) {
+         break;
+      }
+      if (child + 1 < store->count &&
+          heap_before (store, store->heap[child + 1], store->heap[child])) {
+         child++;
+      }
+      if (!heap_before (store, store->heap[child], slot)) {
+         break;
+      }
+      heap_place (store, pos, store->heap[child]);
+      pos = child;
+   }
+   heap_place (store, pos, slot);
+}
+
+/* Restores order around `pos` after its key changed either way. */
+static void
+heap_fix (mwatch_qstore_t *store, size_t pos)
+{
+   size_t slot = store->heap[pos];
+   heap_sift_up (store, pos);
+   if (store->slots[slot].heap_pos == pos) {
+      heap_sift_down (store, pos);
+   }
+}
+
+static void
+heap_delete (mwatch_qstore_t *store, size_t slot)
+{
+   size_t pos = store->slots[slot].heap_pos;
+   size_t last = store->heap[--store->count];
+   store->slots[slot].heap_pos = MWATCH_QSTORE_NONE;
+   if (last != slot) {
+      heap_place (store, pos, last);
+      heap_fix (store, pos);
+   }
+}
+
+/* ------------------------------------------------------------------------
+ * Arrival order: a doubly linked list through the slots, so DROP_OLDEST
+ * finds and unlinks its victim in O(1).
+ * ------------------------------------------------------------------------ */
+
+static void
+arrival_append (mwatch_qstore_t *store, size_t slot)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   e->older = store->newest;
+   e->newer = MWATCH_QSTORE_NONE;
+   if (store->newest != MWATCH_QSTORE_NONE) {
+      store->slots[store->newest].newer = slot;
+   } else {
+      store->oldest = slot;
+   }
+   store->newest = slot;
+}
+
+static void
+arrival_unlink (mwatch_qstore_t *store, size_t slot)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   if (e->older != MWATCH_QSTORE_NONE) {
+      store->slots[e->older].newer = e->newer;
+   } else {
+      store->oldest = e->newer;
+   }
+   if (e->newer != MWATCH_QSTORE_NONE) {
+      store->slots[e->newer].older = e->older;
+   } else {
+      store->newest = e->older;
+   }
+}
+
+/* ------------------------------------------------------------------------
+ * Slots and growth.
+ * ------------------------------------------------------------------------ */
+
+static size_t
+table_size_for (size_t slots)
+{
+   size_t size = QSTORE_MIN_SLOTS;
+   while (size < 2 * slots) {
+      size *= 2;
+   }
+   return size;
+}
+
+static void
+table_rebuild (mwatch_qstore_t *store)
+{
+   size_t size = table_size_for (store->slot_cap);
+   bson_free (store->table);
+   store->table = bson_malloc (size * sizeof *store->table);
+   memset (store->table, 0xff, size * sizeof *store->table); /* all NONE */
+   store->table_mask = size - 1;
+   for (size_t i = 0; i < store->count; i++) {
+      table_link (store, store->heap[i]);
+   }
+}
+
+/* Pushes slots [from, to) on the free list, lowest first out. */
+static void
+free_list_add (mwatch_qstore_t *store, size_t from, size_t to)
+{
+   for (size_t i = to; i-- > from;) {
+      store->slots[i].newer = store->free_head;
+      store->free_head = i;
+   }
+}
+
+static void
+store_grow (mwatch_qstore_t *store)
+{
+   size_t old_cap = store->slot_cap;
+   size_t cap = old_cap ? old_cap * 2 : QSTORE_MIN_SLOTS;
+   if (cap > store->limit || cap < old_cap) {
+      cap = store->limit;
+   }
+   BSON_ASSERT (cap > old_cap);
+
+   store->slots = bson_realloc (store->slots, cap * sizeof *store->slots);
+   store->heap = bson_realloc (store->heap, cap * sizeof *store->heap);
+   store->slot_cap = cap;
+   free_list_add (store, old_cap, cap);
+   table_rebuild (store);
+}
+
+void
+_mwatch_qstore_init (mwatch_qstore_t *store, size_t limit)
+{
+   memset (store, 0, sizeof *store);
+   store->limit = limit;
+   store->free_head = MWATCH_QSTORE_NONE;
+   store->oldest = MWATCH_QSTORE_NONE;
+   store->newest = MWATCH_QSTORE_NONE;
+}
+
+void
+_mwatch_qstore_destroy (mwatch_qstore_t *store)
+{
+   bson_free (store->slots);
+   bson_free (store->heap);
+   bson_free (store->table);
+   _mwatch_qstore_init (store, store->limit);
+}
+
+static void
+entry_fill (mwatch_qstore_t *store,
+            mwatch_qentry_t *e,
+            mwatch_message_t *msg,
+            void *data,
+            int64_t due)
+{
+   e->msg = msg;
+   e->data = data;
+   e->due = due;
+   e->seq = store->next_seq++;
+}
+
+size_t
+_mwatch_qstore_insert (mwatch_qstore_t *store,
+                       mwatch_message_t *msg,
+                       void *data,
+                       int64_t due)
+{
+   if (store->free_head == MWATCH_QSTORE_NONE) {
+      store_grow (store);
+   }
+   size_t slot = store->free_head;
+   mwatch_qentry_t *e = &store->slots[slot];
+   store->free_head = e->newer;
+
+   entry_fill (store, e, msg, data, due);
+   e->hash = oid_hash (mwatch_message_oid (msg));
+   table_link (store, slot);
+   arrival_append (store, slot);
+   heap_place (store, store->count++, slot);
+   heap_sift_up (store, e->heap_pos);
+   return slot;
+}
+
+void
+_mwatch_qstore_replace (mwatch_qstore_t *store,
+                        size_t slot,
+                        mwatch_message_t *msg,
+                        void *data,
+                        int64_t due,
+                        mwatch_message_t **old_msg,
+                        void **old_data)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   *old_msg = e->msg;
+   *old_data = e->data;
+   /* Same WatchID, so the hash bucket and arrival place stay valid. */
+   entry_fill (store, e, msg, data, due);
+   heap_fix (store, e->heap_pos);
+}
+
+void
+_mwatch_qstore_remove (mwatch_qstore_t *store,
+                       size_t slot,
+                       mwatch_message_t **msg,
+                       void **data)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   *msg = e->msg;
+   *data = e->data;
+
+   table_unlink (store, slot);
+   arrival_unlink (store, slot);
+   heap_delete (store, slot);
+
+   e->msg = NULL;
+   e->data = NULL;
+   e->newer = store->free_head;
+   store->free_head = slot;
+}

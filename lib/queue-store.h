@@ -1,0 +1,87 @@
+/* The storage behind a WatchQueue, without any locking: entry slots, an
+ * indexed min-heap on (due, seq), a hash map WatchID -> slot, and an
+ * arrival-order list.  The queue (queue.c) serializes every call.
+ *
+ * Entries are named by slot index, not by pointer, because the slot array
+ * moves when it grows.  Storage grows geometrically up to a limit and is
+ * then reused through a free list, so a warm store never allocates. */
+#ifndef MWATCH_QUEUE_STORE_H
+#define MWATCH_QUEUE_STORE_H
+
+#include "mongowatch.h"
+
+/* "No slot": an empty hash bucket, the end of a list, not in the heap. */
+#define MWATCH_QSTORE_NONE SIZE_MAX
+
+typedef struct {
+   mwatch_message_t *msg;
+   void *data;
+   int64_t due;
+   uint64_t seq;  /* breaks ties in due time by put order */
+   uint64_t hash; /* of the WatchID, kept so rehashing and deletion need not
+                     touch the message */
+   size_t heap_pos;
+   size_t older; /* arrival order; `newer` also links the free list */
+   size_t newer;
+} mwatch_qentry_t;
+
+typedef struct {
+   mwatch_qentry_t *slots;
+   size_t slot_cap;
+   size_t limit; /* slot_cap never grows past this */
+   size_t free_head;
+   size_t *heap;
+   size_t count;
+   size_t *table; /* slot indices, MWATCH_QSTORE_NONE when empty */
+   size_t table_mask;
+   size_t oldest;
+   size_t newest;
+   uint64_t next_seq;
+} mwatch_qstore_t;
+
+void
+_mwatch_qstore_init (mwatch_qstore_t *store, size_t limit);
+
+/* Frees the storage only: the caller takes the messages out first. */
+void
+_mwatch_qstore_destroy (mwatch_qstore_t *store);
+
+/* The slot queued under `oid`, or MWATCH_QSTORE_NONE. */
+size_t
+_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid);
+
+/* Adds an entry, newest in arrival order; the WatchID must not be queued
+ * and count must be below the limit.  Returns its slot. */
+size_t
+_mwatch_qstore_insert (mwatch_qstore_t *store,
+                       mwatch_message_t *msg,
+                       void *data,
+                       int64_t due);
+
+/* Swaps in a newer copy under the same WatchID, keeping the entry's place in
+ * arrival order; it counts as a new put for ties.  *old_msg and *old_data
+ * receive what was there. */
+void
+_mwatch_qstore_replace (mwatch_qstore_t *store,
+                        size_t slot,
+                        mwatch_message_t *msg,
+                        void *data,
+                        int64_t due,
+                        mwatch_message_t **old_msg,
+                        void **old_data);
+
+/* Takes an entry out and frees its slot. */
+void
+_mwatch_qstore_remove (mwatch_qstore_t *store,
+                       size_t slot,
+                       mwatch_message_t **msg,
+                       void **data);
+
+/* The entry due first, or MWATCH_QSTORE_NONE when empty. */
+static inline size_t
+_mwatch_qstore_top (const mwatch_qstore_t *store)
+{
+   return store->count ? store->heap[0] : MWATCH_QSTORE_NONE;
+}
+
+#endif

@@ -1,0 +1,465 @@
+/* mwatch_queue_t: the WatchQueue.  The data structure is in queue-store.c;
+ * this file adds the due-time rules, the locking and waiting, and the
+ * overflow policies.
+ *
+ * Consumers follow a leader/follower scheme: at most one consumer (the
+ * leader) sleeps until the top entry is due, the others sleep until woken.
+ * A put that makes a new top deposes the leader and wakes one consumer, and
+ * a consumer leaving while there is no leader wakes one to take over, so
+ * puts of ordinary messages never wake every consumer at once. */
+#include "queue-private.h"
+#include "queue-store.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+struct _mwatch_queue_t {
+   pthread_mutex_t mutex;
+   pthread_cond_t due_cond;  /* consumers: a new top, a baton, or close */
+   pthread_cond_t room_cond; /* BLOCK producers: room, or close */
+   mwatch_qstore_t store;
+
+   /* Fixed at creation, so read without the lock. */
+   size_t capacity;
+   mwatch_overflow_t overflow;
+   int64_t delay_us;
+   bool force_delay;
+   mwatch_queue_discard_cb_t discard;
+   void *discard_user_data;
+
+   bool closed;
+   const void *leader; /* the leading consumer's token, or NULL */
+   size_t blocked_producers;
+   mwatch_queue_stats_t stats;
+};
+
+/* A message the queue gives up, held until the lock is released so that a
+ * slow discard callback never stalls other producers and consumers. */
+typedef struct {
+   mwatch_message_t *msg;
+   void *data;
+} queue_reject_t;
+
+/* ------------------------------------------------------------------------
+ * Time arithmetic on the monotonic clock, saturating at MWATCH_DUE_NEVER.
+ * ------------------------------------------------------------------------ */
+
+/* Seconds to microseconds; NaN and negatives are 0, huge values never. */
+static int64_t
+seconds_to_us (double seconds)
+{
+   if (!(seconds > 0)) {
+      return 0;
+   }
+   if (seconds >= (double) MWATCH_DUE_NEVER / 1e6) {
+      return MWATCH_DUE_NEVER;
+   }
+   return (int64_t) (seconds * 1e6);
+}
+
+static int64_t
+time_add (int64_t t, int64_t us)
+{
+   if (t == MWATCH_DUE_NEVER || us == MWATCH_DUE_NEVER ||
+       (t > 0 && us >= MWATCH_DUE_NEVER - t)) {
+      return MWATCH_DUE_NEVER;
+   }
+   return t + us;
+}
+
+/* The caller holds the lock: "now" for a ready message is then taken in the
+ * same order as the sequence numbers, so that with force_default_delay the
+ * due times of ready messages never contradict their put order. */
+static int64_t
+queue_due (const mwatch_queue_t *queue, const mwatch_message_t *msg)
+{
+   if (mwatch_message_is_ready (msg)) {
+      int64_t now = mwatch_monotonic_us ();
+      return queue->force_delay ? time_add (now, queue->delay_us) : now;
+   }
+   return time_add (mwatch_message_due (msg), queue->delay_us);
+}
+
+/* Waits on `cond` until woken or, unless never, until `until`. */
+static void
+queue_wait (mwatch_queue_t *queue, pthread_cond_t *cond, int64_t until)
+{
+   if (until == MWATCH_DUE_NEVER) {
+      pthread_cond_wait (cond, &queue->mutex);
+      return;
+   }
+   struct timespec ts;
+   ts.tv_sec = (time_t) (until / 1000000);
+   ts.tv_nsec = (long) (until % 1000000) * 1000;
+   pthread_cond_timedwait (cond, &queue->mutex, &ts);
+}
+
+/* ------------------------------------------------------------------------
+ * Construction.
+ * ------------------------------------------------------------------------ */
+
+void
+mwatch_queue_opts_init (mwatch_queue_opts_t *opts)
+{
+   BSON_ASSERT_PARAM (opts);
+   memset (opts, 0, sizeof *opts);
+   opts->capacity = MWATCH_QUEUE_DEFAULT_CAPACITY;
+   opts->overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+}
+
+static void
+queue_init_sync (mwatch_queue_t *queue)
+{
+   pthread_condattr_t attr;
+   pthread_condattr_init (&attr);
+   /* Due times are monotonic: a step of the wall clock must neither fire
+    * nor postpone a wait. */
+   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+   pthread_cond_init (&queue->due_cond, &attr);
+   pthread_cond_init (&queue->room_cond, &attr);
+   pthread_condattr_destroy (&attr);
+   pthread_mutex_init (&queue->mutex, NULL);
+}
+
+mwatch_queue_t *
+mwatch_queue_new (const mwatch_queue_opts_t *opts)
+{
+   mwatch_queue_opts_t defaults;
+   if (!opts) {
+      mwatch_queue_opts_init (&defaults);
+      opts = &defaults;
+   }
+
+   mwatch_queue_t *queue = bson_malloc0 (sizeof *queue);
+   queue->capacity =
+      opts->capacity ? opts->capacity : MWATCH_QUEUE_DEFAULT_CAPACITY;
+   /* An unknown policy falls back to the default, which never blocks. */
+   queue->overflow = (opts->overflow == MWATCH_OVERFLOW_DROP_OLDEST ||
+                      opts->overflow == MWATCH_OVERFLOW_BLOCK)
+                        ? opts->overflow
+                        : MWATCH_OVERFLOW_DROP_NEWEST;
+   queue->delay_us = seconds_to_us (opts->default_delay_sec);
+   queue->force_delay = opts->force_default_delay;
+   queue->discard = opts->discard;
+   queue->discard_user_data = opts->discard_user_data;
+   queue->stats.capacity = queue->capacity;
+
+   queue_init_sync (queue);
+   _mwatch_qstore_init (&queue->store, queue->capacity);
+   return queue;
+}
+
+static void
+queue_discard (const mwatch_queue_t *queue, const queue_reject_t *rejected)
+{
+   if (!rejected->msg) {
+      return;
+   }
+   if (queue->discard) {
+      queue->discard (rejected->msg, rejected->data, queue->discard_user_data);
+   } else {
+      mwatch_message_destroy (rejected->msg);
+   }
+}
+
+/* Only for a queue no other thread can reach: the callback runs without
+ * the lock. */
+static void
+queue_discard_all (mwatch_queue_t *queue)
+{
+   while (queue->store.count) {
+      queue_reject_t left;
+      _mwatch_qstore_remove (
+         &queue->store, queue->store.oldest, &left.msg, &left.data);
+      queue_discard (queue, &left);
+   }
+}
+
+void
+mwatch_queue_destroy (mwatch_queue_t *queue)
+{
+   if (!queue) {
+      return;
+   }
+   queue_discard_all (queue);
+   _mwatch_qstore_destroy (&queue->store);
+   pthread_cond_destroy (&queue->due_cond);
+   pthread_cond_destroy (&queue->room_cond);
+   pthread_mutex_destroy (&queue->mutex);
+   bson_free (queue);
+}
+
+/* ------------------------------------------------------------------------
+ * Put.
+ * ------------------------------------------------------------------------ */
+
+/* An entry that became the top may be due before the leader wakes: depose
+ * the leader and wake one consumer to time the new top. */
+static void
+queue_top_changed (mwatch_queue_t *queue, size_t slot)
+{
+   if (queue->store.slots[slot].heap_pos == 0) {
+      queue->leader = NULL;
+      pthread_cond_signal (&queue->due_cond);
+   }
+}
+
+static mwatch_queue_status_t
+queue_reject (queue_reject_t *rejected,
+              mwatch_message_t *msg,
+              void *data,
+              mwatch_queue_status_t status)
+{
+   rejected->msg = msg;
+   rejected->data = data;
+   return status;
+}
+
+static mwatch_queue_status_t
+queue_insert (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
+{
+   size_t slot =
+      _mwatch_qstore_insert (&queue->store, msg, data, queue_due (queue, msg));
+   queue->stats.put++;
+   queue_top_changed (queue, slot);
+   return MWATCH_QUEUE_OK;
+}
+
+static mwatch_queue_status_t
+queue_replace (mwatch_queue_t *queue,
+               size_t slot,
+               mwatch_message_t *msg,
+               void *data,
+               queue_reject_t *rejected)
+{
+   const mwatch_message_t *queued = queue->store.slots[slot].msg;
+   /* The queue owns what it holds: the same pointer again is a caller bug
+    * that would otherwise end in a use after free. */
+   BSON_ASSERT (msg != queued);
+   if (mwatch_message_iteration (msg) < mwatch_message_iteration (queued)) {
+      queue->stats.stale++;
+      return queue_reject (rejected, msg, data, MWATCH_QUEUE_STALE);
+   }
+   _mwatch_qstore_replace (&queue->store,
+                           slot,
+                           msg,
+                           data,
+                           queue_due (queue, msg),
+                           &rejected->msg,
+                           &rejected->data);
+   queue->stats.put++;
+   queue->stats.replaced++;
+   queue_top_changed (queue, slot);
+   return MWATCH_QUEUE_OK;
+}
+
+/* Everything a put decides, under the lock; a replacement needs no room,
+ * so the WatchID is looked up before the queue is found full. */
+static mwatch_queue_status_t
+queue_admit (mwatch_queue_t *queue,
+             mwatch_message_t *msg,
+             void *data,
+             queue_reject_t *rejected)
+{
+   const bson_oid_t *oid = mwatch_message_oid (msg);
+   for (;;) {
+      if (queue->closed) {
+         return queue_reject (rejected, msg, data, MWATCH_QUEUE_CLOSED);
+      }
+      size_t slot = _mwatch_qstore_find (&queue->store, oid);
+      if (slot != MWATCH_QSTORE_NONE) {
+         return queue_replace (queue, slot, msg, data, rejected);
+      }
+      if (queue->store.count < queue->capacity) {
+         return queue_insert (queue, msg, data);
+      }
+      switch (queue->overflow) {
+      case MWATCH_OVERFLOW_DROP_OLDEST:
+         _mwatch_qstore_remove (&queue->store,
+                                queue->store.oldest,
+                                &rejected->msg,
+                                &rejected->data);
+         queue->stats.dropped++;
+         return queue_insert (queue, msg, data);
+      case MWATCH_OVERFLOW_BLOCK:
+         queue->blocked_producers++;
+         queue_wait (queue, &queue->room_cond, MWATCH_DUE_NEVER);
+         queue->blocked_producers--;
+         break;
+      case MWATCH_OVERFLOW_DROP_NEWEST:
+         queue->stats.dropped++;
+         return queue_reject (rejected, msg, data, MWATCH_QUEUE_DROPPED);
+      }
+   }
+}
+
+mwatch_queue_status_t
+mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
+{
+   BSON_ASSERT_PARAM (queue);
+   BSON_ASSERT_PARAM (msg);
+   queue_reject_t rejected = {NULL, NULL};
+
+   pthread_mutex_lock (&queue->mutex);
+   mwatch_queue_status_t status = queue_admit (queue, msg, data, &rejected);
+   /* A woken producer may not have used the room it was woken for (its put
+    * became a replacement, or another producer came first): pass it on. */
+   if (queue->blocked_producers && queue->store.count < queue->capacity) {
+      pthread_cond_signal (&queue->room_cond);
+   }
+   pthread_mutex_unlock (&queue->mutex);
+
+   queue_discard (queue, &rejected);
+   return status;
+}
+
+/* ------------------------------------------------------------------------
+ * Get.
+ * ------------------------------------------------------------------------ */
+
+/* Sleeps until woken or the deadline; as the leader — when no consumer
+ * leads and the top comes due before the deadline — until the top is due. */
+static void
+queue_wait_due (mwatch_queue_t *queue,
+                size_t top,
+                int64_t deadline,
+                const void *token)
+{
+   int64_t until = deadline;
+   if (top != MWATCH_QSTORE_NONE && !queue->leader &&
+       queue->store.slots[top].due <= deadline) {
+      queue->leader = token;
+      until = queue->store.slots[top].due;
+   }
+   queue_wait (queue, &queue->due_cond, until);
+   if (queue->leader == token) {
+      queue->leader = NULL;
+   }
+}
+
+static mwatch_queue_status_t
+queue_take (mwatch_queue_t *queue,
+            int64_t deadline,
+            mwatch_message_t **msg,
+            void **data)
+{
+   char token; /* its address tells this call from other consumers */
+   for (;;) {
+      int64_t now = mwatch_monotonic_us ();
+      size_t top = _mwatch_qstore_top (&queue->store);
+      if (top != MWATCH_QSTORE_NONE &&
+          (queue->closed || queue->store.slots[top].due <= now)) {
+         _mwatch_qstore_remove (&queue->store, top, msg, data);
+         return MWATCH_QUEUE_OK;
+      }
+      if (queue->closed) {
+         return MWATCH_QUEUE_CLOSED;
+      }
+      if (deadline <= now) {
+         return MWATCH_QUEUE_TIMEOUT;
+      }
+      queue_wait_due (queue, top, deadline, &token);
+   }
+}
+
+static mwatch_queue_status_t
+queue_get_until (mwatch_queue_t *queue,
+                 int64_t deadline,
+                 mwatch_message_t **msg,
+                 void **data)
+{
+   BSON_ASSERT_PARAM (queue);
+   BSON_ASSERT_PARAM (msg);
+   void *unused;
+   if (!data) {
+      data = &unused;
+   }
+   *msg = NULL;
+   *data = NULL;
+
+   pthread_mutex_lock (&queue->mutex);
+   mwatch_queue_status_t status = queue_take (queue, deadline, msg, data);
+   /* Whoever leaves with entries queued and no leader hands the timing of
+    * the top to a sleeping consumer. */
+   if (!queue->leader && queue->store.count) {
+      pthread_cond_signal (&queue->due_cond);
+   }
+   if (status == MWATCH_QUEUE_OK && queue->blocked_producers) {
+      pthread_cond_signal (&queue->room_cond);
+   }
+   pthread_mutex_unlock (&queue->mutex);
+   return status;
+}
+
+mwatch_queue_status_t
+mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data)
+{
+   return queue_get_until (queue, MWATCH_DUE_NEVER, msg, data);
+}
+
+mwatch_queue_status_t
+mwatch_queue_get_timeout (mwatch_queue_t *queue,
+                          double timeout_sec,
+                          mwatch_message_t **msg,
+                          void **data)
+{
+   int64_t deadline =
+      time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec));
+   return queue_get_until (queue, deadline, msg, data);
+}
+
+/* ------------------------------------------------------------------------
+ * Close and stats.
+ * ------------------------------------------------------------------------ */
+
+void
+mwatch_queue_close (mwatch_queue_t *queue)
+{
+   BSON_ASSERT_PARAM (queue);
+   pthread_mutex_lock (&queue->mutex);
+   queue->closed = true;
+   pthread_cond_broadcast (&queue->due_cond);
+   pthread_cond_broadcast (&queue->room_cond);
+   pthread_mutex_unlock (&queue->mutex);
+}
+
+void
+mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats)
+{
+   BSON_ASSERT_PARAM (queue);
+   BSON_ASSERT_PARAM (stats);
+   pthread_mutex_lock (&queue->mutex);
+   *stats = queue->stats;
+   stats->size = queue->store.count;
+   pthread_mutex_unlock (&queue->mutex);
+}
+
+/* ------------------------------------------------------------------------
+ * fork() hooks (queue-private.h).
+ * ------------------------------------------------------------------------ */
+
+void
+_mwatch_queue_fork_prepare (mwatch_queue_t *queue)
+{
+   pthread_mutex_lock (&queue->mutex);
+}
+
+void
+_mwatch_queue_fork_parent (mwatch_queue_t *queue)
+{
+   pthread_mutex_unlock (&queue->mutex);
+}
+
+bool
+_mwatch_queue_fork_child (mwatch_queue_t *queue)
+{
+   /* The condition variables may record waiters that do not exist in the
+    * child, and destroying them could wait for those waiters forever: they
+    * are initialized afresh instead, with the lock taken in prepare. */
+   queue_init_sync (queue);
+   queue->leader = NULL;
+   queue->blocked_producers = 0;
+   queue_discard_all (queue);
+   return !queue->closed;
+}
