@@ -1,0 +1,515 @@
+/* Formatters: a `{`-style template compiled once into a list of pieces,
+ * literal text or a field with its spec, so that formatting a record is
+ * one pass over the pieces with no parsing and no allocation beyond the
+ * output buffer's growth.  Immutable once compiled, so any number of
+ * threads may format with one formatter at once. */
+#include "formatter.h"
+#include "json.h"
+#include "refcount.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+   PIECE_LITERAL,
+   PIECE_ASCTIME,
+   PIECE_CREATED,
+   PIECE_LEVELNAME,
+   PIECE_LEVELNO,
+   PIECE_MESSAGE,
+   PIECE_NAME,
+   PIECE_PROCESS,
+   PIECE_THREAD,
+   PIECE_WATCH,
+   PIECE_WATCH_FULL,
+   PIECE_WATCH_CSV,
+   PIECE_WATCH_JSON,
+   PIECE_WATCH_PATH, /* {watch.F...} */
+} piece_kind_t;
+
+/* In the order the "known:" list of an error shows them. */
+static const struct {
+   const char *name;
+   piece_kind_t kind;
+   mwatch_fmt_class_t cls;
+} known_fields[] = {
+   {"asctime", PIECE_ASCTIME, MWATCH_FMT_TEXT},
+   {"created", PIECE_CREATED, MWATCH_FMT_FLOAT},
+   {"levelname", PIECE_LEVELNAME, MWATCH_FMT_TEXT},
+   {"levelno", PIECE_LEVELNO, MWATCH_FMT_INT},
+   {"message", PIECE_MESSAGE, MWATCH_FMT_TEXT},
+   {"name", PIECE_NAME, MWATCH_FMT_TEXT},
+   {"process", PIECE_PROCESS, MWATCH_FMT_INT},
+   {"thread", PIECE_THREAD, MWATCH_FMT_INT},
+   {"watch", PIECE_WATCH, MWATCH_FMT_TEXT},
+   {"watch.full", PIECE_WATCH_FULL, MWATCH_FMT_TEXT},
+   {"watch.csv", PIECE_WATCH_CSV, MWATCH_FMT_TEXT},
+   {"watch.json", PIECE_WATCH_JSON, MWATCH_FMT_TEXT},
+};
+
+#define WATCH_PREFIX "watch."
+#define SPEC_GRAMMAR \
+   "a spec is [[fill]align][sign][0][width][.precision][type], align one of " \
+   "< > ^, type one of d f F e E g G % s"
+
+typedef struct {
+   piece_kind_t kind;
+   char *text; /* PIECE_LITERAL: the text; PIECE_WATCH_PATH: the path */
+   size_t len;
+   bool has_spec;
+   mwatch_fmt_spec_t spec;
+} piece_t;
+
+struct _mwatch_formatter_t {
+   atomic_int refs;
+   piece_t *pieces;
+   size_t n_pieces;
+   size_t cap_pieces;
+   mwatch_datefmt_t datefmt;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+/* 1-based, in characters, as an editor counts columns. */
+static size_t
+column (const char *format, size_t offset)
+{
+   return 1 + _mwatch_fmt_count_chars (format, offset);
+}
+
+/* How many bytes of `text` to quote in a message: at most `max`, cut
+ * between characters, so that a long template leaves room for the rest. */
+static int
+quote_len (const char *text, size_t len, size_t max)
+{
+   if (len <= max) {
+      return (int) len;
+   }
+   while (max > 0 && ((uint8_t) text[max] & 0xC0) == 0x80) {
+      max--;
+   }
+   return (int) max;
+}
+
+static void
+set_error (bson_error_t *error, const char *format, const char *what, ...)
+   BSON_GNUC_PRINTF (3, 4);
+
+static void
+set_error (bson_error_t *error, const char *format, const char *what, ...)
+{
+   char text[sizeof error->message];
+   va_list args;
+   size_t len = strlen (format);
+   int shown = quote_len (format, len, 60);
+
+   va_start (args, what);
+   vsnprintf (text, sizeof text, what, args);
+   va_end (args);
+   bson_set_error (error,
+                   MWATCH_ERROR_DOMAIN,
+                   MWATCH_ERROR_INVALID_ARGUMENT,
+                   "format \"%.*s%s\": %s",
+                   shown,
+                   format,
+                   (size_t) shown < len ? "..." : "",
+                   text);
+}
+
+static void
+unknown_field_error (
+   bson_error_t *error, const char *format, const char *name, size_t len, size_t col)
+{
+   char known[256] = "";
+
+   for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
+      strcat (known, known_fields[i].name);
+      strcat (known, ", ");
+   }
+   set_error (error,
+              format,
+              "unknown field \"%.*s\" at column %zu; known: %swatch.<field>[.<key>...]",
+              quote_len (name, len, 40),
+              name,
+              col,
+              known);
+}
+
+/* ---------------------------------------------------------------- compiling */
+
+static void
+add_piece (mwatch_formatter_t *formatter, const piece_t *piece)
+{
+   if (formatter->n_pieces == formatter->cap_pieces) {
+      formatter->cap_pieces = formatter->cap_pieces ? 2 * formatter->cap_pieces : 8;
+      formatter->pieces =
+         bson_realloc (formatter->pieces, formatter->cap_pieces * sizeof *formatter->pieces);
+   }
+   formatter->pieces[formatter->n_pieces++] = *piece;
+}
+
+/* Turns the literal text gathered so far into a piece, taking its storage. */
+static void
+flush_literal (mwatch_formatter_t *formatter, mwatch_buf_t *literal)
+{
+   if (literal->len > 0) {
+      piece_t piece = {.kind = PIECE_LITERAL, .text = literal->data, .len = literal->len};
+      add_piece (formatter, &piece);
+      mwatch_buf_init (literal);
+   }
+}
+
+/* "Filter.user.name": no empty key anywhere. */
+static bool
+path_is_valid (const char *path, size_t len)
+{
+   if (len == 0 || path[0] == '.' || path[len - 1] == '.') {
+      return false;
+   }
+   for (size_t i = 1; i < len; i++) {
+      if (path[i] == '.' && path[i - 1] == '.') {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Finds what `name` names; false (with the error set) when nothing. */
+static bool
+resolve_name (piece_t *piece,
+              mwatch_fmt_class_t *cls,
+              const char *format,
+              const char *name,
+              size_t len,
+              size_t col,
+              bson_error_t *error)
+{
+   const size_t prefix = sizeof WATCH_PREFIX - 1;
+
+   for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
+      if (strlen (known_fields[i].name) == len && memcmp (known_fields[i].name, name, len) == 0) {
+         piece->kind = known_fields[i].kind;
+         *cls = known_fields[i].cls;
+         return true;
+      }
+   }
+   if (len < prefix || memcmp (name, WATCH_PREFIX, prefix) != 0) {
+      unknown_field_error (error, format, name, len, col);
+      return false;
+   }
+   if (!path_is_valid (name + prefix, len - prefix)) {
+      set_error (error,
+                 format,
+                 "empty key in field \"%.*s\" at column %zu; write {watch.Field} or "
+                 "{watch.Field.key}",
+                 quote_len (name, len, 40),
+                 name,
+                 col);
+      return false;
+   }
+   piece->kind = PIECE_WATCH_PATH;
+   piece->text = bson_strndup (name + prefix, len - prefix);
+   piece->len = len - prefix;
+   *cls = MWATCH_FMT_ANY;
+   return true;
+}
+
+/* The field between the braces at `open` and `close`. */
+static bool
+compile_field (mwatch_formatter_t *formatter,
+               const char *format,
+               size_t open,
+               size_t close,
+               bson_error_t *error)
+{
+   const char *field = format + open + 1;
+   size_t field_len = close - open - 1;
+   const char *colon = memchr (field, ':', field_len);
+   size_t name_len = colon ? (size_t) (colon - field) : field_len;
+   size_t col = column (format, open);
+   piece_t piece = {.kind = PIECE_LITERAL};
+   mwatch_fmt_class_t cls;
+   char why[200];
+
+   if (name_len == 0) {
+      set_error (error,
+                 format,
+                 "%s at column %zu; name a field, as in {name}, or write \"{{\" and \"}}\" "
+                 "for literal braces",
+                 field_len == 0 ? "empty field \"{}\"" : "field with no name",
+                 col);
+      return false;
+   }
+   if (!resolve_name (&piece, &cls, format, field, name_len, col, error)) {
+      return false;
+   }
+   if (colon && colon + 1 < field + field_len) {
+      const char *spec = colon + 1;
+      size_t spec_len = field_len - name_len - 1;
+      if (!_mwatch_fmt_spec_parse (spec, spec_len, cls, &piece.spec, why, sizeof why)) {
+         set_error (error,
+                    format,
+                    "bad format spec \"%.*s\" for field \"%.*s\" at column %zu: %s; %s",
+                    quote_len (spec, spec_len, 40),
+                    spec,
+                    quote_len (field, name_len, 40),
+                    field,
+                    col,
+                    why,
+                    SPEC_GRAMMAR);
+         bson_free (piece.text);
+         return false;
+      }
+      piece.has_spec = true;
+   }
+   add_piece (formatter, &piece);
+   return true;
+}
+
+static bool
+compile (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
+{
+   mwatch_buf_t literal = MWATCH_BUF_INITIALIZER;
+   size_t i = 0;
+
+   while (format[i]) {
+      char c = format[i];
+      if ((c == '{' || c == '}') && format[i + 1] == c) {
+         mwatch_buf_append (&literal, &c, 1);
+         i += 2;
+      } else if (c == '}') {
+         set_error (error,
+                    format,
+                    "single \"}\" at column %zu; write \"}}\" for a literal brace",
+                    column (format, i));
+         break;
+      } else if (c != '{') {
+         size_t run = strcspn (format + i, "{}");
+         /* Ill-formed UTF-8 in the template becomes U+FFFD once, here,
+          * so that every line is valid UTF-8. */
+         _mwatch_json_raw (&literal, format + i, run);
+         i += run;
+      } else {
+         size_t close = i + 1 + strcspn (format + i + 1, "{}");
+         if (format[close] != '}') {
+            set_error (error,
+                       format,
+                       "unclosed \"{\" at column %zu; close the field with \"}\" or write "
+                       "\"{{\" for a literal brace",
+                       column (format, i));
+            break;
+         }
+         flush_literal (formatter, &literal);
+         if (!compile_field (formatter, format, i, close, error)) {
+            break;
+         }
+         i = close + 1;
+      }
+   }
+   if (format[i]) {
+      mwatch_buf_destroy (&literal);
+      return false;
+   }
+   flush_literal (formatter, &literal);
+   return true;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void
+formatter_free (mwatch_formatter_t *formatter)
+{
+   for (size_t i = 0; i < formatter->n_pieces; i++) {
+      bson_free (formatter->pieces[i].text);
+   }
+   bson_free (formatter->pieces);
+   _mwatch_datefmt_destroy (&formatter->datefmt);
+   bson_free (formatter);
+}
+
+mwatch_formatter_t *
+mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *error)
+{
+   mwatch_formatter_t *formatter = bson_malloc0 (sizeof *formatter);
+
+   atomic_init (&formatter->refs, 1);
+   if (!compile (formatter, format ? format : MWATCH_DEFAULT_FORMAT, error)) {
+      formatter_free (formatter);
+      return NULL;
+   }
+   _mwatch_datefmt_init (&formatter->datefmt, datefmt);
+   return formatter;
+}
+
+mwatch_formatter_t *
+_mwatch_formatter_ref (mwatch_formatter_t *formatter)
+{
+   atomic_fetch_add_explicit (&formatter->refs, 1, memory_order_relaxed);
+   return formatter;
+}
+
+void
+mwatch_formatter_destroy (mwatch_formatter_t *formatter)
+{
+   if (formatter && _mwatch_unref (&formatter->refs)) {
+      formatter_free (formatter);
+   }
+}
+
+/* ---------------------------------------------------------------- formatting */
+
+/* Seconds with exactly six decimals, from the integer microseconds, so
+ * that no rounding through a double shows. */
+static void
+write_created (mwatch_buf_t *out, const mwatch_fmt_spec_t *spec, int64_t created)
+{
+   size_t start = out->len;
+   uint64_t magnitude = created < 0 ? 0 - (uint64_t) created : (uint64_t) created;
+
+   if (spec && (spec->type != '\0' || spec->precision >= 0)) {
+      _mwatch_fmt_double (out, spec, (double) created / 1e6);
+      return;
+   }
+   if (created < 0) {
+      mwatch_buf_append (out, "-", 1);
+   }
+   _mwatch_json_int64 (out, (int64_t) (magnitude / 1000000));
+   mwatch_buf_append (out, ".", 1);
+   _mwatch_fmt_digits (out, magnitude % 1000000, 6);
+   if (spec) {
+      _mwatch_fmt_number (out, start, spec);
+   }
+}
+
+/* {watch.F}: numbers take the whole spec; anything else is written as
+ * the key=value rendering writes it, then truncated and padded as text.
+ * A missing field is empty text. */
+static void
+write_path (mwatch_buf_t *out,
+            const mwatch_fmt_spec_t *spec,
+            const mwatch_message_t *watch,
+            const char *path)
+{
+   size_t start = out->len;
+   mwatch_value_t value;
+
+   if (watch && mwatch_message_get (watch, path, &value)) {
+      if (value.type == MWATCH_TYPE_INT64) {
+         _mwatch_fmt_int64 (out, spec, value.value.v_int64);
+         return;
+      }
+      if (value.type == MWATCH_TYPE_DOUBLE) {
+         _mwatch_fmt_double (out, spec, value.value.v_double);
+         return;
+      }
+      _mwatch_render_value_text (out, &value);
+   }
+   if (spec) {
+      _mwatch_fmt_text (out, start, spec);
+   }
+}
+
+/* {levelno}, {thread} or {process}. */
+static int64_t
+record_integer (piece_kind_t kind, const mwatch_record_t *record)
+{
+   if (kind == PIECE_LEVELNO) {
+      return record->level;
+   }
+   return kind == PIECE_THREAD ? record->thread : record->process;
+}
+
+/* {watch} and its variants, for a record that has a message. */
+static void
+write_watch (piece_kind_t kind, const mwatch_message_t *watch, mwatch_buf_t *out)
+{
+   if (kind == PIECE_WATCH_FULL) {
+      mwatch_message_render_full (watch, out);
+   } else if (kind == PIECE_WATCH_CSV) {
+      mwatch_message_render_csv (watch, NULL, out);
+   } else if (kind == PIECE_WATCH_JSON) {
+      mwatch_message_render_json (watch, out);
+   } else {
+      mwatch_message_render (watch, NULL, out);
+   }
+}
+
+/* Fields whose text does not depend on the spec, which then only
+ * truncates and pads it. */
+static void
+write_text_field (const mwatch_formatter_t *formatter,
+                  const piece_t *piece,
+                  const mwatch_record_t *record,
+                  mwatch_buf_t *out)
+{
+   char level_buf[32];
+
+   switch (piece->kind) {
+   case PIECE_ASCTIME:
+      _mwatch_datefmt_write (&formatter->datefmt, record->created, out);
+      break;
+   case PIECE_LEVELNAME:
+      mwatch_buf_append_str (out, mwatch_level_name (record->level, level_buf, sizeof level_buf));
+      break;
+   case PIECE_NAME:
+      if (record->name) {
+         _mwatch_json_raw (out, record->name, strlen (record->name));
+      }
+      break;
+   case PIECE_MESSAGE:
+      if (record->text) {
+         _mwatch_json_raw (out, record->text, strlen (record->text));
+         break;
+      }
+      /* Without a text, {message} is {watch}. */
+      /* fall through */
+   case PIECE_WATCH:
+   case PIECE_WATCH_FULL:
+   case PIECE_WATCH_CSV:
+   case PIECE_WATCH_JSON:
+      if (record->watch) {
+         write_watch (piece->kind, record->watch, out);
+      }
+      break;
+   default:
+      break;
+   }
+}
+
+void
+mwatch_formatter_format (const mwatch_formatter_t *formatter,
+                         const mwatch_record_t *record,
+                         mwatch_buf_t *out)
+{
+   for (size_t i = 0; i < formatter->n_pieces; i++) {
+      const piece_t *piece = &formatter->pieces[i];
+      const mwatch_fmt_spec_t *spec = piece->has_spec ? &piece->spec : NULL;
+      size_t start = out->len;
+
+      switch (piece->kind) {
+      case PIECE_LITERAL:
+         mwatch_buf_append (out, piece->text, piece->len);
+         break;
+      case PIECE_CREATED:
+         write_created (out, spec, record->created);
+         break;
+      case PIECE_LEVELNO:
+      case PIECE_THREAD:
+      case PIECE_PROCESS:
+         _mwatch_fmt_int64 (out, spec, record_integer (piece->kind, record));
+         break;
+      case PIECE_WATCH_PATH:
+         write_path (out, spec, record->watch, piece->text);
+         break;
+      default:
+         write_text_field (formatter, piece, record, out);
+         if (spec) {
+            _mwatch_fmt_text (out, start, spec);
+         }
+         break;
+      }
+   }
+   /* Even an empty line leaves `out` NUL-terminated. */
+   mwatch_buf_append (out, "", 0);
+}
