@@ -35,6 +35,8 @@ extern "C" {
 
 typedef enum {
    MWATCH_ERROR_INVALID_ARGUMENT = 1,
+   /* mwatch_patch_mongoc: libmongoc is found before mongowatch. */
+   MWATCH_ERROR_NOT_INTERPOSED = 2,
 } mwatch_error_code_t;
 
 /* Returns the library's version, e.g. "0.1.0". */
@@ -464,5 +466,6 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 #endif
 
 #include <mongowatch/logging.h>
+#include <mongowatch/watch.h>
 
 #endif /* MONGOWATCH_H */

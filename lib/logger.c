@@ -249,11 +249,19 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->thread = _mwatch_thread_id ();
    record->process = _mwatch_process_id ();
    record->text = NULL;
+   record->priv_live = NULL;
    record->watch = NULL;
 }
 
 void
 mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch_message_t *msg)
+{
+   _mwatch_logger_log_live (logger, level, timeout_level, msg, NULL);
+}
+
+void
+_mwatch_logger_log_live (
+   mwatch_logger_t *logger, int level, int timeout_level, mwatch_message_t *msg, void *live)
 {
    if (!logger || !msg) {
       return;
@@ -268,6 +276,7 @@ mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
+   record.priv_live = live;
    dispatch (logger, &record);
 }
 

@@ -38,6 +38,15 @@ _mwatch_queue_handlers_fork_parent (void);
 void
 _mwatch_queue_handlers_fork_child (void);
 
+/* mwatch_logger_log for a watcher: the record carries the operation's
+ * live state, for queues to consult at its timeout. */
+void
+_mwatch_logger_log_live (mwatch_logger_t *logger,
+                         int level,
+                         int timeout_level,
+                         mwatch_message_t *msg,
+                         void *live);
+
 /* Registers mwatch_shutdown at exit and the fork handlers, once. */
 void
 _mwatch_lifecycle_init (void);

@@ -2,7 +2,7 @@
  * with a WatchID, an iteration counter, a one-time ready state and a due
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
-#include "mongowatch.h"
+#include "message-private.h"
 
 #include <string.h>
 
@@ -529,4 +529,12 @@ mwatch_message_set_timeout (mwatch_message_t *msg, double seconds)
    /* Clamp, so that an absurd timeout means "never" rather than overflow. */
    double due = (double) mwatch_monotonic_us () + seconds * 1e6;
    msg->due = due >= (double) MWATCH_DUE_NEVER ? MWATCH_DUE_NEVER : (int64_t) due;
+}
+
+void
+_mwatch_message_set_due (mwatch_message_t *msg, int64_t due)
+{
+   if (!msg->ready) {
+      msg->due = due;
+   }
 }

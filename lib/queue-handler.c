@@ -5,7 +5,9 @@
 #include "handler-builtin.h"
 #include "handler.h"
 #include "logging-private.h"
+#include "message-private.h"
 #include "queue-private.h"
+#include "watch.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +24,7 @@ typedef struct {
    int64_t process;
    char *text;
    bool has_watch;
+   mwatch_watch_t *live; /* the running operation, or NULL */
 } queued_record_t;
 
 typedef struct queue_handler {
@@ -43,6 +46,7 @@ queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
    (void) user_data;
    queued_record_t *queued = data;
    if (queued) {
+      _mwatch_watch_unref (queued->live);
       bson_free (queued->text);
       bson_free (queued);
    }
@@ -62,11 +66,32 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       .text = queued->text,
       .watch = queued->has_watch ? msg : NULL,
    };
-   /* Out of the queue before it was ready: the operation timed out. */
+   mwatch_message_t *snapshot = NULL;
+   /* Out of the queue before it was ready: the operation timed out, unless
+    * its live state says otherwise. */
    if (!mwatch_message_is_ready (msg)) {
+      if (queued->live) {
+         /* Only a closing queue hands out a record before its due time. */
+         bool draining = mwatch_monotonic_us () < mwatch_message_due (msg);
+         int64_t due;
+         switch (_mwatch_watch_refresh (queued->live, draining, &snapshot, &due)) {
+         case MWATCH_LIVE_REQUEUE:
+            _mwatch_message_set_due (msg, due);
+            mwatch_queue_put (qh->queue, msg, queued);
+            return;
+         case MWATCH_LIVE_DROP:
+            queued_record_free (msg, queued, NULL);
+            return;
+         case MWATCH_LIVE_EMIT:
+         default:
+            record.watch = snapshot;
+            break;
+         }
+      }
       record.level = record.timeout_level;
    }
    mwatch_handler_handle (qh->backend, &record);
+   mwatch_message_destroy (snapshot);
    queued_record_free (msg, queued, NULL);
 }
 
@@ -116,6 +141,7 @@ queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    queued->process = record->process;
    queued->text = record->text ? bson_strdup (record->text) : NULL;
    queued->has_watch = record->watch != NULL;
+   queued->live = record->priv_live ? _mwatch_watch_ref (record->priv_live) : NULL;
    mwatch_message_t *msg;
    if (record->watch) {
       /* A snapshot: the watcher goes on changing its own message. */

@@ -62,6 +62,9 @@ typedef struct {
    int64_t process;    /* the emitting process's id */
    const char *text;   /* a plain text message, or NULL */
    mwatch_message_t *watch; /* the WatchMessage, or NULL */
+   /* Private: the live state of the operation, which a queue consults
+    * before it emits the record by timeout. */
+   void *priv_live;
 } mwatch_record_t;
 
 /* ------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+/* Resolving the real libmongoc functions, and patching on and off. */
+#include "interpose.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+atomic_bool _mwatch_patched;
+_Thread_local int _mwatch_depth;
+
+#define LIBMONGOC_SONAME "libmongoc-1.0.so.0"
+
+void *
+_mwatch_resolve (mwatch_sym_t *sym)
+{
+   void *fn = dlsym (RTLD_NEXT, sym->name);
+   if (!fn) {
+      void *handle = dlopen (LIBMONGOC_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+      if (handle) {
+         fn = dlsym (handle, sym->name);
+         dlclose (handle);
+      }
+   }
+   if (!fn) {
+      fprintf (stderr,
+               "mongowatch: cannot find the real %s in libmongoc; is %s loaded? (%s)\n",
+               sym->name, LIBMONGOC_SONAME, dlerror ());
+      abort ();
+   }
+   atomic_store_explicit (&sym->fn, fn, memory_order_release);
+   return fn;
+}
+
+bool
+mwatch_patch_mongoc (bson_error_t *error)
+{
+   void *chosen = dlsym (RTLD_DEFAULT, "mongoc_cursor_next");
+   if (chosen && chosen != _mwatch_own_cursor_next ()) {
+      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_NOT_INTERPOSED,
+                      "mongowatch cannot watch: libmongoc comes before libmongowatch in "
+                      "this program's symbol search order, so the application's mongoc "
+                      "calls never reach mongowatch; link with -lmongowatch before "
+                      "-lmongoc-1.0 (as `pkg-config --libs mongowatch` does) or load it "
+                      "with LD_PRELOAD=libmongowatch.so.0");
+      return false;
+   }
+   atomic_store (&_mwatch_patched, true);
+   return true;
+}
+
+void
+mwatch_unpatch_mongoc (void)
+{
+   atomic_store (&_mwatch_patched, false);
+}
+
+bool
+mwatch_is_patched (void)
+{
+   return atomic_load (&_mwatch_patched);
+}

@@ -1,0 +1,69 @@
+/* Symbol interposition: how each mongoc_* definition of ours finds the real
+ * one, and when it watches rather than passing straight through. */
+#ifndef MWATCH_INTERPOSE_H
+#define MWATCH_INTERPOSE_H
+
+#include <stdatomic.h>
+
+#include "mongowatch.h"
+
+/* The wrappers define and forward libmongoc's deprecated functions too,
+ * since real programs still call them: naming them is the point here. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/* One real function, resolved on first use. */
+typedef struct {
+   const char *name;
+   _Atomic (void *) fn;
+} mwatch_sym_t;
+
+/* Finds the definition that comes after ours (dlsym RTLD_NEXT), or in the
+ * libmongoc already loaded when ours is the only one in the global scope
+ * (a plugin that dlopen'ed libmongoc locally).  Aborts with a message when
+ * there is none: the application called a function that does not exist. */
+void *
+_mwatch_resolve (mwatch_sym_t *sym);
+
+static inline void *
+_mwatch_real (mwatch_sym_t *sym)
+{
+   void *fn = atomic_load_explicit (&sym->fn, memory_order_acquire);
+   return BSON_LIKELY (fn != NULL) ? fn : _mwatch_resolve (sym);
+}
+
+/* Declares the real counterpart of mongoc function `name`; REAL(name) is
+ * then a pointer to it with the right type. */
+#define MWATCH_REAL_SYM(name) static mwatch_sym_t real_sym_##name = {#name, NULL}
+#define REAL(name) ((__typeof__ (name) *) _mwatch_real (&real_sym_##name))
+
+/* The address of our own mongoc_cursor_next, for the link-order check. */
+void *
+_mwatch_own_cursor_next (void);
+
+extern atomic_bool _mwatch_patched;
+/* How deep this thread is inside a watched call or a log emission: calls
+ * that libmongoc (or a handler) makes meanwhile are not watched again. */
+extern _Thread_local int _mwatch_depth;
+
+/* The fast test of every wrapper: a relaxed load first, so that an
+ * unpatched program pays one load and a branch. */
+static inline bool
+_mwatch_watching (void)
+{
+   return BSON_UNLIKELY (atomic_load_explicit (&_mwatch_patched, memory_order_relaxed)) &&
+          _mwatch_depth == 0;
+}
+
+static inline void
+_mwatch_enter (void)
+{
+   _mwatch_depth++;
+}
+
+static inline void
+_mwatch_leave (void)
+{
+   _mwatch_depth--;
+}
+
+#endif

@@ -1,0 +1,482 @@
+/* The cursor watcher: every call that returns a cursor starts a watch;
+ * mongoc_cursor_next accounts documents and time; the cursor's end (all
+ * read, failed, or destroyed) logs the final record.  One record per
+ * cursor, however many getMore round trips it takes. */
+#include "interpose.h"
+#include "ptrmap.h"
+#include "watch-names.h"
+#include "watch.h"
+
+#include <string.h>
+
+static mwatch_ptrmap_t cursors;
+static pthread_once_t cursors_once = PTHREAD_ONCE_INIT;
+
+static void
+cursors_init (void)
+{
+   _mwatch_ptrmap_init (&cursors);
+}
+
+/* Starts the watch of a cursor just made by a call that took from `start`
+ * (monotonic) until now, and logs its first record.  `filter` becomes the
+ * Filter field, as an array for an aggregate's pipeline. */
+static void
+watch_cursor (const mongoc_cursor_t *cursor,
+              int64_t start,
+              const char *operation,
+              const char *db,
+              const char *collection,
+              const bson_t *filter,
+              bool filter_is_array)
+{
+   if (!cursor) {
+      return;
+   }
+   int64_t end = mwatch_monotonic_us ();
+   mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, operation, db, collection);
+   mwatch_message_t *msg = _mwatch_watch_message (watch);
+   if (filter) {
+      if (filter_is_array) {
+         mwatch_message_set_array (msg, "Filter", filter);
+      } else {
+         mwatch_message_set_document (msg, "Filter", filter);
+      }
+   }
+   pthread_once (&cursors_once, cursors_init);
+   _mwatch_watch_unref (_mwatch_ptrmap_put (&cursors, cursor, watch));
+   _mwatch_watch_progress (watch, end - start, end, false);
+   _mwatch_watch_first (watch);
+}
+
+static void
+watch_cursor_of_collection (const mongoc_cursor_t *cursor,
+                                    int64_t start,
+                                    const char *operation,
+                                    const mongoc_collection_t *collection,
+                                    const bson_t *filter,
+                                    bool filter_is_array)
+{
+   char db[256];
+   bool known = _mwatch_collection_db (collection, db, sizeof db);
+   watch_cursor (cursor, start, operation, known ? db : NULL,
+                 mongoc_collection_get_name ((mongoc_collection_t *) collection), filter,
+                 filter_is_array);
+}
+
+/* An aggregate's pipeline is either an array or {"pipeline": [...]}. */
+static void
+pipeline_of (const bson_t *pipeline, bson_t *out)
+{
+   bson_iter_t iter;
+   uint32_t len;
+   const uint8_t *data;
+   if (pipeline && bson_iter_init_find (&iter, pipeline, "pipeline") &&
+       BSON_ITER_HOLDS_ARRAY (&iter)) {
+      bson_iter_array (&iter, &len, &data);
+      bson_init_static (out, data, len);
+   } else if (pipeline) {
+      bson_init_static (out, bson_get_data (pipeline), pipeline->len);
+   } else {
+      bson_init (out);
+   }
+}
+
+/* A legacy query may wrap its filter as {"$query": {...}, "$orderby": ...}. */
+static void
+legacy_filter_of (const bson_t *query, bson_t *out)
+{
+   bson_iter_t iter;
+   uint32_t len;
+   const uint8_t *data;
+   if (query && bson_iter_init_find (&iter, query, "$query") &&
+       BSON_ITER_HOLDS_DOCUMENT (&iter)) {
+      bson_iter_document (&iter, &len, &data);
+      bson_init_static (out, data, len);
+   } else if (query) {
+      bson_init_static (out, bson_get_data (query), query->len);
+   } else {
+      bson_init (out);
+   }
+}
+
+/* The name of a command: its first key. */
+static const char *
+command_name (const bson_t *command)
+{
+   bson_iter_t iter;
+   if (command && bson_iter_init (&iter, command) && bson_iter_next (&iter)) {
+      return bson_iter_key (&iter);
+   }
+   return "command";
+}
+
+/* The "filter" of listCollections / listDatabases options. */
+static const bson_t *
+opts_filter (const bson_t *opts, bson_t *out)
+{
+   bson_iter_t iter;
+   uint32_t len;
+   const uint8_t *data;
+   if (opts && bson_iter_init_find (&iter, opts, "filter") && BSON_ITER_HOLDS_DOCUMENT (&iter)) {
+      bson_iter_document (&iter, &len, &data);
+      bson_init_static (out, data, len);
+      return out;
+   }
+   return NULL;
+}
+
+/* ---------------------------------------------------------------- creators */
+
+/* Each creator passes straight through when not watching, else times the
+ * call with nested calls unwatched and starts the cursor's watch. */
+#define TIMED_CALL(result, call) \
+   int64_t start = mwatch_monotonic_us (); \
+   _mwatch_enter (); \
+   result = call; \
+   _mwatch_leave ()
+
+MWATCH_REAL_SYM (mongoc_collection_find_with_opts);
+mongoc_cursor_t *
+mongoc_collection_find_with_opts (mongoc_collection_t *collection,
+                                  const bson_t *filter,
+                                  const bson_t *opts,
+                                  const mongoc_read_prefs_t *read_prefs)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor,
+               REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs));
+   watch_cursor_of_collection (cursor, start, "find", collection, filter, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_find);
+mongoc_cursor_t *
+mongoc_collection_find (mongoc_collection_t *collection,
+                        mongoc_query_flags_t flags,
+                        uint32_t skip,
+                        uint32_t limit,
+                        uint32_t batch_size,
+                        const bson_t *query,
+                        const bson_t *fields,
+                        const mongoc_read_prefs_t *read_prefs)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_find) (
+         collection, flags, skip, limit, batch_size, query, fields, read_prefs);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor,
+               REAL (mongoc_collection_find) (
+                  collection, flags, skip, limit, batch_size, query, fields, read_prefs));
+   bson_t filter;
+   legacy_filter_of (query, &filter);
+   watch_cursor_of_collection (cursor, start, "find", collection, &filter, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_aggregate);
+mongoc_cursor_t *
+mongoc_collection_aggregate (mongoc_collection_t *collection,
+                             mongoc_query_flags_t flags,
+                             const bson_t *pipeline,
+                             const bson_t *opts,
+                             const mongoc_read_prefs_t *read_prefs)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_aggregate) (collection, flags, pipeline, opts, read_prefs);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor,
+               REAL (mongoc_collection_aggregate) (collection, flags, pipeline, opts, read_prefs));
+   bson_t stages;
+   pipeline_of (pipeline, &stages);
+   watch_cursor_of_collection (cursor, start, "aggregate", collection, &stages, true);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_database_aggregate);
+mongoc_cursor_t *
+mongoc_database_aggregate (mongoc_database_t *database,
+                           const bson_t *pipeline,
+                           const bson_t *opts,
+                           const mongoc_read_prefs_t *read_prefs)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_database_aggregate) (database, pipeline, opts, read_prefs);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_database_aggregate) (database, pipeline, opts, read_prefs));
+   bson_t stages;
+   pipeline_of (pipeline, &stages);
+   watch_cursor (cursor, start, "aggregate", mongoc_database_get_name (database), NULL, &stages,
+                 true);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_find_indexes_with_opts);
+mongoc_cursor_t *
+mongoc_collection_find_indexes_with_opts (mongoc_collection_t *collection, const bson_t *opts)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_find_indexes_with_opts) (collection, opts);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_collection_find_indexes_with_opts) (collection, opts));
+   watch_cursor_of_collection (cursor, start, "listIndexes", collection, NULL, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_find_indexes);
+mongoc_cursor_t *
+mongoc_collection_find_indexes (mongoc_collection_t *collection, bson_error_t *error)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_find_indexes) (collection, error);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_collection_find_indexes) (collection, error));
+   watch_cursor_of_collection (cursor, start, "listIndexes", collection, NULL, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_database_find_collections_with_opts);
+mongoc_cursor_t *
+mongoc_database_find_collections_with_opts (mongoc_database_t *database, const bson_t *opts)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_database_find_collections_with_opts) (database, opts);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_database_find_collections_with_opts) (database, opts));
+   bson_t filter;
+   watch_cursor (cursor, start, "listCollections", mongoc_database_get_name (database), NULL,
+                 opts_filter (opts, &filter), false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_database_find_collections);
+mongoc_cursor_t *
+mongoc_database_find_collections (mongoc_database_t *database,
+                                  const bson_t *filter,
+                                  bson_error_t *error)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_database_find_collections) (database, filter, error);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_database_find_collections) (database, filter, error));
+   watch_cursor (cursor, start, "listCollections", mongoc_database_get_name (database), NULL,
+                 filter, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_client_find_databases_with_opts);
+mongoc_cursor_t *
+mongoc_client_find_databases_with_opts (mongoc_client_t *client, const bson_t *opts)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_client_find_databases_with_opts) (client, opts);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_client_find_databases_with_opts) (client, opts));
+   bson_t filter;
+   watch_cursor (cursor, start, "listDatabases", "admin", NULL, opts_filter (opts, &filter),
+                 false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_client_find_databases);
+mongoc_cursor_t *
+mongoc_client_find_databases (mongoc_client_t *client, bson_error_t *error)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_client_find_databases) (client, error);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_client_find_databases) (client, error));
+   watch_cursor (cursor, start, "listDatabases", "admin", NULL, NULL, false);
+   return cursor;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_command);
+mongoc_cursor_t *
+mongoc_collection_command (mongoc_collection_t *collection,
+                           mongoc_query_flags_t flags,
+                           uint32_t skip,
+                           uint32_t limit,
+                           uint32_t batch_size,
+                           const bson_t *command,
+                           const bson_t *fields,
+                           const mongoc_read_prefs_t *read_prefs)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_collection_command) (
+         collection, flags, skip, limit, batch_size, command, fields, read_prefs);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor,
+               REAL (mongoc_collection_command) (
+                  collection, flags, skip, limit, batch_size, command, fields, read_prefs));
+   watch_cursor_of_collection (cursor, start, command_name (command), collection,
+                                       command, false);
+   return cursor;
+}
+
+/* Splits a namespace "db.collection" from a command reply's cursor.ns. */
+static bool
+reply_namespace (const bson_t *reply, char *db, size_t db_size, const char **collection)
+{
+   bson_iter_t iter;
+   if (!reply || !bson_iter_init (&iter, reply) ||
+       !bson_iter_find_descendant (&iter, "cursor.ns", &iter) || !BSON_ITER_HOLDS_UTF8 (&iter)) {
+      return false;
+   }
+   const char *ns = bson_iter_utf8 (&iter, NULL);
+   const char *dot = strchr (ns, '.');
+   size_t len = dot ? (size_t) (dot - ns) : strlen (ns);
+   if (len + 1 > db_size) {
+      return false;
+   }
+   memcpy (db, ns, len);
+   db[len] = '\0';
+   *collection = dot ? dot + 1 : NULL;
+   return true;
+}
+
+MWATCH_REAL_SYM (mongoc_cursor_new_from_command_reply_with_opts);
+mongoc_cursor_t *
+mongoc_cursor_new_from_command_reply_with_opts (mongoc_client_t *client,
+                                                bson_t *reply,
+                                                const bson_t *opts)
+{
+   if (!_mwatch_watching ()) {
+      return REAL (mongoc_cursor_new_from_command_reply_with_opts) (client, reply, opts);
+   }
+   /* The call takes the reply and frees it: read the namespace first. */
+   char db[256];
+   char collection[256] = "";
+   const char *coll_in_reply = NULL;
+   bool known = reply_namespace (reply, db, sizeof db, &coll_in_reply);
+   if (coll_in_reply) {
+      bson_strncpy (collection, coll_in_reply, sizeof collection);
+   }
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor, REAL (mongoc_cursor_new_from_command_reply_with_opts) (client, reply, opts));
+   watch_cursor (cursor, start, "command_cursor", known ? db : NULL,
+                 collection[0] ? collection : NULL, NULL, false);
+   return cursor;
+}
+
+/* A clone is a new operation with its parent's query: the same DB,
+ * Collection, Operation and Filter, counted from zero. */
+MWATCH_REAL_SYM (mongoc_cursor_clone);
+mongoc_cursor_t *
+mongoc_cursor_clone (const mongoc_cursor_t *cursor)
+{
+   mwatch_cursor_t *parent = _mwatch_watching () ? mwatch_cursor_get (cursor) : NULL;
+   if (!parent) {
+      return REAL (mongoc_cursor_clone) (cursor);
+   }
+   mongoc_cursor_t *clone;
+   TIMED_CALL (clone, REAL (mongoc_cursor_clone) (cursor));
+   if (!clone) {
+      return clone;
+   }
+   const char *keys[] = {"DB", "Collection", "Operation"};
+   char values[3][256];
+   mwatch_value_t filter = {.type = MWATCH_TYPE_NULL};
+   bool has_filter;
+   mwatch_message_t *msg = mwatch_cursor_lock (parent);
+   for (size_t i = 0; i < 3; i++) {
+      mwatch_value_t v;
+      values[i][0] = '\0';
+      if (mwatch_message_get (msg, keys[i], &v) && v.type == MWATCH_TYPE_UTF8) {
+         bson_strncpy (values[i], v.value.v_utf8.str, sizeof values[i]);
+      }
+   }
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   mwatch_cursor_unlock (parent);
+   has_filter = mwatch_message_get (copy, "Filter", &filter);
+   bson_t doc;
+   bool is_doc = has_filter && mwatch_value_as_bson (&filter, &doc);
+   watch_cursor (clone, start, values[2][0] ? values[2] : "find", values[0][0] ? values[0] : NULL,
+                 values[1][0] ? values[1] : NULL, is_doc ? &doc : NULL,
+                 is_doc && filter.type == MWATCH_TYPE_ARRAY);
+   mwatch_message_destroy (copy);
+   return clone;
+}
+
+/* ---------------------------------------------------------------- iteration */
+
+mwatch_cursor_t *
+mwatch_cursor_get (const mongoc_cursor_t *cursor)
+{
+   if (!cursor || !_mwatch_ptrmap_count (&cursors)) {
+      return NULL;
+   }
+   return _mwatch_ptrmap_get (&cursors, cursor, NULL);
+}
+
+MWATCH_REAL_SYM (mongoc_cursor_next);
+bool
+mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
+{
+   /* Unwatched programs and cursors: one load, one branch. */
+   if (BSON_LIKELY (!_mwatch_ptrmap_count (&cursors)) || !_mwatch_watching ()) {
+      return REAL (mongoc_cursor_next) (cursor, bson);
+   }
+   mwatch_watch_t *watch = _mwatch_ptrmap_get (&cursors, cursor, _mwatch_watch_ref_void);
+   if (!watch) {
+      return REAL (mongoc_cursor_next) (cursor, bson);
+   }
+   int64_t start = mwatch_monotonic_us ();
+   _mwatch_enter ();
+   bool more = REAL (mongoc_cursor_next) (cursor, bson);
+   _mwatch_leave ();
+   int64_t end = mwatch_monotonic_us ();
+   _mwatch_watch_progress (watch, end - start, end, more);
+   if (!more) {
+      bson_error_t error;
+      if (mongoc_cursor_error (cursor, &error)) {
+         _mwatch_watch_final (watch, &error);
+      } else if (!mongoc_cursor_more (cursor)) {
+         _mwatch_watch_final (watch, NULL);
+      }
+      /* Otherwise a tailable cursor with nothing new yet: still running. */
+   }
+   _mwatch_watch_unref (watch);
+   return more;
+}
+
+MWATCH_REAL_SYM (mongoc_cursor_destroy);
+void
+mongoc_cursor_destroy (mongoc_cursor_t *cursor)
+{
+   if (cursor && _mwatch_ptrmap_count (&cursors)) {
+      mwatch_watch_t *watch = _mwatch_ptrmap_remove (&cursors, cursor);
+      if (watch) {
+         /* A cursor given up before its end logs what it had so far. */
+         if (_mwatch_watching ()) {
+            _mwatch_watch_final (watch, NULL);
+         }
+         _mwatch_watch_unref (watch);
+      }
+   }
+   REAL (mongoc_cursor_destroy) (cursor);
+}
+
+/* Our own definition of mongoc_cursor_next, reached without the symbol
+ * table (which would give whichever definition the dynamic linker chose),
+ * for mwatch_patch_mongoc's link-order check. */
+extern __typeof__ (mongoc_cursor_next) _mwatch_own_cursor_next_def
+   __attribute__ ((alias ("mongoc_cursor_next"), visibility ("hidden")));
+
+void *
+_mwatch_own_cursor_next (void)
+{
+   return (void *) _mwatch_own_cursor_next_def;
+}

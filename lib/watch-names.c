@@ -1,0 +1,204 @@
+/* Interposed creators and destroyers of collections and bulk operations,
+ * recording database names (see watch-names.h). */
+#include "interpose.h"
+#include "ptrmap.h"
+#include "watch-names.h"
+
+#include <string.h>
+
+/* Collections map to a copy of their database name; bulk operations to
+ * "db\0collection". */
+static mwatch_ptrmap_t collections;
+static mwatch_ptrmap_t bulks;
+static pthread_once_t maps_once = PTHREAD_ONCE_INIT;
+
+static void
+maps_init (void)
+{
+   _mwatch_ptrmap_init (&collections);
+   _mwatch_ptrmap_init (&bulks);
+}
+
+static void
+remember (mwatch_ptrmap_t *map, const void *key, const char *a, const char *b)
+{
+   if (!key || !a) {
+      return;
+   }
+   pthread_once (&maps_once, maps_init);
+   size_t a_len = strlen (a);
+   size_t b_len = b ? strlen (b) : 0;
+   char *names = bson_malloc (a_len + b_len + 2);
+   memcpy (names, a, a_len + 1);
+   memcpy (names + a_len + 1, b ? b : "", b_len + 1);
+   bson_free (_mwatch_ptrmap_put (map, key, names));
+}
+
+static void
+forget (mwatch_ptrmap_t *map, const void *key)
+{
+   if (key && _mwatch_ptrmap_count (map)) {
+      bson_free (_mwatch_ptrmap_remove (map, key));
+   }
+}
+
+static bool
+copy_out (const char *from, char *out, size_t size)
+{
+   if (!from) {
+      if (size) {
+         out[0] = '\0';
+      }
+      return false;
+   }
+   bson_strncpy (out, from, size);
+   return true;
+}
+
+/* Copies the names while the shard lock keeps them alive. */
+typedef struct {
+   char *db;
+   size_t db_size;
+   char *collection;
+   size_t collection_size;
+   bool found;
+} lookup_t;
+
+static _Thread_local lookup_t *current_lookup;
+
+static void *
+copy_names (void *names)
+{
+   lookup_t *l = current_lookup;
+   const char *db = names;
+   l->found = copy_out (db, l->db, l->db_size);
+   if (l->collection) {
+      copy_out (db + strlen (db) + 1, l->collection, l->collection_size);
+   }
+   return names;
+}
+
+static bool
+lookup (mwatch_ptrmap_t *map, const void *key, lookup_t *l)
+{
+   l->found = false;
+   copy_out (NULL, l->db, l->db_size);
+   if (l->collection) {
+      copy_out (NULL, l->collection, l->collection_size);
+   }
+   if (!key || !_mwatch_ptrmap_count (map)) {
+      return false;
+   }
+   current_lookup = l;
+   _mwatch_ptrmap_get (map, key, copy_names);
+   current_lookup = NULL;
+   return l->found;
+}
+
+bool
+_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
+{
+   lookup_t l = {out, size, NULL, 0, false};
+   return lookup (&collections, collection, &l);
+}
+
+bool
+_mwatch_bulk_names (const mongoc_bulk_operation_t *bulk,
+                    char *db,
+                    size_t db_size,
+                    char *collection,
+                    size_t collection_size)
+{
+   lookup_t l = {db, db_size, collection, collection_size, false};
+   return lookup (&bulks, bulk, &l);
+}
+
+/* ---------------------------------------------------------------- wrappers */
+
+MWATCH_REAL_SYM (mongoc_client_get_collection);
+mongoc_collection_t *
+mongoc_client_get_collection (mongoc_client_t *client, const char *db, const char *collection)
+{
+   mongoc_collection_t *result = REAL (mongoc_client_get_collection) (client, db, collection);
+   remember (&collections, result, db, NULL);
+   return result;
+}
+
+MWATCH_REAL_SYM (mongoc_database_get_collection);
+mongoc_collection_t *
+mongoc_database_get_collection (mongoc_database_t *database, const char *name)
+{
+   mongoc_collection_t *result = REAL (mongoc_database_get_collection) (database, name);
+   remember (&collections, result, mongoc_database_get_name (database), NULL);
+   return result;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_copy);
+mongoc_collection_t *
+mongoc_collection_copy (mongoc_collection_t *collection)
+{
+   mongoc_collection_t *result = REAL (mongoc_collection_copy) (collection);
+   char db[256];
+   if (_mwatch_collection_db (collection, db, sizeof db)) {
+      remember (&collections, result, db, NULL);
+   }
+   return result;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_destroy);
+void
+mongoc_collection_destroy (mongoc_collection_t *collection)
+{
+   forget (&collections, collection);
+   REAL (mongoc_collection_destroy) (collection);
+}
+
+/* Called by the watched mongoc_database_create_collection, which is also
+ * an operation of its own (watch-collection code). */
+void
+_mwatch_names_collection_created (mongoc_collection_t *collection, const char *db);
+void
+_mwatch_names_collection_created (mongoc_collection_t *collection, const char *db)
+{
+   remember (&collections, collection, db, NULL);
+}
+
+static void
+remember_bulk (mongoc_bulk_operation_t *bulk, mongoc_collection_t *collection)
+{
+   char db[256];
+   if (bulk && _mwatch_collection_db (collection, db, sizeof db)) {
+      remember (&bulks, bulk, db, mongoc_collection_get_name (collection));
+   }
+}
+
+MWATCH_REAL_SYM (mongoc_collection_create_bulk_operation_with_opts);
+mongoc_bulk_operation_t *
+mongoc_collection_create_bulk_operation_with_opts (mongoc_collection_t *collection,
+                                                   const bson_t *opts)
+{
+   mongoc_bulk_operation_t *bulk =
+      REAL (mongoc_collection_create_bulk_operation_with_opts) (collection, opts);
+   remember_bulk (bulk, collection);
+   return bulk;
+}
+
+MWATCH_REAL_SYM (mongoc_collection_create_bulk_operation);
+mongoc_bulk_operation_t *
+mongoc_collection_create_bulk_operation (mongoc_collection_t *collection,
+                                         bool ordered,
+                                         const mongoc_write_concern_t *write_concern)
+{
+   mongoc_bulk_operation_t *bulk =
+      REAL (mongoc_collection_create_bulk_operation) (collection, ordered, write_concern);
+   remember_bulk (bulk, collection);
+   return bulk;
+}
+
+MWATCH_REAL_SYM (mongoc_bulk_operation_destroy);
+void
+mongoc_bulk_operation_destroy (mongoc_bulk_operation_t *bulk)
+{
+   forget (&bulks, bulk);
+   REAL (mongoc_bulk_operation_destroy) (bulk);
+}

@@ -1,0 +1,26 @@
+/* Which database a collection (or bulk operation) belongs to.  libmongoc
+ * 1.23 has no public getter for a collection's database name, so the calls
+ * that create collections record it; nothing is read from mongoc's private
+ * structures.  Recorded whether or not watching is on, so that patching
+ * later still knows the names. */
+#ifndef MWATCH_WATCH_NAMES_H
+#define MWATCH_WATCH_NAMES_H
+
+#include "mongowatch.h"
+
+/* Copies the database name of `collection` into `out` (size bytes);
+ * false, with `out` empty, when it is not known (a collection made before
+ * libmongowatch was loaded). */
+bool
+_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size);
+
+/* The database and collection names of a bulk operation made from a
+ * collection; false when unknown. */
+bool
+_mwatch_bulk_names (const mongoc_bulk_operation_t *bulk,
+                    char *db,
+                    size_t db_size,
+                    char *collection,
+                    size_t collection_size);
+
+#endif

@@ -1,0 +1,342 @@
+/* The watch engine: one operation's live state and its records.
+ *
+ * The application's thread changes the state under the watch's lock and
+ * logs a snapshot at the start, at the end, and on updates when the
+ * options ask for them.  Between those nothing is queued: a queue holding
+ * a record of a running operation asks the live state, when the record's
+ * timeout comes, whether the operation really went quiet (then it emits a
+ * fresh snapshot) or moved on (then the record goes back, due later).  So a
+ * cursor read a document at a time costs a few counter updates per
+ * document, not a message per document. */
+#include "interpose.h"
+#include "logging-private.h"
+#include "message-private.h"
+#include "refcount.h"
+#include "watch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+struct _mwatch_cursor_t {
+   atomic_int refs;
+   pthread_mutex_t lock;
+   mwatch_message_t *msg;
+   mwatch_logger_t *logger;
+   mwatch_watcher_kind_t kind;
+   mwatch_watcher_opts_t opts;
+   int64_t duration_us;   /* time spent inside libmongoc */
+   int64_t last_activity; /* monotonic */
+   int64_t matched;
+   int64_t matched_logged; /* MatchedCount at the last update logged */
+   bool emitted;           /* the first record was logged */
+   bool finished;
+};
+
+/* ---------------------------------------------------------------- options */
+
+static pthread_mutex_t opts_lock = PTHREAD_MUTEX_INITIALIZER;
+static mwatch_watcher_opts_t watcher_opts[2];
+static bool watcher_opts_set[2];
+
+void
+mwatch_watcher_opts_init (mwatch_watcher_opts_t *opts)
+{
+   opts->timeout_sec = 15.0;
+   opts->first_level = MWATCH_LEVEL_DEBUG;
+   opts->update_level = MWATCH_LEVEL_DEBUG;
+   opts->final_level = MWATCH_LEVEL_INFO;
+   opts->timeout_level = MWATCH_LEVEL_INFO;
+   opts->emit_on_new_retrieves = true;
+}
+
+static bool
+kind_is_valid (mwatch_watcher_kind_t kind)
+{
+   return kind == MWATCH_WATCHER_CURSOR || kind == MWATCH_WATCHER_COLLECTION;
+}
+
+void
+mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t *opts)
+{
+   if (!kind_is_valid (kind)) {
+      return;
+   }
+   pthread_mutex_lock (&opts_lock);
+   if (opts) {
+      watcher_opts[kind] = *opts;
+   } else {
+      mwatch_watcher_opts_init (&watcher_opts[kind]);
+   }
+   watcher_opts_set[kind] = true;
+   pthread_mutex_unlock (&opts_lock);
+}
+
+void
+mwatch_watcher_get_opts (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
+{
+   mwatch_watcher_opts_init (opts);
+   if (!kind_is_valid (kind)) {
+      return;
+   }
+   pthread_mutex_lock (&opts_lock);
+   if (watcher_opts_set[kind]) {
+      *opts = watcher_opts[kind];
+   }
+   pthread_mutex_unlock (&opts_lock);
+}
+
+static mwatch_logger_t *watcher_loggers[2];
+static pthread_once_t watcher_loggers_once = PTHREAD_ONCE_INIT;
+
+static void
+watcher_loggers_init (void)
+{
+   watcher_loggers[MWATCH_WATCHER_CURSOR] = mwatch_logger_get ("mongowatch.cursor");
+   watcher_loggers[MWATCH_WATCHER_COLLECTION] = mwatch_logger_get ("mongowatch.collection");
+}
+
+mwatch_logger_t *
+_mwatch_watcher_logger (mwatch_watcher_kind_t kind)
+{
+   pthread_once (&watcher_loggers_once, watcher_loggers_init);
+   return watcher_loggers[kind];
+}
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct {
+   char *key;
+   char *value;
+} context_field_t;
+
+static _Thread_local context_field_t *context;
+static _Thread_local size_t context_count;
+
+bool
+mwatch_context_set (const char *key, const char *value)
+{
+   if (!key || !*key || strchr (key, '.')) {
+      return false;
+   }
+   for (size_t i = 0; i < context_count; i++) {
+      if (strcmp (context[i].key, key) == 0) {
+         bson_free (context[i].value);
+         if (value) {
+            context[i].value = bson_strdup (value);
+         } else {
+            bson_free (context[i].key);
+            context[i] = context[--context_count];
+         }
+         return true;
+      }
+   }
+   if (value) {
+      context = bson_realloc (context, (context_count + 1) * sizeof *context);
+      context[context_count].key = bson_strdup (key);
+      context[context_count].value = bson_strdup (value);
+      context_count++;
+   }
+   return true;
+}
+
+void
+mwatch_context_clear (void)
+{
+   for (size_t i = 0; i < context_count; i++) {
+      bson_free (context[i].key);
+      bson_free (context[i].value);
+   }
+   bson_free (context);
+   context = NULL;
+   context_count = 0;
+}
+
+/* ---------------------------------------------------------------- life */
+
+mwatch_watch_t *
+_mwatch_watch_new (mwatch_watcher_kind_t kind,
+                   const char *operation,
+                   const char *db,
+                   const char *collection)
+{
+   mwatch_watch_t *watch = bson_malloc0 (sizeof *watch);
+   atomic_init (&watch->refs, 1);
+   pthread_mutex_init (&watch->lock, NULL);
+   watch->kind = kind;
+   watch->logger = _mwatch_watcher_logger (kind);
+   mwatch_watcher_get_opts (kind, &watch->opts);
+   watch->last_activity = mwatch_monotonic_us ();
+   watch->msg = mwatch_message_new ();
+   for (size_t i = 0; i < context_count; i++) {
+      mwatch_message_set_utf8 (watch->msg, context[i].key, context[i].value);
+   }
+   if (db) {
+      mwatch_message_set_utf8 (watch->msg, "DB", db);
+   }
+   if (collection) {
+      mwatch_message_set_utf8 (watch->msg, "Collection", collection);
+   }
+   mwatch_message_set_utf8 (watch->msg, "Operation", operation);
+   return watch;
+}
+
+mwatch_watch_t *
+_mwatch_watch_ref (mwatch_watch_t *watch)
+{
+   atomic_fetch_add_explicit (&watch->refs, 1, memory_order_relaxed);
+   return watch;
+}
+
+void *
+_mwatch_watch_ref_void (void *watch)
+{
+   return _mwatch_watch_ref (watch);
+}
+
+void
+_mwatch_watch_unref (mwatch_watch_t *watch)
+{
+   if (!watch || !_mwatch_unref (&watch->refs)) {
+      return;
+   }
+   mwatch_message_destroy (watch->msg);
+   pthread_mutex_destroy (&watch->lock);
+   bson_free (watch);
+}
+
+mwatch_message_t *
+_mwatch_watch_message (mwatch_watch_t *watch)
+{
+   return watch->msg;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Writes the live counters into `msg`. */
+static void
+materialize (const mwatch_watch_t *watch, mwatch_message_t *msg)
+{
+   mwatch_message_set_double (msg, "Duration", (double) watch->duration_us / 1e6);
+   if (watch->kind == MWATCH_WATCHER_CURSOR) {
+      mwatch_message_set_int64 (msg, "MatchedCount", watch->matched);
+   }
+}
+
+static int64_t
+timeout_due (const mwatch_watch_t *watch)
+{
+   if (!(watch->opts.timeout_sec > 0)) {
+      return MWATCH_DUE_NEVER;
+   }
+   return watch->last_activity + (int64_t) (watch->opts.timeout_sec * 1e6);
+}
+
+/* Logs the current state at `level`; the caller holds the lock.  Skips all
+ * work when no handler could want the record. */
+static void
+emit_locked (mwatch_watch_t *watch, int level)
+{
+   int timeout_level = watch->opts.timeout_level;
+   int admission = watch->finished || timeout_level < level ? level : timeout_level;
+   if (!mwatch_logger_is_enabled_for (watch->logger, admission)) {
+      return;
+   }
+   if (watch->emitted) {
+      mwatch_message_next_iteration (watch->msg);
+   }
+   watch->emitted = true;
+   materialize (watch, watch->msg);
+   _mwatch_message_set_due (watch->msg, timeout_due (watch));
+   /* A handler that calls libmongoc must not be watched from here. */
+   _mwatch_enter ();
+   _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, watch);
+   _mwatch_leave ();
+}
+
+void
+_mwatch_watch_first (mwatch_watch_t *watch)
+{
+   pthread_mutex_lock (&watch->lock);
+   emit_locked (watch, watch->opts.first_level);
+   pthread_mutex_unlock (&watch->lock);
+}
+
+void
+_mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched)
+{
+   pthread_mutex_lock (&watch->lock);
+   watch->duration_us += us;
+   watch->last_activity = end;
+   if (matched) {
+      watch->matched++;
+   }
+   if (!watch->finished &&
+       (!watch->opts.emit_on_new_retrieves || watch->matched != watch->matched_logged) &&
+       mwatch_logger_is_enabled_for (watch->logger, watch->opts.update_level)) {
+      watch->matched_logged = watch->matched;
+      emit_locked (watch, watch->opts.update_level);
+   }
+   pthread_mutex_unlock (&watch->lock);
+}
+
+void
+_mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
+{
+   pthread_mutex_lock (&watch->lock);
+   mwatch_message_set_int64 (watch->msg, key, value);
+   pthread_mutex_unlock (&watch->lock);
+}
+
+void
+_mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
+{
+   pthread_mutex_lock (&watch->lock);
+   if (!watch->finished) {
+      watch->finished = true;
+      mwatch_message_set_datetime (watch->msg, "EndTime", mwatch_realtime_us ());
+      if (error && error->code) {
+         mwatch_message_set_utf8 (watch->msg, "Error", error->message);
+      }
+      mwatch_message_set_ready (watch->msg);
+      emit_locked (watch, watch->opts.final_level);
+   }
+   pthread_mutex_unlock (&watch->lock);
+}
+
+mwatch_live_action_t
+_mwatch_watch_refresh (mwatch_watch_t *watch,
+                       bool draining,
+                       mwatch_message_t **out,
+                       int64_t *due)
+{
+   mwatch_live_action_t action;
+   pthread_mutex_lock (&watch->lock);
+   *due = timeout_due (watch);
+   if (watch->finished) {
+      action = MWATCH_LIVE_DROP;
+   } else if (!draining && *due > mwatch_monotonic_us ()) {
+      action = MWATCH_LIVE_REQUEUE;
+   } else {
+      *out = mwatch_message_copy (watch->msg);
+      materialize (watch, *out);
+      action = MWATCH_LIVE_EMIT;
+   }
+   pthread_mutex_unlock (&watch->lock);
+   return action;
+}
+
+/* ---------------------------------------------------------------- public */
+
+mwatch_message_t *
+mwatch_cursor_lock (mwatch_cursor_t *watch)
+{
+   pthread_mutex_lock (&watch->lock);
+   return watch->msg;
+}
+
+void
+mwatch_cursor_unlock (mwatch_cursor_t *watch)
+{
+   pthread_mutex_unlock (&watch->lock);
+}

@@ -1,0 +1,77 @@
+/* The watch engine shared by the cursor and collection watchers: the live
+ * state of one operation, its WatchMessage, and when it is logged. */
+#ifndef MWATCH_WATCH_H
+#define MWATCH_WATCH_H
+
+#include "mongowatch.h"
+
+/* One watched operation (the public mwatch_cursor_t is the same object).
+ * Reference counted: the application's object (a cursor) holds one, and
+ * each record of it waiting in a queue holds one. */
+typedef struct _mwatch_cursor_t mwatch_watch_t;
+
+/* Starts watching an operation: a message with the thread's context
+ * fields, then DB (omitted when NULL), Collection (likewise) and
+ * Operation. */
+mwatch_watch_t *
+_mwatch_watch_new (mwatch_watcher_kind_t kind,
+                   const char *operation,
+                   const char *db,
+                   const char *collection);
+
+mwatch_watch_t *
+_mwatch_watch_ref (mwatch_watch_t *watch);
+
+/* For ptrmap lookups. */
+void *
+_mwatch_watch_ref_void (void *watch);
+
+void
+_mwatch_watch_unref (mwatch_watch_t *watch);
+
+/* The message, for setting fields before the first log (no lock needed
+ * then: nobody else sees the watch yet). */
+mwatch_message_t *
+_mwatch_watch_message (mwatch_watch_t *watch);
+
+/* Logs the first record. */
+void
+_mwatch_watch_first (mwatch_watch_t *watch);
+
+/* Accounts one call into libmongoc that took `us` microseconds and ended
+ * at monotonic time `end`; with `matched`, one more document received.
+ * Logs an update when the options ask for one. */
+void
+_mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched);
+
+/* Sets an integer field under the watch's lock (counts from a reply). */
+void
+_mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);
+
+/* Ends the operation: EndTime, Duration, Error when `error` is set (and
+ * its code non-zero), ready, and the final record.  Only the first call
+ * counts. */
+void
+_mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error);
+
+/* What a queue listener does with a record of a running operation that
+ * came out by its due time. */
+typedef enum {
+   MWATCH_LIVE_EMIT,    /* *out is a fresh snapshot: emit it by timeout */
+   MWATCH_LIVE_REQUEUE, /* there was activity since: put it back, due *due */
+   MWATCH_LIVE_DROP,    /* the operation ended; its final went its own way */
+} mwatch_live_action_t;
+
+/* `draining`: the queue is closing, so the record leaves now whatever its
+ * due time. */
+mwatch_live_action_t
+_mwatch_watch_refresh (mwatch_watch_t *watch,
+                       bool draining,
+                       mwatch_message_t **out,
+                       int64_t *due);
+
+/* The logger a kind of watcher writes to. */
+mwatch_logger_t *
+_mwatch_watcher_logger (mwatch_watcher_kind_t kind);
+
+#endif
