@@ -101,8 +101,11 @@ $(BUILD)/test/%.o: test/%.c
 $(UNIT_BIN): $(UNIT_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC)
 	$(CC) -o $@ $(filter %.o,$^) $(TEST_LIBS)
 
-$(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC)
-	$(CC) -o $@ $(filter %.o,$^) $(TEST_LIBS)
+# Integration tests link the shared library the way a user's program does
+# (-lmongowatch before -lmongoc-1.0), so that libmongoc's calls to its own
+# functions go through mongowatch as they do in real programs.
+$(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(BUILD)/test/test-capture.o lib/libmongowatch.so
+	$(CC) -o $@ $(filter %.o,$^) -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(CHECK_LIBS) $(DEPS_LIBS) -lpthread
 
 $(PING_BIN): $(BUILD)/test/ping.o
 	$(CC) -o $@ $^ $(DEPS_LIBS)

@@ -31,9 +31,12 @@ _mwatch_real (mwatch_sym_t *sym)
    return BSON_LIKELY (fn != NULL) ? fn : _mwatch_resolve (sym);
 }
 
-/* Declares the real counterpart of mongoc function `name`; REAL(name) is
- * then a pointer to it with the right type. */
-#define MWATCH_REAL_SYM(name) static mwatch_sym_t real_sym_##name = {#name, NULL}
+/* Precedes our definition of mongoc function `name`: exports it (the
+ * library is built with hidden visibility) and declares the real
+ * counterpart, which REAL(name) then gives with the right type. */
+#define MWATCH_REAL_SYM(name)                                            \
+   extern __typeof__ (name) name __attribute__ ((visibility ("default"))); \
+   static mwatch_sym_t real_sym_##name = {#name, NULL}
 #define REAL(name) ((__typeof__ (name) *) _mwatch_real (&real_sym_##name))
 
 /* The address of our own mongoc_cursor_next, for the link-order check. */

@@ -46,3 +46,36 @@ mwatch_test_unique_name (const char *prefix, char *out, size_t size)
    static int counter;
    snprintf (out, size, "%s_%d_%d", prefix, (int) getpid (), ++counter);
 }
+
+mongoc_collection_t *
+mwatch_test_seed (mongoc_client_t *client, const char *prefix, char *db_name, size_t size, int n)
+{
+   mwatch_test_unique_name (prefix, db_name, size);
+   mongoc_collection_t *coll = mongoc_client_get_collection (client, db_name, "items");
+   bson_t **docs = bson_malloc ((size_t) (n ? n : 1) * sizeof *docs);
+   for (int i = 0; i < n; i++) {
+      docs[i] = BCON_NEW ("n", BCON_INT32 (i), "group", BCON_INT32 (i % 3), "name",
+                          BCON_UTF8 ("item"));
+   }
+   bson_error_t error;
+   if (n) {
+      ck_assert_msg (mongoc_collection_insert_many (coll, (const bson_t **) docs, (size_t) n,
+                                                    NULL, NULL, &error),
+                     "seed: %s", error.message);
+   }
+   for (int i = 0; i < n; i++) {
+      bson_destroy (docs[i]);
+   }
+   bson_free (docs);
+   return coll;
+}
+
+void
+mwatch_test_drop (mongoc_client_t *client, const char *db_name, mongoc_collection_t *collection)
+{
+   mongoc_database_t *db = mongoc_client_get_database (client, db_name);
+   bson_error_t error;
+   mongoc_database_drop (db, &error);
+   mongoc_database_destroy (db);
+   mongoc_collection_destroy (collection);
+}

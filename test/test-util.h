@@ -27,3 +27,13 @@ void
 mwatch_test_unique_name (const char *prefix, char *out, size_t size);
 
 #endif
+
+/* A fresh database named after `prefix` (written to db_name) holding the
+ * collection "items" with `n` documents {n: i, group: i % 3, name: "item"}.
+ * Returns that collection; call before watching starts. */
+mongoc_collection_t *
+mwatch_test_seed (mongoc_client_t *client, const char *prefix, char *db_name, size_t size, int n);
+
+/* Drops the database of mwatch_test_seed and destroys `collection`. */
+void
+mwatch_test_drop (mongoc_client_t *client, const char *db_name, mongoc_collection_t *collection);

@@ -9,7 +9,9 @@ int
 main (void)
 {
    mongoc_init ();
-   Suite *suites[] = {smoke_suite (), NULL};
+   Suite *suites[] = {
+      smoke_suite (), cursor_suite (), collection_suite (), behaviour_suite (), NULL,
+   };
    int status = mwatch_test_run_suites (suites);
    mongoc_cleanup ();
    return status;

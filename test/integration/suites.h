@@ -3,6 +3,9 @@
 
 #include <check.h>
 
-Suite *smoke_suite (void); /* test-smoke.c */
+Suite *smoke_suite (void);      /* test-smoke.c */
+Suite *cursor_suite (void);     /* test-cursor.c */
+Suite *collection_suite (void); /* test-collection.c */
+Suite *behaviour_suite (void);  /* test-behaviour.c */
 
 #endif
