@@ -4,16 +4,26 @@
  * order beats a hash table and keeps insertion order for free. */
 #include "message-private.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 
 typedef struct {
    char *key;
-   /* Owned storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY
-    * bytes, and BSON values (bson_value_copy) belong to the message. */
+   size_t key_len;
+   /* Storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY bytes,
+    * and BSON values (bson_value_copy) belong to the message: allocated one
+    * by one when `owned`, else inside the message's arena (a copy). */
    mwatch_value_t value;
+   bool owned;
 } field_t;
 
 struct _mwatch_message_t {
+   /* A copy keeps its keys and values in one block, freed at once: copying
+    * is what every record queued for a listener costs. */
+   char *arena;
+   char *arena_end;
    field_t *fields;
    size_t count;
    size_t capacity;
@@ -49,6 +59,25 @@ value_free (mwatch_value_t *value)
       break;
    }
    value->type = MWATCH_TYPE_NULL;
+}
+
+/* The key of a field lives in the arena when its value does. */
+static void
+field_free_value (field_t *field)
+{
+   if (field->owned) {
+      value_free (&field->value);
+   }
+   field->value.type = MWATCH_TYPE_NULL;
+}
+
+static void
+field_free (field_t *field, const mwatch_message_t *msg)
+{
+   field_free_value (field);
+   if (!msg->arena || field->key < msg->arena || field->key >= msg->arena_end) {
+      bson_free (field->key);
+   }
 }
 
 /* Makes `dst` an owned copy of `src`, which may point anywhere. */
@@ -180,8 +209,8 @@ static field_t *
 find_field (const mwatch_message_t *msg, const char *key, size_t key_len)
 {
    for (size_t i = 0; i < msg->count; i++) {
-      const char *k = msg->fields[i].key;
-      if (strncmp (k, key, key_len) == 0 && k[key_len] == '\0') {
+      const field_t *f = &msg->fields[i];
+      if (f->key_len == key_len && memcmp (f->key, key, key_len) == 0) {
          return &msg->fields[i];
       }
    }
@@ -201,8 +230,10 @@ field_slot (mwatch_message_t *msg, const char *key)
       msg->fields = bson_realloc (msg->fields, msg->capacity * sizeof *msg->fields);
    }
    field = &msg->fields[msg->count++];
-   field->key = bson_strdup (key);
+   field->key_len = strlen (key);
+   field->key = bson_strndup (key, field->key_len);
    field->value.type = MWATCH_TYPE_NULL;
+   field->owned = true;
    return field;
 }
 
@@ -216,8 +247,9 @@ mwatch_message_set_value (mwatch_message_t *msg, const char *key, const mwatch_v
    mwatch_value_t copy;
    value_copy (&copy, value);
    field_t *field = field_slot (msg, key);
-   value_free (&field->value);
+   field_free_value (field);
    field->value = copy;
+   field->owned = true;
    return true;
 }
 
@@ -383,8 +415,7 @@ mwatch_message_remove (mwatch_message_t *msg, const char *key)
    if (!field) {
       return false;
    }
-   bson_free (field->key);
-   value_free (&field->value);
+   field_free (field, msg);
    size_t index = (size_t) (field - msg->fields);
    memmove (field, field + 1, (msg->count - index - 1) * sizeof *field);
    msg->count--;
@@ -423,11 +454,57 @@ mwatch_message_iter_next (mwatch_message_iter_t *iter, const char **key, mwatch_
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* ObjectIds as the spec lays them out: seconds, 5 random bytes per
+ * process, a counter.  Our own generator, because libbson's asks the
+ * kernel for the process id on every call (to notice fork()); we notice
+ * fork() with pthread_atfork instead. */
+static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
+static uint8_t oid_random[5];
+static atomic_uint oid_counter;
+
+static void
+oid_seed (void)
+{
+   uint8_t seed[8];
+   if (getrandom (seed, sizeof seed, 0) != (ssize_t) sizeof seed) {
+      /* No entropy source: libbson's own generator is the fallback. */
+      bson_oid_t oid;
+      bson_oid_init (&oid, NULL);
+      memcpy (seed, oid.bytes + 4, sizeof seed);
+   }
+   memcpy (oid_random, seed, sizeof oid_random);
+   atomic_store (&oid_counter, (unsigned) seed[5] << 16 | (unsigned) seed[6] << 8 | seed[7]);
+}
+
+static void
+oid_init (void)
+{
+   oid_seed ();
+   /* A child must not repeat its parent's WatchIDs. */
+   pthread_atfork (NULL, NULL, oid_seed);
+}
+
+static void
+oid_generate (bson_oid_t *oid)
+{
+   pthread_once (&oid_once, oid_init);
+   uint32_t seconds = (uint32_t) (mwatch_realtime_us () / 1000000);
+   uint32_t count = atomic_fetch_add_explicit (&oid_counter, 1, memory_order_relaxed);
+   oid->bytes[0] = (uint8_t) (seconds >> 24);
+   oid->bytes[1] = (uint8_t) (seconds >> 16);
+   oid->bytes[2] = (uint8_t) (seconds >> 8);
+   oid->bytes[3] = (uint8_t) seconds;
+   memcpy (oid->bytes + 4, oid_random, sizeof oid_random);
+   oid->bytes[9] = (uint8_t) (count >> 16);
+   oid->bytes[10] = (uint8_t) (count >> 8);
+   oid->bytes[11] = (uint8_t) count;
+}
+
 mwatch_message_t *
 mwatch_message_new (void)
 {
    mwatch_message_t *msg = bson_malloc0 (sizeof *msg);
-   bson_oid_init (&msg->oid, NULL);
+   oid_generate (&msg->oid);
    bson_oid_to_string (&msg->oid, msg->watch_id);
    msg->due = MWATCH_DUE_NEVER;
    mwatch_message_set_utf8_len (msg, "WatchID", msg->watch_id, 24);
@@ -436,16 +513,79 @@ mwatch_message_new (void)
    return msg;
 }
 
+/* Bytes a field needs in an arena: its key and its value's data, each
+ * NUL-terminated or 8-byte aligned as its kind needs. */
+static size_t
+arena_size (const field_t *field)
+{
+   size_t size = field->key_len + 1;
+   switch (field->value.type) {
+   case MWATCH_TYPE_UTF8:
+      size += field->value.value.v_utf8.len + 1;
+      break;
+   case MWATCH_TYPE_DOCUMENT:
+   case MWATCH_TYPE_ARRAY:
+      size += field->value.value.v_doc.len + 8;
+      break;
+   default:
+      break;
+   }
+   return size;
+}
+
+static char *
+arena_put (char **cursor, const void *data, size_t len, size_t align)
+{
+   uintptr_t at = ((uintptr_t) *cursor + align - 1) & ~(uintptr_t) (align - 1);
+   char *dst = (char *) at;
+   if (len) {
+      memcpy (dst, data, len);
+   }
+   *cursor = dst + len;
+   return dst;
+}
+
 mwatch_message_t *
 mwatch_message_copy (const mwatch_message_t *msg)
 {
+   size_t total = 0;
+   for (size_t i = 0; i < msg->count; i++) {
+      total += arena_size (&msg->fields[i]);
+   }
    mwatch_message_t *copy = bson_malloc (sizeof *copy);
    *copy = *msg;
    copy->capacity = msg->count ? msg->count : 1;
    copy->fields = bson_malloc (copy->capacity * sizeof *copy->fields);
+   copy->arena = total ? bson_malloc (total) : NULL;
+   copy->arena_end = copy->arena + total;
+   char *cursor = copy->arena;
    for (size_t i = 0; i < msg->count; i++) {
-      copy->fields[i].key = bson_strdup (msg->fields[i].key);
-      value_copy (&copy->fields[i].value, &msg->fields[i].value);
+      const field_t *from = &msg->fields[i];
+      field_t *to = &copy->fields[i];
+      *to = *from;
+      to->key = arena_put (&cursor, from->key, from->key_len + 1, 1);
+      switch (from->value.type) {
+      case MWATCH_TYPE_UTF8: {
+         char *str = arena_put (&cursor, from->value.value.v_utf8.str, from->value.value.v_utf8.len, 1);
+         *cursor++ = '\0';
+         to->value.value.v_utf8.str = str;
+         to->owned = false;
+         break;
+      }
+      case MWATCH_TYPE_DOCUMENT:
+      case MWATCH_TYPE_ARRAY:
+         to->value.value.v_doc.data = (const uint8_t *) arena_put (
+            &cursor, from->value.value.v_doc.data, from->value.value.v_doc.len, 8);
+         to->owned = false;
+         break;
+      case MWATCH_TYPE_BSON:
+         value_copy (&to->value, &from->value);
+         to->owned = true;
+         break;
+      default:
+         to->owned = false;
+         break;
+      }
    }
    return copy;
 }
@@ -457,10 +597,10 @@ mwatch_message_destroy (mwatch_message_t *msg)
       return;
    }
    for (size_t i = 0; i < msg->count; i++) {
-      bson_free (msg->fields[i].key);
-      value_free (&msg->fields[i].value);
+      field_free (&msg->fields[i], msg);
    }
    bson_free (msg->fields);
+   bson_free (msg->arena);
    bson_free (msg);
 }
 

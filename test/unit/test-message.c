@@ -4,6 +4,7 @@
 #include "unit/suites.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 
 /* The keys of `msg` in order, joined by spaces, into `out`. */
 static void
@@ -300,6 +301,70 @@ START_TEST (test_copy_is_deep_and_complete)
 }
 END_TEST
 
+/* A copy keeps its fields in one block; changing, removing and adding
+ * fields on it must work as on any message (valgrind checks the frees). */
+START_TEST (test_copy_can_be_changed)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW ("x", BCON_UTF8 ("y"));
+   bson_value_t dec = {.value_type = BSON_TYPE_DECIMAL128};
+   bson_decimal128_from_string ("1.5", &dec.value.v_decimal128);
+   mwatch_value_t other = {.type = MWATCH_TYPE_BSON};
+   other.value.v_bson = dec;
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_utf8_len (msg, "S", "a\0b", 3);
+   mwatch_message_set_value (msg, "Dec", &other);
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   mwatch_message_destroy (msg);
+
+   mwatch_value_t v;
+   ck_assert (mwatch_message_get (copy, "S", &v));
+   ck_assert_uint_eq (v.value.v_utf8.len, 3);
+   ck_assert_mem_eq (v.value.v_utf8.str, "a\0b", 3);
+   ck_assert (mwatch_message_get (copy, "Filter", &v));
+   ck_assert_uint_eq ((uintptr_t) v.value.v_doc.data % 8, 0); /* aligned */
+   /* Replace a value from the block with one from itself. */
+   ck_assert (mwatch_message_get (copy, "Filter.x", &v));
+   ck_assert (mwatch_message_set_value (copy, "Filter", &v));
+   ck_assert (mwatch_message_get (copy, "Filter", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "y");
+   ck_assert (mwatch_message_remove (copy, "S"));
+   ck_assert (mwatch_message_remove (copy, "Dec"));
+   for (int i = 0; i < 40; i++) {
+      char key[16];
+      snprintf (key, sizeof key, "K%d", i);
+      ck_assert (mwatch_message_set_int64 (copy, key, i));
+   }
+   ck_assert_uint_eq (mwatch_message_count (copy), 44);
+   ck_assert (mwatch_message_get (copy, "WatchID", &v));
+   ck_assert_uint_eq (v.value.v_utf8.len, 24);
+   mwatch_message_t *copy2 = mwatch_message_copy (copy);
+   mwatch_message_destroy (copy);
+   ck_assert (mwatch_message_get (copy2, "K39", &v));
+   ck_assert_int_eq (v.value.v_int64, 39);
+   mwatch_message_destroy (copy2);
+   bson_destroy (filter);
+}
+END_TEST
+
+/* WatchIDs are unique however fast they are made. */
+START_TEST (test_watch_ids_unique)
+{
+   enum { N = 20000 };
+   char (*ids)[25] = bson_malloc (N * sizeof *ids);
+   for (int i = 0; i < N; i++) {
+      mwatch_message_t *msg = mwatch_message_new ();
+      memcpy (ids[i], mwatch_message_watch_id (msg), 25);
+      mwatch_message_destroy (msg);
+   }
+   qsort (ids, N, sizeof *ids, (int (*) (const void *, const void *)) strcmp);
+   for (int i = 1; i < N; i++) {
+      ck_assert_str_ne (ids[i - 1], ids[i]);
+   }
+   bson_free (ids);
+}
+END_TEST
+
 START_TEST (test_iteration_counter)
 {
    mwatch_message_t *msg = mwatch_message_new ();
@@ -387,6 +452,8 @@ message_suite (void)
    tcase_add_test (tc, test_invalid_arguments_are_rejected);
    tcase_add_test (tc, test_dotted_access);
    tcase_add_test (tc, test_copy_is_deep_and_complete);
+   tcase_add_test (tc, test_copy_can_be_changed);
+   tcase_add_test (tc, test_watch_ids_unique);
    tcase_add_test (tc, test_iteration_counter);
    tcase_add_test (tc, test_ready_is_set_once_and_pulls_due);
    tcase_add_test (tc, test_timeout_values);

@@ -1,0 +1,114 @@
+/* The logging pipeline's speed: what a record costs the application's
+ * thread, and how many records per second the listener turns into lines
+ * in a file with the default format.
+ *
+ *   build/bench/pipeline [MESSAGES] [OUTPUT] [CORES]
+ *                         (defaults: 1000000, /dev/null, 1)
+ *
+ * With CORES 1 the process is pinned to one CPU, so producer and listener
+ * share one core: the throughput is that of one core.  With CORES 0 it
+ * runs where the scheduler puts it.  The message is a typical final
+ * record of a find (13 fields, a small Filter document). */
+#include <mongowatch.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mwatch_message_t *
+typical_message (void)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
+                              BCON_INT32 (30), "}");
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "orders");
+   mwatch_message_set_utf8 (msg, "Operation", "find");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_datetime (msg, "EndTime", mwatch_realtime_us ());
+   mwatch_message_set_double (msg, "Duration", 0.000734);
+   mwatch_message_set_int64 (msg, "MatchedCount", 25);
+   mwatch_message_set_ready (msg);
+   bson_destroy (filter);
+   return msg;
+}
+
+int
+main (int argc, char **argv)
+{
+   long count = argc > 1 ? atol (argv[1]) : 1000000;
+   const char *path = argc > 2 ? argv[2] : "/dev/null";
+   bool pinned = argc > 3 ? atoi (argv[3]) == 1 : true;
+
+   cpu_set_t one;
+   CPU_ZERO (&one);
+   CPU_SET (0, &one);
+   if (pinned && sched_setaffinity (0, sizeof one, &one) != 0) {
+      perror ("sched_setaffinity");
+   }
+
+   mwatch_logger_t *logger = mwatch_logger_get ("mongowatch.cursor");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_message_t *msg = typical_message ();
+
+   /* The pipeline mwatch_add_logging_handlers builds, made by hand to read
+    * the queue's counters: file handler, default format, behind a queue. */
+   bson_error_t error;
+   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   if (!file) {
+      fprintf (stderr, "%s\n", error.message);
+      return 1;
+   }
+   mwatch_queue_handler_opts_t qopts;
+   mwatch_queue_handler_opts_init (&qopts);
+   qopts.capacity = (size_t) count + 1; /* measure, never drop */
+   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
+   mwatch_logger_add_handler (logger, queue);
+
+   /* Warm-up: buffers, queue slots, caches. */
+   for (int i = 0; i < 10000 && i < count; i++) {
+      mwatch_message_t *op = typical_message ();
+      mwatch_logger_log (logger, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, op);
+      mwatch_message_destroy (op);
+   }
+   mwatch_queue_stats_t stats;
+   do {
+      mwatch_queue_handler_stats (queue, &stats);
+   } while (stats.size > 0); /* until the listener caught up */
+
+   int64_t start = mwatch_monotonic_us ();
+   for (long i = 0; i < count; i++) {
+      /* A fresh message, so a fresh WatchID, per record, as distinct
+       * operations have (copies of one message would replace each other
+       * in the queue). */
+      mwatch_message_t *op = typical_message ();
+      mwatch_logger_log (logger, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, op);
+      mwatch_message_destroy (op);
+   }
+   int64_t produced = mwatch_monotonic_us ();
+   mwatch_queue_handler_stats (queue, &stats);
+   uint64_t dropped = stats.dropped;
+   mwatch_shutdown (); /* drains: every line is written when it returns */
+   int64_t written = mwatch_monotonic_us ();
+   mwatch_handler_destroy (queue);
+   mwatch_handler_destroy (file);
+
+   /* Building the message is the watcher's cost, not the pipeline's: time
+    * it alone and take it out of the per-record figure. */
+   int64_t build_start = mwatch_monotonic_us ();
+   for (long i = 0; i < count; i++) {
+      mwatch_message_destroy (typical_message ());
+   }
+   int64_t build_us = mwatch_monotonic_us () - build_start;
+
+   double total_s = (double) (written - start) / 1e6;
+   printf ("messages:               %ld (dropped: %llu)\n", count, (unsigned long long) dropped);
+   printf ("%s, put to line: %.0f messages/s\n", pinned ? "one core" : "all cores",
+           (double) count / total_s);
+   printf ("app thread per record:  %.0f ns in the log call (producer and listener share the core)\n",
+           ((double) (produced - start - build_us) * 1e3) / (double) count);
+   printf ("building one message:   %.0f ns (the watcher's part, not counted above)\n",
+           ((double) build_us * 1e3) / (double) count);
+   mwatch_message_destroy (msg);
+   return 0;
+}
