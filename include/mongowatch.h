@@ -236,6 +236,12 @@ mwatch_message_has (const mwatch_message_t *msg, const char *path);
 MWATCH_EXPORT bool
 mwatch_message_remove (mwatch_message_t *msg, const char *key);
 
+/* Renames a top-level field, keeping its value and its place.  Returns
+ * false when `from` is missing or `to` is not a valid field name; a field
+ * already named `to` is removed first. */
+MWATCH_EXPORT bool
+mwatch_message_rename (mwatch_message_t *msg, const char *from, const char *to);
+
 /* The number of top-level fields. */
 MWATCH_EXPORT size_t
 mwatch_message_count (const mwatch_message_t *msg);
@@ -467,5 +473,6 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 
 #include <mongowatch/logging.h>
 #include <mongowatch/watch.h>
+#include <mongowatch/filters.h>
 
 #endif /* MONGOWATCH_H */

@@ -422,6 +422,25 @@ mwatch_message_remove (mwatch_message_t *msg, const char *key)
    return true;
 }
 
+bool
+mwatch_message_rename (mwatch_message_t *msg, const char *from, const char *to)
+{
+   if (!msg || !from || !key_is_valid (to) || !find_field (msg, from, strlen (from))) {
+      return false;
+   }
+   if (strcmp (from, to) == 0) {
+      return true;
+   }
+   mwatch_message_remove (msg, to);
+   field_t *field = find_field (msg, from, strlen (from));
+   if (!msg->arena || field->key < msg->arena || field->key >= msg->arena_end) {
+      bson_free (field->key);
+   }
+   field->key_len = strlen (to);
+   field->key = bson_strndup (to, field->key_len);
+   return true;
+}
+
 size_t
 mwatch_message_count (const mwatch_message_t *msg)
 {

@@ -365,6 +365,33 @@ START_TEST (test_watch_ids_unique)
 }
 END_TEST
 
+START_TEST (test_rename_keeps_place)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_int64 (msg, "N", 1);
+   mwatch_message_set_int64 (msg, "Old", 2);
+   ck_assert (mwatch_message_rename (msg, "DB", "Database"));
+   ck_assert (mwatch_message_rename (msg, "Old", "N")); /* replaces N */
+   ck_assert (!mwatch_message_rename (msg, "Nope", "X"));
+   ck_assert (!mwatch_message_rename (msg, "Database", "a.b"));
+   ck_assert (mwatch_message_rename (msg, "Database", "Database"));
+   char keys[256];
+   keys_of (msg, keys, sizeof keys);
+   ck_assert_str_eq (keys, "WatchID Iteration StartTime Database N");
+   mwatch_value_t v;
+   ck_assert (mwatch_message_get (msg, "N", &v));
+   ck_assert_int_eq (v.value.v_int64, 2);
+   /* On a copy, whose keys live in one block. */
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   ck_assert (mwatch_message_rename (copy, "Database", "D"));
+   ck_assert (mwatch_message_get (copy, "D", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "shop");
+   mwatch_message_destroy (copy);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
 START_TEST (test_iteration_counter)
 {
    mwatch_message_t *msg = mwatch_message_new ();
@@ -454,6 +481,7 @@ message_suite (void)
    tcase_add_test (tc, test_copy_is_deep_and_complete);
    tcase_add_test (tc, test_copy_can_be_changed);
    tcase_add_test (tc, test_watch_ids_unique);
+   tcase_add_test (tc, test_rename_keeps_place);
    tcase_add_test (tc, test_iteration_counter);
    tcase_add_test (tc, test_ready_is_set_once_and_pulls_due);
    tcase_add_test (tc, test_timeout_values);
