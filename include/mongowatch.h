@@ -323,8 +323,20 @@ MWATCH_EXPORT extern const char *const mwatch_default_fields[];
  * InsertedCount UpsertedCount ModifiedCount DeletedCount Error. */
 MWATCH_EXPORT extern const char *const mwatch_csv_columns[];
 
-/* {watch}: `fields` (NULL-terminated; NULL for mwatch_default_fields) as
- * key=value, in the order of `fields`, skipping fields the message lacks. */
+/* The fields {watch} shows for this message: `fields` is NULL-terminated
+ * and not copied, so it must outlive the message (and its copies); NULL
+ * goes back to mwatch_default_fields.  Watchers set it from their
+ * default_fields option. */
+MWATCH_EXPORT void
+mwatch_message_set_default_fields (mwatch_message_t *msg, const char *const *fields);
+
+/* The message's {watch} fields: never NULL. */
+MWATCH_EXPORT const char *const *
+mwatch_message_get_default_fields (const mwatch_message_t *msg);
+
+/* {watch}: `fields` (NULL-terminated; NULL for the message's default
+ * fields) as key=value, in the order of `fields`, skipping fields the
+ * message lacks. */
 MWATCH_EXPORT void
 mwatch_message_render (const mwatch_message_t *msg,
                        const char *const *fields,

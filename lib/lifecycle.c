@@ -1,6 +1,7 @@
 /* The process-wide life of the logging state: shutdown (also at exit) and
  * fork().  Lock order, everywhere: logger configuration, then handler
  * locks, then queue mutexes; fork's prepare takes them all in that order. */
+#include "config-hooks.h"
 #include "handler.h"
 #include "logging-private.h"
 
@@ -55,14 +56,6 @@ _mwatch_lifecycle_init (void)
 void
 mwatch_shutdown (void)
 {
-   mwatch_handler_t **handlers = _mwatch_loggers_reset ();
-   /* Close every handler before dropping any: closing a queue handler
-    * drains it into its backend, which must still be open then. */
-   for (size_t i = 0; handlers[i]; i++) {
-      mwatch_handler_close (handlers[i]);
-   }
-   for (size_t i = 0; handlers[i]; i++) {
-      mwatch_handler_destroy (handlers[i]);
-   }
-   bson_free (handlers);
+   /* The empty configuration: every handler detached, drained, closed. */
+   _mwatch_loggers_install (NULL, 0, false);
 }

@@ -1,6 +1,7 @@
 /* Loggers: dotted names in a tree, levels inherited from ancestors,
  * handlers and filters, and the walk a record takes up the tree. */
 #include "handler.h"
+#include "config-hooks.h"
 #include "logging-private.h"
 #include "refcount.h"
 
@@ -14,6 +15,8 @@ struct _mwatch_logger_t {
    mwatch_logger_t *parent; /* NULL for the root */
    atomic_int level;
    atomic_bool propagate;
+   /* Set by a configuration with disable_existing_loggers. */
+   atomic_bool disabled;
    /* Guarded by config_lock. */
    mwatch_handler_t **handlers;
    size_t handler_count;
@@ -74,6 +77,7 @@ root_init_locked (void)
    root_logger.name = "";
    atomic_init (&root_logger.level, MWATCH_LEVEL_WARNING);
    atomic_init (&root_logger.propagate, true);
+   atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
    loggers = &root_logger;
 }
@@ -111,6 +115,7 @@ get_locked (const char *name, size_t len)
    logger->parent = parent;
    atomic_init (&logger->level, MWATCH_LEVEL_NOTSET);
    atomic_init (&logger->propagate, true);
+   atomic_init (&logger->disabled, false);
    logger->next = loggers;
    loggers = logger;
    return logger;
@@ -225,6 +230,9 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
 static void
 dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
 {
+   if (atomic_load_explicit (&logger->disabled, memory_order_relaxed)) {
+      return;
+   }
    pthread_rwlock_rdlock (&config_lock);
    if (_mwatch_filters_apply (logger->filters, logger->filter_count, record)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
@@ -294,37 +302,123 @@ mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
 
 /* ---------------------------------------------------------------- reset, fork */
 
-mwatch_handler_t **
-_mwatch_loggers_reset (void)
+/* Is `logger` `ancestor` or below it? */
+static bool
+is_at_or_below (const mwatch_logger_t *logger, const mwatch_logger_t *ancestor)
 {
-   size_t count = 0;
-   size_t capacity = 8;
-   mwatch_handler_t **detached = bson_malloc (capacity * sizeof *detached);
+   for (; logger; logger = logger->parent) {
+      if (logger == ancestor) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* Appends `n` pointers to a growing NULL-terminated list. */
+static void
+list_append (void ***list, size_t *count, size_t *capacity, void *const *items, size_t n)
+{
+   if (*count + n + 1 > *capacity) {
+      while (*count + n + 1 > *capacity) {
+         *capacity = *capacity ? *capacity * 2 : 8;
+      }
+      *list = bson_realloc (*list, *capacity * sizeof **list);
+   }
+   for (size_t i = 0; i < n; i++) {
+      (*list)[(*count)++] = items[i];
+   }
+   (*list)[*count] = NULL;
+}
+
+static void **
+dup_refs (void *const *items, size_t n, void *(*ref) (void *))
+{
+   if (!n) {
+      return NULL;
+   }
+   void **copy = bson_malloc (n * sizeof *copy);
+   for (size_t i = 0; i < n; i++) {
+      copy[i] = ref (items[i]);
+   }
+   return copy;
+}
+
+static void *
+handler_ref (void *h)
+{
+   return _mwatch_handler_ref (h);
+}
+
+static void *
+filter_ref (void *f)
+{
+   return _mwatch_filter_ref (f);
+}
+
+void
+_mwatch_loggers_install (const mwatch_logger_setup_t *setups,
+                         size_t count,
+                         bool disable_existing)
+{
+   _mwatch_lifecycle_init ();
+   /* Every logger named exists before the lock is taken for writing. */
+   mwatch_logger_t **targets = bson_malloc0 ((count ? count : 1) * sizeof *targets);
+   for (size_t i = 0; i < count; i++) {
+      targets[i] = mwatch_logger_get (setups[i].name);
+   }
+   void **old_handlers = NULL, **old_filters = NULL;
+   size_t n_old_handlers = 0, cap_handlers = 0, n_old_filters = 0, cap_filters = 0;
+
    pthread_mutex_lock (&loggers_lock);
    pthread_rwlock_wrlock (&config_lock);
    for (mwatch_logger_t *l = loggers; l; l = l->next) {
-      for (size_t i = 0; i < l->handler_count; i++) {
-         if (count + 2 > capacity) {
-            capacity *= 2;
-            detached = bson_realloc (detached, capacity * sizeof *detached);
-         }
-         detached[count++] = l->handlers[i];
-      }
-      for (size_t i = 0; i < l->filter_count; i++) {
-         mwatch_filter_destroy (l->filters[i]);
-      }
+      list_append (&old_handlers, &n_old_handlers, &cap_handlers, (void **) l->handlers,
+                   l->handler_count);
+      list_append (&old_filters, &n_old_filters, &cap_filters, (void **) l->filters,
+                   l->filter_count);
       bson_free (l->handlers);
       bson_free (l->filters);
       l->handlers = NULL;
       l->filters = NULL;
       l->handler_count = l->filter_count = 0;
+      bool named = false, below_named = false;
+      for (size_t i = 0; i < count; i++) {
+         named = named || targets[i] == l;
+         below_named = below_named || (targets[i] != &root_logger && is_at_or_below (l, targets[i]));
+      }
       atomic_store (&l->level, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
       atomic_store (&l->propagate, true);
+      atomic_store (&l->disabled, disable_existing && !named && !below_named && l != &root_logger);
+   }
+   for (size_t i = 0; i < count; i++) {
+      mwatch_logger_t *l = targets[i];
+      const mwatch_logger_setup_t *setup = &setups[i];
+      atomic_store (&l->level, setup->level);
+      atomic_store (&l->propagate, setup->propagate);
+      l->handlers = (mwatch_handler_t **) dup_refs ((void *const *) setup->handlers,
+                                                    setup->handler_count, handler_ref);
+      l->handler_count = setup->handler_count;
+      l->filters = (mwatch_filter_t **) dup_refs ((void *const *) setup->filters,
+                                                  setup->filter_count, filter_ref);
+      l->filter_count = setup->filter_count;
    }
    pthread_rwlock_unlock (&config_lock);
    pthread_mutex_unlock (&loggers_lock);
-   detached[count] = NULL;
-   return detached;
+   bson_free (targets);
+
+   /* No record can reach the old handlers any more: drain and close them
+    * (all before releasing any, as mwatch_shutdown does), then release. */
+   for (size_t i = 0; i < n_old_handlers; i++) {
+      mwatch_handler_close (old_handlers[i]);
+   }
+   for (size_t i = 0; i < n_old_handlers; i++) {
+      mwatch_handler_destroy (old_handlers[i]);
+   }
+   for (size_t i = 0; i < n_old_filters; i++) {
+      mwatch_filter_destroy (old_filters[i]);
+   }
+   bson_free (old_handlers);
+   bson_free (old_filters);
 }
 
 void

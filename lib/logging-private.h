@@ -14,13 +14,6 @@ _mwatch_process_id (void);
 void
 _mwatch_thread_info_reset (void);
 
-/* Detaches every handler and filter from every logger and resets levels
- * and propagation.  The handlers detached are returned (NULL-terminated,
- * each with the reference the logger held) for the caller to close and
- * drop outside the configuration lock. */
-mwatch_handler_t **
-_mwatch_loggers_reset (void);
-
 /* fork(): the configuration lock is taken so that no thread is walking
  * the loggers when the process is copied. */
 void

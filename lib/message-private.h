@@ -8,4 +8,8 @@
 void
 _mwatch_message_set_due (mwatch_message_t *msg, int64_t due);
 
+/* The WatchMessage view of a BSON element (see mwatch_value_t). */
+void
+_mwatch_value_from_iter (const bson_iter_t *iter, mwatch_value_t *value);
+
 #endif

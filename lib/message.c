@@ -2,6 +2,7 @@
  * with a WatchID, an iteration counter, a one-time ready state and a due
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
+#include "config-hooks.h"
 #include "message-private.h"
 
 #include <pthread.h>
@@ -32,6 +33,7 @@ struct _mwatch_message_t {
    int64_t iteration;
    int64_t due;
    bool ready;
+   const char *const *default_fields; /* not owned; NULL: the library's */
 };
 
 /* ---------------------------------------------------------------- values */
@@ -128,8 +130,8 @@ mwatch_value_as_bson (const mwatch_value_t *value, bson_t *out)
 
 /* Converts the element under `iter` to the closest mwatch type; the result
  * points into the document `iter` walks. */
-static void
-value_from_iter (const bson_iter_t *iter, mwatch_value_t *value)
+void
+_mwatch_value_from_iter (const bson_iter_t *iter, mwatch_value_t *value)
 {
    switch (bson_iter_type (iter)) {
    case BSON_TYPE_NULL:
@@ -358,7 +360,7 @@ get_descendant (const mwatch_value_t *container, const char *path, mwatch_value_
       if (!found) {
          return false;
       }
-      value_from_iter (&iter, &current);
+      _mwatch_value_from_iter (&iter, &current);
       if (!dot) {
          break;
       }
@@ -439,6 +441,71 @@ mwatch_message_rename (mwatch_message_t *msg, const char *from, const char *to)
    field->key_len = strlen (to);
    field->key = bson_strndup (to, field->key_len);
    return true;
+}
+
+void
+mwatch_message_set_default_fields (mwatch_message_t *msg, const char *const *fields)
+{
+   msg->default_fields = fields;
+}
+
+const char *const *
+mwatch_message_get_default_fields (const mwatch_message_t *msg)
+{
+   return msg->default_fields ? msg->default_fields : mwatch_default_fields;
+}
+
+/* Interned field lists: messages point at them without owning them, so
+ * they live as long as the process; equal lists share one copy so that
+ * reloading a configuration does not grow memory. */
+typedef struct interned {
+   struct interned *next;
+   const char **fields;
+} interned_t;
+
+static pthread_mutex_t interned_lock = PTHREAD_MUTEX_INITIALIZER;
+static interned_t *interned;
+
+static bool
+fields_equal (const char *const *a, const char *const *b)
+{
+   for (; *a && *b; a++, b++) {
+      if (strcmp (*a, *b) != 0) {
+         return false;
+      }
+   }
+   return !*a && !*b;
+}
+
+const char *const *
+_mwatch_fields_intern (const char *const *fields)
+{
+   if (!fields) {
+      return NULL;
+   }
+   pthread_mutex_lock (&interned_lock);
+   interned_t *entry;
+   for (entry = interned; entry; entry = entry->next) {
+      if (fields_equal ((const char *const *) entry->fields, fields)) {
+         break;
+      }
+   }
+   if (!entry) {
+      size_t n = 0;
+      while (fields[n]) {
+         n++;
+      }
+      entry = bson_malloc (sizeof *entry);
+      entry->fields = bson_malloc ((n + 1) * sizeof *entry->fields);
+      for (size_t i = 0; i < n; i++) {
+         entry->fields[i] = bson_strdup (fields[i]);
+      }
+      entry->fields[n] = NULL;
+      entry->next = interned;
+      interned = entry;
+   }
+   pthread_mutex_unlock (&interned_lock);
+   return (const char *const *) entry->fields;
 }
 
 size_t

@@ -152,7 +152,7 @@ mwatch_message_render (const mwatch_message_t *msg,
 {
    bool first = true;
 
-   for (fields = fields ? fields : mwatch_default_fields; *fields; fields++) {
+   for (fields = fields ? fields : mwatch_message_get_default_fields (msg); *fields; fields++) {
       mwatch_value_t value;
       if (mwatch_message_get (msg, *fields, &value)) {
          write_pair (out, &first, *fields, &value);

@@ -8,6 +8,7 @@
  * fresh snapshot) or moved on (then the record goes back, due later).  So a
  * cursor read a document at a time costs a few counter updates per
  * document, not a message per document. */
+#include "config-hooks.h"
 #include "interpose.h"
 #include "logging-private.h"
 #include "message-private.h"
@@ -25,6 +26,8 @@ struct _mwatch_cursor_t {
    mwatch_logger_t *logger;
    mwatch_watcher_kind_t kind;
    mwatch_watcher_opts_t opts;
+   struct op_maps *maps; /* the field mappings in force when it started */
+   char *operation;
    int64_t duration_us;   /* time spent inside libmongoc */
    int64_t last_activity; /* monotonic */
    int64_t matched;
@@ -48,6 +51,7 @@ mwatch_watcher_opts_init (mwatch_watcher_opts_t *opts)
    opts->final_level = MWATCH_LEVEL_INFO;
    opts->timeout_level = MWATCH_LEVEL_INFO;
    opts->emit_on_new_retrieves = true;
+   opts->default_fields = NULL;
 }
 
 static bool
@@ -65,6 +69,8 @@ mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t
    pthread_mutex_lock (&opts_lock);
    if (opts) {
       watcher_opts[kind] = *opts;
+      /* Messages point at the list: it must outlive them. */
+      watcher_opts[kind].default_fields = _mwatch_fields_intern (opts->default_fields);
    } else {
       mwatch_watcher_opts_init (&watcher_opts[kind]);
    }
@@ -94,6 +100,177 @@ watcher_loggers_init (void)
 {
    watcher_loggers[MWATCH_WATCHER_CURSOR] = mwatch_logger_get ("mongowatch.cursor");
    watcher_loggers[MWATCH_WATCHER_COLLECTION] = mwatch_logger_get ("mongowatch.collection");
+}
+
+/* ---------------------------------------------------------------- mappings */
+
+typedef struct {
+   char *operation;
+   char **rename; /* pairs, NULL-terminated */
+   char **drop;
+   bson_t *add;
+} op_map_t;
+
+/* A set of mappings, immutable once made; watches hold a reference to
+ * the set in force when they started, so a reload never changes a
+ * running operation's field names half-way. */
+typedef struct op_maps {
+   atomic_int refs;
+   size_t count;
+   op_map_t *maps;
+} op_maps_t;
+
+static op_maps_t *watcher_maps[2];
+
+static char **
+strv_copy (const char *const *strv)
+{
+   if (!strv) {
+      return NULL;
+   }
+   size_t n = 0;
+   while (strv[n]) {
+      n++;
+   }
+   char **copy = bson_malloc ((n + 1) * sizeof *copy);
+   for (size_t i = 0; i < n; i++) {
+      copy[i] = bson_strdup (strv[i]);
+   }
+   copy[n] = NULL;
+   return copy;
+}
+
+static void
+op_maps_unref (op_maps_t *set)
+{
+   if (!set || !_mwatch_unref (&set->refs)) {
+      return;
+   }
+   for (size_t i = 0; i < set->count; i++) {
+      op_map_t *m = &set->maps[i];
+      bson_free (m->operation);
+      bson_strfreev (m->rename);
+      bson_strfreev (m->drop);
+      if (m->add) {
+         bson_destroy (m->add);
+      }
+   }
+   bson_free (set->maps);
+   bson_free (set);
+}
+
+void
+mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
+                                    const mwatch_operation_map_t *maps,
+                                    size_t count)
+{
+   if (!kind_is_valid (kind)) {
+      return;
+   }
+   op_maps_t *set = NULL;
+   if (count) {
+      set = bson_malloc0 (sizeof *set);
+      atomic_init (&set->refs, 1);
+      set->count = count;
+      set->maps = bson_malloc0 (count * sizeof *set->maps);
+      for (size_t i = 0; i < count; i++) {
+         set->maps[i].operation = bson_strdup (maps[i].operation ? maps[i].operation : "*");
+         set->maps[i].rename = strv_copy (maps[i].rename);
+         set->maps[i].drop = strv_copy (maps[i].drop);
+         set->maps[i].add = maps[i].add ? bson_copy (maps[i].add) : NULL;
+      }
+   }
+   pthread_mutex_lock (&opts_lock);
+   op_maps_t *old = watcher_maps[kind];
+   watcher_maps[kind] = set;
+   pthread_mutex_unlock (&opts_lock);
+   op_maps_unref (old);
+}
+
+static op_maps_t *
+current_maps (mwatch_watcher_kind_t kind)
+{
+   pthread_mutex_lock (&opts_lock);
+   op_maps_t *set = watcher_maps[kind];
+   if (set) {
+      atomic_fetch_add_explicit (&set->refs, 1, memory_order_relaxed);
+   }
+   pthread_mutex_unlock (&opts_lock);
+   return set;
+}
+
+static bool
+map_applies (const op_map_t *m, const char *operation)
+{
+   return strcmp (m->operation, "*") == 0 || strcmp (m->operation, operation) == 0;
+}
+
+/* The name a field goes by in this watch's records: renamed, or NULL when
+ * dropped.  Mappings for "*" apply first, then those of the operation. */
+static const char *
+mapped_name (const mwatch_watch_t *watch, const char *key)
+{
+   if (!watch->maps) {
+      return key;
+   }
+   for (size_t i = 0; i < watch->maps->count; i++) {
+      const op_map_t *m = &watch->maps->maps[i];
+      if (!map_applies (m, watch->operation)) {
+         continue;
+      }
+      for (char **d = m->drop; d && *d; d++) {
+         if (strcmp (*d, key) == 0) {
+            return NULL;
+         }
+      }
+      for (char **r = m->rename; r && r[0] && r[1]; r += 2) {
+         if (strcmp (r[0], key) == 0) {
+            key = r[1];
+         }
+      }
+   }
+   return key;
+}
+
+/* Applies the mappings to the fields the operation started with (its
+ * arguments, the context) and adds the constant fields. */
+static void
+map_arguments (mwatch_watch_t *watch)
+{
+   if (!watch->maps) {
+      return;
+   }
+   /* Collect first: renaming while iterating would disturb the order. */
+   size_t n = mwatch_message_count (watch->msg);
+   char **keys = bson_malloc0 ((n + 1) * sizeof *keys);
+   mwatch_message_iter_t iter;
+   const char *key;
+   size_t i = 0;
+   mwatch_message_iter_init (&iter, watch->msg);
+   while (mwatch_message_iter_next (&iter, &key, NULL)) {
+      keys[i++] = bson_strdup (key);
+   }
+   for (i = 0; i < n; i++) {
+      const char *to = mapped_name (watch, keys[i]);
+      if (!to) {
+         mwatch_message_remove (watch->msg, keys[i]);
+      } else if (strcmp (to, keys[i]) != 0) {
+         mwatch_message_rename (watch->msg, keys[i], to);
+      }
+   }
+   bson_strfreev (keys);
+   for (size_t m = 0; m < watch->maps->count; m++) {
+      const op_map_t *map = &watch->maps->maps[m];
+      bson_iter_t it;
+      if (!map_applies (map, watch->operation) || !map->add || !bson_iter_init (&it, map->add)) {
+         continue;
+      }
+      while (bson_iter_next (&it)) {
+         mwatch_value_t v;
+         _mwatch_value_from_iter (&it, &v);
+         mwatch_message_set_value (watch->msg, bson_iter_key (&it), &v);
+      }
+   }
 }
 
 mwatch_logger_t *
@@ -166,8 +343,11 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
    mwatch_watcher_get_opts (kind, &watch->opts);
+   watch->maps = current_maps (kind);
+   watch->operation = bson_strdup (operation);
    watch->last_activity = mwatch_monotonic_us ();
    watch->msg = mwatch_message_new ();
+   mwatch_message_set_default_fields (watch->msg, watch->opts.default_fields);
    for (size_t i = 0; i < context_count; i++) {
       mwatch_message_set_utf8 (watch->msg, context[i].key, context[i].value);
    }
@@ -201,6 +381,8 @@ _mwatch_watch_unref (mwatch_watch_t *watch)
       return;
    }
    mwatch_message_destroy (watch->msg);
+   op_maps_unref (watch->maps);
+   bson_free (watch->operation);
    pthread_mutex_destroy (&watch->lock);
    bson_free (watch);
 }
@@ -217,9 +399,13 @@ _mwatch_watch_message (mwatch_watch_t *watch)
 static void
 materialize (const mwatch_watch_t *watch, mwatch_message_t *msg)
 {
-   mwatch_message_set_double (msg, "Duration", (double) watch->duration_us / 1e6);
-   if (watch->kind == MWATCH_WATCHER_CURSOR) {
-      mwatch_message_set_int64 (msg, "MatchedCount", watch->matched);
+   const char *duration = mapped_name (watch, "Duration");
+   if (duration) {
+      mwatch_message_set_double (msg, duration, (double) watch->duration_us / 1e6);
+   }
+   const char *matched = mapped_name (watch, "MatchedCount");
+   if (matched && watch->kind == MWATCH_WATCHER_CURSOR) {
+      mwatch_message_set_int64 (msg, matched, watch->matched);
    }
 }
 
@@ -258,6 +444,7 @@ void
 _mwatch_watch_first (mwatch_watch_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
+   map_arguments (watch);
    emit_locked (watch, watch->opts.first_level);
    pthread_mutex_unlock (&watch->lock);
 }
@@ -284,7 +471,10 @@ void
 _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
 {
    pthread_mutex_lock (&watch->lock);
-   mwatch_message_set_int64 (watch->msg, key, value);
+   const char *name = mapped_name (watch, key);
+   if (name) {
+      mwatch_message_set_int64 (watch->msg, name, value);
+   }
    pthread_mutex_unlock (&watch->lock);
 }
 
@@ -294,9 +484,13 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
       watch->finished = true;
-      mwatch_message_set_datetime (watch->msg, "EndTime", mwatch_realtime_us ());
-      if (error && error->code) {
-         mwatch_message_set_utf8 (watch->msg, "Error", error->message);
+      const char *end_time = mapped_name (watch, "EndTime");
+      const char *error_name = mapped_name (watch, "Error");
+      if (end_time) {
+         mwatch_message_set_datetime (watch->msg, end_time, mwatch_realtime_us ());
+      }
+      if (error && error->code && error_name) {
+         mwatch_message_set_utf8 (watch->msg, error_name, error->message);
       }
       mwatch_message_set_ready (watch->msg);
       emit_locked (watch, watch->opts.final_level);

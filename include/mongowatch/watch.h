@@ -77,6 +77,9 @@ typedef struct {
    /* Cursors: log an update only when new documents arrived (true); with
     * false, on every call to mongoc_cursor_next. */
    bool emit_on_new_retrieves;
+   /* The fields {watch} shows for this watcher's messages
+    * (NULL-terminated; NULL: mwatch_default_fields).  Copied. */
+   const char *const *default_fields;
 } mwatch_watcher_opts_t;
 
 /* The defaults above. */
@@ -90,6 +93,28 @@ mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t
 
 MWATCH_EXPORT void
 mwatch_watcher_get_opts (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts);
+
+/* One operation's field mapping, as the Python project's "operations"
+ * section: for records of `operation` (e.g. "find"; "*" for every
+ * operation) of one watcher kind, drop fields (NULL-terminated), rename
+ * fields (pairs from, to, ..., NULL), and add constant fields (the
+ * top-level fields of a document).  Any of them may be NULL.  Renames and
+ * drops apply to the operation's arguments (Filter, DB, ...) and to the
+ * results (MatchedCount, Duration, EndTime, Error, ...). */
+typedef struct {
+   const char *operation;
+   const char *const *rename;
+   const char *const *drop;
+   const bson_t *add;
+} mwatch_operation_map_t;
+
+/* Replaces the mappings of one kind of watcher (copying them), for
+ * operations that start from now on; maps "*" apply before the
+ * operation's own.  `count` 0 removes every mapping. */
+MWATCH_EXPORT void
+mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
+                                   const mwatch_operation_map_t *maps,
+                                   size_t count);
 
 /* ------------------------------------------------------------------------
  * Audit context: on whose behalf.  Fields set on a thread are copied into

@@ -323,6 +323,58 @@ START_TEST (test_cursor_get_adds_fields)
 }
 END_TEST
 
+/* The watchers' default_fields choose what {watch} shows; operation maps
+ * rename, drop and add fields, as the Python project's "operations". */
+START_TEST (test_default_fields_and_operation_maps)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_cursor", db, sizeof db, 4);
+   const char *fields[] = {"Operation", "Query", "MatchedCount", NULL};
+   mwatch_watcher_opts_t wopts;
+   mwatch_watcher_opts_init (&wopts);
+   wopts.default_fields = fields;
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, &wopts);
+   const char *rename[] = {"Filter", "Query", NULL};
+   const char *drop[] = {"Duration", NULL};
+   bson_t *add = BCON_NEW ("App", BCON_UTF8 ("shop"), "Version", BCON_INT32 (3));
+   mwatch_operation_map_t maps[] = {
+      {.operation = "find", .rename = rename, .drop = drop},
+      {.operation = "*", .add = add},
+      {.operation = "aggregate", .drop = (const char *[]){"MatchedCount", NULL}},
+   };
+   mwatch_watcher_set_operation_maps (MWATCH_WATCHER_CURSOR, maps, 3);
+   bson_destroy (add);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
+
+   bson_t *filter = BCON_NEW ("group", BCON_INT32 (0));
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, filter, NULL, NULL);
+   const bson_t *doc;
+   while (mongoc_cursor_next (cursor, &doc)) {
+   }
+   mongoc_cursor_destroy (cursor);
+   capture_drain (cap);
+
+   const mwatch_captured_t *rec = NULL;
+   ck_assert_uint_eq (capture_finals (cap, "find", &rec), 1);
+   ck_assert (!mwatch_message_has (rec->msg, "Filter"));
+   ck_assert (!mwatch_message_has (rec->msg, "Duration"));
+   ck_assert_int_eq (capture_int (rec, "Query.group"), 0);
+   ck_assert_str_eq (capture_str (rec, "App"), "shop");
+   ck_assert_int_eq (capture_int (rec, "Version"), 3);
+   mwatch_buf_t line = MWATCH_BUF_INITIALIZER;
+   mwatch_message_render (rec->msg, NULL, &line);
+   ck_assert_str_eq (line.data, "Operation=find Query={\"group\":0} MatchedCount=2");
+   mwatch_buf_destroy (&line);
+
+   mwatch_watcher_set_operation_maps (MWATCH_WATCHER_CURSOR, NULL, 0);
+   bson_destroy (filter);
+   capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 Suite *
 cursor_suite (void)
 {
@@ -339,6 +391,7 @@ cursor_suite (void)
    tcase_add_test (tc, test_count_documents_is_not_a_cursor);
    tcase_add_test (tc, test_unpatched_logs_nothing);
    tcase_add_test (tc, test_cursor_get_adds_fields);
+   tcase_add_test (tc, test_default_fields_and_operation_maps);
    suite_add_tcase (suite, tc);
    return suite;
 }
