@@ -4,6 +4,7 @@
  * cursor, however many getMore round trips it takes. */
 #include "interpose.h"
 #include "ptrmap.h"
+#include "watch-collection.h"
 #include "watch-names.h"
 #include "watch.h"
 
@@ -68,47 +69,16 @@ watch_cursor_of_collection (const mongoc_cursor_t *cursor,
 static void
 pipeline_of (const bson_t *pipeline, bson_t *out)
 {
-   bson_iter_t iter;
-   uint32_t len;
-   const uint8_t *data;
-   if (pipeline && bson_iter_init_find (&iter, pipeline, "pipeline") &&
-       BSON_ITER_HOLDS_ARRAY (&iter)) {
-      bson_iter_array (&iter, &len, &data);
-      bson_init_static (out, data, len);
-   } else if (pipeline) {
-      bson_init_static (out, bson_get_data (pipeline), pipeline->len);
-   } else {
-      bson_init (out);
-   }
+   static const char *const keys[] = {"pipeline"};
+   _mwatch_doc_part (pipeline, keys, 1, out);
 }
 
 /* A legacy query may wrap its filter as {"$query": {...}, "$orderby": ...}. */
 static void
 legacy_filter_of (const bson_t *query, bson_t *out)
 {
-   bson_iter_t iter;
-   uint32_t len;
-   const uint8_t *data;
-   if (query && bson_iter_init_find (&iter, query, "$query") &&
-       BSON_ITER_HOLDS_DOCUMENT (&iter)) {
-      bson_iter_document (&iter, &len, &data);
-      bson_init_static (out, data, len);
-   } else if (query) {
-      bson_init_static (out, bson_get_data (query), query->len);
-   } else {
-      bson_init (out);
-   }
-}
-
-/* The name of a command: its first key. */
-static const char *
-command_name (const bson_t *command)
-{
-   bson_iter_t iter;
-   if (command && bson_iter_init (&iter, command) && bson_iter_next (&iter)) {
-      return bson_iter_key (&iter);
-   }
-   return "command";
+   static const char *const keys[] = {"$query"};
+   _mwatch_doc_part (query, keys, 1, out);
 }
 
 /* The "filter" of listCollections / listDatabases options. */
@@ -321,7 +291,7 @@ mongoc_collection_command (mongoc_collection_t *collection,
    TIMED_CALL (cursor,
                REAL (mongoc_collection_command) (
                   collection, flags, skip, limit, batch_size, command, fields, read_prefs));
-   watch_cursor_of_collection (cursor, start, command_name (command), collection,
+   watch_cursor_of_collection (cursor, start, _mwatch_command_name (command), collection,
                                        command, false);
    return cursor;
 }

@@ -156,8 +156,6 @@ mongoc_collection_destroy (mongoc_collection_t *collection)
 /* Called by the watched mongoc_database_create_collection, which is also
  * an operation of its own (watch-collection code). */
 void
-_mwatch_names_collection_created (mongoc_collection_t *collection, const char *db);
-void
 _mwatch_names_collection_created (mongoc_collection_t *collection, const char *db)
 {
    remember (&collections, collection, db, NULL);

@@ -23,4 +23,9 @@ _mwatch_bulk_names (const mongoc_bulk_operation_t *bulk,
                     char *collection,
                     size_t collection_size);
 
+/* Records that `collection`, just made by mongoc_database_create_collection
+ * or moved by a rename, belongs to the database `db`. */
+void
+_mwatch_names_collection_created (mongoc_collection_t *collection, const char *db);
+
 #endif

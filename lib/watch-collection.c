@@ -1,0 +1,231 @@
+/* The collection watcher's common sequence (see watch-collection.h): start
+ * a watch, time the real call with nested calls unwatched, read the counts,
+ * log the final record.  What the application passed is never touched:
+ * when it gave no reply or no error, the real call gets ours. */
+#include "interpose.h"
+#include "watch-collection.h"
+#include "watch-names.h"
+
+#include <string.h>
+
+/* Where each count is in a reply: the CRUD spec's names (insert_one,
+ * update_many, ...), the bulk API's (bulk writes and the deprecated writes'
+ * last error document), findAndModify's. */
+static const struct {
+   mwatch_count_t count;
+   const char *field;
+   const char *keys[3];
+} count_keys[] = {
+   {MWATCH_COUNT_INSERTED, "InsertedCount", {"insertedCount", "nInserted", NULL}},
+   {MWATCH_COUNT_MATCHED, "MatchedCount", {"matchedCount", "nMatched", "lastErrorObject.n"}},
+   {MWATCH_COUNT_MODIFIED, "ModifiedCount", {"modifiedCount", "nModified", NULL}},
+   {MWATCH_COUNT_UPSERTED, "UpsertedCount", {"upsertedCount", "nUpserted", NULL}},
+   {MWATCH_COUNT_DELETED, "DeletedCount", {"deletedCount", "nRemoved", NULL}},
+};
+
+static bool
+has_path (const bson_t *doc, const char *path)
+{
+   bson_iter_t iter;
+   bson_iter_t found;
+   return doc && bson_iter_init (&iter, doc) && bson_iter_find_descendant (&iter, path, &found);
+}
+
+/* An integer at the dotted `path`, whatever its numeric type. */
+static bool
+doc_int (const bson_t *doc, const char *path, int64_t *out)
+{
+   bson_iter_t iter;
+   bson_iter_t found;
+   if (!doc || !bson_iter_init (&iter, doc) || !bson_iter_find_descendant (&iter, path, &found) ||
+       !BSON_ITER_HOLDS_NUMBER (&found)) {
+      return false;
+   }
+   *out = bson_iter_as_int64 (&found);
+   return true;
+}
+
+const char *
+_mwatch_command_name (const bson_t *command)
+{
+   bson_iter_t iter;
+   if (command && bson_iter_init (&iter, command) && bson_iter_next (&iter)) {
+      return bson_iter_key (&iter);
+   }
+   return "command";
+}
+
+void
+_mwatch_doc_part (const bson_t *doc, const char *const *keys, size_t n_keys, bson_t *out)
+{
+   bson_iter_t iter;
+   uint32_t len;
+   const uint8_t *data;
+   for (size_t i = 0; doc && i < n_keys; i++) {
+      if (!bson_iter_init_find (&iter, doc, keys[i])) {
+         continue;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&iter)) {
+         bson_iter_document (&iter, &len, &data);
+      } else if (BSON_ITER_HOLDS_ARRAY (&iter)) {
+         bson_iter_array (&iter, &len, &data);
+      } else {
+         continue;
+      }
+      bson_init_static (out, data, len);
+      return;
+   }
+   if (doc) {
+      bson_init_static (out, bson_get_data (doc), doc->len);
+   } else {
+      bson_init (out);
+   }
+}
+
+void
+_mwatch_call_start (mwatch_call_t *call,
+                    const char *operation,
+                    const char *db,
+                    const char *collection,
+                    const bson_t *filter,
+                    const bson_t *update,
+                    bson_t **reply,
+                    bson_error_t **error)
+{
+   call->watch = _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, operation, db, collection);
+   mwatch_message_t *msg = _mwatch_watch_message (call->watch);
+   if (filter) {
+      mwatch_message_set_document (msg, "Filter", filter);
+   }
+   if (update) {
+      mwatch_message_set_document (msg, "Update", update);
+   }
+   /* Initialised, so that it can be read and destroyed whatever path the
+    * real call takes; libmongoc initialising it again leaks nothing. */
+   bson_init (&call->own_reply);
+   memset (&call->own_error, 0, sizeof call->own_error);
+   if (reply && !*reply) {
+      *reply = &call->own_reply;
+   }
+   call->reply = reply ? *reply : NULL;
+   if (!*error) {
+      *error = &call->own_error;
+   }
+   call->error = *error;
+   _mwatch_watch_first (call->watch);
+   call->start = mwatch_monotonic_us ();
+   _mwatch_enter ();
+}
+
+void
+_mwatch_call_start_coll (mwatch_call_t *call,
+                         const char *operation,
+                         const mongoc_collection_t *collection,
+                         const bson_t *filter,
+                         const bson_t *update,
+                         bson_t **reply,
+                         bson_error_t **error)
+{
+   char db[256];
+   bool known = _mwatch_collection_db (collection, db, sizeof db);
+   _mwatch_call_start (call, operation, known ? db : NULL,
+                       mongoc_collection_get_name ((mongoc_collection_t *) collection), filter,
+                       update, reply, error);
+}
+
+/* Leaves the depth guard and accounts the call's time; before anything
+ * else, so that reading the counts is neither timed nor unguarded. */
+static void
+stop (mwatch_call_t *call)
+{
+   _mwatch_leave ();
+   int64_t end = mwatch_monotonic_us ();
+   _mwatch_watch_progress (call->watch, end - call->start, end, false);
+}
+
+static bool
+count_of (const bson_t *doc, size_t i, int64_t *value)
+{
+   for (size_t k = 0; k < 3 && count_keys[i].keys[k]; k++) {
+      if (doc_int (doc, count_keys[i].keys[k], value)) {
+         return true;
+      }
+   }
+   if (count_keys[i].count == MWATCH_COUNT_UPSERTED) {
+      /* findAndModify only says whether it upserted, with the new id. */
+      *value = has_path (doc, "upsertedId") || has_path (doc, "lastErrorObject.upserted");
+      return *value || has_path (doc, "lastErrorObject");
+   }
+   return false;
+}
+
+static void
+read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
+{
+   for (size_t i = 0; i < sizeof count_keys / sizeof count_keys[0]; i++) {
+      int64_t value;
+      if (!(counts & count_keys[i].count)) {
+         continue;
+      }
+      if (count_of (doc, i, &value)) {
+         _mwatch_watch_set_count (call->watch, count_keys[i].field, value);
+      } else if (count_keys[i].count == MWATCH_COUNT_INSERTED &&
+                 (counts & MWATCH_COUNT_ASSUME_ONE) && ok) {
+         _mwatch_watch_set_count (call->watch, count_keys[i].field, 1);
+      }
+   }
+}
+
+static void
+finish (mwatch_call_t *call, bool ok)
+{
+   _mwatch_watch_final (call->watch, ok ? NULL : call->error);
+   _mwatch_watch_unref (call->watch);
+   bson_destroy (&call->own_reply);
+}
+
+void
+_mwatch_call_end (mwatch_call_t *call, bool ok, unsigned counts)
+{
+   stop (call);
+   if (counts) {
+      /* Also on failure: a write that failed part-way says how far it
+       * got. */
+      read_counts (call, ok, call->reply, counts);
+   }
+   finish (call, ok);
+}
+
+/* A deprecated write that libmongoc rejected before sending anything (an
+ * invalid document) leaves the previous call's last error document in
+ * place: its counts are not this call's. */
+static bool
+rejected_before_sending (const bson_error_t *error)
+{
+   return error->domain == MONGOC_ERROR_BSON ||
+          (error->domain == MONGOC_ERROR_COMMAND &&
+           error->code == MONGOC_ERROR_COMMAND_INVALID_ARG);
+}
+
+void
+_mwatch_call_end_gle (mwatch_call_t *call,
+                      bool ok,
+                      const mongoc_collection_t *collection,
+                      unsigned counts)
+{
+   stop (call);
+   if (ok || !rejected_before_sending (call->error)) {
+      read_counts (call, ok, mongoc_collection_get_last_error (collection), counts);
+   }
+   finish (call, ok);
+}
+
+void
+_mwatch_call_end_count (mwatch_call_t *call, int64_t n)
+{
+   stop (call);
+   if (n >= 0) {
+      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
+   }
+   finish (call, n >= 0);
+}

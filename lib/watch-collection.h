@@ -1,0 +1,126 @@
+/* The collection watcher's common sequence: every watched call that is not
+ * a cursor (writes, counts, commands, bulk writes, administration) is one
+ * operation with a first record before the call and a final one after it,
+ * its counts read from the reply.  The wrappers, one per mongoc function,
+ * live in watch-collection-*.c, watch-command.c, watch-bulk.c and
+ * watch-admin.c, most of them defined with MWATCH_WRAPPER below.
+ *
+ * Operation is the function's name without its "mongoc_collection_" (and
+ * "_with_opts") part: "insert_one", "update", "count_documents",
+ * "find_and_modify", "create_index", "rename", ...; for the database:
+ * "create_collection", "drop_database"; for mongoc_bulk_operation_execute
+ * "bulk_write"; for the command helpers the command's name. */
+#ifndef MWATCH_WATCH_COLLECTION_H
+#define MWATCH_WATCH_COLLECTION_H
+
+#include "interpose.h"
+#include "watch.h"
+
+/* Which counts an operation has, each read from the first of its reply
+ * keys that is present (see watch-collection.c). */
+typedef enum {
+   MWATCH_COUNT_INSERTED = 1 << 0,
+   MWATCH_COUNT_MATCHED = 1 << 1,
+   MWATCH_COUNT_MODIFIED = 1 << 2,
+   MWATCH_COUNT_UPSERTED = 1 << 3,
+   MWATCH_COUNT_DELETED = 1 << 4,
+   /* With MWATCH_COUNT_INSERTED: a successful call whose reply does not say
+    * how many it inserted inserted its one document. */
+   MWATCH_COUNT_ASSUME_ONE = 1 << 5,
+} mwatch_count_t;
+
+#define MWATCH_COUNTS_NONE 0u
+#define MWATCH_COUNTS_UPDATE (MWATCH_COUNT_MATCHED | MWATCH_COUNT_MODIFIED | MWATCH_COUNT_UPSERTED)
+#define MWATCH_COUNTS_ALL (MWATCH_COUNT_INSERTED | MWATCH_COUNTS_UPDATE | MWATCH_COUNT_DELETED)
+
+/* One watched call, on the wrapper's stack (it points into itself: never
+ * copy it). */
+typedef struct {
+   mwatch_watch_t *watch;
+   int64_t start;       /* monotonic, when the real call began */
+   bson_t *reply;       /* what the real call got: the application's, */
+   bson_error_t *error; /* or ours when it passed NULL */
+   bson_t own_reply;
+   bson_error_t own_error;
+} mwatch_call_t;
+
+/* Starts watching a call: a watch with DB and Collection (each omitted
+ * when NULL), Filter and Update (likewise), the first record, then the
+ * clock and the depth guard, so that whatever libmongoc calls until the
+ * end is not watched again.
+ *
+ * `error` is the address of the wrapper's error argument; a NULL there is
+ * pointed at an error of ours, so that the record can say why the call
+ * failed.  `reply`, likewise, when the counts are read from the reply
+ * (NULL when they are not: the application's reply then goes on as it
+ * is). */
+void
+_mwatch_call_start (mwatch_call_t *call,
+                    const char *operation,
+                    const char *db,
+                    const char *collection,
+                    const bson_t *filter,
+                    const bson_t *update,
+                    bson_t **reply,
+                    bson_error_t **error);
+
+/* The same for an operation on `collection`: its database (when known)
+ * and name. */
+void
+_mwatch_call_start_coll (mwatch_call_t *call,
+                         const char *operation,
+                         const mongoc_collection_t *collection,
+                         const bson_t *filter,
+                         const bson_t *update,
+                         bson_t **reply,
+                         bson_error_t **error);
+
+/* Ends the call that returned `ok`: Duration, the `counts` (a set of
+ * mwatch_count_t) read from call->reply, Error when it failed, the final
+ * record. */
+void
+_mwatch_call_end (mwatch_call_t *call, bool ok, unsigned counts);
+
+/* The same for a deprecated write whose counts are in the collection's
+ * last error document rather than a reply. */
+void
+_mwatch_call_end_gle (mwatch_call_t *call,
+                      bool ok,
+                      const mongoc_collection_t *collection,
+                      unsigned counts);
+
+/* The same for a count returning `n` (-1 on failure): MatchedCount. */
+void
+_mwatch_call_end_count (mwatch_call_t *call, int64_t n);
+
+/* The name of a command: its first key ("command" for an empty one). */
+const char *
+_mwatch_command_name (const bson_t *command);
+
+/* Points `out` at the first of `keys` in `doc` that holds a document or
+ * an array, else at the whole of `doc` (empty for NULL): a command's
+ * filter, a pipeline given as {"pipeline": [...]} or as the array. */
+void
+_mwatch_doc_part (const bson_t *doc, const char *const *keys, size_t n_keys, bson_t *out);
+
+/* Defines the wrapper of the mongoc function `fn`, which returns `type`:
+ * `params` is its parameter list, `args` the same names to pass on.  Not
+ * watching, a pass-through; watching, `start` (a _mwatch_call_start* of
+ * `call`, which may point the reply and error arguments at its own), the
+ * real call, then `end` with its `result`.  The compiler checks `params`
+ * against libmongoc's declaration (see MWATCH_REAL_SYM). */
+#define MWATCH_WRAPPER(type, fn, params, args, start, end) \
+   MWATCH_REAL_SYM (fn);                                  \
+   type fn params                                         \
+   {                                                      \
+      if (!_mwatch_watching ()) {                         \
+         return REAL (fn) args;                           \
+      }                                                   \
+      mwatch_call_t call;                                 \
+      start;                                              \
+      type result = REAL (fn) args;                       \
+      end;                                                \
+      return result;                                      \
+   }
+
+#endif

@@ -1,0 +1,123 @@
+/* The collection watcher's command helpers, on a collection, a database or
+ * the client.  Operation is the command's name ("distinct", "ping"),
+ * Filter its own filter when it has one ("query" of count and distinct,
+ * "filter" of others), else the whole command.  The reply is the
+ * application's own, passed on untouched: a command has no counts of
+ * ours. */
+#include "watch-collection.h"
+
+/* A command's own filter when it has one ("query" of count and distinct,
+ * "filter" of find and others), else the whole command. */
+static void
+command_filter (const bson_t *command, bson_t *out)
+{
+   static const char *const keys[] = {"query", "filter"};
+   _mwatch_doc_part (command, keys, sizeof keys / sizeof keys[0], out);
+}
+
+/* The collection a database command names as its first value, as in
+ * {"distinct": "items", ...}; NULL for {"ping": 1}. */
+static const char *
+command_collection (const bson_t *command)
+{
+   bson_iter_t iter;
+   if (command && bson_iter_init (&iter, command) && bson_iter_next (&iter) &&
+       BSON_ITER_HOLDS_UTF8 (&iter)) {
+      return bson_iter_utf8 (&iter, NULL);
+   }
+   return NULL;
+}
+
+/* Starts a command's watch: on `collection` (its DB and name) when given,
+ * else in the database `db`, naming the collection the command names. */
+static void
+start_command (mwatch_call_t *call,
+               const mongoc_collection_t *collection,
+               const char *db,
+               const bson_t *command,
+               bson_error_t **error)
+{
+   bson_t filter;
+   command_filter (command, &filter);
+   if (collection) {
+      _mwatch_call_start_coll (call, _mwatch_command_name (command), collection, &filter, NULL,
+                               NULL, error);
+   } else {
+      _mwatch_call_start (call, _mwatch_command_name (command), db,
+                          command_collection (command), &filter, NULL, NULL, error);
+   }
+}
+
+/* The fifteen helpers differ only in their parameters and in where the
+ * command runs: on a collection, or in a database. */
+#define WATCHED_COMMAND(fn, params, args, on_collection, in_db)                   \
+   MWATCH_WRAPPER (bool, fn, params, args,                                        \
+                   start_command (&call, on_collection, in_db, command, &error), \
+                   _mwatch_call_end (&call, result, MWATCH_COUNTS_NONE))
+
+/* ---------------------------------------------------------------- collection */
+
+#define COLLECTION_WITH_OPTS                                \
+   (mongoc_collection_t *collection, const bson_t *command, \
+    const mongoc_read_prefs_t *read_prefs, const bson_t *opts, bson_t *reply, bson_error_t *error)
+#define COLLECTION_WITH_OPTS_ARGS (collection, command, read_prefs, opts, reply, error)
+
+WATCHED_COMMAND (mongoc_collection_command_simple,
+                 (mongoc_collection_t *collection, const bson_t *command,
+                  const mongoc_read_prefs_t *read_prefs, bson_t *reply, bson_error_t *error),
+                 (collection, command, read_prefs, reply, error), collection, NULL)
+WATCHED_COMMAND (mongoc_collection_command_with_opts, COLLECTION_WITH_OPTS,
+                 COLLECTION_WITH_OPTS_ARGS, collection, NULL)
+WATCHED_COMMAND (mongoc_collection_read_command_with_opts, COLLECTION_WITH_OPTS,
+                 COLLECTION_WITH_OPTS_ARGS, collection, NULL)
+WATCHED_COMMAND (mongoc_collection_read_write_command_with_opts, COLLECTION_WITH_OPTS,
+                 COLLECTION_WITH_OPTS_ARGS, collection, NULL)
+WATCHED_COMMAND (mongoc_collection_write_command_with_opts,
+                 (mongoc_collection_t *collection, const bson_t *command, const bson_t *opts,
+                  bson_t *reply, bson_error_t *error),
+                 (collection, command, opts, reply, error), collection, NULL)
+
+/* ---------------------------------------------------------------- database */
+
+#define DATABASE_WITH_OPTS                              \
+   (mongoc_database_t *database, const bson_t *command, \
+    const mongoc_read_prefs_t *read_prefs, const bson_t *opts, bson_t *reply, bson_error_t *error)
+#define DATABASE_WITH_OPTS_ARGS (database, command, read_prefs, opts, reply, error)
+#define DATABASE_NAME mongoc_database_get_name (database)
+
+WATCHED_COMMAND (mongoc_database_command_simple,
+                 (mongoc_database_t *database, const bson_t *command,
+                  const mongoc_read_prefs_t *read_prefs, bson_t *reply, bson_error_t *error),
+                 (database, command, read_prefs, reply, error), NULL, DATABASE_NAME)
+WATCHED_COMMAND (mongoc_database_command_with_opts, DATABASE_WITH_OPTS, DATABASE_WITH_OPTS_ARGS,
+                 NULL, DATABASE_NAME)
+WATCHED_COMMAND (mongoc_database_read_command_with_opts, DATABASE_WITH_OPTS,
+                 DATABASE_WITH_OPTS_ARGS, NULL, DATABASE_NAME)
+WATCHED_COMMAND (mongoc_database_read_write_command_with_opts, DATABASE_WITH_OPTS,
+                 DATABASE_WITH_OPTS_ARGS, NULL, DATABASE_NAME)
+WATCHED_COMMAND (mongoc_database_write_command_with_opts,
+                 (mongoc_database_t *database, const bson_t *command, const bson_t *opts,
+                  bson_t *reply, bson_error_t *error),
+                 (database, command, opts, reply, error), NULL, DATABASE_NAME)
+
+/* ---------------------------------------------------------------- client */
+
+#define CLIENT_WITH_OPTS                                                 \
+   (mongoc_client_t *client, const char *db_name, const bson_t *command, \
+    const mongoc_read_prefs_t *read_prefs, const bson_t *opts, bson_t *reply, bson_error_t *error)
+#define CLIENT_WITH_OPTS_ARGS (client, db_name, command, read_prefs, opts, reply, error)
+
+WATCHED_COMMAND (mongoc_client_command_simple,
+                 (mongoc_client_t *client, const char *db_name, const bson_t *command,
+                  const mongoc_read_prefs_t *read_prefs, bson_t *reply, bson_error_t *error),
+                 (client, db_name, command, read_prefs, reply, error), NULL, db_name)
+WATCHED_COMMAND (mongoc_client_command_with_opts, CLIENT_WITH_OPTS, CLIENT_WITH_OPTS_ARGS, NULL,
+                 db_name)
+WATCHED_COMMAND (mongoc_client_read_command_with_opts, CLIENT_WITH_OPTS, CLIENT_WITH_OPTS_ARGS,
+                 NULL, db_name)
+WATCHED_COMMAND (mongoc_client_read_write_command_with_opts, CLIENT_WITH_OPTS,
+                 CLIENT_WITH_OPTS_ARGS, NULL, db_name)
+WATCHED_COMMAND (mongoc_client_write_command_with_opts,
+                 (mongoc_client_t *client, const char *db_name, const bson_t *command,
+                  const bson_t *opts, bson_t *reply, bson_error_t *error),
+                 (client, db_name, command, opts, reply, error), NULL, db_name)
