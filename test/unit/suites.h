@@ -10,5 +10,6 @@ Suite *queue_suite (void);     /* test-queue.c */
 Suite *formatter_suite (void); /* test-formatter.c */
 Suite *handlers_suite (void);  /* test-handlers.c */
 Suite *logging_suite (void);   /* test-logging.c */
+Suite *filters_suite (void);   /* test-filters.c */
 
 #endif

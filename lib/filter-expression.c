@@ -1,0 +1,235 @@
+/* The expression filter: evaluates a compiled program against each
+ * record's message.
+ *
+ * Evaluation allocates nothing: values are mwatch_value_t views into the
+ * message (mwatch_message_get copies nothing) or into the program's own
+ * literals, and comparisons read them in place.  It only reads the program,
+ * so one filter serves any number of threads at once.  regexec is the C
+ * library's: glibc's allocates nothing per call for the patterns tried
+ * (valgrind's heap count does not grow with the number of matches), but
+ * POSIX promises nothing about it. */
+#include "filter-expression.h"
+
+#include <string.h>
+
+static bool
+eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32_t n);
+
+static void
+eval_value (const mwatch_expr_program_t *prog,
+            const mwatch_message_t *msg,
+            int32_t n,
+            mwatch_value_t *out)
+{
+   const mwatch_expr_node_t *node = &prog->nodes[n];
+
+   if (node->kind == NODE_VALUE) {
+      *out = node->value;
+   } else if (node->kind == NODE_PATH) {
+      /* A path that is not there is null. */
+      if (!mwatch_message_get (msg, prog->strings + node->str, out)) {
+         out->type = MWATCH_TYPE_NULL;
+      }
+   } else {
+      out->type = MWATCH_TYPE_BOOL;
+      out->value.v_bool = eval_bool (prog, msg, n);
+   }
+}
+
+static bool
+is_number (const mwatch_value_t *v)
+{
+   return v->type == MWATCH_TYPE_INT64 || v->type == MWATCH_TYPE_DOUBLE;
+}
+
+static double
+as_double (const mwatch_value_t *v)
+{
+   return v->type == MWATCH_TYPE_INT64 ? (double) v->value.v_int64 : v->value.v_double;
+}
+
+static int
+sign_of (int64_t a, int64_t b)
+{
+   return (a > b) - (a < b);
+}
+
+/* Orders `a` and `b` into *order (-1, 0, 1); false when they cannot be
+ * ordered: different types, types without an order, or a NaN. */
+static bool
+order (const mwatch_value_t *a, const mwatch_value_t *b, int *result)
+{
+   if (a->type == MWATCH_TYPE_INT64 && b->type == MWATCH_TYPE_INT64) {
+      /* Both integers: exact, where doubles would round above 2^53. */
+      *result = sign_of (a->value.v_int64, b->value.v_int64);
+      return true;
+   }
+   if (is_number (a) && is_number (b)) {
+      double x = as_double (a);
+      double y = as_double (b);
+      *result = (x > y) - (x < y);
+      return x == y || x < y || x > y;
+   }
+   if (a->type == MWATCH_TYPE_UTF8 && b->type == MWATCH_TYPE_UTF8) {
+      size_t la = a->value.v_utf8.len;
+      size_t lb = b->value.v_utf8.len;
+      int c = memcmp (a->value.v_utf8.str, b->value.v_utf8.str, la < lb ? la : lb);
+      *result = c ? (c > 0) - (c < 0) : sign_of ((int64_t) la, (int64_t) lb);
+      return true;
+   }
+   if (a->type == MWATCH_TYPE_DATETIME && b->type == MWATCH_TYPE_DATETIME) {
+      *result = sign_of (a->value.v_datetime, b->value.v_datetime);
+      return true;
+   }
+   return false;
+}
+
+/* Equality: values of different types are never equal (numbers excepted:
+ * 5 == 5.0).  The language has no literal for an ObjectId or the like, so
+ * those compare equal only to the same value reached by another path. */
+static bool
+equal (const mwatch_value_t *a, const mwatch_value_t *b)
+{
+   int result;
+
+   if (order (a, b, &result)) {
+      return result == 0;
+   }
+   if (a->type != b->type) {
+      return false;
+   }
+   switch (a->type) {
+   case MWATCH_TYPE_NULL:
+      return true;
+   case MWATCH_TYPE_BOOL:
+      return a->value.v_bool == b->value.v_bool;
+   case MWATCH_TYPE_DOCUMENT:
+   case MWATCH_TYPE_ARRAY:
+      return a->value.v_doc.len == b->value.v_doc.len &&
+             memcmp (a->value.v_doc.data, b->value.v_doc.data, a->value.v_doc.len) == 0;
+   case MWATCH_TYPE_BSON:
+      return a->value.v_bson.value_type == BSON_TYPE_OID &&
+             b->value.v_bson.value_type == BSON_TYPE_OID &&
+             bson_oid_equal (&a->value.v_bson.value.v_oid, &b->value.v_bson.value.v_oid);
+   case MWATCH_TYPE_INT64:
+   case MWATCH_TYPE_DOUBLE:
+   case MWATCH_TYPE_UTF8:
+   case MWATCH_TYPE_DATETIME:
+   default:
+      return false; /* NaN */
+   }
+}
+
+/* The comparison operators; != is exactly "not ==". */
+static bool
+compare (mwatch_expr_tok_kind_t op, const mwatch_value_t *a, const mwatch_value_t *b)
+{
+   int result;
+
+   switch (op) {
+   case TOK_EQ:
+      return equal (a, b);
+   case TOK_NE:
+      return !equal (a, b);
+   case TOK_LT:
+      return order (a, b, &result) && result < 0;
+   case TOK_LE:
+      return order (a, b, &result) && result <= 0;
+   case TOK_GT:
+      return order (a, b, &result) && result > 0;
+   case TOK_GE:
+      return order (a, b, &result) && result >= 0;
+   default:
+      return false;
+   }
+}
+
+static bool
+eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32_t n)
+{
+   const mwatch_expr_node_t *node = &prog->nodes[n];
+   mwatch_value_t a;
+   mwatch_value_t b;
+
+   switch (node->kind) {
+   case NODE_OR:
+   case NODE_AND:
+      /* Short-circuit: or stops at the first true, and at the first false. */
+      for (int32_t c = node->a; c >= 0; c = prog->nodes[c].next) {
+         if (eval_bool (prog, msg, c) == (node->kind == NODE_OR)) {
+            return node->kind == NODE_OR;
+         }
+      }
+      return node->kind == NODE_AND;
+   case NODE_NOT:
+      return !eval_bool (prog, msg, node->a);
+   case NODE_CMP:
+      eval_value (prog, msg, node->a, &a);
+      eval_value (prog, msg, node->b, &b);
+      return compare (node->op, &a, &b);
+   case NODE_IN:
+      eval_value (prog, msg, node->a, &a);
+      for (int32_t c = node->b; c >= 0; c = prog->nodes[c].next) {
+         eval_value (prog, msg, c, &b);
+         if (equal (&a, &b)) {
+            return true;
+         }
+      }
+      return false;
+   case NODE_MATCH:
+      eval_value (prog, msg, node->a, &a);
+      /* regexec reads up to a NUL, and every string here has one at its
+       * end: message text is stored with one, BSON strings carry one and
+       * the program's literals do too.  So a string with a NUL inside is
+       * matched only up to its first NUL. */
+      return a.type == MWATCH_TYPE_UTF8 &&
+             regexec (prog->regexes[node->regex], a.value.v_utf8.str, 0, NULL, 0) == 0;
+   case NODE_PATH:
+   case NODE_VALUE:
+   default:
+      /* A path or literal alone: true when it is the boolean true. */
+      eval_value (prog, msg, n, &a);
+      return a.type == MWATCH_TYPE_BOOL && a.value.v_bool;
+   }
+}
+
+static bool
+expression_filter (void *impl, mwatch_record_t *record)
+{
+   const mwatch_expr_program_t *prog = impl;
+
+   /* A record without a message (a plain text line) has every field null. */
+   return eval_bool (prog, record->watch, prog->root);
+}
+
+static void
+expression_destroy (void *impl)
+{
+   _mwatch_expr_program_destroy (impl);
+   bson_free (impl);
+}
+
+static const mwatch_filter_vtable_t expression_vtable = {
+   .filter = expression_filter,
+   .destroy = expression_destroy,
+};
+
+mwatch_filter_t *
+mwatch_filter_new_expression (const char *expression, bson_error_t *error)
+{
+   mwatch_expr_program_t *prog;
+
+   if (!expression) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "the expression filter needs an expression, as in Collection == \"news\"");
+      return NULL;
+   }
+   prog = bson_malloc (sizeof *prog);
+   if (!_mwatch_expr_program_compile (prog, expression, error)) {
+      bson_free (prog);
+      return NULL;
+   }
+   return mwatch_filter_new (&expression_vtable, prog);
+}

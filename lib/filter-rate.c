@@ -1,0 +1,194 @@
+/* The rate filter: one record per window instead of every record.
+ *
+ * A window begins with the first record and takes in every record until
+ * output_rate_sec have passed; the first record to come after that is
+ * kept and carries the window's sums and rates, and begins the next window
+ * with its own values.  So every record counts in exactly one window and
+ * the kept record reports on the records before it, not on itself.
+ *
+ * The state is shared by every thread that runs the filter (a logger's
+ * filter runs on each logging thread), hence the mutex. */
+#include "filters-private.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct {
+   int64_t v_int64;
+   double v_double;
+   bool is_double; /* a double was added, or the integers overflowed */
+} sum_t;
+
+typedef struct {
+   pthread_mutex_t lock;
+   double period_us;
+   size_t count;
+   char **fields;
+   char **rate_names; /* fields[i] + "Rate" */
+   char **sum_names;  /* fields[i] + "Sum" */
+   sum_t *sums;  /* the window going on */
+   sum_t *spare; /* the next window's, while the record closing one is read */
+   bool started;
+   int64_t start;
+   int64_t records;
+} rate_filter_t;
+
+static const char *const default_fields[] = {
+   "MatchedCount", "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", NULL,
+};
+
+static int64_t (*_Atomic rate_clock) (void) = mwatch_monotonic_us;
+
+void
+_mwatch_filter_rate_set_clock (int64_t (*clock) (void))
+{
+   atomic_store (&rate_clock, clock ? clock : mwatch_monotonic_us);
+}
+
+static void
+sum_add (sum_t *sum, const mwatch_value_t *value)
+{
+   if (value->type == MWATCH_TYPE_DOUBLE) {
+      if (!sum->is_double) {
+         sum->is_double = true;
+         sum->v_double = (double) sum->v_int64;
+      }
+      sum->v_double += value->value.v_double;
+   } else if (value->type == MWATCH_TYPE_INT64) {
+      int64_t total;
+      if (sum->is_double) {
+         sum->v_double += (double) value->value.v_int64;
+      } else if (__builtin_add_overflow (sum->v_int64, value->value.v_int64, &total)) {
+         /* Beyond int64 a double is the best there is. */
+         sum->is_double = true;
+         sum->v_double = (double) sum->v_int64 + (double) value->value.v_int64;
+      } else {
+         sum->v_int64 = total;
+      }
+   }
+   /* Anything else (missing, text, null) adds nothing. */
+}
+
+/* Adds the record's fields into `sums`. */
+static void
+add_record (const rate_filter_t *f, sum_t *sums, const mwatch_message_t *msg)
+{
+   for (size_t i = 0; i < f->count; i++) {
+      mwatch_value_t value;
+      if (mwatch_message_get (msg, f->fields[i], &value)) {
+         sum_add (&sums[i], &value);
+      }
+   }
+}
+
+/* Writes the window's figures into the record that closes it. */
+static void
+window_report (const rate_filter_t *f, double seconds, mwatch_message_t *msg)
+{
+   for (size_t i = 0; i < f->count; i++) {
+      const sum_t *sum = &f->sums[i];
+      double total = sum->is_double ? sum->v_double : (double) sum->v_int64;
+      mwatch_message_set_double (msg, f->rate_names[i], total / seconds);
+      if (sum->is_double) {
+         mwatch_message_set_double (msg, f->sum_names[i], sum->v_double);
+      } else {
+         mwatch_message_set_int64 (msg, f->sum_names[i], sum->v_int64);
+      }
+   }
+   mwatch_message_set_double (msg, "RateWindow", seconds);
+   mwatch_message_set_int64 (msg, "RateRecords", f->records);
+}
+
+static bool
+rate_filter (void *impl, mwatch_record_t *record)
+{
+   rate_filter_t *f = impl;
+   mwatch_message_t *msg = record->watch;
+   bool keep = false;
+
+   /* A plain text line has nothing to add up: it goes through. */
+   if (!msg) {
+      return true;
+   }
+   pthread_mutex_lock (&f->lock);
+   /* Read under the lock, so that the threads see time go forward. */
+   int64_t now = atomic_load (&rate_clock) ();
+   if (f->started && (double) (now - f->start) >= f->period_us) {
+      /* The record's own values go into the next window; read them before
+       * the report writes into the record, in case a field's figures bear
+       * the name of another field. */
+      memset (f->spare, 0, f->count * sizeof *f->spare);
+      add_record (f, f->spare, msg);
+      /* The window lasted at least period_us > 0, so seconds > 0. */
+      window_report (f, (double) (now - f->start) / 1e6, msg);
+      sum_t *done = f->sums;
+      f->sums = f->spare;
+      f->spare = done;
+      f->start = now;
+      f->records = 1;
+      keep = true;
+   } else {
+      if (!f->started) {
+         f->started = true;
+         f->start = now;
+      }
+      add_record (f, f->sums, msg);
+      f->records++;
+   }
+   pthread_mutex_unlock (&f->lock);
+   return keep;
+}
+
+static void
+rate_destroy (void *impl)
+{
+   rate_filter_t *f = impl;
+
+   pthread_mutex_destroy (&f->lock);
+   _mwatch_names_free (f->fields);
+   _mwatch_names_free (f->rate_names);
+   _mwatch_names_free (f->sum_names);
+   bson_free (f->sums);
+   bson_free (f->spare);
+   bson_free (f);
+}
+
+static const mwatch_filter_vtable_t rate_vtable = {
+   .filter = rate_filter,
+   .destroy = rate_destroy,
+};
+
+mwatch_filter_t *
+mwatch_filter_new_rate (double output_rate_sec, const char *const *fields, bson_error_t *error)
+{
+   rate_filter_t *f;
+
+   if (!(output_rate_sec > 0) || !isfinite (output_rate_sec)) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "rate filter: output_rate_sec is %g; it must be a positive number of "
+                      "seconds, such as 60",
+                      output_rate_sec);
+      return NULL;
+   }
+   if (!_mwatch_names_check (fields, "rate filter: fields", error)) {
+      return NULL;
+   }
+   f = bson_malloc0 (sizeof *f);
+   pthread_mutex_init (&f->lock, NULL);
+   f->period_us = output_rate_sec * 1e6;
+   f->fields = _mwatch_names_copy (fields ? fields : default_fields, &f->count);
+   f->rate_names = bson_malloc0 ((f->count + 1) * sizeof *f->rate_names);
+   f->sum_names = bson_malloc0 ((f->count + 1) * sizeof *f->sum_names);
+   for (size_t i = 0; i < f->count; i++) {
+      f->rate_names[i] = bson_strdup_printf ("%sRate", f->fields[i]);
+      f->sum_names[i] = bson_strdup_printf ("%sSum", f->fields[i]);
+   }
+   /* One more than needed, so that an empty list still gets a block. */
+   f->sums = bson_malloc0 ((f->count + 1) * sizeof *f->sums);
+   f->spare = bson_malloc0 ((f->count + 1) * sizeof *f->spare);
+   return mwatch_filter_new (&rate_vtable, f);
+}

@@ -1,0 +1,31 @@
+/* Internal: what the built-in filters share (lists of field names), and
+ * the rate filter's clock, which the tests replace to drive its windows
+ * without sleeping. */
+#ifndef MWATCH_FILTERS_PRIVATE_H
+#define MWATCH_FILTERS_PRIVATE_H
+
+#include "mongowatch.h"
+
+/* A copy of a NULL-terminated list of strings (NULL for NULL), and its
+ * length in *count when `count` is not NULL. */
+char **
+_mwatch_names_copy (const char *const *names, size_t *count);
+
+void
+_mwatch_names_free (char **names);
+
+bool
+_mwatch_names_contain (char *const *names, const char *name);
+
+/* Checks that every entry of `names` (NULL-terminated; NULL is fine) is a
+ * top-level field name: not empty, no dot.  The error starts with `what`
+ * ("fields filter: keep"). */
+bool
+_mwatch_names_check (const char *const *names, const char *what, bson_error_t *error);
+
+/* The rate filter's clock, mwatch_monotonic_us unless a test set another
+ * (NULL puts it back). */
+void
+_mwatch_filter_rate_set_clock (int64_t (*clock) (void));
+
+#endif
