@@ -5,6 +5,8 @@
 #   make check           installs missing dependencies (scripts/install-deps),
 #                        builds everything, runs the unit and integration suites
 #                        against a real server (test/server)
+#   make tsan-check      the threaded suites again under ThreadSanitizer (not
+#                        part of check: see below)
 #   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
 #   make uninstall
 #
@@ -20,7 +22,7 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson
+DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
@@ -47,12 +49,14 @@ INTEG_SRCS   := $(sort $(wildcard test/integration/*.c))
 UNIT_BIN     := $(BUILD)/test/unit-tests
 INTEG_BIN    := $(BUILD)/test/integration-tests
 PING_BIN     := $(BUILD)/test/ping
+PLAIN_APP    := $(BUILD)/test/plain_app
+SHIM         := $(BUILD)/test/libmwatch-shim.so
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps tests examples unit-check integration-check memcheck \
-        install-check install uninstall clean FORCE
+        install-check preload-check tsan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) pkgconfig/mongowatch.pc
 
@@ -119,7 +123,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 
 examples: $(EXAMPLE_BINS)
 
-tests: all examples $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN)
+tests: all examples $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM)
 
 deps:
 	scripts/install-deps
@@ -129,7 +133,7 @@ deps:
 check:
 	scripts/install-deps
 	$(MAKE) tests
-	$(MAKE) unit-check integration-check memcheck install-check
+	$(MAKE) unit-check integration-check memcheck install-check preload-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -147,6 +151,90 @@ memcheck: $(UNIT_BIN)
 # with nothing but pkg-config, as a user would.
 install-check: all
 	test/install-check
+
+# A program that never mentions mongowatch, compiled and linked against
+# libmongoc alone, and a test shim that patches from a constructor:
+# test/preload-check runs the one with libmongowatch and the other
+# preloaded.
+MONGOC_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmongoc-1.0)
+MONGOC_LIBS   = $(shell $(PKG_CONFIG) --libs libmongoc-1.0)
+
+$(BUILD)/test/preload/plain_app.o: test/preload/plain_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(PLAIN_APP): $(BUILD)/test/preload/plain_app.o
+	$(CC) -o $@ $^ $(MONGOC_LIBS)
+
+$(BUILD)/test/preload/shim.o: test/preload/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(SHIM): $(BUILD)/test/preload/shim.o lib/libmongowatch.so
+	$(CC) -shared -Wl,--no-undefined -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch
+
+preload-check: all $(PLAIN_APP) $(SHIM) $(PING_BIN)
+	test/server run test/preload-check
+
+# ---------------------------------------------------------------- tsan
+
+# make tsan-check: the library, the unit runner and the integration runner
+# built again with -fsanitize=thread into $(BUILD)/tsan (so that the normal
+# build is untouched), then the suites where threads meet (logging, queue,
+# and the behaviour suite's threads case, 8 threads on a client pool,
+# under test/server).  Any ThreadSanitizer report stops the run with status
+# 66.  Not part of check: it rebuilds everything and runs several times
+# slower.  CC=clang works as well as gcc.
+TSAN_BUILD     := $(BUILD)/tsan
+# MWATCH_TSAN: for a test to skip what TSan cannot follow (a child that
+# starts threads after a multi-threaded fork).
+TSAN_FLAGS     := -fsanitize=thread -O1 -g -DMWATCH_TSAN=1
+TSAN_LIB_OBJS  := $(LIB_SRCS:lib/%.c=$(TSAN_BUILD)/lib/%.o)
+TSAN_SHARED    := $(TSAN_BUILD)/lib/$(SONAME)
+TSAN_STATIC    := $(TSAN_BUILD)/lib/libmongowatch.a
+TSAN_UNIT_BIN  := $(TSAN_BUILD)/test/unit-tests
+TSAN_INTEG_BIN := $(TSAN_BUILD)/test/integration-tests
+# CK_FORK=no: a report ends the runner itself, not a child of Check's.
+# ignore_noninstrumented_modules: libmongoc and libbson are not built with
+# TSan, so the atomics of their own synchronisation are invisible to it and
+# their memcpy and free calls raise false reports (a plain 8-thread
+# libmongoc program on a pool, without mongowatch, gets one in about one run
+# in five: a topology description freed by mongoc_shared_ptr_reset_null in
+# _mongoc_topology_pop_server_session).  So what they do goes unreported;
+# mongowatch's own accesses and locks are still checked.
+TSAN_RUN       := TSAN_OPTIONS='halt_on_error=1 exitcode=66 ignore_noninstrumented_modules=1' \
+                  CK_FORK=no
+
+$(TSAN_BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+
+# Without --no-undefined: clang leaves the TSan runtime to the program.
+$(TSAN_SHARED): $(TSAN_LIB_OBJS)
+	$(CC) -shared -fsanitize=thread -Wl,-soname,$(SONAME) -o $@ $^ $(LIB_LIBS)
+
+$(TSAN_BUILD)/lib/libmongowatch.so: $(TSAN_SHARED)
+	ln -sf $(SONAME) $@
+
+$(TSAN_STATIC): $(TSAN_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(TSAN_BUILD)/test/%.o: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(TSAN_UNIT_BIN): $(UNIT_SRCS:test/%.c=$(TSAN_BUILD)/test/%.o) $(TSAN_BUILD)/test/test-util.o $(TSAN_STATIC)
+	$(CC) -fsanitize=thread -o $@ $(filter %.o,$^) $(TSAN_STATIC) $(CHECK_LIBS) $(LIB_LIBS)
+
+$(TSAN_INTEG_BIN): $(INTEG_SRCS:test/%.c=$(TSAN_BUILD)/test/%.o) $(TSAN_BUILD)/test/test-util.o $(TSAN_BUILD)/test/test-capture.o $(TSAN_BUILD)/lib/libmongowatch.so
+	$(CC) -fsanitize=thread -o $@ $(filter %.o,$^) -L$(TSAN_BUILD)/lib \
+	   -Wl,-rpath,$(CURDIR)/$(TSAN_BUILD)/lib -lmongowatch $(CHECK_LIBS) $(DEPS_LIBS) -lpthread
+
+tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
+	$(TSAN_RUN) CK_RUN_SUITE=logging $(TSAN_UNIT_BIN)
+	$(TSAN_RUN) CK_RUN_SUITE=queue $(TSAN_UNIT_BIN)
+	$(TSAN_RUN) CK_RUN_SUITE=behaviour CK_RUN_CASE=threads test/server run $(TSAN_INTEG_BIN)
 
 # ---------------------------------------------------------------- install
 
@@ -171,3 +259,4 @@ clean:
 	rm -rf $(BUILD) lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc
 
 -include $(LIB_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d)
+-include $(wildcard $(TSAN_BUILD)/lib/*.d $(TSAN_BUILD)/test/*.d $(TSAN_BUILD)/test/*/*.d)
