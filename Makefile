@@ -55,7 +55,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
-.PHONY: all check deps tests examples unit-check integration-check memcheck \
+.PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
         install-check preload-check tsan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) pkgconfig/mongowatch.pc
@@ -117,16 +117,36 @@ $(PING_BIN): $(BUILD)/test/ping.o
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 
-$(BUILD)/examples/%: examples/%.c $(STATIC)
+# Examples link the shared library as `pkg-config --libs mongowatch` does.
+$(BUILD)/examples/%: examples/%.c lib/libmongowatch.so
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(DEPS_LIBS)
 
 examples: $(EXAMPLE_BINS)
 
-tests: all examples $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM)
+# Benchmarks (not part of check; results in doc/PERFORMANCE.md).
+BENCH_SRCS   := $(sort $(wildcard bench/*.c))
+BENCH_BINS   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM)
 
 deps:
 	scripts/install-deps
+
+# The README's "run" command: the quickstart example, audited, against a
+# local test server started (and stopped) for it.
+demo:
+	scripts/install-deps
+	$(MAKE) all $(BUILD)/examples/quickstart $(PING_BIN)
+	test/server run $(BUILD)/examples/quickstart
+
+bench-pipeline: $(BUILD)/bench/pipeline
+	$(BUILD)/bench/pipeline 1000000 /dev/null 1
+	$(BUILD)/bench/pipeline 1000000 /dev/null 0
 
 # The README's test command.  Each step is its own make so that pkg-config
 # runs after the dependencies are in place.

@@ -486,5 +486,6 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 #include <mongowatch/logging.h>
 #include <mongowatch/watch.h>
 #include <mongowatch/filters.h>
+#include <mongowatch/config.h>
 
 #endif /* MONGOWATCH_H */

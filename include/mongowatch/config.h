@@ -1,0 +1,87 @@
+/*
+ * mongowatch configuration files: the whole logging and watching setup in
+ * one YAML or JSON file, in the schema of Python's logging.config.dictConfig
+ * plus a "watchers" section.  doc/configuration.md and mongowatch.yaml(5)
+ * describe every key; etc/mongowatch.yaml is a commented sample.
+ *
+ * Included by <mongowatch.h>; do not include it on its own.
+ *
+ * Loading is all or nothing: every formatter, filter, handler (queue
+ * listeners included), logger setting and watcher option is built first,
+ * and only when all of them could be built is the result installed, in one
+ * step, replacing the previous configuration (whose handlers are drained,
+ * flushed and closed: no record already logged is lost).  On any error the
+ * objects built so far are destroyed and the previous configuration stays
+ * in force.
+ *
+ * Errors are reported through `error` (MWATCH_ERROR_DOMAIN,
+ * MWATCH_ERROR_INVALID_ARGUMENT) as
+ *
+ *   FILE:LINE:COLUMN: KEY.PATH: what is wrong; what to do
+ *
+ * e.g. "/etc/mongowatch.yaml:12:16: handlers.file.maxBytes: expected an
+ * integer, got "ten"".  FILE is "<string>" for mwatch_config_load_string.
+ * Lines and columns count from 1.
+ *
+ * Plugins: "ext:///path/to/lib.so:symbol" as a filter's "()" or a
+ * handler's class names a factory in a shared object, which is loaded with
+ * dlopen and stays loaded for the life of the process.  The factory gets
+ * the other keys of the filter or handler as a BSON document (plain YAML
+ * scalars that read as integers, doubles, booleans or null typed as such;
+ * quoted ones, and all JSON strings, as strings) and returns a new object,
+ * or NULL with `error` set:
+ *
+ *   mwatch_filter_t *my_filter_new (const bson_t *params, bson_error_t *error);
+ *   mwatch_handler_t *my_handler_new (const bson_t *params, bson_error_t *error);
+ */
+#ifndef MONGOWATCH_CONFIG_H
+#define MONGOWATCH_CONFIG_H
+
+#ifndef MONGOWATCH_H
+#error "include <mongowatch.h>, not <mongowatch/config.h>"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+   MWATCH_CONFIG_YAML = 0,
+   MWATCH_CONFIG_JSON = 1,
+} mwatch_config_format_t;
+
+/* The signatures of plugin factories (see above). */
+typedef mwatch_filter_t *(*mwatch_filter_factory_t) (const bson_t *params, bson_error_t *error);
+typedef mwatch_handler_t *(*mwatch_handler_factory_t) (const bson_t *params,
+                                                        bson_error_t *error);
+
+/* Loads the configuration file at `path` and installs it.  The format
+ * comes from the extension: .yaml or .yml for YAML, .json for JSON (any
+ * other is an error).  Returns false with `error` set, changing nothing,
+ * when the file cannot be read or the configuration is not valid. */
+MWATCH_EXPORT bool
+mwatch_config_load_file (const char *path, bson_error_t *error);
+
+/* As mwatch_config_load_file, from text in memory; errors name the file
+ * "<string>". */
+MWATCH_EXPORT bool
+mwatch_config_load_string (const char *text,
+                           mwatch_config_format_t format,
+                           bson_error_t *error);
+
+/* Validates the file at `path` as mwatch_config_load_file would — building
+ * every object and destroying it again, so that a file handler's directory
+ * or a plugin is really tried (a file handler's log file may be created,
+ * empty) — and installs nothing.  On success appends to `description`
+ * (which may be NULL) a human-readable account of the formatters, filters,
+ * handlers, loggers and watcher options the file would set up, one per
+ * line; the same configuration gives the same text, whatever its format.
+ * For a check-config command. */
+MWATCH_EXPORT bool
+mwatch_config_check_file (const char *path, mwatch_buf_t *description, bson_error_t *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MONGOWATCH_CONFIG_H */

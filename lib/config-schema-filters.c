@@ -1,0 +1,400 @@
+/* The "formatters" and "filters" sections. */
+#include "config-schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A constructor's own error, under the path of what it was built from. */
+static bool
+constructor_failed (mwatch_cfg_t *cfg, const mwatch_node_t *at, const char *key, const bson_error_t *err)
+{
+   size_t saved = key ? _mwatch_cfg_push (cfg, key) : cfg->path_len;
+   _mwatch_cfg_fail (cfg, at->pos, "%s", err->message);
+   _mwatch_cfg_pop (cfg, saved);
+   return false;
+}
+
+/* ---------------------------------------------------------------- formatters */
+
+static bool
+formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
+{
+   const mwatch_node_t *map = NULL;
+   const mwatch_node_t *format = NULL;
+   const mwatch_node_t *klass = NULL;
+   const char *template = NULL;
+   const char *datefmt = NULL;
+   const char *style = "{";
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD ("format", MWATCH_CFG_NODE, &format),
+      MWATCH_CFG_FIELD ("datefmt", MWATCH_CFG_STRING, &datefmt),
+      MWATCH_CFG_FIELD ("style", MWATCH_CFG_STRING, &style),
+      MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &klass),
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_map (cfg, node, true, &map) || (map && !_mwatch_cfg_read_fields (cfg, map, fields))) {
+      return false;
+   }
+   if (klass) {
+      size_t saved = _mwatch_cfg_push (cfg, "class");
+      _mwatch_cfg_fail (cfg,
+                        klass->pos,
+                        "formatter classes are not supported; a mongowatch formatter is a "
+                        "template: remove \"class\" and give \"format\"");
+      _mwatch_cfg_pop (cfg, saved);
+      return false;
+   }
+   if (strcmp (style, "{") != 0) {
+      size_t saved = _mwatch_cfg_push (cfg, "style");
+      _mwatch_cfg_fail (cfg,
+                        _mwatch_node_map_find (map, "style")->value->pos,
+                        "only \"{\" templates are supported; write %%(name)s as {name} and "
+                        "remove \"style\" or set it to \"{\"");
+      _mwatch_cfg_pop (cfg, saved);
+      return false;
+   }
+   if (format && format->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "format");
+      bool ok = _mwatch_cfg_string (cfg, format, &template);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
+         return false;
+      }
+   }
+   bson_error_t err;
+   mwatch_formatter_t *built = mwatch_formatter_new (template, datefmt, &err);
+   if (!built) {
+      return constructor_failed (cfg, format ? format : node, format ? "format" : NULL, &err);
+   }
+   _mwatch_staged_add (&cfg->st.formatters, name, built);
+   _mwatch_cfg_describe (cfg,
+                         "formatter %s: format \"%s\" datefmt %s%s%s\n",
+                         name,
+                         template ? template : MWATCH_DEFAULT_FORMAT,
+                         datefmt ? "\"" : "",
+                         datefmt ? datefmt : "default",
+                         datefmt ? "\"" : "");
+   return true;
+}
+
+/* Runs `build` on each entry of a section, with the path set. */
+static bool
+each_entry (mwatch_cfg_t *cfg,
+            const char *section_name,
+            const mwatch_node_t *section,
+            bool (*build) (mwatch_cfg_t *, const char *, const mwatch_node_t *))
+{
+   const mwatch_node_t *map = NULL;
+   size_t top = _mwatch_cfg_push (cfg, section_name);
+   bool ok = _mwatch_cfg_map (cfg, section, true, &map);
+   for (size_t i = 0; ok && map && i < map->count; i++) {
+      size_t saved = _mwatch_cfg_push (cfg, map->pairs[i].key);
+      ok = build (cfg, map->pairs[i].key, map->pairs[i].value);
+      _mwatch_cfg_pop (cfg, saved);
+   }
+   _mwatch_cfg_pop (cfg, top);
+   return ok;
+}
+
+bool
+_mwatch_cfg_formatters (mwatch_cfg_t *cfg, const mwatch_node_t *section)
+{
+   return !section || each_entry (cfg, "formatters", section, formatter);
+}
+
+/* ---------------------------------------------------------------- filters */
+
+#define FACTORY_KEY "()"
+
+/* Where a constructor's error belongs: the value it was built from, or
+ * the filter as a whole. */
+typedef struct {
+   const mwatch_node_t *node;
+   const char *key; /* NULL: the filter itself */
+} place_t;
+
+/* Python's logging.Filter(name): records of the logger `name` and of the
+ * loggers below it. */
+static bool
+name_filter (mwatch_record_t *record, void *user_data)
+{
+   const char *name = user_data;
+   size_t len = strlen (name);
+   return len == 0 || (strncmp (record->name, name, len) == 0 &&
+                       (record->name[len] == '\0' || record->name[len] == '.'));
+}
+
+static mwatch_filter_t *
+build_name_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   const char *name = NULL;
+   const mwatch_node_t *factory = NULL;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      {"name", MWATCH_CFG_STRING, &name, .required = true},
+      MWATCH_CFG_END,
+   };
+   BSON_UNUSED (at);
+   BSON_UNUSED (err);
+   if (!_mwatch_cfg_read_fields (cfg, map, fields)) {
+      return NULL;
+   }
+   return mwatch_filter_new_callback (name_filter, bson_strdup (name), bson_free);
+}
+
+static mwatch_filter_t *
+build_expression (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   const mwatch_node_t *factory = NULL;
+   const char *expression = NULL;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      {"expression", MWATCH_CFG_STRING, &expression, .required = true},
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_fields (cfg, map, fields)) {
+      return NULL;
+   }
+   at->node = _mwatch_node_map_find (map, "expression")->value;
+   at->key = "expression";
+   return mwatch_filter_new_expression (expression, err);
+}
+
+static bool
+redact_mode (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mode, mwatch_redact_mode_t *out)
+{
+   static const char *const names[] = {"placeholder", "token", "null", "hmac", NULL};
+   for (int i = 0; names[i]; i++) {
+      if (strcmp (mode, names[i]) == 0) {
+         *out = (mwatch_redact_mode_t) i;
+         return true;
+      }
+   }
+   size_t saved = _mwatch_cfg_push (cfg, "mode");
+   _mwatch_cfg_fail (cfg,
+                     _mwatch_node_map_find (map, "mode")->value->pos,
+                     "unknown mode \"%s\"; use placeholder, token, null or hmac",
+                     mode);
+   _mwatch_cfg_pop (cfg, saved);
+   return false;
+}
+
+/* Options that mean something in one mode only are errors in the others,
+ * so that a file does not look safer than it is. */
+static bool
+redact_check (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, bool wanted, const char *why)
+{
+   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, key);
+   if (!pair || wanted) {
+      return true;
+   }
+   size_t saved = _mwatch_cfg_push (cfg, key);
+   _mwatch_cfg_fail (cfg, pair->pos, "%s", why);
+   _mwatch_cfg_pop (cfg, saved);
+   return false;
+}
+
+static mwatch_filter_t *
+build_redact (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   const mwatch_node_t *factory = NULL;
+   const char *mode = "placeholder";
+   const char *secret_env = NULL;
+   const char **names = NULL;
+   mwatch_redact_opts_t opts;
+   mwatch_redact_opts_init (&opts);
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
+      MWATCH_CFG_FIELD ("token", MWATCH_CFG_STRING, &opts.token),
+      MWATCH_CFG_FIELD ("secret", MWATCH_CFG_STRING, &opts.secret),
+      MWATCH_CFG_FIELD ("secret_env", MWATCH_CFG_STRING, &secret_env),
+      MWATCH_CFG_FIELD ("fields", MWATCH_CFG_NAMES, &names),
+      MWATCH_CFG_END,
+   };
+   mwatch_filter_t *filter = NULL;
+   BSON_UNUSED (at);
+   if (!_mwatch_cfg_read_fields (cfg, map, fields) || !redact_mode (cfg, map, mode, &opts.mode) ||
+       !redact_check (cfg, map, "token", opts.mode == MWATCH_REDACT_TOKEN, "\"token\" applies to mode: token only") ||
+       !redact_check (cfg, map, "secret", opts.mode == MWATCH_REDACT_HMAC, "\"secret\" applies to mode: hmac only") ||
+       !redact_check (cfg, map, "secret_env", opts.mode == MWATCH_REDACT_HMAC, "\"secret_env\" applies to mode: hmac only") ||
+       !redact_check (cfg, map, "secret", !secret_env, "give \"secret\" or \"secret_env\", not both")) {
+      goto done;
+   }
+   if (secret_env) {
+      const mwatch_node_t *env = _mwatch_node_map_find (map, "secret_env")->value;
+      opts.secret = getenv (secret_env);
+      if (!opts.secret || !*opts.secret) {
+         size_t saved = _mwatch_cfg_push (cfg, "secret_env");
+         _mwatch_cfg_fail (cfg,
+                           env->pos,
+                           "the environment variable %s is not set (or empty); set it to the "
+                           "HMAC key before the program starts",
+                           secret_env);
+         _mwatch_cfg_pop (cfg, saved);
+         goto done;
+      }
+   }
+   opts.fields = names;
+   filter = mwatch_filter_new_redact (&opts, err);
+done:
+   bson_free (names);
+   return filter;
+}
+
+static mwatch_filter_t *
+build_rate (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   const mwatch_node_t *factory = NULL;
+   double seconds = 0;
+   const char **names = NULL;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      {"output_rate_sec", MWATCH_CFG_DOUBLE, &seconds, .required = true, .min = 0, .max = 1e9},
+      MWATCH_CFG_FIELD ("fields", MWATCH_CFG_NAMES, &names),
+      MWATCH_CFG_END,
+   };
+   mwatch_filter_t *filter = NULL;
+   if (_mwatch_cfg_read_fields (cfg, map, fields)) {
+      at->node = _mwatch_node_map_find (map, "output_rate_sec")->value;
+      at->key = "output_rate_sec";
+      filter = mwatch_filter_new_rate (seconds, names, err);
+   }
+   bson_free (names);
+   return filter;
+}
+
+static mwatch_filter_t *
+build_fields (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   const mwatch_node_t *factory = NULL;
+   const mwatch_node_t *rename_node = NULL;
+   const char **keep = NULL;
+   const char **drop = NULL;
+   const char **rename = NULL;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      MWATCH_CFG_FIELD ("keep", MWATCH_CFG_NAMES, &keep),
+      MWATCH_CFG_FIELD ("drop", MWATCH_CFG_NAMES, &drop),
+      MWATCH_CFG_FIELD ("rename", MWATCH_CFG_NODE, &rename_node),
+      MWATCH_CFG_END,
+   };
+   mwatch_filter_t *filter = NULL;
+   BSON_UNUSED (at);
+   bool ok = _mwatch_cfg_read_fields (cfg, map, fields);
+   if (ok && rename_node && rename_node->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "rename");
+      ok = _mwatch_cfg_name_pairs (cfg, rename_node, &rename);
+      _mwatch_cfg_pop (cfg, saved);
+   }
+   if (ok) {
+         filter = mwatch_filter_new_fields (keep, drop, rename, err);
+   }
+   bson_free (keep);
+   bson_free (drop);
+   bson_free (rename);
+   return filter;
+}
+
+static mwatch_filter_t *
+build_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   static const char *const skip[] = {FACTORY_KEY, NULL};
+   const mwatch_node_pair_t *factory = _mwatch_node_map_find (map, FACTORY_KEY);
+   bson_t params;
+   BSON_UNUSED (at);
+   BSON_UNUSED (err);
+   if (!_mwatch_cfg_to_bson (cfg, map, skip, &params)) {
+      return NULL;
+   }
+   size_t saved = _mwatch_cfg_push (cfg, FACTORY_KEY);
+   mwatch_filter_t *filter = _mwatch_cfg_plugin (cfg, factory->value, &params, false);
+   _mwatch_cfg_pop (cfg, saved);
+   bson_destroy (&params);
+   return filter;
+}
+
+typedef mwatch_filter_t *(*filter_builder_t) (mwatch_cfg_t *cfg,
+                                              const mwatch_node_t *map,
+                                              place_t *at,
+                                              bson_error_t *err);
+
+static const struct {
+   const char *factory;
+   filter_builder_t build;
+} factories[] = {
+   {"mongowatch.filters.expression", build_expression},
+   {"mongowatch.filters.redact", build_redact},
+   {"mongowatch.filters.rate", build_rate},
+   {"mongowatch.filters.fields", build_fields},
+   {"logging.Filter", build_name_filter},
+};
+
+static filter_builder_t
+find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name)
+{
+   if (!_mwatch_cfg_string (cfg, written, name)) {
+      return NULL;
+   }
+   if (strncmp (*name, "ext://", 6) == 0) {
+      return build_plugin;
+   }
+   for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
+      if (strcmp (*name, factories[i].factory) == 0) {
+         return factories[i].build;
+      }
+   }
+   _mwatch_cfg_fail (cfg,
+                     written->pos,
+                     "unknown filter factory \"%s\"; use mongowatch.filters.expression, "
+                     "mongowatch.filters.redact, mongowatch.filters.rate, "
+                     "mongowatch.filters.fields, logging.Filter or ext:///path/to/lib.so:symbol",
+                     *name);
+   return NULL;
+}
+
+static bool
+filter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
+{
+   const mwatch_node_t *map = NULL;
+   if (!_mwatch_cfg_map (cfg, node, false, &map)) {
+      return false;
+   }
+   const mwatch_node_pair_t *factory = _mwatch_node_map_find (map, FACTORY_KEY);
+   const char *factory_name = "logging.Filter";
+   filter_builder_t build = build_name_filter;
+   if (factory) {
+      size_t saved = _mwatch_cfg_push (cfg, FACTORY_KEY);
+      build = find_factory (cfg, factory->value, &factory_name);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!build) {
+         return false;
+      }
+   } else if (!_mwatch_node_map_find (map, "name")) {
+      return _mwatch_cfg_fail (cfg,
+                               map->pos,
+                               "a filter needs \"()\" naming its factory (e.g. "
+                               "mongowatch.filters.expression) or, as Python's "
+                               "logging.Filter, just \"name\"");
+   }
+   place_t at = {map, NULL};
+   bson_error_t err = {0};
+   mwatch_filter_t *built = build (cfg, map, &at, &err);
+   if (!built) {
+      /* The builders report their own reading errors; what is left is the
+       * constructor's. */
+      return err.domain ? constructor_failed (cfg, at.node, at.key, &err) : false;
+   }
+   _mwatch_staged_add (&cfg->st.filters, name, built);
+   static const char *const skip[] = {FACTORY_KEY, NULL};
+   _mwatch_cfg_describe (cfg, "filter %s: %s", name, factory_name);
+   _mwatch_cfg_describe_params (cfg, map, skip);
+   _mwatch_cfg_describe (cfg, "\n");
+   return true;
+}
+
+bool
+_mwatch_cfg_filters (mwatch_cfg_t *cfg, const mwatch_node_t *section)
+{
+   return !section || each_entry (cfg, "filters", section, filter);
+}

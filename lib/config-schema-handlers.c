@@ -1,0 +1,290 @@
+/* The "handlers" section: the class of each handler (Python's name or
+ * ours), queue handlers, ext:// plugins, and what every handler shares:
+ * level, formatter, filters.
+ *
+ * Handlers are built in two passes: first every handler that writes
+ * somewhere, then the queue handlers, each in front of a backend from the
+ * first pass.  A handler that several loggers name is one object. */
+#include "config-schema.h"
+
+#include <string.h>
+
+static const struct {
+   const char *python;
+   const char *name;
+   mwatch_cfg_handler_builder_t build; /* NULL: the queue */
+} classes[] = {
+   {"logging.StreamHandler", "stream", _mwatch_cfg_build_stream},
+   {"logging.FileHandler", "file", _mwatch_cfg_build_file},
+   {"logging.handlers.RotatingFileHandler", "rotating_file", _mwatch_cfg_build_rotating_file},
+   {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
+   {"logging.NullHandler", "null", _mwatch_cfg_build_null},
+   {"mongowatch.handlers.QueueHandler", "queue", NULL},
+};
+
+#define N_CLASSES (sizeof classes / sizeof *classes)
+#define PLUGIN_CLASS N_CLASSES
+
+static const char *const common_keys[] = {"class", "level", "formatter", "filters", NULL};
+
+#define CLASSES_HELP                                                                   \
+   "use stream, file, rotating_file, syslog, null, queue (or Python's class names) or " \
+   "ext:///path/to/lib.so:symbol"
+
+/* The index in `classes` of a class name, PLUGIN_CLASS for ext://, or
+ * N_CLASSES + 1 for an unknown one. */
+static size_t
+find_class (const char *name)
+{
+   if (strncmp (name, "ext://", 6) == 0) {
+      return PLUGIN_CLASS;
+   }
+   for (size_t i = 0; i < N_CLASSES; i++) {
+      if (strcmp (name, classes[i].python) == 0 || strcmp (name, classes[i].name) == 0) {
+         return i;
+      }
+   }
+   return N_CLASSES + 1;
+}
+
+static bool
+class_of (mwatch_cfg_t *cfg, const mwatch_node_t *map, size_t *index)
+{
+   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, "class");
+   const char *name;
+   if (!pair) {
+      return _mwatch_cfg_fail (cfg, map->pos, "the key \"class\" is required; " CLASSES_HELP);
+   }
+   size_t saved = _mwatch_cfg_push (cfg, "class");
+   bool ok = _mwatch_cfg_string (cfg, pair->value, &name);
+   if (ok && (*index = find_class (name)) > PLUGIN_CLASS) {
+      ok = _mwatch_cfg_fail (
+         cfg, pair->value->pos, "unknown handler class \"%s\"; " CLASSES_HELP, name);
+   }
+   _mwatch_cfg_pop (cfg, saved);
+   return ok;
+}
+
+static bool
+is_queue (size_t index)
+{
+   return index < N_CLASSES && !classes[index].build;
+}
+
+/* ---------------------------------------------------------------- plugin */
+
+static mwatch_handler_t *
+build_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   const mwatch_node_pair_t *pair;
+   bson_t params;
+   /* Only the common keys are ours: the others are the plugin's, checked
+    * by its factory. */
+   if ((pair = _mwatch_node_map_find (map, "level"))) {
+      size_t saved = _mwatch_cfg_push (cfg, "level");
+      bool ok = _mwatch_cfg_level (cfg, pair->value, &c->level);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
+         return NULL;
+      }
+   }
+   pair = _mwatch_node_map_find (map, "formatter");
+   c->formatter = pair ? pair->value : NULL;
+   pair = _mwatch_node_map_find (map, "filters");
+   c->filters = pair ? pair->value : NULL;
+   if (!_mwatch_cfg_to_bson (cfg, map, common_keys, &params)) {
+      return NULL;
+   }
+   size_t saved = _mwatch_cfg_push (cfg, "class");
+   mwatch_handler_t *handler =
+      _mwatch_cfg_plugin (cfg, _mwatch_node_map_find (map, "class")->value, &params, true);
+   _mwatch_cfg_pop (cfg, saved);
+   bson_destroy (&params);
+   return handler;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static bool
+read_overflow (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *text, mwatch_overflow_t *out)
+{
+   static const char *const names[] = {"drop_newest", "drop_oldest", "block", NULL};
+   static const mwatch_overflow_t values[] = {
+      MWATCH_OVERFLOW_DROP_NEWEST, MWATCH_OVERFLOW_DROP_OLDEST, MWATCH_OVERFLOW_BLOCK};
+   for (size_t i = 0; names[i]; i++) {
+      if (strcmp (text, names[i]) == 0) {
+         *out = values[i];
+         return true;
+      }
+   }
+   char message[200];
+   bson_snprintf (message, sizeof message, "unknown overflow policy \"%s\"; use drop_newest, drop_oldest or block", text);
+   _mwatch_cfg_fail_at (cfg, map, "overflow", message);
+   return false;
+}
+
+/* The backend of a queue: a handler of the first pass that no other queue
+ * has taken. */
+static mwatch_staged_t *
+queue_backend (mwatch_cfg_t *cfg,
+               const char *name,
+               const mwatch_node_t *node,
+               const mwatch_node_t *section)
+{
+   const char *backend;
+   char message[300];
+   size_t saved = _mwatch_cfg_push (cfg, "handler");
+   mwatch_staged_t *found = NULL;
+   if (!_mwatch_cfg_string (cfg, node, &backend)) {
+      goto done;
+   }
+   const mwatch_node_pair_t *entry = _mwatch_node_map_find (section, backend);
+   const mwatch_node_t *entry_map = entry ? _mwatch_cfg_resolve (cfg, entry->value) : NULL;
+   const mwatch_node_pair_t *klass = entry_map ? _mwatch_node_map_find (entry_map, "class") : NULL;
+   const mwatch_node_t *klass_value = klass ? _mwatch_cfg_resolve (cfg, klass->value) : NULL;
+   if (strcmp (backend, name) == 0) {
+      _mwatch_cfg_fail (cfg, node->pos, "a queue handler cannot be its own backend; name the handler that writes its records");
+   } else if (klass_value && klass_value->type == MWATCH_NODE_SCALAR &&
+              is_queue (find_class (klass_value->text))) {
+      _mwatch_cfg_fail (cfg,
+                        node->pos,
+                        "handler \"%s\" is a queue handler too; a queue's backend must be a "
+                        "handler that writes (stream, file, ...)",
+                        backend);
+   } else if ((found = _mwatch_cfg_lookup (cfg, &cfg->st.handlers, node)) && found->owner) {
+      bson_snprintf (message,
+                     sizeof message,
+                     "handler \"%s\" is already the backend of queue \"%s\"; give each queue its "
+                     "own backend",
+                     backend,
+                     found->owner);
+      _mwatch_cfg_fail (cfg, node->pos, "%s", message);
+      found = NULL;
+   }
+done:
+   _mwatch_cfg_pop (cfg, saved);
+   return found;
+}
+
+static mwatch_handler_t *
+build_queue (mwatch_cfg_t *cfg,
+             const char *name,
+             const mwatch_node_t *map,
+             mwatch_cfg_common_t *c,
+             const mwatch_node_t *section)
+{
+   const mwatch_node_t *backend_node = NULL;
+   const char *overflow = "drop_newest";
+   int64_t capacity = 0;
+   mwatch_queue_handler_opts_t opts;
+   mwatch_queue_handler_opts_init (&opts);
+   const mwatch_cfg_field_t own[] = {
+      {"handler", MWATCH_CFG_NODE, &backend_node, .required = true},
+      {"default_delay_sec", MWATCH_CFG_DOUBLE, &opts.default_delay_sec, .min = 0, .max = 1e9},
+      MWATCH_CFG_FIELD ("force_default_delay", MWATCH_CFG_BOOL, &opts.force_default_delay),
+      {"capacity", MWATCH_CFG_INT, &capacity, .min = 0, .max = 1 << 30},
+      MWATCH_CFG_FIELD ("overflow", MWATCH_CFG_STRING, &overflow),
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !read_overflow (cfg, map, overflow, &opts.overflow)) {
+      return NULL;
+   }
+   if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
+      return _mwatch_cfg_fail_at (cfg,
+                                  map,
+                                  "formatter",
+                                  "a queue handler does not format; set the formatter on its "
+                                  "backend handler");
+   }
+   mwatch_staged_t *backend = queue_backend (cfg, name, backend_node, section);
+   if (!backend) {
+      return NULL;
+   }
+   opts.capacity = (size_t) capacity;
+   backend->owner = name;
+   return mwatch_queue_handler_new (backend->object, &opts);
+}
+
+/* ---------------------------------------------------------------- common */
+
+/* Level, formatter and filters, then the handler joins the staging area
+ * (which then owns it, even if this fails). */
+static bool
+finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_handler_t *handler, const mwatch_cfg_common_t *c, size_t index)
+{
+   _mwatch_staged_add (&cfg->st.handlers, name, handler);
+   mwatch_handler_set_level (handler, c->level);
+   if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "formatter");
+      mwatch_staged_t *formatter = _mwatch_cfg_lookup (cfg, &cfg->st.formatters, c->formatter);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!formatter) {
+         return false;
+      }
+      mwatch_handler_set_formatter (handler, formatter->object);
+   }
+   if (c->filters && c->filters->type != MWATCH_NODE_NULL) {
+      void **filters;
+      size_t count;
+      size_t saved = _mwatch_cfg_push (cfg, "filters");
+      bool ok = _mwatch_cfg_lookup_all (cfg, &cfg->st.filters, c->filters, &filters, NULL, &count);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
+         return false;
+      }
+      for (size_t i = 0; i < count; i++) {
+         mwatch_handler_add_filter (handler, filters[i]);
+      }
+      bson_free (filters);
+   }
+   static const char *const skip[] = {"class", NULL};
+   _mwatch_cfg_describe (cfg, "handler %s: %s", name, index < N_CLASSES ? classes[index].name : "plugin");
+   if (index == PLUGIN_CLASS) {
+      const char *klass;
+      _mwatch_cfg_string (cfg, _mwatch_node_map_find (map, "class")->value, &klass);
+      _mwatch_cfg_describe (cfg, " %s", klass);
+   }
+   _mwatch_cfg_describe_params (cfg, map, skip);
+   _mwatch_cfg_describe (cfg, "\n");
+   return true;
+}
+
+static bool
+handler (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, const mwatch_node_t *section, bool queues)
+{
+   const mwatch_node_t *map = NULL;
+   size_t index = PLUGIN_CLASS;
+   if (!_mwatch_cfg_map (cfg, node, false, &map) || !class_of (cfg, map, &index)) {
+      return false;
+   }
+   if (is_queue (index) != queues) {
+      return true; /* the other pass's */
+   }
+   mwatch_cfg_common_t c = {.level = MWATCH_LEVEL_NOTSET};
+   mwatch_handler_t *built;
+   if (index == PLUGIN_CLASS) {
+      built = build_plugin (cfg, map, &c);
+   } else if (is_queue (index)) {
+      built = build_queue (cfg, name, map, &c, section);
+   } else {
+      built = classes[index].build (cfg, map, &c);
+   }
+   return built && finish (cfg, name, map, built, &c, index);
+}
+
+bool
+_mwatch_cfg_handlers (mwatch_cfg_t *cfg, const mwatch_node_t *section)
+{
+   const mwatch_node_t *map = NULL;
+   size_t top = _mwatch_cfg_push (cfg, "handlers");
+   bool ok = !section || _mwatch_cfg_map (cfg, section, true, &map);
+   for (int pass = 0; ok && section && map && pass < 2; pass++) {
+      for (size_t i = 0; ok && i < map->count; i++) {
+         size_t saved = _mwatch_cfg_push (cfg, map->pairs[i].key);
+         ok = handler (cfg, map->pairs[i].key, map->pairs[i].value, map, pass == 1);
+         _mwatch_cfg_pop (cfg, saved);
+      }
+   }
+   _mwatch_cfg_pop (cfg, top);
+   return ok;
+}

@@ -1,0 +1,157 @@
+/* The "loggers" section and the top-level "root", as in dictConfig: each
+ * logger's level, handlers, filters and propagation.  What a logger does
+ * not say takes the default (level NOTSET, WARNING for the root;
+ * propagating), since a configuration replaces the previous one whole. */
+#include "config-schema.h"
+
+#include <string.h>
+
+/* Appends the names of `count` staged items to the description. */
+static void
+describe_names (mwatch_cfg_t *cfg, const char *label, const char *const *names, size_t count)
+{
+   _mwatch_cfg_describe (cfg, " %s [", label);
+   for (size_t i = 0; i < count; i++) {
+      _mwatch_cfg_describe (cfg, "%s%s", i ? ", " : "", names[i]);
+   }
+   _mwatch_cfg_describe (cfg, "]");
+}
+
+/* The handlers a logger names.  A queue's backend is not allowed: its
+ * records would pass the queue by. */
+static bool
+logger_handlers (mwatch_cfg_t *cfg,
+                 const mwatch_node_t *node,
+                 mwatch_staged_logger_t *logger,
+                 const char ***names)
+{
+   const mwatch_node_t *seq = NULL;
+   if (!_mwatch_cfg_seq (cfg, node, &seq)) {
+      return false;
+   }
+   logger->handlers = bson_malloc0 ((seq->count + 1) * sizeof *logger->handlers);
+   *names = bson_malloc0 ((seq->count + 1) * sizeof **names);
+   for (size_t i = 0; i < seq->count; i++) {
+      size_t saved = _mwatch_cfg_push_index (cfg, i);
+      mwatch_staged_t *found = _mwatch_cfg_lookup (cfg, &cfg->st.handlers, seq->items[i]);
+      if (found && found->owner) {
+         _mwatch_cfg_fail (cfg,
+                           seq->items[i]->pos,
+                           "handler \"%s\" is the backend of queue \"%s\"; name \"%s\" here, so "
+                           "that records go through the queue",
+                           found->name,
+                           found->owner,
+                           found->owner);
+         found = NULL;
+      }
+      _mwatch_cfg_pop (cfg, saved);
+      if (!found) {
+         return false;
+      }
+      bool again = false;
+      for (size_t j = 0; j < logger->handler_count; j++) {
+         again = again || logger->handlers[j] == found->object;
+      }
+      if (!again) { /* as Python's addHandler, once */
+         (*names)[logger->handler_count] = found->name;
+         logger->handlers[logger->handler_count++] = found->object;
+      }
+   }
+   return true;
+}
+
+static bool
+logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_root)
+{
+   const mwatch_node_t *map = NULL;
+   const mwatch_node_t *handlers = NULL;
+   const mwatch_node_t *filters = NULL;
+   const char **handler_names = NULL;
+   const char **filter_names = NULL;
+   mwatch_staged_logger_t setup = {
+      .name = name,
+      .level = is_root ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET,
+      .propagate = true,
+   };
+   mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD ("level", MWATCH_CFG_LEVEL, &setup.level),
+      MWATCH_CFG_FIELD ("handlers", MWATCH_CFG_NODE, &handlers),
+      MWATCH_CFG_FIELD ("filters", MWATCH_CFG_NODE, &filters),
+      MWATCH_CFG_FIELD ("propagate", MWATCH_CFG_BOOL, &setup.propagate),
+      MWATCH_CFG_END,
+   };
+   if (is_root) {
+      fields[3].key = NULL; /* the root has no parent to propagate to */
+   }
+   bool ok = _mwatch_cfg_map (cfg, node, true, &map) && (!map || _mwatch_cfg_read_fields (cfg, map, fields));
+   if (ok && handlers && handlers->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "handlers");
+      ok = logger_handlers (cfg, handlers, &setup, &handler_names);
+      _mwatch_cfg_pop (cfg, saved);
+   }
+   void **filter_objects = NULL;
+   if (ok && filters && filters->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "filters");
+      ok = _mwatch_cfg_lookup_all (
+         cfg, &cfg->st.filters, filters, &filter_objects, &filter_names, &setup.filter_count);
+      _mwatch_cfg_pop (cfg, saved);
+   }
+   setup.filters = bson_malloc0 ((setup.filter_count + 1) * sizeof *setup.filters);
+   for (size_t i = 0; i < setup.filter_count; i++) {
+      setup.filters[i] = filter_objects[i];
+   }
+   bson_free (filter_objects);
+   if (!ok) {
+      bson_free (setup.handlers);
+      bson_free (setup.filters);
+      bson_free (handler_names);
+      bson_free (filter_names);
+      return false;
+   }
+   cfg->st.loggers =
+      bson_realloc (cfg->st.loggers, (cfg->st.logger_count + 1) * sizeof *cfg->st.loggers);
+   cfg->st.loggers[cfg->st.logger_count++] = setup;
+
+   char level[24];
+   _mwatch_cfg_describe (cfg,
+                         "logger %s: level %s",
+                         *name ? name : "(root)",
+                         mwatch_level_name (setup.level, level, sizeof level));
+   if (!is_root) {
+      _mwatch_cfg_describe (cfg, " propagate %s", setup.propagate ? "true" : "false");
+   }
+   describe_names (cfg, "handlers", handler_names, setup.handler_count);
+   describe_names (cfg, "filters", filter_names, setup.filter_count);
+   _mwatch_cfg_describe (cfg, "\n");
+   bson_free (handler_names);
+   bson_free (filter_names);
+   return true;
+}
+
+bool
+_mwatch_cfg_loggers (mwatch_cfg_t *cfg, const mwatch_node_t *loggers, const mwatch_node_t *root)
+{
+   const mwatch_node_t *map = NULL;
+   size_t top = _mwatch_cfg_push (cfg, "loggers");
+   bool ok = !loggers || _mwatch_cfg_map (cfg, loggers, true, &map);
+   for (size_t i = 0; ok && map && i < map->count; i++) {
+      const mwatch_node_pair_t *pair = &map->pairs[i];
+      size_t saved = _mwatch_cfg_push (cfg, pair->key);
+      if (!*pair->key && root) {
+         ok = _mwatch_cfg_fail (cfg,
+                                pair->pos,
+                                "the root logger is configured twice, here and in \"root\"; "
+                                "keep one");
+      } else {
+         ok = logger (cfg, pair->key, pair->value, !*pair->key);
+      }
+      _mwatch_cfg_pop (cfg, saved);
+   }
+   _mwatch_cfg_pop (cfg, top);
+   if (ok && root) {
+      top = _mwatch_cfg_push (cfg, "root");
+      ok = logger (cfg, "", root, true);
+      _mwatch_cfg_pop (cfg, top);
+   }
+   return ok;
+}

@@ -1,0 +1,246 @@
+/* The handler classes that write somewhere: stream, file, rotating file,
+ * syslog, and null, each from its dictConfig keys. */
+#include "config-schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool
+_mwatch_cfg_read_handler (mwatch_cfg_t *cfg,
+                          const mwatch_node_t *map,
+                          mwatch_cfg_common_t *c,
+                          const mwatch_cfg_field_t *own)
+{
+   mwatch_cfg_field_t table[24] = {
+      MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &c->klass),
+      MWATCH_CFG_FIELD ("level", MWATCH_CFG_LEVEL, &c->level),
+      MWATCH_CFG_FIELD ("formatter", MWATCH_CFG_NODE, &c->formatter),
+      MWATCH_CFG_FIELD ("filters", MWATCH_CFG_NODE, &c->filters),
+   };
+   size_t n = 4;
+   for (size_t i = 0; own && own[i].key; i++) {
+      BSON_ASSERT (n + 1 < sizeof table / sizeof *table);
+      table[n++] = own[i];
+   }
+   return _mwatch_cfg_read_fields (cfg, map, table);
+}
+
+mwatch_handler_t *
+_mwatch_cfg_fail_at (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *message)
+{
+   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, key);
+   size_t saved = _mwatch_cfg_push (cfg, key);
+   _mwatch_cfg_fail (cfg, pair ? pair->value->pos : map->pos, "%s", message);
+   _mwatch_cfg_pop (cfg, saved);
+   return NULL;
+}
+
+/* ---------------------------------------------------------------- stream */
+
+mwatch_handler_t *
+_mwatch_cfg_build_stream (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   const char *stream = "ext://sys.stderr";
+   const mwatch_cfg_field_t own[] = {MWATCH_CFG_FIELD ("stream", MWATCH_CFG_STRING, &stream), MWATCH_CFG_END};
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
+      return NULL;
+   }
+   if (strcmp (stream, "ext://sys.stdout") == 0) {
+      return _mwatch_cfg_fail_at (cfg,
+                      map,
+                      "stream",
+                      "stdout belongs to the audited application, whose output must not "
+                      "change; use ext://sys.stderr or a file handler");
+   }
+   if (strcmp (stream, "ext://sys.stderr") != 0) {
+      return _mwatch_cfg_fail_at (cfg, map, "stream", "the only stream is ext://sys.stderr; use a file handler for files");
+   }
+   return mwatch_stream_handler_new (stderr);
+}
+
+/* ---------------------------------------------------------------- files */
+
+/* mongowatch appends, in UTF-8, and says so when a Python file asks for
+ * anything else rather than ignoring it. */
+static bool
+check_file_options (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mode, const char *encoding)
+{
+   if (strcmp (mode, "a") != 0) {
+      _mwatch_cfg_fail_at (cfg,
+               map,
+               "mode",
+               "only mode \"a\" (append) is supported: an audit log is never truncated");
+      return false;
+   }
+   if (encoding && strcasecmp (encoding, "utf-8") != 0 && strcasecmp (encoding, "utf8") != 0) {
+      _mwatch_cfg_fail_at (cfg, map, "encoding", "mongowatch writes UTF-8 only; remove \"encoding\" or set it to utf-8");
+      return false;
+   }
+   return true;
+}
+
+/* add_headers_if_empty: the CSV header line goes into the file before the
+ * handler opens it, when the file is empty (or new).  A file a rotating
+ * handler starts after a rollover has no header. */
+static bool
+write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *path)
+{
+   if (cfg->st.check_only) {
+      return true; /* a check writes nothing */
+   }
+   int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+   struct stat st;
+   bool ok = fd >= 0 && fstat (fd, &st) == 0;
+   if (ok && st.st_size == 0) {
+      mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
+      mwatch_render_csv_header (NULL, &header);
+      mwatch_buf_append (&header, "\n", 1);
+      ok = write (fd, header.data, header.len) == (ssize_t) header.len;
+      mwatch_buf_destroy (&header);
+   }
+   int saved_errno = errno;
+   if (fd >= 0) {
+      close (fd);
+   }
+   if (!ok) {
+      char message[400];
+      bson_snprintf (message,
+                     sizeof message,
+                     "cannot write the CSV header to %s: %s",
+                     path,
+                     strerror (saved_errno));
+      _mwatch_cfg_fail_at (cfg, map, "filename", message);
+   }
+   return ok;
+}
+
+static mwatch_handler_t *
+file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c, bool rotating)
+{
+   const char *filename = NULL;
+   const char *mode = "a";
+   const char *encoding = NULL;
+   bool headers = false;
+   int64_t max_bytes = 0;
+   int64_t backup_count = 0;
+   mwatch_cfg_field_t own[] = {
+      {"filename", MWATCH_CFG_STRING, &filename, .required = true},
+      MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
+      MWATCH_CFG_FIELD ("encoding", MWATCH_CFG_STRING, &encoding),
+      MWATCH_CFG_FIELD ("add_headers_if_empty", MWATCH_CFG_BOOL, &headers),
+      {"maxBytes", MWATCH_CFG_INT, &max_bytes, .min = 0, .max = 1e15},
+      {"backupCount", MWATCH_CFG_INT, &backup_count, .min = 0, .max = 100000},
+      MWATCH_CFG_END,
+   };
+   if (!rotating) {
+      own[4].key = NULL; /* maxBytes and backupCount are the rotating handler's */
+   }
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !check_file_options (cfg, map, mode, encoding) ||
+       (headers && !write_header (cfg, map, filename))) {
+      return NULL;
+   }
+   bson_error_t err;
+   mwatch_handler_t *handler =
+      rotating ? mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err)
+               : mwatch_file_handler_new (filename, &err);
+   return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+}
+
+mwatch_handler_t *
+_mwatch_cfg_build_file (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   return file_handler (cfg, map, c, false);
+}
+
+mwatch_handler_t *
+_mwatch_cfg_build_rotating_file (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   return file_handler (cfg, map, c, true);
+}
+
+/* ---------------------------------------------------------------- syslog */
+
+static const struct {
+   const char *name;
+   int number;
+} facilities[] = {
+   {"kern", 0},    {"user", 1},    {"mail", 2},    {"daemon", 3},  {"auth", 4},
+   {"syslog", 5},  {"lpr", 6},     {"news", 7},    {"uucp", 8},    {"cron", 9},
+   {"authpriv", 10}, {"ftp", 11},  {"local0", 16}, {"local1", 17}, {"local2", 18},
+   {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
+};
+
+static bool
+read_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility)
+{
+   int64_t number;
+   size_t saved = _mwatch_cfg_push (cfg, "facility");
+   bool ok = false;
+   if (node->type == MWATCH_NODE_SCALAR && node->plain && strspn (node->text, "0123456789") == strlen (node->text)) {
+      ok = _mwatch_cfg_int (cfg, node, 0, 23, &number);
+      *facility = (int) number;
+   } else {
+      const char *name = "";
+      ok = _mwatch_cfg_string (cfg, node, &name);
+      for (size_t i = 0; ok && i < sizeof facilities / sizeof *facilities; i++) {
+         if (strcasecmp (name, facilities[i].name) == 0) {
+            *facility = facilities[i].number;
+            _mwatch_cfg_pop (cfg, saved);
+            return true;
+         }
+      }
+      ok = ok && _mwatch_cfg_fail (cfg,
+                                   node->pos,
+                                   "unknown facility \"%s\"; use user, daemon, local0 ... local7, "
+                                   "another syslog facility name or a number from 0 to 23",
+                                   name);
+   }
+   _mwatch_cfg_pop (cfg, saved);
+   return ok;
+}
+
+mwatch_handler_t *
+_mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   const mwatch_node_t *address = NULL;
+   const mwatch_node_t *facility_node = NULL;
+   const char *ident = NULL;
+   const char *socket_path = NULL;
+   int facility = MWATCH_SYSLOG_USER;
+   const mwatch_cfg_field_t own[] = {
+      MWATCH_CFG_FIELD ("address", MWATCH_CFG_NODE, &address),
+      MWATCH_CFG_FIELD ("facility", MWATCH_CFG_NODE, &facility_node),
+      MWATCH_CFG_FIELD ("ident", MWATCH_CFG_STRING, &ident),
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
+      return NULL;
+   }
+   if (address && address->type != MWATCH_NODE_NULL) {
+      if (address->type != MWATCH_NODE_SCALAR) {
+         return _mwatch_cfg_fail_at (cfg,
+                         map,
+                         "address",
+                         "only a local syslog socket is supported: give its path (e.g. "
+                         "/dev/log), not a host and port");
+      }
+      socket_path = address->text;
+   }
+   if (facility_node && facility_node->type != MWATCH_NODE_NULL &&
+       !read_facility (cfg, facility_node, &facility)) {
+      return NULL;
+   }
+   bson_error_t err;
+   mwatch_handler_t *handler = mwatch_syslog_handler_new (socket_path, facility, ident, &err);
+   return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+}
+
+mwatch_handler_t *
+_mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   return _mwatch_cfg_read_handler (cfg, map, c, NULL) ? mwatch_null_handler_new () : NULL;
+}

@@ -1,0 +1,279 @@
+/* Loading a configuration: read the file, parse it into the tree, build
+ * every object into the staging area, and only when all of it was built
+ * install it in one step.  Anything less leaves the previous configuration
+ * in force. */
+#include "config-schema.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define STRING_FILE "<string>"
+
+/* One load at a time, so that two threads loading at once install one
+ * configuration after the other, never a mix. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+format_of (const char *path, mwatch_config_format_t *format, bson_error_t *error)
+{
+   const char *slash = strrchr (path, '/');
+   const char *dot = strrchr (slash ? slash : path, '.');
+   mwatch_pos_t nowhere = {0, 0};
+   if (dot && (strcasecmp (dot, ".yaml") == 0 || strcasecmp (dot, ".yml") == 0)) {
+      *format = MWATCH_CONFIG_YAML;
+      return true;
+   }
+   if (dot && strcasecmp (dot, ".json") == 0) {
+      *format = MWATCH_CONFIG_JSON;
+      return true;
+   }
+   _mwatch_config_error (error,
+                         path,
+                         nowhere,
+                         NULL,
+                         "cannot tell the format from the file name; name the file .yaml, "
+                         ".yml or .json");
+   return false;
+}
+
+static char *
+read_file (const char *path, size_t *len, bson_error_t *error)
+{
+   mwatch_pos_t nowhere = {0, 0};
+   FILE *fp = fopen (path, "rb");
+   mwatch_buf_t text = MWATCH_BUF_INITIALIZER;
+   char chunk[8192];
+   size_t n;
+   if (!fp) {
+      _mwatch_config_error (
+         error, path, nowhere, NULL, "cannot open the configuration: %s", strerror (errno));
+      return NULL;
+   }
+   mwatch_buf_append_str (&text, "");
+   while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
+      mwatch_buf_append (&text, chunk, n);
+   }
+   int failed = ferror (fp) ? errno : 0;
+   fclose (fp);
+   if (failed) {
+      mwatch_buf_destroy (&text);
+      _mwatch_config_error (
+         error, path, nowhere, NULL, "cannot read the configuration: %s", strerror (failed));
+      return NULL;
+   }
+   *len = text.len;
+   return text.data;
+}
+
+/* ---------------------------------------------------------------- top level */
+
+static bool
+check_version (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_node_t *version)
+{
+   int64_t number = 0;
+   if (!version || version->type == MWATCH_NODE_NULL) {
+      return _mwatch_cfg_fail (cfg,
+                               map->pos,
+                               "the key \"version\" is required; add \"version: 1\" at the top, "
+                               "as dictConfig wants");
+   }
+   size_t saved = _mwatch_cfg_push (cfg, "version");
+   bool ok = _mwatch_cfg_int (cfg, version, INT64_MIN, INT64_MAX, &number);
+   if (ok && number != 1) {
+      ok = _mwatch_cfg_fail (cfg,
+                             version->pos,
+                             "version %" PRId64 " is not supported; the only version is 1",
+                             number);
+   }
+   _mwatch_cfg_pop (cfg, saved);
+   return ok;
+}
+
+static bool
+top_level (mwatch_cfg_t *cfg)
+{
+   const mwatch_node_t *map = NULL;
+   const mwatch_node_t *version = NULL;
+   const mwatch_node_t *formatters = NULL;
+   const mwatch_node_t *filters = NULL;
+   const mwatch_node_t *handlers = NULL;
+   const mwatch_node_t *loggers = NULL;
+   const mwatch_node_t *root = NULL;
+   const mwatch_node_t *watchers = NULL;
+   bool incremental = false;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD ("version", MWATCH_CFG_NODE, &version),
+      MWATCH_CFG_FIELD ("incremental", MWATCH_CFG_BOOL, &incremental),
+      MWATCH_CFG_FIELD ("disable_existing_loggers", MWATCH_CFG_BOOL, &cfg->st.disable_existing),
+      MWATCH_CFG_FIELD ("formatters", MWATCH_CFG_NODE, &formatters),
+      MWATCH_CFG_FIELD ("filters", MWATCH_CFG_NODE, &filters),
+      MWATCH_CFG_FIELD ("handlers", MWATCH_CFG_NODE, &handlers),
+      MWATCH_CFG_FIELD ("loggers", MWATCH_CFG_NODE, &loggers),
+      MWATCH_CFG_FIELD ("root", MWATCH_CFG_NODE, &root),
+      MWATCH_CFG_FIELD ("watchers", MWATCH_CFG_NODE, &watchers),
+      MWATCH_CFG_END,
+   };
+   if (cfg->root->type == MWATCH_NODE_NULL) {
+      return _mwatch_cfg_fail (
+         cfg, cfg->root->pos, "the configuration is empty; it needs at least \"version: 1\"");
+   }
+   if (!_mwatch_cfg_map (cfg, cfg->root, false, &map) || !_mwatch_cfg_read_fields (cfg, map, fields) ||
+       !check_version (cfg, map, version)) {
+      return false;
+   }
+   if (incremental) {
+      size_t saved = _mwatch_cfg_push (cfg, "incremental");
+      _mwatch_cfg_fail (cfg,
+                        _mwatch_node_map_find (map, "incremental")->value->pos,
+                        "incremental configuration is not supported; give the whole "
+                        "configuration and remove \"incremental\"");
+      _mwatch_cfg_pop (cfg, saved);
+      return false;
+   }
+   if (!_mwatch_cfg_formatters (cfg, formatters) || !_mwatch_cfg_filters (cfg, filters) ||
+       !_mwatch_cfg_handlers (cfg, handlers) || !_mwatch_cfg_loggers (cfg, loggers, root)) {
+      return false;
+   }
+   _mwatch_cfg_describe (
+      cfg, "disable_existing_loggers %s\n", cfg->st.disable_existing ? "true" : "false");
+   return _mwatch_cfg_watchers (cfg, watchers);
+}
+
+/* ---------------------------------------------------------------- install */
+
+static void
+install (const mwatch_staging_t *st)
+{
+   mwatch_logger_setup_t *setups = bson_malloc0 ((st->logger_count + 1) * sizeof *setups);
+   for (size_t i = 0; i < st->logger_count; i++) {
+      const mwatch_staged_logger_t *l = &st->loggers[i];
+      setups[i].name = l->name;
+      setups[i].level = l->level;
+      setups[i].propagate = l->propagate;
+      setups[i].handlers = l->handlers;
+      setups[i].handler_count = l->handler_count;
+      setups[i].filters = l->filters;
+      setups[i].filter_count = l->filter_count;
+   }
+   _mwatch_loggers_install (setups, st->logger_count, st->disable_existing);
+   bson_free (setups);
+
+   for (int kind = 0; kind < 2; kind++) {
+      const mwatch_staged_watcher_t *w = &st->watchers[kind];
+      mwatch_watcher_opts_t opts = w->opts;
+      opts.default_fields = w->fields ? _mwatch_fields_intern (w->fields) : NULL;
+      mwatch_watcher_set_opts ((mwatch_watcher_kind_t) kind, &opts);
+      mwatch_operation_map_t *maps = bson_malloc0 ((w->op_count + 1) * sizeof *maps);
+      for (size_t i = 0; i < w->op_count; i++) {
+         maps[i].operation = w->ops[i].operation;
+         maps[i].rename = w->ops[i].rename;
+         maps[i].drop = w->ops[i].drop;
+         maps[i].add = w->ops[i].add;
+      }
+      _mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, maps, w->op_count);
+      bson_free (maps);
+   }
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static bool
+load (const char *text,
+      size_t len,
+      mwatch_config_format_t format,
+      const char *file,
+      mwatch_buf_t *description,
+      bson_error_t *error)
+{
+   mwatch_node_t *tree = format == MWATCH_CONFIG_JSON ? _mwatch_json_parse (text, len, file, error)
+                                                      : _mwatch_yaml_parse (text, len, file, error);
+   if (!tree) {
+      return false;
+   }
+   mwatch_cfg_t *cfg = bson_malloc0 (sizeof *cfg);
+   cfg->file = file;
+   cfg->root = tree;
+   cfg->error = error;
+   _mwatch_staging_init (&cfg->st);
+   cfg->st.check_only = description != NULL;
+
+   if (!cfg->st.check_only) {
+      pthread_mutex_lock (&load_lock);
+   }
+   bool ok = top_level (cfg);
+   if (ok && !cfg->st.check_only) {
+      install (&cfg->st);
+   }
+   if (!cfg->st.check_only) {
+      pthread_mutex_unlock (&load_lock);
+   }
+   if (ok && description) {
+      mwatch_buf_append (description, cfg->st.description.data ? cfg->st.description.data : "", cfg->st.description.len);
+   }
+   /* Installed or not, the staging area drops its references: the loggers
+    * hold their own. */
+   _mwatch_staging_destroy (&cfg->st);
+   bson_free (cfg);
+   _mwatch_node_destroy (tree);
+   return ok;
+}
+
+bool
+mwatch_config_load_string (const char *text, mwatch_config_format_t format, bson_error_t *error)
+{
+   mwatch_pos_t nowhere = {0, 0};
+   if (!text) {
+      _mwatch_config_error (error, STRING_FILE, nowhere, NULL, "no text given (NULL)");
+      return false;
+   }
+   if (format != MWATCH_CONFIG_YAML && format != MWATCH_CONFIG_JSON) {
+      _mwatch_config_error (error,
+                            STRING_FILE,
+                            nowhere,
+                            NULL,
+                            "unknown format %d; use MWATCH_CONFIG_YAML or MWATCH_CONFIG_JSON",
+                            (int) format);
+      return false;
+   }
+   return load (text, strlen (text), format, STRING_FILE, NULL, error);
+}
+
+static bool
+load_file (const char *path, mwatch_buf_t *description, bson_error_t *error)
+{
+   mwatch_config_format_t format;
+   size_t len;
+   if (!path) {
+      mwatch_pos_t nowhere = {0, 0};
+      _mwatch_config_error (error, "(null)", nowhere, NULL, "no configuration file given");
+      return false;
+   }
+   if (!format_of (path, &format, error)) {
+      return false;
+   }
+   char *text = read_file (path, &len, error);
+   if (!text) {
+      return false;
+   }
+   bool ok = load (text, len, format, path, description, error);
+   bson_free (text);
+   return ok;
+}
+
+bool
+mwatch_config_load_file (const char *path, bson_error_t *error)
+{
+   return load_file (path, NULL, error);
+}
+
+bool
+mwatch_config_check_file (const char *path, mwatch_buf_t *description, bson_error_t *error)
+{
+   mwatch_buf_t ignored = MWATCH_BUF_INITIALIZER;
+   bool ok = load_file (path, description ? description : &ignored, error);
+   mwatch_buf_destroy (&ignored);
+   return ok;
+}
