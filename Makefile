@@ -51,6 +51,7 @@ INTEG_BIN    := $(BUILD)/test/integration-tests
 PING_BIN     := $(BUILD)/test/ping
 PLAIN_APP    := $(BUILD)/test/plain_app
 SHIM         := $(BUILD)/test/libmwatch-shim.so
+PLUGIN       := $(BUILD)/test/libexample-filter.so
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
@@ -102,8 +103,16 @@ $(BUILD)/test/%.o: test/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(UNIT_BIN): $(UNIT_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC)
-	$(CC) -o $@ $(filter %.o,$^) $(TEST_LIBS)
+# -rdynamic: the example plugin, loaded by the config suite with dlopen,
+# finds mongowatch's functions in the runner, as it would in a program.
+$(UNIT_BIN): $(UNIT_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC) $(PLUGIN)
+	$(CC) -rdynamic -o $@ $(filter %.o,$^) $(TEST_LIBS)
+
+# The example ext:// plugin, built as its comment tells users to build it:
+# mongowatch's symbols are left to the program that loads it.
+$(PLUGIN): test/plugin/example-filter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -fPIC -o $@ $<
 
 # Integration tests link the shared library the way a user's program does
 # (-lmongowatch before -lmongoc-1.0), so that libmongoc's calls to its own

@@ -56,7 +56,15 @@ class_of (mwatch_cfg_t *cfg, const mwatch_node_t *map, size_t *index)
       return _mwatch_cfg_fail (cfg, map->pos, "the key \"class\" is required; " CLASSES_HELP);
    }
    size_t saved = _mwatch_cfg_push (cfg, "class");
-   bool ok = _mwatch_cfg_string (cfg, pair->value, &name);
+   /* YAML reads a bare `class: null` as a null, not as the class's name. */
+   const mwatch_node_t *value = _mwatch_cfg_resolve (cfg, pair->value);
+   bool ok = value != NULL;
+   if (ok && value->type == MWATCH_NODE_NULL && value->plain && value->text &&
+       strcmp (value->text, "null") == 0) {
+      name = "null";
+   } else {
+      ok = ok && _mwatch_cfg_string (cfg, pair->value, &name);
+   }
    if (ok && (*index = find_class (name)) > PLUGIN_CLASS) {
       ok = _mwatch_cfg_fail (
          cfg, pair->value->pos, "unknown handler class \"%s\"; " CLASSES_HELP, name);

@@ -1,5 +1,6 @@
 #include "test-util.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -78,4 +79,40 @@ mwatch_test_drop (mongoc_client_t *client, const char *db_name, mongoc_collectio
    mongoc_database_drop (db, &error);
    mongoc_database_destroy (db);
    mongoc_collection_destroy (collection);
+}
+
+char *
+mwatch_test_slurp (const char *path, size_t *len)
+{
+   FILE *fp = fopen (path, "rb");
+   if (!fp) {
+      return NULL;
+   }
+   mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
+   char chunk[4096];
+   size_t n;
+   mwatch_buf_append_str (&buf, ""); /* never NULL, even when empty */
+   while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
+      mwatch_buf_append (&buf, chunk, n);
+   }
+   fclose (fp);
+   if (len) {
+      *len = buf.len;
+   }
+   return buf.data;
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+   BSON_UNUSED (st);
+   BSON_UNUSED (flag);
+   BSON_UNUSED (ftw);
+   return remove (path);
+}
+
+void
+mwatch_test_remove_tree (const char *path)
+{
+   nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -21,6 +21,15 @@ mwatch_test_uri (void);
 mongoc_client_t *
 mwatch_test_client (void);
 
+/* The whole file at `path` as a string, its length in `*len` unless
+ * `len` is NULL; NULL when it cannot be read (bson_free). */
+char *
+mwatch_test_slurp (const char *path, size_t *len);
+
+/* Removes the directory `path` and everything in it. */
+void
+mwatch_test_remove_tree (const char *path);
+
 /* A database name unique to this process and call, so that test runs and
  * tests never see each other's data: "mwtest_<pid>_<n>". */
 void

@@ -11,5 +11,6 @@ Suite *formatter_suite (void); /* test-formatter.c */
 Suite *handlers_suite (void);  /* test-handlers.c */
 Suite *logging_suite (void);   /* test-logging.c */
 Suite *filters_suite (void);   /* test-filters.c */
+Suite *config_suite (void);    /* test-config.c */
 
 #endif

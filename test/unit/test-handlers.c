@@ -6,7 +6,6 @@
  * reports on stderr is caught by pointing fd 2 at a file for a while. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,7 @@
 #include <unistd.h>
 
 #include "../../lib/handler-builtin.h"
-#include "mongowatch.h"
+#include "test-util.h"
 #include "unit/suites.h"
 
 /* ------------------------------------------------------------------------
@@ -36,19 +35,10 @@ root_setup (void)
    ck_assert_ptr_nonnull (mkdtemp (root));
 }
 
-static int
-remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-   BSON_UNUSED (st);
-   BSON_UNUSED (flag);
-   BSON_UNUSED (ftw);
-   return remove (path);
-}
-
 static void
 root_teardown (void)
 {
-   nftw (root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+   mwatch_test_remove_tree (root);
 }
 
 static void
@@ -66,32 +56,10 @@ test_file (char *dir, char *path, const char *name)
    bson_snprintf (path, PATH_MAX, "%s/%s", dir, name);
 }
 
-/* The whole file as a string (NULL if it cannot be read). */
-static char *
-slurp (const char *path, size_t *len)
-{
-   FILE *fp = fopen (path, "rb");
-   if (!fp) {
-      return NULL;
-   }
-   mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
-   char chunk[4096];
-   size_t n;
-   mwatch_buf_append_str (&buf, ""); /* never NULL, even when empty */
-   while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
-      mwatch_buf_append (&buf, chunk, n);
-   }
-   fclose (fp);
-   if (len) {
-      *len = buf.len;
-   }
-   return buf.data;
-}
-
 static void
 assert_file (const char *path, const char *want)
 {
-   char *got = slurp (path, NULL);
+   char *got = mwatch_test_slurp (path, NULL);
    ck_assert_msg (got, "cannot read %s", path);
    ck_assert_str_eq (got, want);
    bson_free (got);
@@ -177,7 +145,7 @@ capture_end (capture_t *capture)
    fflush (stderr);
    dup2 (capture->saved_fd, STDERR_FILENO);
    close (capture->saved_fd);
-   char *text = slurp (capture->path, NULL);
+   char *text = mwatch_test_slurp (capture->path, NULL);
    ck_assert_ptr_nonnull (text);
    return text;
 }
@@ -407,7 +375,7 @@ assert_rotated (const char *path, int backups, int64_t max_bytes, int first, int
    for (int i = backups; i >= 0; i--) {
       size_t len;
       backup_path (name, sizeof name, path, i);
-      char *text = slurp (name, &len);
+      char *text = mwatch_test_slurp (name, &len);
       ck_assert_msg (text, "%s is missing", name);
       ck_assert_msg ((int64_t) len <= max_bytes, "%s has %zu bytes", name, len);
       ck_assert_msg (len > 0, "%s is empty", name);
@@ -526,7 +494,7 @@ START_TEST (test_rotating_never)
 
       rotate_numbered (path, cases[c].max_bytes, cases[c].backups, 1, 30);
 
-      char *text = slurp (path, &len);
+      char *text = mwatch_test_slurp (path, &len);
       ck_assert_uint_eq (len, 30 * NUMBERED_LINE_LEN);
       bson_free (text);
       ck_assert (!exists (one));
@@ -553,7 +521,7 @@ START_TEST (test_rotating_rename_fails)
    char *report = capture_end (&capture);
 
    /* Every line kept, in path, which grew past max_bytes. */
-   char *text = slurp (path, &len);
+   char *text = mwatch_test_slurp (path, &len);
    ck_assert_uint_eq (len, 10 * NUMBERED_LINE_LEN);
    bson_free (text);
 

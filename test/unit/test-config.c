@@ -1,0 +1,1039 @@
+/* Configuration files: every schema element taking effect, YAML and JSON
+ * giving the same configuration, every error with its file, line, column
+ * and key path, loads that fail leaving the previous configuration in
+ * force, reloads losing nothing, and an ext:// plugin.
+ *
+ * Each test works in a fresh directory; configurations name their files
+ * with "@D", which stands for it.  Records are logged through the loggers
+ * the watchers use, and read back from the files the handlers wrote after
+ * mwatch_shutdown() has drained every queue. */
+#include "test-util.h"
+#include "unit/suites.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static char dir[PATH_MAX];
+
+static void
+setup (void)
+{
+   bson_snprintf (dir, sizeof dir, "/tmp/mwatch-config-XXXXXX");
+   ck_assert_ptr_nonnull (mkdtemp (dir));
+}
+
+static void
+teardown (void)
+{
+   mwatch_shutdown ();
+   for (int kind = 0; kind < 2; kind++) {
+      mwatch_watcher_set_opts ((mwatch_watcher_kind_t) kind, NULL);
+      mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, NULL, 0);
+   }
+   unsetenv ("MWATCH_TEST_SECRET");
+   mwatch_test_remove_tree (dir);
+}
+
+/* `text` with every "@D" replaced by the test's directory (bson_free). */
+static char *
+expand (const char *text)
+{
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_append_str (&out, "");
+   for (const char *p = text; *p; p++) {
+      if (p[0] == '@' && p[1] == 'D') {
+         mwatch_buf_append_str (&out, dir);
+         p++;
+      } else {
+         mwatch_buf_append (&out, p, 1);
+      }
+   }
+   return out.data;
+}
+
+static void
+path_in_dir (char *out, const char *name)
+{
+   bson_snprintf (out, PATH_MAX, "%s/%s", dir, name);
+}
+
+static bool
+load (const char *text, mwatch_config_format_t format, bson_error_t *error)
+{
+   char *expanded = expand (text);
+   bool ok = mwatch_config_load_string (expanded, format, error);
+   bson_free (expanded);
+   return ok;
+}
+
+static void
+load_yaml (const char *text)
+{
+   bson_error_t error;
+   ck_assert_msg (load (text, MWATCH_CONFIG_YAML, &error), "%s", error.message);
+}
+
+/* Writes `text` (expanded) to the file `name` in the directory; its path
+ * goes to `path`. */
+static void
+write_file (const char *name, const char *text, char *path)
+{
+   path_in_dir (path, name);
+   char *expanded = expand (text);
+   FILE *fp = fopen (path, "w");
+   ck_assert_ptr_nonnull (fp);
+   fputs (expanded, fp);
+   fclose (fp);
+   bson_free (expanded);
+}
+
+/* The whole file `name` of the directory, "" when missing (bson_free). */
+static char *
+slurp (const char *name)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, name);
+   char *text = mwatch_test_slurp (path, NULL);
+   return text ? text : bson_strdup ("");
+}
+
+static size_t
+count_lines (const char *name)
+{
+   char *text = slurp (name);
+   size_t lines = 0;
+   for (const char *p = text; *p; p++) {
+      lines += *p == '\n';
+   }
+   bson_free (text);
+   return lines;
+}
+
+static void
+assert_file (const char *name, const char *want)
+{
+   char *got = slurp (name);
+   ck_assert_str_eq (got, want);
+   bson_free (got);
+}
+
+static void
+assert_file_has (const char *name, const char *want)
+{
+   char *got = slurp (name);
+   ck_assert_msg (strstr (got, want), "%s lacks \"%s\":\n%s", name, want, got);
+   bson_free (got);
+}
+
+static void
+assert_file_lacks (const char *name, const char *unwanted)
+{
+   char *got = slurp (name);
+   ck_assert_msg (!strstr (got, unwanted), "%s has \"%s\":\n%s", name, unwanted, got);
+   bson_free (got);
+}
+
+/* Logs a finished operation on `logger` at `level`. */
+static void
+log_op (const char *logger, int level, const char *collection, double duration)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW ("user", BCON_UTF8 ("alice"), "age", "{", "$gt", BCON_INT32 (30), "}");
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", collection);
+   mwatch_message_set_utf8 (msg, "Operation", "find");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_double (msg, "Duration", duration);
+   mwatch_message_set_ready (msg);
+   mwatch_logger_log (mwatch_logger_get (logger), level, level, msg);
+   mwatch_message_destroy (msg);
+   bson_destroy (filter);
+}
+
+/* Logs `count` finished operations on collections "c0", "c1", ... */
+static void
+log_numbered (int count)
+{
+   for (int i = 0; i < count; i++) {
+      char collection[16];
+      bson_snprintf (collection, sizeof collection, "c%d", i);
+      log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, collection, 1);
+   }
+}
+
+/* The sample etc/mongowatch.EXT with its log directory moved into the
+ * test's (bson_free). */
+static char *
+sample (const char *ext)
+{
+   char path[PATH_MAX];
+   const char *source = getenv ("MWATCH_TEST_SOURCE_DIR");
+   bson_snprintf (path, sizeof path, "%s/etc/mongowatch.%s", source ? source : ".", ext);
+   char *text = mwatch_test_slurp (path, NULL);
+   ck_assert_msg (text, "cannot open %s: run the tests from the source tree", path);
+   /* "/var/log/mongowatch" becomes "@D", expanded when loaded. */
+   mwatch_buf_t moved = MWATCH_BUF_INITIALIZER;
+   const char *from = "/var/log/mongowatch";
+   for (const char *p = text; *p;) {
+      if (strncmp (p, from, strlen (from)) == 0) {
+         mwatch_buf_append_str (&moved, "@D");
+         p += strlen (from);
+      } else {
+         mwatch_buf_append (&moved, p++, 1);
+      }
+   }
+   bson_free (text);
+   return moved.data;
+}
+
+/* The directory of the example plugin: MWATCH_TEST_PLUGIN_DIR, else the
+ * directory of the test runner (the Makefile builds both into
+ * build/test). */
+static void
+plugin_path (char *out)
+{
+   const char *env = getenv ("MWATCH_TEST_PLUGIN_DIR");
+   char self[PATH_MAX] = ".";
+   if (!env) {
+      ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+      self[n > 0 ? n : 1] = '\0';
+      char *slash = strrchr (self, '/');
+      if (slash) {
+         *slash = '\0';
+      }
+      env = self;
+   }
+   bson_snprintf (out, PATH_MAX, "%s/libexample-filter.so", env);
+   struct stat st;
+   ck_assert_msg (stat (out, &st) == 0,
+                  "%s is missing: build test/plugin/example-filter.c into it, or set "
+                  "MWATCH_TEST_PLUGIN_DIR",
+                  out);
+}
+
+/* The error of loading `text`, which must fail. */
+static void
+load_fails (const char *text, mwatch_config_format_t format, bson_error_t *error)
+{
+   ck_assert_msg (!load (text, format, error), "loaded: %s", text);
+   ck_assert_uint_eq (error->domain, MWATCH_ERROR_DOMAIN);
+   ck_assert_uint_eq (error->code, MWATCH_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+assert_error (const char *text, mwatch_config_format_t format, const char *want)
+{
+   bson_error_t error;
+   load_fails (text, format, &error);
+   ck_assert_msg (strstr (error.message, want),
+                  "error \"%s\" lacks \"%s\"; config:\n%s",
+                  error.message,
+                  want,
+                  text);
+}
+
+/* ------------------------------------------------------------------------
+ * The sample configuration, in both formats
+ * ------------------------------------------------------------------------ */
+
+START_TEST (test_sample_yaml_and_json_agree)
+{
+   char yaml_path[PATH_MAX], json_path[PATH_MAX];
+   char *yaml = sample ("yaml");
+   char *json = sample ("json");
+   write_file ("sample.yaml", yaml, yaml_path);
+   write_file ("sample.json", json, json_path);
+
+   mwatch_buf_t from_yaml = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t from_json = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (yaml_path, &from_yaml, &error), "%s", error.message);
+   ck_assert_msg (mwatch_config_check_file (json_path, &from_json, &error), "%s", error.message);
+   ck_assert_ptr_nonnull (from_yaml.data);
+   ck_assert_str_eq (from_yaml.data, from_json.data);
+   /* Every section of the sample is in the description. */
+   ck_assert (strstr (from_yaml.data, "formatter slow: format"));
+   ck_assert (strstr (from_yaml.data, "filter redact: mongowatch.filters.redact"));
+   ck_assert (strstr (from_yaml.data, "handler csv_file: rotating_file"));
+   ck_assert (strstr (from_yaml.data, "handler json_queue: queue"));
+   ck_assert (strstr (from_yaml.data, "logger mongowatch: level INFO"));
+   ck_assert (strstr (from_yaml.data, "watcher collection: timeout_sec 60"));
+   ck_assert (strstr (from_yaml.data, "watcher cursor operation aggregate: rename [Filter -> Pipeline]"));
+   /* A check writes no CSV header: the file is at most created. */
+   assert_file ("watch.csv", "");
+
+   mwatch_buf_destroy (&from_yaml);
+   mwatch_buf_destroy (&from_json);
+   bson_free (yaml);
+   bson_free (json);
+}
+END_TEST
+
+/* Loading the sample (in the format _i) writes what it promises: CSV with
+ * its header, JSON lines and the slow-query log, all redacted, INFO and
+ * up only. */
+START_TEST (test_sample_takes_effect)
+{
+   const char *ext = _i == 0 ? "yaml" : "json";
+   char path[PATH_MAX];
+   char *text = sample (ext);
+   char name[32];
+   bson_snprintf (name, sizeof name, "sample.%s", ext);
+   write_file (name, text, path);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_file (path, &error), "%s", error.message);
+
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 2.5);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "users", 0.01);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_DEBUG, "debugged", 9.0);
+   mwatch_shutdown ();
+
+   mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
+   mwatch_render_csv_header (NULL, &header);
+   char *csv = slurp ("watch.csv");
+   ck_assert_msg (strncmp (csv, header.data, header.len) == 0 && csv[header.len] == '\n',
+                  "watch.csv does not start with the header:\n%s",
+                  csv);
+   bson_free (csv);
+   mwatch_buf_destroy (&header);
+   ck_assert_uint_eq (count_lines ("watch.csv"), 3);
+   ck_assert_uint_eq (count_lines ("watch.jsonl"), 2);
+   ck_assert_uint_eq (count_lines ("slow.log"), 1);
+   assert_file_has ("watch.jsonl", "\"Collection\":\"news\"");
+   assert_file_has ("watch.jsonl", "\"Collection\":\"users\"");
+   assert_file_has ("slow.log", "shop.news find took 2.500s");
+   const char *files[] = {"watch.csv", "watch.jsonl", "slow.log"};
+   for (size_t i = 0; i < 3; i++) {
+      assert_file_lacks (files[i], "alice");
+      assert_file_lacks (files[i], "debugged");
+   }
+   assert_file_has ("watch.jsonl", "xxxxx"); /* alice's placeholder */
+   bson_free (text);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Formatters, handlers, filters, loggers
+ * ------------------------------------------------------------------------ */
+
+START_TEST (test_formatter_format_and_datefmt)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  brief:\n"
+              "    format: '{asctime}|{levelname}|{name}|{watch.Collection}|{watch.Duration:.2f}'\n"
+              "    datefmt: 'Y=%Y'\n"
+              "handlers:\n"
+              "  out: {class: file, filename: '@D/out.log', formatter: brief}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [out]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1.25);
+   mwatch_shutdown ();
+   char want[128];
+   time_t now = time (NULL);
+   struct tm tm;
+   localtime_r (&now, &tm);
+   bson_snprintf (want, sizeof want, "Y=%d|INFO|mongowatch.cursor|news|1.25\n", tm.tm_year + 1900);
+   assert_file ("out.log", want);
+}
+END_TEST
+
+START_TEST (test_formatter_default_when_unnamed)
+{
+   load_yaml ("version: 1\n"
+              "handlers:\n"
+              "  out: {class: file, filename: '@D/out.log'}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [out]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1.25);
+   mwatch_shutdown ();
+   /* "{asctime} {name} - {watch}" */
+   assert_file_has ("out.log", " mongowatch.cursor - DB=shop Collection=news Operation=find");
+}
+END_TEST
+
+START_TEST (test_handler_level_and_filters)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{levelname} {watch.Collection}'}\n"
+              "filters:\n"
+              "  news_only: {'()': mongowatch.filters.expression, expression: 'Collection == \"news\"'}\n"
+              "  by_name: {'()': logging.Filter, name: mongowatch.cursor}\n"
+              "handlers:\n"
+              "  warn: {class: file, filename: '@D/warn.log', level: WARNING, formatter: c}\n"
+              "  news: {class: file, filename: '@D/news.log', formatter: c, filters: [news_only]}\n"
+              "  cursor: {class: file, filename: '@D/cursor.log', formatter: c, filters: [by_name]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: 10, handlers: [warn, news, cursor]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_WARNING, "users", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "news", 1);
+   mwatch_shutdown ();
+   assert_file ("warn.log", "WARNING users\n");
+   assert_file ("news.log", "INFO news\nDEBUG news\n");
+   assert_file ("cursor.log", "INFO news\n");
+}
+END_TEST
+
+START_TEST (test_logger_level_propagate_filters)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{name} {watch.Collection}'}\n"
+              "filters:\n"
+              "  not_audit: {'()': mongowatch.filters.expression, expression: 'Collection != \"audit\"'}\n"
+              "handlers:\n"
+              "  cursor: {class: file, filename: '@D/cursor.log', formatter: c}\n"
+              "  all: {class: file, filename: '@D/all.log', formatter: c}\n"
+              "  top: {class: file, filename: '@D/root.log', formatter: c}\n"
+              "loggers:\n"
+              "  mongowatch.cursor: {level: DEBUG, handlers: [cursor], propagate: false}\n"
+              "  mongowatch.collection: {filters: [not_audit]}\n"
+              "  mongowatch: {level: INFO, handlers: [all]}\n"
+              "root: {level: ERROR, handlers: [top]}\n");
+   ck_assert_int_eq (mwatch_logger_get_level (mwatch_logger_get ("mongowatch.cursor")),
+                     MWATCH_LEVEL_DEBUG);
+   ck_assert_int_eq (mwatch_logger_effective_level (mwatch_logger_get ("mongowatch.collection")),
+                     MWATCH_LEVEL_INFO);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_DEBUG, "c1", 1);      /* cursor only */
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "c2", 1);  /* below INFO */
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "c3", 1);   /* all, root */
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "audit", 1); /* filtered */
+   mwatch_shutdown ();
+   assert_file ("cursor.log", "mongowatch.cursor c1\n");
+   assert_file ("all.log", "mongowatch.collection c3\n");
+   /* Handlers of ancestors see propagated records whatever the ancestors'
+    * own levels, as in Python. */
+   assert_file ("root.log", "mongowatch.collection c3\n");
+}
+END_TEST
+
+START_TEST (test_disable_existing_loggers)
+{
+   static const char *config = "version: 1\n"
+                               "disable_existing_loggers: %s\n"
+                               "formatters:\n"
+                               "  c: {format: '{name}'}\n"
+                               "handlers:\n"
+                               "  top: {class: file, filename: '@D/root.log', formatter: c}\n"
+                               "loggers:\n"
+                               "  app: {level: INFO}\n"
+                               "root: {level: INFO, handlers: [top]}\n";
+   char text[1024];
+   mwatch_logger_get ("legacy.module"); /* exists before the configuration */
+   mwatch_logger_get ("app.db");
+   bson_snprintf (text, sizeof text, config, "false");
+   load_yaml (text);
+   log_op ("legacy.module", MWATCH_LEVEL_INFO, "x", 1);
+   log_op ("app.db", MWATCH_LEVEL_INFO, "x", 1);
+   mwatch_shutdown ();
+   assert_file ("root.log", "legacy.module\napp.db\n");
+
+   bson_snprintf (text, sizeof text, config, "true");
+   load_yaml (text);
+   log_op ("legacy.module", MWATCH_LEVEL_INFO, "x", 1); /* disabled */
+   log_op ("app.db", MWATCH_LEVEL_INFO, "x", 1);        /* below a named logger: kept */
+   mwatch_shutdown ();
+   assert_file ("root.log", "legacy.module\napp.db\napp.db\n");
+}
+END_TEST
+
+START_TEST (test_rotating_file_handler)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} 0123456789012345678901234567890123456789'}\n"
+              "handlers:\n"
+              "  r:\n"
+              "    class: logging.handlers.RotatingFileHandler\n"
+              "    filename: '@D/r.log'\n"
+              "    maxBytes: 200\n"
+              "    backupCount: 2\n"
+              "    formatter: c\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [r]}\n");
+   log_numbered (20);
+   mwatch_shutdown ();
+   struct stat st;
+   char path[PATH_MAX];
+   path_in_dir (path, "r.log");
+   ck_assert_int_eq (stat (path, &st), 0);
+   ck_assert_int_le (st.st_size, 200);
+   path_in_dir (path, "r.log.2");
+   ck_assert_int_eq (stat (path, &st), 0);
+   path_in_dir (path, "r.log.3");
+   ck_assert_int_ne (stat (path, &st), 0);
+   assert_file_has ("r.log", "c19 ");
+   assert_file_lacks ("r.log", "c0 ");
+}
+END_TEST
+
+START_TEST (test_csv_header_only_when_empty)
+{
+   static const char *config = "version: 1\n"
+                               "formatters:\n"
+                               "  csv: {format: '{watch.csv}'}\n"
+                               "handlers:\n"
+                               "  f: {class: file, filename: '@D/w.csv', formatter: csv,\n"
+                               "      add_headers_if_empty: true}\n"
+                               "loggers:\n"
+                               "  mongowatch: {level: INFO, handlers: [f]}\n";
+   load_yaml (config);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   load_yaml (config); /* the file is not empty now: no second header */
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
+   mwatch_render_csv_header (NULL, &header);
+   char *csv = slurp ("w.csv");
+   ck_assert_uint_eq (count_lines ("w.csv"), 3);
+   ck_assert (strncmp (csv, header.data, header.len) == 0);
+   ck_assert_ptr_null (strstr (csv + header.len, header.data));
+   bson_free (csv);
+   mwatch_buf_destroy (&header);
+}
+END_TEST
+
+START_TEST (test_syslog_handler)
+{
+   char sock_path[PATH_MAX];
+   path_in_dir (sock_path, "log");
+   struct sockaddr_un addr = {.sun_family = AF_UNIX};
+   ck_assert_uint_lt (strlen (sock_path), sizeof addr.sun_path);
+   strcpy (addr.sun_path, sock_path);
+   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+   ck_assert_int_ge (fd, 0);
+   ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+   struct timeval tv = {.tv_sec = 10};
+   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: 'op {watch.Collection}'}\n"
+              "handlers:\n"
+              "  s: {class: syslog, address: '@D/log', facility: local3, ident: shopd,\n"
+              "      formatter: c}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [s]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_WARNING, "news", 1);
+   char datagram[512];
+   ssize_t n = recv (fd, datagram, sizeof datagram - 1, 0);
+   ck_assert_int_gt (n, 0);
+   datagram[n] = '\0';
+   /* local3 (19) * 8 + warning (4) */
+   ck_assert_msg (strncmp (datagram, "<156>", 5) == 0, "%s", datagram);
+   ck_assert_msg (strstr (datagram, "shopd"), "%s", datagram);
+   ck_assert_msg (strstr (datagram, "op news"), "%s", datagram);
+   mwatch_shutdown ();
+   close (fd);
+}
+END_TEST
+
+START_TEST (test_stream_and_null_handlers)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, "stderr.txt");
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   FILE *capture = fopen (path, "w");
+   ck_assert_ptr_nonnull (capture);
+   dup2 (fileno (capture), STDERR_FILENO);
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: 'seen {watch.Collection}'}\n"
+              "handlers:\n"
+              "  err: {class: logging.StreamHandler, stream: ext://sys.stderr, formatter: c}\n"
+              "  nothing: {class: null}\n"
+              "  nothing_either: {class: logging.NullHandler}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [err, nothing, nothing_either]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   fflush (stderr);
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   fclose (capture);
+   assert_file ("stderr.txt", "seen news\n");
+}
+END_TEST
+
+START_TEST (test_queue_handler_options)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection}'}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/q.log', formatter: c}\n"
+              "  q:\n"
+              "    class: mongowatch.handlers.QueueHandler\n"
+              "    handler: f\n"
+              "    default_delay_sec: 3600\n"
+              "    force_default_delay: true\n"
+              "    capacity: 2\n"
+              "    overflow: drop_oldest\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [q]}\n");
+   log_numbered (5);
+   /* Delayed an hour: nothing is due yet. */
+   assert_file ("q.log", "");
+   mwatch_shutdown ();
+   /* At shutdown the queue is drained; it held the newest two. */
+   assert_file ("q.log", "c3\nc4\n");
+}
+END_TEST
+
+START_TEST (test_cfg_references)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  plain: {format: '{watch.Collection}'}\n"
+              "  copy: {format: 'cfg://formatters.plain.format'}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/f.log', formatter: copy}\n"
+              "  g: {class: file, filename: '@D/g.log', formatter: plain,\n"
+              "      level: 'cfg://loggers[mongowatch.cursor].level'}\n"
+              "loggers:\n"
+              "  mongowatch.cursor: {level: WARNING}\n"
+              "  mongowatch: {level: INFO, handlers: ['cfg://loggers.app.handlers[1]', g]}\n"
+              "  app: {handlers: [g, f]}\n");
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "info", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_WARNING, "warning", 1);
+   mwatch_shutdown ();
+   assert_file ("f.log", "info\nwarning\n");
+   assert_file ("g.log", "warning\n");
+
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  f: {class: file, filename: 'cfg://handlers.g.filename'}\n"
+                 "  g: {class: file, filename: 'cfg://handlers.f.filename'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:30: handlers.f.filename: cfg:// references form a cycle");
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  f: {class: file, filename: 'cfg://handlers.nowhere.filename'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:30: handlers.f.filename: cfg://handlers.nowhere.filename: no key "
+                 "\"nowhere\" in handlers");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Plugins
+ * ------------------------------------------------------------------------ */
+
+START_TEST (test_plugin_filter_and_handler)
+{
+   char plugin[PATH_MAX];
+   plugin_path (plugin);
+   char text[4096];
+   bson_snprintf (text,
+                  sizeof text,
+                  "version: 1\n"
+                  "formatters:\n"
+                  "  c: {format: '{watch.Collection}'}\n"
+                  "filters:\n"
+                  "  no_audit: {'()': 'ext://%s:example_filter_new', collection: audit}\n"
+                  "handlers:\n"
+                  "  mine: {class: 'ext://%s:example_handler_new', path: '@D/plugin.log',\n"
+                  "         formatter: c, filters: [no_audit]}\n"
+                  "loggers:\n"
+                  "  mongowatch: {level: INFO, handlers: [mine]}\n",
+                  plugin,
+                  plugin);
+   load_yaml (text);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "audit", 1);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   assert_file ("plugin.log", "news\n");
+
+   /* A factory's own error comes with the place and key. */
+   bson_snprintf (text,
+                  sizeof text,
+                  "version: 1\n"
+                  "filters:\n"
+                  "  no_audit: {'()': 'ext://%s:example_filter_new'}\n",
+                  plugin);
+   assert_error (text, MWATCH_CONFIG_YAML, "<string>:3:");
+   assert_error (text, MWATCH_CONFIG_YAML, "filters.no_audit");
+   assert_error (text, MWATCH_CONFIG_YAML, "example_filter_new needs \"collection\"");
+
+   bson_snprintf (text,
+                  sizeof text,
+                  "version: 1\n"
+                  "filters:\n"
+                  "  p: {'()': 'ext://%s:no_such_factory'}\n",
+                  plugin);
+   assert_error (text, MWATCH_CONFIG_YAML, "filters.p.(): the plugin ");
+   assert_error (text, MWATCH_CONFIG_YAML, "has no function no_such_factory");
+   assert_error ("version: 1\n"
+                 "filters:\n"
+                 "  p: {'()': 'ext:///nonexistent/libnothing.so:f'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:13: filters.p.(): cannot load the plugin: /nonexistent/libnothing.so");
+   assert_error ("version: 1\n"
+                 "filters:\n"
+                 "  p: {'()': 'ext:///no/symbol.so'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "is not a plugin reference; write ext:///path/to/lib.so:factory_symbol");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Errors: file, line, column, key path, and a hint
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+   mwatch_config_format_t format;
+   const char *text;
+   const char *want; /* a prefix of the message */
+} error_case_t;
+
+static const error_case_t error_cases[] = {
+   {MWATCH_CONFIG_YAML, "", "<string>:1:1: the configuration is empty"},
+   {MWATCH_CONFIG_YAML, "handlers: {}\n", "<string>:1:1: the key \"version\" is required"},
+   {MWATCH_CONFIG_YAML, "version: 2\n", "<string>:1:10: version: version 2 is not supported"},
+   {MWATCH_CONFIG_JSON, "{\"version\": \"1\"}", "<string>:1:13: version: expected an integer"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nincremental: true\n",
+    "<string>:2:14: incremental: incremental configuration is not supported"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandler: {}\n",
+    "<string>:2:1: handler: unknown key \"handler\"; allowed here: version,"},
+   {MWATCH_CONFIG_JSON,
+    "{\"version\": 1,\n \"handler\": {}}",
+    "<string>:2:2: handler: unknown key \"handler\"; allowed here: version,"},
+   /* A wrong type, in both formats, at the value. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  file:\n    class: rotating_file\n    filename: /tmp/x\n    maxBytes: ten\n",
+    "<string>:6:15: handlers.file.maxBytes: expected an integer, got \"ten\""},
+   {MWATCH_CONFIG_JSON,
+    "{\"version\": 1,\n \"handlers\": {\"file\": {\"class\": \"rotating_file\",\n"
+    "   \"filename\": \"/tmp/x\", \"maxBytes\": \"ten\"}}}",
+    "<string>:3:38: handlers.file.maxBytes: expected an integer, got the string \"ten\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: rotating_file, filename: /tmp/x, backupCount: -1}\n",
+    "<string>:3:60: handlers.f.backupCount: -1 is out of range"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filename: /tmp/x, maxBytes: 5}\n",
+    "<string>:3:38: handlers.f.maxBytes: unknown key \"maxBytes\"; allowed here: class, level"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {filename: /tmp/x}\n",
+    "<string>:3:6: handlers.f: the key \"class\" is required"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: Telegraph}\n",
+    "<string>:3:14: handlers.f.class: unknown handler class \"Telegraph\"; use stream, file"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file}\n",
+    "<string>:3:6: handlers.f: the key \"filename\" is required"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filename: /nonexistent/dir/x.log}\n",
+    "<string>:3:30: handlers.f.filename: cannot open log file \"/nonexistent/dir/x.log\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  s: {class: stream, stream: ext://sys.stdout}\n",
+    "<string>:3:30: handlers.s.stream: stdout belongs to the audited application"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filename: /tmp/x, mode: w}\n",
+    "<string>:3:44: handlers.f.mode: only mode \"a\" (append) is supported"},
+   /* Missing names. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nloggers:\n  a: {handlers: [nope]}\n",
+    "<string>:3:18: loggers.a.handlers[0]: no handler named \"nope\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null, formatter: fmt}\n",
+    "<string>:3:31: handlers.h.formatter: no formatter named \"fmt\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null, filters: [f]}\n",
+    "<string>:3:30: handlers.h.filters[0]: no filter named \"f\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  f: {'()': mongowatch.filters.teleport}\n",
+    "<string>:3:13: filters.f.(): unknown filter factory \"mongowatch.filters.teleport\""},
+   /* Queues. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  q: {class: queue}\n",
+    "<string>:3:6: handlers.q: the key \"handler\" is required"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  q: {class: queue, handler: q}\n",
+    "<string>:3:30: handlers.q.handler: a queue handler cannot be its own backend"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: null}\n  q: {class: queue, handler: f, overflow: explode}\n",
+    "<string>:4:43: handlers.q.overflow: unknown overflow policy \"explode\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nloggers:\n  mongowatch: {handlers: [f]}\n"
+    "handlers:\n  f: {class: null}\n  q: {class: queue, handler: f}\n",
+    "<string>:3:27: loggers.mongowatch.handlers[0]: handler \"f\" is the backend of queue \"q\""},
+   /* Levels and templates. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nloggers:\n  a: {level: LOUD}\n",
+    "<string>:3:14: loggers.a.level: unknown level \"LOUD\"; use CRITICAL, ERROR"},
+   {MWATCH_CONFIG_JSON,
+    "{\"version\": 1, \"root\": {\"level\": \"LOUD\"}}",
+    "<string>:1:34: root.level: unknown level \"LOUD\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f: {format: 'abc {watch'}\n",
+    "<string>:3:15: formatters.f.format: format \"abc {watch\": unclosed \"{\" at column 5"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  e: {'()': mongowatch.filters.expression, expression: 'Duration >'}\n",
+    "<string>:3:56: filters.e.expression: expression \"Duration >\": expected a value at column 11"},
+   /* Watchers. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nwatchers:\n  cursor: {timeout_sec: -1}\n",
+    "<string>:3:25: watchers.cursor.timeout_sec: -1 is out of range"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nwatchers:\n  global: {log_level: {first: NOPE}}\n",
+    "<string>:3:31: watchers.global.log_level.first: unknown level \"NOPE\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nwatchers:\n  galactic: {}\n",
+    "<string>:3:3: watchers.galactic: unknown key \"galactic\"; allowed here: global, cursor, "
+    "collection"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nwatchers:\n  cursor: {default_fields: [DB, 'a.b']}\n",
+    "<string>:3:33: watchers.cursor.default_fields[1]: \"a.b\" is not a field name"},
+   /* Syntax. */
+   {MWATCH_CONFIG_YAML, "version: 1\nx: [1, 2\n", "<string>:3:1: YAML syntax error"},
+   {MWATCH_CONFIG_JSON, "{\"version\": 1,, }", "<string>:1:15: JSON syntax error"},
+};
+
+START_TEST (test_error_messages)
+{
+   const error_case_t *c = &error_cases[_i];
+   bson_error_t error;
+   load_fails (c->text, c->format, &error);
+   ck_assert_msg (strncmp (error.message, c->want, strlen (c->want)) == 0,
+                  "case %d: got\n  %s\nwant a message starting with\n  %s",
+                  _i,
+                  error.message,
+                  c->want);
+}
+END_TEST
+
+START_TEST (test_file_errors_name_the_file)
+{
+   char path[PATH_MAX];
+   bson_error_t error;
+   write_file ("bad.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  file:\n"
+               "    class: rotating_file\n"
+               "    filename: /tmp/x.log\n"
+               "    maxBytes: ten\n",
+               path);
+   ck_assert (!mwatch_config_load_file (path, &error));
+   char want[PATH_MAX + 100];
+   bson_snprintf (want, sizeof want, "%s:6:15: handlers.file.maxBytes: expected an integer", path);
+   ck_assert_msg (strncmp (error.message, want, strlen (want)) == 0, "%s", error.message);
+
+   write_file ("bad.json", "{\"version\": 1,\n \"loggers\": {\"a\": {\"level\": 3.5}}}", path);
+   ck_assert (!mwatch_config_load_file (path, &error));
+   bson_snprintf (want, sizeof want, "%s:2:29: loggers.a.level: unknown level \"3.5\"", path);
+   ck_assert_msg (strncmp (error.message, want, strlen (want)) == 0, "%s", error.message);
+
+   path_in_dir (path, "missing.yaml");
+   ck_assert (!mwatch_config_load_file (path, &error));
+   bson_snprintf (want, sizeof want, "%s", path);
+   ck_assert_msg (strstr (error.message, want) && strstr (error.message, "cannot open the configuration: No such file"),
+                  "%s",
+                  error.message);
+
+   write_file ("config.txt", "version: 1\n", path);
+   ck_assert (!mwatch_config_load_file (path, &error));
+   ck_assert_msg (strstr (error.message, path) &&
+                     strstr (error.message, "cannot tell the format from the file name"),
+                  "%s",
+                  error.message);
+
+   ck_assert (!mwatch_config_load_file (NULL, &error));
+   ck_assert (!mwatch_config_load_string (NULL, MWATCH_CONFIG_YAML, &error));
+   ck_assert (!mwatch_config_load_string ("version: 1", (mwatch_config_format_t) 7, &error));
+   ck_assert (strstr (error.message, "unknown format 7"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * All or nothing, and reloads
+ * ------------------------------------------------------------------------ */
+
+static const char *config_a = "version: 1\n"
+                              "formatters:\n"
+                              "  c: {format: '{watch.Collection}'}\n"
+                              "handlers:\n"
+                              "  f: {class: file, filename: '@D/a.log', formatter: c}\n"
+                              "  q: {class: queue, handler: f, default_delay_sec: 3600,\n"
+                              "      force_default_delay: true}\n"
+                              "loggers:\n"
+                              "  mongowatch: {level: INFO, handlers: [q]}\n"
+                              "watchers:\n"
+                              "  global: {timeout_sec: 30}\n";
+
+START_TEST (test_failed_load_changes_nothing)
+{
+   load_yaml (config_a);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "before", 1);
+   /* Everything but the last line is valid: a handler and a logger that
+    * would take records away from a.log, and watcher options. */
+   bson_error_t error;
+   load_fails ("version: 1\n"
+               "handlers:\n"
+               "  b: {class: file, filename: '@D/b.log'}\n"
+               "loggers:\n"
+               "  mongowatch: {level: DEBUG, handlers: [b], propagate: false}\n"
+               "watchers:\n"
+               "  global: {timeout_sec: 99, log_level: {final: loud}}\n",
+               MWATCH_CONFIG_YAML,
+               &error);
+   ck_assert (strstr (error.message, "watchers.global.log_level.final"));
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "after", 1);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_DEBUG, "debug", 1);
+
+   mwatch_watcher_opts_t opts;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_CURSOR, &opts);
+   ck_assert (opts.timeout_sec == 30);
+   ck_assert_int_eq (mwatch_logger_get_level (mwatch_logger_get ("mongowatch")), MWATCH_LEVEL_INFO);
+   mwatch_shutdown ();
+   assert_file ("a.log", "before\nafter\n");
+   assert_file ("b.log", ""); /* perhaps created, never written */
+}
+END_TEST
+
+START_TEST (test_reload_loses_nothing)
+{
+   load_yaml (config_a);
+   for (int i = 0; i < 10; i++) {
+      log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "first", 1);
+   }
+   assert_file ("a.log", ""); /* all delayed an hour in the queue */
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: 'b {watch.Collection}'}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/b.log', formatter: c}\n"
+              "  q: {class: queue, handler: f}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [q]}\n");
+   /* The replaced queue was drained before the load returned. */
+   ck_assert_uint_eq (count_lines ("a.log"), 10);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "second", 1);
+   mwatch_shutdown ();
+   ck_assert_uint_eq (count_lines ("a.log"), 10);
+   assert_file ("b.log", "b second\n");
+   /* The watchers section went back to the defaults: B has none. */
+   mwatch_watcher_opts_t opts;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_COLLECTION, &opts);
+   ck_assert (opts.timeout_sec == 15);
+}
+END_TEST
+
+START_TEST (test_check_installs_nothing)
+{
+   char path[PATH_MAX];
+   load_yaml (config_a);
+   write_file ("b.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/b.log'}\n"
+               "loggers:\n"
+               "  mongowatch: {level: INFO, handlers: [f]}\n"
+               "watchers:\n"
+               "  global: {timeout_sec: 5}\n",
+               path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert (strstr (description.data, "handler f: file"));
+   ck_assert (strstr (description.data, "logger mongowatch: level INFO propagate true handlers [f]"));
+   mwatch_buf_destroy (&description);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_watcher_opts_t opts;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_CURSOR, &opts);
+   ck_assert (opts.timeout_sec == 30);
+   mwatch_shutdown ();
+   assert_file ("a.log", "news\n");
+   assert_file ("b.log", "");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * The watchers section
+ * ------------------------------------------------------------------------ */
+
+START_TEST (test_watchers_options)
+{
+   load_yaml ("version: 1\n"
+              "watchers:\n"
+              "  global:\n"
+              "    timeout_sec: 30\n"
+              "    log_level: {first: INFO, update: 15}\n"
+              "    default_fields: [DB, Duration]\n"
+              "  cursor:\n"
+              "    timeout_sec: 0\n"
+              "    emit_on_new_retrieves: false\n"
+              "    log_level: {final: WARNING, timeout: ERROR}\n"
+              "  collection:\n"
+              "    default_fields: [Operation]\n");
+   mwatch_watcher_opts_t cursor, collection;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_CURSOR, &cursor);
+   mwatch_watcher_get_opts (MWATCH_WATCHER_COLLECTION, &collection);
+   ck_assert (cursor.timeout_sec == 0);
+   ck_assert_int_eq (cursor.first_level, MWATCH_LEVEL_INFO);
+   ck_assert_int_eq (cursor.update_level, 15);
+   ck_assert_int_eq (cursor.final_level, MWATCH_LEVEL_WARNING);
+   ck_assert_int_eq (cursor.timeout_level, MWATCH_LEVEL_ERROR);
+   ck_assert (!cursor.emit_on_new_retrieves);
+   ck_assert_ptr_nonnull (cursor.default_fields);
+   ck_assert_str_eq (cursor.default_fields[0], "DB");
+   ck_assert_str_eq (cursor.default_fields[1], "Duration");
+   ck_assert_ptr_null (cursor.default_fields[2]);
+
+   ck_assert (collection.timeout_sec == 30);
+   ck_assert_int_eq (collection.first_level, MWATCH_LEVEL_INFO);
+   ck_assert_int_eq (collection.final_level, MWATCH_LEVEL_INFO);
+   ck_assert_str_eq (collection.default_fields[0], "Operation");
+   ck_assert_ptr_null (collection.default_fields[1]);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+Suite *
+config_suite (void)
+{
+   Suite *s = suite_create ("config");
+   TCase *tc = tcase_create ("config");
+   tcase_add_checked_fixture (tc, setup, teardown);
+   tcase_add_test (tc, test_sample_yaml_and_json_agree);
+   tcase_add_loop_test (tc, test_sample_takes_effect, 0, 2);
+   tcase_add_test (tc, test_formatter_format_and_datefmt);
+   tcase_add_test (tc, test_formatter_default_when_unnamed);
+   tcase_add_test (tc, test_handler_level_and_filters);
+   tcase_add_test (tc, test_logger_level_propagate_filters);
+   tcase_add_test (tc, test_disable_existing_loggers);
+   tcase_add_test (tc, test_rotating_file_handler);
+   tcase_add_test (tc, test_csv_header_only_when_empty);
+   tcase_add_test (tc, test_syslog_handler);
+   tcase_add_test (tc, test_stream_and_null_handlers);
+   tcase_add_test (tc, test_queue_handler_options);
+   tcase_add_test (tc, test_cfg_references);
+   tcase_add_test (tc, test_plugin_filter_and_handler);
+   tcase_add_loop_test (
+      tc, test_error_messages, 0, (int) (sizeof error_cases / sizeof *error_cases));
+   tcase_add_test (tc, test_file_errors_name_the_file);
+   tcase_add_test (tc, test_failed_load_changes_nothing);
+   tcase_add_test (tc, test_reload_loses_nothing);
+   tcase_add_test (tc, test_check_installs_nothing);
+   tcase_add_test (tc, test_watchers_options);
+   suite_add_tcase (s, tc);
+   return s;
+}
