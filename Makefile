@@ -18,6 +18,9 @@ PREFIX       ?= /usr/local
 LIBDIR       ?= $(PREFIX)/lib
 INCLUDEDIR   ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BINDIR       ?= $(PREFIX)/bin
+SYSCONFDIR   ?= $(PREFIX)/etc
+MANDIR       ?= $(PREFIX)/share/man
 DESTDIR      ?=
 
 CC           ?= cc
@@ -34,7 +37,7 @@ CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check)
 WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS       ?= -O2 -g
 ALL_CFLAGS    = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(DEPS_CFLAGS)
-LIB_CFLAGS    = $(ALL_CFLAGS) -fPIC -fvisibility=hidden
+LIB_CFLAGS    = $(ALL_CFLAGS) -I$(BUILD) -fPIC -fvisibility=hidden
 LIB_LIBS      = $(DEPS_LIBS) -lpthread -ldl -lm
 
 BUILD        := build
@@ -43,6 +46,11 @@ LIB_OBJS     := $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
 SONAME       := libmongowatch.so.$(SOVERSION)
 SHARED       := lib/libmongowatch.so.$(VERSION)
 STATIC       := lib/libmongowatch.a
+MASK_OBJ     := $(BUILD)/lib/mask/mask.o
+PRELOAD      := lib/libmongowatch-preload.so
+CLI_SRCS     := $(sort $(wildcard cli/*.c))
+CLI_OBJS     := $(CLI_SRCS:cli/%.c=$(BUILD)/cli/%.o)
+CLI          := $(BUILD)/bin/mongowatch
 
 UNIT_SRCS    := $(sort $(wildcard test/unit/*.c))
 INTEG_SRCS   := $(sort $(wildcard test/integration/*.c))
@@ -59,7 +67,7 @@ TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 .PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
         install-check preload-check tsan-check install uninstall clean FORCE
 
-all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) pkgconfig/mongowatch.pc
+all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
@@ -77,6 +85,33 @@ lib/libmongowatch.so: lib/$(SONAME)
 $(STATIC): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
+
+# Install paths the code needs (where the mask looks for configuration,
+# where `mongowatch run` finds the mask), rewritten only when they change
+# so that a build with another PREFIX recompiles what uses them.
+$(BUILD)/paths.h: Makefile FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define MWATCH_SYSCONFDIR "%s"\n#define MWATCH_LIBDIR "%s"\n#define MWATCH_VERSION "%s"\n' \
+	   '$(SYSCONFDIR)' '$(LIBDIR)' '$(VERSION)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/lib/config-search.o: $(BUILD)/paths.h
+
+# The mask: the whole library plus the constructor that patches and
+# configures (lib/mask/mask.c says why it is not a mere dependency).
+
+$(PRELOAD): $(LIB_OBJS) $(MASK_OBJ)
+	$(CC) -shared -Wl,-soname,libmongowatch-preload.so -Wl,--no-undefined -o $@ $(LIB_OBJS) $(MASK_OBJ) $(LIB_LIBS)
+
+# The command-line tool, linked as users' programs are.
+
+$(BUILD)/cli/%.o: cli/%.c $(BUILD)/paths.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@
+
+$(CLI): $(CLI_OBJS) lib/libmongowatch.so
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(DEPS_LIBS)
 
 # With the default layout the .pc file finds the prefix from its own place
 # (${pcfiledir}), so a tree installed with DESTDIR works where it lands.
@@ -238,6 +273,8 @@ $(TSAN_BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
 
+$(TSAN_BUILD)/lib/config-search.o: $(BUILD)/paths.h
+
 # Without --no-undefined: clang leaves the TSan runtime to the program.
 $(TSAN_SHARED): $(TSAN_LIB_OBJS)
 	$(CC) -shared -fsanitize=thread -Wl,-soname,$(SONAME) -o $@ $^ $(LIB_LIBS)
@@ -287,5 +324,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD) lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc
 
--include $(LIB_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(MASK_OBJ:.o=.d) $(CLI_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d)
 -include $(wildcard $(TSAN_BUILD)/lib/*.d $(TSAN_BUILD)/test/*.d $(TSAN_BUILD)/test/*/*.d)

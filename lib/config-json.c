@@ -41,7 +41,7 @@ yaml_friendly_copy (const char *text, size_t len)
 static mwatch_node_t *
 from_jansson (const json_t *value)
 {
-   mwatch_pos_t nowhere = {0, 0};
+   mwatch_pos_t nowhere = {0, 0, NULL};
    char number[64];
    switch (json_typeof (value)) {
    case JSON_OBJECT: {
@@ -148,7 +148,7 @@ _mwatch_json_parse (const char *text, size_t len, const char *file, bson_error_t
    json_error_t jerror;
    json_t *value = json_loadb (text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerror);
    if (!value) {
-      mwatch_pos_t pos = {jerror.line > 0 ? jerror.line : 1, jerror.column > 0 ? jerror.column : 1};
+      mwatch_pos_t pos = {jerror.line > 0 ? jerror.line : 1, jerror.column > 0 ? jerror.column : 1, NULL};
       _mwatch_config_error (error, file, pos, NULL, "JSON syntax error: %s", jerror.text);
       return NULL;
    }

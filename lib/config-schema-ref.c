@@ -53,7 +53,8 @@ _mwatch_cfg_fail (mwatch_cfg_t *cfg, mwatch_pos_t pos, const char *format, ...)
    va_start (args, format);
    bson_vsnprintf (text, sizeof text, format, args);
    va_end (args);
-   _mwatch_config_error (cfg->error, cfg->file, pos, cfg->path, "%s", text);
+   /* In a configuration merged from several files, each node names its own. */
+   _mwatch_config_error (cfg->error, pos.file ? pos.file : cfg->file, pos, cfg->path, "%s", text);
    return false;
 }
 

@@ -119,6 +119,45 @@ _mwatch_node_seq_add (mwatch_node_t *seq, mwatch_node_t *item)
 }
 
 void
+_mwatch_node_set_file (mwatch_node_t *tree, const char *file)
+{
+   if (!tree) {
+      return;
+   }
+   tree->pos.file = file;
+   for (size_t i = 0; i < tree->count; i++) {
+      if (tree->type == MWATCH_NODE_MAP) {
+         tree->pairs[i].pos.file = file;
+         _mwatch_node_set_file (tree->pairs[i].value, file);
+      } else {
+         _mwatch_node_set_file (tree->items[i], file);
+      }
+   }
+}
+
+mwatch_node_t *
+_mwatch_node_merge (mwatch_node_t *base, mwatch_node_t *over)
+{
+   if (!base || base->type != MWATCH_NODE_MAP || !over || over->type != MWATCH_NODE_MAP) {
+      _mwatch_node_destroy (base);
+      return over;
+   }
+   for (size_t i = 0; i < over->count; i++) {
+      mwatch_node_pair_t *pair = &over->pairs[i];
+      mwatch_node_pair_t *mine = (mwatch_node_pair_t *) _mwatch_node_map_find (base, pair->key);
+      if (mine) {
+         mine->value = _mwatch_node_merge (mine->value, pair->value);
+         mine->pos = pair->pos;
+      } else {
+         _mwatch_node_map_add (base, pair->key, pair->pos, pair->value);
+      }
+      pair->value = NULL; /* now base's */
+   }
+   _mwatch_node_destroy (over);
+   return base;
+}
+
+void
 _mwatch_config_error (bson_error_t *error,
                       const char *file,
                       mwatch_pos_t pos,

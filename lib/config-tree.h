@@ -14,10 +14,13 @@ typedef enum {
    MWATCH_NODE_SEQ,
 } mwatch_node_type_t;
 
-/* 1-based; 0 when unknown (a JSON tree built without positions). */
+/* 1-based; 0 when unknown (a JSON tree built without positions).  `file`
+ * is set in trees merged from several files (_mwatch_node_set_file);
+ * NULL means the file being loaded. */
 typedef struct {
    int line;
    int column;
+   const char *file;
 } mwatch_pos_t;
 
 typedef struct _mwatch_node_t mwatch_node_t;
@@ -74,6 +77,19 @@ _mwatch_node_map_find (const mwatch_node_t *map, const char *key);
 /* Appends an item to a sequence, which takes it. */
 void
 _mwatch_node_seq_add (mwatch_node_t *seq, mwatch_node_t *item);
+
+/* Marks every node and key of `tree` as coming from `file` (which must
+ * outlive the tree), for error messages after a merge. */
+void
+_mwatch_node_set_file (mwatch_node_t *tree, const char *file);
+
+/* Merges `over` into `base`, taking `over`: a key of both whose values are
+ * both mappings is merged in turn; any other value of `over` replaces
+ * base's (lists too: they are not concatenated); keys only in `over` are
+ * appended.  When either is not a mapping, `over` replaces `base`.
+ * Returns the merged tree (base or over). */
+mwatch_node_t *
+_mwatch_node_merge (mwatch_node_t *base, mwatch_node_t *over);
 
 /* Fills `error` with "FILE:LINE:COL: PATH: message" (the position left out
  * when unknown, the path when empty). */

@@ -46,7 +46,7 @@ typedef struct {
 static mwatch_pos_t
 pos_of (yaml_mark_t mark)
 {
-   mwatch_pos_t pos = {(int) mark.line + 1, (int) mark.column + 1};
+   mwatch_pos_t pos = {(int) mark.line + 1, (int) mark.column + 1, NULL};
    return pos;
 }
 
@@ -443,7 +443,7 @@ _mwatch_yaml_parse (const char *text, size_t len, const char *file, bson_error_t
    }
    if (!b.root) {
       /* An empty file: a null document, which the schema explains. */
-      mwatch_pos_t start = {1, 1};
+      mwatch_pos_t start = {1, 1, NULL};
       b.root = _mwatch_node_new (MWATCH_NODE_NULL, start);
       b.root->text = bson_strdup ("");
    }

@@ -21,7 +21,7 @@ format_of (const char *path, mwatch_config_format_t *format, bson_error_t *error
 {
    const char *slash = strrchr (path, '/');
    const char *dot = strrchr (slash ? slash : path, '.');
-   mwatch_pos_t nowhere = {0, 0};
+   mwatch_pos_t nowhere = {0, 0, NULL};
    if (dot && (strcasecmp (dot, ".yaml") == 0 || strcasecmp (dot, ".yml") == 0)) {
       *format = MWATCH_CONFIG_YAML;
       return true;
@@ -42,7 +42,7 @@ format_of (const char *path, mwatch_config_format_t *format, bson_error_t *error
 static char *
 read_file (const char *path, size_t *len, bson_error_t *error)
 {
-   mwatch_pos_t nowhere = {0, 0};
+   mwatch_pos_t nowhere = {0, 0, NULL};
    FILE *fp = fopen (path, "rb");
    mwatch_buf_t text = MWATCH_BUF_INITIALIZER;
    char chunk[8192];
@@ -180,19 +180,11 @@ install (const mwatch_staging_t *st)
 
 /* ---------------------------------------------------------------- loading */
 
+/* Builds the configuration `tree` (taken) and, unless `description` asks
+ * for a check only, installs it. */
 static bool
-load (const char *text,
-      size_t len,
-      mwatch_config_format_t format,
-      const char *file,
-      mwatch_buf_t *description,
-      bson_error_t *error)
+load_tree (mwatch_node_t *tree, const char *file, mwatch_buf_t *description, bson_error_t *error)
 {
-   mwatch_node_t *tree = format == MWATCH_CONFIG_JSON ? _mwatch_json_parse (text, len, file, error)
-                                                      : _mwatch_yaml_parse (text, len, file, error);
-   if (!tree) {
-      return false;
-   }
    mwatch_cfg_t *cfg = bson_malloc0 (sizeof *cfg);
    cfg->file = file;
    cfg->root = tree;
@@ -221,10 +213,17 @@ load (const char *text,
    return ok;
 }
 
+static mwatch_node_t *
+parse (const char *text, size_t len, mwatch_config_format_t format, const char *file, bson_error_t *error)
+{
+   return format == MWATCH_CONFIG_JSON ? _mwatch_json_parse (text, len, file, error)
+                                       : _mwatch_yaml_parse (text, len, file, error);
+}
+
 bool
 mwatch_config_load_string (const char *text, mwatch_config_format_t format, bson_error_t *error)
 {
-   mwatch_pos_t nowhere = {0, 0};
+   mwatch_pos_t nowhere = {0, 0, NULL};
    if (!text) {
       _mwatch_config_error (error, STRING_FILE, nowhere, NULL, "no text given (NULL)");
       return false;
@@ -238,42 +237,98 @@ mwatch_config_load_string (const char *text, mwatch_config_format_t format, bson
                             (int) format);
       return false;
    }
-   return load (text, strlen (text), format, STRING_FILE, NULL, error);
+   mwatch_node_t *tree = parse (text, strlen (text), format, STRING_FILE, error);
+   return tree && load_tree (tree, STRING_FILE, NULL, error);
 }
 
-static bool
-load_file (const char *path, mwatch_buf_t *description, bson_error_t *error)
+/* The tree of the file at `path`, or NULL with `error` set. */
+static mwatch_node_t *
+parse_file (const char *path, bson_error_t *error)
 {
    mwatch_config_format_t format;
    size_t len;
    if (!path) {
-      mwatch_pos_t nowhere = {0, 0};
+      mwatch_pos_t nowhere = {0, 0, NULL};
       _mwatch_config_error (error, "(null)", nowhere, NULL, "no configuration file given");
-      return false;
+      return NULL;
    }
    if (!format_of (path, &format, error)) {
-      return false;
+      return NULL;
    }
    char *text = read_file (path, &len, error);
    if (!text) {
-      return false;
+      return NULL;
    }
-   bool ok = load (text, len, format, path, description, error);
+   mwatch_node_t *tree = parse (text, len, format, path, error);
    bson_free (text);
-   return ok;
+   return tree;
+}
+
+/* Parses the files in order and merges each into the ones before it. */
+static mwatch_node_t *
+parse_files (const char *const *paths, size_t count, bson_error_t *error)
+{
+   mwatch_node_t *merged = NULL;
+   if (count == 0) {
+      mwatch_pos_t nowhere = {0, 0, NULL};
+      _mwatch_config_error (error, "(none)", nowhere, NULL, "no configuration file given");
+      return NULL;
+   }
+   for (size_t i = 0; i < count; i++) {
+      mwatch_node_t *tree = parse_file (paths[i], error);
+      if (!tree) {
+         _mwatch_node_destroy (merged);
+         return NULL;
+      }
+      _mwatch_node_set_file (tree, paths[i]);
+      if (merged && tree->type != MWATCH_NODE_MAP && tree->type != MWATCH_NODE_NULL) {
+         _mwatch_config_error (error,
+                               paths[i],
+                               tree->pos,
+                               NULL,
+                               "expected a mapping (key: value lines) to merge into %s",
+                               paths[i - 1]);
+         _mwatch_node_destroy (tree);
+         _mwatch_node_destroy (merged);
+         return NULL;
+      }
+      if (tree->type == MWATCH_NODE_NULL && merged) {
+         _mwatch_node_destroy (tree); /* an empty file changes nothing */
+         continue;
+      }
+      merged = _mwatch_node_merge (merged, tree);
+   }
+   return merged;
+}
+
+bool
+mwatch_config_load_files (const char *const *paths, size_t count, bson_error_t *error)
+{
+   mwatch_node_t *tree = parse_files (paths, count, error);
+   return tree && load_tree (tree, paths[count - 1], NULL, error);
 }
 
 bool
 mwatch_config_load_file (const char *path, bson_error_t *error)
 {
-   return load_file (path, NULL, error);
+   return mwatch_config_load_files (&path, 1, error);
+}
+
+bool
+mwatch_config_check_files (const char *const *paths,
+                           size_t count,
+                           mwatch_buf_t *description,
+                           bson_error_t *error)
+{
+   mwatch_buf_t ignored = MWATCH_BUF_INITIALIZER;
+   mwatch_node_t *tree = parse_files (paths, count, error);
+   bool ok = tree && load_tree (tree, paths[count - 1], description ? description : &ignored, error);
+   mwatch_buf_destroy (&ignored);
+   return ok;
 }
 
 bool
 mwatch_config_check_file (const char *path, mwatch_buf_t *description, bson_error_t *error)
 {
-   mwatch_buf_t ignored = MWATCH_BUF_INITIALIZER;
-   bool ok = load_file (path, description ? description : &ignored, error);
-   mwatch_buf_destroy (&ignored);
-   return ok;
+   return mwatch_config_check_files (&path, 1, description, error);
 }

@@ -137,6 +137,21 @@ mwatch_logger_name (const mwatch_logger_t *logger)
    return logger->name;
 }
 
+bool
+mwatch_logger_has_handlers (mwatch_logger_t *logger)
+{
+   bool found = false;
+   pthread_rwlock_rdlock (&config_lock);
+   for (mwatch_logger_t *l = logger; l && !found; l = l->parent) {
+      found = l->handler_count > 0;
+      if (!atomic_load_explicit (&l->propagate, memory_order_relaxed)) {
+         break;
+      }
+   }
+   pthread_rwlock_unlock (&config_lock);
+   return found;
+}
+
 /* ---------------------------------------------------------------- levels */
 
 void

@@ -62,6 +62,15 @@ typedef mwatch_handler_t *(*mwatch_handler_factory_t) (const bson_t *params,
 MWATCH_EXPORT bool
 mwatch_config_load_file (const char *path, bson_error_t *error);
 
+/* Loads several files as one configuration: each is merged into the
+ * ones before it, so later files override earlier ones.  Mappings merge
+ * key by key, at every depth (a later file can change one handler's level
+ * and keep the rest); any other value, lists included, replaces the
+ * earlier one.  An empty file changes nothing.  Each error names the file
+ * its key came from.  All or nothing, as mwatch_config_load_file. */
+MWATCH_EXPORT bool
+mwatch_config_load_files (const char *const *paths, size_t count, bson_error_t *error);
+
 /* As mwatch_config_load_file, from text in memory; errors name the file
  * "<string>". */
 MWATCH_EXPORT bool
@@ -79,6 +88,31 @@ mwatch_config_load_string (const char *text,
  * For a check-config command. */
 MWATCH_EXPORT bool
 mwatch_config_check_file (const char *path, mwatch_buf_t *description, bson_error_t *error);
+
+/* mwatch_config_check_file for mwatch_config_load_files. */
+MWATCH_EXPORT bool
+mwatch_config_check_files (const char *const *paths,
+                           size_t count,
+                           mwatch_buf_t *description,
+                           bson_error_t *error);
+
+/* The configuration files the mask (libmongowatch-preload.so) loads, in
+ * the order it merges them, lowest priority first; only files that exist:
+ *
+ *   SYSCONFDIR/mongowatch.yaml              (SYSCONFDIR: PREFIX/etc, as built)
+ *   SYSCONFDIR/mongowatch/mongowatch.yaml
+ *   SYSCONFDIR/mongowatch/conf.d/ *.yaml    (and .yml, .json; by name)
+ *   the same three under /etc
+ *   ~/.mongowatch.yaml
+ *
+ * MONGOWATCH_SYSCONFDIR, a colon-separated list of directories, replaces
+ * SYSCONFDIR and /etc (for containers and tests).  When the environment
+ * variable MONGOWATCH_CONFIG is set and not empty, that one path instead
+ * of all of them (whether or not it exists: loading it then says so).  Returns a
+ * NULL-terminated array (bson_strfreev), never NULL; `count` (may be
+ * NULL) gets its length. */
+MWATCH_EXPORT char **
+mwatch_config_search (size_t *count);
 
 #ifdef __cplusplus
 }

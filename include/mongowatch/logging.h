@@ -349,6 +349,12 @@ mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
 MWATCH_EXPORT bool
 mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
 
+/* Whether a record logged on `logger` would reach any handler: the
+ * logger's own or an ancestor's, up to the first that does not propagate
+ * (Python's Logger.hasHandlers). */
+MWATCH_EXPORT bool
+mwatch_logger_has_handlers (mwatch_logger_t *logger);
+
 /* Takes a reference to `filter`. */
 MWATCH_EXPORT void
 mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter);

@@ -1,0 +1,380 @@
+/* mongowatch aggregate: logs written with update records hold several
+ * records of one operation; keep one per WatchID — a final record (one
+ * with an EndTime) over any update, else the highest Iteration, the later
+ * one on a tie — in the order the operations first appear.  Records are
+ * written out exactly as they were read. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPORTED 10
+
+typedef struct {
+   char *watch_id;
+   int64_t iteration;
+   bool final;
+   char *text; /* the record as read, with its line end */
+} kept_t;
+
+typedef struct {
+   kept_t *items; /* in order of first appearance */
+   size_t count;
+   size_t capacity;
+   size_t *slots; /* open addressing: index + 1, 0 for empty */
+   size_t slot_count;
+   size_t skipped;
+   char *header; /* CSV: the first file's header record */
+} table_t;
+
+static uint64_t
+hash (const char *s)
+{
+   uint64_t h = 1469598103934665603u; /* FNV-1a */
+   for (; *s; s++) {
+      h = (h ^ (unsigned char) *s) * 1099511628211u;
+   }
+   return h;
+}
+
+static void
+rehash (table_t *t)
+{
+   bson_free (t->slots);
+   t->slot_count = t->slot_count ? t->slot_count * 2 : 1024;
+   t->slots = bson_malloc0 (t->slot_count * sizeof *t->slots);
+   for (size_t i = 0; i < t->count; i++) {
+      size_t s = hash (t->items[i].watch_id) & (t->slot_count - 1);
+      while (t->slots[s]) {
+         s = (s + 1) & (t->slot_count - 1);
+      }
+      t->slots[s] = i + 1;
+   }
+}
+
+/* Offers one record; the table keeps the better of it and the one it has. */
+static void
+offer (table_t *t, const char *watch_id, int64_t iteration, bool final, const char *text, size_t len)
+{
+   if ((t->count + 1) * 2 > t->slot_count) {
+      rehash (t);
+   }
+   size_t s = hash (watch_id) & (t->slot_count - 1);
+   while (t->slots[s] && strcmp (t->items[t->slots[s] - 1].watch_id, watch_id) != 0) {
+      s = (s + 1) & (t->slot_count - 1);
+   }
+   if (t->slots[s]) {
+      kept_t *k = &t->items[t->slots[s] - 1];
+      if (k->final > final || (k->final == final && k->iteration > iteration)) {
+         return; /* what is kept is newer */
+      }
+      bson_free (k->text);
+      k->text = bson_strndup (text, len);
+      k->iteration = iteration;
+      k->final = final;
+      return;
+   }
+   if (t->count == t->capacity) {
+      t->capacity = t->capacity ? t->capacity * 2 : 256;
+      t->items = bson_realloc (t->items, t->capacity * sizeof *t->items);
+   }
+   kept_t *k = &t->items[t->count];
+   k->watch_id = bson_strdup (watch_id);
+   k->iteration = iteration;
+   k->final = final;
+   k->text = bson_strndup (text, len);
+   t->slots[s] = ++t->count;
+}
+
+static void
+skip (table_t *t, const char *file, size_t line, const char *why)
+{
+   if (++t->skipped <= MAX_REPORTED) {
+      mwatch_cli_error ("aggregate: %s:%zu: %s; skipped", file, line, why);
+   }
+}
+
+/* ---------------------------------------------------------------- JSON lines */
+
+/* A line is a record when it holds a JSON object (after any prefix the
+ * format put before it, e.g. "{asctime} {name} {watch.json}") with a
+ * WatchID. */
+static void
+jsonl_line (table_t *t, const char *file, size_t number, const char *line, size_t len)
+{
+   const char *json = memchr (line, '{', len);
+   size_t json_len = json ? len - (size_t) (json - line) : 0;
+   while (json_len && (json[json_len - 1] == '\n' || json[json_len - 1] == '\r')) {
+      json_len--;
+   }
+   if (!json) {
+      if (strspn (line, " \t\r\n") != len) {
+         skip (t, file, number, "no JSON object on the line");
+      }
+      return;
+   }
+   bson_error_t error;
+   bson_t *doc = bson_new_from_json ((const uint8_t *) json, (ssize_t) json_len, &error);
+   bson_iter_t iter;
+   if (!doc) {
+      skip (t, file, number, "not a JSON object");
+      return;
+   }
+   if (!bson_iter_init_find (&iter, doc, "WatchID") || !BSON_ITER_HOLDS_UTF8 (&iter)) {
+      skip (t, file, number, "no WatchID");
+      bson_destroy (doc);
+      return;
+   }
+   char *watch_id = bson_strdup (bson_iter_utf8 (&iter, NULL));
+   int64_t iteration = 0;
+   if (bson_iter_init_find (&iter, doc, "Iteration") && BSON_ITER_HOLDS_NUMBER (&iter)) {
+      iteration = bson_iter_as_int64 (&iter);
+   }
+   bool final = bson_iter_init_find (&iter, doc, "EndTime") && !BSON_ITER_HOLDS_NULL (&iter);
+   offer (t, watch_id, iteration, final, line, len);
+   bson_free (watch_id);
+   bson_destroy (doc);
+}
+
+static void
+jsonl_file (table_t *t, const char *file, const char *text, size_t len)
+{
+   size_t number = 0;
+   for (size_t start = 0; start < len;) {
+      const char *nl = memchr (text + start, '\n', len - start);
+      size_t end = nl ? (size_t) (nl - text) + 1 : len;
+      jsonl_line (t, file, ++number, text + start, end - start);
+      start = end;
+   }
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+typedef struct {
+   mwatch_buf_t *cells; /* unquoted cell texts */
+   size_t count;
+   size_t capacity;
+} row_t;
+
+/* Reads one RFC 4180 record from text[*pos]; its cells into `row`;
+ * advances *pos past its line end.  Quoted cells may hold line ends. */
+static void
+csv_record (const char *text, size_t len, size_t *pos, row_t *row)
+{
+   for (size_t i = 0; i < row->count; i++) {
+      mwatch_buf_destroy (&row->cells[i]);
+   }
+   row->count = 0;
+   size_t p = *pos;
+   for (;;) {
+      if (row->count == row->capacity) {
+         row->capacity = row->capacity ? row->capacity * 2 : 16;
+         row->cells = bson_realloc (row->cells, row->capacity * sizeof *row->cells);
+      }
+      mwatch_buf_t *cell = &row->cells[row->count++];
+      *cell = (mwatch_buf_t) MWATCH_BUF_INITIALIZER;
+      mwatch_buf_append_str (cell, "");
+      if (p < len && text[p] == '"') {
+         for (p++; p < len; p++) {
+            if (text[p] == '"') {
+               if (p + 1 < len && text[p + 1] == '"') {
+                  mwatch_buf_append (cell, "\"", 1);
+                  p++;
+               } else {
+                  p++;
+                  break;
+               }
+            } else {
+               mwatch_buf_append (cell, &text[p], 1);
+            }
+         }
+      }
+      while (p < len && text[p] != ',' && text[p] != '\n' && text[p] != '\r') {
+         mwatch_buf_append (cell, &text[p++], 1);
+      }
+      if (p < len && text[p] == ',') {
+         p++;
+         continue;
+      }
+      if (p < len && text[p] == '\r') {
+         p++;
+      }
+      if (p < len && text[p] == '\n') {
+         p++;
+      }
+      break;
+   }
+   *pos = p;
+}
+
+static const char *
+cell (const row_t *row, long index)
+{
+   return index >= 0 && (size_t) index < row->count ? row->cells[index].data : "";
+}
+
+static long
+column (const row_t *header, const char *name, long fallback)
+{
+   if (!header) {
+      return fallback;
+   }
+   for (size_t i = 0; i < header->count; i++) {
+      if (strcmp (header->cells[i].data, name) == 0) {
+         return (long) i;
+      }
+   }
+   return -1;
+}
+
+static void
+csv_file (table_t *t, const char *file, const char *text, size_t len)
+{
+   row_t row = {0};
+   row_t header = {0};
+   bool has_header = false;
+   long id_col = 0, iteration_col = 1, end_col = 3; /* mwatch_csv_columns */
+   size_t number = 0;
+   for (size_t pos = 0; pos < len;) {
+      size_t start = pos;
+      csv_record (text, len, &pos, &row);
+      number++;
+      if (row.count == 1 && row.cells[0].len == 0) {
+         continue; /* an empty line */
+      }
+      if (number == 1 && strcmp (cell (&row, 0), "WatchID") == 0) {
+         has_header = true;
+         header = row;
+         row = (row_t) {0};
+         id_col = column (&header, "WatchID", 0);
+         iteration_col = column (&header, "Iteration", 1);
+         end_col = column (&header, "EndTime", 3);
+         if (!t->header) {
+            t->header = bson_strndup (text + start, pos - start);
+         }
+         continue;
+      }
+      const char *watch_id = cell (&row, id_col);
+      if (!*watch_id) {
+         skip (t, file, number, "no WatchID");
+         continue;
+      }
+      char *end = NULL;
+      int64_t iteration = strtoll (cell (&row, iteration_col), &end, 10);
+      offer (t, watch_id, iteration, *cell (&row, end_col) != '\0', text + start, pos - start);
+   }
+   for (size_t i = 0; i < row.count; i++) {
+      mwatch_buf_destroy (&row.cells[i]);
+   }
+   bson_free (row.cells);
+   for (size_t i = 0; has_header && i < header.count; i++) {
+      mwatch_buf_destroy (&header.cells[i]);
+   }
+   bson_free (header.cells);
+}
+
+/* ---------------------------------------------------------------- command */
+
+static char *
+read_all (FILE *fp, size_t *len)
+{
+   mwatch_buf_t text = MWATCH_BUF_INITIALIZER;
+   char chunk[65536];
+   size_t n;
+   mwatch_buf_append_str (&text, "");
+   while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
+      mwatch_buf_append (&text, chunk, n);
+   }
+   *len = text.len;
+   return text.data;
+}
+
+static bool
+ends_with (const char *s, const char *suffix)
+{
+   size_t a = strlen (s), b = strlen (suffix);
+   return a >= b && strcmp (s + a - b, suffix) == 0;
+}
+
+int
+mwatch_cli_aggregate (int argc, char **argv)
+{
+   const char *format = NULL;
+   int i = 0;
+   for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+      if (strcmp (argv[i], "--") == 0) {
+         i++;
+         break;
+      }
+      if (strcmp (argv[i], "--format") == 0 && i + 1 < argc) {
+         format = argv[++i];
+      } else if (strncmp (argv[i], "--format=", 9) == 0) {
+         format = argv[i] + 9;
+      } else {
+         mwatch_cli_error ("aggregate: unknown option \"%s\"; usage: mongowatch aggregate "
+                           "[--format csv|jsonl] [FILE...]",
+                           argv[i]);
+         return 2;
+      }
+   }
+   static char *stdin_only[] = {"-", NULL};
+   char **files = i < argc ? argv + i : stdin_only;
+   int file_count = i < argc ? argc - i : 1;
+   if (!format) {
+      format = ends_with (files[0], ".csv") ? "csv" : "jsonl";
+   }
+   bool csv = strcmp (format, "csv") == 0;
+   if (!csv && strcmp (format, "jsonl") != 0) {
+      mwatch_cli_error ("aggregate: unknown format \"%s\"; use csv or jsonl", format);
+      return 2;
+   }
+
+   table_t t = {0};
+   int status = 0;
+   for (int f = 0; f < file_count; f++) {
+      bool is_stdin = strcmp (files[f], "-") == 0;
+      FILE *fp = is_stdin ? stdin : fopen (files[f], "rb");
+      if (!fp) {
+         mwatch_cli_error ("aggregate: cannot open %s: %s", files[f], strerror (errno));
+         status = 1;
+         continue;
+      }
+      size_t len;
+      char *text = read_all (fp, &len);
+      if (!is_stdin) {
+         fclose (fp);
+      }
+      const char *name = is_stdin ? "<stdin>" : files[f];
+      if (csv) {
+         csv_file (&t, name, text, len);
+      } else {
+         jsonl_file (&t, name, text, len);
+      }
+      bson_free (text);
+   }
+   if (t.header) {
+      fputs (t.header, stdout);
+   }
+   for (size_t k = 0; k < t.count; k++) {
+      fputs (t.items[k].text, stdout);
+      size_t n = strlen (t.items[k].text);
+      if (n == 0 || t.items[k].text[n - 1] != '\n') {
+         fputc ('\n', stdout);
+      }
+      bson_free (t.items[k].text);
+      bson_free (t.items[k].watch_id);
+   }
+   if (t.skipped > MAX_REPORTED) {
+      mwatch_cli_error ("aggregate: %zu lines skipped in all", t.skipped);
+   }
+   bson_free (t.items);
+   bson_free (t.slots);
+   bson_free (t.header);
+   if (fflush (stdout) != 0) {
+      mwatch_cli_error ("aggregate: cannot write: %s", strerror (errno));
+      status = 1;
+   }
+   return status;
+}
