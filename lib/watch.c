@@ -173,11 +173,22 @@ mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
       atomic_init (&set->refs, 1);
       set->count = count;
       set->maps = bson_malloc0 (count * sizeof *set->maps);
-      for (size_t i = 0; i < count; i++) {
-         set->maps[i].operation = bson_strdup (maps[i].operation ? maps[i].operation : "*");
-         set->maps[i].rename = strv_copy (maps[i].rename);
-         set->maps[i].drop = strv_copy (maps[i].drop);
-         set->maps[i].add = maps[i].add ? bson_copy (maps[i].add) : NULL;
+      /* The maps for "*" first, then the operations' own, each group in
+       * the order given: what mapped_name and map_arguments promise,
+       * whatever order the caller listed them in. */
+      size_t next = 0;
+      for (int pass = 0; pass < 2; pass++) {
+         for (size_t i = 0; i < count; i++) {
+            const char *operation = maps[i].operation ? maps[i].operation : "*";
+            if ((strcmp (operation, "*") == 0) != (pass == 0)) {
+               continue;
+            }
+            op_map_t *m = &set->maps[next++];
+            m->operation = bson_strdup (operation);
+            m->rename = strv_copy (maps[i].rename);
+            m->drop = strv_copy (maps[i].drop);
+            m->add = maps[i].add ? bson_copy (maps[i].add) : NULL;
+         }
       }
    }
    pthread_mutex_lock (&opts_lock);

@@ -56,7 +56,10 @@ load_config (void)
                   "  cursor:\n"
                   "    log_level: {final: WARNING}\n"
                   "    operations:\n"
-                  "      find: {rename: {Filter: Query, MatchedCount: Documents}, drop: [EndTime]}\n"
+                  "      find: {rename: {Filter: Query, MatchedCount: Documents, Collection: Coll},\n"
+                  "             drop: [EndTime]}\n"
+                  /* Listed after find, applied before it: "*" maps come first. */
+                  "      '*': {add: {Service: shop}, rename: {Collection: Table}}\n"
                   "  collection:\n"
                   "    operations:\n"
                   "      delete_many: {add: {Destructive: true}}\n"
@@ -145,6 +148,9 @@ START_TEST (test_config_maps_real_operations)
    ck_assert (!has_field (find, "MatchedCount"));
    ck_assert (!has_field (find, "EndTime"));
    ck_assert (has_field (find, "Duration"));
+   ck_assert_str_eq (utf8_field (find, "Table"), "items");
+   ck_assert (!has_field (find, "Coll"));
+   ck_assert (!has_field (find, "Collection"));
    bson_iter_t iter;
    ck_assert (bson_iter_init_find (&iter, find, "Documents"));
    ck_assert_int_eq (bson_iter_as_int64 (&iter), 4);

@@ -42,6 +42,8 @@ teardown (void)
       mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, NULL, 0);
    }
    unsetenv ("MWATCH_TEST_SECRET");
+   unsetenv ("MONGOWATCH_SYSCONFDIR");
+   unsetenv ("MONGOWATCH_CONFIG");
    mwatch_test_remove_tree (dir);
 }
 
@@ -1005,6 +1007,169 @@ START_TEST (test_watchers_options)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------
+ * Several files merged; where the mask looks
+ * ------------------------------------------------------------------------ */
+
+START_TEST (test_files_merge_in_order)
+{
+   char base[PATH_MAX], level[PATH_MAX], json[PATH_MAX], empty[PATH_MAX];
+   write_file ("base.yaml",
+               "version: 1\n"
+               "formatters:\n"
+               "  c: {format: 'base {watch.Collection}'}\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/m.log', formatter: c, level: ERROR}\n"
+               "loggers:\n"
+               "  mongowatch: {level: INFO, handlers: [f]}\n"
+               "watchers:\n"
+               "  cursor: {timeout_sec: 7, default_fields: [DB, Collection]}\n",
+               base);
+   /* Changes one key of a handler, keeps the rest; replaces a list. */
+   write_file ("level.yaml",
+               "handlers:\n"
+               "  f: {level: INFO}\n"
+               "watchers:\n"
+               "  cursor: {default_fields: [Duration]}\n",
+               level);
+   write_file ("format.json", "{\"formatters\": {\"c\": {\"format\": \"json {watch.Collection}\"}}}", json);
+   write_file ("empty.yaml", "# nothing here\n", empty);
+   const char *paths[] = {base, level, empty, json};
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_files (paths, 4, &error), "%s", error.message);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_watcher_opts_t opts;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_CURSOR, &opts);
+   ck_assert (opts.timeout_sec == 7);
+   ck_assert_str_eq (opts.default_fields[0], "Duration");
+   ck_assert_ptr_null (opts.default_fields[1]);
+   mwatch_shutdown ();
+   assert_file ("m.log", "json news\n");
+}
+END_TEST
+
+START_TEST (test_merged_errors_name_their_file)
+{
+   char base[PATH_MAX], bad[PATH_MAX];
+   write_file ("base.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/m.log'}\n",
+               base);
+   write_file ("bad.yaml", "handlers:\n  f:\n    level: LOUD\n", bad);
+   const char *paths[] = {base, bad};
+   bson_error_t error;
+   ck_assert (!mwatch_config_load_files (paths, 2, &error));
+   char want[PATH_MAX + 64];
+   bson_snprintf (want, sizeof want, "%s:3:12: handlers.f.level: unknown level \"LOUD\"", bad);
+   ck_assert_msg (strncmp (error.message, want, strlen (want)) == 0, "%s", error.message);
+
+   /* A key only the first file has is reported in the first file. */
+   write_file ("bad.yaml", "loggers:\n  mongowatch: {handlers: [f]}\n", bad);
+   write_file ("base.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/m.log', maxBytes: 1}\n",
+               base);
+   ck_assert (!mwatch_config_load_files (paths, 2, &error));
+   /* Column 42 with "@D" expanded to the directory. */
+   bson_snprintf (want,
+                  sizeof want,
+                  "%s:3:%d: handlers.f.maxBytes: unknown key",
+                  base,
+                  (int) (42 + strlen (dir) - 2));
+   ck_assert_msg (strncmp (error.message, want, strlen (want)) == 0, "%s", error.message);
+
+   write_file ("bad.yaml", "- a list\n", bad);
+   ck_assert (!mwatch_config_load_files (paths, 2, &error));
+   ck_assert_msg (strstr (error.message, bad) && strstr (error.message, "expected a mapping"),
+                  "%s",
+                  error.message);
+   ck_assert (!mwatch_config_load_files (paths, 0, &error));
+}
+END_TEST
+
+static void
+make_dir (const char *name)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, name);
+   ck_assert_int_eq (mkdir (path, 0700), 0);
+}
+
+static void
+touch (const char *name)
+{
+   char path[PATH_MAX];
+   write_file (name, "", path);
+}
+
+START_TEST (test_search_order)
+{
+   make_dir ("a");
+   make_dir ("a/mongowatch");
+   make_dir ("a/mongowatch/conf.d");
+   make_dir ("b");
+   make_dir ("home");
+   touch ("a/mongowatch.yaml");
+   touch ("a/mongowatch/mongowatch.yaml");
+   touch ("a/mongowatch/conf.d/20-b.yaml");
+   touch ("a/mongowatch/conf.d/10-a.json");
+   touch ("a/mongowatch/conf.d/notes.txt");
+   touch ("a/mongowatch/conf.d/.hidden.yaml");
+   touch ("b/mongowatch.yaml");
+   touch ("home/.mongowatch.yaml");
+   char a[PATH_MAX], b[PATH_MAX], home[PATH_MAX];
+   path_in_dir (a, "a");
+   path_in_dir (b, "b");
+   path_in_dir (home, "home");
+   char *dirs = bson_strdup_printf ("%s:%s", a, b);
+   char *saved_home = getenv ("HOME") ? bson_strdup (getenv ("HOME")) : NULL;
+   setenv ("MONGOWATCH_SYSCONFDIR", dirs, 1);
+   setenv ("HOME", home, 1);
+   unsetenv ("MONGOWATCH_CONFIG");
+   size_t count = 0;
+   char **found = mwatch_config_search (&count);
+   const char *want[] = {"a/mongowatch.yaml",
+                         "a/mongowatch/mongowatch.yaml",
+                         "a/mongowatch/conf.d/10-a.json",
+                         "a/mongowatch/conf.d/20-b.yaml",
+                         "b/mongowatch.yaml",
+                         "home/.mongowatch.yaml"};
+   ck_assert_uint_eq (count, 6);
+   for (size_t i = 0; i < 6; i++) {
+      char path[PATH_MAX];
+      path_in_dir (path, want[i]);
+      ck_assert_str_eq (found[i], path);
+   }
+   ck_assert_ptr_null (found[6]);
+   bson_strfreev (found);
+
+   setenv ("MONGOWATCH_CONFIG", "/somewhere/else.yaml", 1);
+   found = mwatch_config_search (&count);
+   ck_assert_uint_eq (count, 1);
+   ck_assert_str_eq (found[0], "/somewhere/else.yaml");
+   bson_strfreev (found);
+
+   unsetenv ("MONGOWATCH_CONFIG");
+   setenv ("MONGOWATCH_SYSCONFDIR", "/nonexistent", 1);
+   setenv ("HOME", "/nonexistent", 1);
+   found = mwatch_config_search (&count);
+   ck_assert_uint_eq (count, 0);
+   ck_assert_ptr_nonnull (found);
+   ck_assert_ptr_null (found[0]);
+   bson_strfreev (found);
+   bson_free (dirs);
+   if (saved_home) {
+      setenv ("HOME", saved_home, 1);
+      bson_free (saved_home);
+   } else {
+      unsetenv ("HOME");
+   }
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 Suite *
@@ -1034,6 +1199,9 @@ config_suite (void)
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
    tcase_add_test (tc, test_watchers_options);
+   tcase_add_test (tc, test_files_merge_in_order);
+   tcase_add_test (tc, test_merged_errors_name_their_file);
+   tcase_add_test (tc, test_search_order);
    suite_add_tcase (s, tc);
    return s;
 }
