@@ -20,6 +20,9 @@ INCLUDEDIR   ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BINDIR       ?= $(PREFIX)/bin
 SYSCONFDIR   ?= $(PREFIX)/etc
+# Where make install puts the sample configuration (the mask also looks in
+# SYSCONFDIR/mongowatch/: the Debian package puts it there).
+SAMPLE_CONFIG ?= $(SYSCONFDIR)/mongowatch.yaml
 MANDIR       ?= $(PREFIX)/share/man
 DESTDIR      ?=
 
@@ -57,7 +60,7 @@ INTEG_SRCS   := $(sort $(wildcard test/integration/*.c))
 UNIT_BIN     := $(BUILD)/test/unit-tests
 INTEG_BIN    := $(BUILD)/test/integration-tests
 PING_BIN     := $(BUILD)/test/ping
-PLAIN_APP    := $(BUILD)/test/plain_app
+PLAIN_APP    := $(BUILD)/examples/plain_app
 SHIM         := $(BUILD)/test/libmwatch-shim.so
 PLUGIN       := $(BUILD)/test/libexample-filter.so
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
@@ -65,7 +68,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
-        install-check preload-check tsan-check install uninstall clean FORCE
+        install-check preload-check mask-check examples-check deb-check deb tsan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -112,6 +115,12 @@ $(BUILD)/cli/%.o: cli/%.c $(BUILD)/paths.h
 $(CLI): $(CLI_OBJS) lib/libmongowatch.so
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(CLI_OBJS) -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(DEPS_LIBS)
+
+# The installed one finds libmongowatch where the system looks, not here.
+CLI_DIST     := $(BUILD)/bin/mongowatch-dist
+$(CLI_DIST): $(CLI_OBJS) lib/libmongowatch.so
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) -Llib -lmongowatch $(DEPS_LIBS)
 
 # With the default layout the .pc file finds the prefix from its own place
 # (${pcfiledir}), so a tree installed with DESTDIR works where it lands.
@@ -181,12 +190,13 @@ tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_A
 deps:
 	scripts/install-deps
 
-# The README's "run" command: the quickstart example, audited, against a
-# local test server started (and stopped) for it.
+# The README's "run" command: examples/plain_app under the mask with the
+# sample configuration, against a local test server started (and stopped)
+# for it; then the audit logs (scripts/demo).
 demo:
 	scripts/install-deps
-	$(MAKE) all $(BUILD)/examples/quickstart $(PING_BIN)
-	test/server run $(BUILD)/examples/quickstart
+	$(MAKE) all $(PLAIN_APP) $(PING_BIN)
+	test/server run scripts/demo
 
 bench-pipeline: $(BUILD)/bench/pipeline
 	$(BUILD)/bench/pipeline 1000000 /dev/null 1
@@ -197,7 +207,8 @@ bench-pipeline: $(BUILD)/bench/pipeline
 check:
 	scripts/install-deps
 	$(MAKE) tests
-	$(MAKE) unit-check integration-check memcheck install-check preload-check
+	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
+	   examples-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -216,18 +227,19 @@ memcheck: $(UNIT_BIN)
 install-check: all
 	test/install-check
 
-# A program that never mentions mongowatch, compiled and linked against
-# libmongoc alone, and a test shim that patches from a constructor:
+# A program that never mentions mongowatch (examples/plain_app.c), compiled
+# and linked against libmongoc alone (this rule, not the examples' one),
+# and a test shim that patches from a constructor:
 # test/preload-check runs the one with libmongowatch and the other
 # preloaded.
 MONGOC_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmongoc-1.0)
 MONGOC_LIBS   = $(shell $(PKG_CONFIG) --libs libmongoc-1.0)
 
-$(BUILD)/test/preload/plain_app.o: test/preload/plain_app.c
+$(BUILD)/examples/plain_app.o: examples/plain_app.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -MMD -MP -c $< -o $@
 
-$(PLAIN_APP): $(BUILD)/test/preload/plain_app.o
+$(PLAIN_APP): $(BUILD)/examples/plain_app.o
 	$(CC) -o $@ $^ $(MONGOC_LIBS)
 
 $(BUILD)/test/preload/shim.o: test/preload/shim.c
@@ -239,6 +251,20 @@ $(SHIM): $(BUILD)/test/preload/shim.o lib/libmongowatch.so
 
 preload-check: all $(PLAIN_APP) $(SHIM) $(PING_BIN)
 	test/server run test/preload-check
+
+mask-check: all $(PLAIN_APP) $(PING_BIN)
+	test/server run test/mask-check
+
+examples-check: examples $(PING_BIN)
+	test/server run test/examples-check
+
+# Builds the Debian packages, installs them with dpkg, uses them, purges
+# them (root): test/deb-check.  `make deb` only builds them, into ../.
+deb-check: $(PLAIN_APP) $(PING_BIN)
+	test/server run test/deb-check
+
+deb:
+	dpkg-buildpackage -us -uc -b
 
 # ---------------------------------------------------------------- tsan
 
@@ -304,8 +330,20 @@ tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
 
 # ---------------------------------------------------------------- install
 
-install: all
-	install -d $(DESTDIR)$(INCLUDEDIR)/mongowatch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+MAN_PAGES    := doc/man/mongowatch.1 doc/man/mongowatch.3 doc/man/mongowatch.yaml.5
+
+# The sample configuration goes to SYSCONFDIR unless one is there already;
+# uninstall removes it only when it is still the sample.
+install: all $(CLI_DIST)
+	install -d $(DESTDIR)$(INCLUDEDIR)/mongowatch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	   $(DESTDIR)$(BINDIR) $(DESTDIR)$(dir $(SAMPLE_CONFIG)) $(DESTDIR)$(MANDIR)/man1 \
+	   $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(CLI_DIST) $(DESTDIR)$(BINDIR)/mongowatch
+	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
+	[ -e $(DESTDIR)$(SAMPLE_CONFIG) ] || install -m 0644 etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG)
+	install -m 0644 doc/man/mongowatch.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 doc/man/mongowatch.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 doc/man/mongowatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 include/mongowatch.h $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
 	install -m 0644 include/mongowatch/*.h $(DESTDIR)$(INCLUDEDIR)/mongowatch/
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -320,9 +358,13 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(LIBDIR)/libmongowatch.so $(DESTDIR)$(LIBDIR)/libmongowatch.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+	rm -f $(DESTDIR)$(BINDIR)/mongowatch $(DESTDIR)$(LIBDIR)/$(notdir $(PRELOAD))
+	rm -f $(DESTDIR)$(MANDIR)/man1/mongowatch.1 $(DESTDIR)$(MANDIR)/man3/mongowatch.3 \
+	   $(DESTDIR)$(MANDIR)/man5/mongowatch.yaml.5
+	! cmp -s etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
 
 clean:
 	rm -rf $(BUILD) lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc
 
--include $(LIB_OBJS:.o=.d) $(MASK_OBJ:.o=.d) $(CLI_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(MASK_OBJ:.o=.d) $(CLI_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d $(BUILD)/examples/*.d)
 -include $(wildcard $(TSAN_BUILD)/lib/*.d $(TSAN_BUILD)/test/*.d $(TSAN_BUILD)/test/*/*.d)

@@ -23,7 +23,7 @@ _mwatch_cfg_push (mwatch_cfg_t *cfg, const char *key)
                           sizeof cfg->path - saved,
                           "%s%s",
                           saved ? "." : "",
-                          key);
+                          *key ? key : "\"\""); /* the root logger's "" */
    cfg->path_len = BSON_MIN (saved + (size_t) BSON_MAX (n, 0), sizeof cfg->path - 1);
    return saved;
 }

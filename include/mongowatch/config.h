@@ -26,7 +26,8 @@
  * Plugins: "ext:///path/to/lib.so:symbol" as a filter's "()" or a
  * handler's class names a factory in a shared object, which is loaded with
  * dlopen and stays loaded for the life of the process.  The factory gets
- * the other keys of the filter or handler as a BSON document (plain YAML
+ * the other keys of the filter (all but "()") or handler (all but class,
+ * level, formatter and filters, which mongowatch applies) as a BSON document (plain YAML
  * scalars that read as integers, doubles, booleans or null typed as such;
  * quoted ones, and all JSON strings, as strings) and returns a new object,
  * or NULL with `error` set:

@@ -7,7 +7,9 @@
  *       collection: audit
  *
  * drops every record whose Collection is "audit".  Build it as a shared
- * object that leaves mongowatch's symbols to the program that loads it:
+ * object that leaves mongowatch's symbols to the program that loads it
+ * (which has them from libmongowatch.so, from the mask, or, when it links
+ * libmongowatch.a, only if linked with -rdynamic):
  *
  *   cc -shared -fPIC $(pkg-config --cflags mongowatch) example-filter.c \
  *      -o libexample-filter.so

@@ -1,5 +1,11 @@
-/* plain_app: a libmongoc program that knows nothing of mongowatch, for
- * test/preload-check.  It inserts PLAIN_APP_DOCS documents into the
+/* plain_app: a libmongoc program that knows nothing of mongowatch — built
+ * with libmongoc alone — audited through the mask:
+ *
+ *   cc plain_app.c $(pkg-config --cflags --libs libmongoc-1.0) -o plain_app
+ *   MONGOWATCH_TEST_URI=mongodb://127.0.0.1:27017 mongowatch run ./plain_app some_db
+ *
+ * (`make demo` does that against a local test server; test/mask-check and
+ * test/preload-check check it.)  It inserts PLAIN_APP_DOCS documents into the
  * database named by argv[1], reads them back in batches of 3, counts them,
  * drops the database and returns from main, so that whatever runs at exit
  * (mongowatch's drain, under LD_PRELOAD) runs as in any real program.  It
