@@ -15,6 +15,39 @@ count_getmore (const mongoc_apm_command_started_t *event)
    }
 }
 
+static void
+count_line (const char *line, size_t len, const mwatch_record_t *record, void *user_data)
+{
+   BSON_UNUSED (line);
+   BSON_UNUSED (len);
+   BSON_UNUSED (record);
+   (*(int *) user_data)++;
+}
+
+/* This runner links -lmongowatch (before libmongoc) and has no mask: until
+ * something calls mwatch_patch_mongoc(), nothing is watched and nothing is
+ * logged, even with a handler attached. */
+START_TEST (test_linking_alone_patches_nothing)
+{
+   ck_assert (!mwatch_is_patched ());
+   int records = 0;
+   mwatch_handler_t *counter = mwatch_callback_handler_new (count_line, &records);
+   mwatch_logger_t *root = mwatch_logger_get ("mongowatch");
+   mwatch_logger_set_level (root, MWATCH_LEVEL_DEBUG);
+   mwatch_logger_add_handler (root, counter);
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mongoc_client_get_collection (client, "mwtest_unpatched", "items");
+   bson_t filter = BSON_INITIALIZER;
+   bson_error_t error;
+   ck_assert_int_ge (mongoc_collection_count_documents (coll, &filter, NULL, NULL, NULL, &error), 0);
+   mongoc_collection_destroy (coll);
+   mongoc_client_destroy (client);
+   mwatch_shutdown ();
+   ck_assert_int_eq (records, 0);
+   mwatch_handler_destroy (counter);
+}
+END_TEST
+
 START_TEST (test_insert_find_batches_delete)
 {
    char db_name[64];
@@ -86,6 +119,7 @@ smoke_suite (void)
    Suite *suite = suite_create ("smoke");
    TCase *tc = tcase_create ("server");
    tcase_set_timeout (tc, 60);
+   tcase_add_test (tc, test_linking_alone_patches_nothing);
    tcase_add_test (tc, test_insert_find_batches_delete);
    suite_add_tcase (suite, tc);
    return suite;
