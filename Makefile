@@ -68,7 +68,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
-        install-check preload-check mask-check examples-check deb-check deb tsan-check install uninstall clean FORCE
+        install-check preload-check mask-check examples-check deb-check deb bench-workloads tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -181,9 +181,32 @@ examples: $(EXAMPLE_BINS)
 BENCH_SRCS   := $(sort $(wildcard bench/*.c))
 BENCH_BINS   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
+BENCH_SRCS   := $(filter-out bench/workloads.c,$(BENCH_SRCS))
+BENCH_BINS   := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+# The workloads benchmark, twice from one source: against libmongoc alone
+# (bare, and bare with APM callbacks), and linked with -lmongowatch before
+# libmongoc as users link it (unpatched pass-through, and watched).
+WORKLOADS    := $(BUILD)/bench/workloads-bare $(BUILD)/bench/workloads-mongowatch
+ifneq ($(wildcard bench/workloads.c),)
+BENCH_BINS   += $(WORKLOADS)
+endif
+
+$(BUILD)/bench/workloads-bare: bench/workloads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(DEPS_LIBS) -lpthread
+
+$(BUILD)/bench/workloads-mongowatch: bench/workloads.c lib/libmongowatch.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib \
+	   -lmongowatch $(DEPS_LIBS) -lpthread
+
+bench-workloads: $(WORKLOADS) $(PING_BIN)
+	test/server run bench/run-workloads
 
 tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM)
 
@@ -327,6 +350,10 @@ tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
 	$(TSAN_RUN) CK_RUN_SUITE=logging $(TSAN_UNIT_BIN)
 	$(TSAN_RUN) CK_RUN_SUITE=queue $(TSAN_UNIT_BIN)
 	$(TSAN_RUN) CK_RUN_SUITE=behaviour CK_RUN_CASE=threads test/server run $(TSAN_INTEG_BIN)
+
+# make asan-check: everything again under ASan and UBSan (test/asan-check).
+asan-check: $(PING_BIN)
+	test/asan-check
 
 # ---------------------------------------------------------------- install
 

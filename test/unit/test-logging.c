@@ -658,6 +658,7 @@ START_TEST (test_drain_at_exit)
 }
 END_TEST
 
+#ifndef MWATCH_TSAN /* see logging_suite */
 /* Records queued before fork() are written once, by the parent; after it
  * both processes log through working listeners of their own. */
 START_TEST (test_fork_both_sides_log)
@@ -707,6 +708,7 @@ START_TEST (test_fork_both_sides_log)
    bson_free (text);
 }
 END_TEST
+#endif /* MWATCH_TSAN */
 
 /* ------------------------------------------------------------------------
  * Many threads
