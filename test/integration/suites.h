@@ -5,6 +5,7 @@
 
 Suite *smoke_suite (void);      /* test-smoke.c */
 Suite *cursor_suite (void);     /* test-cursor.c */
+Suite *cursor_calls_suite (void); /* test-cursor-calls.c */
 Suite *collection_suite (void); /* test-collection.c */
 Suite *behaviour_suite (void);  /* test-behaviour.c */
 Suite *config_watchers_suite (void); /* test-config-watchers.c */
