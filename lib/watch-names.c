@@ -193,6 +193,33 @@ mongoc_collection_create_bulk_operation (mongoc_collection_t *collection,
    return bulk;
 }
 
+/* A bulk operation made with mongoc_bulk_operation_new gets its names
+ * from these setters (and one made from a collection may be moved). */
+static void
+rename_bulk (const mongoc_bulk_operation_t *bulk, const char *db, const char *collection)
+{
+   char old_db[256];
+   char old_collection[256];
+   _mwatch_bulk_names (bulk, old_db, sizeof old_db, old_collection, sizeof old_collection);
+   remember (&bulks, bulk, db ? db : old_db, collection ? collection : old_collection);
+}
+
+MWATCH_REAL_SYM (mongoc_bulk_operation_set_database);
+void
+mongoc_bulk_operation_set_database (mongoc_bulk_operation_t *bulk, const char *database)
+{
+   REAL (mongoc_bulk_operation_set_database) (bulk, database);
+   rename_bulk (bulk, database ? database : "", NULL);
+}
+
+MWATCH_REAL_SYM (mongoc_bulk_operation_set_collection);
+void
+mongoc_bulk_operation_set_collection (mongoc_bulk_operation_t *bulk, const char *collection)
+{
+   REAL (mongoc_bulk_operation_set_collection) (bulk, collection);
+   rename_bulk (bulk, NULL, collection ? collection : "");
+}
+
 MWATCH_REAL_SYM (mongoc_bulk_operation_destroy);
 void
 mongoc_bulk_operation_destroy (mongoc_bulk_operation_t *bulk)

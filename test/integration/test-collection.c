@@ -372,7 +372,18 @@ START_TEST (test_bulk)
    ck_assert_int_eq (capture_int (rec, "InsertedCount"), 3);
    assert_counts (rec, 0, 0, 0);
    mongoc_bulk_operation_destroy (bulk);
-   ck_assert_int_eq (truth (f.coll, NULL), 9 + 2 - 1 + 1 + 3);
+
+   /* Made bare, its names given by the setters. */
+   bulk = mongoc_bulk_operation_new (true);
+   mongoc_bulk_operation_set_client (bulk, f.client);
+   mongoc_bulk_operation_set_collection (bulk, "items");
+   mongoc_bulk_operation_set_database (bulk, f.db);
+   mongoc_bulk_operation_insert (bulk, doc);
+   ck_assert_uint_ne (mongoc_bulk_operation_execute (bulk, NULL, &error), 0);
+   rec = one_ok (&f, "bulk_write", f.db, "items");
+   ck_assert_int_eq (capture_int (rec, "InsertedCount"), 1);
+   mongoc_bulk_operation_destroy (bulk);
+   ck_assert_int_eq (truth (f.coll, NULL), 9 + 2 - 1 + 1 + 3 + 1);
 
    bson_destroy (group0);
    bson_destroy (group1);
