@@ -1,5 +1,7 @@
 #include "test-capture.h"
 
+#include <string.h>
+
 #include <pthread.h>
 #include <time.h>
 
@@ -152,4 +154,33 @@ capture_stop (mwatch_capture_t *cap)
    pthread_cond_destroy (&cap->cond);
    pthread_mutex_destroy (&cap->lock);
    bson_free (cap);
+}
+
+void
+capture_patched_setup (void)
+{
+   bson_error_t error;
+   ck_assert_msg (mwatch_patch_mongoc (&error), "%s", error.message);
+}
+
+void
+capture_patched_teardown (void)
+{
+   mwatch_unpatch_mongoc ();
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, NULL);
+   mwatch_shutdown ();
+}
+
+int
+capture_drain_cursor (mongoc_cursor_t *cursor, bson_error_t *error)
+{
+   const bson_t *doc;
+   int count = 0;
+   while (mongoc_cursor_next (cursor, &doc)) {
+      count++;
+   }
+   if (error && !mongoc_cursor_error (cursor, error)) {
+      memset (error, 0, sizeof *error);
+   }
+   return count;
 }

@@ -46,6 +46,19 @@ capture_int (const mwatch_captured_t *rec, const char *path);
 const char *
 capture_str (const mwatch_captured_t *rec, const char *path);
 
+/* Fixtures for suites of watched operations: patch before each test;
+ * after it unpatch, reset the cursor watcher's options and shut logging
+ * down. */
+void
+capture_patched_setup (void);
+void
+capture_patched_teardown (void);
+
+/* Reads a cursor to its end; returns the documents' count.  `error` (may
+ * be NULL) gets the cursor's error, zeroed when there is none. */
+int
+capture_drain_cursor (mongoc_cursor_t *cursor, bson_error_t *error);
+
 /* Removes the handler (mwatch_shutdown) and frees everything. */
 void
 capture_stop (mwatch_capture_t *cap);

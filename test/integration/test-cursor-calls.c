@@ -13,35 +13,6 @@
 /* The deprecated calls are watched because real programs still make them. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-static void
-setup (void)
-{
-   bson_error_t error;
-   ck_assert_msg (mwatch_patch_mongoc (&error), "%s", error.message);
-}
-
-static void
-teardown (void)
-{
-   mwatch_unpatch_mongoc ();
-   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, NULL);
-   mwatch_shutdown ();
-}
-
-static int
-drain (mongoc_cursor_t *cursor, bson_error_t *error)
-{
-   const bson_t *doc;
-   int count = 0;
-   while (mongoc_cursor_next (cursor, &doc)) {
-      count++;
-   }
-   if (error && !mongoc_cursor_error (cursor, error)) {
-      memset (error, 0, sizeof *error);
-   }
-   return count;
-}
-
 /* The one final cursor record of `operation`; fails unless there is
  * exactly one, and one final record in all. */
 static const mwatch_captured_t *
@@ -63,7 +34,7 @@ START_TEST (test_deprecated_find)
    mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
    bson_t *query = BCON_NEW ("group", BCON_INT32 (2));
    mongoc_cursor_t *cursor = mongoc_collection_find (coll, MONGOC_QUERY_NONE, 0, 0, 2, query, NULL, NULL);
-   ck_assert_int_eq (drain (cursor, NULL), 3); /* n = 2, 5, 8 */
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 3); /* n = 2, 5, 8 */
    mongoc_cursor_destroy (cursor);
    const mwatch_captured_t *rec = only_final (cap, "find");
    ck_assert_str_eq (capture_str (rec, "DB"), db);
@@ -90,7 +61,7 @@ START_TEST (test_database_aggregate)
                                 "}", "{", "x", BCON_INT32 (2), "}", "]", "}", "]");
    mongoc_cursor_t *cursor = mongoc_database_aggregate (database, pipeline, NULL, NULL);
    bson_error_t error;
-   int read = drain (cursor, &error);
+   int read = capture_drain_cursor (cursor, &error);
    mongoc_cursor_destroy (cursor);
    const mwatch_captured_t *rec = only_final (cap, "aggregate");
    ck_assert_str_eq (capture_str (rec, "DB"), db);
@@ -121,7 +92,7 @@ START_TEST (test_list_indexes_collections_databases)
 
    mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
    mongoc_cursor_t *cursor = mongoc_collection_find_indexes_with_opts (coll, NULL);
-   int indexes = drain (cursor, &error);
+   int indexes = capture_drain_cursor (cursor, &error);
    ck_assert_msg (!error.code, "%s", error.message);
    ck_assert_int_ge (indexes, 1); /* _id */
    mongoc_cursor_destroy (cursor);
@@ -134,7 +105,7 @@ START_TEST (test_list_indexes_collections_databases)
    cap = capture_start (MWATCH_LEVEL_INFO, true);
    bson_t *opts = BCON_NEW ("filter", "{", "name", BCON_UTF8 ("items"), "}");
    cursor = mongoc_database_find_collections_with_opts (database, opts);
-   ck_assert_int_eq (drain (cursor, &error), 1);
+   ck_assert_int_eq (capture_drain_cursor (cursor, &error), 1);
    mongoc_cursor_destroy (cursor);
    rec = only_final (cap, "listCollections");
    ck_assert_str_eq (capture_str (rec, "DB"), db);
@@ -146,7 +117,7 @@ START_TEST (test_list_indexes_collections_databases)
    cap = capture_start (MWATCH_LEVEL_INFO, true);
    opts = BCON_NEW ("filter", "{", "name", BCON_UTF8 (db), "}");
    cursor = mongoc_client_find_databases_with_opts (client, opts);
-   ck_assert_int_eq (drain (cursor, &error), 1);
+   ck_assert_int_eq (capture_drain_cursor (cursor, &error), 1);
    mongoc_cursor_destroy (cursor);
    rec = only_final (cap, "listDatabases");
    ck_assert_str_eq (capture_str (rec, "DB"), "admin");
@@ -173,7 +144,7 @@ START_TEST (test_deprecated_command_and_reply_cursor)
    bson_t *command = BCON_NEW ("count", BCON_UTF8 ("items"));
    mongoc_cursor_t *cursor =
       mongoc_collection_command (coll, MONGOC_QUERY_NONE, 0, 0, 0, command, NULL, NULL);
-   ck_assert_int_eq (drain (cursor, &error), 1);
+   ck_assert_int_eq (capture_drain_cursor (cursor, &error), 1);
    ck_assert_msg (!error.code, "%s", error.message);
    mongoc_cursor_destroy (cursor);
    const mwatch_captured_t *rec = only_final (cap, "count");
@@ -198,7 +169,7 @@ START_TEST (test_deprecated_command_and_reply_cursor)
    bson_t *copy = bson_copy (&reply);
    bson_destroy (&reply);
    cursor = mongoc_cursor_new_from_command_reply_with_opts (client, copy, NULL);
-   ck_assert_int_eq (drain (cursor, &error), 7);
+   ck_assert_int_eq (capture_drain_cursor (cursor, &error), 7);
    ck_assert_msg (!error.code, "%s", error.message);
    mongoc_cursor_destroy (cursor);
    rec = only_final (cap, "command_cursor");
@@ -222,7 +193,7 @@ START_TEST (test_clone_is_its_own_operation)
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, filter, NULL, NULL);
    mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
    mongoc_cursor_t *clone = mongoc_cursor_clone (cursor);
-   ck_assert_int_eq (drain (clone, NULL), 2); /* n = 0, 3 */
+   ck_assert_int_eq (capture_drain_cursor (clone, NULL), 2); /* n = 0, 3 */
    mongoc_cursor_destroy (clone);
    const mwatch_captured_t *rec = only_final (cap, "find");
    ck_assert_str_eq (capture_str (rec, "DB"), db);
@@ -232,7 +203,7 @@ START_TEST (test_clone_is_its_own_operation)
    capture_stop (cap);
    /* The original, read after its clone, counts on its own. */
    cap = capture_start (MWATCH_LEVEL_INFO, true);
-   ck_assert_int_eq (drain (cursor, NULL), 2);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 2);
    mongoc_cursor_destroy (cursor);
    rec = only_final (cap, "find");
    ck_assert_int_eq (capture_int (rec, "MatchedCount"), 2);
@@ -258,7 +229,7 @@ START_TEST (test_update_per_document_read)
    bson_t filter = BSON_INITIALIZER;
    bson_t *find_opts = BCON_NEW ("batchSize", BCON_INT32 (4));
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, find_opts, NULL);
-   ck_assert_int_eq (drain (cursor, NULL), 12);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 12);
    mongoc_cursor_destroy (cursor);
    capture_drain (cap);
    int64_t updates = 0;
@@ -287,7 +258,7 @@ cursor_calls_suite (void)
 {
    Suite *s = suite_create ("cursor-calls");
    TCase *tc = tcase_create ("cursor-calls");
-   tcase_add_checked_fixture (tc, setup, teardown);
+   tcase_add_checked_fixture (tc, capture_patched_setup, capture_patched_teardown);
    tcase_set_timeout (tc, 60);
    tcase_add_test (tc, test_deprecated_find);
    tcase_add_test (tc, test_database_aggregate);

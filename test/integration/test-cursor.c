@@ -4,33 +4,6 @@
 #include "integration/suites.h"
 #include "test-capture.h"
 
-static void
-setup (void)
-{
-   bson_error_t error;
-   ck_assert_msg (mwatch_patch_mongoc (&error), "%s", error.message);
-}
-
-static void
-teardown (void)
-{
-   mwatch_unpatch_mongoc ();
-   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, NULL);
-   mwatch_shutdown ();
-}
-
-/* Reads a cursor to its end; returns the documents' count. */
-static int
-drain (mongoc_cursor_t *cursor)
-{
-   const bson_t *doc;
-   int count = 0;
-   while (mongoc_cursor_next (cursor, &doc)) {
-      count++;
-   }
-   return count;
-}
-
 START_TEST (test_find_in_batches_is_one_record)
 {
    char db[64];
@@ -41,7 +14,7 @@ START_TEST (test_find_in_batches_is_one_record)
    bson_t *filter = BCON_NEW ("n", "{", "$gte", BCON_INT32 (0), "}");
    bson_t *opts = BCON_NEW ("batchSize", BCON_INT32 (2));
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, filter, opts, NULL);
-   ck_assert_int_eq (drain (cursor), 25);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 25);
    mongoc_cursor_destroy (cursor);
    capture_drain (cap);
 
@@ -190,7 +163,7 @@ START_TEST (test_first_and_update_records_at_debug)
    mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_DEBUG, false);
    bson_t filter = BSON_INITIALIZER;
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
-   ck_assert_int_eq (drain (cursor), 3);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 3);
    mongoc_cursor_destroy (cursor);
    /* first, three updates (one per new document), final */
    ck_assert_uint_eq (capture_count (cap), 5);
@@ -218,14 +191,14 @@ START_TEST (test_aggregate_and_failure)
                                 "}", "}", "]");
    mongoc_cursor_t *cursor =
       mongoc_collection_aggregate (coll, MONGOC_QUERY_NONE, pipeline, NULL, NULL);
-   ck_assert_int_eq (drain (cursor), 3);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 3);
    mongoc_cursor_destroy (cursor);
 
    /* A bad operator: the application sees libmongoc's error, the record
     * carries it. */
    bson_t *bad = BCON_NEW ("n", "{", "$nosuchop", BCON_INT32 (1), "}");
    cursor = mongoc_collection_find_with_opts (coll, bad, NULL, NULL);
-   ck_assert_int_eq (drain (cursor), 0);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 0);
    bson_error_t error;
    ck_assert (mongoc_cursor_error (cursor, &error));
    mongoc_cursor_destroy (cursor);
@@ -279,11 +252,11 @@ START_TEST (test_unpatched_logs_nothing)
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
    mwatch_unpatch_mongoc ();
    ck_assert (!mwatch_is_patched ());
-   ck_assert_int_eq (drain (cursor), 5);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
    mongoc_cursor_destroy (cursor);
    cursor = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
    ck_assert_ptr_null (mwatch_cursor_get (cursor));
-   ck_assert_int_eq (drain (cursor), 5);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
    mongoc_cursor_destroy (cursor);
    capture_drain (cap);
    /* Only the first record, logged while patched. */
@@ -310,7 +283,7 @@ START_TEST (test_cursor_get_adds_fields)
    mwatch_message_t *msg = mwatch_cursor_lock (watch);
    mwatch_message_set_utf8 (msg, "Request", "r-42");
    mwatch_cursor_unlock (watch);
-   ck_assert_int_eq (drain (cursor), 2);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 2);
    mongoc_cursor_destroy (cursor);
    capture_drain (cap);
    const mwatch_captured_t *rec = NULL;
@@ -380,7 +353,7 @@ cursor_suite (void)
 {
    Suite *suite = suite_create ("cursor");
    TCase *tc = tcase_create ("cursor");
-   tcase_add_checked_fixture (tc, setup, teardown);
+   tcase_add_checked_fixture (tc, capture_patched_setup, capture_patched_teardown);
    tcase_set_timeout (tc, 60);
    tcase_add_test (tc, test_find_in_batches_is_one_record);
    tcase_add_test (tc, test_destroyed_early_gives_partial_count);
