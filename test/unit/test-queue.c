@@ -1310,6 +1310,74 @@ tcase_with (const char *name, double timeout_sec)
    return tc;
 }
 
+/* Once the queue has held as many messages as it holds now, put
+ * allocates nothing: new puts, replacements by a newer iteration, puts
+ * after gets — the storage is reused.  (The messages themselves are made
+ * before counting: that is the producer's cost, not the queue's.) */
+static size_t put_allocations;
+
+static void *
+counting_malloc (size_t n)
+{
+   put_allocations++;
+   return malloc (n);
+}
+
+static void *
+counting_calloc (size_t n, size_t size)
+{
+   put_allocations++;
+   return calloc (n, size);
+}
+
+static void *
+counting_realloc (void *p, size_t n)
+{
+   put_allocations++;
+   return realloc (p, n);
+}
+
+START_TEST (test_put_allocates_nothing_once_warm)
+{
+   enum { N = 200 };
+   mwatch_queue_t *q = queue_with (0, MWATCH_OVERFLOW_DROP_NEWEST, NULL);
+   mwatch_message_t *fresh[N], *newer[N];
+   for (int i = 0; i < N; i++) {
+      fresh[i] = never_msg (); /* stays queued: not ready, no timeout */
+      newer[i] = newer_copy (fresh[i]);
+   }
+   /* Warm: N messages in, N out. */
+   for (int i = 0; i < N; i++) {
+      put_ok (q, ready_msg (), (uintptr_t) i);
+   }
+   for (int i = 0; i < N; i++) {
+      take (q, 5);
+   }
+
+   bson_mem_vtable_t counting = {counting_malloc, counting_calloc, counting_realloc, free, NULL, {0}};
+   bson_mem_set_vtable (&counting);
+   put_allocations = 0;
+   for (int i = 0; i < N; i++) {
+      mwatch_queue_put (q, fresh[i], ID (i)); /* N new WatchIDs */
+   }
+   size_t new_puts = put_allocations;
+   put_allocations = 0;
+   for (int i = 0; i < N; i++) {
+      mwatch_queue_put (q, newer[i], ID (i)); /* each replaces its older iteration */
+   }
+   size_t replacements = put_allocations;
+   bson_mem_restore_vtable ();
+
+   ck_assert_uint_eq (new_puts, 0);
+   ck_assert_uint_eq (replacements, 0);
+   mwatch_queue_stats_t stats;
+   mwatch_queue_stats (q, &stats);
+   ck_assert_uint_eq (stats.size, N);
+   ck_assert_uint_eq (stats.replaced, N);
+   mwatch_queue_destroy (q);
+}
+END_TEST
+
 Suite *
 queue_suite (void)
 {
@@ -1371,6 +1439,7 @@ queue_suite (void)
    tcase_add_test (tc, test_concurrent_drop_oldest);
    tcase_add_test (tc, test_concurrent_replacement);
    tcase_add_test (tc, test_against_model);
+   tcase_add_test (tc, test_put_allocates_nothing_once_warm);
    suite_add_tcase (s, tc);
 
    return s;
