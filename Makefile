@@ -63,6 +63,8 @@ PING_BIN     := $(BUILD)/test/ping
 PLAIN_APP    := $(BUILD)/examples/plain_app
 SHIM         := $(BUILD)/test/libmwatch-shim.so
 PLUGIN       := $(BUILD)/test/libexample-filter.so
+DLOPEN_APP   := $(BUILD)/test/dlopen_app
+MONGO_PLUGIN := $(BUILD)/test/libmongo-plugin.so
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
@@ -208,7 +210,8 @@ $(BUILD)/bench/workloads-mongowatch: bench/workloads.c lib/libmongowatch.so
 bench-workloads: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/run-workloads
 
-tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM)
+tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
+       $(DLOPEN_APP) $(MONGO_PLUGIN)
 
 deps:
 	scripts/install-deps
@@ -272,10 +275,22 @@ $(BUILD)/test/preload/shim.o: test/preload/shim.c
 $(SHIM): $(BUILD)/test/preload/shim.o lib/libmongowatch.so
 	$(CC) -shared -Wl,--no-undefined -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch
 
+# A program with no MongoDB of its own, and the libmongoc plugin it loads
+# with dlopen (test/mask-check).
+
+$(DLOPEN_APP): test/preload/dlopen_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -o $@ $< -ldl
+
+$(MONGO_PLUGIN): test/preload/mongo_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -shared -fPIC \
+	   -Wl,--no-undefined -o $@ $< $(MONGOC_LIBS)
+
 preload-check: all $(PLAIN_APP) $(SHIM) $(PING_BIN)
 	test/server run test/preload-check
 
-mask-check: all $(PLAIN_APP) $(PING_BIN)
+mask-check: all $(PLAIN_APP) $(DLOPEN_APP) $(MONGO_PLUGIN) $(PING_BIN)
 	test/server run test/mask-check
 
 examples-check: examples $(PING_BIN)
