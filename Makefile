@@ -70,7 +70,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
-        install-check preload-check mask-check examples-check deb-check deb bench-workloads tsan-check asan-check install uninstall clean FORCE
+        install-check preload-check mask-check examples-check deb-check deb bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -207,8 +207,8 @@ $(BUILD)/bench/workloads-mongowatch: bench/workloads.c lib/libmongowatch.so
 	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib \
 	   -lmongowatch $(DEPS_LIBS) -lpthread
 
-bench-workloads: $(WORKLOADS) $(PING_BIN)
-	test/server run bench/run-workloads
+bench-callgrind: $(WORKLOADS) $(PING_BIN)
+	test/server run bench/callgrind-workloads
 
 tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
        $(DLOPEN_APP) $(MONGO_PLUGIN)
