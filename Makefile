@@ -70,7 +70,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
-        install-check preload-check mask-check examples-check deb-check deb bench-callgrind tsan-check asan-check install uninstall clean FORCE
+        install-check preload-check mask-check examples-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -206,6 +206,9 @@ $(BUILD)/bench/workloads-mongowatch: bench/workloads.c lib/libmongowatch.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib \
 	   -lmongowatch $(DEPS_LIBS) -lpthread
+
+bench-workloads: $(WORKLOADS) $(PING_BIN)
+	test/server run bench/run-workloads
 
 bench-callgrind: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/callgrind-workloads
