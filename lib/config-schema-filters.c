@@ -36,22 +36,18 @@ formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
       return false;
    }
    if (klass) {
-      size_t saved = _mwatch_cfg_push (cfg, "class");
-      _mwatch_cfg_fail (cfg,
-                        klass->pos,
-                        "formatter classes are not supported; a mongowatch formatter is a "
-                        "template: remove \"class\" and give \"format\"");
-      _mwatch_cfg_pop (cfg, saved);
-      return false;
+      return _mwatch_cfg_fail_key (cfg,
+                                   map,
+                                   "class",
+                                   "formatter classes are not supported; a mongowatch formatter "
+                                   "is a template: remove \"class\" and give \"format\"");
    }
    if (strcmp (style, "{") != 0) {
-      size_t saved = _mwatch_cfg_push (cfg, "style");
-      _mwatch_cfg_fail (cfg,
-                        _mwatch_node_map_find (map, "style")->value->pos,
-                        "only \"{\" templates are supported; write %%(name)s as {name} and "
-                        "remove \"style\" or set it to \"{\"");
-      _mwatch_cfg_pop (cfg, saved);
-      return false;
+      return _mwatch_cfg_fail_key (cfg,
+                                   map,
+                                   "style",
+                                   "only \"{\" templates are supported; write %%(name)s as {name} "
+                                   "and remove \"style\" or set it to \"{\"");
    }
    if (format && format->type != MWATCH_NODE_NULL) {
       size_t saved = _mwatch_cfg_push (cfg, "format");
@@ -170,13 +166,8 @@ redact_mode (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mode, mwat
          return true;
       }
    }
-   size_t saved = _mwatch_cfg_push (cfg, "mode");
-   _mwatch_cfg_fail (cfg,
-                     _mwatch_node_map_find (map, "mode")->value->pos,
-                     "unknown mode \"%s\"; use placeholder, token, null or hmac",
-                     mode);
-   _mwatch_cfg_pop (cfg, saved);
-   return false;
+   return _mwatch_cfg_fail_key (
+      cfg, map, "mode", "unknown mode \"%s\"; use placeholder, token, null or hmac", mode);
 }
 
 /* Options that mean something in one mode only are errors in the others,

@@ -32,10 +32,7 @@ _mwatch_cfg_read_handler (mwatch_cfg_t *cfg,
 mwatch_handler_t *
 _mwatch_cfg_fail_at (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *message)
 {
-   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, key);
-   size_t saved = _mwatch_cfg_push (cfg, key);
-   _mwatch_cfg_fail (cfg, pair ? pair->value->pos : map->pos, "%s", message);
-   _mwatch_cfg_pop (cfg, saved);
+   _mwatch_cfg_fail_key (cfg, map, key, "%s", message);
    return NULL;
 }
 

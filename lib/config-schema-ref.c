@@ -58,6 +58,23 @@ _mwatch_cfg_fail (mwatch_cfg_t *cfg, mwatch_pos_t pos, const char *format, ...)
    return false;
 }
 
+bool
+_mwatch_cfg_fail_key (
+   mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *format, ...)
+{
+   char text[sizeof cfg->error->message];
+   va_list args;
+
+   va_start (args, format);
+   bson_vsnprintf (text, sizeof text, format, args);
+   va_end (args);
+   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, key);
+   size_t saved = _mwatch_cfg_push (cfg, key);
+   _mwatch_cfg_fail (cfg, pair ? pair->value->pos : map->pos, "%s", text);
+   _mwatch_cfg_pop (cfg, saved);
+   return false;
+}
+
 /* ---------------------------------------------------------------- cfg:// */
 
 typedef struct {

@@ -91,6 +91,13 @@ bool
 _mwatch_cfg_fail (mwatch_cfg_t *cfg, mwatch_pos_t pos, const char *format, ...)
    BSON_GNUC_PRINTF (3, 4);
 
+/* Fails at the value of `key` in `map` (the map itself when the key is
+ * absent), under the key's path; returns false. */
+bool
+_mwatch_cfg_fail_key (
+   mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *format, ...)
+   BSON_GNUC_PRINTF (4, 5);
+
 /* Follows `node` through cfg:// references to the node it stands for
  * (itself when it is no reference); NULL with the error set when a
  * reference leads nowhere or into a cycle. */

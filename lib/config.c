@@ -125,13 +125,11 @@ top_level (mwatch_cfg_t *cfg)
       return false;
    }
    if (incremental) {
-      size_t saved = _mwatch_cfg_push (cfg, "incremental");
-      _mwatch_cfg_fail (cfg,
-                        _mwatch_node_map_find (map, "incremental")->value->pos,
-                        "incremental configuration is not supported; give the whole "
-                        "configuration and remove \"incremental\"");
-      _mwatch_cfg_pop (cfg, saved);
-      return false;
+      return _mwatch_cfg_fail_key (cfg,
+                                   map,
+                                   "incremental",
+                                   "incremental configuration is not supported; give the whole "
+                                   "configuration and remove \"incremental\"");
    }
    if (!_mwatch_cfg_formatters (cfg, formatters) || !_mwatch_cfg_filters (cfg, filters) ||
        !_mwatch_cfg_handlers (cfg, handlers) || !_mwatch_cfg_loggers (cfg, loggers, root)) {
