@@ -80,9 +80,8 @@ add_dir (path_list_t *list, const char *dir)
 char **
 mwatch_config_search (size_t *count)
 {
-   path_list_t list = {0};
-   add_path (&list, NULL); /* never NULL, even when nothing is found */
-   list.count = 0;
+   /* Never NULL, even when nothing is found. */
+   path_list_t list = {.paths = bson_malloc0 (sizeof (char *)), .count = 0, .capacity = 1};
    const char *override = getenv ("MONGOWATCH_CONFIG");
    if (override && *override) {
       add_path (&list, bson_strdup (override));
