@@ -1,6 +1,8 @@
 /* The process-wide life of the logging state: shutdown (also at exit) and
  * fork().  Lock order, everywhere: logger configuration, then handler
- * locks, then queue mutexes; fork's prepare takes them all in that order. */
+ * locks, then queue mutexes, then the message block pool; fork's prepare
+ * takes them all in that order. */
+#include "block-pool.h"
 #include "config-hooks.h"
 #include "handler.h"
 #include "logging-private.h"
@@ -22,11 +24,13 @@ fork_prepare (void)
    _mwatch_loggers_fork_prepare ();
    _mwatch_handlers_fork_prepare ();
    _mwatch_queue_handlers_fork_prepare ();
+   _mwatch_block_pool_fork_prepare ();
 }
 
 static void
 fork_parent (void)
 {
+   _mwatch_block_pool_fork_release ();
    _mwatch_queue_handlers_fork_parent ();
    _mwatch_handlers_fork_parent ();
    _mwatch_loggers_fork_parent ();
@@ -35,6 +39,7 @@ fork_parent (void)
 static void
 fork_child (void)
 {
+   _mwatch_block_pool_fork_release ();
    _mwatch_queue_handlers_fork_child ();
    _mwatch_handlers_fork_child ();
    _mwatch_loggers_fork_child ();

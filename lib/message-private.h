@@ -12,4 +12,16 @@ _mwatch_message_set_due (mwatch_message_t *msg, int64_t due);
 void
 _mwatch_value_from_iter (const bson_iter_t *iter, mwatch_value_t *value);
 
+/* A copy of `msg` for a queue, in one allocation with `extra` bytes for
+ * the caller (*extra_out, 8-byte aligned, freed with the message).
+ * Without `with_fields` only the WatchID, Iteration, ready state and due
+ * time are copied: enough for a record whose content will be taken from
+ * its live operation when it leaves the queue.  With `msg` NULL: a new,
+ * ready message with no fields. */
+mwatch_message_t *
+_mwatch_message_queue_copy (const mwatch_message_t *msg,
+                            bool with_fields,
+                            size_t extra,
+                            void **extra_out);
+
 #endif

@@ -2,6 +2,7 @@
  * with a WatchID, an iteration counter, a one-time ready state and a due
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
+#include "block-pool.h"
 #include "config-hooks.h"
 #include "message-private.h"
 
@@ -14,20 +15,28 @@ typedef struct {
    char *key;
    size_t key_len;
    /* Storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY bytes,
-    * and BSON values (bson_value_copy) belong to the message: allocated one
-    * by one when `owned`, else inside the message's arena (a copy). */
+    * and BSON values (bson_value_copy).  Keys and values live in the
+    * message's own block when they fit, else they are allocated one by one
+    * (`key_owned`, `value_owned`). */
    mwatch_value_t value;
-   bool owned;
+   bool key_owned;
+   bool value_owned;
 } field_t;
 
+/* A message is one allocation: this header, then room for fields, then
+ * room for keys and values (the "spare" bytes).  Setting a field takes its
+ * storage from the spare bytes, so building a typical record, copying it
+ * for a queue and freeing it each cost one malloc and one free, not two
+ * per field.  When a message outgrows its block, the field array moves to
+ * the heap and values are allocated one by one: correct, just slower. */
 struct _mwatch_message_t {
-   /* A copy keeps its keys and values in one block, freed at once: copying
-    * is what every record queued for a listener costs. */
-   char *arena;
-   char *arena_end;
    field_t *fields;
    size_t count;
    size_t capacity;
+   bool fields_on_heap;
+   bool pooled; /* the block came from the block pool */
+   char *spare;     /* free bytes inside the block */
+   char *spare_end;
    bson_oid_t oid;
    char watch_id[25];
    int64_t iteration;
@@ -35,6 +44,60 @@ struct _mwatch_message_t {
    bool ready;
    const char *const *default_fields; /* not owned; NULL: the library's */
 };
+
+/* A new message's block: room for a find's final record with a small
+ * filter and a few context fields. */
+#define NEW_FIELDS 16
+#define NEW_SPARE 448
+
+/* A block for `fields` fields and `spare` bytes, with nothing set yet. */
+static mwatch_message_t *
+message_alloc (size_t fields, size_t spare)
+{
+   size_t head = (sizeof (mwatch_message_t) + 15) & ~(size_t) 15;
+   bool pooled;
+   mwatch_message_t *msg = _mwatch_block_get (head + fields * sizeof (field_t) + spare, &pooled);
+   msg->pooled = pooled;
+   msg->fields = (field_t *) ((char *) msg + head);
+   msg->count = 0;
+   msg->capacity = fields;
+   msg->fields_on_heap = false;
+   msg->spare = (char *) (msg->fields + fields);
+   msg->spare_end = msg->spare + spare;
+   return msg;
+}
+
+/* `len` bytes of the block's spare room aligned to `align`, or NULL. */
+static char *
+spare_take (mwatch_message_t *msg, size_t len, size_t align)
+{
+   uintptr_t at = ((uintptr_t) msg->spare + align - 1) & ~(uintptr_t) (align - 1);
+   if (at > (uintptr_t) msg->spare_end || len > (size_t) ((uintptr_t) msg->spare_end - at)) {
+      return NULL;
+   }
+   msg->spare = (char *) at + len;
+   return (char *) at;
+}
+
+/* A copy of `len` bytes (plus a NUL when `nul`) in the block when there is
+ * room, else on the heap (*owned set). */
+static void *
+store_bytes (mwatch_message_t *msg, const void *data, size_t len, size_t align, bool nul, bool *owned)
+{
+   size_t size = len + (nul ? 1 : 0);
+   char *dst = spare_take (msg, size, align);
+   *owned = dst == NULL;
+   if (!dst) {
+      dst = bson_malloc (size ? size : 1);
+   }
+   if (len) {
+      memcpy (dst, data, len);
+   }
+   if (nul) {
+      dst[len] = '\0';
+   }
+   return dst;
+}
 
 /* ---------------------------------------------------------------- values */
 
@@ -63,50 +126,45 @@ value_free (mwatch_value_t *value)
    value->type = MWATCH_TYPE_NULL;
 }
 
-/* The key of a field lives in the arena when its value does. */
 static void
 field_free_value (field_t *field)
 {
-   if (field->owned) {
+   if (field->value_owned) {
       value_free (&field->value);
    }
    field->value.type = MWATCH_TYPE_NULL;
+   field->value_owned = false;
 }
 
 static void
-field_free (field_t *field, const mwatch_message_t *msg)
+field_free (field_t *field)
 {
    field_free_value (field);
-   if (!msg->arena || field->key < msg->arena || field->key >= msg->arena_end) {
+   if (field->key_owned) {
       bson_free (field->key);
    }
 }
 
-/* Makes `dst` an owned copy of `src`, which may point anywhere. */
+/* Makes `dst` a copy of `src`, which may point anywhere, with its data
+ * stored in `msg`; *owned tells whether the data was allocated apart. */
 static void
-value_copy (mwatch_value_t *dst, const mwatch_value_t *src)
+value_copy (mwatch_message_t *msg, mwatch_value_t *dst, const mwatch_value_t *src, bool *owned)
 {
    *dst = *src;
+   *owned = false;
    switch (src->type) {
-   case MWATCH_TYPE_UTF8: {
-      size_t len = src->value.v_utf8.len;
-      char *str = bson_malloc (len + 1);
-      if (len) {
-         memcpy (str, src->value.v_utf8.str, len);
-      }
-      str[len] = '\0';
-      dst->value.v_utf8.str = str;
+   case MWATCH_TYPE_UTF8:
+      dst->value.v_utf8.str =
+         store_bytes (msg, src->value.v_utf8.str, src->value.v_utf8.len, 1, true, owned);
       break;
-   }
    case MWATCH_TYPE_DOCUMENT:
-   case MWATCH_TYPE_ARRAY: {
-      uint8_t *data = bson_malloc (src->value.v_doc.len);
-      memcpy (data, src->value.v_doc.data, src->value.v_doc.len);
-      dst->value.v_doc.data = data;
+   case MWATCH_TYPE_ARRAY:
+      dst->value.v_doc.data =
+         store_bytes (msg, src->value.v_doc.data, src->value.v_doc.len, 8, false, owned);
       break;
-   }
    case MWATCH_TYPE_BSON:
       bson_value_copy (&src->value.v_bson, &dst->value.v_bson);
+      *owned = true;
       break;
    case MWATCH_TYPE_NULL:
    case MWATCH_TYPE_BOOL:
@@ -219,23 +277,42 @@ find_field (const mwatch_message_t *msg, const char *key, size_t key_len)
    return NULL;
 }
 
+/* Makes room for one more field. */
+static void
+fields_reserve (mwatch_message_t *msg)
+{
+   if (msg->count < msg->capacity) {
+      return;
+   }
+   size_t capacity = msg->capacity ? msg->capacity * 2 : 16;
+   if (msg->fields_on_heap) {
+      msg->fields = bson_realloc (msg->fields, capacity * sizeof *msg->fields);
+   } else {
+      field_t *fields = bson_malloc (capacity * sizeof *fields);
+      if (msg->count) {
+         memcpy (fields, msg->fields, msg->count * sizeof *fields);
+      }
+      msg->fields = fields;
+      msg->fields_on_heap = true;
+   }
+   msg->capacity = capacity;
+}
+
 /* The field named `key`, created empty (NULL) at the end when missing. */
 static field_t *
 field_slot (mwatch_message_t *msg, const char *key)
 {
-   field_t *field = find_field (msg, key, strlen (key));
+   size_t key_len = strlen (key);
+   field_t *field = find_field (msg, key, key_len);
    if (field) {
       return field;
    }
-   if (msg->count == msg->capacity) {
-      msg->capacity = msg->capacity ? msg->capacity * 2 : 16;
-      msg->fields = bson_realloc (msg->fields, msg->capacity * sizeof *msg->fields);
-   }
+   fields_reserve (msg);
    field = &msg->fields[msg->count++];
-   field->key_len = strlen (key);
-   field->key = bson_strndup (key, field->key_len);
+   field->key_len = key_len;
+   field->key = store_bytes (msg, key, key_len, 1, true, &field->key_owned);
    field->value.type = MWATCH_TYPE_NULL;
-   field->owned = true;
+   field->value_owned = false;
    return field;
 }
 
@@ -247,11 +324,12 @@ mwatch_message_set_value (mwatch_message_t *msg, const char *key, const mwatch_v
    }
    /* Copy before freeing the old value: `value` may point into it. */
    mwatch_value_t copy;
-   value_copy (&copy, value);
+   bool owned;
+   value_copy (msg, &copy, value, &owned);
    field_t *field = field_slot (msg, key);
    field_free_value (field);
    field->value = copy;
-   field->owned = true;
+   field->value_owned = owned;
    return true;
 }
 
@@ -417,7 +495,7 @@ mwatch_message_remove (mwatch_message_t *msg, const char *key)
    if (!field) {
       return false;
    }
-   field_free (field, msg);
+   field_free (field);
    size_t index = (size_t) (field - msg->fields);
    memmove (field, field + 1, (msg->count - index - 1) * sizeof *field);
    msg->count--;
@@ -435,11 +513,11 @@ mwatch_message_rename (mwatch_message_t *msg, const char *from, const char *to)
    }
    mwatch_message_remove (msg, to);
    field_t *field = find_field (msg, from, strlen (from));
-   if (!msg->arena || field->key < msg->arena || field->key >= msg->arena_end) {
+   if (field->key_owned) {
       bson_free (field->key);
    }
    field->key_len = strlen (to);
-   field->key = bson_strndup (to, field->key_len);
+   field->key = store_bytes (msg, to, field->key_len, 1, true, &field->key_owned);
    return true;
 }
 
@@ -586,23 +664,37 @@ oid_generate (bson_oid_t *oid)
    oid->bytes[11] = (uint8_t) count;
 }
 
+static void
+oid_to_hex (const bson_oid_t *oid, char out[25])
+{
+   static const char hex[] = "0123456789abcdef";
+   for (size_t i = 0; i < 12; i++) {
+      out[2 * i] = hex[oid->bytes[i] >> 4];
+      out[2 * i + 1] = hex[oid->bytes[i] & 0xf];
+   }
+   out[24] = '\0';
+}
+
 mwatch_message_t *
 mwatch_message_new (void)
 {
-   mwatch_message_t *msg = bson_malloc0 (sizeof *msg);
+   mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
    oid_generate (&msg->oid);
-   bson_oid_to_string (&msg->oid, msg->watch_id);
+   oid_to_hex (&msg->oid, msg->watch_id);
+   msg->iteration = 0;
    msg->due = MWATCH_DUE_NEVER;
+   msg->ready = false;
+   msg->default_fields = NULL;
    mwatch_message_set_utf8_len (msg, "WatchID", msg->watch_id, 24);
    mwatch_message_set_int64 (msg, "Iteration", 0);
    mwatch_message_set_datetime (msg, "StartTime", mwatch_realtime_us ());
    return msg;
 }
 
-/* Bytes a field needs in an arena: its key and its value's data, each
+/* Bytes a field takes in a block: its key and its value's data, each
  * NUL-terminated or 8-byte aligned as its kind needs. */
 static size_t
-arena_size (const field_t *field)
+field_bytes (const field_t *field)
 {
    size_t size = field->key_len + 1;
    switch (field->value.type) {
@@ -619,61 +711,56 @@ arena_size (const field_t *field)
    return size;
 }
 
-static char *
-arena_put (char **cursor, const void *data, size_t len, size_t align)
+/* A copy is exactly as big as its fields need: it is what every record
+ * queued for a listener costs, and queues may hold many.  `extra` bytes
+ * for the caller come first, so that they are aligned. */
+mwatch_message_t *
+_mwatch_message_queue_copy (const mwatch_message_t *msg,
+                            bool with_fields,
+                            size_t extra,
+                            void **extra_out)
 {
-   uintptr_t at = ((uintptr_t) *cursor + align - 1) & ~(uintptr_t) (align - 1);
-   char *dst = (char *) at;
-   if (len) {
-      memcpy (dst, data, len);
+   mwatch_message_t *copy;
+   if (!msg) {
+      copy = message_alloc (1, extra + 8);
+      *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
+      oid_generate (&copy->oid);
+      oid_to_hex (&copy->oid, copy->watch_id);
+      copy->iteration = 0;
+      copy->due = mwatch_monotonic_us ();
+      copy->ready = true;
+      copy->default_fields = NULL;
+   } else {
+      size_t bytes = 0;
+      size_t count = with_fields ? msg->count : 0;
+      for (size_t i = 0; i < count; i++) {
+         bytes += field_bytes (&msg->fields[i]);
+      }
+      copy = message_alloc (count ? count : 1, extra + 8 + bytes);
+      *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
+      memcpy (&copy->oid, &msg->oid, sizeof copy->oid);
+      memcpy (copy->watch_id, msg->watch_id, sizeof copy->watch_id);
+      copy->iteration = msg->iteration;
+      copy->due = msg->due;
+      copy->ready = msg->ready;
+      copy->default_fields = msg->default_fields;
+      for (size_t i = 0; i < count; i++) {
+         const field_t *from = &msg->fields[i];
+         field_t *to = &copy->fields[i];
+         to->key_len = from->key_len;
+         to->key = store_bytes (copy, from->key, from->key_len, 1, true, &to->key_owned);
+         value_copy (copy, &to->value, &from->value, &to->value_owned);
+      }
+      copy->count = count;
    }
-   *cursor = dst + len;
-   return dst;
+   return copy;
 }
 
 mwatch_message_t *
 mwatch_message_copy (const mwatch_message_t *msg)
 {
-   size_t total = 0;
-   for (size_t i = 0; i < msg->count; i++) {
-      total += arena_size (&msg->fields[i]);
-   }
-   mwatch_message_t *copy = bson_malloc (sizeof *copy);
-   *copy = *msg;
-   copy->capacity = msg->count ? msg->count : 1;
-   copy->fields = bson_malloc (copy->capacity * sizeof *copy->fields);
-   copy->arena = total ? bson_malloc (total) : NULL;
-   copy->arena_end = copy->arena + total;
-   char *cursor = copy->arena;
-   for (size_t i = 0; i < msg->count; i++) {
-      const field_t *from = &msg->fields[i];
-      field_t *to = &copy->fields[i];
-      *to = *from;
-      to->key = arena_put (&cursor, from->key, from->key_len + 1, 1);
-      switch (from->value.type) {
-      case MWATCH_TYPE_UTF8: {
-         char *str = arena_put (&cursor, from->value.value.v_utf8.str, from->value.value.v_utf8.len, 1);
-         *cursor++ = '\0';
-         to->value.value.v_utf8.str = str;
-         to->owned = false;
-         break;
-      }
-      case MWATCH_TYPE_DOCUMENT:
-      case MWATCH_TYPE_ARRAY:
-         to->value.value.v_doc.data = (const uint8_t *) arena_put (
-            &cursor, from->value.value.v_doc.data, from->value.value.v_doc.len, 8);
-         to->owned = false;
-         break;
-      case MWATCH_TYPE_BSON:
-         value_copy (&to->value, &from->value);
-         to->owned = true;
-         break;
-      default:
-         to->owned = false;
-         break;
-      }
-   }
-   return copy;
+   void *none;
+   return _mwatch_message_queue_copy (msg, true, 0, &none);
 }
 
 void
@@ -683,11 +770,12 @@ mwatch_message_destroy (mwatch_message_t *msg)
       return;
    }
    for (size_t i = 0; i < msg->count; i++) {
-      field_free (&msg->fields[i], msg);
+      field_free (&msg->fields[i]);
    }
-   bson_free (msg->fields);
-   bson_free (msg->arena);
-   bson_free (msg);
+   if (msg->fields_on_heap) {
+      bson_free (msg->fields);
+   }
+   _mwatch_block_put (msg, msg->pooled);
 }
 
 const char *

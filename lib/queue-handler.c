@@ -40,6 +40,7 @@ typedef struct queue_handler {
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static queue_handler_t *live;
 
+/* `queued` lives in the message's block (see queue_handler_emit). */
 static void
 queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
 {
@@ -48,7 +49,6 @@ queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
    if (queued) {
       _mwatch_watch_unref (queued->live);
       bson_free (queued->text);
-      bson_free (queued);
    }
    mwatch_message_destroy (msg);
 }
@@ -132,7 +132,18 @@ static void
 queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 {
    queue_handler_t *qh = mwatch_handler_impl (handler);
-   queued_record_t *queued = bson_malloc (sizeof *queued);
+   /* The queued copy and what the queue carries beside it are one
+    * allocation.  A record of a running operation that its watcher keeps
+    * live leaves the queue only by timeout, and then with a fresh snapshot
+    * of the operation (see deliver): its copy needs no fields, only the
+    * WatchID, Iteration and due time by which the queue orders and
+    * replaces it.  Everything else is a snapshot whole, since the watcher
+    * goes on changing its own message. */
+   void *extra;
+   bool stub = record->watch && record->priv_live && !mwatch_message_is_ready (record->watch);
+   mwatch_message_t *msg =
+      _mwatch_message_queue_copy (record->watch, !stub, sizeof (queued_record_t), &extra);
+   queued_record_t *queued = extra;
    queued->name = record->name;
    queued->level = record->level;
    queued->timeout_level = record->timeout_level;
@@ -142,14 +153,6 @@ queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    queued->text = record->text ? bson_strdup (record->text) : NULL;
    queued->has_watch = record->watch != NULL;
    queued->live = record->priv_live ? _mwatch_watch_ref (record->priv_live) : NULL;
-   mwatch_message_t *msg;
-   if (record->watch) {
-      /* A snapshot: the watcher goes on changing its own message. */
-      msg = mwatch_message_copy (record->watch);
-   } else {
-      msg = mwatch_message_new ();
-      mwatch_message_set_ready (msg);
-   }
    /* Whatever the outcome, the queue owns msg and queued from here. */
    mwatch_queue_put (qh->queue, msg, queued);
 }

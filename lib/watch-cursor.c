@@ -13,10 +13,54 @@
 static mwatch_ptrmap_t cursors;
 static pthread_once_t cursors_once = PTHREAD_ONCE_INIT;
 
+/* The cursor this thread read last and its watch, with a reference of its
+ * own.  An application reads a cursor to its end in a loop, so nearly
+ * every mongoc_cursor_next finds its watch here, without the map and its
+ * lock.  A watch whose cursor is gone is detached: a new cursor that
+ * libmongoc allocates at the same address misses the cache. */
+static _Thread_local const mongoc_cursor_t *last_cursor;
+static _Thread_local mwatch_watch_t *last_watch;
+/* Only for its destructor, which drops the reference at thread exit. */
+static pthread_key_t last_watch_key;
+
+static void
+last_watch_release (void *watch)
+{
+   last_cursor = NULL;
+   last_watch = NULL;
+   _mwatch_watch_unref (watch);
+}
+
 static void
 cursors_init (void)
 {
    _mwatch_ptrmap_init (&cursors);
+   pthread_key_create (&last_watch_key, last_watch_release);
+}
+
+static void
+last_watch_set (const mongoc_cursor_t *cursor, mwatch_watch_t *watch)
+{
+   mwatch_watch_t *old = last_watch;
+   last_cursor = cursor;
+   last_watch = watch;
+   pthread_setspecific (last_watch_key, watch);
+   _mwatch_watch_unref (old);
+}
+
+/* The watch of `cursor`, or NULL; the cache keeps it alive. */
+static mwatch_watch_t *
+cursor_watch (const mongoc_cursor_t *cursor)
+{
+   if (BSON_LIKELY (last_cursor == cursor && last_watch) &&
+       !_mwatch_watch_is_detached (last_watch)) {
+      return last_watch;
+   }
+   mwatch_watch_t *watch = _mwatch_ptrmap_get (&cursors, cursor, _mwatch_watch_ref_void);
+   if (watch) {
+      last_watch_set (cursor, watch);
+   }
+   return watch;
 }
 
 /* Starts the watch of a cursor just made by a call that took from `start`
@@ -44,10 +88,11 @@ watch_cursor (const mongoc_cursor_t *cursor,
          mwatch_message_set_document (msg, "Filter", filter);
       }
    }
-   pthread_once (&cursors_once, cursors_init);
-   _mwatch_watch_unref (_mwatch_ptrmap_put (&cursors, cursor, watch));
    _mwatch_watch_progress (watch, end - start, end, false);
    _mwatch_watch_first (watch);
+   /* Only now can the application use the cursor. */
+   pthread_once (&cursors_once, cursors_init);
+   _mwatch_watch_unref (_mwatch_ptrmap_put (&cursors, cursor, watch));
 }
 
 static void
@@ -399,7 +444,7 @@ mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
    if (BSON_LIKELY (!_mwatch_ptrmap_count (&cursors)) || !_mwatch_watching ()) {
       return REAL (mongoc_cursor_next) (cursor, bson);
    }
-   mwatch_watch_t *watch = _mwatch_ptrmap_get (&cursors, cursor, _mwatch_watch_ref_void);
+   mwatch_watch_t *watch = cursor_watch (cursor);
    if (!watch) {
       return REAL (mongoc_cursor_next) (cursor, bson);
    }
@@ -418,7 +463,6 @@ mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
       }
       /* Otherwise a tailable cursor with nothing new yet: still running. */
    }
-   _mwatch_watch_unref (watch);
    return more;
 }
 
@@ -429,6 +473,10 @@ mongoc_cursor_destroy (mongoc_cursor_t *cursor)
    if (cursor && _mwatch_ptrmap_count (&cursors)) {
       mwatch_watch_t *watch = _mwatch_ptrmap_remove (&cursors, cursor);
       if (watch) {
+         _mwatch_watch_detach (watch);
+         if (last_cursor == cursor) {
+            last_watch_set (NULL, NULL);
+         }
          /* A cursor given up before its end logs what it had so far. */
          if (_mwatch_watching ()) {
             _mwatch_watch_final (watch, NULL);

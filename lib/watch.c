@@ -27,13 +27,20 @@ struct _mwatch_cursor_t {
    mwatch_watcher_kind_t kind;
    mwatch_watcher_opts_t opts;
    struct op_maps *maps; /* the field mappings in force when it started */
-   char *operation;
-   int64_t duration_us;   /* time spent inside libmongoc */
-   int64_t last_activity; /* monotonic */
-   int64_t matched;
+   char *operation;       /* operation_buf, or allocated when longer */
+   char operation_buf[32];
+   /* The counters the application's thread bumps on every call into
+    * libmongoc (every document of a cursor): atomics, so that this costs
+    * no lock.  A listener reading them for a timeout snapshot may see one
+    * call's time without its document; the next record is exact. */
+   _Atomic int64_t duration_us;   /* time spent inside libmongoc */
+   _Atomic int64_t last_activity; /* monotonic */
+   _Atomic int64_t matched;
+   /* The rest is guarded by `lock`. */
    int64_t matched_logged; /* MatchedCount at the last update logged */
    bool emitted;           /* the first record was logged */
    bool finished;
+   atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
 /* ---------------------------------------------------------------- options */
@@ -198,10 +205,17 @@ mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
    op_maps_unref (old);
 }
 
+/* The options and mappings in force, taken together under one lock: a
+ * watch starts on one consistent configuration. */
 static op_maps_t *
-current_maps (mwatch_watcher_kind_t kind)
+current_config (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
 {
    pthread_mutex_lock (&opts_lock);
+   if (watcher_opts_set[kind]) {
+      *opts = watcher_opts[kind];
+   } else {
+      mwatch_watcher_opts_init (opts);
+   }
    op_maps_t *set = watcher_maps[kind];
    if (set) {
       atomic_fetch_add_explicit (&set->refs, 1, memory_order_relaxed);
@@ -348,15 +362,23 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *db,
                    const char *collection)
 {
-   mwatch_watch_t *watch = bson_malloc0 (sizeof *watch);
+   mwatch_watch_t *watch = bson_malloc (sizeof *watch);
+   watch->matched_logged = 0;
+   watch->emitted = false;
+   watch->finished = false;
    atomic_init (&watch->refs, 1);
    pthread_mutex_init (&watch->lock, NULL);
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
-   mwatch_watcher_get_opts (kind, &watch->opts);
-   watch->maps = current_maps (kind);
-   watch->operation = bson_strdup (operation);
-   watch->last_activity = mwatch_monotonic_us ();
+   watch->maps = current_config (kind, &watch->opts);
+   size_t op_len = strlen (operation);
+   watch->operation = op_len < sizeof watch->operation_buf ? watch->operation_buf
+                                                           : bson_malloc (op_len + 1);
+   memcpy (watch->operation, operation, op_len + 1);
+   atomic_init (&watch->duration_us, 0);
+   atomic_init (&watch->last_activity, mwatch_monotonic_us ());
+   atomic_init (&watch->matched, 0);
+   atomic_init (&watch->detached, false);
    watch->msg = mwatch_message_new ();
    mwatch_message_set_default_fields (watch->msg, watch->opts.default_fields);
    for (size_t i = 0; i < context_count; i++) {
@@ -393,7 +415,9 @@ _mwatch_watch_unref (mwatch_watch_t *watch)
    }
    mwatch_message_destroy (watch->msg);
    op_maps_unref (watch->maps);
-   bson_free (watch->operation);
+   if (watch->operation != watch->operation_buf) {
+      bson_free (watch->operation);
+   }
    pthread_mutex_destroy (&watch->lock);
    bson_free (watch);
 }
@@ -412,11 +436,13 @@ materialize (const mwatch_watch_t *watch, mwatch_message_t *msg)
 {
    const char *duration = mapped_name (watch, "Duration");
    if (duration) {
-      mwatch_message_set_double (msg, duration, (double) watch->duration_us / 1e6);
+      int64_t us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed);
+      mwatch_message_set_double (msg, duration, (double) us / 1e6);
    }
    const char *matched = mapped_name (watch, "MatchedCount");
    if (matched && watch->kind == MWATCH_WATCHER_CURSOR) {
-      mwatch_message_set_int64 (msg, matched, watch->matched);
+      mwatch_message_set_int64 (
+         msg, matched, atomic_load_explicit (&watch->matched, memory_order_relaxed));
    }
 }
 
@@ -426,7 +452,8 @@ timeout_due (const mwatch_watch_t *watch)
    if (!(watch->opts.timeout_sec > 0)) {
       return MWATCH_DUE_NEVER;
    }
-   return watch->last_activity + (int64_t) (watch->opts.timeout_sec * 1e6);
+   return atomic_load_explicit (&watch->last_activity, memory_order_relaxed) +
+          (int64_t) (watch->opts.timeout_sec * 1e6);
 }
 
 /* Logs the current state at `level`; the caller holds the lock.  Skips all
@@ -463,19 +490,34 @@ _mwatch_watch_first (mwatch_watch_t *watch)
 void
 _mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched)
 {
-   pthread_mutex_lock (&watch->lock);
-   watch->duration_us += us;
-   watch->last_activity = end;
+   atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
+   atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
    if (matched) {
-      watch->matched++;
+      atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed);
    }
-   if (!watch->finished &&
-       (!watch->opts.emit_on_new_retrieves || watch->matched != watch->matched_logged) &&
-       mwatch_logger_is_enabled_for (watch->logger, watch->opts.update_level)) {
-      watch->matched_logged = watch->matched;
+   /* The common case, updates below every logger's level, takes no lock. */
+   if (!mwatch_logger_is_enabled_for (watch->logger, watch->opts.update_level)) {
+      return;
+   }
+   pthread_mutex_lock (&watch->lock);
+   int64_t count = atomic_load_explicit (&watch->matched, memory_order_relaxed);
+   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || count != watch->matched_logged)) {
+      watch->matched_logged = count;
       emit_locked (watch, watch->opts.update_level);
    }
    pthread_mutex_unlock (&watch->lock);
+}
+
+void
+_mwatch_watch_detach (mwatch_watch_t *watch)
+{
+   atomic_store_explicit (&watch->detached, true, memory_order_release);
+}
+
+bool
+_mwatch_watch_is_detached (const mwatch_watch_t *watch)
+{
+   return atomic_load_explicit (&((mwatch_watch_t *) watch)->detached, memory_order_acquire);
 }
 
 void

@@ -40,9 +40,20 @@ _mwatch_watch_first (mwatch_watch_t *watch);
 
 /* Accounts one call into libmongoc that took `us` microseconds and ended
  * at monotonic time `end`; with `matched`, one more document received.
- * Logs an update when the options ask for one. */
+ * Logs an update when the options ask for one.  Lock-free unless it logs;
+ * one thread at a time calls it for a watch (as libmongoc wants of the
+ * objects it is called for). */
 void
 _mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched);
+
+/* Marks a watch whose application object (a cursor) is gone, for
+ * per-thread caches that may still hold it: a new object at the same
+ * address is another operation. */
+void
+_mwatch_watch_detach (mwatch_watch_t *watch);
+
+bool
+_mwatch_watch_is_detached (const mwatch_watch_t *watch);
 
 /* Sets an integer field under the watch's lock (counts from a reply). */
 void
