@@ -2,8 +2,12 @@
  * OPERATIONS operations through a bounded queue.  With the queue bounded,
  * it must stay flat however long the run.
  *
- *   build/bench/rss [OPERATIONS] [CAPACITY] [OUTPUT]
- *                    (defaults: 10000000, 10000, /dev/null)
+ *   build/bench/rss [OPERATIONS] [CAPACITY] [OUTPUT] [OVERFLOW]
+ *                    (defaults: 10000000, 10000, /dev/null, drop_newest)
+ *
+ * OVERFLOW "block" makes the producer wait for room instead: every
+ * operation is then formatted and written, and the run shows the memory of
+ * a pipeline running full for its whole length.
  *
  * The pipeline: a file handler writing to OUTPUT with the default format,
  * at INFO, behind a queue handler holding at most CAPACITY records with
@@ -91,8 +95,11 @@ main (int argc, char **argv)
    long operations = argc > 1 ? atol (argv[1]) : 10000000;
    long capacity = argc > 2 ? atol (argv[2]) : 10000;
    const char *path = argc > 3 ? argv[3] : "/dev/null";
-   if (operations < 1 || capacity < 1) {
-      fprintf (stderr, "usage: %s [OPERATIONS] [CAPACITY] [OUTPUT]\n", argv[0]);
+   const char *overflow = argc > 4 ? argv[4] : "drop_newest";
+   bool block = strcmp (overflow, "block") == 0;
+   if (operations < 1 || capacity < 1 || (!block && strcmp (overflow, "drop_newest") != 0)) {
+      fprintf (stderr, "usage: %s [OPERATIONS] [CAPACITY] [OUTPUT] [drop_newest|block]\n",
+               argv[0]);
       return 1;
    }
    long every = operations / 10 < 1000000 ? operations / 10 : 1000000;
@@ -110,6 +117,9 @@ main (int argc, char **argv)
    mwatch_queue_handler_opts_t qopts;
    mwatch_queue_handler_opts_init (&qopts);
    qopts.capacity = (size_t) capacity;
+   if (block) {
+      qopts.overflow = MWATCH_OVERFLOW_BLOCK;
+   }
    mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
    mwatch_logger_t *top = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (top, MWATCH_LEVEL_INFO);
@@ -118,7 +128,8 @@ main (int argc, char **argv)
    bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
                               BCON_INT32 (30), "}");
 
-   printf ("operations %ld, queue capacity %ld, output %s\n", operations, capacity, path);
+   printf ("operations %ld, queue capacity %ld, overflow %s, output %s\n", operations, capacity,
+           overflow, path);
    printf ("%12s %10s %10s %9s %8s %12s\n", "operations", "RSS KiB", "vs warm", "seconds",
            "queued", "drops");
    mwatch_queue_stats_t stats;
