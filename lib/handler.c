@@ -19,6 +19,9 @@ struct _mwatch_handler_t {
    pthread_rwlock_t config;
    mwatch_filter_t **filters;
    size_t filter_count;
+   /* filter_count, readable without the lock: most handlers have no
+    * filter, and then a record need not take the lock at all. */
+   atomic_size_t has_filters;
    mwatch_formatter_t *formatter; /* NULL: the default one */
    mwatch_buf_t line;
    bool closed;
@@ -50,6 +53,7 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
    handler->impl = impl;
    atomic_init (&handler->refs, 1);
    atomic_init (&handler->level, MWATCH_LEVEL_NOTSET);
+   atomic_init (&handler->has_filters, 0);
    pthread_mutex_init (&handler->lock, NULL);
    pthread_rwlock_init (&handler->config, NULL);
    mwatch_buf_init (&handler->line);
@@ -119,6 +123,7 @@ mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter)
    handler->filters = bson_realloc (handler->filters,
                                     (handler->filter_count + 1) * sizeof *handler->filters);
    handler->filters[handler->filter_count++] = filter;
+   atomic_store_explicit (&handler->has_filters, handler->filter_count, memory_order_release);
    pthread_rwlock_unlock (&handler->config);
 }
 
@@ -159,11 +164,13 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
    if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
       return false;
    }
-   pthread_rwlock_rdlock (&handler->config);
-   bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
-   pthread_rwlock_unlock (&handler->config);
-   if (!keep) {
-      return false;
+   if (atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
+      pthread_rwlock_rdlock (&handler->config);
+      bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
+      pthread_rwlock_unlock (&handler->config);
+      if (!keep) {
+         return false;
+      }
    }
    if (handler->vtable->deferred) {
       /* A deferred handler's emit is thread-safe by itself; taking the lock

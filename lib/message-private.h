@@ -12,6 +12,14 @@ _mwatch_message_set_due (mwatch_message_t *msg, int64_t due);
 void
 _mwatch_value_from_iter (const bson_iter_t *iter, mwatch_value_t *value);
 
+/* mwatch_message_set_value for the library's own fields: `key` is valid
+ * and `key_len` long, so neither is checked. */
+void
+_mwatch_message_put (mwatch_message_t *msg,
+                     const char *key,
+                     size_t key_len,
+                     const mwatch_value_t *value);
+
 /* A copy of `msg` for a queue, in one allocation with `extra` bytes for
  * the caller (*extra_out, 8-byte aligned, freed with the message).
  * Without `with_fields` only the WatchID, Iteration, ready state and due

@@ -300,9 +300,8 @@ fields_reserve (mwatch_message_t *msg)
 
 /* The field named `key`, created empty (NULL) at the end when missing. */
 static field_t *
-field_slot (mwatch_message_t *msg, const char *key)
+field_slot (mwatch_message_t *msg, const char *key, size_t key_len)
 {
-   size_t key_len = strlen (key);
    field_t *field = find_field (msg, key, key_len);
    if (field) {
       return field;
@@ -316,20 +315,29 @@ field_slot (mwatch_message_t *msg, const char *key)
    return field;
 }
 
+void
+_mwatch_message_put (mwatch_message_t *msg,
+                     const char *key,
+                     size_t key_len,
+                     const mwatch_value_t *value)
+{
+   /* Copy before freeing the old value: `value` may point into it. */
+   mwatch_value_t copy;
+   bool owned;
+   value_copy (msg, &copy, value, &owned);
+   field_t *field = field_slot (msg, key, key_len);
+   field_free_value (field);
+   field->value = copy;
+   field->value_owned = owned;
+}
+
 bool
 mwatch_message_set_value (mwatch_message_t *msg, const char *key, const mwatch_value_t *value)
 {
    if (!msg || !key_is_valid (key) || !value) {
       return false;
    }
-   /* Copy before freeing the old value: `value` may point into it. */
-   mwatch_value_t copy;
-   bool owned;
-   value_copy (msg, &copy, value, &owned);
-   field_t *field = field_slot (msg, key);
-   field_free_value (field);
-   field->value = copy;
-   field->value_owned = owned;
+   _mwatch_message_put (msg, key, strlen (key), value);
    return true;
 }
 
@@ -685,9 +693,16 @@ mwatch_message_new (void)
    msg->due = MWATCH_DUE_NEVER;
    msg->ready = false;
    msg->default_fields = NULL;
-   mwatch_message_set_utf8_len (msg, "WatchID", msg->watch_id, 24);
-   mwatch_message_set_int64 (msg, "Iteration", 0);
-   mwatch_message_set_datetime (msg, "StartTime", mwatch_realtime_us ());
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+   v.value.v_utf8.str = msg->watch_id;
+   v.value.v_utf8.len = 24;
+   _mwatch_message_put (msg, "WatchID", 7, &v);
+   v.type = MWATCH_TYPE_INT64;
+   v.value.v_int64 = 0;
+   _mwatch_message_put (msg, "Iteration", 9, &v);
+   v.type = MWATCH_TYPE_DATETIME;
+   v.value.v_datetime = mwatch_realtime_us ();
+   _mwatch_message_put (msg, "StartTime", 9, &v);
    return msg;
 }
 
@@ -711,6 +726,50 @@ field_bytes (const field_t *field)
    return size;
 }
 
+/* Whether `msg` lies whole in one pooled block, with nothing allocated
+ * apart: then a copy is the block's used bytes and a pointer shift. */
+static bool
+is_compact (const mwatch_message_t *msg)
+{
+   if (!msg->pooled || msg->fields_on_heap) {
+      return false;
+   }
+   for (size_t i = 0; i < msg->count; i++) {
+      if (msg->fields[i].key_owned || msg->fields[i].value_owned) {
+         return false;
+      }
+   }
+   return true;
+}
+
+static mwatch_message_t *
+compact_copy (const mwatch_message_t *msg, size_t extra, void **extra_out)
+{
+   size_t used = (size_t) (msg->spare - (const char *) msg);
+   if (used + extra + 8 > MWATCH_BLOCK_SIZE) {
+      return NULL;
+   }
+   bool pooled;
+   mwatch_message_t *copy = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
+   memcpy (copy, msg, used);
+   ptrdiff_t delta = (const char *) copy - (const char *) msg;
+   copy->pooled = pooled;
+   copy->fields = (field_t *) ((char *) msg->fields + delta);
+   copy->spare = (char *) copy + used;
+   copy->spare_end = (char *) copy + MWATCH_BLOCK_SIZE;
+   for (size_t i = 0; i < copy->count; i++) {
+      field_t *f = &copy->fields[i];
+      f->key += delta;
+      if (f->value.type == MWATCH_TYPE_UTF8) {
+         f->value.value.v_utf8.str += delta;
+      } else if (f->value.type == MWATCH_TYPE_DOCUMENT || f->value.type == MWATCH_TYPE_ARRAY) {
+         f->value.value.v_doc.data += delta;
+      }
+   }
+   *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
+   return copy;
+}
+
 /* A copy is exactly as big as its fields need: it is what every record
  * queued for a listener costs, and queues may hold many.  `extra` bytes
  * for the caller come first, so that they are aligned. */
@@ -730,6 +789,8 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
       copy->due = mwatch_monotonic_us ();
       copy->ready = true;
       copy->default_fields = NULL;
+   } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {
+      return copy;
    } else {
       size_t bytes = 0;
       size_t count = with_fields ? msg->count : 0;
@@ -800,7 +861,8 @@ int64_t
 mwatch_message_next_iteration (mwatch_message_t *msg)
 {
    msg->iteration++;
-   mwatch_message_set_int64 (msg, "Iteration", msg->iteration);
+   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = msg->iteration};
+   _mwatch_message_put (msg, "Iteration", 9, &v);
    return msg->iteration;
 }
 

@@ -8,6 +8,7 @@
  * fresh snapshot) or moved on (then the record goes back, due later).  So a
  * cursor read a document at a time costs a few counter updates per
  * document, not a message per document. */
+#include "block-pool.h"
 #include "config-hooks.h"
 #include "interpose.h"
 #include "logging-private.h"
@@ -362,7 +363,10 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *db,
                    const char *collection)
 {
-   mwatch_watch_t *watch = bson_malloc (sizeof *watch);
+   /* Watches are made and freed as often as records: from the pool. */
+   _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
+   bool pooled;
+   mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
    watch->matched_logged = 0;
    watch->emitted = false;
    watch->finished = false;
@@ -419,7 +423,7 @@ _mwatch_watch_unref (mwatch_watch_t *watch)
       bson_free (watch->operation);
    }
    pthread_mutex_destroy (&watch->lock);
-   bson_free (watch);
+   _mwatch_block_put (watch, true);
 }
 
 mwatch_message_t *
