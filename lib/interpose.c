@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 atomic_bool _mwatch_patched;
-_Thread_local int _mwatch_depth;
+_Thread_local int _mwatch_depth MWATCH_FAST_TLS;
 
 #define LIBMONGOC_SONAME "libmongoc-1.0.so.0"
 

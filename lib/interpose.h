@@ -43,10 +43,15 @@ _mwatch_real (mwatch_sym_t *sym)
 void *
 _mwatch_own_cursor_next (void);
 
+/* Thread-locals on the per-call path: the initial-exec model reaches them
+ * with one instruction instead of a __tls_get_addr call.  The library is
+ * loaded at start-up (linked, or LD_PRELOAD), where that model is safe. */
+#define MWATCH_FAST_TLS __attribute__ ((tls_model ("initial-exec")))
+
 extern atomic_bool _mwatch_patched;
 /* How deep this thread is inside a watched call or a log emission: calls
  * that libmongoc (or a handler) makes meanwhile are not watched again. */
-extern _Thread_local int _mwatch_depth;
+extern _Thread_local int _mwatch_depth MWATCH_FAST_TLS;
 
 /* The fast test of every wrapper: a relaxed load first, so that an
  * unpatched program pays one load and a branch. */

@@ -29,6 +29,9 @@ struct _mwatch_logger_t {
  * changes, reset and fork.  Loggers themselves are never freed, so a
  * logger pointer stays valid without the lock. */
 static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Bumped whenever a logger's level changes, so that callers may cache an
+ * answer of mwatch_logger_is_enabled_for (mwatch_level_cache_t). */
+atomic_uint _mwatch_levels_generation = 1;
 /* Guards the list of loggers (creation and lookup). */
 static pthread_mutex_t loggers_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_logger_t *loggers;
@@ -158,6 +161,7 @@ void
 mwatch_logger_set_level (mwatch_logger_t *logger, int level)
 {
    atomic_store_explicit (&logger->level, level, memory_order_relaxed);
+   atomic_fetch_add_explicit (&_mwatch_levels_generation, 1, memory_order_release);
 }
 
 int
@@ -402,6 +406,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
          below_named = below_named || (targets[i] != &root_logger && is_at_or_below (l, targets[i]));
       }
       atomic_store (&l->level, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
+      atomic_fetch_add (&_mwatch_levels_generation, 1);
       atomic_store (&l->propagate, true);
       atomic_store (&l->disabled, disable_existing && !named && !below_named && l != &root_logger);
    }
@@ -409,6 +414,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
       mwatch_logger_t *l = targets[i];
       const mwatch_logger_setup_t *setup = &setups[i];
       atomic_store (&l->level, setup->level);
+      atomic_fetch_add (&_mwatch_levels_generation, 1);
       atomic_store (&l->propagate, setup->propagate);
       l->handlers = (mwatch_handler_t **) dup_refs ((void *const *) setup->handlers,
                                                     setup->handler_count, handler_ref);

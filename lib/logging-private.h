@@ -5,6 +5,8 @@
 
 #include "mongowatch.h"
 
+#include <stdatomic.h>
+
 /* The calling thread's id and the process id, cached per thread; the
  * fork child handler resets the cache. */
 int64_t
@@ -39,6 +41,30 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
                          int timeout_level,
                          mwatch_message_t *msg,
                          void *live);
+
+/* A cached answer of mwatch_logger_is_enabled_for for one logger and
+ * level, good while no logger's level changes: for the per-document path
+ * of a cursor, where walking the logger tree each time would cost more
+ * than the rest of the accounting.  Zeroed means "not asked yet". */
+typedef struct {
+   unsigned generation;
+   bool enabled;
+} mwatch_level_cache_t;
+
+extern atomic_uint _mwatch_levels_generation;
+
+static inline bool
+_mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
+                                  int level,
+                                  mwatch_level_cache_t *cache)
+{
+   unsigned generation = atomic_load_explicit (&_mwatch_levels_generation, memory_order_acquire);
+   if (BSON_UNLIKELY (cache->generation != generation)) {
+      cache->enabled = mwatch_logger_is_enabled_for (logger, level);
+      cache->generation = generation;
+   }
+   return cache->enabled;
+}
 
 /* Registers mwatch_shutdown at exit and the fork handlers, once. */
 void

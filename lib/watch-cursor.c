@@ -18,8 +18,8 @@ static pthread_once_t cursors_once = PTHREAD_ONCE_INIT;
  * every mongoc_cursor_next finds its watch here, without the map and its
  * lock.  A watch whose cursor is gone is detached: a new cursor that
  * libmongoc allocates at the same address misses the cache. */
-static _Thread_local const mongoc_cursor_t *last_cursor;
-static _Thread_local mwatch_watch_t *last_watch;
+static _Thread_local const mongoc_cursor_t *last_cursor MWATCH_FAST_TLS;
+static _Thread_local mwatch_watch_t *last_watch MWATCH_FAST_TLS;
 /* Only for its destructor, which drops the reference at thread exit. */
 static pthread_key_t last_watch_key;
 

@@ -38,6 +38,7 @@ struct _mwatch_cursor_t {
    _Atomic int64_t last_activity; /* monotonic */
    _Atomic int64_t matched;
    /* The rest is guarded by `lock`. */
+   mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
    int64_t matched_logged; /* MatchedCount at the last update logged */
    bool emitted;           /* the first record was logged */
    bool finished;
@@ -368,6 +369,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
    watch->matched_logged = 0;
+   watch->updates.generation = 0;
    watch->emitted = false;
    watch->finished = false;
    atomic_init (&watch->refs, 1);
@@ -500,7 +502,8 @@ _mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool mat
       atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed);
    }
    /* The common case, updates below every logger's level, takes no lock. */
-   if (!mwatch_logger_is_enabled_for (watch->logger, watch->opts.update_level)) {
+   if (!_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
+                                          &watch->updates)) {
       return;
    }
    pthread_mutex_lock (&watch->lock);
