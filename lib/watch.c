@@ -259,6 +259,23 @@ mapped_name (const mwatch_watch_t *watch, const char *key)
    return key;
 }
 
+/* Sets the library's field `key` (a literal) under the name the mappings
+ * give it; a dropped field is not set.  The literal's own name skips the
+ * key checks; a renamed one goes through them. */
+static void
+set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key, size_t key_len,
+            const mwatch_value_t *value)
+{
+   const char *name = mapped_name (watch, key);
+   if (name == key) {
+      _mwatch_message_put (msg, key, key_len, value);
+   } else if (name) {
+      mwatch_message_set_value (msg, name, value);
+   }
+}
+
+#define SET_MAPPED(watch, msg, key, value) set_mapped (watch, msg, key, sizeof key - 1, value)
+
 /* Applies the mappings to the fields the operation started with (its
  * arguments, the context) and adds the constant fields. */
 static void
@@ -390,13 +407,20 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    for (size_t i = 0; i < context_count; i++) {
       mwatch_message_set_utf8 (watch->msg, context[i].key, context[i].value);
    }
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (db) {
-      mwatch_message_set_utf8 (watch->msg, "DB", db);
+      v.value.v_utf8.str = db;
+      v.value.v_utf8.len = strlen (db);
+      _mwatch_message_put (watch->msg, "DB", 2, &v);
    }
    if (collection) {
-      mwatch_message_set_utf8 (watch->msg, "Collection", collection);
+      v.value.v_utf8.str = collection;
+      v.value.v_utf8.len = strlen (collection);
+      _mwatch_message_put (watch->msg, "Collection", 10, &v);
    }
-   mwatch_message_set_utf8 (watch->msg, "Operation", operation);
+   v.value.v_utf8.str = watch->operation;
+   v.value.v_utf8.len = op_len;
+   _mwatch_message_put (watch->msg, "Operation", 9, &v);
    return watch;
 }
 
@@ -440,15 +464,13 @@ _mwatch_watch_message (mwatch_watch_t *watch)
 static void
 materialize (const mwatch_watch_t *watch, mwatch_message_t *msg)
 {
-   const char *duration = mapped_name (watch, "Duration");
-   if (duration) {
-      int64_t us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed);
-      mwatch_message_set_double (msg, duration, (double) us / 1e6);
-   }
-   const char *matched = mapped_name (watch, "MatchedCount");
-   if (matched && watch->kind == MWATCH_WATCHER_CURSOR) {
-      mwatch_message_set_int64 (
-         msg, matched, atomic_load_explicit (&watch->matched, memory_order_relaxed));
+   int64_t us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed);
+   mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) us / 1e6};
+   SET_MAPPED (watch, msg, "Duration", &v);
+   if (watch->kind == MWATCH_WATCHER_CURSOR) {
+      v.type = MWATCH_TYPE_INT64;
+      v.value.v_int64 = atomic_load_explicit (&watch->matched, memory_order_relaxed);
+      SET_MAPPED (watch, msg, "MatchedCount", &v);
    }
 }
 
@@ -544,11 +566,9 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
       watch->finished = true;
-      const char *end_time = mapped_name (watch, "EndTime");
       const char *error_name = mapped_name (watch, "Error");
-      if (end_time) {
-         mwatch_message_set_datetime (watch->msg, end_time, mwatch_realtime_us ());
-      }
+      mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = mwatch_realtime_us ()};
+      SET_MAPPED (watch, watch->msg, "EndTime", &v);
       if (error && error->code && error_name) {
          mwatch_message_set_utf8 (watch->msg, error_name, error->message);
       }
