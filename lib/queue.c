@@ -6,7 +6,17 @@
  * leader) sleeps until the top entry is due, the others sleep until woken.
  * A put that makes a new top deposes the leader and wakes one consumer, and
  * a consumer leaving while there is no leader wakes one to take over, so
- * puts of ordinary messages never wake every consumer at once. */
+ * puts of ordinary messages never wake every consumer at once.
+ *
+ * Waking a consumer is a system call on the producer's thread and a
+ * context switch, which would cost an application more than the rest of a
+ * put.  So the leader never sleeps long without a deadline: at most
+ * IDLE_US, and LINGER_US while messages keep coming (one was taken less
+ * than ACTIVE_US ago).  A put whose message the leader will find in time
+ * anyway (due after the leader wakes, or ready and the leader wakes
+ * within LINGER_US) wakes nobody.  Under a steady stream the producers
+ * then never wake the consumer, which takes what came every LINGER_US; a
+ * running operation's record, due only at its timeout, never wakes it. */
 #include "queue-private.h"
 #include "queue-store.h"
 
@@ -29,10 +39,17 @@ struct _mwatch_queue_t {
    void *discard_user_data;
 
    bool closed;
-   const void *leader; /* the leading consumer's token, or NULL */
+   const void *leader;   /* the leading consumer's token, or NULL */
+   int64_t leader_until; /* when the leader wakes by itself */
+   int64_t last_take;    /* monotonic time of the last message taken */
    size_t blocked_producers;
    mwatch_queue_stats_t stats;
 };
+
+/* See the top of the file. */
+#define IDLE_US 1000000
+#define LINGER_US 1000
+#define ACTIVE_US 20000
 
 /* A message the queue gives up, held until the lock is released so that a
  * slow discard callback never stalls other producers and consumers. */
@@ -199,10 +216,17 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
 static void
 queue_top_changed (mwatch_queue_t *queue, size_t slot)
 {
-   if (queue->store.slots[slot].heap_pos == 0) {
-      queue->leader = NULL;
-      pthread_cond_signal (&queue->due_cond);
+   if (queue->store.slots[slot].heap_pos != 0) {
+      return;
    }
+   int64_t due = queue->store.slots[slot].due;
+   if (queue->leader && (due >= queue->leader_until ||
+                         (queue->leader_until - due <= LINGER_US &&
+                          due <= mwatch_monotonic_us ()))) {
+      return; /* the leader wakes in time for it */
+   }
+   queue->leader = NULL;
+   pthread_cond_signal (&queue->due_cond);
 }
 
 static mwatch_queue_status_t
@@ -323,14 +347,21 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
 static void
 queue_wait_due (mwatch_queue_t *queue,
                 size_t top,
+                int64_t now,
                 int64_t deadline,
                 const void *token)
 {
    int64_t until = deadline;
-   if (top != MWATCH_QSTORE_NONE && !queue->leader &&
-       queue->store.slots[top].due <= deadline) {
-      queue->leader = token;
-      until = queue->store.slots[top].due;
+   if (!queue->leader) {
+      int64_t bound = now + (now - queue->last_take < ACTIVE_US ? LINGER_US : IDLE_US);
+      if (top != MWATCH_QSTORE_NONE && queue->store.slots[top].due < bound) {
+         bound = queue->store.slots[top].due;
+      }
+      if (bound <= deadline) {
+         queue->leader = token;
+         queue->leader_until = bound;
+         until = bound;
+      }
    }
    queue_wait (queue, &queue->due_cond, until);
    if (queue->leader == token) {
@@ -351,6 +382,7 @@ queue_take (mwatch_queue_t *queue,
       if (top != MWATCH_QSTORE_NONE &&
           (queue->closed || queue->store.slots[top].due <= now)) {
          _mwatch_qstore_remove (&queue->store, top, msg, data);
+         queue->last_take = now;
          return MWATCH_QUEUE_OK;
       }
       if (queue->closed) {
@@ -359,7 +391,7 @@ queue_take (mwatch_queue_t *queue,
       if (deadline <= now) {
          return MWATCH_QUEUE_TIMEOUT;
       }
-      queue_wait_due (queue, top, deadline, &token);
+      queue_wait_due (queue, top, now, deadline, &token);
    }
 }
 
