@@ -69,7 +69,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
-.PHONY: all check deps demo bench-pipeline tests examples unit-check integration-check memcheck \
+.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck \
         install-check preload-check mask-check examples-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
@@ -230,6 +230,23 @@ demo:
 bench-pipeline: $(BUILD)/bench/pipeline
 	$(BUILD)/bench/pipeline 1000000 /dev/null 1
 	$(BUILD)/bench/pipeline 1000000 /dev/null 0
+
+# The performance suite of doc/PERFORMANCE.md, every part in one run (not
+# part of check, which only builds it): the workloads side by side against
+# a local server (wall clock, CPU, callgrind), the pipeline, the latency
+# from an operation's end to its line in the file, and RSS over 10 million
+# operations.  About 20 minutes on 2 cores.
+bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss
+	test/server run bench/run-workloads
+	$(MAKE) bench-pipeline
+	$(BUILD)/bench/latency 20000 2000
+	$(BUILD)/bench/latency 20000 2000 100
+	$(BUILD)/bench/rss 10000000 10000 /dev/null block
+
+# The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),
+# side by side on the same server and workloads; see bench/peer/README.md.
+bench-peer: $(PING_BIN)
+	test/server run bench/peer/run
 
 # The README's test command.  Each step is its own make so that pkg-config
 # runs after the dependencies are in place.

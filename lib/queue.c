@@ -49,7 +49,7 @@ struct _mwatch_queue_t {
 /* See the top of the file. */
 #define IDLE_US 1000000
 #define LINGER_US 1000
-#define ACTIVE_US 20000
+#define ACTIVE_US 2000
 
 /* A message the queue gives up, held until the lock is released so that a
  * slow discard callback never stalls other producers and consumers. */
