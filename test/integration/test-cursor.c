@@ -4,6 +4,8 @@
 #include "integration/suites.h"
 #include "test-capture.h"
 
+#include <pthread.h>
+
 START_TEST (test_find_in_batches_is_one_record)
 {
    char db[64];
@@ -348,6 +350,65 @@ START_TEST (test_default_fields_and_operation_maps)
 }
 END_TEST
 
+static void *
+destroy_cursor_main (void *cursor)
+{
+   mongoc_cursor_destroy (cursor);
+   return NULL;
+}
+
+/* Each thread remembers the cursor it read last.  A cursor libmongoc makes
+ * where one was destroyed before (it reuses the memory), on this thread or
+ * after a destroy on another, is a new operation with a record of its
+ * own: counts never leak from one cursor into the next. */
+START_TEST (test_cursors_at_reused_addresses)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_cursor", db, sizeof db, 10);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
+
+   for (int i = 0; i < 20; i++) {
+      bson_t *filter = BCON_NEW ("n", "{", "$lt", BCON_INT32 (i % 10 + 1), "}");
+      mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, filter, NULL, NULL);
+      ck_assert_int_eq (capture_drain_cursor (cursor, NULL), i % 10 + 1);
+      mongoc_cursor_destroy (cursor);
+      bson_destroy (filter);
+   }
+   /* Read on this thread, destroyed on another; then a new one here. */
+   bson_t all = BSON_INITIALIZER;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, NULL, NULL);
+   const bson_t *doc;
+   for (int i = 0; i < 3; i++) {
+      ck_assert (mongoc_cursor_next (cursor, &doc));
+   }
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, destroy_cursor_main, cursor), 0);
+   pthread_join (thread, NULL);
+   bson_t *five = BCON_NEW ("n", "{", "$lt", BCON_INT32 (5), "}");
+   cursor = mongoc_collection_find_with_opts (coll, five, NULL, NULL);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
+   mongoc_cursor_destroy (cursor);
+   capture_drain (cap);
+
+   ck_assert_uint_eq (capture_count (cap), 22);
+   for (size_t i = 0; i < 20; i++) {
+      const mwatch_captured_t *rec = capture_get (cap, i);
+      ck_assert (mwatch_message_is_ready (rec->msg));
+      ck_assert_int_eq (capture_int (rec, "Filter.n.$lt"), (int64_t) (i % 10 + 1));
+      ck_assert_int_eq (capture_int (rec, "MatchedCount"), (int64_t) (i % 10 + 1));
+   }
+   ck_assert_int_eq (capture_int (capture_get (cap, 20), "MatchedCount"), 3);
+   ck_assert_int_eq (capture_int (capture_get (cap, 21), "MatchedCount"), 5);
+   ck_assert_int_eq (capture_int (capture_get (cap, 21), "Filter.n.$lt"), 5);
+
+   bson_destroy (five);
+   capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 Suite *
 cursor_suite (void)
 {
@@ -365,6 +426,7 @@ cursor_suite (void)
    tcase_add_test (tc, test_unpatched_logs_nothing);
    tcase_add_test (tc, test_cursor_get_adds_fields);
    tcase_add_test (tc, test_default_fields_and_operation_maps);
+   tcase_add_test (tc, test_cursors_at_reused_addresses);
    suite_add_tcase (suite, tc);
    return suite;
 }

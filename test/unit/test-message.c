@@ -347,6 +347,88 @@ START_TEST (test_copy_can_be_changed)
 }
 END_TEST
 
+/* A message keeps its fields in one block until they outgrow it, then
+ * spills to the heap: values, keys and the field array.  Copies of either
+ * kind are whole and independent (valgrind checks every free). */
+START_TEST (test_outgrown_message_copies)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   char text[101];
+   memset (text, 'x', 100);
+   text[100] = '\0';
+   for (int i = 0; i < 30; i++) {
+      char key[16];
+      snprintf (key, sizeof key, "Field%d", i);
+      text[0] = (char) ('a' + i % 26);
+      ck_assert (mwatch_message_set_utf8 (msg, key, text));
+   }
+   bson_t big = BSON_INITIALIZER;
+   for (int i = 0; i < 100; i++) {
+      char key[16];
+      snprintf (key, sizeof key, "k%d", i);
+      BSON_APPEND_UTF8 (&big, key, text);
+   }
+   ck_assert (mwatch_message_set_document (msg, "Filter", &big));
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   /* The original changes; the copy must not. */
+   ck_assert (mwatch_message_set_utf8 (msg, "Field3", "short"));
+   ck_assert (mwatch_message_remove (msg, "Field4"));
+   mwatch_message_destroy (msg);
+
+   mwatch_value_t v;
+   ck_assert_uint_eq (mwatch_message_count (copy), 3 + 30 + 1);
+   ck_assert (mwatch_message_get (copy, "Field3", &v));
+   ck_assert_uint_eq (v.value.v_utf8.len, 100);
+   ck_assert_int_eq (v.value.v_utf8.str[0], 'd');
+   ck_assert (mwatch_message_get (copy, "Field29", &v));
+   ck_assert_int_eq (v.value.v_utf8.str[0], 'a' + 29 % 26);
+   ck_assert (mwatch_message_get (copy, "Filter.k99", &v));
+   ck_assert_uint_eq (v.value.v_utf8.len, 100);
+   mwatch_message_t *copy2 = mwatch_message_copy (copy);
+   mwatch_message_destroy (copy);
+   ck_assert (mwatch_message_get (copy2, "Field4", &v));
+   mwatch_message_destroy (copy2);
+   bson_destroy (&big);
+}
+END_TEST
+
+/* A small message is copied as its block's bytes with the pointers moved:
+ * every string and document of the copy must point into the copy, so that
+ * changing or freeing the original leaves it intact. */
+START_TEST (test_small_copy_is_independent)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}");
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "orders");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_double (msg, "Duration", 0.25);
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   ck_assert (mwatch_message_set_utf8 (msg, "DB", "another, longer database name"));
+   ck_assert (mwatch_message_rename (msg, "Collection", "Coll"));
+   mwatch_message_destroy (msg);
+
+   mwatch_value_t v;
+   ck_assert (mwatch_message_get (copy, "DB", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "shop");
+   ck_assert (mwatch_message_get (copy, "Collection", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "orders");
+   ck_assert (mwatch_message_get (copy, "Filter.user.name", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "ann");
+   ck_assert (mwatch_message_get (copy, "WatchID", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, mwatch_message_watch_id (copy));
+   /* The copy grows on its own. */
+   ck_assert (mwatch_message_set_utf8 (copy, "DB", "a new name for the copy's database"));
+   ck_assert (mwatch_message_get (copy, "DB", &v));
+   ck_assert_str_eq (v.value.v_utf8.str, "a new name for the copy's database");
+   char keys[256];
+   keys_of (copy, keys, sizeof keys);
+   ck_assert_str_eq (keys, "WatchID Iteration StartTime DB Collection Filter Duration");
+   mwatch_message_destroy (copy);
+   bson_destroy (filter);
+}
+END_TEST
+
 /* WatchIDs are unique however fast they are made. */
 START_TEST (test_watch_ids_unique)
 {
@@ -480,6 +562,8 @@ message_suite (void)
    tcase_add_test (tc, test_dotted_access);
    tcase_add_test (tc, test_copy_is_deep_and_complete);
    tcase_add_test (tc, test_copy_can_be_changed);
+   tcase_add_test (tc, test_outgrown_message_copies);
+   tcase_add_test (tc, test_small_copy_is_independent);
    tcase_add_test (tc, test_watch_ids_unique);
    tcase_add_test (tc, test_rename_keeps_place);
    tcase_add_test (tc, test_iteration_counter);

@@ -699,6 +699,41 @@ START_TEST (test_earlier_put_rewakes_consumer)
 }
 END_TEST
 
+/* A consumer idle on an empty queue sleeps with a deadline of its own (a
+ * second); an entry due well before that must wake it, not wait for it. */
+START_TEST (test_soon_put_wakes_idle_consumer)
+{
+   mwatch_queue_t *q = mwatch_queue_new (NULL);
+   call_t g;
+   pthread_t thread = start_blocked_getter (&g, q);
+   int64_t start = mwatch_monotonic_us ();
+   put_ok (q, pending_msg (0.05), 3);
+   join_call (thread, &g, MWATCH_QUEUE_OK, 3);
+   double elapsed = (double) (g.returned_at - start) / 1e6;
+   ck_assert_msg (elapsed >= 0.05 - SLACK_SEC && elapsed < 0.5, "came out after %f s", elapsed);
+   mwatch_queue_destroy (q);
+}
+END_TEST
+
+/* An entry due later than the consumer wakes anyway (a running operation's
+ * record, due at its timeout) does not wake it; a ready one put next must
+ * still come out at once, and the far one stay queued. */
+START_TEST (test_far_put_then_ready_put)
+{
+   mwatch_queue_t *q = mwatch_queue_new (NULL);
+   call_t g;
+   pthread_t thread = start_blocked_getter (&g, q);
+   put_ok (q, pending_msg (30), 1);
+   int64_t start = mwatch_monotonic_us ();
+   put_ok (q, ready_msg (), 2);
+   join_call (thread, &g, MWATCH_QUEUE_OK, 2);
+   double elapsed = (double) (g.returned_at - start) / 1e6;
+   ck_assert_msg (elapsed < 0.5, "came out after %f s", elapsed);
+   ck_assert_uint_eq (stats_of (q).size, 1);
+   mwatch_queue_destroy (q);
+}
+END_TEST
+
 /* Two consumers, two entries due at different times: whichever consumer
  * times the first must not leave the second entry unwatched. */
 START_TEST (test_two_consumers_two_dues)
@@ -1415,6 +1450,8 @@ queue_suite (void)
    tcase_add_test (tc, test_close_drains_to_waiting_consumer);
    tcase_add_test (tc, test_put_wakes_consumer);
    tcase_add_test (tc, test_earlier_put_rewakes_consumer);
+   tcase_add_test (tc, test_soon_put_wakes_idle_consumer);
+   tcase_add_test (tc, test_far_put_then_ready_put);
    tcase_add_test (tc, test_two_consumers_two_dues);
    suite_add_tcase (s, tc);
 
