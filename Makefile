@@ -232,16 +232,13 @@ bench-pipeline: $(BUILD)/bench/pipeline
 	$(BUILD)/bench/pipeline 1000000 /dev/null 0
 
 # The performance suite of doc/PERFORMANCE.md, every part in one run (not
-# part of check, which only builds it): the workloads side by side against
-# a local server (wall clock, CPU, callgrind), the pipeline, the latency
-# from an operation's end to its line in the file, and RSS over 10 million
-# operations.  About 20 minutes on 2 cores.
+# part of check, which only builds it), as markdown on stdout: the
+# workloads side by side against a local server (ops/s, CPU, callgrind),
+# the Python peer on the same server (BENCH_PEER=0 leaves it out), the
+# pipeline, the latency from an operation's end to its line in the file,
+# and RSS over 10 million operations.  About 30 minutes on 2 cores.
 bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss
-	test/server run bench/run-workloads
-	$(MAKE) bench-pipeline
-	$(BUILD)/bench/latency 20000 2000
-	$(BUILD)/bench/latency 20000 2000 100
-	$(BUILD)/bench/rss 10000000 10000 /dev/null block
+	test/server run bench/run-all
 
 # The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),
 # side by side on the same server and workloads; see bench/peer/README.md.
