@@ -350,6 +350,50 @@ START_TEST (test_default_fields_and_operation_maps)
 }
 END_TEST
 
+/* With update records on (DEBUG) and a queue, no update comes out (a
+ * record that is not ready leaves a queue by timeout alone), and the queue
+ * skips them; yet a cursor that goes quiet twice times out twice, each
+ * time with its count then. */
+START_TEST (test_each_stall_times_out_through_a_queue)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_cursor", db, sizeof db, 10);
+   mwatch_watcher_opts_t wopts;
+   mwatch_watcher_opts_init (&wopts);
+   wopts.timeout_sec = 0.3;
+   wopts.timeout_level = MWATCH_LEVEL_WARNING;
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, &wopts);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_DEBUG, true);
+
+   bson_t all = BSON_INITIALIZER;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, NULL, NULL);
+   const bson_t *doc;
+   for (int stall = 1; stall <= 2; stall++) {
+      for (int i = 0; i < 3; i++) {
+         ck_assert (mongoc_cursor_next (cursor, &doc));
+      }
+      ck_assert_uint_eq (capture_await (cap, (size_t) stall, 10.0), (size_t) stall);
+      const mwatch_captured_t *rec = capture_get (cap, (size_t) stall - 1);
+      ck_assert_int_eq (rec->level, MWATCH_LEVEL_WARNING);
+      ck_assert (!mwatch_message_is_ready (rec->msg));
+      ck_assert_int_eq (capture_int (rec, "MatchedCount"), 3 * stall);
+   }
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 4);
+   mongoc_cursor_destroy (cursor);
+   capture_drain (cap);
+   const mwatch_captured_t *final = NULL;
+   ck_assert_uint_eq (capture_finals (cap, "find", &final), 1);
+   ck_assert_int_eq (capture_int (final, "MatchedCount"), 10);
+   ck_assert_uint_eq (capture_count (cap), 3);
+
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, NULL);
+   capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 static void *
 destroy_cursor_main (void *cursor)
 {
@@ -427,6 +471,7 @@ cursor_suite (void)
    tcase_add_test (tc, test_cursor_get_adds_fields);
    tcase_add_test (tc, test_default_fields_and_operation_maps);
    tcase_add_test (tc, test_cursors_at_reused_addresses);
+   tcase_add_test (tc, test_each_stall_times_out_through_a_queue);
    suite_add_tcase (suite, tc);
    return suite;
 }
