@@ -1,5 +1,5 @@
 /* mwatch_buf_t: the growable text buffer every rendering writes into. */
-#include "mongowatch.h"
+#include "json.h"
 
 #include <string.h>
 
@@ -27,10 +27,10 @@ mwatch_buf_clear (mwatch_buf_t *buf)
    }
 }
 
-/* Room for `extra` more bytes plus the terminator; grows by doubling so a
- * reused buffer stops allocating once it has seen its longest line. */
-static void
-buf_reserve (mwatch_buf_t *buf, size_t extra)
+/* Grows by doubling so a reused buffer stops allocating once it has seen
+ * its longest line. */
+void
+_mwatch_buf_grow (mwatch_buf_t *buf, size_t extra)
 {
    size_t need = buf->len + extra + 1;
    if (need <= buf->cap) {
@@ -47,12 +47,7 @@ buf_reserve (mwatch_buf_t *buf, size_t extra)
 void
 mwatch_buf_append (mwatch_buf_t *buf, const char *data, size_t len)
 {
-   buf_reserve (buf, len);
-   if (len) {
-      memcpy (buf->data + buf->len, data, len);
-   }
-   buf->len += len;
-   buf->data[buf->len] = '\0';
+   _mwatch_buf_put (buf, data, len);
 }
 
 void

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PUT_LIT(out, lit) mwatch_buf_append ((out), (lit), sizeof (lit) - 1)
+#define PUT_LIT _MWATCH_BUF_PUT_LIT
 
 /* Nesting deeper than libbson's own JSON limit is cut off, so that a
  * hostile document cannot exhaust the stack of a logging thread. */
@@ -21,12 +21,6 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static void
-put_char (mwatch_buf_t *out, char c)
-{
-   mwatch_buf_append (out, &c, 1);
-}
-
 /* `value` in decimal, zero-padded to at least `width` digits. */
 static void
 put_uint (mwatch_buf_t *out, uint64_t value, int width)
@@ -37,7 +31,7 @@ put_uint (mwatch_buf_t *out, uint64_t value, int width)
       *--p = (char) ('0' + value % 10);
       value /= 10;
    } while (value || digits + sizeof digits - p < width);
-   mwatch_buf_append (out, p, (size_t) (digits + sizeof digits - p));
+   _mwatch_buf_put (out, p, (size_t) (digits + sizeof digits - p));
 }
 
 /* ---------------------------------------------------------------- text */
@@ -100,15 +94,53 @@ json_escape (uint8_t c, char esc[6])
    return 6;
 }
 
+/* What each byte is, for the scans below: one table load a byte instead of
+ * a chain of compares. */
+enum {
+   BYTE_HIGH = 1,     /* >= 0x80: starts or continues a UTF-8 sequence */
+   BYTE_ESCAPE = 2,   /* JSON escapes it: control bytes, NUL, '"', '\' */
+   BYTE_NUL = 4,      /* the raw form replaces it */
+   BYTE_NOT_BARE = 8, /* ASCII that needs quotes in key=value output */
+};
+
+#define BYTE_CLASS(c)                                                                    \
+   (uint8_t) (((c) >= 0x80 ? BYTE_HIGH : 0) |                                            \
+              ((c) < 0x20 || (c) == '"' || (c) == '\\' ? BYTE_ESCAPE : 0) |             \
+              ((c) == 0 ? BYTE_NUL : 0) |                                                \
+              ((c) <= ' ' || (c) == 0x7F || (c) == '"' || (c) == '=' || (c) == '\\'     \
+                  ? BYTE_NOT_BARE                                                        \
+                  : 0))
+#define BYTE_ROW(r)                                                                      \
+   BYTE_CLASS (r + 0x0), BYTE_CLASS (r + 0x1), BYTE_CLASS (r + 0x2), BYTE_CLASS (r + 0x3), \
+      BYTE_CLASS (r + 0x4), BYTE_CLASS (r + 0x5), BYTE_CLASS (r + 0x6),                  \
+      BYTE_CLASS (r + 0x7), BYTE_CLASS (r + 0x8), BYTE_CLASS (r + 0x9),                  \
+      BYTE_CLASS (r + 0xA), BYTE_CLASS (r + 0xB), BYTE_CLASS (r + 0xC),                  \
+      BYTE_CLASS (r + 0xD), BYTE_CLASS (r + 0xE), BYTE_CLASS (r + 0xF)
+
+static const uint8_t byte_class[256] = {
+   BYTE_ROW (0x00), BYTE_ROW (0x10), BYTE_ROW (0x20), BYTE_ROW (0x30),
+   BYTE_ROW (0x40), BYTE_ROW (0x50), BYTE_ROW (0x60), BYTE_ROW (0x70),
+   BYTE_ROW (0x80), BYTE_ROW (0x90), BYTE_ROW (0xA0), BYTE_ROW (0xB0),
+   BYTE_ROW (0xC0), BYTE_ROW (0xD0), BYTE_ROW (0xE0), BYTE_ROW (0xF0),
+};
+
 /* Copies runs of bytes that need no change in one append each. */
 static void
 write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
 {
    const uint8_t *s = (const uint8_t *) str;
+   const uint8_t stop = BYTE_HIGH | (json ? BYTE_ESCAPE : BYTE_NUL);
    size_t run = 0;
    size_t i = 0;
 
-   while (i < len) {
+   for (;;) {
+      while (i < len && !(byte_class[s[i]] & stop)) {
+         i++;
+      }
+      if (i == len) {
+         break;
+      }
+
       const char *rep;
       size_t rep_len;
       size_t skip = 1;
@@ -122,29 +154,27 @@ write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
          }
          rep = json ? "\\ufffd" : "\xEF\xBF\xBD";
          rep_len = json ? 6 : 3;
-      } else if (json && (rep_len = json_escape (s[i], esc)) > 0) {
+      } else if (json) {
+         rep_len = json_escape (s[i], esc);
          rep = esc;
-      } else if (!json && s[i] == '\0') {
+      } else {
          rep = "\xEF\xBF\xBD";
          rep_len = 3;
-      } else {
-         i++;
-         continue;
       }
-      mwatch_buf_append (out, str + run, i - run);
-      mwatch_buf_append (out, rep, rep_len);
+      _mwatch_buf_put (out, str + run, i - run);
+      _mwatch_buf_put (out, rep, rep_len);
       i += skip;
       run = i;
    }
-   mwatch_buf_append (out, str + run, len - run);
+   _mwatch_buf_put (out, str + run, len - run);
 }
 
 void
 _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
 {
-   put_char (out, '"');
+   _mwatch_buf_putc (out, '"');
    write_text (out, str, len, true);
-   put_char (out, '"');
+   _mwatch_buf_putc (out, '"');
 }
 
 void
@@ -163,10 +193,14 @@ _mwatch_text_is_bare (const char *str, size_t len)
       return false;
    }
    while (i < len) {
+      uint8_t cls = byte_class[s[i]];
+      if (!cls) {
+         i++;
+         continue;
+      }
       size_t skip;
-      size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
-      if (n == 0 || (n == 1 && (s[i] <= ' ' || s[i] == 0x7F || s[i] == '"' ||
-                                s[i] == '=' || s[i] == '\\'))) {
+      size_t n = cls & BYTE_HIGH ? _mwatch_utf8_next (s + i, len - i, &skip) : 0;
+      if (n == 0) {
          return false;
       }
       i += n;
@@ -180,7 +214,7 @@ void
 _mwatch_json_int64 (mwatch_buf_t *out, int64_t value)
 {
    if (value < 0) {
-      put_char (out, '-');
+      _mwatch_buf_putc (out, '-');
    }
    /* Negate as unsigned: -INT64_MIN does not fit in an int64_t. */
    put_uint (out, value < 0 ? 0 - (uint64_t) value : (uint64_t) value, 1);
@@ -192,8 +226,10 @@ non_finite_name (double value)
    return isnan (value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
 }
 
-static void
-write_finite_double (mwatch_buf_t *out, double value)
+/* The slow, general way: the shortest of %.15g, %.16g and %.17g that
+ * reads back, found by trying each. */
+void
+_mwatch_text_double_printf (mwatch_buf_t *out, double value)
 {
    char buf[40];
    char norm[40];
@@ -217,9 +253,89 @@ write_finite_double (mwatch_buf_t *out, double value)
          norm[n++] = '.';
       }
    }
-   mwatch_buf_append (out, norm, n);
+   _mwatch_buf_put (out, norm, n);
    if (integral) {
       PUT_LIT (out, ".0");
+   }
+}
+
+/* The fast, exact way for the doubles a log mostly holds, durations of
+ * whole microseconds: `value` == n / 1e6 for an integer n with |value| <
+ * 1e9.  Returns false, writing nothing, for any other value.
+ *
+ * Why it writes what _mwatch_text_double_printf() writes: n has at most 15
+ * digits, and `value`, the double nearest to n * 10^-6 (division is
+ * correctly rounded), is within half a unit of the 53rd bit of it, far
+ * less than half a unit of the 15th digit.  So %.15g shows exactly the
+ * digits of n * 10^-6, which strtod reads back to `value`, and %.15g is
+ * the form chosen.  Its notation: scientific below 1e-4 (n < 100), plain
+ * up to 1e15, which `value` never reaches; trailing zeros dropped. */
+static bool
+write_double_micros (mwatch_buf_t *out, double value)
+{
+   if (!(value > -1e9 && value < 1e9)) {
+      return false;
+   }
+   /* Within about 0.25 of n below 1e9, so rounding finds n; the check
+    * below makes sure `value` is exactly what n / 1e6 gives. */
+   double scaled = value * 1e6;
+   int64_t n = (int64_t) (scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+   if ((double) n / 1e6 != value) {
+      return false;
+   }
+   if (n == 0) {
+      /* 0.0 or -0.0 */
+      _mwatch_buf_put (out, signbit (value) ? "-0.0" : "0.0", signbit (value) ? 4 : 3);
+      return true;
+   }
+   uint64_t u = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
+   char text[32];
+   char *p = text;
+
+   if (n < 0) {
+      *p++ = '-';
+   }
+   if (u < 100) {
+      /* 1e-06 to 9.9e-05 */
+      uint64_t lead = u < 10 ? u : u / 10;
+      uint64_t next = u < 10 ? 0 : u % 10;
+      *p++ = (char) ('0' + lead);
+      if (next) {
+         *p++ = '.';
+         *p++ = (char) ('0' + next);
+      }
+      memcpy (p, u < 10 ? "e-06" : "e-05", 4);
+      p += 4;
+   } else {
+      uint64_t whole = u / 1000000;
+      uint32_t frac = (uint32_t) (u % 1000000);
+      char digits[20];
+      char *d = digits + sizeof digits;
+      do {
+         *--d = (char) ('0' + whole % 10);
+         whole /= 10;
+      } while (whole);
+      memcpy (p, d, (size_t) (digits + sizeof digits - d));
+      p += digits + sizeof digits - d;
+      *p++ = '.';
+      if (frac == 0) {
+         *p++ = '0';
+      } else {
+         for (uint32_t unit = 100000; frac; unit /= 10) {
+            *p++ = (char) ('0' + frac / unit);
+            frac %= unit;
+         }
+      }
+   }
+   _mwatch_buf_put (out, text, (size_t) (p - text));
+   return true;
+}
+
+static void
+write_finite_double (mwatch_buf_t *out, double value)
+{
+   if (!write_double_micros (out, value)) {
+      _mwatch_text_double_printf (out, value);
    }
 }
 
@@ -262,18 +378,18 @@ write_iso (mwatch_buf_t *out, int64_t secs, uint64_t frac, int digits)
    }
    int64_t year = (int64_t) tm.tm_year + 1900;
    if (year < 0) {
-      put_char (out, '-');
+      _mwatch_buf_putc (out, '-');
    }
    put_uint (out, (uint64_t) (year < 0 ? -year : year), 4);
    const int parts[] = {tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
    const char seps[] = "-T::";
    for (size_t i = 0; i < 5; i++) {
-      put_char (out, i == 0 ? '-' : seps[i - 1]);
+      _mwatch_buf_putc (out, i == 0 ? '-' : seps[i - 1]);
       put_uint (out, (uint64_t) parts[i], 2);
    }
-   put_char (out, '.');
+   _mwatch_buf_putc (out, '.');
    put_uint (out, frac, digits);
-   put_char (out, 'Z');
+   _mwatch_buf_putc (out, 'Z');
 }
 
 /* Splits `value` in units of 1/`per_sec` s into whole seconds rounded down
@@ -310,22 +426,22 @@ write_doc (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_array, in
       PUT_LIT (out, "\"...\"");
       return;
    }
-   put_char (out, is_array ? '[' : '{');
+   _mwatch_buf_putc (out, is_array ? '[' : '{');
    if (bson_iter_init_from_data (&iter, data, len)) {
       bool first = true;
       while (bson_iter_next (&iter)) {
          if (!first) {
-            put_char (out, ',');
+            _mwatch_buf_putc (out, ',');
          }
          first = false;
          if (!is_array) {
             _mwatch_json_string (out, bson_iter_key (&iter), bson_iter_key_len (&iter));
-            put_char (out, ':');
+            _mwatch_buf_putc (out, ':');
          }
          write_value (out, bson_iter_value (&iter), depth + 1);
       }
    }
-   put_char (out, is_array ? ']' : '}');
+   _mwatch_buf_putc (out, is_array ? ']' : '}');
 }
 
 static void
@@ -345,7 +461,7 @@ write_base64 (mwatch_buf_t *out, const uint8_t *data, size_t len)
          rest > 1 ? alphabet[(bits >> 6) & 63] : '=',
          rest > 2 ? alphabet[bits & 63] : '=',
       };
-      mwatch_buf_append (out, quad, 4);
+      _mwatch_buf_put (out, quad, 4);
    }
 }
 
@@ -355,7 +471,7 @@ write_oid (mwatch_buf_t *out, const bson_oid_t *oid)
    char hex[25];
    bson_oid_to_string (oid, hex);
    PUT_LIT (out, "{\"$oid\":\"");
-   mwatch_buf_append (out, hex, 24);
+   _mwatch_buf_put (out, hex, 24);
    PUT_LIT (out, "\"}");
 }
 
@@ -410,7 +526,7 @@ write_value (mwatch_buf_t *out, const bson_value_t *v, int depth)
       PUT_LIT (out, "{\"$binary\":{\"base64\":\"");
       write_base64 (out, v->value.v_binary.data, v->value.v_binary.data_len);
       PUT_LIT (out, "\",\"subType\":\"");
-      mwatch_buf_append (out, sub, 2);
+      _mwatch_buf_put (out, sub, 2);
       PUT_LIT (out, "\"}}");
       break;
    }
@@ -462,7 +578,7 @@ write_value (mwatch_buf_t *out, const bson_value_t *v, int depth)
                  v->value.v_codewscope.scope_len,
                  false,
                  depth);
-      put_char (out, '}');
+      _mwatch_buf_putc (out, '}');
       break;
    case BSON_TYPE_INT32:
       _mwatch_json_int64 (out, v->value.v_int32);

@@ -9,6 +9,45 @@
 
 #include "mongowatch.h"
 
+#include <string.h>
+
+/* ---------------------------------------------------------------- buffer
+ * (in buf.c)
+ *
+ * The writers append many short pieces per line: these inline forms of
+ * mwatch_buf_append() cost a compare and a copy when the buffer has room,
+ * which once it has seen its longest line it always has. */
+
+/* Makes room for `extra` more bytes plus the terminator. */
+void
+_mwatch_buf_grow (mwatch_buf_t *buf, size_t extra);
+
+static inline void
+_mwatch_buf_put (mwatch_buf_t *buf, const char *data, size_t len)
+{
+   if (buf->len + len >= buf->cap) {
+      _mwatch_buf_grow (buf, len);
+   }
+   if (len) {
+      memcpy (buf->data + buf->len, data, len);
+   }
+   buf->len += len;
+   buf->data[buf->len] = '\0';
+}
+
+static inline void
+_mwatch_buf_putc (mwatch_buf_t *buf, char c)
+{
+   if (buf->len + 1 >= buf->cap) {
+      _mwatch_buf_grow (buf, 1);
+   }
+   buf->data[buf->len++] = c;
+   buf->data[buf->len] = '\0';
+}
+
+/* A string literal. */
+#define _MWATCH_BUF_PUT_LIT(buf, lit) _mwatch_buf_put ((buf), (lit), sizeof (lit) - 1)
+
 /* ---------------------------------------------------------------- text */
 
 /* The length of the well-formed UTF-8 sequence at `s`, or 0 when the bytes
@@ -43,6 +82,12 @@ _mwatch_json_int64 (mwatch_buf_t *out, int64_t value);
  * "Infinity" and "-Infinity". */
 void
 _mwatch_text_double (mwatch_buf_t *out, double value);
+
+/* How _mwatch_text_double() writes a finite value that its fast path does
+ * not take: general, by printf and strtod, and slow.  The fast path must
+ * write exactly what this writes; the unit tests compare the two. */
+void
+_mwatch_text_double_printf (mwatch_buf_t *out, double value);
 
 /* As _mwatch_text_double(), but non-finite values as relaxed extended JSON:
  * {"$numberDouble":"NaN"}. */
