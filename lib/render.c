@@ -27,7 +27,7 @@ static void
 write_text_string (mwatch_buf_t *out, const char *str, size_t len)
 {
    if (_mwatch_text_is_bare (str, len)) {
-      mwatch_buf_append (out, str, len);
+      _mwatch_buf_put (out, str, len);
    } else {
       _mwatch_json_string (out, str, len);
    }
@@ -64,11 +64,11 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
    }
    case MWATCH_TYPE_DATETIME:
       if (mode == MODE_JSON) {
-         mwatch_buf_append (out, "\"", 1);
+         _mwatch_buf_putc (out, '"');
       }
       _mwatch_text_datetime (out, value->value.v_datetime);
       if (mode == MODE_JSON) {
-         mwatch_buf_append (out, "\"", 1);
+         _mwatch_buf_putc (out, '"');
       }
       break;
    case MWATCH_TYPE_DOCUMENT:
@@ -85,7 +85,7 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
    default:
       /* An empty cell is CSV's null. */
       if (mode != MODE_CSV) {
-         mwatch_buf_append (out, "null", 4);
+         _MWATCH_BUF_PUT_LIT (out, "null");
       }
       break;
    }
@@ -116,7 +116,7 @@ static void
 separate (mwatch_buf_t *out, bool *first, char sep)
 {
    if (!*first) {
-      mwatch_buf_append (out, &sep, 1);
+      _mwatch_buf_putc (out, sep);
    }
    *first = false;
 }
@@ -141,8 +141,55 @@ write_pair (mwatch_buf_t *out, bool *first, const char *key, const mwatch_value_
 {
    separate (out, first, ' ');
    write_text_string (out, key, strlen (key));
-   mwatch_buf_append (out, "=", 1);
+   _mwatch_buf_putc (out, '=');
    write_value (out, value, MODE_TEXT);
+}
+
+/* Messages with more fields than this, rare, are rendered by a lookup per
+ * listed field instead. */
+#define INDEX_MAX 64
+/* Buckets of field names by their first byte, folded. */
+#define INDEX_BUCKETS 64
+
+/* The message's fields, read once, and chained by their first byte: what
+ * lets {watch} find each listed field without a search by name through
+ * the message for each. */
+typedef struct {
+   const char *keys[INDEX_MAX];
+   mwatch_value_t values[INDEX_MAX];
+   uint8_t next[INDEX_MAX]; /* 1 + the next field in the bucket; 0 ends */
+   uint8_t head[INDEX_BUCKETS];
+} field_index_t;
+
+static bool
+field_index_init (field_index_t *index, const mwatch_message_t *msg)
+{
+   mwatch_message_iter_t iter;
+   size_t n = 0;
+
+   if (mwatch_message_count (msg) > INDEX_MAX) {
+      return false;
+   }
+   memset (index->head, 0, sizeof index->head);
+   mwatch_message_iter_init (&iter, msg);
+   while (mwatch_message_iter_next (&iter, &index->keys[n], &index->values[n])) {
+      uint8_t bucket = (uint8_t) index->keys[n][0] % INDEX_BUCKETS;
+      index->next[n] = index->head[bucket];
+      index->head[bucket] = (uint8_t) ++n;
+   }
+   return true;
+}
+
+/* As mwatch_message_get() finds a field name (with no '.'). */
+static const mwatch_value_t *
+field_index_find (const field_index_t *index, const char *key)
+{
+   for (size_t i = index->head[(uint8_t) key[0] % INDEX_BUCKETS]; i; i = index->next[i - 1]) {
+      if (strcmp (index->keys[i - 1], key) == 0) {
+         return &index->values[i - 1];
+      }
+   }
+   return NULL;
 }
 
 void
@@ -150,12 +197,20 @@ mwatch_message_render (const mwatch_message_t *msg,
                        const char *const *fields,
                        mwatch_buf_t *out)
 {
+   field_index_t index;
+   bool indexed = field_index_init (&index, msg);
    bool first = true;
 
    for (fields = fields ? fields : mwatch_message_get_default_fields (msg); *fields; fields++) {
+      const mwatch_value_t *found = indexed ? field_index_find (&index, *fields) : NULL;
       mwatch_value_t value;
-      if (mwatch_message_get (msg, *fields, &value)) {
-         write_pair (out, &first, *fields, &value);
+      /* A dotted path reaches into a document: only the message finds it. */
+      if (!found && (!indexed || strchr (*fields, '.')) &&
+          mwatch_message_get (msg, *fields, &value)) {
+         found = &value;
+      }
+      if (found) {
+         write_pair (out, &first, *fields, found);
       }
    }
 }
@@ -256,7 +311,7 @@ mwatch_message_render_csv (const mwatch_message_t *msg,
       }
       size_t start = csv_cell_begin (out, &first);
       _mwatch_json_raw (out, key, strlen (key));
-      mwatch_buf_append (out, "=", 1);
+      _mwatch_buf_putc (out, '=');
       write_value (out, &value, MODE_CSV);
       csv_cell_end (out, start);
    }
@@ -284,13 +339,13 @@ mwatch_message_render_json (const mwatch_message_t *msg, mwatch_buf_t *out)
    mwatch_value_t value;
    bool first = true;
 
-   mwatch_buf_append (out, "{", 1);
+   _mwatch_buf_putc (out, '{');
    mwatch_message_iter_init (&iter, msg);
    while (next_public (&iter, &key, &value)) {
       separate (out, &first, ',');
       _mwatch_json_string (out, key, strlen (key));
-      mwatch_buf_append (out, ":", 1);
+      _mwatch_buf_putc (out, ':');
       write_value (out, &value, MODE_JSON);
    }
-   mwatch_buf_append (out, "}", 1);
+   _mwatch_buf_putc (out, '}');
 }

@@ -12,5 +12,6 @@ Suite *handlers_suite (void);  /* test-handlers.c */
 Suite *logging_suite (void);   /* test-logging.c */
 Suite *filters_suite (void);   /* test-filters.c */
 Suite *config_suite (void);    /* test-config.c */
+Suite *fast_paths_suite (void); /* test-fast-paths.c */
 
 #endif

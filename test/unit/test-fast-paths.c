@@ -1,0 +1,499 @@
+/* The fast paths of the text writers and of {watch} against the plain
+ * ways: the general double writer, and the text writers and {watch} as
+ * they were before, kept here as references.  Each fast path must write
+ * exactly what its reference writes, byte for byte. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/json.h"
+#include "mongowatch.h"
+#include "unit/suites.h"
+
+/* A small deterministic generator (xorshift64*), the same on every libc. */
+static uint64_t rng_state;
+
+static void
+rng_seed (uint64_t seed)
+{
+   rng_state = seed ? seed : 1;
+}
+
+static uint64_t
+rng_next (void)
+{
+   rng_state ^= rng_state >> 12;
+   rng_state ^= rng_state << 25;
+   rng_state ^= rng_state >> 27;
+   return rng_state * UINT64_C (2685821657736338717);
+}
+
+static void
+assert_same (const mwatch_buf_t *got, const mwatch_buf_t *want, const char *what)
+{
+   ck_assert_msg (got->len == want->len && memcmp (got->data, want->data, got->len) == 0,
+                  "%s: got [%.*s], want [%.*s]",
+                  what,
+                  (int) got->len,
+                  got->data,
+                  (int) want->len,
+                  want->data);
+}
+
+/* ------------------------------------------------------------ doubles */
+
+static void
+check_double (double value)
+{
+   if (!isfinite (value)) {
+      return; /* not the writers' shortest forms: test-render.c has them */
+   }
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+   char what[64];
+
+   _mwatch_text_double_printf (&want, value);
+   _mwatch_text_double (&got, value);
+   snprintf (what, sizeof what, "text %.17g", value);
+   assert_same (&got, &want, what);
+   mwatch_buf_clear (&got);
+   _mwatch_json_double (&got, value);
+   snprintf (what, sizeof what, "json %.17g", value);
+   assert_same (&got, &want, what);
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+}
+
+/* n / 1e6 and its two neighbours, of both signs. */
+static void
+check_micros (int64_t n)
+{
+   double value = (double) n / 1e6;
+   check_double (value);
+   check_double (-value);
+   check_double (nextafter (value, -INFINITY));
+   check_double (nextafter (value, INFINITY));
+}
+
+START_TEST (test_double_micros_exhaustive)
+{
+   /* Every duration up to 10 ms, to the microsecond: both notations and
+    * the switch between them at 1e-4. */
+   for (int64_t n = 0; n <= 10000; n++) {
+      check_double ((double) n / 1e6);
+      check_double ((double) -n / 1e6);
+   }
+}
+END_TEST
+
+START_TEST (test_double_micros_random)
+{
+   rng_seed (42);
+   for (int i = 0; i < 5000; i++) {
+      /* Any magnitude below 1e15 microseconds (the fast path's 1e9 s and
+       * beyond), spread over the numbers of digits. */
+      uint64_t digits = 1 + rng_next () % 15;
+      uint64_t limit = 1;
+      for (uint64_t d = 0; d < digits; d++) {
+         limit *= 10;
+      }
+      check_micros ((int64_t) (rng_next () % limit));
+   }
+}
+END_TEST
+
+START_TEST (test_double_micros_edges)
+{
+   static const int64_t micros[] = {
+      1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 999999, 1000000, 1000001,
+      1500000, 734, 1619, 2210, 120000000, 999999999999999, 1000000000000000,
+      1000000000000001, 123456789012345, 4503599627370496, 9007199254740991,
+      9007199254740992, 9007199254740993,
+   };
+   static const double values[] = {
+      0.0, 1e9, 1e9 - 1e-6, 999999999.999999, 999999999.9999999, 1e-6, 1e-7, 5e-7,
+      4.9999999999999998e-7, 1e-4, 9.9e-5, 1e-5, 1.2e-5, 0.1, 0.2, 0.3, 0.1 + 0.2,
+      1.0 / 3, 1e15, 1e16, 1e17, 123456789.0, 1e300, 5e-324, 2.2250738585072014e-308,
+      1.7976931348623157e308, 0.000734, 0.001619, 0.5, 2.5, 1e-300,
+   };
+   for (size_t i = 0; i < sizeof micros / sizeof micros[0]; i++) {
+      check_micros (micros[i]);
+   }
+   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+      check_double (values[i]);
+      check_double (-values[i]);
+      check_double (nextafter (values[i], 0.0));
+      check_double (nextafter (values[i], INFINITY));
+   }
+}
+END_TEST
+
+/* What the fast path writes, spelled out, so that a change to both it and
+ * the reference above cannot go unseen. */
+START_TEST (test_double_micros_forms)
+{
+   static const struct {
+      double value;
+      const char *text;
+   } cases[] = {
+      {0.0, "0.0"},
+      {-0.0, "-0.0"},
+      {0.000001, "1e-06"},
+      {-0.000001, "-1e-06"},
+      {0.000012, "1.2e-05"},
+      {0.00001, "1e-05"},
+      {0.000099, "9.9e-05"},
+      {0.0001, "0.0001"},
+      {0.000734, "0.000734"},
+      {0.25, "0.25"},
+      {1.0, "1.0"},
+      {-2.5, "-2.5"},
+      {120.0, "120.0"},
+      {3.000001, "3.000001"},
+      {999999999.999999, "999999999.999999"},
+      {123456789.012345, "123456789.012345"},
+   };
+   mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
+
+   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      mwatch_buf_clear (&buf);
+      _mwatch_text_double (&buf, cases[i].value);
+      ck_assert_str_eq (buf.data, cases[i].text);
+   }
+   mwatch_buf_destroy (&buf);
+}
+END_TEST
+
+START_TEST (test_double_random_bits)
+{
+   rng_seed (7);
+   for (int i = 0; i < 5000; i++) {
+      uint64_t bits = rng_next ();
+      double value;
+      memcpy (&value, &bits, sizeof value);
+      if (isfinite (value)) {
+         check_double (value);
+      }
+   }
+}
+END_TEST
+
+/* ------------------------------------------------------------ text */
+
+/* The writers as they were before the byte table. */
+static size_t
+reference_escape (uint8_t c, char esc[8])
+{
+   char letter;
+
+   switch (c) {
+   case '"':
+   case '\\':
+      letter = (char) c;
+      break;
+   case '\n':
+      letter = 'n';
+      break;
+   case '\r':
+      letter = 'r';
+      break;
+   case '\t':
+      letter = 't';
+      break;
+   case '\b':
+      letter = 'b';
+      break;
+   case '\f':
+      letter = 'f';
+      break;
+   default:
+      return c < 0x20 ? (size_t) snprintf (esc, 8, "\\u%04x", c) : 0;
+   }
+   esc[0] = '\\';
+   esc[1] = letter;
+   return 2;
+}
+
+static void
+reference_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   size_t i = 0;
+
+   while (i < len) {
+      size_t skip = 1;
+      char esc[8];
+      size_t n;
+
+      if (s[i] >= 0x80) {
+         n = _mwatch_utf8_next (s + i, len - i, &skip);
+         if (n > 0) {
+            mwatch_buf_append (out, str + i, n);
+            i += n;
+            continue;
+         }
+         mwatch_buf_append_str (out, json ? "\\ufffd" : "\xEF\xBF\xBD");
+      } else if (json && (n = reference_escape (s[i], esc)) > 0) {
+         mwatch_buf_append (out, esc, n);
+      } else if (!json && s[i] == '\0') {
+         mwatch_buf_append_str (out, "\xEF\xBF\xBD");
+      } else {
+         mwatch_buf_append (out, str + i, 1);
+      }
+      i += skip;
+   }
+}
+
+static bool
+reference_is_bare (const char *str, size_t len)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   size_t i = 0;
+
+   if (len == 0) {
+      return false;
+   }
+   while (i < len) {
+      size_t skip;
+      size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
+      if (n == 0 || (n == 1 && (s[i] <= ' ' || s[i] == 0x7F || s[i] == '"' ||
+                                s[i] == '=' || s[i] == '\\'))) {
+         return false;
+      }
+      i += n;
+   }
+   return true;
+}
+
+static void
+check_text (const char *str, size_t len)
+{
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+
+   mwatch_buf_append (&want, "\"", 1);
+   reference_text (&want, str, len, true);
+   mwatch_buf_append (&want, "\"", 1);
+   _mwatch_json_string (&got, str, len);
+   assert_same (&got, &want, "json string");
+   mwatch_buf_clear (&got);
+   mwatch_buf_clear (&want);
+   reference_text (&want, str, len, false);
+   _mwatch_json_raw (&got, str, len);
+   assert_same (&got, &want, "raw text");
+   ck_assert_msg (_mwatch_text_is_bare (str, len) == reference_is_bare (str, len),
+                  "bare [%.*s]",
+                  (int) len,
+                  str);
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+}
+
+START_TEST (test_text_every_byte)
+{
+   /* Each byte alone, and between plain letters, so that both the scans
+    * and the runs copied around a replacement are covered. */
+   for (int c = 0; c < 256; c++) {
+      char one[1] = {(char) c};
+      char three[3] = {'a', (char) c, 'b'};
+      check_text (one, 1);
+      check_text (three, 3);
+   }
+   check_text ("", 0);
+}
+END_TEST
+
+START_TEST (test_text_random)
+{
+   /* Bytes drawn mostly from those that matter: every class of the table,
+    * well-formed and broken UTF-8 sequences. */
+   static const char *const pieces[] = {
+      "a",    "Z",    "0",   " ",    "\"",   "\\",   "=",    "\n",  "\x01", "\x1f",
+      "\x7f", "{",    "$",   ",",    "\0",   "\xC3\xA4",     "\xE6\x9D\xB1",
+      "\xF0\x9F\x98\x80",    "\x80", "\xC0", "\xE2\x82",     "\xED\xA0\x80",
+      "\xF4\x90\x80\x80",    "\xFF", "mongowatch.cursor",    "orders",
+   };
+   static const size_t lens[] = {
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 1, 1, 2, 3, 4, 1, 17, 6,
+   };
+   char text[256];
+
+   rng_seed (99);
+   for (int i = 0; i < 20000; i++) {
+      size_t len = 0;
+      size_t count = rng_next () % 12;
+      for (size_t k = 0; k < count; k++) {
+         size_t p = rng_next () % (sizeof lens / sizeof lens[0]);
+         memcpy (text + len, pieces[p], lens[p]);
+         len += lens[p];
+      }
+      check_text (text, len);
+   }
+}
+END_TEST
+
+/* ------------------------------------------------------------ {watch} */
+
+/* {watch} as it was: one lookup by name per listed field. */
+static void
+reference_render (const mwatch_message_t *msg, const char *const *fields, mwatch_buf_t *out)
+{
+   bool first = true;
+
+   for (fields = fields ? fields : mwatch_message_get_default_fields (msg); *fields; fields++) {
+      mwatch_value_t value;
+      if (!mwatch_message_get (msg, *fields, &value)) {
+         continue;
+      }
+      if (!first) {
+         mwatch_buf_append (out, " ", 1);
+      }
+      first = false;
+      if (_mwatch_text_is_bare (*fields, strlen (*fields))) {
+         mwatch_buf_append_str (out, *fields);
+      } else {
+         _mwatch_json_string (out, *fields, strlen (*fields));
+      }
+      mwatch_buf_append (out, "=", 1);
+      _mwatch_render_value_text (out, &value);
+   }
+}
+
+static void
+check_render (const mwatch_message_t *msg, const char *const *fields)
+{
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+
+   reference_render (msg, fields, &want);
+   mwatch_message_render (msg, fields, &got);
+   /* Both empty (and perhaps unallocated), or the same line. */
+   ck_assert_uint_eq (got.len, want.len);
+   if (want.len) {
+      assert_same (&got, &want, "{watch}");
+   }
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+}
+
+/* Names that collide in the index's buckets and share prefixes. */
+static const char *const names[] = {
+   "DB",           "Duration",      "DeletedCount", "Collection",    "Operation",
+   "Filter",       "MatchedCount",  "Error",        "InsertedCount", "UpsertedCount",
+   "ModifiedCount", "WatchID",      "Iteration",    "StartTime",     "EndTime",
+   "_private",     "D",             "DBx",          "\x80x",         "@",
+   "a b",          "Filter.user",   "Filter.user.name", "Filter.tags.1", "Filter.",
+   "Filter.none",  "",              "M\xC3\xA4tch",
+};
+
+#define N_NAMES (sizeof names / sizeof names[0])
+
+/* A message with a random choice of the names (those that can be field
+ * names) holding values of several types. */
+static mwatch_message_t *
+random_message (void)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW (
+      "user", "{", "name", BCON_UTF8 ("ann"), "}", "tags", "[", BCON_INT32 (1), BCON_INT32 (2), "]");
+
+   if (rng_next () % 2) {
+      mwatch_message_remove (msg, "WatchID");
+   }
+   for (size_t i = 0; i < N_NAMES; i++) {
+      if (rng_next () % 3 == 0) {
+         continue;
+      }
+      switch (rng_next () % 4) {
+      case 0:
+         mwatch_message_set_document (msg, names[i], filter);
+         break;
+      case 1:
+         mwatch_message_set_int64 (msg, names[i], (int64_t) (rng_next () % 1000));
+         break;
+      case 2:
+         mwatch_message_set_double (msg, names[i], (double) (rng_next () % 100000) / 1e6);
+         break;
+      default:
+         mwatch_message_set_utf8 (msg, names[i], names[rng_next () % N_NAMES]);
+         break;
+      }
+   }
+   bson_destroy (filter);
+   return msg;
+}
+
+START_TEST (test_render_index_random)
+{
+   const char *fields[N_NAMES + 1];
+
+   rng_seed (2026);
+   for (int i = 0; i < 3000; i++) {
+      mwatch_message_t *msg = random_message ();
+      size_t n = rng_next () % (N_NAMES + 1);
+      /* Any names, in any order, repeated at times. */
+      for (size_t k = 0; k < n; k++) {
+         fields[k] = names[rng_next () % N_NAMES];
+      }
+      fields[n] = NULL;
+      check_render (msg, fields);
+      check_render (msg, NULL);
+      check_render (msg, mwatch_default_fields);
+      mwatch_message_set_default_fields (msg, fields);
+      check_render (msg, NULL);
+      mwatch_message_destroy (msg);
+   }
+}
+END_TEST
+
+START_TEST (test_render_index_many_fields)
+{
+   /* More fields than the index holds: rendered by lookups, the same. */
+   mwatch_message_t *msg = mwatch_message_new ();
+   const char *fields[] = {"F0", "F99", "F150", "DB", "F199", "Missing", NULL};
+   char key[16];
+
+   for (int i = 0; i < 200; i++) {
+      snprintf (key, sizeof key, "F%d", i);
+      mwatch_message_set_int64 (msg, key, i);
+      if (i == 100) {
+         mwatch_message_set_utf8 (msg, "DB", "shop");
+      }
+   }
+   check_render (msg, fields);
+   check_render (msg, NULL);
+
+   mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
+   mwatch_message_render (msg, fields, &buf);
+   ck_assert_str_eq (buf.data, "F0=0 F99=99 F150=150 DB=shop F199=199");
+   mwatch_buf_destroy (&buf);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+Suite *
+fast_paths_suite (void)
+{
+   Suite *suite = suite_create ("fast paths");
+   TCase *doubles = tcase_create ("doubles");
+   TCase *text = tcase_create ("text");
+   TCase *render = tcase_create ("render");
+
+   tcase_add_test (doubles, test_double_micros_exhaustive);
+   tcase_add_test (doubles, test_double_micros_random);
+   tcase_add_test (doubles, test_double_micros_edges);
+   tcase_add_test (doubles, test_double_micros_forms);
+   tcase_add_test (doubles, test_double_random_bits);
+   /* Many printf calls each; slow under valgrind. */
+   tcase_set_timeout (doubles, 120);
+   tcase_add_test (text, test_text_every_byte);
+   tcase_add_test (text, test_text_random);
+   tcase_add_test (render, test_render_index_random);
+   tcase_add_test (render, test_render_index_many_fields);
+   tcase_set_timeout (render, 60);
+   suite_add_tcase (suite, doubles);
+   suite_add_tcase (suite, text);
+   suite_add_tcase (suite, render);
+   return suite;
+}
