@@ -71,6 +71,12 @@ _mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len);
 bool
 _mwatch_text_is_bare (const char *str, size_t len);
 
+/* The text as it is when _mwatch_text_is_bare(), otherwise as a JSON
+ * string: how key=value output writes names and strings.  Quoting keeps
+ * "a b" from reading as two fields, and "" keeps an empty value visible. */
+void
+_mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len);
+
 /* ---------------------------------------------------------------- numbers */
 
 void
@@ -111,6 +117,15 @@ _mwatch_json_bson_data (mwatch_buf_t *out,
                         const uint8_t *data,
                         size_t len,
                         bool is_array);
+
+/* How _mwatch_json_bson_data() writes a document its fast path does not
+ * take: element by element through libbson's iterator.  The fast path
+ * must write exactly what this writes; the unit tests compare the two. */
+void
+_mwatch_json_bson_data_iter (mwatch_buf_t *out,
+                             const uint8_t *data,
+                             size_t len,
+                             bool is_array);
 
 void
 _mwatch_json_bson_value (mwatch_buf_t *out, const bson_value_t *value);

@@ -21,18 +21,6 @@ typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
 
 /* ---------------------------------------------------------------- values */
 
-/* Bare when unambiguous, otherwise a JSON string: "" keeps an empty value
- * visible and quoting keeps "a b" from reading as two fields. */
-static void
-write_text_string (mwatch_buf_t *out, const char *str, size_t len)
-{
-   if (_mwatch_text_is_bare (str, len)) {
-      _mwatch_buf_put (out, str, len);
-   } else {
-      _mwatch_json_string (out, str, len);
-   }
-}
-
 static void
 write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
 {
@@ -54,7 +42,7 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
       const char *str = value->value.v_utf8.str;
       size_t len = value->value.v_utf8.len;
       if (mode == MODE_TEXT) {
-         write_text_string (out, str, len);
+         _mwatch_text_string (out, str, len);
       } else if (mode == MODE_CSV) {
          _mwatch_json_raw (out, str, len);
       } else {
@@ -140,7 +128,7 @@ static void
 write_pair (mwatch_buf_t *out, bool *first, const char *key, const mwatch_value_t *value)
 {
    separate (out, first, ' ');
-   write_text_string (out, key, strlen (key));
+   _mwatch_text_string (out, key, strlen (key));
    _mwatch_buf_putc (out, '=');
    write_value (out, value, MODE_TEXT);
 }
@@ -148,10 +136,12 @@ write_pair (mwatch_buf_t *out, bool *first, const char *key, const mwatch_value_
 /* Messages with more fields than this, rare, are rendered by a lookup per
  * listed field instead. */
 #define INDEX_MAX 64
-/* Buckets of field names by their first byte, folded. */
+/* Buckets of field names by their first two bytes, which tell the
+ * library's field names all apart. */
 #define INDEX_BUCKETS 64
+#define BUCKET(name) ((((uint8_t) (name)[0] * 2u) ^ (uint8_t) (name)[1]) % INDEX_BUCKETS)
 
-/* The message's fields, read once, and chained by their first byte: what
+/* The message's fields, read once, and chained by their first bytes: what
  * lets {watch} find each listed field without a search by name through
  * the message for each. */
 typedef struct {
@@ -173,7 +163,8 @@ field_index_init (field_index_t *index, const mwatch_message_t *msg)
    memset (index->head, 0, sizeof index->head);
    mwatch_message_iter_init (&iter, msg);
    while (mwatch_message_iter_next (&iter, &index->keys[n], &index->values[n])) {
-      uint8_t bucket = (uint8_t) index->keys[n][0] % INDEX_BUCKETS;
+      /* Never empty: there is a second byte, if only the terminator. */
+      uint8_t bucket = BUCKET (index->keys[n]);
       index->next[n] = index->head[bucket];
       index->head[bucket] = (uint8_t) ++n;
    }
@@ -184,7 +175,10 @@ field_index_init (field_index_t *index, const mwatch_message_t *msg)
 static const mwatch_value_t *
 field_index_find (const field_index_t *index, const char *key)
 {
-   for (size_t i = index->head[(uint8_t) key[0] % INDEX_BUCKETS]; i; i = index->next[i - 1]) {
+   if (!key[0]) {
+      return NULL; /* no field has an empty name */
+   }
+   for (size_t i = index->head[BUCKET (key)]; i; i = index->next[i - 1]) {
       if (strcmp (index->keys[i - 1], key) == 0) {
          return &index->values[i - 1];
       }
@@ -201,11 +195,14 @@ mwatch_message_render (const mwatch_message_t *msg,
    bool indexed = field_index_init (&index, msg);
    bool first = true;
 
-   for (fields = fields ? fields : mwatch_message_get_default_fields (msg); *fields; fields++) {
+   fields = fields ? fields : mwatch_message_get_default_fields (msg);
+   /* The library's list holds no path, so what the index misses is missing. */
+   bool paths = !indexed || fields != mwatch_default_fields;
+   for (; *fields; fields++) {
       const mwatch_value_t *found = indexed ? field_index_find (&index, *fields) : NULL;
       mwatch_value_t value;
       /* A dotted path reaches into a document: only the message finds it. */
-      if (!found && (!indexed || strchr (*fields, '.')) &&
+      if (!found && paths && (!indexed || strchr (*fields, '.')) &&
           mwatch_message_get (msg, *fields, &value)) {
          found = &value;
       }

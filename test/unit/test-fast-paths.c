@@ -286,6 +286,22 @@ check_text (const char *str, size_t len)
                   "bare [%.*s]",
                   (int) len,
                   str);
+   /* A name or string in key=value output: bare, or else quoted. */
+   mwatch_buf_clear (&got);
+   mwatch_buf_clear (&want);
+   if (reference_is_bare (str, len)) {
+      mwatch_buf_append (&want, str, len);
+   } else {
+      mwatch_buf_append (&want, "\"", 1);
+      reference_text (&want, str, len, true);
+      mwatch_buf_append (&want, "\"", 1);
+   }
+   mwatch_buf_append (&got, "x=", 2); /* not at the start of the buffer */
+   _mwatch_text_string (&got, str, len);
+   ck_assert (got.len >= 2 && memcmp (got.data, "x=", 2) == 0);
+   memmove (got.data, got.data + 2, got.len - 2);
+   got.len -= 2;
+   assert_same (&got, &want, "text string");
    mwatch_buf_destroy (&got);
    mwatch_buf_destroy (&want);
 }
@@ -329,6 +345,257 @@ START_TEST (test_text_random)
          len += lens[p];
       }
       check_text (text, len);
+   }
+}
+END_TEST
+
+/* ------------------------------------------------------------ BSON */
+
+static void
+check_bson_bytes (const uint8_t *data, size_t len)
+{
+   for (int is_array = 0; is_array < 2; is_array++) {
+      mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+      mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+      mwatch_buf_append (&got, "F=", 2);
+      mwatch_buf_append (&want, "F=", 2);
+      _mwatch_json_bson_data_iter (&want, data, len, is_array);
+      _mwatch_json_bson_data (&got, data, len, is_array);
+      assert_same (&got, &want, is_array ? "array" : "document");
+      ck_assert_int_eq (got.data[got.len], '\0');
+      mwatch_buf_destroy (&got);
+      mwatch_buf_destroy (&want);
+   }
+}
+
+static void
+check_bson (const bson_t *doc)
+{
+   check_bson_bytes (bson_get_data (doc), doc->len);
+}
+
+static const char *const bson_texts[] = {
+   "", "a", "ann", "$gt", "a\"b", "back\\slash", "tab\t", "\x01", "Z\xC3\xBCrich",
+   "\xE6\x9D\xB1", "x\xC3(", "\xFF", "\xED\xA0\x80", "a b=c",
+};
+
+#define N_BSON_TEXTS (sizeof bson_texts / sizeof bson_texts[0])
+
+/* Appends one random element, of every type the fast path reads and of
+ * some it leaves to libbson, nesting while `depth` allows. */
+static void
+append_random (bson_t *doc, const char *key, int depth)
+{
+   const char *text = bson_texts[rng_next () % N_BSON_TEXTS];
+   bson_oid_t oid;
+   bson_decimal128_t dec = {.high = rng_next (), .low = rng_next ()};
+   uint8_t bytes[5] = {1, 2, 3, 4, 5};
+   uint64_t bits = rng_next ();
+   double d;
+
+   memcpy (&d, &bits, sizeof d);
+   memset (&oid, 0, sizeof oid);
+   memcpy (oid.bytes, &bits, sizeof bits);
+   switch (rng_next () % (depth > 0 ? 20 : 18)) {
+   case 0:
+      bson_append_double (doc, key, -1, d);
+      break;
+   case 1:
+      bson_append_double (doc, key, -1, (double) (rng_next () % 10000000) / 1e6);
+      break;
+   case 2:
+   case 3:
+      bson_append_utf8 (doc, key, -1, text, -1);
+      break;
+   case 4:
+      bson_append_utf8 (doc, key, -1, "a\0b", 3); /* a NUL inside */
+      break;
+   case 5:
+      bson_append_int32 (doc, key, -1, (int32_t) rng_next ());
+      break;
+   case 6:
+      bson_append_int64 (doc, key, -1, (int64_t) rng_next ());
+      break;
+   case 7:
+      bson_append_bool (doc, key, -1, rng_next () % 2);
+      break;
+   case 8:
+      bson_append_null (doc, key, -1);
+      break;
+   case 9:
+      bson_append_date_time (doc, key, -1, (int64_t) (rng_next () % 600000000000000) - 300000000000000);
+      break;
+   case 10:
+      bson_append_oid (doc, key, -1, &oid);
+      break;
+   case 11:
+      bson_append_binary (doc, key, -1, BSON_SUBTYPE_BINARY, bytes, sizeof bytes);
+      break;
+   case 12:
+      bson_append_regex (doc, key, -1, "^a.*", "i");
+      break;
+   case 13:
+      bson_append_timestamp (doc, key, -1, (uint32_t) bits, (uint32_t) (bits >> 32));
+      break;
+   case 14:
+      bson_append_decimal128 (doc, key, -1, &dec);
+      break;
+   case 15:
+      bson_append_undefined (doc, key, -1);
+      break;
+   case 16:
+      bson_append_maxkey (doc, key, -1);
+      break;
+   case 17:
+      bson_append_code (doc, key, -1, "f()");
+      break;
+   default: {
+      bson_t child;
+      bool array = rng_next () % 2;
+      size_t n = rng_next () % 4;
+      if (array) {
+         bson_append_array_begin (doc, key, -1, &child);
+      } else {
+         bson_append_document_begin (doc, key, -1, &child);
+      }
+      for (size_t i = 0; i < n; i++) {
+         char index[16];
+         snprintf (index, sizeof index, "%zu", i);
+         append_random (&child, array ? index : bson_texts[rng_next () % N_BSON_TEXTS], depth - 1);
+      }
+      if (array) {
+         bson_append_array_end (doc, &child);
+      } else {
+         bson_append_document_end (doc, &child);
+      }
+      break;
+   }
+   }
+}
+
+START_TEST (test_bson_common)
+{
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
+                              BCON_INT32 (30), "}", "tags", "[", BCON_UTF8 ("a"), BCON_BOOL (true),
+                              BCON_NULL, BCON_DOUBLE (0.5), BCON_INT64 (-7), "]");
+   bson_t empty = BSON_INITIALIZER;
+   bson_t *inner = bson_new ();
+
+   check_bson (filter);
+   check_bson (&empty);
+   /* Deeper than the writers go: both cut it off at the same place. */
+   BSON_APPEND_INT32 (inner, "leaf", 1);
+   for (int depth = 0; depth < 250; depth++) {
+      bson_t *outer = bson_new ();
+      BSON_APPEND_DOCUMENT (outer, "d", inner);
+      bson_destroy (inner);
+      inner = outer;
+      if (depth > 190 && depth < 210) {
+         check_bson (inner);
+      }
+   }
+   check_bson (inner);
+   bson_destroy (inner);
+   bson_destroy (filter);
+
+   /* Hand-made breakage, each after a good element "a": 1. */
+   static const struct {
+      uint8_t bytes[32];
+      size_t len;
+   } broken[] = {
+      /* a boolean neither 0 nor 1 */
+      {{16, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x08, 'b', 0, 2, 0}, 16},
+      /* a string without its NUL */
+      {{22, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x02, 's', 0, 2, 0, 0, 0, 'x', 'y', 0, 0}, 22},
+      /* a string of length 0 */
+      {{20, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x02, 's', 0, 0, 0, 0, 0, 0, 0}, 20},
+      /* an embedded document longer than what is left */
+      {{20, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x03, 'd', 0, 9, 0, 0, 0, 0, 0}, 20},
+      /* an embedded document not ending with NUL */
+      {{20, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x03, 'd', 0, 5, 0, 0, 0, 1, 0}, 20},
+      /* an end-of-document type before the end */
+      {{18, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x00, 'b', 0, 0x0A, 'c', 0, 0}, 18},
+      /* a key running into the terminator */
+      {{14, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x0A, 'b', 0}, 14},
+      /* an int64 running past the end */
+      {{20, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x12, 'b', 0, 1, 2, 3, 4, 5, 0}, 20},
+      /* a type that does not exist */
+      {{15, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0x55, 'b', 0, 0}, 15},
+      /* a length that is not the document's */
+      {{16, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0}, 12},
+   };
+   for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+      uint8_t *data = bson_malloc (broken[i].len);
+      memcpy (data, broken[i].bytes, broken[i].len);
+      check_bson_bytes (data, broken[i].len);
+      bson_free (data);
+   }
+}
+END_TEST
+
+START_TEST (test_bson_random)
+{
+   rng_seed (11);
+   for (int i = 0; i < 2000; i++) {
+      bson_t doc = BSON_INITIALIZER;
+      size_t n = rng_next () % 6;
+      for (size_t k = 0; k < n; k++) {
+         append_random (&doc, bson_texts[rng_next () % N_BSON_TEXTS], 3);
+      }
+      check_bson (&doc);
+      bson_destroy (&doc);
+   }
+}
+END_TEST
+
+/* Broken documents: both writers stop at the same place. */
+START_TEST (test_bson_corrupt)
+{
+   rng_seed (12);
+   for (int i = 0; i < 2000; i++) {
+      bson_t doc = BSON_INITIALIZER;
+      size_t n = 1 + rng_next () % 5;
+      for (size_t k = 0; k < n; k++) {
+         append_random (&doc, bson_texts[rng_next () % N_BSON_TEXTS], 2);
+      }
+      /* A copy of its own size, so that valgrind sees any read beyond. */
+      size_t len = doc.len;
+      uint8_t *data = bson_malloc (len);
+      memcpy (data, bson_get_data (&doc), len);
+      switch (rng_next () % 4) {
+      case 0: /* a few bytes changed, often the lengths and types */
+         for (int k = 0; k < 3; k++) {
+            data[rng_next () % len] = (uint8_t) rng_next ();
+         }
+         break;
+      case 1: /* one byte set to a small number, a NUL or a type */
+         data[rng_next () % len] = (uint8_t) (rng_next () % 20);
+         break;
+      case 2: /* cut short, its own length fixed up or not */
+         len = rng_next () % len;
+         if (len >= 4 && rng_next () % 2) {
+            uint32_t le = BSON_UINT32_TO_LE ((uint32_t) len);
+            memcpy (data, &le, sizeof le);
+            data[len - 1] = 0;
+         }
+         break;
+      default: /* a string or document length off by a little */
+         for (size_t at = 4; at + 4 < len; at++) {
+            if ((data[at] == BSON_TYPE_UTF8 || data[at] == BSON_TYPE_DOCUMENT) &&
+                rng_next () % 3 == 0) {
+               const uint8_t *key_end = memchr (data + at + 1, 0, len - at - 1);
+               if (key_end && (size_t) (key_end - data) + 5 <= len) {
+                  uint8_t *l = (uint8_t *) key_end + 1;
+                  l[0] = (uint8_t) (l[0] + (rng_next () % 5) - 2);
+               }
+               break;
+            }
+         }
+         break;
+      }
+      check_bson_bytes (data, len);
+      bson_free (data);
+      bson_destroy (&doc);
    }
 }
 END_TEST
@@ -478,6 +745,7 @@ fast_paths_suite (void)
    Suite *suite = suite_create ("fast paths");
    TCase *doubles = tcase_create ("doubles");
    TCase *text = tcase_create ("text");
+   TCase *bson = tcase_create ("bson");
    TCase *render = tcase_create ("render");
 
    tcase_add_test (doubles, test_double_micros_exhaustive);
@@ -489,11 +757,15 @@ fast_paths_suite (void)
    tcase_set_timeout (doubles, 120);
    tcase_add_test (text, test_text_every_byte);
    tcase_add_test (text, test_text_random);
+   tcase_add_test (bson, test_bson_common);
+   tcase_add_test (bson, test_bson_random);
+   tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
    tcase_add_test (render, test_render_index_many_fields);
    tcase_set_timeout (render, 60);
    suite_add_tcase (suite, doubles);
    suite_add_tcase (suite, text);
+   suite_add_tcase (suite, bson);
    suite_add_tcase (suite, render);
    return suite;
 }
