@@ -306,6 +306,48 @@ START_TEST (test_file_appends)
 }
 END_TEST
 
+/* Behind a queue, autoflush is off and the listener flushes when it runs
+ * dry: a file handler holds a burst of lines in its stdio buffer, well
+ * past the 4 KiB stdio would give a file, and writes them whole and in
+ * order when flushed. */
+START_TEST (test_file_buffers_bursts)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   bson_error_t error;
+   struct stat st;
+   test_file (dir, path, "burst.log");
+
+   mwatch_handler_t *handler = mwatch_file_handler_new (path, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   _mwatch_stream_handler_set_autoflush (handler, false);
+
+   /* 1,000 lines of 11 bytes: 11,000 bytes. */
+   emit_numbered (handler, 1, 1000);
+   ck_assert_int_eq (stat (path, &st), 0);
+   ck_assert_int_eq (st.st_size, 0);
+   mwatch_handler_flush (handler);
+   ck_assert_int_eq (stat (path, &st), 0);
+   ck_assert_int_eq (st.st_size, 1000 * NUMBERED_LINE_LEN);
+
+   /* Past the buffer: written out as it fills, all of it after a flush. */
+   emit_numbered (handler, 1001, 9000);
+   mwatch_handler_flush (handler);
+   mwatch_handler_destroy (handler);
+
+   size_t len;
+   char *text = mwatch_test_slurp (path, &len);
+   ck_assert_ptr_nonnull (text);
+   ck_assert_uint_eq (len, 9000 * NUMBERED_LINE_LEN);
+   for (int i = 0; i < 9000; i++) {
+      char want[16];
+      bson_snprintf (want, sizeof want, "INFO c%04d\n", i + 1);
+      ck_assert (memcmp (text + (size_t) i * NUMBERED_LINE_LEN, want, NUMBERED_LINE_LEN) == 0);
+   }
+   bson_free (text);
+}
+END_TEST
+
 START_TEST (test_file_mode)
 {
    char dir[PATH_MAX], path[PATH_MAX];
@@ -476,6 +518,23 @@ START_TEST (test_rotating_long_lines)
    }
    backup_path (name, sizeof name, path, 3);
    ck_assert (!exists (name));
+}
+END_TEST
+
+START_TEST (test_rotating_buffered)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   test_file (dir, path, "r.log");
+
+   /* Without autoflush, as behind a queue: each rollover writes out what
+    * the buffer holds before it renames, so every line lands in its file.
+    * 9,000 lines of 11 bytes, 90 to a file of 1,000 bytes: path holds
+    * 8911-9000, path.3 8641-8730. */
+   mwatch_handler_t *handler = rotating_new (path, 1000, 3);
+   _mwatch_stream_handler_set_autoflush (handler, false);
+   emit_numbered (handler, 1, 9000);
+   mwatch_handler_destroy (handler);
+   assert_rotated (path, 3, 1000, 8641, 9000);
 }
 END_TEST
 
@@ -877,6 +936,7 @@ handlers_suite (void)
    tc = tcase_in_temp_dir ("file");
    tcase_add_test (tc, test_file_appends);
    tcase_add_test (tc, test_file_mode);
+   tcase_add_test (tc, test_file_buffers_bursts);
    tcase_add_test (tc, test_file_missing_directory);
    suite_add_tcase (s, tc);
 
@@ -885,6 +945,7 @@ handlers_suite (void)
    tcase_add_test (tc, test_rotating_exact_fit);
    tcase_add_test (tc, test_rotating_existing_content);
    tcase_add_test (tc, test_rotating_long_lines);
+   tcase_add_test (tc, test_rotating_buffered);
    tcase_add_test (tc, test_rotating_never);
    tcase_add_test (tc, test_rotating_rename_fails);
    tcase_add_test (tc, test_rotating_log_removed);
