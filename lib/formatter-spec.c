@@ -268,7 +268,7 @@ _mwatch_fmt_digits (mwatch_buf_t *out, uint64_t value, int digits)
       text[k] = (char) ('0' + value % 10);
       value /= 10;
    }
-   mwatch_buf_append (out, text, (size_t) digits);
+   _mwatch_buf_put (out, text, (size_t) digits);
 }
 
 /* printf writes the locale's decimal point, which may be ',' or several

@@ -225,7 +225,7 @@ _mwatch_datefmt_write (const mwatch_datefmt_t *datefmt, int64_t created, mwatch_
       if (!part->strftime_fmt) {
          _mwatch_fmt_digits (out, (uint64_t) (part->digits == 6 ? us : us / 1000), part->digits);
       } else if (slot) {
-         mwatch_buf_append (out, text, slot->len[i]);
+         _mwatch_buf_put (out, text, slot->len[i]);
          text += slot->len[i];
       } else {
          put_strftime (out, part->strftime_fmt, &tm);

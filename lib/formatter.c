@@ -372,10 +372,10 @@ write_created (mwatch_buf_t *out, const mwatch_fmt_spec_t *spec, int64_t created
       return;
    }
    if (created < 0) {
-      mwatch_buf_append (out, "-", 1);
+      _mwatch_buf_putc (out, '-');
    }
    _mwatch_json_int64 (out, (int64_t) (magnitude / 1000000));
-   mwatch_buf_append (out, ".", 1);
+   _mwatch_buf_putc (out, '.');
    _mwatch_fmt_digits (out, magnitude % 1000000, 6);
    if (spec) {
       _mwatch_fmt_number (out, start, spec);
@@ -489,7 +489,7 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
 
       switch (piece->kind) {
       case PIECE_LITERAL:
-         mwatch_buf_append (out, piece->text, piece->len);
+         _mwatch_buf_put (out, piece->text, piece->len);
          break;
       case PIECE_CREATED:
          write_created (out, spec, record->created);
@@ -511,5 +511,5 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
       }
    }
    /* Even an empty line leaves `out` NUL-terminated. */
-   mwatch_buf_append (out, "", 0);
+   _mwatch_buf_put (out, "", 0);
 }

@@ -124,11 +124,21 @@ next_public (mwatch_message_iter_t *iter, const char **key, mwatch_value_t *valu
 
 /* ---------------------------------------------------------------- key=value */
 
+/* `bare_key`: the key is known to need no quotes, as the library's own
+ * field names do. */
 static void
-write_pair (mwatch_buf_t *out, bool *first, const char *key, const mwatch_value_t *value)
+write_pair (mwatch_buf_t *out,
+            bool *first,
+            const char *key,
+            bool bare_key,
+            const mwatch_value_t *value)
 {
    separate (out, first, ' ');
-   _mwatch_text_string (out, key, strlen (key));
+   if (bare_key) {
+      _mwatch_buf_put (out, key, strlen (key));
+   } else {
+      _mwatch_text_string (out, key, strlen (key));
+   }
    _mwatch_buf_putc (out, '=');
    write_value (out, value, MODE_TEXT);
 }
@@ -196,18 +206,19 @@ mwatch_message_render (const mwatch_message_t *msg,
    bool first = true;
 
    fields = fields ? fields : mwatch_message_get_default_fields (msg);
-   /* The library's list holds no path, so what the index misses is missing. */
-   bool paths = !indexed || fields != mwatch_default_fields;
+   /* The library's list holds no path, so what the index misses is
+    * missing, and its names are bare. */
+   bool ours = fields == mwatch_default_fields;
    for (; *fields; fields++) {
       const mwatch_value_t *found = indexed ? field_index_find (&index, *fields) : NULL;
       mwatch_value_t value;
       /* A dotted path reaches into a document: only the message finds it. */
-      if (!found && paths && (!indexed || strchr (*fields, '.')) &&
+      if (!found && (!indexed || (!ours && strchr (*fields, '.'))) &&
           mwatch_message_get (msg, *fields, &value)) {
          found = &value;
       }
       if (found) {
-         write_pair (out, &first, *fields, found);
+         write_pair (out, &first, *fields, ours, found);
       }
    }
 }
@@ -222,7 +233,7 @@ mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out)
 
    mwatch_message_iter_init (&iter, msg);
    while (next_public (&iter, &key, &value)) {
-      write_pair (out, &first, key, &value);
+      write_pair (out, &first, key, false, &value);
    }
 }
 

@@ -317,6 +317,17 @@ START_TEST (test_text_every_byte)
       check_text (three, 3);
    }
    check_text ("", 0);
+   /* Each byte at each place of a text long enough to be read eight
+    * bytes at a time, and in the tail after the last eight. */
+   for (int c = 0; c < 256; c++) {
+      for (size_t at = 0; at < 20; at++) {
+         char text[20];
+         memset (text, 'k', sizeof text);
+         text[at] = (char) c;
+         check_text (text, sizeof text);
+         check_text (text, at + 1);
+      }
+   }
 }
 END_TEST
 
@@ -714,6 +725,16 @@ START_TEST (test_render_index_random)
 }
 END_TEST
 
+START_TEST (test_render_default_names_bare)
+{
+   /* {watch} writes the library's own names without checking them. */
+   for (const char *const *name = mwatch_default_fields; *name; name++) {
+      ck_assert (_mwatch_text_is_bare (*name, strlen (*name)));
+      ck_assert (!strchr (*name, '.'));
+   }
+}
+END_TEST
+
 START_TEST (test_render_index_many_fields)
 {
    /* More fields than the index holds: rendered by lookups, the same. */
@@ -762,6 +783,7 @@ fast_paths_suite (void)
    tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
    tcase_add_test (render, test_render_index_many_fields);
+   tcase_add_test (render, test_render_default_names_bare);
    tcase_set_timeout (render, 60);
    suite_add_tcase (suite, doubles);
    suite_add_tcase (suite, text);
