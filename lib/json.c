@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PUT_LIT _MWATCH_BUF_PUT_LIT
+#define PUT_LIT MWATCH_BUF_PUT_LIT
 
 /* Nesting deeper than libbson's own JSON limit is cut off, so that a
  * hostile document cannot exhaust the stack of a logging thread. */

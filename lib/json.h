@@ -46,7 +46,7 @@ _mwatch_buf_putc (mwatch_buf_t *buf, char c)
 }
 
 /* A string literal. */
-#define _MWATCH_BUF_PUT_LIT(buf, lit) _mwatch_buf_put ((buf), (lit), sizeof (lit) - 1)
+#define MWATCH_BUF_PUT_LIT(buf, lit) _mwatch_buf_put ((buf), (lit), sizeof (lit) - 1)
 
 /* ---------------------------------------------------------------- text */
 

@@ -73,7 +73,7 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
    default:
       /* An empty cell is CSV's null. */
       if (mode != MODE_CSV) {
-         _MWATCH_BUF_PUT_LIT (out, "null");
+         MWATCH_BUF_PUT_LIT (out, "null");
       }
       break;
    }
