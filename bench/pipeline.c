@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The query of every record, built once: making BSON is the
+ * application's work, not the watcher's or the pipeline's. */
+static bson_t *filter;
+
 static mwatch_message_t *
 typical_message (void)
 {
    mwatch_message_t *msg = mwatch_message_new ();
-   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
-                              BCON_INT32 (30), "}");
    mwatch_message_set_utf8 (msg, "DB", "shop");
    mwatch_message_set_utf8 (msg, "Collection", "orders");
    mwatch_message_set_utf8 (msg, "Operation", "find");
@@ -29,7 +31,6 @@ typical_message (void)
    mwatch_message_set_double (msg, "Duration", 0.000734);
    mwatch_message_set_int64 (msg, "MatchedCount", 25);
    mwatch_message_set_ready (msg);
-   bson_destroy (filter);
    return msg;
 }
 
@@ -47,6 +48,8 @@ main (int argc, char **argv)
       perror ("sched_setaffinity");
    }
 
+   filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
+                      BCON_INT32 (30), "}");
    mwatch_logger_t *logger = mwatch_logger_get ("mongowatch.cursor");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_message_t *msg = typical_message ();
@@ -127,8 +130,15 @@ main (int argc, char **argv)
 
    double total_s = (double) (written - start) / 1e6;
    printf ("messages:               %ld (dropped: %llu)\n", count, (unsigned long long) dropped);
-   printf ("%s, put to line: %.0f messages/s\n", pinned ? "one core" : "all cores",
-           (double) count / total_s);
+   printf ("%s, put to line: %.0f messages/s (building each message counted too)\n",
+           pinned ? "one core" : "all cores", (double) count / total_s);
+   /* On one core everything is serial, so the building time, measured
+    * alone below, can be taken out: what is left is the pipeline, from the
+    * log call to the written line. */
+   if (pinned) {
+      printf ("one core, put to line: %.0f messages/s (building taken out)\n",
+              (double) count / (total_s - (double) build_us / 1e6));
+   }
    printf ("app thread, queue filling: %.0f ns per log call\n",
            ((double) (produced - start - build_us) * 1e3) / (double) count);
    printf ("app thread, listener keeping up: %.0f ns per log call\n",
@@ -136,5 +146,6 @@ main (int argc, char **argv)
    printf ("building one message:   %.0f ns (the watcher's part, not counted above)\n",
            ((double) build_us * 1e3) / (double) count);
    mwatch_message_destroy (msg);
+   bson_destroy (filter);
    return 0;
 }
