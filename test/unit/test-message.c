@@ -357,14 +357,14 @@ START_TEST (test_outgrown_message_copies)
    memset (text, 'x', 100);
    text[100] = '\0';
    for (int i = 0; i < 30; i++) {
-      char key[16];
+      char key[24];
       snprintf (key, sizeof key, "Field%d", i);
       text[0] = (char) ('a' + i % 26);
       ck_assert (mwatch_message_set_utf8 (msg, key, text));
    }
    bson_t big = BSON_INITIALIZER;
    for (int i = 0; i < 100; i++) {
-      char key[16];
+      char key[24];
       snprintf (key, sizeof key, "k%d", i);
       BSON_APPEND_UTF8 (&big, key, text);
    }
