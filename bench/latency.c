@@ -34,7 +34,8 @@
  * within the 5 ms target; 1 when a record was lost, seen twice, or came
  * out only when mwatch_shutdown drained the queue (the measurement is then
  * wrong); 2 when every record was seen but the p99 is above 5 ms. */
-#include <mongowatch.h>
+#include "bench-util.h"
+
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,16 +73,9 @@ typedef struct {
 static mwatch_message_t *
 final_message (long seq)
 {
-   mwatch_message_t *msg = mwatch_message_new ();
    bson_t *filter = BCON_NEW ("_id", BCON_INT64 (seq));
-   mwatch_message_set_utf8 (msg, "DB", "shop");
-   mwatch_message_set_utf8 (msg, "Collection", "orders");
-   mwatch_message_set_utf8 (msg, "Operation", "find");
-   mwatch_message_set_document (msg, "Filter", filter);
-   mwatch_message_set_datetime (msg, "EndTime", mwatch_realtime_us ());
-   mwatch_message_set_double (msg, "Duration", 0.000734);
-   mwatch_message_set_int64 (msg, "MatchedCount", 1);
-   mwatch_message_set_ready (msg);
+   mwatch_message_t *msg = bench_find_started (filter);
+   bench_find_ended (msg, 1);
    bson_destroy (filter);
    return msg;
 }
@@ -312,13 +306,7 @@ main (int argc, char **argv)
 
    /* The pipeline: file handler, default format, INFO, behind a queue with
     * the default options, on "mongowatch" at INFO. */
-   bson_error_t error;
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
-   if (!file) {
-      fprintf (stderr, "%s\n", error.message);
-      return 1;
-   }
-   mwatch_handler_set_level (file, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *file = bench_file_handler (path);
    mwatch_filter_t *probe = mwatch_filter_new_callback (note_delivery, &run, NULL);
    mwatch_handler_add_filter (file, probe);
    mwatch_filter_destroy (probe);

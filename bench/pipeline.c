@@ -9,7 +9,8 @@
  * share one core: the throughput is that of one core.  With CORES 0 it
  * runs where the scheduler puts it.  The message is a typical final
  * record of a find (13 fields, a small Filter document). */
-#include <mongowatch.h>
+#include "bench-util.h"
+
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +23,8 @@ static bson_t *filter;
 static mwatch_message_t *
 typical_message (void)
 {
-   mwatch_message_t *msg = mwatch_message_new ();
-   mwatch_message_set_utf8 (msg, "DB", "shop");
-   mwatch_message_set_utf8 (msg, "Collection", "orders");
-   mwatch_message_set_utf8 (msg, "Operation", "find");
-   mwatch_message_set_document (msg, "Filter", filter);
-   mwatch_message_set_datetime (msg, "EndTime", mwatch_realtime_us ());
-   mwatch_message_set_double (msg, "Duration", 0.000734);
-   mwatch_message_set_int64 (msg, "MatchedCount", 25);
-   mwatch_message_set_ready (msg);
+   mwatch_message_t *msg = bench_find_started (filter);
+   bench_find_ended (msg, 25);
    return msg;
 }
 
@@ -57,12 +51,8 @@ main (int argc, char **argv)
    /* The pipeline mwatch_add_logging_handlers builds, made by hand to read
     * the queue's counters: file handler, default format, behind a queue. */
    bson_error_t error;
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
-   if (!file) {
-      fprintf (stderr, "%s\n", error.message);
-      return 1;
-   }
-   mwatch_queue_handler_opts_t qopts;
+   mwatch_handler_t *file = bench_file_handler (path);
+  mwatch_queue_handler_opts_t qopts;
    mwatch_queue_handler_opts_init (&qopts);
    qopts.capacity = (size_t) count + 1; /* measure, never drop */
    mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);

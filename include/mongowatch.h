@@ -452,12 +452,11 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
  * mwatch_queue_close() it returns what is left at once, due or not, in
  * order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
  *
- * While messages keep coming (one taken less than 2 ms before), a waiting
- * consumer looks again every millisecond, and a put it will find that way
- * does not wake it: a message may then be taken up to 1 ms after it is
- * due, and producers make no system call.  A put that needs the consumer
- * sooner than it would look wakes it, as does any put after a quiet
- * spell. */
+ * While messages come densely (the last two taken less than 1 ms apart),
+ * a waiting consumer looks again after a millisecond, and a put it will
+ * find that way does not wake it: a message may then be taken up to 1 ms
+ * after it is due, and producers make no system call.  Any other put that
+ * makes a message due before the consumer would look wakes it. */
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data);
 

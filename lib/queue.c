@@ -11,8 +11,10 @@
  * Waking a consumer is a system call on the producer's thread and a
  * context switch, which would cost an application more than the rest of a
  * put.  So the leader never sleeps long without a deadline: at most
- * IDLE_US, and LINGER_US while messages keep coming (one was taken less
- * than ACTIVE_US ago).  A put whose message the leader will find in time
+ * IDLE_US, and LINGER_US while messages come densely (the last two were
+ * taken less than LINGER_US apart; a sparser stream would pay a timer
+ * wake-up or two per message instead of one put's wake-up, and timer
+ * wake-ups cost as much).  A put whose message the leader will find in time
  * anyway (due after the leader wakes, or ready and the leader wakes
  * within LINGER_US) wakes nobody.  Under a steady stream the producers
  * then never wake the consumer, which takes what came every LINGER_US; a
@@ -42,6 +44,7 @@ struct _mwatch_queue_t {
    const void *leader;   /* the leading consumer's token, or NULL */
    int64_t leader_until; /* when the leader wakes by itself */
    int64_t last_take;    /* monotonic time of the last message taken */
+   int64_t take_gap;     /* between the last two takes */
    size_t blocked_producers;
    mwatch_queue_stats_t stats;
 };
@@ -49,7 +52,6 @@ struct _mwatch_queue_t {
 /* See the top of the file. */
 #define IDLE_US 1000000
 #define LINGER_US 1000
-#define ACTIVE_US 2000
 
 /* A message the queue gives up, held until the lock is released so that a
  * slow discard callback never stalls other producers and consumers. */
@@ -353,7 +355,8 @@ queue_wait_due (mwatch_queue_t *queue,
 {
    int64_t until = deadline;
    if (!queue->leader) {
-      int64_t bound = now + (now - queue->last_take < ACTIVE_US ? LINGER_US : IDLE_US);
+      bool dense = queue->take_gap < LINGER_US && now - queue->last_take < LINGER_US;
+      int64_t bound = now + (dense ? LINGER_US : IDLE_US);
       if (top != MWATCH_QSTORE_NONE && queue->store.slots[top].due < bound) {
          bound = queue->store.slots[top].due;
       }
@@ -382,6 +385,7 @@ queue_take (mwatch_queue_t *queue,
       if (top != MWATCH_QSTORE_NONE &&
           (queue->closed || queue->store.slots[top].due <= now)) {
          _mwatch_qstore_remove (&queue->store, top, msg, data);
+         queue->take_gap = now - queue->last_take;
          queue->last_take = now;
          return MWATCH_QUEUE_OK;
       }

@@ -383,6 +383,10 @@ def count_lines(path):
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
+class RunFailed(Exception):
+    """A run that ended with an error of its own: reported, not measured."""
+
+
 def spawn(config, workload, threads, seconds, log_path):
     cmd = [sys.executable, os.path.abspath(__file__), "one", config, workload, str(threads),
            str(seconds)]
@@ -391,15 +395,15 @@ def spawn(config, workload, threads, seconds, log_path):
         open(log_path, "wb").close()
         cmd.append(log_path)
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=seconds + RUN_SLACK, check=False)
     except subprocess.TimeoutExpired:
         sys.exit(f"workloads.py: {config} {workload} {threads} took longer than "
                  f"{seconds + RUN_SLACK:.0f} s")
     lines = proc.stdout.split("\n")
     if proc.returncode != 0 or not lines[0].startswith(config + " "):
-        sys.exit(f"workloads.py: {config} {workload} {threads} failed "
-                 f"(exit status {proc.returncode})")
+        why = [l for l in proc.stderr.split("\n") if l.strip()]
+        raise RunFailed(why[-1] if why else f"exit status {proc.returncode}")
     result = Result(lines[0])
     if config == "watched":
         written = count_lines(log_path)
@@ -476,6 +480,7 @@ def driver_main():
     print("| --- | --- | --- | --- | --- |", flush=True)
 
     cpu_rows = []
+    failures = []
     with tempfile.TemporaryDirectory(prefix="mongowatch-peer.") as tmp:
         log_path = os.path.join(tmp, "watch.log")
         for workload in workloads:
@@ -483,7 +488,15 @@ def driver_main():
                 runs = {c: [] for c in CONFIGS}
                 for _ in range(reps):
                     for config in CONFIGS:
-                        runs[config].append(spawn(config, workload, threads, seconds, log_path))
+                        try:
+                            runs[config].append(
+                                spawn(config, workload, threads, seconds, log_path))
+                        except RunFailed as e:
+                            failures.append(f"{config} {workload} {threads}: {e}")
+                if not all(runs.values()):
+                    print(f"| {workload} | {threads} | no complete pair of runs (see below) "
+                          "| | |", flush=True)
+                    continue
                 ops = {c: [r.ops_per_sec for r in runs[c]] for c in CONFIGS}
                 print(f"| {workload} | {threads} | {median_range(ops['bare'], '{:.0f}')} | "
                       f"{median_range(ops['watched'], '{:.0f}')} | "
@@ -500,6 +513,12 @@ def driver_main():
                     f"{app['bare']:.0f} | {app['watched']:.0f} | "
                     f"{ratio(app['watched'], app['bare'])} |")
 
+    if failures:
+        print()
+        print(f"Runs that failed, left out of the medians ({len(failures)}):")
+        print()
+        for failure in failures:
+            print(f"- {failure}")
     print()
     print(f"### Client CPU time per operation, µs: median (min-max) of the same {reps} runs, "
           "median only for app threads")

@@ -1,0 +1,48 @@
+/* What the benchmarks share: a watcher's record of a find, and the file
+ * handler of configuration (c).  Header-only, because each benchmark is one
+ * program built from one .c file. */
+#ifndef MWATCH_BENCH_UTIL_H
+#define MWATCH_BENCH_UTIL_H
+
+#include <mongowatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The fields the cursor watcher gives a find when it starts. */
+static inline mwatch_message_t *
+bench_find_started (const bson_t *filter)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "orders");
+   mwatch_message_set_utf8 (msg, "Operation", "find");
+   mwatch_message_set_document (msg, "Filter", filter);
+   return msg;
+}
+
+/* Ends it as the watcher does: EndTime, Duration, MatchedCount, ready. */
+static inline void
+bench_find_ended (mwatch_message_t *msg, int64_t matched)
+{
+   mwatch_message_set_datetime (msg, "EndTime", mwatch_realtime_us ());
+   mwatch_message_set_double (msg, "Duration", 0.000734);
+   mwatch_message_set_int64 (msg, "MatchedCount", matched);
+   mwatch_message_set_ready (msg);
+}
+
+/* A file handler at INFO writing to `path` with the default format; the
+ * program ends with the error when there can be none. */
+static inline mwatch_handler_t *
+bench_file_handler (const char *path)
+{
+   bson_error_t error;
+   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   if (!file) {
+      fprintf (stderr, "%s\n", error.message);
+      exit (1);
+   }
+   mwatch_handler_set_level (file, MWATCH_LEVEL_INFO);
+   return file;
+}
+
+#endif
