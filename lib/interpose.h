@@ -39,6 +39,25 @@ _mwatch_real (mwatch_sym_t *sym)
    static mwatch_sym_t real_sym_##name = {#name, NULL}
 #define REAL(name) ((__typeof__ (name) *) _mwatch_real (&real_sym_##name))
 
+/* The pass-through of a wrapper with no stack frame: a load, a branch and
+ * a jump to the real function.  Its first call resolves the real function
+ * in FIRST_CALL's function (define it with MWATCH_FIRST_CALL), out of line,
+ * because resolving within the wrapper would make every call save the
+ * arguments around it. */
+#define MWATCH_FIRST_CALL(type, name, params, args)                        \
+   static __attribute__ ((noinline, cold)) type first_call_##name params \
+   {                                                                      \
+      return ((__typeof__ (name) *) _mwatch_resolve (&real_sym_##name)) args; \
+   }
+#define MWATCH_PASS_THROUGH(name, args)                                            \
+   do {                                                                            \
+      void *fn_ = atomic_load_explicit (&real_sym_##name.fn, memory_order_acquire); \
+      if (BSON_LIKELY (fn_ != NULL)) {                                             \
+         return ((__typeof__ (name) *) fn_) args;                                  \
+      }                                                                            \
+      return first_call_##name args;                                               \
+   } while (0)
+
 /* The address of our own mongoc_cursor_next, for the link-order check. */
 void *
 _mwatch_own_cursor_next (void);

@@ -151,21 +151,40 @@ opts_filter (const bson_t *opts, bson_t *out)
    result = call; \
    _mwatch_leave ()
 
+/* The pass-through of the hottest wrappers (find, next, destroy) has no
+ * stack frame and jumps to the real function: the watched path is a
+ * function of its own. */
 MWATCH_REAL_SYM (mongoc_collection_find_with_opts);
+MWATCH_FIRST_CALL (mongoc_cursor_t *,
+                   mongoc_collection_find_with_opts,
+                   (mongoc_collection_t * collection,
+                    const bson_t *filter,
+                    const bson_t *opts,
+                    const mongoc_read_prefs_t *read_prefs),
+                   (collection, filter, opts, read_prefs))
+static __attribute__ ((noinline)) mongoc_cursor_t *
+watched_find_with_opts (mongoc_collection_t *collection,
+                        const bson_t *filter,
+                        const bson_t *opts,
+                        const mongoc_read_prefs_t *read_prefs)
+{
+   mongoc_cursor_t *cursor;
+   TIMED_CALL (cursor,
+               REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs));
+   watch_cursor_of_collection (cursor, start, "find", collection, filter, false);
+   return cursor;
+}
+
 mongoc_cursor_t *
 mongoc_collection_find_with_opts (mongoc_collection_t *collection,
                                   const bson_t *filter,
                                   const bson_t *opts,
                                   const mongoc_read_prefs_t *read_prefs)
 {
-   if (!_mwatch_watching ()) {
-      return REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs);
+   if (BSON_LIKELY (!_mwatch_watching ())) {
+      MWATCH_PASS_THROUGH (mongoc_collection_find_with_opts, (collection, filter, opts, read_prefs));
    }
-   mongoc_cursor_t *cursor;
-   TIMED_CALL (cursor,
-               REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs));
-   watch_cursor_of_collection (cursor, start, "find", collection, filter, false);
-   return cursor;
+   return watched_find_with_opts (collection, filter, opts, read_prefs);
 }
 
 MWATCH_REAL_SYM (mongoc_collection_find);
@@ -437,13 +456,13 @@ mwatch_cursor_get (const mongoc_cursor_t *cursor)
 }
 
 MWATCH_REAL_SYM (mongoc_cursor_next);
-bool
-mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
+MWATCH_FIRST_CALL (bool,
+                   mongoc_cursor_next,
+                   (mongoc_cursor_t * cursor, const bson_t **bson),
+                   (cursor, bson))
+static __attribute__ ((noinline)) bool
+watched_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
 {
-   /* Unwatched programs and cursors: one load, one branch. */
-   if (BSON_LIKELY (!_mwatch_ptrmap_count (&cursors)) || !_mwatch_watching ()) {
-      return REAL (mongoc_cursor_next) (cursor, bson);
-   }
    mwatch_watch_t *watch = cursor_watch (cursor);
    if (!watch) {
       return REAL (mongoc_cursor_next) (cursor, bson);
@@ -466,25 +485,55 @@ mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
    return more;
 }
 
+bool
+mongoc_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
+{
+   /* Unwatched programs and cursors: one load, one branch. */
+   if (BSON_LIKELY (!_mwatch_ptrmap_count (&cursors)) || !_mwatch_watching ()) {
+      MWATCH_PASS_THROUGH (mongoc_cursor_next, (cursor, bson));
+   }
+   return watched_cursor_next (cursor, bson);
+}
+
 MWATCH_REAL_SYM (mongoc_cursor_destroy);
+static __attribute__ ((noinline)) void
+watched_cursor_destroy (mongoc_cursor_t *cursor)
+{
+   mwatch_watch_t *watch = _mwatch_ptrmap_remove (&cursors, cursor);
+   if (watch) {
+      _mwatch_watch_detach (watch);
+      if (last_cursor == cursor) {
+         last_watch_set (NULL, NULL);
+      }
+      /* A cursor given up before its end logs what it had so far. */
+      if (_mwatch_watching ()) {
+         _mwatch_watch_final (watch, NULL);
+      }
+      _mwatch_watch_unref (watch);
+   }
+   REAL (mongoc_cursor_destroy) (cursor);
+}
+
+static __attribute__ ((noinline, cold)) void
+first_call_mongoc_cursor_destroy (mongoc_cursor_t *cursor)
+{
+   REAL (mongoc_cursor_destroy) (cursor);
+}
+
 void
 mongoc_cursor_destroy (mongoc_cursor_t *cursor)
 {
-   if (cursor && _mwatch_ptrmap_count (&cursors)) {
-      mwatch_watch_t *watch = _mwatch_ptrmap_remove (&cursors, cursor);
-      if (watch) {
-         _mwatch_watch_detach (watch);
-         if (last_cursor == cursor) {
-            last_watch_set (NULL, NULL);
-         }
-         /* A cursor given up before its end logs what it had so far. */
-         if (_mwatch_watching ()) {
-            _mwatch_watch_final (watch, NULL);
-         }
-         _mwatch_watch_unref (watch);
-      }
+   if (BSON_UNLIKELY (cursor && _mwatch_ptrmap_count (&cursors))) {
+      watched_cursor_destroy (cursor);
+      return;
    }
-   REAL (mongoc_cursor_destroy) (cursor);
+   /* MWATCH_PASS_THROUGH, for a function that returns nothing. */
+   void *fn = atomic_load_explicit (&real_sym_mongoc_cursor_destroy.fn, memory_order_acquire);
+   if (BSON_LIKELY (fn != NULL)) {
+      ((__typeof__ (mongoc_cursor_destroy) *) fn) (cursor);
+      return;
+   }
+   first_call_mongoc_cursor_destroy (cursor);
 }
 
 /* Our own definition of mongoc_cursor_next, reached without the symbol
