@@ -141,17 +141,6 @@ queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
     * goes on changing its own message. */
    void *extra;
    bool stub = record->watch && record->priv_live && !mwatch_message_is_ready (record->watch);
-   /* An update of a running operation (a record after its first that is
-    * not ready) would only replace the stub its first record queued: a
-    * record that is not ready leaves a queue by timeout alone, and then
-    * with a fresh snapshot.  Nothing would see it, so it costs nothing —
-    * until the operation has timed out once, which took its stubs out of
-    * the queues: from then on updates queue stubs again, for its next
-    * timeout. */
-   if (stub && mwatch_message_iteration (record->watch) > 0 &&
-       !_mwatch_watch_has_timed_out (record->priv_live)) {
-      return;
-   }
    mwatch_message_t *msg =
       _mwatch_message_queue_copy (record->watch, !stub, sizeof (queued_record_t), &extra);
    queued_record_t *queued = extra;

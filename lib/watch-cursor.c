@@ -92,7 +92,13 @@ watch_cursor (const mongoc_cursor_t *cursor,
    _mwatch_watch_first (watch);
    /* Only now can the application use the cursor. */
    pthread_once (&cursors_once, cursors_init);
-   _mwatch_watch_unref (_mwatch_ptrmap_put (&cursors, cursor, watch));
+   mwatch_watch_t *replaced = _mwatch_ptrmap_put (&cursors, cursor, watch);
+   if (replaced) {
+      /* A cursor freed without our destroy: whatever thread still caches
+       * the address must not take the new cursor for the old one. */
+      _mwatch_watch_detach (replaced);
+      _mwatch_watch_unref (replaced);
+   }
 }
 
 static void

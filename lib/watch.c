@@ -42,8 +42,7 @@ struct _mwatch_cursor_t {
    int64_t matched_logged; /* MatchedCount at the last update logged */
    bool emitted;           /* the first record was logged */
    bool finished;
-   atomic_bool detached;  /* its cursor is gone (see _mwatch_watch_detach) */
-   atomic_bool timed_out; /* a queue emitted a timeout record of it */
+   atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
 /* ---------------------------------------------------------------- options */
@@ -403,7 +402,6 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    atomic_init (&watch->last_activity, mwatch_monotonic_us ());
    atomic_init (&watch->matched, 0);
    atomic_init (&watch->detached, false);
-   atomic_init (&watch->timed_out, false);
    watch->msg = mwatch_message_new ();
    mwatch_message_set_default_fields (watch->msg, watch->opts.default_fields);
    for (size_t i = 0; i < context_count; i++) {
@@ -546,12 +544,6 @@ _mwatch_watch_detach (mwatch_watch_t *watch)
 }
 
 bool
-_mwatch_watch_has_timed_out (const mwatch_watch_t *watch)
-{
-   return atomic_load_explicit (&((mwatch_watch_t *) watch)->timed_out, memory_order_relaxed);
-}
-
-bool
 _mwatch_watch_is_detached (const mwatch_watch_t *watch)
 {
    return atomic_load_explicit (&((mwatch_watch_t *) watch)->detached, memory_order_acquire);
@@ -602,7 +594,6 @@ _mwatch_watch_refresh (mwatch_watch_t *watch,
    } else {
       *out = mwatch_message_copy (watch->msg);
       materialize (watch, *out);
-      atomic_store_explicit (&watch->timed_out, true, memory_order_relaxed);
       action = MWATCH_LIVE_EMIT;
    }
    pthread_mutex_unlock (&watch->lock);

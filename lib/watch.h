@@ -55,11 +55,6 @@ _mwatch_watch_detach (mwatch_watch_t *watch);
 bool
 _mwatch_watch_is_detached (const mwatch_watch_t *watch);
 
-/* Whether a queue has emitted a timeout record of the operation (see
- * _mwatch_watch_refresh). */
-bool
-_mwatch_watch_has_timed_out (const mwatch_watch_t *watch);
-
 /* Sets an integer field under the watch's lock (counts from a reply). */
 void
 _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);

@@ -394,6 +394,55 @@ START_TEST (test_each_stall_times_out_through_a_queue)
 }
 END_TEST
 
+static bool
+keep_with_documents (mwatch_record_t *record, void *user_data)
+{
+   (void) user_data;
+   mwatch_value_t v;
+   return record->watch && mwatch_message_get (record->watch, "MatchedCount", &v) &&
+          v.type == MWATCH_TYPE_INT64 && v.value.v_int64 > 0;
+}
+
+/* A first record that a logger's filter drops never reaches the queue: the
+ * operation's later records must still make it time out. */
+START_TEST (test_times_out_when_first_record_filtered_out)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_cursor", db, sizeof db, 10);
+   mwatch_watcher_opts_t wopts;
+   mwatch_watcher_opts_init (&wopts);
+   wopts.timeout_sec = 0.3;
+   wopts.timeout_level = MWATCH_LEVEL_WARNING;
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, &wopts);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_DEBUG, true);
+   mwatch_filter_t *filter = mwatch_filter_new_callback (keep_with_documents, NULL, NULL);
+   mwatch_logger_add_filter (mwatch_logger_get ("mongowatch.cursor"), filter);
+   mwatch_filter_destroy (filter);
+
+   bson_t all = BSON_INITIALIZER;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, NULL, NULL);
+   const bson_t *doc;
+   for (int i = 0; i < 2; i++) {
+      ck_assert (mongoc_cursor_next (cursor, &doc));
+   }
+   ck_assert_uint_eq (capture_await (cap, 1, 10.0), 1);
+   const mwatch_captured_t *rec = capture_get (cap, 0);
+   ck_assert_int_eq (rec->level, MWATCH_LEVEL_WARNING);
+   ck_assert (!mwatch_message_is_ready (rec->msg));
+   ck_assert_int_eq (capture_int (rec, "MatchedCount"), 2);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 8);
+   mongoc_cursor_destroy (cursor);
+   capture_drain (cap);
+   ck_assert_uint_eq (capture_count (cap), 2);
+
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, NULL);
+   capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 static void *
 destroy_cursor_main (void *cursor)
 {
@@ -472,6 +521,7 @@ cursor_suite (void)
    tcase_add_test (tc, test_default_fields_and_operation_maps);
    tcase_add_test (tc, test_cursors_at_reused_addresses);
    tcase_add_test (tc, test_each_stall_times_out_through_a_queue);
+   tcase_add_test (tc, test_times_out_when_first_record_filtered_out);
    suite_add_tcase (suite, tc);
    return suite;
 }
