@@ -157,6 +157,7 @@ mwatch_logger_has_handlers (mwatch_logger_t *logger)
 
 /* ---------------------------------------------------------------- levels */
 
+/* Every change of a level goes through here, for the generation. */
 void
 mwatch_logger_set_level (mwatch_logger_t *logger, int level)
 {
@@ -405,16 +406,14 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
          named = named || targets[i] == l;
          below_named = below_named || (targets[i] != &root_logger && is_at_or_below (l, targets[i]));
       }
-      atomic_store (&l->level, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
-      atomic_fetch_add (&_mwatch_levels_generation, 1);
+      mwatch_logger_set_level (l, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
       atomic_store (&l->propagate, true);
       atomic_store (&l->disabled, disable_existing && !named && !below_named && l != &root_logger);
    }
    for (size_t i = 0; i < count; i++) {
       mwatch_logger_t *l = targets[i];
       const mwatch_logger_setup_t *setup = &setups[i];
-      atomic_store (&l->level, setup->level);
-      atomic_fetch_add (&_mwatch_levels_generation, 1);
+      mwatch_logger_set_level (l, setup->level);
       atomic_store (&l->propagate, setup->propagate);
       l->handlers = (mwatch_handler_t **) dup_refs ((void *const *) setup->handlers,
                                                     setup->handler_count, handler_ref);

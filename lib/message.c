@@ -683,16 +683,23 @@ oid_to_hex (const bson_oid_t *oid, char out[25])
    out[24] = '\0';
 }
 
+/* A fresh WatchID, iteration 0, the library's default fields. */
+static void
+identity_init (mwatch_message_t *msg)
+{
+   oid_generate (&msg->oid);
+   oid_to_hex (&msg->oid, msg->watch_id);
+   msg->iteration = 0;
+   msg->default_fields = NULL;
+}
+
 mwatch_message_t *
 mwatch_message_new (void)
 {
    mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
-   oid_generate (&msg->oid);
-   oid_to_hex (&msg->oid, msg->watch_id);
-   msg->iteration = 0;
+   identity_init (msg);
    msg->due = MWATCH_DUE_NEVER;
    msg->ready = false;
-   msg->default_fields = NULL;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    v.value.v_utf8.str = msg->watch_id;
    v.value.v_utf8.len = 24;
@@ -770,9 +777,10 @@ compact_copy (const mwatch_message_t *msg, size_t extra, void **extra_out)
    return copy;
 }
 
-/* A copy is exactly as big as its fields need: it is what every record
- * queued for a listener costs, and queues may hold many.  `extra` bytes
- * for the caller come first, so that they are aligned. */
+/* A copy is what every record queued for a listener costs: a compact
+ * message is copied whole with its pointers shifted, any other field by
+ * field into a block sized to its fields.  `extra` bytes for the caller
+ * come first in the spare room, so that they are aligned. */
 mwatch_message_t *
 _mwatch_message_queue_copy (const mwatch_message_t *msg,
                             bool with_fields,
@@ -783,12 +791,9 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
    if (!msg) {
       copy = message_alloc (1, extra + 8);
       *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
-      oid_generate (&copy->oid);
-      oid_to_hex (&copy->oid, copy->watch_id);
-      copy->iteration = 0;
+      identity_init (copy);
       copy->due = mwatch_monotonic_us ();
       copy->ready = true;
-      copy->default_fields = NULL;
    } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {
       return copy;
    } else {

@@ -87,17 +87,26 @@ mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t
    pthread_mutex_unlock (&opts_lock);
 }
 
+/* The options in force; the caller holds opts_lock. */
+static void
+opts_locked (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
+{
+   if (watcher_opts_set[kind]) {
+      *opts = watcher_opts[kind];
+   } else {
+      mwatch_watcher_opts_init (opts);
+   }
+}
+
 void
 mwatch_watcher_get_opts (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
 {
-   mwatch_watcher_opts_init (opts);
    if (!kind_is_valid (kind)) {
+      mwatch_watcher_opts_init (opts);
       return;
    }
    pthread_mutex_lock (&opts_lock);
-   if (watcher_opts_set[kind]) {
-      *opts = watcher_opts[kind];
-   }
+   opts_locked (kind, opts);
    pthread_mutex_unlock (&opts_lock);
 }
 
@@ -213,11 +222,7 @@ static op_maps_t *
 current_config (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
 {
    pthread_mutex_lock (&opts_lock);
-   if (watcher_opts_set[kind]) {
-      *opts = watcher_opts[kind];
-   } else {
-      mwatch_watcher_opts_init (opts);
-   }
+   opts_locked (kind, opts);
    op_maps_t *set = watcher_maps[kind];
    if (set) {
       atomic_fetch_add_explicit (&set->refs, 1, memory_order_relaxed);
