@@ -159,33 +159,55 @@ admission_level (const mwatch_handler_t *handler, const mwatch_record_t *record)
 }
 
 bool
+_mwatch_handler_filter (mwatch_handler_t *handler,
+                        mwatch_record_t *record,
+                        mwatch_message_t **copy)
+{
+   *copy = NULL;
+   if (!atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
+      return true;
+   }
+   if (record->watch && !record->priv_owned) {
+      *copy = mwatch_message_copy (record->watch);
+      record->watch = *copy;
+      record->priv_owned = true;
+   }
+   pthread_rwlock_rdlock (&handler->config);
+   bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
+   pthread_rwlock_unlock (&handler->config);
+   return keep;
+}
+
+bool
 mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
 {
    if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
       return false;
    }
-   if (atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
-      pthread_rwlock_rdlock (&handler->config);
-      bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
-      pthread_rwlock_unlock (&handler->config);
-      if (!keep) {
-         return false;
-      }
-   }
    if (handler->vtable->deferred) {
       /* A deferred handler's emit is thread-safe by itself; taking the lock
        * would serialize every application thread on it.  Its close waits
-       * for its own emits. */
+       * for its own emits.  Its filters run as the record leaves it, on
+       * its own copy (see _mwatch_handler_filter). */
       handler->vtable->emit (handler, record);
       return true;
    }
-   bool emitted = false;
-   pthread_mutex_lock (&handler->lock);
-   if (!handler->closed) {
-      handler->vtable->emit (handler, record);
-      emitted = true;
+   if (record->priv_below_level) {
+      return false; /* only a queue's bookkeeping wanted it */
    }
-   pthread_mutex_unlock (&handler->lock);
+   /* The filters may change the message: this handler's own record. */
+   mwatch_record_t own = *record;
+   mwatch_message_t *copy;
+   bool emitted = false;
+   if (_mwatch_handler_filter (handler, &own, &copy)) {
+      pthread_mutex_lock (&handler->lock);
+      if (!handler->closed) {
+         handler->vtable->emit (handler, &own);
+         emitted = true;
+      }
+      pthread_mutex_unlock (&handler->lock);
+   }
+   mwatch_message_destroy (copy);
    return emitted;
 }
 

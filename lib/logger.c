@@ -243,6 +243,25 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
 
 /* ---------------------------------------------------------------- logging */
 
+/* Runs `logger`'s own filters on `record`; the caller holds config_lock.
+ * A filter may change the message, and what it changes must reach only
+ * the handlers of this one record: unless the message is the record's own,
+ * the filters work on a copy, which `*copy` receives for the caller to
+ * free. */
+static bool
+filter_locked (mwatch_logger_t *logger, mwatch_record_t *record, mwatch_message_t **copy)
+{
+   *copy = NULL;
+   if (!logger->filter_count) {
+      return true;
+   }
+   if (record->watch && !record->priv_owned) {
+      *copy = mwatch_message_copy (record->watch);
+      record->watch = *copy;
+   }
+   return _mwatch_filters_apply (logger->filters, logger->filter_count, record);
+}
+
 /* The record's walk: the logger's own filters (as in Python, a logger's
  * filters see only records logged on it, not those of its descendants),
  * then the handlers of the logger and of each ancestor until one does not
@@ -253,8 +272,9 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
    if (atomic_load_explicit (&logger->disabled, memory_order_relaxed)) {
       return;
    }
+   mwatch_message_t *copy;
    pthread_rwlock_rdlock (&config_lock);
-   if (_mwatch_filters_apply (logger->filters, logger->filter_count, record)) {
+   if (filter_locked (logger, record, &copy)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
          for (size_t i = 0; i < l->handler_count; i++) {
             mwatch_handler_handle (l->handlers[i], record);
@@ -265,6 +285,20 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
       }
    }
    pthread_rwlock_unlock (&config_lock);
+   mwatch_message_destroy (copy);
+}
+
+bool
+_mwatch_logger_filter_named (const char *name, mwatch_record_t *record)
+{
+   mwatch_logger_t *logger = mwatch_logger_get (name);
+   mwatch_message_t *copy;
+   pthread_rwlock_rdlock (&config_lock);
+   bool keep = filter_locked (logger, record, &copy);
+   pthread_rwlock_unlock (&config_lock);
+   /* The caller's message is its own, so no copy was made. */
+   BSON_ASSERT (!copy);
+   return keep;
 }
 
 static void
@@ -279,6 +313,8 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->text = NULL;
    record->priv_live = NULL;
    record->watch = NULL;
+   record->priv_below_level = false;
+   record->priv_owned = false;
 }
 
 void
@@ -294,17 +330,22 @@ _mwatch_logger_log_live (
    if (!logger || !msg) {
       return;
    }
+   /* A record of a running operation may still leave a queue by timeout,
+    * at its timeout level: it is let in when either level passes, but one
+    * whose own level does not reaches queues alone (priv_below_level). */
+   int effective = mwatch_logger_effective_level (logger);
    int admission = level;
    if (!mwatch_message_is_ready (msg) && timeout_level > level) {
       admission = timeout_level;
    }
-   if (!mwatch_logger_is_enabled_for (logger, admission)) {
+   if (admission < effective) {
       return;
    }
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
    record.priv_live = live;
+   record.priv_below_level = level < effective;
    dispatch (logger, &record);
 }
 

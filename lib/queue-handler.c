@@ -24,11 +24,14 @@ typedef struct {
    int64_t process;
    char *text;
    bool has_watch;
+   /* Below its logger's level: kept only to time the operation out. */
+   bool below_level;
    mwatch_watch_t *live; /* the running operation, or NULL */
 } queued_record_t;
 
 typedef struct queue_handler {
    mwatch_queue_t *queue;
+   mwatch_handler_t *self; /* the handler this is the implementation of */
    mwatch_handler_t *backend;
    pthread_t listener;
    bool listening;
@@ -65,8 +68,10 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       .process = queued->process,
       .text = queued->text,
       .watch = queued->has_watch ? msg : NULL,
+      .priv_owned = true, /* the queue's copy: filters change it in place */
    };
    mwatch_message_t *snapshot = NULL;
+   bool keep = true;
    /* Out of the queue before it was ready: the operation timed out, unless
     * its live state says otherwise. */
    if (!mwatch_message_is_ready (msg)) {
@@ -84,13 +89,22 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
             return;
          case MWATCH_LIVE_EMIT:
          default:
+            /* A fresh record, which its logger's filters have not seen. */
             record.watch = snapshot;
+            keep = _mwatch_logger_filter_named (record.name, &record);
             break;
          }
+      } else if (record.watch) {
+         mwatch_message_set_utf8 (record.watch, "State", "timeout");
       }
       record.level = record.timeout_level;
+   } else if (queued->below_level) {
+      keep = false; /* never meant to be written as it is */
    }
-   mwatch_handler_handle (qh->backend, &record);
+   mwatch_message_t *none;
+   if (keep && _mwatch_handler_filter (qh->self, &record, &none)) {
+      mwatch_handler_handle (qh->backend, &record);
+   }
    mwatch_message_destroy (snapshot);
    queued_record_free (msg, queued, NULL);
 }
@@ -152,6 +166,7 @@ queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    queued->process = record->process;
    queued->text = record->text ? bson_strdup (record->text) : NULL;
    queued->has_watch = record->watch != NULL;
+   queued->below_level = record->priv_below_level;
    queued->live = record->priv_live ? _mwatch_watch_ref (record->priv_live) : NULL;
    /* Whatever the outcome, the queue owns msg and queued from here. */
    mwatch_queue_put (qh->queue, msg, queued);
@@ -229,6 +244,8 @@ mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_
    _mwatch_stream_handler_set_autoflush (backend, false);
    _mwatch_lifecycle_init ();
 
+   /* The listener runs the handler's filters: it exists first. */
+   qh->self = mwatch_handler_new (&queue_handler_vtable, qh);
    pthread_mutex_lock (&live_lock);
    qh->next = live;
    if (live) {
@@ -237,7 +254,7 @@ mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_
    live = qh;
    start_listener (qh);
    pthread_mutex_unlock (&live_lock);
-   return mwatch_handler_new (&queue_handler_vtable, qh);
+   return qh->self;
 }
 
 void

@@ -65,14 +65,33 @@ typedef struct {
    /* Private: the live state of the operation, which a queue consults
     * before it emits the record by timeout. */
    void *priv_live;
+   /* Private: the record is below its logger's effective level.  As in
+    * Python it reaches no handler, except a queue, which keeps it only to
+    * schedule the operation's timeout and never emits it as it is. */
+   bool priv_below_level;
+   /* Private: `watch` belongs to this record alone (a queue's copy on its
+    * listener), so filters may change it in place; otherwise a handler's
+    * filters work on a copy of their own. */
+   bool priv_owned;
 } mwatch_record_t;
 
 /* ------------------------------------------------------------------------
  * Filters.  A filter decides whether a record goes on (true) or is
  * dropped (false), and may change the record's WatchMessage on the way.
- * Attached to a logger, it runs on the thread that logs; attached to a
- * handler behind a queue, it runs on that queue's listener thread, on the
- * queue's own copy of the message.
+ *
+ * What a filter changes stays where it is attached: it never reaches the
+ * operation's live state, other handlers, or the operation's later records
+ * (each of those is filtered again, from the original).
+ * - On a logger: it runs on the thread that logs, on a copy of the message
+ *   that the handlers of that one record then see.  As in Python it sees
+ *   only records logged on that logger, not those propagated from its
+ *   descendants.  A record that leaves a queue by timeout (a fresh
+ *   snapshot of the operation) goes through its logger's filters again.
+ * - On a plain handler: on a copy of the message for that handler alone.
+ * - On a queue handler, or on a handler behind a queue: on the queue's
+ *   listener thread, when the record leaves the queue, on the queue's own
+ *   copy of the message — so it sees the record as it is written (a final
+ *   record's counts and Duration, a timeout's snapshot).
  * ------------------------------------------------------------------------ */
 
 typedef struct _mwatch_filter_t mwatch_filter_t;
