@@ -1,11 +1,12 @@
 /* mongowatch aggregate: logs written with update records hold several
- * records of one operation; keep one per WatchID — a final record (one
- * with an EndTime) over any update, else the highest Iteration, the later
- * one on a tie — in the order the operations first appear.  Records are
- * written out exactly as they were read. */
+ * records of one operation; keep one per WatchID — a final record over any
+ * other, else the highest Iteration, the later one on a tie — in the order
+ * the operations first appear.  Records are written out exactly as they
+ * were read. */
 #include "cli.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,30 @@ offer (table_t *t, const char *watch_id, int64_t iteration, bool final, const ch
    t->slots[s] = ++t->count;
 }
 
+/* Reads what a record is from its State ("final", ...), else from an
+ * Iteration of pymongowatch's form "final(N)", else (records written
+ * before State existed) from whether it has an EndTime.  `iteration_text`
+ * is the Iteration as written, a number or "final(N)". */
+static void
+classify (const char *state,
+          const char *iteration_text,
+          bool has_end,
+          int64_t *iteration,
+          bool *final)
+{
+   const char *digits = iteration_text ? iteration_text : "";
+   bool final_form = strncmp (digits, "final(", 6) == 0;
+   if (final_form) {
+      digits += 6;
+   }
+   *iteration = strtoll (digits, NULL, 10);
+   if (state && *state) {
+      *final = strcmp (state, "final") == 0;
+   } else {
+      *final = final_form || has_end;
+   }
+}
+
 static void
 skip (table_t *t, const char *file, size_t line, const char *why)
 {
@@ -128,11 +153,23 @@ jsonl_line (table_t *t, const char *file, size_t number, const char *line, size_
       return;
    }
    char *watch_id = bson_strdup (bson_iter_utf8 (&iter, NULL));
-   int64_t iteration = 0;
-   if (bson_iter_init_find (&iter, doc, "Iteration") && BSON_ITER_HOLDS_NUMBER (&iter)) {
-      iteration = bson_iter_as_int64 (&iter);
+   char digits[32] = "";
+   const char *iteration_text = digits;
+   if (bson_iter_init_find (&iter, doc, "Iteration")) {
+      if (BSON_ITER_HOLDS_UTF8 (&iter)) {
+         iteration_text = bson_iter_utf8 (&iter, NULL);
+      } else if (BSON_ITER_HOLDS_NUMBER (&iter)) {
+         bson_snprintf (digits, sizeof digits, "%" PRId64, bson_iter_as_int64 (&iter));
+      }
    }
-   bool final = bson_iter_init_find (&iter, doc, "EndTime") && !BSON_ITER_HOLDS_NULL (&iter);
+   const char *state = NULL;
+   if (bson_iter_init_find (&iter, doc, "State") && BSON_ITER_HOLDS_UTF8 (&iter)) {
+      state = bson_iter_utf8 (&iter, NULL);
+   }
+   bool has_end = bson_iter_init_find (&iter, doc, "EndTime") && !BSON_ITER_HOLDS_NULL (&iter);
+   int64_t iteration;
+   bool final;
+   classify (state, iteration_text, has_end, &iteration, &final);
    offer (t, watch_id, iteration, final, line, len);
    bson_free (watch_id);
    bson_destroy (doc);
@@ -235,7 +272,8 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
    row_t row = {0};
    row_t header = {0};
    bool has_header = false;
-   long id_col = 0, iteration_col = 1, end_col = 3; /* mwatch_csv_columns */
+   /* Without a header: mwatch_csv_columns as they were before State. */
+   long id_col = 0, iteration_col = 1, end_col = 3, state_col = -1;
    size_t number = 0;
    for (size_t pos = 0; pos < len;) {
       size_t start = pos;
@@ -251,6 +289,7 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
          id_col = column (&header, "WatchID", 0);
          iteration_col = column (&header, "Iteration", 1);
          end_col = column (&header, "EndTime", 3);
+         state_col = column (&header, "State", -1);
          if (!t->header) {
             t->header = bson_strndup (text + start, pos - start);
          }
@@ -261,9 +300,11 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
          skip (t, file, number, "no WatchID");
          continue;
       }
-      char *end = NULL;
-      int64_t iteration = strtoll (cell (&row, iteration_col), &end, 10);
-      offer (t, watch_id, iteration, *cell (&row, end_col) != '\0', text + start, pos - start);
+      int64_t iteration;
+      bool final;
+      classify (cell (&row, state_col), cell (&row, iteration_col), *cell (&row, end_col) != '\0',
+                &iteration, &final);
+      offer (t, watch_id, iteration, final, text + start, pos - start);
    }
    for (size_t i = 0; i < row.count; i++) {
       mwatch_buf_destroy (&row.cells[i]);
