@@ -398,7 +398,8 @@ typedef enum {
    MWATCH_OVERFLOW_DROP_NEWEST = 0,
    /* The message put longest ago is dropped to make room. */
    MWATCH_OVERFLOW_DROP_OLDEST,
-   /* The producer waits until there is room or the queue is closed. */
+   /* The producer waits until there is room or the queue is closed; with
+    * block_timeout_sec, at most that long (see mwatch_queue_opts_t). */
    MWATCH_OVERFLOW_BLOCK,
 } mwatch_overflow_t;
 
@@ -419,9 +420,20 @@ typedef struct {
    bool force_default_delay;
    mwatch_queue_discard_cb_t discard;
    void *discard_user_data;
+   /* MWATCH_OVERFLOW_BLOCK: the longest a producer waits for room, after
+    * which its message is dropped (and counted); 0: no limit.  Once a wait
+    * ran out, later puts into the full queue drop at once, without
+    * waiting, until a consumer takes a message: a stalled consumer costs
+    * the producers one wait, not one per message. */
+   double block_timeout_sec;
+   /* A bound on the memory the queued messages take, beside `capacity`;
+    * 0: none.  A message that would pass it meets the overflow policy as
+    * in a full queue. */
+   size_t max_bytes;
 } mwatch_queue_opts_t;
 
-/* Fills `opts` with the defaults: capacity 65536, drop newest, no delay. */
+/* Fills `opts` with the defaults: capacity 65536, drop newest, no delay,
+ * no bound in bytes. */
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
@@ -480,6 +492,11 @@ typedef struct {
    uint64_t replaced; /* older iterations discarded for a newer one */
    uint64_t stale;    /* puts discarded because a newer one was queued */
    uint64_t dropped;  /* messages lost to the overflow policy */
+   /* Of `dropped`, the ready ones: for a watcher's queue, final records,
+    * i.e. operations missing from the log altogether. */
+   uint64_t dropped_ready;
+   size_t bytes;     /* memory the queued messages take now */
+   size_t max_bytes; /* the bound on it, 0 for none */
 } mwatch_queue_stats_t;
 
 MWATCH_EXPORT void

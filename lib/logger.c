@@ -6,6 +6,7 @@
 #include "refcount.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@ struct _mwatch_logger_t {
    mwatch_logger_t *parent; /* NULL for the root */
    atomic_int level;
    atomic_bool propagate;
+   /* What a reset gives `propagate`: true but for the stats logger. */
+   bool default_propagate;
    /* Set by a configuration with disable_existing_loggers. */
    atomic_bool disabled;
    /* Guarded by config_lock. */
@@ -79,6 +82,7 @@ root_init_locked (void)
    }
    root_logger.name = "";
    atomic_init (&root_logger.level, MWATCH_LEVEL_WARNING);
+   root_logger.default_propagate = true;
    atomic_init (&root_logger.propagate, true);
    atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
@@ -117,7 +121,12 @@ get_locked (const char *name, size_t len)
    logger->name = bson_strndup (name, len);
    logger->parent = parent;
    atomic_init (&logger->level, MWATCH_LEVEL_NOTSET);
-   atomic_init (&logger->propagate, true);
+   /* The library's reports of itself (records dropped) must not land in
+    * the audit logs of "mongowatch" as lines of another shape: they go
+    * where "mongowatch.stats" is configured to send them, else to stderr
+    * (see _mwatch_stats_report). */
+   logger->default_propagate = strcmp (logger->name, MWATCH_STATS_LOGGER) != 0;
+   atomic_init (&logger->propagate, logger->default_propagate);
    atomic_init (&logger->disabled, false);
    logger->next = loggers;
    loggers = logger;
@@ -361,6 +370,17 @@ mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
    dispatch (logger, &record);
 }
 
+void
+_mwatch_stats_report (const char *text, bool to_stderr)
+{
+   mwatch_logger_t *stats = mwatch_logger_get (MWATCH_STATS_LOGGER);
+   if (!to_stderr && mwatch_logger_has_handlers (stats)) {
+      mwatch_logger_log_text (stats, MWATCH_LEVEL_WARNING, text);
+   } else {
+      fprintf (stderr, "mongowatch: %s\n", text);
+   }
+}
+
 /* ---------------------------------------------------------------- reset, fork */
 
 /* Is `logger` `ancestor` or below it? */
@@ -448,7 +468,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
          below_named = below_named || (targets[i] != &root_logger && is_at_or_below (l, targets[i]));
       }
       mwatch_logger_set_level (l, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
-      atomic_store (&l->propagate, true);
+      atomic_store (&l->propagate, l->default_propagate);
       atomic_store (&l->disabled, disable_existing && !named && !below_named && l != &root_logger);
    }
    for (size_t i = 0; i < count; i++) {

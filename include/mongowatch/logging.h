@@ -207,6 +207,16 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 MWATCH_EXPORT void *
 mwatch_handler_impl (const mwatch_handler_t *handler);
 
+/* A name for reports about the handler (records it dropped, failures):
+ * a configuration file names each handler it builds after its key.  Set
+ * it before the handler is attached anywhere; `name` is copied. */
+MWATCH_EXPORT void
+mwatch_handler_set_name (mwatch_handler_t *handler, const char *name);
+
+/* The handler's name, or NULL. */
+MWATCH_EXPORT const char *
+mwatch_handler_get_name (const mwatch_handler_t *handler);
+
 MWATCH_EXPORT void
 mwatch_handler_set_level (mwatch_handler_t *handler, int level);
 
@@ -305,14 +315,38 @@ mwatch_null_handler_new (void);
  * listener thread takes each record when it is due — ready, timed out or
  * delayed — and hands it to `backend` (taking a reference to it): a record
  * whose message is not ready leaves with its timeout_level.  Closing the
- * queue handler drains the queue into the backend, then flushes and closes
- * the backend. */
+ * queue handler drains the queue into the backend, for at most
+ * shutdown_timeout_sec, then flushes and closes the backend.
+ *
+ * Nothing is lost silently: every record the queue drops (full, or left
+ * when the drain at close ran out of time) is counted, final records
+ * apart, and reported — as a WARNING on the logger "mongowatch.stats"
+ * while the handler runs (at most every stats_interval_sec), and once more
+ * on stderr when it closes.  A record the stats logger cannot place (it
+ * has no handler, the default) goes to stderr, as Python's last resort. */
 typedef struct {
    double default_delay_sec;
    bool force_default_delay;
    size_t capacity; /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
+   /* MWATCH_OVERFLOW_BLOCK by default: an audit trail wants back-pressure
+    * rather than loss, within block_timeout_sec. */
    mwatch_overflow_t overflow;
+   /* The longest an application thread waits for room (BLOCK): 1 s by
+    * default; 0: no limit.  See mwatch_queue_opts_t. */
+   double block_timeout_sec;
+   /* The bound on the queued records' memory: 64 MiB by default; 0: none. */
+   size_t max_bytes;
+   /* The longest closing (mwatch_shutdown(), exit) waits for the queue to
+    * drain into a slow or stalled backend: 5 s by default, which 0 also
+    * means.  What is left after that is counted and reported, and the
+    * listener and backend are left to the process's end. */
+   double shutdown_timeout_sec;
+   /* How often, at most, the drops are reported on "mongowatch.stats":
+    * 10 s by default, which 0 also means. */
+   double stats_interval_sec;
 } mwatch_queue_handler_opts_t;
+
+#define MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES ((size_t) 64 << 20)
 
 MWATCH_EXPORT void
 mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
@@ -322,9 +356,16 @@ MWATCH_EXPORT mwatch_handler_t *
 mwatch_queue_handler_new (mwatch_handler_t *backend,
                           const mwatch_queue_handler_opts_t *opts);
 
-/* The queue handler's counters. */
+/* The queue handler's counters (`dropped` includes records left unwritten
+ * when a drain at close ran out of time). */
 MWATCH_EXPORT void
 mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *stats);
+
+/* The counters of the live queue handler named `name` (see
+ * mwatch_handler_set_name; a configuration names its handlers): false,
+ * with `stats` zeroed, when there is none. */
+MWATCH_EXPORT bool
+mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stats);
 
 /* ------------------------------------------------------------------------
  * Loggers.  Named with dots ("mongowatch.cursor"); each name's parent is
@@ -407,7 +448,8 @@ typedef struct {
    double default_delay_sec; /* for those queues: 0 */
    bool force_default_delay; /* false */
    size_t queue_capacity;    /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
-   mwatch_overflow_t overflow; /* MWATCH_OVERFLOW_DROP_NEWEST */
+   mwatch_overflow_t overflow; /* MWATCH_OVERFLOW_BLOCK, with the queue
+                                  handler's other defaults */
 } mwatch_logging_opts_t;
 
 /* Fills `opts` with the defaults above. */
