@@ -160,7 +160,10 @@ report_drops (queue_handler_t *qh, bool closing)
    _mwatch_stats_report (text, closing);
 }
 
-static void
+/* Reports the drops when the interval allows.  Returns how long, in
+ * seconds, an idle listener may then sleep: until the next report is
+ * allowed when drops are still unreported, else without limit (-1). */
+static double
 maybe_report (queue_handler_t *qh)
 {
    int64_t now = mwatch_monotonic_us ();
@@ -168,6 +171,12 @@ maybe_report (queue_handler_t *qh)
       qh->next_report = now + qh->stats_interval_us;
       report_drops (qh, false);
    }
+   mwatch_queue_stats_t st;
+   mwatch_queue_handler_stats (qh->self, &st);
+   if (st.dropped == qh->reported_dropped) {
+      return -1;
+   }
+   return (double) (qh->next_report - now) / 1e6;
 }
 
 static void *
@@ -180,11 +189,13 @@ listen_loop (void *arg)
       mwatch_message_t *msg;
       void *data;
       mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
-      if (status == MWATCH_QUEUE_TIMEOUT) {
-         /* Nothing more due now: push out what was written, then wait. */
+      while (status == MWATCH_QUEUE_TIMEOUT) {
+         /* Nothing more due now: push out what was written, then wait —
+          * no longer than until drops not yet reported may be. */
          mwatch_handler_flush (qh->backend);
-         maybe_report (qh);
-         status = mwatch_queue_get (qh->queue, &msg, &data);
+         double idle = maybe_report (qh);
+         status = idle < 0 ? mwatch_queue_get (qh->queue, &msg, &data)
+                           : mwatch_queue_get_timeout (qh->queue, idle, &msg, &data);
       }
       if (status != MWATCH_QUEUE_OK) {
          break; /* closed and drained */

@@ -478,6 +478,22 @@ mwatch_add_logging_handlers (const mwatch_logging_opts_t *opts,
 MWATCH_EXPORT void
 mwatch_shutdown (void);
 
+/* Opt-in: SIGTERM and SIGINT no longer lose the queued records.  Where a
+ * signal's disposition is the default (end the process), it is caught: a
+ * thread of the library drains every queue (mwatch_shutdown, each queue
+ * for at most its shutdown_timeout_sec), then restores the default and
+ * raises the signal again, so the process still ends by it.  Where the
+ * application handles the signal itself (a handler installed before this
+ * call), its handler is called as before — mwatch's atexit drain then
+ * runs if it calls exit() — and an ignored signal stays ignored.  A child
+ * after fork() keeps the behaviour.  _exit() and SIGKILL cannot be
+ * caught: records still queued then are lost.  The mask calls this when
+ * MONGOWATCH_DRAIN_ON_SIGNALS=1.  Returns false with `error` set when the
+ * pipe or thread it needs cannot be made.  Calling it again does
+ * nothing. */
+MWATCH_EXPORT bool
+mwatch_drain_on_signals (bson_error_t *error);
+
 #ifdef __cplusplus
 }
 #endif

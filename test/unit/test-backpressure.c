@@ -234,6 +234,7 @@ END_TEST
 /* What the stats logger receives. */
 typedef struct {
    pthread_mutex_t lock;
+   pthread_cond_t cond;
    char text[1024];
    int count;
 } reports_t;
@@ -246,6 +247,7 @@ report_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    if (record->text && record->level == MWATCH_LEVEL_WARNING) {
       bson_strncpy (r->text, record->text, sizeof r->text);
       r->count++;
+      pthread_cond_broadcast (&r->cond);
    }
    pthread_mutex_unlock (&r->lock);
 }
@@ -256,7 +258,7 @@ static const mwatch_handler_vtable_t report_vtable = {.emit = report_emit};
  * records apart. */
 START_TEST (test_drops_are_reported_by_name)
 {
-   reports_t reports = {.lock = PTHREAD_MUTEX_INITIALIZER};
+   reports_t reports = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
    mwatch_handler_t *reporter = mwatch_handler_new (&report_vtable, &reports);
    mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), reporter);
 
@@ -296,16 +298,14 @@ START_TEST (test_drops_are_reported_by_name)
 
    /* The listener reports once it runs again. */
    sink_release (sink);
-   for (int i = 0; i < 2000; i++) {
-      pthread_mutex_lock (&reports.lock);
-      int count = reports.count;
-      pthread_mutex_unlock (&reports.lock);
-      if (count) {
-         break;
-      }
-      struct timespec ms = {0, 1000000};
-      nanosleep (&ms, NULL);
+   struct timespec deadline;
+   clock_gettime (CLOCK_REALTIME, &deadline);
+   deadline.tv_sec += 30;
+   pthread_mutex_lock (&reports.lock);
+   while (!reports.count &&
+          pthread_cond_timedwait (&reports.cond, &reports.lock, &deadline) == 0) {
    }
+   pthread_mutex_unlock (&reports.lock);
    ck_assert_int_eq (reports.count, 1);
    ck_assert_msg (strstr (reports.text, "\"audit_queue\": 5 records dropped"), "%s",
                   reports.text);
