@@ -480,8 +480,14 @@ queue_get_until (mwatch_queue_t *queue,
    if (!queue->leader && queue->store.count) {
       pthread_cond_signal (&queue->due_cond);
    }
-   if (status == MWATCH_QUEUE_OK && queue->blocked_producers) {
-      pthread_cond_signal (&queue->room_cond);
+   /* Blocked producers are woken together once the queue is half empty,
+    * not one per message taken: with many producers, a wake-up per take
+    * cost the consumer more than the writing (64 threads: 69,000 records
+    * a second, against 156,000 with 16; see bench/overflow.c). */
+   if (status == MWATCH_QUEUE_OK && queue->blocked_producers &&
+       queue->store.count <= queue->capacity / 2 &&
+       (!queue->max_bytes || queue->stats.bytes <= queue->max_bytes / 2)) {
+      pthread_cond_broadcast (&queue->room_cond);
    }
    pthread_mutex_unlock (&queue->mutex);
    return status;

@@ -334,7 +334,7 @@ typedef struct {
    /* The longest an application thread waits for room (BLOCK): 1 s by
     * default; 0: no limit.  See mwatch_queue_opts_t. */
    double block_timeout_sec;
-   /* The bound on the queued records' memory: 64 MiB by default; 0: none. */
+   /* The bound on the queued records' memory: 32 MiB by default; 0: none. */
    size_t max_bytes;
    /* The longest closing (mwatch_shutdown(), exit) waits for the queue to
     * drain into a slow or stalled backend: 5 s by default, which 0 also
@@ -346,7 +346,7 @@ typedef struct {
    double stats_interval_sec;
 } mwatch_queue_handler_opts_t;
 
-#define MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES ((size_t) 64 << 20)
+#define MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES ((size_t) 32 << 20)
 
 MWATCH_EXPORT void
 mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
