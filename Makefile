@@ -69,7 +69,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
-.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck \
+.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check examples-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
@@ -251,7 +251,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check deb-check
+	   examples-check secure-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -312,6 +312,11 @@ mask-check: all $(PLAIN_APP) $(DLOPEN_APP) $(MONGO_PLUGIN) $(PING_BIN)
 
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
+
+# A setuid-root program started by another user ignores that user's
+# configuration (root, or sudo): test/secure-check.
+secure-check: all
+	test/secure-check
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.

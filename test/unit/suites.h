@@ -15,6 +15,7 @@ Suite *config_suite (void);    /* test-config.c */
 Suite *fast_paths_suite (void); /* test-fast-paths.c */
 Suite *backpressure_suite (void); /* test-backpressure.c */
 Suite *signal_drain_suite (void); /* test-signal-drain.c */
+Suite *config_trust_suite (void); /* test-config-trust.c */
 /* When this run is the child of test-signal-drain.c: true, having done
  * its part (if the signal let it return at all), with `*status` set. */
 bool signal_drain_child_main (int *status);
