@@ -67,6 +67,7 @@ struct _mwatch_formatter_t {
    size_t n_pieces;
    size_t cap_pieces;
    mwatch_datefmt_t datefmt;
+   char **columns; /* {watch.csv}'s; NULL: mwatch_csv_columns */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -324,6 +325,7 @@ formatter_free (mwatch_formatter_t *formatter)
       bson_free (formatter->pieces[i].text);
    }
    bson_free (formatter->pieces);
+   bson_strfreev (formatter->columns);
    _mwatch_datefmt_destroy (&formatter->datefmt);
    bson_free (formatter);
 }
@@ -422,12 +424,15 @@ record_integer (piece_kind_t kind, const mwatch_record_t *record)
 
 /* {watch} and its variants, for a record that has a message. */
 static void
-write_watch (piece_kind_t kind, const mwatch_message_t *watch, mwatch_buf_t *out)
+write_watch (const mwatch_formatter_t *formatter,
+             piece_kind_t kind,
+             const mwatch_message_t *watch,
+             mwatch_buf_t *out)
 {
    if (kind == PIECE_WATCH_FULL) {
       mwatch_message_render_full (watch, out);
    } else if (kind == PIECE_WATCH_CSV) {
-      mwatch_message_render_csv (watch, NULL, out);
+      mwatch_message_render_csv (watch, (const char *const *) formatter->columns, out);
    } else if (kind == PIECE_WATCH_JSON) {
       mwatch_message_render_json (watch, out);
    } else {
@@ -469,7 +474,7 @@ write_text_field (const mwatch_formatter_t *formatter,
    case PIECE_WATCH_CSV:
    case PIECE_WATCH_JSON:
       if (record->watch) {
-         write_watch (piece->kind, record->watch, out);
+         write_watch (formatter, piece->kind, record->watch, out);
       }
       break;
    default:
@@ -511,5 +516,76 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
       }
    }
    /* Even an empty line leaves `out` NUL-terminated. */
+   _mwatch_buf_put (out, "", 0);
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+bool
+mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
+                              const char *const *columns,
+                              bson_error_t *error)
+{
+   size_t n = 0;
+
+   for (; columns && columns[n]; n++) {
+      const char *problem = NULL;
+      if (!columns[n][0]) {
+         problem = "is empty";
+      }
+      for (size_t j = 0; !problem && j < n; j++) {
+         problem = strcmp (columns[j], columns[n]) == 0 ? "is listed twice" : NULL;
+      }
+      if (problem) {
+         bson_set_error (error,
+                         MWATCH_ERROR_DOMAIN,
+                         MWATCH_ERROR_INVALID_ARGUMENT,
+                         "column %zu (\"%.60s\") %s; each column names a field once",
+                         n + 1,
+                         columns[n],
+                         problem);
+         return false;
+      }
+   }
+   bson_strfreev (formatter->columns);
+   formatter->columns = NULL;
+   if (columns) {
+      formatter->columns = bson_malloc0 ((n + 1) * sizeof *formatter->columns);
+      for (size_t i = 0; i < n; i++) {
+         formatter->columns[i] = bson_strdup (columns[i]);
+      }
+   }
+   return true;
+}
+
+/* The name a piece's header cell shows: what the template names. */
+static const char *
+piece_name (const piece_t *piece)
+{
+   if (piece->kind == PIECE_WATCH_PATH) {
+      return piece->text;
+   }
+   for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
+      if (known_fields[i].kind == piece->kind) {
+         return known_fields[i].name;
+      }
+   }
+   return "";
+}
+
+void
+mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out)
+{
+   for (size_t i = 0; i < formatter->n_pieces; i++) {
+      const piece_t *piece = &formatter->pieces[i];
+      if (piece->kind == PIECE_LITERAL) {
+         _mwatch_buf_put (out, piece->text, piece->len);
+      } else if (piece->kind == PIECE_WATCH_CSV) {
+         mwatch_render_csv_header ((const char *const *) formatter->columns, out);
+      } else {
+         const char *name = piece_name (piece);
+         _mwatch_render_csv_cell (out, name, strlen (name));
+      }
+   }
    _mwatch_buf_put (out, "", 0);
 }

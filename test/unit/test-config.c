@@ -509,6 +509,31 @@ START_TEST (test_csv_header_only_when_empty)
 }
 END_TEST
 
+/* The header is the formatter's: its template's fields and literal text,
+ * and the formatter's columns, so that it has every cell a line has. */
+START_TEST (test_csv_header_from_formatter)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  csv: {format: '{name},{watch.csv}', columns: [WatchID, DB, Collection, Duration]}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/w.csv', formatter: csv,\n"
+              "      add_headers_if_empty: true}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [f]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   char *csv = slurp ("w.csv");
+   const char *header = "name,WatchID,DB,Collection,Duration,Extra\n";
+   ck_assert_msg (strncmp (csv, header, strlen (header)) == 0, "%s", csv);
+   const char *line = csv + strlen (header);
+   ck_assert_msg (strncmp (line, "mongowatch.cursor,", 18) == 0, "%s", line);
+   ck_assert_msg (strstr (line, ",shop,news,1.0,\"{\"\"Iteration\"\":0,\"\"StartTime\"\":"), "%s", line);
+   ck_assert_uint_eq (count_lines ("w.csv"), 2);
+   bson_free (csv);
+}
+END_TEST
+
 START_TEST (test_syslog_handler)
 {
    char sock_path[PATH_MAX];
@@ -704,6 +729,9 @@ typedef struct {
 } error_case_t;
 
 static const error_case_t error_cases[] = {
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  c: {format: '{watch.csv}', columns: [DB, Collection, DB]}\n",
+    "<string>:3:39: formatters.c.columns: column 3 (\"DB\") is listed twice"},
    {MWATCH_CONFIG_YAML, "", "<string>:1:1: the configuration is empty"},
    {MWATCH_CONFIG_YAML, "handlers: {}\n", "<string>:1:1: the key \"version\" is required"},
    {MWATCH_CONFIG_YAML, "version: 2\n", "<string>:1:10: version: version 2 is not supported"},
@@ -1187,6 +1215,7 @@ config_suite (void)
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);
    tcase_add_test (tc, test_csv_header_only_when_empty);
+   tcase_add_test (tc, test_csv_header_from_formatter);
    tcase_add_test (tc, test_syslog_handler);
    tcase_add_test (tc, test_stream_and_null_handlers);
    tcase_add_test (tc, test_queue_handler_options);
