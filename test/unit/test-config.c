@@ -995,6 +995,44 @@ START_TEST (test_check_installs_nothing)
 }
 END_TEST
 
+/* Filters on "mongowatch" (or the root) never see an operation, which is
+ * logged on a logger below it: the check warns, at the filters; filters
+ * on a watcher's own logger or on a handler draw no warning. */
+START_TEST (test_check_warns_of_filters_above_watchers)
+{
+   char path[PATH_MAX];
+   write_file ("w.yaml",
+               "version: 1\n"
+               "filters:\n"
+               "  slow: {'()': mongowatch.filters.expression, expression: Duration > 1}\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/w.log', filters: [slow]}\n"
+               "loggers:\n"
+               "  mongowatch: {level: INFO, handlers: [f], filters: [slow]}\n"
+               "  mongowatch.cursor: {filters: [slow]}\n"
+               "root: {filters: [slow]}\n",
+               path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   char *want = bson_strdup_printf (
+      "warning: %s:7:53: loggers.mongowatch.filters: the filters of logger \"mongowatch\" never "
+      "see the operations, which are logged on mongowatch.cursor and mongowatch.collection",
+      path);
+   ck_assert_msg (strstr (description.data, want), "%s", description.data);
+   ck_assert_msg (strstr (description.data, "root.filters: the filters of logger \"(root)\""),
+                  "%s",
+                  description.data);
+   size_t warnings = 0;
+   for (const char *p = description.data; (p = strstr (p, "warning: ")); p++) {
+      warnings++;
+   }
+   ck_assert_uint_eq (warnings, 2);
+   bson_free (want);
+   mwatch_buf_destroy (&description);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The watchers section
  * ------------------------------------------------------------------------ */
@@ -1227,6 +1265,7 @@ config_suite (void)
    tcase_add_test (tc, test_failed_load_changes_nothing);
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
+   tcase_add_test (tc, test_check_warns_of_filters_above_watchers);
    tcase_add_test (tc, test_watchers_options);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
