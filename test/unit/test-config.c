@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1033,6 +1034,63 @@ START_TEST (test_check_warns_of_filters_above_watchers)
 }
 END_TEST
 
+/* A program that sets up logging, calls libmongoc and never patches logs
+ * nothing: mwatch_shutdown says so on stderr, once.  Each case runs in a
+ * child of its own, since what it checks is process-wide and once only;
+ * returns how many times the child said it. */
+static int
+never_patched_reports (bool handlers, bool call_mongoc, bool patch)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, "child.err");
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      FILE *err = freopen (path, "w", stderr);
+      if (!err) {
+         _exit (3);
+      }
+      if (handlers) {
+         load_yaml ("version: 1\n"
+                    "handlers: {n: {class: null}}\n"
+                    "loggers: {mongowatch: {level: INFO, handlers: [n]}}\n");
+      }
+      bson_error_t error;
+      if (patch && !mwatch_patch_mongoc (&error)) {
+         _exit (4);
+      }
+      mwatch_unpatch_mongoc ();
+      if (call_mongoc) {
+         mongoc_collection_destroy (NULL); /* a wrapped function, harmless */
+      }
+      mwatch_shutdown ();
+      mwatch_shutdown ();
+      fflush (stderr);
+      _exit (0);
+   }
+   int status;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status %d", status);
+   char *text = slurp ("child.err");
+   int count = 0;
+   for (const char *p = text; (p = strstr (p, "mwatch_patch_mongoc() was never called")); p++) {
+      count++;
+   }
+   bson_free (text);
+   return count;
+}
+
+START_TEST (test_never_patched_is_reported)
+{
+   ck_assert_int_eq (never_patched_reports (true, true, false), 1);
+   /* Patched once, even if unpatched again since: a choice, not a slip. */
+   ck_assert_int_eq (never_patched_reports (true, true, true), 0);
+   /* No handlers, or no libmongoc call: nothing was lost. */
+   ck_assert_int_eq (never_patched_reports (false, true, false), 0);
+   ck_assert_int_eq (never_patched_reports (true, false, false), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The watchers section
  * ------------------------------------------------------------------------ */
@@ -1266,6 +1324,7 @@ config_suite (void)
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
    tcase_add_test (tc, test_check_warns_of_filters_above_watchers);
+   tcase_add_test (tc, test_never_patched_is_reported);
    tcase_add_test (tc, test_watchers_options);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
