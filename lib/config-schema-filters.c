@@ -25,6 +25,7 @@ typedef struct {
    const char *datefmt;
    const char *style;
    const char **columns; /* owned */
+   bool allow_unknown_fields; /* checked later: config-schema-fields.c */
 } formatter_keys_t;
 
 static bool
@@ -72,7 +73,10 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
    for (size_t i = 0; k->columns && k->columns[i]; i++) {
       _mwatch_cfg_describe (cfg, "%s%s", i ? ", " : " columns [", k->columns[i]);
    }
-   _mwatch_cfg_describe (cfg, "%s\n", k->columns && k->columns[0] ? "]" : "");
+   _mwatch_cfg_describe (cfg,
+                         "%s%s\n",
+                         k->columns && k->columns[0] ? "]" : "",
+                         k->allow_unknown_fields ? " allow_unknown_fields true" : "");
    return true;
 }
 
@@ -86,6 +90,7 @@ formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
       MWATCH_CFG_FIELD ("style", MWATCH_CFG_STRING, &k.style),
       MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &k.klass),
       MWATCH_CFG_FIELD ("columns", MWATCH_CFG_NAMES, &k.columns),
+      MWATCH_CFG_FIELD ("allow_unknown_fields", MWATCH_CFG_BOOL, &k.allow_unknown_fields),
       MWATCH_CFG_END,
    };
    bool ok = _mwatch_cfg_map (cfg, node, true, &k.map) &&

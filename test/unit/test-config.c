@@ -730,6 +730,26 @@ typedef struct {
 } error_case_t;
 
 static const error_case_t error_cases[] = {
+   /* A misspelled field is an error at load, naming the closest field. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f:\n    format: '{asctime} {watch.Duraton:.3f}'\n",
+    "<string>:4:13: formatters.f.format: format \"{asctime} {watch.Duraton:.3f}\": unknown field "
+    "\"watch.Duraton\" at column 11; did you mean \"watch.Duration\"? neither mongowatch nor this "
+    "configuration sets it"},
+   {MWATCH_CONFIG_JSON,
+    "{\"version\": 1,\n \"formatters\": {\"f\": {\"format\": \"{watch.collection.x}\"}}}",
+    "<string>:2:33: formatters.f.format: format \"{watch.collection.x}\": unknown field "
+    "\"watch.collection\" at column 1; did you mean \"watch.Collection\"?"},
+   /* Declared elsewhere in the file, but not this one: the closest of
+    * those is suggested too. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f: {format: '{watch.Tenent}'}\n"
+    "watchers: {global: {operations: {'*': {add: {Tenant: shop}}}}}\n",
+    "<string>:3:15: formatters.f.format: format \"{watch.Tenent}\": unknown field \"watch.Tenent\" "
+    "at column 1; did you mean \"watch.Tenant\"?"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f: {format: '{watch.User}', allow_unknown_fields: maybe}\n",
+    "<string>:3:53: formatters.f.allow_unknown_fields: expected true or false"},
    {MWATCH_CONFIG_YAML,
     "version: 1\nformatters:\n  c: {format: '{watch.csv}', columns: [DB, Collection, DB]}\n",
     "<string>:3:39: formatters.c.columns: column 3 (\"DB\") is listed twice"},
@@ -1091,6 +1111,36 @@ START_TEST (test_never_patched_is_reported)
 }
 END_TEST
 
+/* What a configuration may name in a template: the library's fields, and
+ * every field the configuration itself gives a name; anything else only
+ * with allow_unknown_fields. */
+START_TEST (test_template_fields_declared)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  f: {format: '{watch.Duration} {watch.Update} {watch.Filter.user} {watch.Service} "
+              "{watch.Pipeline} {watch.Tag} {watch.Shop} {watch.MatchedCountRate} "
+              "{watch.RateWindow} {watch.Kept}'}\n"
+              "  g: {format: '{watch.csv}', columns: [WatchID, Shop]}\n"
+              "  h: {format: '{watch.User} {watch.Tenant}', allow_unknown_fields: true}\n"
+              "filters:\n"
+              "  r: {'()': mongowatch.filters.rate, output_rate_sec: 60, fields: [MatchedCount]}\n"
+              "  k: {'()': mongowatch.filters.fields, keep: [Kept], rename: {Comment: Tag}}\n"
+              "watchers:\n"
+              "  global: {operations: {'*': {add: {Service: orders}}}}\n"
+              "  cursor: {operations: {aggregate: {rename: {Filter: Pipeline}}}}\n");
+   mwatch_shutdown ();
+   /* The same template without the declarations is refused. */
+   bson_error_t error;
+   load_fails ("version: 1\nformatters:\n  f: {format: '{watch.Duration} {watch.Service}'}\n",
+               MWATCH_CONFIG_YAML,
+               &error);
+   ck_assert_msg (strstr (error.message, "unknown field \"watch.Service\" at column 18; neither"),
+                  "%s",
+                  error.message);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The watchers section
  * ------------------------------------------------------------------------ */
@@ -1325,6 +1375,7 @@ config_suite (void)
    tcase_add_test (tc, test_check_installs_nothing);
    tcase_add_test (tc, test_check_warns_of_filters_above_watchers);
    tcase_add_test (tc, test_never_patched_is_reported);
+   tcase_add_test (tc, test_template_fields_declared);
    tcase_add_test (tc, test_watchers_options);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
