@@ -311,7 +311,9 @@ csv_extra_cell (const mwatch_message_t *msg,
 
    mwatch_message_iter_init (&iter, msg);
    while (next_public (&iter, &key, &value)) {
-      if (is_listed (columns, key)) {
+      /* A field named Extra has no column of its own even when the list
+       * places the Extra cell: it goes in the object. */
+      if (is_listed (columns, key) && strcmp (key, MWATCH_CSV_EXTRA) != 0) {
          continue;
       }
       _mwatch_buf_putc (out, none ? '{' : ',');

@@ -879,7 +879,20 @@ START_TEST (test_csv_columns)
    ck_assert (!json_object_get (got, "_private"));
    ck_assert_uint_eq (json_object_size (got), 8);
    json_decref (got);
+
+   /* A field named Extra is in the object, not lost behind the cell. */
+   mwatch_message_set_int64 (fx.msg, "Extra", 7);
+   mwatch_buf_clear (&fx.buf);
+   mwatch_message_render_csv (fx.msg, columns, &fx.buf);
+   csv_parse (&fx.buf, &rec);
+   ck_assert_uint_eq (rec.n, 3);
+   mwatch_buf_clear (&extra);
+   mwatch_buf_append (&extra, rec.text + rec.start[1], rec.len[1]);
+   got = parse_json (&extra);
+   ck_assert_int_eq (json_integer_value (json_object_get (got, "Extra")), 7);
+   json_decref (got);
    mwatch_buf_destroy (&extra);
+   mwatch_message_remove (fx.msg, "Extra");
 
    /* Without "Extra" in the list, it is the last cell. */
    const char *two[] = {"DB", "Comment", NULL};
