@@ -70,7 +70,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
-        install-check preload-check mask-check examples-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
+        install-check preload-check mask-check examples-check csv-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -251,7 +251,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check secure-check deb-check
+	   examples-check csv-check secure-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -317,6 +317,11 @@ examples-check: examples $(PING_BIN)
 # configuration (root, or sudo): test/secure-check.
 secure-check: all
 	test/secure-check
+
+# Every row of the demo's watch.csv under its header, read by Python's csv
+# module: test/csv-check.
+csv-check: all $(PLAIN_APP) $(PING_BIN)
+	test/server run test/csv-check
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.

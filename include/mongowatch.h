@@ -347,20 +347,27 @@ mwatch_message_render (const mwatch_message_t *msg,
 MWATCH_EXPORT void
 mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out);
 
-/* {watch.csv}: one RFC 4180 record.  First one cell per column of
- * `columns` (NULL for mwatch_csv_columns), empty when the message lacks it,
- * so every record lines up under mwatch_render_csv_header(); then one cell
- * "Key=value" for each other field not starting with '_', in insertion
- * order.  Cells holding a comma, quote, CR or LF are quoted, quotes
- * doubled.  Cell values: null empty; strings as they are, with NUL and
- * bytes that are not UTF-8 replaced by U+FFFD; other values as in the
- * key=value renderings. */
+/* The name of the CSV column that holds the fields no other column names. */
+#define MWATCH_CSV_EXTRA "Extra"
+
+/* {watch.csv}: one RFC 4180 record with one cell per column of `columns`
+ * (NULL for mwatch_csv_columns), empty when the message lacks the field,
+ * then one cell MWATCH_CSV_EXTRA: a JSON object of every field not
+ * starting with '_' that no column names, in insertion order (as
+ * mwatch_message_render_json() writes them), empty when there is none.
+ * Where `columns` lists MWATCH_CSV_EXTRA, that cell takes its place
+ * instead of coming last.  So every record has as many cells as
+ * mwatch_render_csv_header() (`columns`) has.  Cells holding a comma,
+ * quote, CR or LF are quoted, quotes doubled.  Cell values: null empty;
+ * strings as they are, with NUL and bytes that are not UTF-8 replaced by
+ * U+FFFD; other values as in the key=value renderings. */
 MWATCH_EXPORT void
 mwatch_message_render_csv (const mwatch_message_t *msg,
                            const char *const *columns,
                            mwatch_buf_t *out);
 
-/* The CSV header record for `columns` (NULL for mwatch_csv_columns). */
+/* The CSV header record for `columns` (NULL for mwatch_csv_columns),
+ * MWATCH_CSV_EXTRA last unless `columns` lists it. */
 MWATCH_EXPORT void
 mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out);
 

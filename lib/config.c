@@ -144,7 +144,7 @@ top_level (mwatch_cfg_t *cfg)
    }
    _mwatch_cfg_describe (
       cfg, "disable_existing_loggers %s\n", cfg->st.disable_existing ? "true" : "false");
-   return _mwatch_cfg_watchers (cfg, watchers);
+   return _mwatch_cfg_watchers (cfg, watchers) && _mwatch_cfg_template_fields (cfg);
 }
 
 /* ---------------------------------------------------------------- install */

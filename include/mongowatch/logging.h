@@ -171,6 +171,25 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
 MWATCH_EXPORT void
 mwatch_formatter_destroy (mwatch_formatter_t *formatter);
 
+/* The columns {watch.csv} writes, in order (NULL-terminated, copied; NULL:
+ * mwatch_csv_columns).  Fields no column names go into the trailing
+ * MWATCH_CSV_EXTRA column, as a JSON object (see mwatch_message_render_csv).
+ * Set before the formatter is given to a handler.  False, with `error`
+ * naming the column, for an empty name or a name listed twice. */
+MWATCH_EXPORT bool
+mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
+                              const char *const *columns,
+                              bson_error_t *error);
+
+/* Appends the CSV header line of the formatter's template (without a
+ * newline) to `out`: the template with {watch.csv} replaced by the header
+ * of its columns (mwatch_render_csv_header), every other field by its
+ * name ({name} by "name", {watch.Duration:.3f} by "Duration"), literal
+ * text kept.  So "{name},{watch.csv}" gives "name,WatchID,...,Extra", one
+ * cell per cell of each line. */
+MWATCH_EXPORT void
+mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out);
+
 /* ------------------------------------------------------------------------
  * Handlers.  A handler has a level (records below it are ignored), an
  * ordered list of filters (all must keep a record) and a formatter, and an
