@@ -7,9 +7,10 @@
 #include <string.h>
 
 /* The default fields are the tail of the CSV columns: one list, so that
- * the two cannot drift apart. */
+ * the two cannot drift apart.  State first: what kind of record a line is
+ * comes before what it says. */
 #define DEFAULT_FIELDS                                                     \
-   "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
+   "State", "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
       "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", "Error"
 
 const char *const mwatch_default_fields[] = {DEFAULT_FIELDS, NULL};

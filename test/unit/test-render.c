@@ -645,12 +645,14 @@ fixture_teardown (void)
 START_TEST (test_render_default)
 {
    /* The default fields are the CSV columns after the four times and ids. */
-   for (size_t i = 0; i < 11; i++) {
+   for (size_t i = 0; i < 12; i++) {
       ck_assert_str_eq (mwatch_default_fields[i], mwatch_csv_columns[i + 4]);
    }
-   ck_assert_str_eq (mwatch_default_fields[0], "DB");
-   ck_assert_ptr_null (mwatch_default_fields[11]);
-   ck_assert_ptr_null (mwatch_csv_columns[15]);
+   /* What kind of record a line is comes first. */
+   ck_assert_str_eq (mwatch_default_fields[0], "State");
+   ck_assert_str_eq (mwatch_default_fields[1], "DB");
+   ck_assert_ptr_null (mwatch_default_fields[12]);
+   ck_assert_ptr_null (mwatch_csv_columns[16]);
 
    fx.msg = find_message ();
 
@@ -803,7 +805,7 @@ START_TEST (test_csv_header)
 
    mwatch_render_csv_header (NULL, &fx.buf);
    ASSERT_BUF (&fx.buf,
-               "WatchID,Iteration,StartTime,EndTime,DB,Collection,Operation,Filter,"
+               "WatchID,Iteration,StartTime,EndTime,State,DB,Collection,Operation,Filter,"
                "Duration,MatchedCount,InsertedCount,UpsertedCount,ModifiedCount,"
                "DeletedCount,Error,Extra");
    mwatch_buf_clear (&fx.buf);
@@ -843,13 +845,14 @@ START_TEST (test_csv_record)
    assert_cell (&rec, 1, "0");
    assert_cell (&rec, 2, SOME_TIME_ISO);
    assert_cell (&rec, 3, "");
-   assert_cell (&rec, 4, "test");
-   assert_cell (&rec, 5, "users");
-   assert_cell (&rec, 6, "find");
-   assert_cell (&rec, 7, "{\"age\":{\"$gt\":30}}");
-   assert_cell (&rec, 8, "0.25");
-   assert_cell (&rec, 9, "3");
-   for (size_t i = 10; i < 15; i++) {
+   assert_cell (&rec, 4, ""); /* no State: not a watcher's record */
+   assert_cell (&rec, 5, "test");
+   assert_cell (&rec, 6, "users");
+   assert_cell (&rec, 7, "find");
+   assert_cell (&rec, 8, "{\"age\":{\"$gt\":30}}");
+   assert_cell (&rec, 9, "0.25");
+   assert_cell (&rec, 10, "3");
+   for (size_t i = 11; i < 16; i++) {
       assert_cell (&rec, i, "");
    }
    mwatch_buf_t extra = MWATCH_BUF_INITIALIZER;
