@@ -5,6 +5,7 @@
  * application's own, passed on untouched: a command has no counts of
  * ours. */
 #include "watch-collection.h"
+#include "watch-secrets.h"
 
 /* A command's own filter when it has one ("query" of count and distinct,
  * "filter" of find and others), else the whole command. */
@@ -12,7 +13,7 @@ static void
 command_filter (const bson_t *command, bson_t *out)
 {
    static const char *const keys[] = {"query", "filter"};
-   _mwatch_doc_part (command, keys, sizeof keys / sizeof keys[0], out);
+   _mwatch_doc_part (_mwatch_command_loggable (command), keys, sizeof keys / sizeof keys[0], out);
 }
 
 /* The collection a database command names as its first value, as in

@@ -14,6 +14,7 @@
 #include "logging-private.h"
 #include "message-private.h"
 #include "refcount.h"
+#include "watch-secrets.h"
 #include "watch.h"
 
 #include <pthread.h>
@@ -597,7 +598,7 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
       mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = mwatch_realtime_us ()};
       SET_MAPPED (watch, watch->msg, "EndTime", &v);
       if (error && error->code && error_name) {
-         mwatch_message_set_utf8 (watch->msg, error_name, error->message);
+         _mwatch_message_set_masked (watch->msg, error_name, error->message);
       }
       mwatch_message_set_ready (watch->msg);
       emit_locked (watch, watch->opts.final_level, STATE_FINAL);

@@ -85,11 +85,22 @@ strict (void)
    return !quiet && value && *value && strcmp (value, "0") != 0;
 }
 
+/* The default handler (stderr) with the redact filter's defaults: with
+ * no configuration, nothing the application stores or asks for is written
+ * in clear.  A configuration file is how a user logs values in clear. */
 static void
 default_handler (const char *why)
 {
    bson_error_t error;
-   bool ok = mwatch_add_logging_handlers (NULL, NULL, &error);
+   mwatch_handler_t *handlers[2] = {mwatch_stream_handler_new (NULL), NULL};
+   mwatch_filter_t *redact = mwatch_filter_new_redact (NULL, &error);
+   bool ok = redact != NULL;
+   if (ok) {
+      mwatch_handler_add_filter (handlers[0], redact);
+      mwatch_filter_destroy (redact);
+      ok = mwatch_add_logging_handlers (NULL, handlers, &error);
+   }
+   mwatch_handler_destroy (handlers[0]);
    if (quiet) {
       return;
    }

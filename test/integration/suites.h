@@ -10,5 +10,6 @@ Suite *collection_suite (void); /* test-collection.c */
 Suite *behaviour_suite (void);  /* test-behaviour.c */
 Suite *config_watchers_suite (void); /* test-config-watchers.c */
 Suite *records_suite (void);    /* test-records.c */
+Suite *privacy_suite (void);    /* test-privacy.c */
 
 #endif

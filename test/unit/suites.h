@@ -21,5 +21,6 @@ Suite *config_trust_suite (void); /* test-config-trust.c */
 bool signal_drain_child_main (int *status);
 /* argv[0], for tests that run this program again. */
 extern const char *unit_tests_program;
+Suite *secrets_suite (void);   /* test-secrets.c */
 
 #endif
