@@ -251,7 +251,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check deb-check
+	   examples-check aggregate-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -312,6 +312,12 @@ mask-check: all $(PLAIN_APP) $(DLOPEN_APP) $(MONGO_PLUGIN) $(PING_BIN)
 
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
+
+# mongowatch aggregate reads every record, whatever its fields hold, and
+# names each line it cannot read (no server needed).
+.PHONY: aggregate-check
+aggregate-check: $(CLI)
+	test/aggregate-check
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
