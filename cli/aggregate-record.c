@@ -106,7 +106,7 @@ mwatch_cli_jsonl_record (const char *line,
    const json_t *watch_id = json_object_get (doc, "WatchID");
    if (!json_is_object (doc) || !json_is_string (watch_id)) {
       json_decref (doc);
-      return bad (why, why_size, "no WatchID (a string) in the JSON object");
+      return bad (why, why_size, "not a JSON object with a WatchID string");
    }
    char digits[32];
    const json_t *state = json_object_get (doc, "State");
