@@ -6,7 +6,7 @@
  * ({"$oid": 1}, {"$date": "zzz"}), deep nesting, "\u0000" in strings — the
  * record is read, so that the content of a query cannot hide the query
  * from the aggregated audit.  (libbson's extended-JSON reader, used here
- * before, refused all three.) */
+ * before, refused all three.)  CSV records are split as RFC 4180 says. */
 #include "aggregate.h"
 
 #include <inttypes.h>
@@ -119,4 +119,65 @@ mwatch_cli_jsonl_record (const char *line,
                         &record->final);
    json_decref (doc);
    return MWATCH_CLI_LINE_RECORD;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+void
+mwatch_cli_csv_record (const char *text, size_t len, size_t *pos, mwatch_cli_csv_row_t *row)
+{
+   for (size_t i = 0; i < row->count; i++) {
+      mwatch_buf_destroy (&row->cells[i]);
+   }
+   row->count = 0;
+   size_t p = *pos;
+   for (;;) {
+      if (row->count == row->capacity) {
+         row->capacity = row->capacity ? row->capacity * 2 : 16;
+         row->cells = bson_realloc (row->cells, row->capacity * sizeof *row->cells);
+      }
+      mwatch_buf_t *cell = &row->cells[row->count++];
+      *cell = (mwatch_buf_t) MWATCH_BUF_INITIALIZER;
+      mwatch_buf_append_str (cell, "");
+      if (p < len && text[p] == '"') {
+         for (p++; p < len; p++) {
+            if (text[p] == '"') {
+               if (p + 1 < len && text[p + 1] == '"') {
+                  mwatch_buf_append (cell, "\"", 1);
+                  p++;
+               } else {
+                  p++;
+                  break;
+               }
+            } else {
+               mwatch_buf_append (cell, &text[p], 1);
+            }
+         }
+      }
+      while (p < len && text[p] != ',' && text[p] != '\n' && text[p] != '\r') {
+         mwatch_buf_append (cell, &text[p++], 1);
+      }
+      if (p < len && text[p] == ',') {
+         p++;
+         continue;
+      }
+      if (p < len && text[p] == '\r') {
+         p++;
+      }
+      if (p < len && text[p] == '\n') {
+         p++;
+      }
+      break;
+   }
+   *pos = p;
+}
+
+void
+mwatch_cli_csv_row_destroy (mwatch_cli_csv_row_t *row)
+{
+   for (size_t i = 0; i < row->count; i++) {
+      mwatch_buf_destroy (&row->cells[i]);
+   }
+   bson_free (row->cells);
+   *row = (mwatch_cli_csv_row_t) {0};
 }

@@ -134,71 +134,14 @@ jsonl_file (table_t *t, const char *file, const char *text, size_t len)
 
 /* ---------------------------------------------------------------- CSV */
 
-typedef struct {
-   mwatch_buf_t *cells; /* unquoted cell texts */
-   size_t count;
-   size_t capacity;
-} row_t;
-
-/* Reads one RFC 4180 record from text[*pos]; its cells into `row`;
- * advances *pos past its line end.  Quoted cells may hold line ends. */
-static void
-csv_record (const char *text, size_t len, size_t *pos, row_t *row)
-{
-   for (size_t i = 0; i < row->count; i++) {
-      mwatch_buf_destroy (&row->cells[i]);
-   }
-   row->count = 0;
-   size_t p = *pos;
-   for (;;) {
-      if (row->count == row->capacity) {
-         row->capacity = row->capacity ? row->capacity * 2 : 16;
-         row->cells = bson_realloc (row->cells, row->capacity * sizeof *row->cells);
-      }
-      mwatch_buf_t *cell = &row->cells[row->count++];
-      *cell = (mwatch_buf_t) MWATCH_BUF_INITIALIZER;
-      mwatch_buf_append_str (cell, "");
-      if (p < len && text[p] == '"') {
-         for (p++; p < len; p++) {
-            if (text[p] == '"') {
-               if (p + 1 < len && text[p + 1] == '"') {
-                  mwatch_buf_append (cell, "\"", 1);
-                  p++;
-               } else {
-                  p++;
-                  break;
-               }
-            } else {
-               mwatch_buf_append (cell, &text[p], 1);
-            }
-         }
-      }
-      while (p < len && text[p] != ',' && text[p] != '\n' && text[p] != '\r') {
-         mwatch_buf_append (cell, &text[p++], 1);
-      }
-      if (p < len && text[p] == ',') {
-         p++;
-         continue;
-      }
-      if (p < len && text[p] == '\r') {
-         p++;
-      }
-      if (p < len && text[p] == '\n') {
-         p++;
-      }
-      break;
-   }
-   *pos = p;
-}
-
 static const char *
-cell (const row_t *row, long index)
+cell (const mwatch_cli_csv_row_t *row, long index)
 {
    return index >= 0 && (size_t) index < row->count ? row->cells[index].data : "";
 }
 
 static long
-column (const row_t *header, const char *name, long fallback)
+column (const mwatch_cli_csv_row_t *header, const char *name, long fallback)
 {
    if (!header) {
       return fallback;
@@ -214,23 +157,26 @@ column (const row_t *header, const char *name, long fallback)
 static void
 csv_file (table_t *t, const char *file, const char *text, size_t len)
 {
-   row_t row = {0};
-   row_t header = {0};
-   bool has_header = false;
+   mwatch_cli_csv_row_t row = {0};
+   mwatch_cli_csv_row_t header = {0};
    /* Without a header: mwatch_csv_columns as they were before State. */
    long id_col = 0, iteration_col = 1, end_col = 3, state_col = -1;
    size_t number = 0;
+   size_t line = 1, next_line = 1; /* where the record starts: quoted cells may span lines */
    for (size_t pos = 0; pos < len;) {
       size_t start = pos;
-      csv_record (text, len, &pos, &row);
+      mwatch_cli_csv_record (text, len, &pos, &row);
       number++;
+      line = next_line;
+      for (size_t i = start; i < pos; i++) {
+         next_line += text[i] == '\n';
+      }
       if (row.count == 1 && row.cells[0].len == 0) {
          continue; /* an empty line */
       }
       if (number == 1 && strcmp (cell (&row, 0), "WatchID") == 0) {
-         has_header = true;
          header = row;
-         row = (row_t) {0};
+         row = (mwatch_cli_csv_row_t) {0};
          id_col = column (&header, "WatchID", 0);
          iteration_col = column (&header, "Iteration", 1);
          end_col = column (&header, "EndTime", 3);
@@ -242,7 +188,7 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
       }
       const char *watch_id = cell (&row, id_col);
       if (!*watch_id) {
-         skip (t, file, number, "no WatchID");
+         skip (t, file, line, "no WatchID");
          continue;
       }
       int64_t iteration;
@@ -254,14 +200,8 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
                            &final);
       offer (t, watch_id, iteration, final, text + start, pos - start);
    }
-   for (size_t i = 0; i < row.count; i++) {
-      mwatch_buf_destroy (&row.cells[i]);
-   }
-   bson_free (row.cells);
-   for (size_t i = 0; has_header && i < header.count; i++) {
-      mwatch_buf_destroy (&header.cells[i]);
-   }
-   bson_free (header.cells);
+   mwatch_cli_csv_row_destroy (&row);
+   mwatch_cli_csv_row_destroy (&header);
 }
 
 /* ---------------------------------------------------------------- command */

@@ -42,4 +42,20 @@ mwatch_cli_jsonl_record (const char *line,
                          char *why,
                          size_t why_size);
 
+/* A CSV record: its cells, unquoted. */
+typedef struct {
+   mwatch_buf_t *cells;
+   size_t count;
+   size_t capacity;
+} mwatch_cli_csv_row_t;
+
+/* Reads one RFC 4180 record from text[*pos] into `row` (whose cells it
+ * replaces; {0} to start) and advances *pos past its line end, so that
+ * *pos always moves when *pos < len.  Quoted cells may hold line ends. */
+void
+mwatch_cli_csv_record (const char *text, size_t len, size_t *pos, mwatch_cli_csv_row_t *row);
+
+void
+mwatch_cli_csv_row_destroy (mwatch_cli_csv_row_t *row);
+
 #endif

@@ -1,6 +1,7 @@
-/* Fuzz target: the lines of a JSON lines audit log as `mongowatch
- * aggregate` reads them (cli/aggregate-record.c).  Each line is a record,
- * blank, or bad with a reason; never a crash. */
+/* Fuzz target: an audit log as `mongowatch aggregate` reads it
+ * (cli/aggregate-record.c), as JSON lines and as CSV.  Each line is a
+ * record, blank, or bad with a reason; each CSV record moves on; never a
+ * crash. */
 #include "fuzz.h"
 
 #include "aggregate.h"
@@ -27,5 +28,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       }
       start = end;
    }
+   mwatch_cli_csv_row_t row = {0};
+   for (size_t pos = 0; pos < size;) {
+      size_t before = pos;
+      mwatch_cli_csv_record (text, size, &pos, &row);
+      FUZZ_ASSERT (pos > before && pos <= size, "CSV record from %zu to %zu", before, pos);
+      FUZZ_ASSERT (row.count > 0, "a CSV record without cells");
+      int64_t iteration;
+      bool final;
+      mwatch_cli_classify (row.count > 2 ? row.cells[2].data : NULL,
+                           row.cells[row.count > 1].data,
+                           row.count > 3 && row.cells[3].len,
+                           &iteration,
+                           &final);
+   }
+   mwatch_cli_csv_row_destroy (&row);
    return 0;
 }
