@@ -7,6 +7,7 @@
 #                        against a real server (test/server)
 #   make tsan-check      the threaded suites again under ThreadSanitizer (not
 #                        part of check: see below)
+#   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each
 #   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
 #   make uninstall
 #
@@ -251,7 +252,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check csv-check secure-check deb-check
+	   examples-check csv-check secure-check aggregate-check fuzz-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -322,6 +323,12 @@ secure-check: all
 # module: test/csv-check.
 csv-check: all $(PLAIN_APP) $(PING_BIN)
 	test/server run test/csv-check
+
+# mongowatch aggregate reads every record, whatever its fields hold, and
+# names each line it cannot read (no server needed).
+.PHONY: aggregate-check
+aggregate-check: $(CLI)
+	test/aggregate-check
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
@@ -396,6 +403,22 @@ tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
 # make asan-check: everything again under ASan and UBSan (test/asan-check).
 asan-check: $(PING_BIN)
 	test/asan-check
+
+# ---------------------------------------------------------------- fuzz
+
+# make fuzz: the fuzz targets of test/fuzz/ (configuration files in YAML
+# and JSON, expressions, templates, the redaction walker, the aggregate
+# reader), built with clang's libFuzzer, ASan and UBSan into build/fuzz,
+# each run for FUZZ_SECONDS from its seed corpus (test/fuzz/run).
+# make fuzz-check: the same, FUZZ_CHECK_SECONDS each, as part of check.
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+.PHONY: fuzz fuzz-check
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
+
+fuzz-check:
+	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) test/fuzz/run
 
 # ---------------------------------------------------------------- install
 
