@@ -634,11 +634,116 @@ START_TEST (test_rotating_reopen_fails)
    mwatch_handler_destroy (handler);
    char *report = capture_end (&capture);
 
-   assert_reports (report, path, 2);
+   /* Two episodes, and at close the count of what they cost: c3, c4, c7. */
+   ck_assert_msg (strstr (report, "3 records dropped in all\n"), "%s", report);
+   assert_reports (report, path, 3);
    bson_snprintf (moved, sizeof moved, "%s/moved1/r.log", dir);
    assert_file (moved, "INFO c0001\nINFO c0002\n");
    bson_snprintf (moved, sizeof moved, "%s/moved2/r.log", dir);
    assert_file (moved, "INFO c0005\nINFO c0006\n");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Descriptors the application takes back (issue 18)
+ * ------------------------------------------------------------------------ */
+
+/* The number the next open() will get: the lowest free one. */
+static int
+next_fd (void)
+{
+   int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+   ck_assert_int_ge (fd, 0);
+   close (fd);
+   return fd;
+}
+
+/* As a daemon does: the log file's descriptor is closed under the
+ * handler, and the number goes to the application's own data file.  The
+ * handler must neither write there nor close it, and must go on in its
+ * own file, opened again by name. */
+START_TEST (test_file_fd_reused)
+{
+   char dir[PATH_MAX], path[PATH_MAX], data[PATH_MAX];
+   bson_error_t error;
+   test_file (dir, path, "audit.log");
+   bson_snprintf (data, sizeof data, "%s/own.data", dir);
+
+   int audit_fd = next_fd ();
+   mwatch_handler_t *handler = mwatch_file_handler_new (path, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+
+   ck_assert_int_eq (close (audit_fd), 0);
+   int own = open (data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (own, audit_fd);
+   emit (handler, MWATCH_LEVEL_INFO, "c2");
+   emit (handler, MWATCH_LEVEL_INFO, "c3");
+   mwatch_handler_destroy (handler);
+
+   assert_file (path, "INFO c1\nINFO c2\nINFO c3\n");
+   assert_file (data, "");
+   /* Still open: the application's descriptor was not closed. */
+   ck_assert_int_eq (write (own, "x", 1), 1);
+   close (own);
+   assert_file (data, "x");
+}
+END_TEST
+
+/* The number is freed but not reused: the handler opens its file again. */
+START_TEST (test_file_fd_closed)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   bson_error_t error;
+   test_file (dir, path, "audit.log");
+
+   int audit_fd = next_fd ();
+   mwatch_handler_t *handler = mwatch_file_handler_new (path, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert_int_eq (close (audit_fd), 0);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c1\n");
+}
+END_TEST
+
+/* delay: no file until the first record, but a path that cannot work is
+ * refused at once, naming it. */
+START_TEST (test_file_delay)
+{
+   char dir[PATH_MAX], path[PATH_MAX], bad[PATH_MAX], want[PATH_MAX + 64];
+   bson_error_t error;
+   test_file (dir, path, "late.log");
+
+   int before = next_fd ();
+   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert (!exists (path));
+   ck_assert_int_eq (next_fd (), before); /* no descriptor taken */
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+   ck_assert (exists (path));
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c1\n");
+
+   bson_snprintf (bad, sizeof bad, "%s/missing/late.log", dir);
+   ck_assert_ptr_null (mwatch_delayed_file_handler_new (bad, 0, 0, &error));
+   bson_snprintf (
+      want, sizeof want, "cannot open log file \"%s\": No such file or directory", bad);
+   ck_assert_str_eq (error.message, want);
+   ck_assert_ptr_null (mwatch_delayed_file_handler_new (dir, 0, 0, &error));
+   ck_assert_msg (strstr (error.message, "Is a directory"), "%s", error.message);
+
+   /* Rotating, delayed: rolls over as the plain one does. */
+   bson_snprintf (path, sizeof path, "%s/r.log", dir);
+   handler = mwatch_delayed_file_handler_new (path, 2 * NUMBERED_LINE_LEN, 1, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   emit_numbered (handler, 1, 3);
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c0003\n");
 }
 END_TEST
 
@@ -811,7 +916,39 @@ START_TEST (test_syslog_reconnects)
    syslog_server_stop (server, path);
    assert_dropped_once (handler, dir, 1, path);
 
+   /* At close, what the two episodes cost. */
+   capture_t capture;
+   capture_begin (&capture, dir);
    mwatch_handler_destroy (handler);
+   char *report = capture_end (&capture);
+   ck_assert_msg (strstr (report, "4 records dropped in all\n"), "%s", report);
+   assert_reports (report, path, 1);
+}
+END_TEST
+
+/* The handler's socket is closed under it and the number reused for the
+ * application's file: nothing is written there, the record arrives over
+ * a new connection. */
+START_TEST (test_syslog_fd_reused)
+{
+   char dir[PATH_MAX], path[PATH_MAX], data[PATH_MAX];
+   test_dir (dir, sizeof dir);
+   bson_snprintf (data, sizeof data, "%s/own.data", dir);
+   int server = syslog_server (dir, path, sizeof path);
+   int sock_fd = next_fd ();
+   mwatch_handler_t *handler = syslog_new (path, MWATCH_SYSLOG_USER, "mw");
+
+   ck_assert_int_eq (close (sock_fd), 0);
+   int own = open (data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (own, sock_fd);
+   emit (handler, MWATCH_LEVEL_INFO, "after");
+   assert_datagram (server, 14, "mw", "INFO after");
+   mwatch_handler_destroy (handler);
+
+   assert_file (data, "");
+   ck_assert_int_eq (write (own, "x", 1), 1); /* not closed by the handler */
+   close (own);
+   syslog_server_stop (server, path);
 }
 END_TEST
 
@@ -950,6 +1087,13 @@ handlers_suite (void)
    tcase_add_test (tc, test_rotating_rename_fails);
    tcase_add_test (tc, test_rotating_log_removed);
    tcase_add_test (tc, test_rotating_reopen_fails);
+   suite_add_tcase (s, tc);
+
+   tc = tcase_in_temp_dir ("descriptors");
+   tcase_add_test (tc, test_file_fd_reused);
+   tcase_add_test (tc, test_file_fd_closed);
+   tcase_add_test (tc, test_file_delay);
+   tcase_add_test (tc, test_syslog_fd_reused);
    suite_add_tcase (s, tc);
 
    tc = tcase_in_temp_dir ("syslog");
