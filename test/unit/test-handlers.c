@@ -747,6 +747,42 @@ START_TEST (test_file_delay)
 }
 END_TEST
 
+/* A daemon's fd 2 may be a socket of its own by now: a failure report
+ * must not go there (it goes to syslog(3) instead). */
+START_TEST (test_report_not_into_socket)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   int pair[2];
+   test_file (dir, path, "gone/x.log");
+   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   dup2 (pair[0], STDERR_FILENO);
+
+   bson_error_t error;
+   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_ptr_null (handler); /* the folder is missing */
+   char sub[PATH_MAX];
+   bson_snprintf (sub, sizeof sub, "%s/gone", dir);
+   ck_assert_int_eq (mkdir (sub, 0700), 0);
+   handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert_int_eq (rmdir (sub), 0);
+   emit (handler, MWATCH_LEVEL_INFO, "lost"); /* cannot open: reported */
+   mwatch_handler_destroy (handler);
+   fflush (stderr);
+
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   char buf[256];
+   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
+   ck_assert_int_eq (errno, EAGAIN);
+   close (pair[0]);
+   close (pair[1]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Syslog handler
  * ------------------------------------------------------------------------ */
@@ -1094,6 +1130,7 @@ handlers_suite (void)
    tcase_add_test (tc, test_file_fd_closed);
    tcase_add_test (tc, test_file_delay);
    tcase_add_test (tc, test_syslog_fd_reused);
+   tcase_add_test (tc, test_report_not_into_socket);
    suite_add_tcase (s, tc);
 
    tc = tcase_in_temp_dir ("syslog");
