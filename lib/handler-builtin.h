@@ -16,12 +16,23 @@ void
 _mwatch_stream_handler_set_autoflush (mwatch_handler_t *handler, bool on);
 
 /* Reports a problem of mongowatch's own ("mongowatch: " and the
- * message): on stderr when fd 2 is a terminal, a file or a pipe, else with
- * syslog(3) (a daemon's fd 2 is /dev/null, or a reused descriptor of the
- * daemon's own).  mongowatch never writes to stdout, which belongs to the
+ * message): on stderr when fd 2 is a terminal, a file or a pipe, else to the
+ * local syslog socket (a daemon's fd 2 is /dev/null, or a reused
+ * descriptor of the daemon's own).  mongowatch never writes to stdout, which belongs to the
  * application.  In handler-simple.c, as the functions below. */
 void
 _mwatch_report (const char *format, ...) BSON_GNUC_PRINTF (1, 2);
+
+/* Sends "mongowatch: MESSAGE" to the syslog socket (user.warning, the program's
+ * name and pid), on a socket opened and closed for it.  Not syslog(3),
+ * whose connection stays open and is shared with the application: a
+ * daemon that closes every descriptor and reuses the number would get
+ * the next report in one of its own sockets.  In handler-syslog.c. */
+void
+_mwatch_syslog_report (const char *message);
+
+/* The socket _mwatch_syslog_report sends to: /dev/log (tests change it). */
+extern const char *_mwatch_report_socket;
 
 /* _mwatch_report() unless `*reported` is already set, and sets it.  A
  * handler clears `*reported` when it works again, so that one report

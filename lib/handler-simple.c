@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 /* Whether fd 2 is somewhere a report can go: a terminal, a file or a
@@ -37,9 +36,7 @@ _mwatch_report (const char *format, ...)
        * threads' writes to stderr. */
       fprintf (stderr, "mongowatch: %s\n", message);
    } else {
-      /* syslog(3) keeps its own connection and finds /dev/log again when
-       * the daemon closed it. */
-      syslog (LOG_USER | LOG_WARNING, "mongowatch: %s", message);
+      _mwatch_syslog_report (message);
    }
    bson_free (message);
 }

@@ -192,6 +192,25 @@ syslog_destroy (void *ptr)
    bson_free (impl);
 }
 
+const char *_mwatch_report_socket = SYSLOG_DEFAULT_SOCKET;
+
+void
+_mwatch_syslog_report (const char *message)
+{
+   int fd = syslog_connect (_mwatch_report_socket);
+
+   if (fd < 0) {
+      return; /* no syslog daemon: nowhere left to say it */
+   }
+   /* user.warning: facility 1, severity 4. */
+   char *datagram = bson_strdup_printf (
+      "<12>%s[%d]: mongowatch: %s", program_invocation_short_name, (int) getpid (), message);
+   ssize_t sent = send (fd, datagram, strlen (datagram), MSG_NOSIGNAL);
+   BSON_UNUSED (sent); /* a report that cannot be sent is not reported */
+   close (fd);
+   bson_free (datagram);
+}
+
 static const mwatch_handler_vtable_t syslog_vtable = {
    .emit = syslog_emit,
    .flush = NULL, /* each record is sent at once: nothing is buffered */

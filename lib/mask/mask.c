@@ -20,7 +20,7 @@
  * mongoc_init.
  *
  * Reports go to stderr when it is a terminal, a file or a pipe, else to
- * syslog(3): a daemon's stderr is /dev/null or a reused descriptor.  The
+ * /dev/log: a daemon's stderr is /dev/null or a reused descriptor.  The
  * mask makes file handlers open their files at the first record (delay),
  * since it configures before main, before a daemon forks and closes its
  * descriptors. */

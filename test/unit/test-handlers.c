@@ -747,42 +747,6 @@ START_TEST (test_file_delay)
 }
 END_TEST
 
-/* A daemon's fd 2 may be a socket of its own by now: a failure report
- * must not go there (it goes to syslog(3) instead). */
-START_TEST (test_report_not_into_socket)
-{
-   char dir[PATH_MAX], path[PATH_MAX];
-   int pair[2];
-   test_file (dir, path, "gone/x.log");
-   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
-   fflush (stderr);
-   int saved = dup (STDERR_FILENO);
-   dup2 (pair[0], STDERR_FILENO);
-
-   bson_error_t error;
-   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
-   ck_assert_ptr_null (handler); /* the folder is missing */
-   char sub[PATH_MAX];
-   bson_snprintf (sub, sizeof sub, "%s/gone", dir);
-   ck_assert_int_eq (mkdir (sub, 0700), 0);
-   handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
-   ck_assert_msg (handler, "%s", error.message);
-   use_test_format (handler);
-   ck_assert_int_eq (rmdir (sub), 0);
-   emit (handler, MWATCH_LEVEL_INFO, "lost"); /* cannot open: reported */
-   mwatch_handler_destroy (handler);
-   fflush (stderr);
-
-   dup2 (saved, STDERR_FILENO);
-   close (saved);
-   char buf[256];
-   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
-   ck_assert_int_eq (errno, EAGAIN);
-   close (pair[0]);
-   close (pair[1]);
-}
-END_TEST
-
 /* ------------------------------------------------------------------------
  * Syslog handler
  * ------------------------------------------------------------------------ */
@@ -985,6 +949,54 @@ START_TEST (test_syslog_fd_reused)
    ck_assert_int_eq (write (own, "x", 1), 1); /* not closed by the handler */
    close (own);
    syslog_server_stop (server, path);
+}
+END_TEST
+
+/* A daemon's fd 2 may be a socket of its own by now: a failure report
+ * must not go there; it goes to the syslog socket instead. */
+START_TEST (test_report_not_into_socket)
+{
+   char dir[PATH_MAX], path[PATH_MAX], sock[PATH_MAX];
+   int pair[2];
+   test_file (dir, path, "gone/x.log");
+   int server = syslog_server (dir, sock, sizeof sock);
+   _mwatch_report_socket = sock;
+   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   dup2 (pair[0], STDERR_FILENO);
+
+   bson_error_t error;
+   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_ptr_null (handler); /* the folder is missing */
+   char sub[PATH_MAX];
+   bson_snprintf (sub, sizeof sub, "%s/gone", dir);
+   ck_assert_int_eq (mkdir (sub, 0700), 0);
+   handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert_int_eq (rmdir (sub), 0);
+   emit (handler, MWATCH_LEVEL_INFO, "lost"); /* cannot open: reported */
+   mwatch_handler_destroy (handler);
+   fflush (stderr);
+
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   _mwatch_report_socket = "/dev/log";
+   char buf[512], want[512];
+   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
+   ck_assert_int_eq (errno, EAGAIN);
+   close (pair[0]);
+   close (pair[1]);
+
+   /* The failure, then the count at close. */
+   recv_datagram (server, buf, sizeof buf);
+   bson_snprintf (want, sizeof want, "<12>%s[%d]: mongowatch: cannot open log file \"%s\"",
+                  program_invocation_short_name, (int) getpid (), path);
+   ck_assert_msg (strncmp (buf, want, strlen (want)) == 0, "%s", buf);
+   recv_datagram (server, buf, sizeof buf);
+   ck_assert_msg (strstr (buf, "1 record dropped in all"), "%s", buf);
+   syslog_server_stop (server, sock);
 }
 END_TEST
 
