@@ -27,6 +27,11 @@ typedef struct {
    /* A file handler's descriptor, -1 while not open (delayed, after a
     * rollover, or after the application took the number). */
    mwatch_owned_fd_t file;
+   /* A stream handler: what its FILE's descriptor was when the handler
+    * was made (known: it had one, and fstat worked). */
+   bool stream_known;
+   dev_t stream_dev;
+   ino_t stream_ino;
    /* errno of the last failed open, 0 when the last open worked. */
    int open_errno;
    /* Rollover happens only when both are > 0, as in Python. */
@@ -311,6 +316,27 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
    }
 }
 
+/* Whether a stream handler may still write to its FILE's descriptor.  A
+ * daemon that closed fd 2 may have it back as a socket of its own (its
+ * input, its MongoDB connection): writing there would corrupt its data.
+ * Another file, a pipe, a terminal or /dev/null put there is the
+ * program's choice of where its stderr goes, and is written to. */
+static bool
+stream_still_safe (const stream_impl_t *impl)
+{
+   struct stat st;
+   int fd = fileno (impl->fp);
+
+   if (!impl->stream_known || fd < 0) {
+      return true; /* a memory stream, or nothing to compare with */
+   }
+   if (fstat (fd, &st) != 0) {
+      return false;
+   }
+   return (st.st_dev == impl->stream_dev && st.st_ino == impl->stream_ino) ||
+          !S_ISSOCK (st.st_mode);
+}
+
 static void
 stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 {
@@ -333,6 +359,11 @@ stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
          write_failed (impl, errno);
          return;
       }
+   } else if (!stream_still_safe (impl)) {
+      _mwatch_io_failed (&impl->io, 1,
+                         "the log stream's descriptor %d is now a socket of the program's",
+                         fileno (impl->fp));
+      return;
    }
    stream_write (impl, line, len);
 }
@@ -414,7 +445,13 @@ mwatch_stream_handler_new (FILE *stream)
 {
    stream_impl_t *impl = stream_impl_new ();
 
+   struct stat st;
    impl->fp = stream ? stream : stderr;
+   if (fileno (impl->fp) >= 0 && fstat (fileno (impl->fp), &st) == 0) {
+      impl->stream_known = true;
+      impl->stream_dev = st.st_dev;
+      impl->stream_ino = st.st_ino;
+   }
    return mwatch_handler_new (&stream_vtable, impl);
 }
 

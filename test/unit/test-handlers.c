@@ -709,6 +709,50 @@ START_TEST (test_file_fd_closed)
 }
 END_TEST
 
+/* A stream handler on a descriptor that the program closed and got back
+ * as a socket of its own writes nothing there; a file put there instead
+ * is the program's choice of stderr, and is written to. */
+START_TEST (test_stream_fd_reused_by_socket)
+{
+   char dir[PATH_MAX], path[PATH_MAX], other[PATH_MAX];
+   int pair[2];
+   test_file (dir, path, "stream.log");
+   bson_snprintf (other, sizeof other, "%s/other.log", dir);
+
+   int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_ge (fd, 0);
+   FILE *fp = fdopen (fd, "w");
+   mwatch_handler_t *handler = mwatch_stream_handler_new (fp);
+   use_test_format (handler);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+
+   /* The number becomes a socket of the program's. */
+   capture_t capture;
+   capture_begin (&capture, dir);
+   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
+   ck_assert_int_eq (dup2 (pair[0], fd), fd);
+   emit (handler, MWATCH_LEVEL_INFO, "c2");
+   char buf[64];
+   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
+
+   /* Then a file: written to. */
+   int file = open (other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (dup2 (file, fd), fd);
+   close (file);
+   emit (handler, MWATCH_LEVEL_INFO, "c3");
+   mwatch_handler_destroy (handler);
+   char *report = capture_end (&capture);
+   ck_assert_msg (strstr (report, "is now a socket of the program's"), "%s", report);
+   ck_assert_msg (strstr (report, "log stream: 1 record dropped in all"), "%s", report);
+   bson_free (report);
+   fclose (fp);
+   close (pair[0]);
+   close (pair[1]);
+   assert_file (path, "INFO c1\n");
+   assert_file (other, "INFO c3\n");
+}
+END_TEST
+
 /* delay: no file until the first record, but a path that cannot work is
  * refused at once, naming it. */
 START_TEST (test_file_delay)
@@ -1140,6 +1184,7 @@ handlers_suite (void)
    tc = tcase_in_temp_dir ("descriptors");
    tcase_add_test (tc, test_file_fd_reused);
    tcase_add_test (tc, test_file_fd_closed);
+   tcase_add_test (tc, test_stream_fd_reused_by_socket);
    tcase_add_test (tc, test_file_delay);
    tcase_add_test (tc, test_syslog_fd_reused);
    tcase_add_test (tc, test_report_not_into_socket);
