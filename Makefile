@@ -66,12 +66,13 @@ SHIM         := $(BUILD)/test/libmwatch-shim.so
 PLUGIN       := $(BUILD)/test/libexample-filter.so
 DLOPEN_APP   := $(BUILD)/test/dlopen_app
 MONGO_PLUGIN := $(BUILD)/test/libmongo-plugin.so
+DAEMON_APP   := $(BUILD)/test/daemon_app
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
-        install-check preload-check mask-check examples-check csv-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
+        install-check preload-check mask-check daemon-check examples-check csv-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -215,7 +216,7 @@ bench-callgrind: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/callgrind-workloads
 
 tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
-       $(DLOPEN_APP) $(MONGO_PLUGIN)
+       $(DLOPEN_APP) $(MONGO_PLUGIN) $(DAEMON_APP)
 
 deps:
 	scripts/install-deps
@@ -252,7 +253,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check csv-check secure-check aggregate-check fuzz-check deb-check
+	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -310,6 +311,15 @@ preload-check: all $(PLAIN_APP) $(SHIM) $(PING_BIN)
 
 mask-check: all $(PLAIN_APP) $(DLOPEN_APP) $(MONGO_PLUGIN) $(PING_BIN)
 	test/server run test/mask-check
+
+# A libmongoc program that daemonizes, forks workers, closes descriptors
+# and execs itself, under the mask (test/daemon-check, issue 18).
+$(DAEMON_APP): test/daemon/daemon_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+daemon-check: all $(DAEMON_APP) $(PING_BIN)
+	test/server run test/daemon-check
 
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check

@@ -1,6 +1,7 @@
 /* The handler classes that write somewhere: stream, file, rotating file,
  * syslog, and null, each from its dictConfig keys. */
 #include "config-schema.h"
+#include "handler-builtin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,8 +141,12 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    bool headers = false;
    int64_t max_bytes = 0;
    int64_t backup_count = 0;
+   /* The mask opens files at the first record by default: it configures
+    * before main, long before a daemon has closed its descriptors. */
+   bool delay = _mwatch_file_delay_by_default;
    mwatch_cfg_field_t own[] = {
       {"filename", MWATCH_CFG_STRING, &filename, .required = true},
+      MWATCH_CFG_FIELD ("delay", MWATCH_CFG_BOOL, &delay),
       MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
       MWATCH_CFG_FIELD ("encoding", MWATCH_CFG_STRING, &encoding),
       MWATCH_CFG_FIELD ("add_headers_if_empty", MWATCH_CFG_BOOL, &headers),
@@ -150,7 +155,7 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
       MWATCH_CFG_END,
    };
    if (!rotating) {
-      own[4].key = NULL; /* maxBytes and backupCount are the rotating handler's */
+      own[5].key = NULL; /* maxBytes and backupCount are the rotating handler's */
    }
    if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !check_file_options (cfg, map, mode, encoding) ||
        (headers && !write_header (cfg, map, c, filename))) {
@@ -158,8 +163,8 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    }
    bson_error_t err;
    mwatch_handler_t *handler =
-      rotating ? mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err)
-               : mwatch_file_handler_new (filename, &err);
+      delay ? mwatch_delayed_file_handler_new (filename, max_bytes, (int) backup_count, &err)
+            : mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err);
    return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
 }
 

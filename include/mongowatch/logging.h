@@ -300,6 +300,24 @@ mwatch_rotating_file_handler_new (const char *path,
                                   int backup_count,
                                   bson_error_t *error);
 
+/* As the rotating file handler (max_bytes or backup_count 0: a plain file
+ * handler), but the file is opened at the first record rather than now,
+ * like Python's FileHandler(delay=True): a daemon that is configured
+ * before it forks and closes every descriptor loses nothing.  The path is
+ * still checked now: an existing file must be writable, a new one's
+ * folder must exist and be writable.
+ *
+ * Every file handler, delayed or not, checks before each write that its
+ * descriptor is still the file it opened (device and inode); when the
+ * application closed it, and perhaps reused the number for one of its
+ * own, the handler leaves that descriptor alone and opens the file again
+ * by name. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_delayed_file_handler_new (const char *path,
+                                 int64_t max_bytes,
+                                 int backup_count,
+                                 bson_error_t *error);
+
 /* Syslog facilities (the numbers of RFC 5424). */
 #define MWATCH_SYSLOG_USER 1
 #define MWATCH_SYSLOG_DAEMON 3

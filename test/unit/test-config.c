@@ -870,6 +870,42 @@ START_TEST (test_error_messages)
 }
 END_TEST
 
+/* delay: true opens the file at the first record; a path that cannot
+ * work is still refused at load, at the filename. */
+START_TEST (test_file_handler_delay)
+{
+   char path[PATH_MAX];
+   struct stat st;
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{levelname} {watch.Collection}'}\n"
+              "handlers:\n"
+              "  late: {class: file, filename: '@D/late.log', formatter: c, delay: true}\n"
+              "  now: {class: rotating_file, filename: '@D/now.log', formatter: c, delay: false}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [late, now]}\n");
+   path_in_dir (path, "late.log");
+   ck_assert_int_ne (stat (path, &st), 0);
+   path_in_dir (path, "now.log");
+   ck_assert_int_eq (stat (path, &st), 0);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1.0);
+   mwatch_shutdown ();
+   assert_file ("late.log", "INFO news\n");
+   assert_file ("now.log", "INFO news\n");
+
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  late: {class: file, filename: '@D/no/such/dir/x.log', delay: true}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.late.filename: cannot open log file");
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  late: {class: file, filename: '@D/x.log', delay: maybe}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.late.delay: ");
+}
+END_TEST
+
 START_TEST (test_file_errors_name_the_file)
 {
    char path[PATH_MAX];
@@ -1370,6 +1406,7 @@ config_suite (void)
    tcase_add_loop_test (
       tc, test_error_messages, 0, (int) (sizeof error_cases / sizeof *error_cases));
    tcase_add_test (tc, test_file_errors_name_the_file);
+   tcase_add_test (tc, test_file_handler_delay);
    tcase_add_test (tc, test_failed_load_changes_nothing);
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
