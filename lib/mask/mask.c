@@ -232,5 +232,11 @@ mwatch_mask_init (void)
       default_handler ("the configuration gives the watchers' loggers no handler");
    }
    bson_strfreev (paths);
+   /* Opt-in, since it changes how the program takes SIGTERM and SIGINT
+    * (they still end it, after the records are written). */
+   const char *drain = getenv ("MONGOWATCH_DRAIN_ON_SIGNALS");
+   if (drain && *drain && strcmp (drain, "0") != 0 && !mwatch_drain_on_signals (&error)) {
+      say ("%s", error.message);
+   }
    atomic_store (&configured, true);
 }

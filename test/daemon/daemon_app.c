@@ -22,6 +22,10 @@
  *       program run by a watched program (argv[0] must be a path).
  *   count DB
  *       counts the documents; prints "counted N".
+ *   term N DB
+ *       inserts N documents one by one, then sends itself SIGTERM (the
+ *       default disposition: the process ends by it, with whatever is
+ *       still queued unless the mask drains on signals).
  *
  * The URI comes from MONGOWATCH_TEST_URI.  Exit status 0 when every
  * operation worked. */
@@ -29,6 +33,7 @@
 #include <fcntl.h>
 #include <mongoc/mongoc.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +88,20 @@ with_collection (const char *db, work_fn fn, void *data)
    mongoc_collection_destroy (coll);
    mongoc_client_destroy (client);
    return status;
+}
+
+/* Inserts *data documents, then ends by SIGTERM; returns only when the
+ * signal did not end the process. */
+static int
+insert_and_stop (mongoc_collection_t *coll, void *data)
+{
+   int inserted = insert (coll, *(int *) data, -1);
+   kill (getpid (), SIGTERM);
+   /* A handler may end the process from another thread: give it time. */
+   for (int i = 0; i < 100; i++) {
+      usleep (100000);
+   }
+   return inserted;
 }
 
 /* ------------------------------------------------------------------ daemon */
@@ -276,6 +295,13 @@ main (int argc, char **argv)
    }
    if (strcmp (mode, "exec") == 0 && argc == 3) {
       return run_exec (argv[0], argv[2]);
+   }
+   if (strcmp (mode, "term") == 0 && argc == 4) {
+      mongoc_init ();
+      int n = atoi (argv[2]);
+      int inserted = with_collection (argv[3], insert_and_stop, &n);
+      fprintf (stderr, "daemon_app: SIGTERM did not end the process (%d inserted)\n", inserted);
+      return 1;
    }
    if (strcmp (mode, "count") == 0 && argc == 3) {
       mongoc_init ();
