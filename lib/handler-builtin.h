@@ -23,6 +23,13 @@ _mwatch_stream_handler_set_autoflush (mwatch_handler_t *handler, bool on);
 void
 _mwatch_report (const char *format, ...) BSON_GNUC_PRINTF (1, 2);
 
+/* Reports `text` as a WARNING on the logger "mongowatch.stats", where the
+ * library's reports of what it lost go; when that logger has no handler
+ * (its default: it does not propagate to "mongowatch"), or `closing` (the
+ * loggers are being detached), through _mwatch_report() instead. */
+void
+_mwatch_stats_report (const char *text, bool closing);
+
 /* Sends "mongowatch: MESSAGE" to the syslog socket (user.warning, the program's
  * name and pid), on a socket opened and closed for it.  Not syslog(3),
  * whose connection stays open and is shared with the application: a

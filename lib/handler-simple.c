@@ -1,6 +1,7 @@
 /* The handlers that do no I/O of their own — callback and null — and the
  * failure reports and dropped-record counts shared by those that do. */
 #include "handler-builtin.h"
+#include "logging-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +43,17 @@ _mwatch_report (const char *format, ...)
 }
 
 void
+_mwatch_stats_report (const char *text, bool closing)
+{
+   mwatch_logger_t *stats = mwatch_logger_get (MWATCH_STATS_LOGGER);
+   if (!closing && mwatch_logger_has_handlers (stats)) {
+      mwatch_logger_log_text (stats, MWATCH_LEVEL_WARNING, text);
+   } else {
+      _mwatch_report ("%s", text);
+   }
+}
+
+void
 _mwatch_handler_report_once (bool *reported, const char *format, ...)
 {
    va_list args;
@@ -73,7 +85,9 @@ _mwatch_io_failed (mwatch_io_stats_t *stats, uint64_t records, const char *forma
    va_start (args, format);
    message = bson_strdupv_printf (format, args);
    va_end (args);
-   _mwatch_report ("%s; dropping records until it works again", message);
+   char *text = bson_strdup_printf ("%s; dropping records until it works again", message);
+   _mwatch_stats_report (text, false);
+   bson_free (text);
    bson_free (message);
 }
 

@@ -1,6 +1,7 @@
 /* The handler base: level, filters, formatter, a lock around the
  * implementation, reference counting, and a registry of live handlers for
  * fork(). */
+#include "fast-tls.h"
 #include "formatter.h"
 #include "handler.h"
 #include "refcount.h"
@@ -32,6 +33,9 @@ struct _mwatch_handler_t {
    mwatch_handler_t *prev;
    mwatch_handler_t *next;
 };
+
+/* The handler whose emit this thread is in, if any. */
+static _Thread_local const mwatch_handler_t *emitting MWATCH_FAST_TLS;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_handler_t *registry;
@@ -220,6 +224,11 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
    if (record->priv_below_level) {
       return false; /* only a queue's bookkeeping wanted it */
    }
+   if (emitting == handler) {
+      /* A report of its own failure, logged from inside its emit, coming
+       * back to it: it would wait on its own lock. */
+      return false;
+   }
    /* The filters may change the message: this handler's own record. */
    mwatch_record_t own = *record;
    mwatch_message_t *copy;
@@ -227,7 +236,10 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
    if (_mwatch_handler_filter (handler, &own, &copy)) {
       pthread_mutex_lock (&handler->lock);
       if (!handler->closed) {
+         const mwatch_handler_t *outer = emitting;
+         emitting = handler;
          handler->vtable->emit (handler, &own);
+         emitting = outer;
          emitted = true;
       }
       pthread_mutex_unlock (&handler->lock);

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "fast-tls.h"
 #include "mongowatch.h"
 
 /* The wrappers define and forward libmongoc's deprecated functions too,
@@ -69,10 +70,6 @@ _mwatch_report_never_patched (void);
 void *
 _mwatch_own_cursor_next (void);
 
-/* Thread-locals on the per-call path: the initial-exec model reaches them
- * with one instruction instead of a __tls_get_addr call.  The library is
- * loaded at start-up (linked, or LD_PRELOAD), where that model is safe. */
-#define MWATCH_FAST_TLS __attribute__ ((tls_model ("initial-exec")))
 
 extern atomic_bool _mwatch_patched;
 /* How deep this thread is inside a watched call or a log emission: calls

@@ -370,17 +370,6 @@ mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
    dispatch (logger, &record);
 }
 
-void
-_mwatch_stats_report (const char *text, bool to_stderr)
-{
-   mwatch_logger_t *stats = mwatch_logger_get (MWATCH_STATS_LOGGER);
-   if (!to_stderr && mwatch_logger_has_handlers (stats)) {
-      mwatch_logger_log_text (stats, MWATCH_LEVEL_WARNING, text);
-   } else {
-      fprintf (stderr, "mongowatch: %s\n", text);
-   }
-}
-
 /* ---------------------------------------------------------------- reset, fork */
 
 /* Is `logger` `ancestor` or below it? */

@@ -75,12 +75,6 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
 /* The logger of the library's reports about itself. */
 #define MWATCH_STATS_LOGGER "mongowatch.stats"
 
-/* Reports `text` (without a line end) at WARNING on MWATCH_STATS_LOGGER,
- * or, when that logger has no handler or `to_stderr`, on stderr with the
- * prefix "mongowatch: ". */
-void
-_mwatch_stats_report (const char *text, bool to_stderr);
-
 /* Registers mwatch_shutdown at exit and the fork handlers, once. */
 void
 _mwatch_lifecycle_init (void);

@@ -319,6 +319,37 @@ START_TEST (test_drops_are_reported_by_name)
 }
 END_TEST
 
+/* A sink that fails (/dev/full: every write ENOSPC) says so once on
+ * "mongowatch.stats", counts what it drops, and a report that comes back
+ * to the failing handler itself (it is on that logger too) is not taken,
+ * rather than waiting on its own lock. */
+START_TEST (test_io_failure_reported_on_stats_logger)
+{
+   reports_t reports = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+   mwatch_handler_t *reporter = mwatch_handler_new (&report_vtable, &reports);
+   bson_error_t error;
+   mwatch_handler_t *full = mwatch_file_handler_new ("/dev/full", &error);
+   ck_assert_msg (full, "%s", error.message);
+   mwatch_logger_t *stats = mwatch_logger_get ("mongowatch.stats");
+   mwatch_logger_add_handler (stats, reporter);
+   mwatch_logger_add_handler (stats, full);
+   mwatch_logger_t *logger = mwatch_logger_get ("bp.full");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_logger_add_handler (logger, full);
+   for (int i = 0; i < 3; i++) {
+      mwatch_message_t *msg = ready_msg ();
+      mwatch_logger_log (logger, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, msg);
+      mwatch_message_destroy (msg);
+   }
+   ck_assert_int_eq (reports.count, 1);
+   ck_assert_msg (strstr (reports.text, "/dev/full") && strstr (reports.text, "dropping records"),
+                  "%s", reports.text);
+   mwatch_shutdown ();
+   mwatch_handler_destroy (full);
+   mwatch_handler_destroy (reporter);
+}
+END_TEST
+
 /* A backend that never returns (a stalled sink): closing the queue
  * handler gives up after shutdown_timeout_sec, counting what it leaves. */
 START_TEST (test_close_is_bounded_by_a_stalled_backend)
@@ -371,6 +402,7 @@ backpressure_suite (void)
    tcase_add_test (tc, test_defaults_are_back_pressure);
    tcase_add_test (tc, test_default_queue_loses_nothing_under_load);
    tcase_add_test (tc, test_drops_are_reported_by_name);
+   tcase_add_test (tc, test_io_failure_reported_on_stats_logger);
    tcase_add_test (tc, test_close_is_bounded_by_a_stalled_backend);
    suite_add_tcase (suite, tc);
    return suite;
