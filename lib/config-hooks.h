@@ -29,11 +29,15 @@ typedef struct {
  * of them are also disabled (their records are dropped), as Python's
  * dictConfig does.  Then the handlers the loggers held before are closed
  * (their queues drained into their backends: nothing already logged is
- * lost) and released. */
+ * lost) and released.  With `handing_over` (a new configuration, not a
+ * shutdown), operations still running when the old queues drain are left
+ * to the new configuration, which logs their next records: the old queues
+ * do not write them out as timed out. */
 void
 _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
                          size_t count,
-                         bool disable_existing);
+                         bool disable_existing,
+                         bool handing_over);
 
 /* ---------------------------------------------------------------- fields */
 

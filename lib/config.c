@@ -163,7 +163,7 @@ install (const mwatch_staging_t *st)
       setups[i].filters = l->filters;
       setups[i].filter_count = l->filter_count;
    }
-   _mwatch_loggers_install (setups, st->logger_count, st->disable_existing);
+   _mwatch_loggers_install (setups, st->logger_count, st->disable_existing, true);
    bson_free (setups);
 
    for (int kind = 0; kind < 2; kind++) {

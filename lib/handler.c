@@ -29,6 +29,8 @@ struct _mwatch_handler_t {
    char *name; /* for reports; NULL until set */
    /* A thread that cannot be stopped still uses it: never freed. */
    atomic_bool kept;
+   /* Closed because a new configuration replaced it (not at shutdown). */
+   atomic_bool retiring;
    /* The registry of live handlers. */
    mwatch_handler_t *prev;
    mwatch_handler_t *next;
@@ -62,6 +64,7 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
    atomic_init (&handler->level, MWATCH_LEVEL_NOTSET);
    atomic_init (&handler->has_filters, 0);
    atomic_init (&handler->kept, false);
+   atomic_init (&handler->retiring, false);
    pthread_mutex_init (&handler->lock, NULL);
    pthread_rwlock_init (&handler->config, NULL);
    mwatch_buf_init (&handler->line);
@@ -101,6 +104,18 @@ void
 _mwatch_handler_keep (mwatch_handler_t *handler)
 {
    atomic_store (&handler->kept, true);
+}
+
+void
+_mwatch_handler_retire (mwatch_handler_t *handler)
+{
+   atomic_store (&handler->retiring, true);
+}
+
+bool
+_mwatch_handler_is_retiring (const mwatch_handler_t *handler)
+{
+   return atomic_load (&((mwatch_handler_t *) handler)->retiring);
 }
 
 const char *

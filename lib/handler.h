@@ -17,6 +17,15 @@ _mwatch_handler_vtable (const mwatch_handler_t *handler);
 void
 _mwatch_handler_keep (mwatch_handler_t *handler);
 
+/* Marks a handler about to be closed because a new configuration replaced
+ * it, not because the process shuts down: a queue then leaves running
+ * operations to the new configuration instead of timing them out. */
+void
+_mwatch_handler_retire (mwatch_handler_t *handler);
+
+bool
+_mwatch_handler_is_retiring (const mwatch_handler_t *handler);
+
 /* Runs `handler`'s filters on `record`: false when one drops it.  Unless
  * the record's message is its own (priv_owned), the filters work on a
  * copy: `record->watch` is pointed at it and `*copy` receives it for the

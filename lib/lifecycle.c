@@ -64,5 +64,5 @@ mwatch_shutdown (void)
 {
    _mwatch_report_never_patched ();
    /* The empty configuration: every handler detached, drained, closed. */
-   _mwatch_loggers_install (NULL, 0, false);
+   _mwatch_loggers_install (NULL, 0, false, false);
 }

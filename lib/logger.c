@@ -359,6 +359,23 @@ _mwatch_logger_log_live (
 }
 
 void
+_mwatch_logger_hand_over (
+   const char *name, int level, int timeout_level, mwatch_message_t *msg, void *live)
+{
+   mwatch_logger_t *logger = mwatch_logger_get (name);
+   if (timeout_level < mwatch_logger_effective_level (logger)) {
+      return; /* the new configuration would not time it out */
+   }
+   mwatch_record_t record;
+   record_init (&record, logger, level, timeout_level);
+   record.watch = msg;
+   record.priv_live = live;
+   /* Bookkeeping for queues alone: nothing is written as it is. */
+   record.priv_below_level = true;
+   dispatch (logger, &record);
+}
+
+void
 mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
 {
    if (!logger || !text || !mwatch_logger_is_enabled_for (logger, level)) {
@@ -428,7 +445,8 @@ filter_ref (void *f)
 void
 _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
                          size_t count,
-                         bool disable_existing)
+                         bool disable_existing,
+                         bool handing_over)
 {
    _mwatch_lifecycle_init ();
    /* Every logger named exists before the lock is taken for writing. */
@@ -479,6 +497,9 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
    /* No record can reach the old handlers any more: drain and close them
     * (all before releasing any, as mwatch_shutdown does), then release. */
    for (size_t i = 0; i < n_old_handlers; i++) {
+      if (handing_over) {
+         _mwatch_handler_retire (old_handlers[i]);
+      }
       mwatch_handler_close (old_handlers[i]);
    }
    for (size_t i = 0; i < n_old_handlers; i++) {

@@ -42,6 +42,13 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
                          mwatch_message_t *msg,
                          void *live);
 
+/* A queue replaced by a new configuration hands a running operation's
+ * record (`msg`, its stub) to the loggers as they are now: their queues
+ * keep it to time the operation out, no handler writes it as it is. */
+void
+_mwatch_logger_hand_over (
+   const char *name, int level, int timeout_level, mwatch_message_t *msg, void *live);
+
 /* Runs the filters of the logger named `name` on a record whose message
  * is its own (priv_owned): for a queue emitting a fresh snapshot of an
  * operation by timeout, which its logger's filters have not seen. */

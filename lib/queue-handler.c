@@ -95,6 +95,15 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       if (queued->live) {
          /* Only a closing queue hands out a record before its due time. */
          bool draining = mwatch_monotonic_us () < mwatch_message_due (msg);
+         if (draining && _mwatch_handler_is_retiring (qh->self)) {
+            /* A new configuration took over: the operation is not timed
+             * out now but handed to it, whose queues time it out later
+             * (its final record goes there anyway). */
+            _mwatch_logger_hand_over (queued->name, queued->level, queued->timeout_level, msg,
+                                      queued->live);
+            queued_record_free (msg, queued, NULL);
+            return;
+         }
          int64_t due;
          switch (_mwatch_watch_refresh (queued->live, draining, &snapshot, &due)) {
          case MWATCH_LIVE_REQUEUE:

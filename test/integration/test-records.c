@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- a handler that keeps copies */
 
@@ -382,6 +383,89 @@ START_TEST (test_states_of_a_write)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- reload */
+
+static void
+load_config_to (const char *log)
+{
+   char *text = bson_strdup_printf (
+      "version: 1\n"
+      "formatters:\n  j: {format: '{watch.json}'}\n"
+      "handlers:\n  f: {class: file, filename: '%s', formatter: j}\n"
+      "  q: {class: queue, handler: f}\n"
+      "loggers:\n  mongowatch: {level: INFO, handlers: [q]}\n"
+      "watchers:\n  global: {timeout_sec: 0.3}\n",
+      log);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_string (text, MWATCH_CONFIG_YAML, &error), "%s",
+                  error.message);
+   bson_free (text);
+}
+
+/* Lines of `path` holding every one of the strings (NULL-terminated). */
+static int
+lines_with (const char *path, const char *a, const char *b)
+{
+   char *text = mwatch_test_slurp (path, NULL);
+   int n = 0;
+   for (char *line = text, *end; line && *line; line = end + 1) {
+      end = strchr (line, '\n');
+      if (!end) {
+         break;
+      }
+      *end = '\0';
+      n += strstr (line, a) && (!b || strstr (line, b));
+   }
+   bson_free (text);
+   return n;
+}
+
+/* A new configuration while an operation runs: the old queue does not
+ * write the operation out as timed out (it did not time out); it hands it
+ * to the new configuration, whose queue times it out when it does stall,
+ * and writes its final. */
+START_TEST (test_reload_hands_running_operations_over)
+{
+   char dir[] = "/tmp/mwatch-reload-XXXXXX";
+   ck_assert_ptr_nonnull (mkdtemp (dir));
+   char before[96], after[96];
+   bson_snprintf (before, sizeof before, "%s/before.jsonl", dir);
+   bson_snprintf (after, sizeof after, "%s/after.jsonl", dir);
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_records", db, sizeof db, 4);
+
+   load_config_to (before);
+   bson_t all = BSON_INITIALIZER;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, NULL, NULL);
+   const bson_t *doc;
+   ck_assert (mongoc_cursor_next (cursor, &doc));
+   char id[32];
+   bson_snprintf (id, sizeof id, "\"%s\"", mwatch_message_watch_id (
+                                              mwatch_cursor_lock (mwatch_cursor_get (cursor))));
+   mwatch_cursor_unlock (mwatch_cursor_get (cursor));
+   load_config_to (after);
+   ck_assert_int_eq (lines_with (before, id, NULL), 0);
+
+   /* It stalls now: the new queue times it out (awaited, 10 s at most). */
+   for (int i = 0; i < 1000 && !lines_with (after, id, "\"State\":\"timeout\""); i++) {
+      struct timespec ms = {0, 10000000};
+      nanosleep (&ms, NULL);
+   }
+   ck_assert_int_eq (lines_with (after, id, "\"State\":\"timeout\""), 1);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 3);
+   mongoc_cursor_destroy (cursor);
+   mwatch_shutdown ();
+   ck_assert_int_eq (lines_with (after, id, "\"State\":\"final\""), 1);
+   ck_assert_int_eq (lines_with (before, id, NULL), 0);
+
+   mwatch_watcher_set_opts (MWATCH_WATCHER_COLLECTION, NULL);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+   mwatch_test_remove_tree (dir);
+}
+END_TEST
+
 Suite *
 records_suite (void)
 {
@@ -395,6 +479,7 @@ records_suite (void)
    tcase_add_test (tc, test_below_logger_level_reaches_no_handler);
    tcase_add_test (tc, test_below_level_still_times_out_through_a_queue);
    tcase_add_test (tc, test_states_of_a_write);
+   tcase_add_test (tc, test_reload_hands_running_operations_over);
    suite_add_tcase (suite, tc);
    return suite;
 }
