@@ -332,8 +332,10 @@ parse_regex (parser_t *p)
    }
    prog->regexes =
       bson_realloc (prog->regexes, (prog->regex_count + 1) * sizeof *prog->regexes);
-   prog->regexes[prog->regex_count] = re;
-   return advance (p) ? (int32_t) prog->regex_count++ : -1;
+   /* Counted before the next token is read: when that token fails to
+    * lex, the program is destroyed and must free this regex too. */
+   prog->regexes[prog->regex_count++] = re;
+   return advance (p) ? (int32_t) prog->regex_count - 1 : -1;
 }
 
 /* Standing alone, a path or a parenthesised expression is a condition

@@ -13,5 +13,6 @@ Suite *logging_suite (void);   /* test-logging.c */
 Suite *filters_suite (void);   /* test-filters.c */
 Suite *config_suite (void);    /* test-config.c */
 Suite *fast_paths_suite (void); /* test-fast-paths.c */
+Suite *expression_bounds_suite (void); /* test-expression-bounds.c */
 
 #endif
