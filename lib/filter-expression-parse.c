@@ -320,11 +320,17 @@ parse_regex (parser_t *p)
    size_t at = reserve_string (p, p->lex.tok.len);
    size_t len = _mwatch_expr_lexer_unquote (&p->lex, prog->strings + at);
    prog->strings[at + len] = '\0';
+   char what[300];
+   if (!_mwatch_expr_regex_bounded (prog->strings + at, what, sizeof what)) {
+      return fail_here (p,
+                        "write a shorter pattern, without back-references or nested "
+                        "repetitions",
+                        what);
+   }
    regex_t *re = bson_malloc (sizeof *re);
    int rc = regcomp (re, prog->strings + at, REG_EXTENDED | REG_NOSUB);
    if (rc != 0) {
       char why[128];
-      char what[160];
       regerror (rc, re, why, sizeof why);
       bson_free (re);
       snprintf (what, sizeof what, "invalid regular expression: %s", why);
@@ -332,8 +338,10 @@ parse_regex (parser_t *p)
    }
    prog->regexes =
       bson_realloc (prog->regexes, (prog->regex_count + 1) * sizeof *prog->regexes);
-   prog->regexes[prog->regex_count] = re;
-   return advance (p) ? (int32_t) prog->regex_count++ : -1;
+   /* Counted before the next token is read: when that token fails to
+    * lex, the program is destroyed and must free this regex too. */
+   prog->regexes[prog->regex_count++] = re;
+   return advance (p) ? (int32_t) prog->regex_count - 1 : -1;
 }
 
 /* Standing alone, a path or a parenthesised expression is a condition

@@ -7,10 +7,20 @@
 #include "mongowatch.h"
 
 #include <regex.h>
+#include <stdatomic.h>
 
 /* Parentheses and `not`s nest at most this deep, so that neither the
  * parser nor the evaluator can be driven into a stack overflow. */
 #define MWATCH_EXPR_MAX_DEPTH 64
+
+/* The bounds of a regular expression after =~ (filter-expression-regex.c
+ * says why): its length in bytes, the positions its repetitions expand
+ * to, how deep repetitions nest; and the longest string it is matched
+ * against: a longer one does not match, and is counted. */
+#define MWATCH_EXPR_MAX_PATTERN 1024
+#define MWATCH_EXPR_MAX_REGEX_SIZE 1000
+#define MWATCH_EXPR_MAX_REPEAT_NESTING 4
+#define MWATCH_EXPR_MAX_SUBJECT 4096
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -111,7 +121,15 @@ typedef struct {
    size_t strings_len;
    regex_t **regexes; /* one block each: a regex_t may not be moved */
    size_t regex_count;
+   /* Strings longer than MWATCH_EXPR_MAX_SUBJECT that =~ did not match
+    * for that reason (evaluation runs on any number of threads at once). */
+   atomic_size_t too_long;
 } mwatch_expr_program_t;
+
+/* True when `pattern` is within the bounds above; else false with what
+ * is wrong in `what`. */
+bool
+_mwatch_expr_regex_bounded (const char *pattern, char *what, size_t what_size);
 
 /* Compiles `expression`; on error returns false with `error` set and
  * nothing left to free. */
@@ -122,5 +140,9 @@ _mwatch_expr_program_compile (mwatch_expr_program_t *prog,
 
 void
 _mwatch_expr_program_destroy (mwatch_expr_program_t *prog);
+
+/* Evaluates the program against `msg` (NULL: every field is null). */
+bool
+_mwatch_expr_program_eval (const mwatch_expr_program_t *prog, const mwatch_message_t *msg);
 
 #endif
