@@ -140,7 +140,7 @@ stop (mwatch_call_t *call)
 {
    _mwatch_leave ();
    int64_t end = mwatch_monotonic_us ();
-   _mwatch_watch_progress (call->watch, end - call->start, end, false);
+   _mwatch_watch_progress (call->watch, end - call->start, end, false, false);
 }
 
 static bool

@@ -39,7 +39,6 @@ struct _mwatch_cursor_t {
    _Atomic int64_t matched;
    /* The rest is guarded by `lock`. */
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
-   int64_t matched_logged; /* MatchedCount at the last update logged */
    bool emitted;           /* the first record was logged */
    bool finished;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
@@ -390,7 +389,6 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
-   watch->matched_logged = 0;
    watch->updates.generation = 0;
    watch->emitted = false;
    watch->finished = false;
@@ -521,7 +519,8 @@ _mwatch_watch_first (mwatch_watch_t *watch)
 }
 
 void
-_mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched)
+_mwatch_watch_progress (
+   mwatch_watch_t *watch, int64_t us, int64_t end, bool matched, bool fetched)
 {
    atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
    atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
@@ -535,8 +534,12 @@ _mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool mat
    }
    pthread_mutex_lock (&watch->lock);
    int64_t count = atomic_load_explicit (&watch->matched, memory_order_relaxed);
-   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || count != watch->matched_logged)) {
-      watch->matched_logged = count;
+   /* emit_on_new_retrieves: an update per batch that brought documents,
+    * not per document: a new document read by a call that made a round
+    * trip, or the very first one (its batch may have come with the call
+    * that made the cursor). */
+   bool new_batch = matched && (fetched || count == 1);
+   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || new_batch)) {
       emit_locked (watch, watch->opts.update_level);
    }
    pthread_mutex_unlock (&watch->lock);
