@@ -9,5 +9,6 @@ Suite *cursor_calls_suite (void); /* test-cursor-calls.c */
 Suite *collection_suite (void); /* test-collection.c */
 Suite *behaviour_suite (void);  /* test-behaviour.c */
 Suite *config_watchers_suite (void); /* test-config-watchers.c */
+Suite *counts_suite (void);     /* test-counts.c */
 
 #endif
