@@ -214,6 +214,27 @@ START_TEST (test_clone_is_its_own_operation)
 }
 END_TEST
 
+/* The update records of `cap` once drained (not ready; Iteration 0 is the
+ * first record, logged as the cursor is made), each at DEBUG: how many, and
+ * the MatchedCount of the first `size` of them. */
+static size_t
+update_records (mwatch_capture_t *cap, int64_t *matched, size_t size)
+{
+   capture_drain (cap);
+   size_t n = 0;
+   for (size_t i = 0; i < capture_count (cap); i++) {
+      const mwatch_captured_t *rec = capture_get (cap, i);
+      if (!mwatch_message_is_ready (rec->msg) && capture_int (rec, "Iteration") > 0) {
+         ck_assert_int_eq (rec->level, MWATCH_LEVEL_DEBUG);
+         if (n < size) {
+            matched[n] = capture_int (rec, "MatchedCount");
+         }
+         n++;
+      }
+   }
+   return n;
+}
+
 /* With emit_on_new_retrieves (the default), an update record for each
  * round trip that brought documents, not for each document: 12 documents
  * in batches of 4 are 3 batches (find, getMore, getMore), so 3 updates,
@@ -231,18 +252,11 @@ START_TEST (test_update_per_round_trip)
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, find_opts, NULL);
    ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 12);
    mongoc_cursor_destroy (cursor);
-   capture_drain (cap);
-   int64_t updates = 0;
-   for (size_t i = 0; i < capture_count (cap); i++) {
-      const mwatch_captured_t *rec = capture_get (cap, i);
-      /* Iteration 0 is the first record, logged as the cursor is made. */
-      if (!mwatch_message_is_ready (rec->msg) && capture_int (rec, "Iteration") > 0) {
-         ck_assert_int_eq (capture_int (rec, "MatchedCount"), 1 + 4 * updates);
-         ck_assert_int_eq (rec->level, MWATCH_LEVEL_DEBUG);
-         updates++;
-      }
+   int64_t matched[4];
+   ck_assert_uint_eq (update_records (cap, matched, 4), 3);
+   for (int64_t i = 0; i < 3; i++) {
+      ck_assert_int_eq (matched[i], 1 + 4 * i);
    }
-   ck_assert_int_eq (updates, 3);
    const mwatch_captured_t *final = NULL;
    ck_assert_uint_eq (capture_finals (cap, "find", &final), 1);
    ck_assert_int_eq (capture_int (final, "MatchedCount"), 12);
@@ -272,16 +286,9 @@ START_TEST (test_update_for_first_batch_from_reply)
    mongoc_cursor_t *cursor = mongoc_cursor_new_from_command_reply_with_opts (client, &reply, NULL);
    ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
    mongoc_cursor_destroy (cursor);
-   capture_drain (cap);
-   int64_t updates = 0;
-   for (size_t i = 0; i < capture_count (cap); i++) {
-      const mwatch_captured_t *rec = capture_get (cap, i);
-      if (!mwatch_message_is_ready (rec->msg) && capture_int (rec, "Iteration") > 0) {
-         ck_assert_int_eq (capture_int (rec, "MatchedCount"), 1);
-         updates++;
-      }
-   }
-   ck_assert_int_eq (updates, 1);
+   int64_t matched[2];
+   ck_assert_uint_eq (update_records (cap, matched, 2), 1);
+   ck_assert_int_eq (matched[0], 1);
    capture_stop (cap);
    bson_destroy (command);
    mongoc_database_destroy (database);
