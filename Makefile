@@ -7,6 +7,7 @@
 #                        against a real server (test/server)
 #   make tsan-check      the threaded suites again under ThreadSanitizer (not
 #                        part of check: see below)
+#   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each
 #   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
 #   make uninstall
 #
@@ -65,12 +66,13 @@ SHIM         := $(BUILD)/test/libmwatch-shim.so
 PLUGIN       := $(BUILD)/test/libexample-filter.so
 DLOPEN_APP   := $(BUILD)/test/dlopen_app
 MONGO_PLUGIN := $(BUILD)/test/libmongo-plugin.so
+DAEMON_APP   := $(BUILD)/test/daemon_app
 TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
-.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck \
-        install-check preload-check mask-check examples-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
+.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
+        install-check preload-check mask-check daemon-check examples-check csv-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -214,7 +216,7 @@ bench-callgrind: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/callgrind-workloads
 
 tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
-       $(DLOPEN_APP) $(MONGO_PLUGIN)
+       $(DLOPEN_APP) $(MONGO_PLUGIN) $(DAEMON_APP)
 
 deps:
 	scripts/install-deps
@@ -251,7 +253,7 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   examples-check deb-check
+	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -310,8 +312,33 @@ preload-check: all $(PLAIN_APP) $(SHIM) $(PING_BIN)
 mask-check: all $(PLAIN_APP) $(DLOPEN_APP) $(MONGO_PLUGIN) $(PING_BIN)
 	test/server run test/mask-check
 
+# A libmongoc program that daemonizes, forks workers, closes descriptors
+# and execs itself, under the mask (test/daemon-check, issue 18).
+$(DAEMON_APP): test/daemon/daemon_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+daemon-check: all $(DAEMON_APP) $(PING_BIN)
+	test/server run test/daemon-check
+
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
+
+# A setuid-root program started by another user ignores that user's
+# configuration (root, or sudo): test/secure-check.
+secure-check: all
+	test/secure-check
+
+# Every row of the demo's watch.csv under its header, read by Python's csv
+# module: test/csv-check.
+csv-check: all $(PLAIN_APP) $(PING_BIN)
+	test/server run test/csv-check
+
+# mongowatch aggregate reads every record, whatever its fields hold, and
+# names each line it cannot read (no server needed).
+.PHONY: aggregate-check
+aggregate-check: $(CLI)
+	test/aggregate-check
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
@@ -386,6 +413,24 @@ tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
 # make asan-check: everything again under ASan and UBSan (test/asan-check).
 asan-check: $(PING_BIN)
 	test/asan-check
+
+# ---------------------------------------------------------------- fuzz
+
+# make fuzz: the fuzz targets of test/fuzz/ (configuration files in YAML
+# and JSON, expressions, templates, the redaction walker, the aggregate
+# reader), built with clang's libFuzzer, ASan and UBSan into build/fuzz,
+# each run for FUZZ_SECONDS from its seed corpus (test/fuzz/run).
+# make fuzz-check: the same, FUZZ_CHECK_SECONDS each, as part of check,
+# with a fixed seed, so that a run's path does not change from one
+# machine to the next; `make fuzz` explores with a new seed each time.
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+.PHONY: fuzz fuzz-check
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
+
+fuzz-check:
+	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) FUZZ_OPTIONS="-seed=1 $(FUZZ_OPTIONS)" test/fuzz/run
 
 # ---------------------------------------------------------------- install
 

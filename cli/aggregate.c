@@ -1,11 +1,15 @@
 /* mongowatch aggregate: logs written with update records hold several
- * records of one operation; keep one per WatchID — a final record (one
- * with an EndTime) over any update, else the highest Iteration, the later
- * one on a tie — in the order the operations first appear.  Records are
- * written out exactly as they were read. */
+ * records of one operation; keep one per WatchID — a final record over any
+ * other, else the highest Iteration, the later one on a tie — in the order
+ * the operations first appear.  Records are written out exactly as they
+ * were read.  A line that cannot be read is never passed over in silence:
+ * it is named (FILE:LINE, the first MAX_REPORTED of them, then a count)
+ * and the exit status is 1, so that an audit that lost a record says so. */
 #include "cli.h"
+#include "aggregate.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,50 +96,28 @@ static void
 skip (table_t *t, const char *file, size_t line, const char *why)
 {
    if (++t->skipped <= MAX_REPORTED) {
-      mwatch_cli_error ("aggregate: %s:%zu: %s; skipped", file, line, why);
+      mwatch_cli_error ("aggregate: %s:%zu: cannot read the record: %s", file, line, why);
    }
 }
 
 /* ---------------------------------------------------------------- JSON lines */
 
-/* A line is a record when it holds a JSON object (after any prefix the
- * format put before it, e.g. "{asctime} {name} {watch.json}") with a
- * WatchID. */
 static void
 jsonl_line (table_t *t, const char *file, size_t number, const char *line, size_t len)
 {
-   const char *json = memchr (line, '{', len);
-   size_t json_len = json ? len - (size_t) (json - line) : 0;
-   while (json_len && (json[json_len - 1] == '\n' || json[json_len - 1] == '\r')) {
-      json_len--;
+   mwatch_cli_record_t record;
+   char why[256];
+   switch (mwatch_cli_jsonl_record (line, len, &record, why, sizeof why)) {
+   case MWATCH_CLI_LINE_RECORD:
+      offer (t, record.watch_id, record.iteration, record.final, line, len);
+      bson_free (record.watch_id);
+      break;
+   case MWATCH_CLI_LINE_BAD:
+      skip (t, file, number, why);
+      break;
+   case MWATCH_CLI_LINE_BLANK:
+      break;
    }
-   if (!json) {
-      if (strspn (line, " \t\r\n") != len) {
-         skip (t, file, number, "no JSON object on the line");
-      }
-      return;
-   }
-   bson_error_t error;
-   bson_t *doc = bson_new_from_json ((const uint8_t *) json, (ssize_t) json_len, &error);
-   bson_iter_t iter;
-   if (!doc) {
-      skip (t, file, number, "not a JSON object");
-      return;
-   }
-   if (!bson_iter_init_find (&iter, doc, "WatchID") || !BSON_ITER_HOLDS_UTF8 (&iter)) {
-      skip (t, file, number, "no WatchID");
-      bson_destroy (doc);
-      return;
-   }
-   char *watch_id = bson_strdup (bson_iter_utf8 (&iter, NULL));
-   int64_t iteration = 0;
-   if (bson_iter_init_find (&iter, doc, "Iteration") && BSON_ITER_HOLDS_NUMBER (&iter)) {
-      iteration = bson_iter_as_int64 (&iter);
-   }
-   bool final = bson_iter_init_find (&iter, doc, "EndTime") && !BSON_ITER_HOLDS_NULL (&iter);
-   offer (t, watch_id, iteration, final, line, len);
-   bson_free (watch_id);
-   bson_destroy (doc);
 }
 
 static void
@@ -152,71 +134,14 @@ jsonl_file (table_t *t, const char *file, const char *text, size_t len)
 
 /* ---------------------------------------------------------------- CSV */
 
-typedef struct {
-   mwatch_buf_t *cells; /* unquoted cell texts */
-   size_t count;
-   size_t capacity;
-} row_t;
-
-/* Reads one RFC 4180 record from text[*pos]; its cells into `row`;
- * advances *pos past its line end.  Quoted cells may hold line ends. */
-static void
-csv_record (const char *text, size_t len, size_t *pos, row_t *row)
-{
-   for (size_t i = 0; i < row->count; i++) {
-      mwatch_buf_destroy (&row->cells[i]);
-   }
-   row->count = 0;
-   size_t p = *pos;
-   for (;;) {
-      if (row->count == row->capacity) {
-         row->capacity = row->capacity ? row->capacity * 2 : 16;
-         row->cells = bson_realloc (row->cells, row->capacity * sizeof *row->cells);
-      }
-      mwatch_buf_t *cell = &row->cells[row->count++];
-      *cell = (mwatch_buf_t) MWATCH_BUF_INITIALIZER;
-      mwatch_buf_append_str (cell, "");
-      if (p < len && text[p] == '"') {
-         for (p++; p < len; p++) {
-            if (text[p] == '"') {
-               if (p + 1 < len && text[p + 1] == '"') {
-                  mwatch_buf_append (cell, "\"", 1);
-                  p++;
-               } else {
-                  p++;
-                  break;
-               }
-            } else {
-               mwatch_buf_append (cell, &text[p], 1);
-            }
-         }
-      }
-      while (p < len && text[p] != ',' && text[p] != '\n' && text[p] != '\r') {
-         mwatch_buf_append (cell, &text[p++], 1);
-      }
-      if (p < len && text[p] == ',') {
-         p++;
-         continue;
-      }
-      if (p < len && text[p] == '\r') {
-         p++;
-      }
-      if (p < len && text[p] == '\n') {
-         p++;
-      }
-      break;
-   }
-   *pos = p;
-}
-
 static const char *
-cell (const row_t *row, long index)
+cell (const mwatch_cli_csv_row_t *row, long index)
 {
    return index >= 0 && (size_t) index < row->count ? row->cells[index].data : "";
 }
 
 static long
-column (const row_t *header, const char *name, long fallback)
+column (const mwatch_cli_csv_row_t *header, const char *name, long fallback)
 {
    if (!header) {
       return fallback;
@@ -232,25 +157,30 @@ column (const row_t *header, const char *name, long fallback)
 static void
 csv_file (table_t *t, const char *file, const char *text, size_t len)
 {
-   row_t row = {0};
-   row_t header = {0};
-   bool has_header = false;
-   long id_col = 0, iteration_col = 1, end_col = 3; /* mwatch_csv_columns */
+   mwatch_cli_csv_row_t row = {0};
+   mwatch_cli_csv_row_t header = {0};
+   /* Without a header: mwatch_csv_columns as they were before State. */
+   long id_col = 0, iteration_col = 1, end_col = 3, state_col = -1;
    size_t number = 0;
+   size_t line = 1, next_line = 1; /* where the record starts: quoted cells may span lines */
    for (size_t pos = 0; pos < len;) {
       size_t start = pos;
-      csv_record (text, len, &pos, &row);
+      mwatch_cli_csv_record (text, len, &pos, &row);
       number++;
+      line = next_line;
+      for (size_t i = start; i < pos; i++) {
+         next_line += text[i] == '\n';
+      }
       if (row.count == 1 && row.cells[0].len == 0) {
          continue; /* an empty line */
       }
       if (number == 1 && strcmp (cell (&row, 0), "WatchID") == 0) {
-         has_header = true;
          header = row;
-         row = (row_t) {0};
+         row = (mwatch_cli_csv_row_t) {0};
          id_col = column (&header, "WatchID", 0);
          iteration_col = column (&header, "Iteration", 1);
          end_col = column (&header, "EndTime", 3);
+         state_col = column (&header, "State", -1);
          if (!t->header) {
             t->header = bson_strndup (text + start, pos - start);
          }
@@ -258,21 +188,20 @@ csv_file (table_t *t, const char *file, const char *text, size_t len)
       }
       const char *watch_id = cell (&row, id_col);
       if (!*watch_id) {
-         skip (t, file, number, "no WatchID");
+         skip (t, file, line, "no WatchID");
          continue;
       }
-      char *end = NULL;
-      int64_t iteration = strtoll (cell (&row, iteration_col), &end, 10);
-      offer (t, watch_id, iteration, *cell (&row, end_col) != '\0', text + start, pos - start);
+      int64_t iteration;
+      bool final;
+      mwatch_cli_classify (cell (&row, state_col),
+                           cell (&row, iteration_col),
+                           *cell (&row, end_col) != '\0',
+                           &iteration,
+                           &final);
+      offer (t, watch_id, iteration, final, text + start, pos - start);
    }
-   for (size_t i = 0; i < row.count; i++) {
-      mwatch_buf_destroy (&row.cells[i]);
-   }
-   bson_free (row.cells);
-   for (size_t i = 0; has_header && i < header.count; i++) {
-      mwatch_buf_destroy (&header.cells[i]);
-   }
-   bson_free (header.cells);
+   mwatch_cli_csv_row_destroy (&row);
+   mwatch_cli_csv_row_destroy (&header);
 }
 
 /* ---------------------------------------------------------------- command */
@@ -366,8 +295,12 @@ mwatch_cli_aggregate (int argc, char **argv)
       bson_free (t.items[k].text);
       bson_free (t.items[k].watch_id);
    }
-   if (t.skipped > MAX_REPORTED) {
-      mwatch_cli_error ("aggregate: %zu lines skipped in all", t.skipped);
+   if (t.skipped) {
+      mwatch_cli_error ("aggregate: %zu line%s could not be read and %s not in the output",
+                        t.skipped,
+                        t.skipped == 1 ? "" : "s",
+                        t.skipped == 1 ? "is" : "are");
+      status = 1;
    }
    bson_free (t.items);
    bson_free (t.slots);

@@ -5,6 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The description on stdout, but for its warnings: those go to stderr,
+ * where a script running the check sees them apart from the account. */
+static void
+print_description (const char *text)
+{
+   while (*text) {
+      size_t len = strcspn (text, "\n");
+      bool warning = strncmp (text, "warning: ", 9) == 0;
+      fprintf (warning ? stderr : stdout, "%s%.*s\n", warning ? "mongowatch: " : "", (int) len, text);
+      text += len + (text[len] == '\n');
+   }
+}
+
 int
 mwatch_cli_check_config (int argc, char **argv)
 {
@@ -34,7 +47,7 @@ mwatch_cli_check_config (int argc, char **argv)
       for (size_t i = 0; i < count; i++) {
          printf ("file %s\n", paths[i]);
       }
-      fputs (description.data ? description.data : "", stdout);
+      print_description (description.data ? description.data : "");
       printf ("ok\n");
    } else {
       mwatch_cli_error ("%s", error.message);

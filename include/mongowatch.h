@@ -347,20 +347,27 @@ mwatch_message_render (const mwatch_message_t *msg,
 MWATCH_EXPORT void
 mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out);
 
-/* {watch.csv}: one RFC 4180 record.  First one cell per column of
- * `columns` (NULL for mwatch_csv_columns), empty when the message lacks it,
- * so every record lines up under mwatch_render_csv_header(); then one cell
- * "Key=value" for each other field not starting with '_', in insertion
- * order.  Cells holding a comma, quote, CR or LF are quoted, quotes
- * doubled.  Cell values: null empty; strings as they are, with NUL and
- * bytes that are not UTF-8 replaced by U+FFFD; other values as in the
- * key=value renderings. */
+/* The name of the CSV column that holds the fields no other column names. */
+#define MWATCH_CSV_EXTRA "Extra"
+
+/* {watch.csv}: one RFC 4180 record with one cell per column of `columns`
+ * (NULL for mwatch_csv_columns), empty when the message lacks the field,
+ * then one cell MWATCH_CSV_EXTRA: a JSON object of every field not
+ * starting with '_' that no column names, in insertion order (as
+ * mwatch_message_render_json() writes them), empty when there is none.
+ * Where `columns` lists MWATCH_CSV_EXTRA, that cell takes its place
+ * instead of coming last.  So every record has as many cells as
+ * mwatch_render_csv_header() (`columns`) has.  Cells holding a comma,
+ * quote, CR or LF are quoted, quotes doubled.  Cell values: null empty;
+ * strings as they are, with NUL and bytes that are not UTF-8 replaced by
+ * U+FFFD; other values as in the key=value renderings. */
 MWATCH_EXPORT void
 mwatch_message_render_csv (const mwatch_message_t *msg,
                            const char *const *columns,
                            mwatch_buf_t *out);
 
-/* The CSV header record for `columns` (NULL for mwatch_csv_columns). */
+/* The CSV header record for `columns` (NULL for mwatch_csv_columns),
+ * MWATCH_CSV_EXTRA last unless `columns` lists it. */
 MWATCH_EXPORT void
 mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out);
 
@@ -398,7 +405,8 @@ typedef enum {
    MWATCH_OVERFLOW_DROP_NEWEST = 0,
    /* The message put longest ago is dropped to make room. */
    MWATCH_OVERFLOW_DROP_OLDEST,
-   /* The producer waits until there is room or the queue is closed. */
+   /* The producer waits until there is room or the queue is closed; with
+    * block_timeout_sec, at most that long (see mwatch_queue_opts_t). */
    MWATCH_OVERFLOW_BLOCK,
 } mwatch_overflow_t;
 
@@ -419,9 +427,20 @@ typedef struct {
    bool force_default_delay;
    mwatch_queue_discard_cb_t discard;
    void *discard_user_data;
+   /* MWATCH_OVERFLOW_BLOCK: the longest a producer waits for room, after
+    * which its message is dropped (and counted); 0: no limit.  Once a wait
+    * ran out, later puts into the full queue drop at once, without
+    * waiting, until a consumer takes a message: a stalled consumer costs
+    * the producers one wait, not one per message. */
+   double block_timeout_sec;
+   /* A bound on the memory the queued messages take, beside `capacity`;
+    * 0: none.  A message that would pass it meets the overflow policy as
+    * in a full queue. */
+   size_t max_bytes;
 } mwatch_queue_opts_t;
 
-/* Fills `opts` with the defaults: capacity 65536, drop newest, no delay. */
+/* Fills `opts` with the defaults: capacity 65536, drop newest, no delay,
+ * no bound in bytes. */
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
@@ -480,6 +499,11 @@ typedef struct {
    uint64_t replaced; /* older iterations discarded for a newer one */
    uint64_t stale;    /* puts discarded because a newer one was queued */
    uint64_t dropped;  /* messages lost to the overflow policy */
+   /* Of `dropped`, the ready ones: for a watcher's queue, final records,
+    * i.e. operations missing from the log altogether. */
+   uint64_t dropped_ready;
+   size_t bytes;     /* memory the queued messages take now */
+   size_t max_bytes; /* the bound on it, 0 for none */
 } mwatch_queue_stats_t;
 
 MWATCH_EXPORT void

@@ -6,6 +6,7 @@
  * process, because the objects it made point into its code (their vtables
  * and functions) and may outlive any one configuration. */
 #include "config-schema.h"
+#include "config-trust.h"
 
 #include <dlfcn.h>
 #include <string.h>
@@ -34,6 +35,11 @@ _mwatch_cfg_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *ref, const bson_t *p
    const char *symbol = colon + 1;
    void *object = NULL;
 
+   char refusal[512];
+   if (!_mwatch_path_is_trusted (path, "the plugin", refusal, sizeof refusal)) {
+      _mwatch_cfg_fail (cfg, ref->pos, "%s", refusal);
+      goto done;
+   }
    dlerror ();
    void *lib = dlopen (path, RTLD_NOW | RTLD_LOCAL);
    if (!lib) {

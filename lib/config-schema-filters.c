@@ -16,61 +16,88 @@ constructor_failed (mwatch_cfg_t *cfg, const mwatch_node_t *at, const char *key,
 
 /* ---------------------------------------------------------------- formatters */
 
+/* The formatter's keys, read. */
+typedef struct {
+   const mwatch_node_t *map;
+   const mwatch_node_t *format;
+   const mwatch_node_t *klass;
+   const char *template;
+   const char *datefmt;
+   const char *style;
+   const char **columns; /* owned */
+   bool allow_unknown_fields; /* checked later: config-schema-fields.c */
+} formatter_keys_t;
+
 static bool
-formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
+formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, formatter_keys_t *k)
 {
-   const mwatch_node_t *map = NULL;
-   const mwatch_node_t *format = NULL;
-   const mwatch_node_t *klass = NULL;
-   const char *template = NULL;
-   const char *datefmt = NULL;
-   const char *style = "{";
-   const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD ("format", MWATCH_CFG_NODE, &format),
-      MWATCH_CFG_FIELD ("datefmt", MWATCH_CFG_STRING, &datefmt),
-      MWATCH_CFG_FIELD ("style", MWATCH_CFG_STRING, &style),
-      MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &klass),
-      MWATCH_CFG_END,
-   };
-   if (!_mwatch_cfg_map (cfg, node, true, &map) || (map && !_mwatch_cfg_read_fields (cfg, map, fields))) {
-      return false;
-   }
-   if (klass) {
+   const mwatch_node_t *map = k->map;
+   if (k->klass) {
       return _mwatch_cfg_fail_key (cfg,
                                    map,
                                    "class",
                                    "formatter classes are not supported; a mongowatch formatter "
                                    "is a template: remove \"class\" and give \"format\"");
    }
-   if (strcmp (style, "{") != 0) {
+   if (strcmp (k->style, "{") != 0) {
       return _mwatch_cfg_fail_key (cfg,
                                    map,
                                    "style",
                                    "only \"{\" templates are supported; write %%(name)s as {name} "
                                    "and remove \"style\" or set it to \"{\"");
    }
-   if (format && format->type != MWATCH_NODE_NULL) {
+   if (k->format && k->format->type != MWATCH_NODE_NULL) {
       size_t saved = _mwatch_cfg_push (cfg, "format");
-      bool ok = _mwatch_cfg_string (cfg, format, &template);
+      bool ok = _mwatch_cfg_string (cfg, k->format, &k->template);
       _mwatch_cfg_pop (cfg, saved);
       if (!ok) {
          return false;
       }
    }
    bson_error_t err;
-   mwatch_formatter_t *built = mwatch_formatter_new (template, datefmt, &err);
+   mwatch_formatter_t *built = mwatch_formatter_new (k->template, k->datefmt, &err);
    if (!built) {
-      return constructor_failed (cfg, format ? format : node, format ? "format" : NULL, &err);
+      return constructor_failed (cfg, k->format ? k->format : node, k->format ? "format" : NULL, &err);
    }
    _mwatch_staged_add (&cfg->st.formatters, name, built);
+   if (k->columns && !mwatch_formatter_set_columns (built, k->columns, &err)) {
+      return _mwatch_cfg_fail_key (cfg, map, "columns", "%s", err.message);
+   }
    _mwatch_cfg_describe (cfg,
-                         "formatter %s: format \"%s\" datefmt %s%s%s\n",
+                         "formatter %s: format \"%s\" datefmt %s%s%s",
                          name,
-                         template ? template : MWATCH_DEFAULT_FORMAT,
-                         datefmt ? "\"" : "",
-                         datefmt ? datefmt : "default",
-                         datefmt ? "\"" : "");
+                         k->template ? k->template : MWATCH_DEFAULT_FORMAT,
+                         k->datefmt ? "\"" : "",
+                         k->datefmt ? k->datefmt : "default",
+                         k->datefmt ? "\"" : "");
+   for (size_t i = 0; k->columns && k->columns[i]; i++) {
+      _mwatch_cfg_describe (cfg, "%s%s", i ? ", " : " columns [", k->columns[i]);
+   }
+   _mwatch_cfg_describe (cfg,
+                         "%s%s\n",
+                         k->columns && k->columns[0] ? "]" : "",
+                         k->allow_unknown_fields ? " allow_unknown_fields true" : "");
    return true;
+}
+
+static bool
+formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
+{
+   formatter_keys_t k = {.style = "{"};
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD ("format", MWATCH_CFG_NODE, &k.format),
+      MWATCH_CFG_FIELD ("datefmt", MWATCH_CFG_STRING, &k.datefmt),
+      MWATCH_CFG_FIELD ("style", MWATCH_CFG_STRING, &k.style),
+      MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &k.klass),
+      MWATCH_CFG_FIELD ("columns", MWATCH_CFG_NAMES, &k.columns),
+      MWATCH_CFG_FIELD ("allow_unknown_fields", MWATCH_CFG_BOOL, &k.allow_unknown_fields),
+      MWATCH_CFG_END,
+   };
+   bool ok = _mwatch_cfg_map (cfg, node, true, &k.map) &&
+             (!k.map || _mwatch_cfg_read_fields (cfg, k.map, fields)) &&
+             formatter_build (cfg, name, node, &k);
+   bson_free (k.columns);
+   return ok;
 }
 
 /* Runs `build` on each entry of a section, with the path set. */

@@ -182,16 +182,23 @@ build_queue (mwatch_cfg_t *cfg,
              const mwatch_node_t *section)
 {
    const mwatch_node_t *backend_node = NULL;
-   const char *overflow = "drop_newest";
+   const char *overflow = "block";
    int64_t capacity = 0;
    mwatch_queue_handler_opts_t opts;
    mwatch_queue_handler_opts_init (&opts);
+   int64_t max_bytes = (int64_t) opts.max_bytes;
    const mwatch_cfg_field_t own[] = {
       {"handler", MWATCH_CFG_NODE, &backend_node, .required = true},
       {"default_delay_sec", MWATCH_CFG_DOUBLE, &opts.default_delay_sec, .min = 0, .max = 1e9},
       MWATCH_CFG_FIELD ("force_default_delay", MWATCH_CFG_BOOL, &opts.force_default_delay),
       {"capacity", MWATCH_CFG_INT, &capacity, .min = 0, .max = 1 << 30},
       MWATCH_CFG_FIELD ("overflow", MWATCH_CFG_STRING, &overflow),
+      {"block_timeout_sec", MWATCH_CFG_DOUBLE, &opts.block_timeout_sec, .min = 0, .max = 1e9},
+      {"max_bytes", MWATCH_CFG_INT, &max_bytes, .min = 0, .max = (double) ((int64_t) 1 << 40)},
+      {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001,
+       .max = 1e9},
+      {"stats_interval_sec", MWATCH_CFG_DOUBLE, &opts.stats_interval_sec, .min = 0.001,
+       .max = 1e9},
       MWATCH_CFG_END,
    };
    if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !read_overflow (cfg, map, overflow, &opts.overflow)) {
@@ -209,6 +216,7 @@ build_queue (mwatch_cfg_t *cfg,
       return NULL;
    }
    opts.capacity = (size_t) capacity;
+   opts.max_bytes = (size_t) max_bytes;
    backend->owner = name;
    return mwatch_queue_handler_new (backend->object, &opts);
 }
@@ -221,6 +229,7 @@ static bool
 finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_handler_t *handler, const mwatch_cfg_common_t *c, size_t index)
 {
    _mwatch_staged_add (&cfg->st.handlers, name, handler);
+   mwatch_handler_set_name (handler, name);
    mwatch_handler_set_level (handler, c->level);
    if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
       size_t saved = _mwatch_cfg_push (cfg, "formatter");

@@ -60,6 +60,44 @@ logger_handlers (mwatch_cfg_t *cfg,
    return true;
 }
 
+/* The loggers the watchers log on (watch.c). */
+static const char *const watcher_loggers[] = {"mongowatch.cursor", "mongowatch.collection"};
+
+/* `name` is above `child` in the dotted hierarchy (the root is above all). */
+static bool
+is_ancestor (const char *name, const char *child)
+{
+   size_t len = strlen (name);
+   return len == 0 || (strncmp (child, name, len) == 0 && child[len] == '.');
+}
+
+/* A logger's filters see only the records logged on that logger: records
+ * propagated from below pass to its handlers unfiltered, as in Python.
+ * So filters on "mongowatch" (or the root) never see an operation, all of
+ * which are logged on the loggers below it; check-config says so, at the
+ * filters, rather than leaving the user to find out from the log. */
+static void
+warn_filters_above_watchers (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *filters)
+{
+   if (!is_ancestor (name, watcher_loggers[0]) && !is_ancestor (name, watcher_loggers[1])) {
+      return;
+   }
+   bson_error_t where;
+   size_t saved = _mwatch_cfg_push (cfg, "filters");
+   _mwatch_config_error (&where,
+                         filters->pos.file ? filters->pos.file : cfg->file,
+                         filters->pos,
+                         cfg->path,
+                         "the filters of logger \"%s\" never see the operations, which are "
+                         "logged on %s and %s and propagate to it past its filters (as in "
+                         "Python); put the filters on the handlers, or on those two loggers",
+                         *name ? name : "(root)",
+                         watcher_loggers[0],
+                         watcher_loggers[1]);
+   _mwatch_cfg_pop (cfg, saved);
+   _mwatch_cfg_describe (cfg, "warning: %s\n", where.message);
+}
+
 static bool
 logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_root)
 {
@@ -123,6 +161,9 @@ logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_
    describe_names (cfg, "handlers", handler_names, setup.handler_count);
    describe_names (cfg, "filters", filter_names, setup.filter_count);
    _mwatch_cfg_describe (cfg, "\n");
+   if (setup.filter_count > 0) {
+      warn_filters_above_watchers (cfg, name, filters);
+   }
    bson_free (handler_names);
    bson_free (filter_names);
    return true;

@@ -1,6 +1,7 @@
 /* The handler classes that write somewhere: stream, file, rotating file,
  * syslog, and null, each from its dictConfig keys. */
 #include "config-schema.h"
+#include "handler-builtin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,11 +82,23 @@ check_file_options (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mod
 }
 
 /* add_headers_if_empty: the CSV header line goes into the file before the
- * handler opens it, when the file is empty (or new).  A file a rotating
- * handler starts after a rollover has no header. */
+ * handler opens it, when the file is empty (or new).  The line is the
+ * handler's formatter's (mwatch_formatter_header), so that it has the
+ * cells every record line has.  A file a rotating handler starts after a
+ * rollover has no header. */
 static bool
-write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *path)
+write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_common_t *c, const char *path)
 {
+   mwatch_formatter_t *formatter = NULL;
+   if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "formatter");
+      mwatch_staged_t *found = _mwatch_cfg_lookup (cfg, &cfg->st.formatters, c->formatter);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!found) {
+         return false;
+      }
+      formatter = found->object;
+   }
    if (cfg->st.check_only) {
       return true; /* a check writes nothing */
    }
@@ -94,7 +107,11 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *path)
    bool ok = fd >= 0 && fstat (fd, &st) == 0;
    if (ok && st.st_size == 0) {
       mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
-      mwatch_render_csv_header (NULL, &header);
+      if (formatter) {
+         mwatch_formatter_header (formatter, &header);
+      } else {
+         mwatch_render_csv_header (NULL, &header);
+      }
       mwatch_buf_append (&header, "\n", 1);
       ok = write (fd, header.data, header.len) == (ssize_t) header.len;
       mwatch_buf_destroy (&header);
@@ -124,8 +141,12 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    bool headers = false;
    int64_t max_bytes = 0;
    int64_t backup_count = 0;
+   /* The mask opens files at the first record by default: it configures
+    * before main, long before a daemon has closed its descriptors. */
+   bool delay = _mwatch_file_delay_by_default;
    mwatch_cfg_field_t own[] = {
       {"filename", MWATCH_CFG_STRING, &filename, .required = true},
+      MWATCH_CFG_FIELD ("delay", MWATCH_CFG_BOOL, &delay),
       MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
       MWATCH_CFG_FIELD ("encoding", MWATCH_CFG_STRING, &encoding),
       MWATCH_CFG_FIELD ("add_headers_if_empty", MWATCH_CFG_BOOL, &headers),
@@ -134,16 +155,16 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
       MWATCH_CFG_END,
    };
    if (!rotating) {
-      own[4].key = NULL; /* maxBytes and backupCount are the rotating handler's */
+      own[5].key = NULL; /* maxBytes and backupCount are the rotating handler's */
    }
    if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !check_file_options (cfg, map, mode, encoding) ||
-       (headers && !write_header (cfg, map, filename))) {
+       (headers && !write_header (cfg, map, c, filename))) {
       return NULL;
    }
    bson_error_t err;
    mwatch_handler_t *handler =
-      rotating ? mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err)
-               : mwatch_file_handler_new (filename, &err);
+      delay ? mwatch_delayed_file_handler_new (filename, max_bytes, (int) backup_count, &err)
+            : mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err);
    return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
 }
 

@@ -228,6 +228,11 @@ _mwatch_cfg_describe_params (mwatch_cfg_t *cfg, const mwatch_node_t *map, const 
 /* config-schema-filters.c */
 bool
 _mwatch_cfg_formatters (mwatch_cfg_t *cfg, const mwatch_node_t *section);
+/* After the whole configuration is read: every formatter's {watch.F}
+ * fields name a field mongowatch sets or the configuration names
+ * (config-schema-fields.c). */
+bool
+_mwatch_cfg_template_fields (mwatch_cfg_t *cfg);
 bool
 _mwatch_cfg_filters (mwatch_cfg_t *cfg, const mwatch_node_t *section);
 

@@ -82,11 +82,14 @@ mwatch_config_search (size_t *count)
 {
    /* Never NULL, even when nothing is found. */
    path_list_t list = {.paths = bson_malloc0 (sizeof (char *)), .count = 0, .capacity = 1};
-   const char *override = getenv ("MONGOWATCH_CONFIG");
+   /* In a secure-execution process (setuid, setgid, file capabilities:
+    * AT_SECURE), secure_getenv gives nothing: the user who started it
+    * does not choose its configuration, only the system does. */
+   const char *override = secure_getenv ("MONGOWATCH_CONFIG");
    if (override && *override) {
       add_path (&list, bson_strdup (override));
    } else {
-      const char *dirs = getenv ("MONGOWATCH_SYSCONFDIR");
+      const char *dirs = secure_getenv ("MONGOWATCH_SYSCONFDIR");
       if (dirs) {
          /* Containers and tests: these directories instead of the system's. */
          char *copy = bson_strdup (dirs);
@@ -101,7 +104,7 @@ mwatch_config_search (size_t *count)
             add_dir (&list, "/etc");
          }
       }
-      const char *home = getenv ("HOME");
+      const char *home = secure_getenv ("HOME");
       if (home && *home) {
          add_if_file (&list, bson_strdup_printf ("%s/.mongowatch.yaml", home));
       }

@@ -3,6 +3,7 @@
  * install it in one step.  Anything less leaves the previous configuration
  * in force. */
 #include "config-schema.h"
+#include "config-trust.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -50,6 +51,12 @@ read_file (const char *path, size_t *len, bson_error_t *error)
    if (!fp) {
       _mwatch_config_error (
          error, path, nowhere, NULL, "cannot open the configuration: %s", strerror (errno));
+      return NULL;
+   }
+   char why[512];
+   if (!_mwatch_fd_is_trusted (fileno (fp), path, "the configuration", why, sizeof why)) {
+      fclose (fp);
+      _mwatch_config_error (error, path, nowhere, NULL, "%s", why);
       return NULL;
    }
    mwatch_buf_append_str (&text, "");
@@ -137,7 +144,7 @@ top_level (mwatch_cfg_t *cfg)
    }
    _mwatch_cfg_describe (
       cfg, "disable_existing_loggers %s\n", cfg->st.disable_existing ? "true" : "false");
-   return _mwatch_cfg_watchers (cfg, watchers);
+   return _mwatch_cfg_watchers (cfg, watchers) && _mwatch_cfg_template_fields (cfg);
 }
 
 /* ---------------------------------------------------------------- install */

@@ -2,6 +2,15 @@
  * replaced and every key kept, so that a query's shape ({"age": {"$gt":
  * ...}}) survives and what it asked for does not.
  *
+ * With no list of fields it covers every field that holds a document or
+ * an array, whatever its name: the watchers log every value they take from
+ * the application's documents (a filter, an update, a replacement, a
+ * pipeline, a command) as a document or an array, and the record's
+ * metadata (WatchID, Iteration, State, times, names, counts, Error) is
+ * never one, so a field added later or renamed by a mapping (Filter ->
+ * Pipeline) is covered without being listed.  Error keeps what went
+ * wrong, not the values the server's message quotes after it.
+ *
  * Values are replaced as bson_value_t, whether they sit in a document or
  * stand alone as a field, so that a value gets the same replacement (and
  * the same pseudonym) wherever it is found. */
@@ -19,10 +28,8 @@ typedef struct {
    mwatch_redact_mode_t mode;
    char *token;
    mwatch_hmac_sha256_t keyed; /* HMAC: the state after the key */
-   char **fields;
+   char **fields; /* NULL: every document or array field (see above) */
 } redact_filter_t;
-
-static const char *const default_fields[] = {"Filter", NULL};
 
 void
 mwatch_redact_opts_init (mwatch_redact_opts_t *opts)
@@ -281,30 +288,86 @@ redact_field_value (const redact_filter_t *f,
    bson_free (owned);
 }
 
+static void
+redact_field (const redact_filter_t *f, mwatch_message_t *msg, const char *name)
+{
+   mwatch_value_t value;
+   bson_t src;
+   if (!mwatch_message_get (msg, name, &value)) {
+      return;
+   }
+   if (!mwatch_value_as_bson (&value, &src)) {
+      redact_field_value (f, msg, name, &value);
+      return;
+   }
+   bson_t dst = BSON_INITIALIZER;
+   redact_document (f, &src, &dst, 0);
+   if (value.type == MWATCH_TYPE_ARRAY) {
+      mwatch_message_set_array (msg, name, &dst);
+   } else {
+      mwatch_message_set_document (msg, name, &dst);
+   }
+   bson_destroy (&dst);
+}
+
+/* A server's error message quotes what it refused: "E11000 duplicate key
+ * error collection: db.users index: ssn_1 dup key: { ssn: \"...\" }",
+ * "Illegal key in $sort specification: note: ...".  Such messages say what
+ * went wrong first and quote values after a colon: the text is cut at its
+ * first ':', so the record still says why the operation failed, and not
+ * with what. */
+static void
+redact_error_text (mwatch_message_t *msg)
+{
+   mwatch_value_t value;
+   if (!mwatch_message_get (msg, "Error", &value) || value.type != MWATCH_TYPE_UTF8) {
+      return;
+   }
+   const char *colon = memchr (value.value.v_utf8.str, ':', value.value.v_utf8.len);
+   if (colon) {
+      char *cut = bson_strdup_printf ("%.*s: [redacted]",
+                                      (int) (colon - value.value.v_utf8.str),
+                                      value.value.v_utf8.str);
+      mwatch_message_set_utf8 (msg, "Error", cut);
+      bson_free (cut);
+   }
+}
+
+/* Every field that holds a document or an array, and the Error text. */
+static void
+redact_all (const redact_filter_t *f, mwatch_message_t *msg)
+{
+   /* Names first: setting a field while iterating would invalidate the
+    * key and value the iterator gave. */
+   size_t n = 0;
+   char **names = bson_malloc0 ((mwatch_message_count (msg) + 1) * sizeof *names);
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   mwatch_message_iter_init (&iter, msg);
+   while (mwatch_message_iter_next (&iter, &key, &value)) {
+      if (value.type == MWATCH_TYPE_DOCUMENT || value.type == MWATCH_TYPE_ARRAY) {
+         names[n++] = bson_strdup (key);
+      }
+   }
+   for (size_t i = 0; i < n; i++) {
+      redact_field (f, msg, names[i]);
+   }
+   _mwatch_names_free (names);
+   redact_error_text (msg);
+}
+
 static bool
 redact_filter (void *impl, mwatch_record_t *record)
 {
    const redact_filter_t *f = impl;
    mwatch_message_t *msg = record->watch;
 
-   for (size_t i = 0; msg && f->fields[i]; i++) {
-      mwatch_value_t value;
-      bson_t src;
-      if (!mwatch_message_get (msg, f->fields[i], &value)) {
-         continue;
-      }
-      if (!mwatch_value_as_bson (&value, &src)) {
-         redact_field_value (f, msg, f->fields[i], &value);
-         continue;
-      }
-      bson_t dst = BSON_INITIALIZER;
-      redact_document (f, &src, &dst, 0);
-      if (value.type == MWATCH_TYPE_ARRAY) {
-         mwatch_message_set_array (msg, f->fields[i], &dst);
-      } else {
-         mwatch_message_set_document (msg, f->fields[i], &dst);
-      }
-      bson_destroy (&dst);
+   if (msg && !f->fields) {
+      redact_all (f, msg);
+   }
+   for (size_t i = 0; msg && f->fields && f->fields[i]; i++) {
+      redact_field (f, msg, f->fields[i]);
    }
    return true;
 }
@@ -358,7 +421,7 @@ mwatch_filter_new_redact (const mwatch_redact_opts_t *opts, bson_error_t *error)
    f = bson_malloc0 (sizeof *f);
    f->mode = opts->mode;
    f->token = bson_strdup (opts->token ? opts->token : "***");
-   f->fields = _mwatch_names_copy (opts->fields ? opts->fields : default_fields, NULL);
+   f->fields = _mwatch_names_copy (opts->fields, NULL);
    if (f->mode == MWATCH_REDACT_HMAC) {
       _mwatch_hmac_sha256_init (&f->keyed, opts->secret, secret_len);
    }

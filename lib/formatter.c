@@ -7,6 +7,7 @@
 #include "json.h"
 #include "refcount.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +58,7 @@ typedef struct {
    piece_kind_t kind;
    char *text; /* PIECE_LITERAL: the text; PIECE_WATCH_PATH: the path */
    size_t len;
+   size_t col; /* PIECE_WATCH_PATH: the column of its "{", for errors */
    bool has_spec;
    mwatch_fmt_spec_t spec;
 } piece_t;
@@ -67,6 +69,8 @@ struct _mwatch_formatter_t {
    size_t n_pieces;
    size_t cap_pieces;
    mwatch_datefmt_t datefmt;
+   char **columns; /* {watch.csv}'s; NULL: mwatch_csv_columns */
+   char *format;   /* the template, for errors found after compiling */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -211,6 +215,7 @@ resolve_name (piece_t *piece,
    piece->kind = PIECE_WATCH_PATH;
    piece->text = bson_strndup (name + prefix, len - prefix);
    piece->len = len - prefix;
+   piece->col = col;
    *cls = MWATCH_FMT_ANY;
    return true;
 }
@@ -324,6 +329,8 @@ formatter_free (mwatch_formatter_t *formatter)
       bson_free (formatter->pieces[i].text);
    }
    bson_free (formatter->pieces);
+   bson_strfreev (formatter->columns);
+   bson_free (formatter->format);
    _mwatch_datefmt_destroy (&formatter->datefmt);
    bson_free (formatter);
 }
@@ -334,7 +341,8 @@ mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *err
    mwatch_formatter_t *formatter = bson_malloc0 (sizeof *formatter);
 
    atomic_init (&formatter->refs, 1);
-   if (!compile (formatter, format ? format : MWATCH_DEFAULT_FORMAT, error)) {
+   formatter->format = bson_strdup (format ? format : MWATCH_DEFAULT_FORMAT);
+   if (!compile (formatter, formatter->format, error)) {
       formatter_free (formatter);
       return NULL;
    }
@@ -422,12 +430,15 @@ record_integer (piece_kind_t kind, const mwatch_record_t *record)
 
 /* {watch} and its variants, for a record that has a message. */
 static void
-write_watch (piece_kind_t kind, const mwatch_message_t *watch, mwatch_buf_t *out)
+write_watch (const mwatch_formatter_t *formatter,
+             piece_kind_t kind,
+             const mwatch_message_t *watch,
+             mwatch_buf_t *out)
 {
    if (kind == PIECE_WATCH_FULL) {
       mwatch_message_render_full (watch, out);
    } else if (kind == PIECE_WATCH_CSV) {
-      mwatch_message_render_csv (watch, NULL, out);
+      mwatch_message_render_csv (watch, (const char *const *) formatter->columns, out);
    } else if (kind == PIECE_WATCH_JSON) {
       mwatch_message_render_json (watch, out);
    } else {
@@ -469,7 +480,7 @@ write_text_field (const mwatch_formatter_t *formatter,
    case PIECE_WATCH_CSV:
    case PIECE_WATCH_JSON:
       if (record->watch) {
-         write_watch (piece->kind, record->watch, out);
+         write_watch (formatter, piece->kind, record->watch, out);
       }
       break;
    default:
@@ -512,4 +523,184 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
    }
    /* Even an empty line leaves `out` NUL-terminated. */
    _mwatch_buf_put (out, "", 0);
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+bool
+mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
+                              const char *const *columns,
+                              bson_error_t *error)
+{
+   size_t n = 0;
+
+   for (; columns && columns[n]; n++) {
+      const char *problem = NULL;
+      if (!columns[n][0]) {
+         problem = "is empty";
+      }
+      for (size_t j = 0; !problem && j < n; j++) {
+         problem = strcmp (columns[j], columns[n]) == 0 ? "is listed twice" : NULL;
+      }
+      if (problem) {
+         bson_set_error (error,
+                         MWATCH_ERROR_DOMAIN,
+                         MWATCH_ERROR_INVALID_ARGUMENT,
+                         "column %zu (\"%.60s\") %s; each column names a field once",
+                         n + 1,
+                         columns[n],
+                         problem);
+         return false;
+      }
+   }
+   bson_strfreev (formatter->columns);
+   formatter->columns = NULL;
+   if (columns) {
+      formatter->columns = bson_malloc0 ((n + 1) * sizeof *formatter->columns);
+      for (size_t i = 0; i < n; i++) {
+         formatter->columns[i] = bson_strdup (columns[i]);
+      }
+   }
+   return true;
+}
+
+/* The name a piece's header cell shows: what the template names. */
+static const char *
+piece_name (const piece_t *piece)
+{
+   if (piece->kind == PIECE_WATCH_PATH) {
+      return piece->text;
+   }
+   for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
+      if (known_fields[i].kind == piece->kind) {
+         return known_fields[i].name;
+      }
+   }
+   return "";
+}
+
+void
+mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out)
+{
+   for (size_t i = 0; i < formatter->n_pieces; i++) {
+      const piece_t *piece = &formatter->pieces[i];
+      if (piece->kind == PIECE_LITERAL) {
+         _mwatch_buf_put (out, piece->text, piece->len);
+      } else if (piece->kind == PIECE_WATCH_CSV) {
+         mwatch_render_csv_header ((const char *const *) formatter->columns, out);
+      } else {
+         const char *name = piece_name (piece);
+         _mwatch_render_csv_cell (out, name, strlen (name));
+      }
+   }
+   _mwatch_buf_put (out, "", 0);
+}
+
+/* ---------------------------------------------------------------- field names */
+
+/* The fields the library sets beyond its CSV columns and default fields
+ * (which are read from mwatch_csv_columns and mwatch_default_fields, so
+ * that a field added there is known here too): the update document, the
+ * record's state, and what the rate filter adds. */
+static const char *const more_library_fields[] = {
+   "Update", "State", "RateWindow", "RateRecords", NULL};
+
+static bool
+listed_n (const char *const *list, const char *name, size_t len)
+{
+   for (; list && *list; list++) {
+      if (strlen (*list) == len && memcmp (*list, name, len) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* Edit distance, letters compared without case (a misspelling is often
+ * one of case); capped at 255 and for names under 64 bytes. */
+static size_t
+distance (const char *a, size_t a_len, const char *b)
+{
+   size_t b_len = strlen (b);
+   size_t row[64];
+
+   if (a_len >= 64 || b_len >= 64) {
+      return 255;
+   }
+   for (size_t j = 0; j <= b_len; j++) {
+      row[j] = j;
+   }
+   for (size_t i = 1; i <= a_len; i++) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b_len; j++) {
+         size_t above = row[j];
+         size_t cost = tolower ((unsigned char) a[i - 1]) != tolower ((unsigned char) b[j - 1]);
+         size_t best = diagonal + cost;
+         best = above + 1 < best ? above + 1 : best;
+         best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+         row[j] = best;
+         diagonal = above;
+      }
+   }
+   return row[b_len];
+}
+
+/* The closest of `list` to `name`, if close enough to be a misspelling. */
+static const char *
+closest_in (const char *const *list, const char *name, size_t len, const char *best, size_t *best_d)
+{
+   for (; list && *list; list++) {
+      size_t d = distance (name, len, *list);
+      if (d < *best_d) {
+         *best_d = d;
+         best = *list;
+      }
+   }
+   return best;
+}
+
+bool
+_mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
+                                const char *const *declared,
+                                bson_error_t *error)
+{
+   const char *const *library[] = {mwatch_csv_columns, mwatch_default_fields, more_library_fields};
+
+   for (size_t i = 0; i < formatter->n_pieces; i++) {
+      const piece_t *piece = &formatter->pieces[i];
+      if (piece->kind != PIECE_WATCH_PATH) {
+         continue;
+      }
+      /* The field is the path's first key; what follows is inside it. */
+      size_t len = strcspn (piece->text, ".");
+      bool known = listed_n (declared, piece->text, len);
+      for (size_t k = 0; !known && k < sizeof library / sizeof *library; k++) {
+         known = listed_n (library[k], piece->text, len);
+      }
+      if (known) {
+         continue;
+      }
+      const char *best = NULL;
+      size_t best_d = 255;
+      for (size_t k = 0; k < sizeof library / sizeof *library; k++) {
+         best = closest_in (library[k], piece->text, len, best, &best_d);
+      }
+      best = closest_in (declared, piece->text, len, best, &best_d);
+      char hint[100] = "";
+      if (best && best_d <= 1 + len / 4) {
+         bson_snprintf (hint, sizeof hint, "did you mean \"watch.%s\"? ", best);
+      }
+      set_error (error,
+                 formatter->format,
+                 "unknown field \"watch.%.*s\" at column %zu; %sneither mongowatch nor this "
+                 "configuration sets it; a field set at run time (context, a plugin) needs "
+                 "allow_unknown_fields: true",
+                 quote_len (piece->text, len, 40),
+                 piece->text,
+                 piece->col,
+                 hint);
+      return false;
+   }
+   return true;
 }

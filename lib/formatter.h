@@ -11,6 +11,16 @@
 mwatch_formatter_t *
 _mwatch_formatter_ref (mwatch_formatter_t *formatter);
 
+/* Checks that each {watch.F} of the template names a field mongowatch
+ * sets or one in `declared` (NULL-terminated, may be NULL): the names a
+ * configuration gives fields.  On the first that is neither, returns false
+ * with `error` naming it, its column and the closest known name.  Not
+ * done by mwatch_formatter_new, whose callers may set any field. */
+bool
+_mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
+                                const char *const *declared,
+                                bson_error_t *error);
+
 /* ---------------------------------------------------------------- specs */
 
 /* Widths and precisions above this are refused at compile time, so that a

@@ -1,8 +1,45 @@
 /* The handlers that do no I/O of their own — callback and null — and the
- * failure report shared by those that do. */
+ * failure reports and dropped-record counts shared by those that do. */
 #include "handler-builtin.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Whether fd 2 is somewhere a report can go: a terminal, a file or a
+ * pipe.  A daemon's fd 2 is often /dev/null (nobody reads it), or closed
+ * and its number reused by the daemon's own socket or data file, where a
+ * report would corrupt what is there. */
+static bool
+stderr_usable (void)
+{
+   struct stat st;
+   if (fstat (STDERR_FILENO, &st) != 0) {
+      return false;
+   }
+   return isatty (STDERR_FILENO) || S_ISREG (st.st_mode) || S_ISFIFO (st.st_mode);
+}
+
+void
+_mwatch_report (const char *format, ...)
+{
+   va_list args;
+   char *message;
+
+   va_start (args, format);
+   message = bson_strdupv_printf (format, args);
+   va_end (args);
+   if (stderr_usable ()) {
+      /* One call, so that the report is one line even among other
+       * threads' writes to stderr. */
+      fprintf (stderr, "mongowatch: %s\n", message);
+   } else {
+      _mwatch_syslog_report (message);
+   }
+   bson_free (message);
+}
 
 void
 _mwatch_handler_report_once (bool *reported, const char *format, ...)
@@ -18,10 +55,76 @@ _mwatch_handler_report_once (bool *reported, const char *format, ...)
    va_start (args, format);
    message = bson_strdupv_printf (format, args);
    va_end (args);
-   /* One call, so that the report is one line even among other threads'
-    * writes to stderr. */
-   fprintf (stderr, "mongowatch: %s\n", message);
+   _mwatch_report ("%s", message);
    bson_free (message);
+}
+
+void
+_mwatch_io_failed (mwatch_io_stats_t *stats, uint64_t records, const char *format, ...)
+{
+   va_list args;
+   char *message;
+
+   stats->dropped += records;
+   if (stats->reported) {
+      return;
+   }
+   stats->reported = true;
+   va_start (args, format);
+   message = bson_strdupv_printf (format, args);
+   va_end (args);
+   _mwatch_report ("%s; dropping records until it works again", message);
+   bson_free (message);
+}
+
+void
+_mwatch_io_report_dropped (const mwatch_io_stats_t *stats, const char *what)
+{
+   if (stats->dropped > 0) {
+      _mwatch_report ("%s: %" PRIu64 " record%s dropped in all",
+                      what,
+                      stats->dropped,
+                      stats->dropped == 1 ? "" : "s");
+   }
+}
+
+bool
+_mwatch_owned_fd_take (mwatch_owned_fd_t *owned, int fd)
+{
+   struct stat st;
+
+   if (fstat (fd, &st) != 0) {
+      int err = errno;
+      close (fd);
+      errno = err;
+      owned->fd = -1;
+      return false;
+   }
+   owned->fd = fd;
+   owned->dev = st.st_dev;
+   owned->ino = st.st_ino;
+   return true;
+}
+
+bool
+_mwatch_owned_fd_check (mwatch_owned_fd_t *owned)
+{
+   struct stat st;
+
+   if (owned->fd >= 0 &&
+       (fstat (owned->fd, &st) != 0 || st.st_dev != owned->dev || st.st_ino != owned->ino)) {
+      owned->fd = -1; /* the application's now: never written to, never closed */
+   }
+   return owned->fd >= 0;
+}
+
+void
+_mwatch_owned_fd_close (mwatch_owned_fd_t *owned)
+{
+   if (_mwatch_owned_fd_check (owned)) {
+      close (owned->fd);
+      owned->fd = -1;
+   }
 }
 
 /* ------------------------------------------------------------------------

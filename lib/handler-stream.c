@@ -10,17 +10,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
-   /* NULL after close, and while a file handler cannot reopen its file
-    * after a rollover (each record tries again). */
+   /* A stream handler: the caller's FILE.  A file handler: a FILE of ours
+    * over `fd` (fopencookie), made once and kept until close, whose
+    * writes go through file_cookie_write.  NULL after close. */
    FILE *fp;
    /* The file's path; NULL for a stream handler, whose FILE stays the
     * caller's: it is flushed on close, never closed. */
    char *path;
+   /* A file handler's descriptor, -1 while not open (delayed, after a
+    * rollover, or after the application took the number). */
+   mwatch_owned_fd_t file;
+   /* A stream handler: what its FILE's descriptor was when the handler
+    * was made (known: it had one, and fstat worked). */
+   bool stream_known;
+   dev_t stream_dev;
+   ino_t stream_ino;
+   /* errno of the last failed open, 0 when the last open worked. */
+   int open_errno;
    /* Rollover happens only when both are > 0, as in Python. */
    int64_t max_bytes;
    int backup_count;
@@ -32,14 +45,20 @@ typedef struct {
    bool regular;
    /* Atomic because a queue listener may set it from its own thread. */
    atomic_bool autoflush;
-   /* Failures already reported on stderr: writing, and opening or
-    * renaming files. */
-   bool write_reported;
+   /* Records given to the FILE since it was last flushed: what a failed
+    * flush loses. */
+   uint64_t unflushed;
+   /* Records dropped, and whether the current write failure was
+    * reported. */
+   mwatch_io_stats_t io;
+   /* Whether a failure to rename files at rollover was reported. */
    bool file_reported;
-   /* A file handler's stdio buffer, FILE_BUFFER bytes, kept across
-    * rollovers; NULL for a stream handler, whose FILE is the caller's. */
+   /* A file handler's stdio buffer, FILE_BUFFER bytes; NULL for a stream
+    * handler, whose FILE is the caller's. */
    char *file_buffer;
 } stream_impl_t;
+
+bool _mwatch_file_delay_by_default = false;
 
 /* Behind a queue, a file handler is flushed only when the listener runs
  * dry: a buffer this large takes a burst of lines in few write calls,
@@ -51,63 +70,147 @@ typedef struct {
  * Files
  * ------------------------------------------------------------------------ */
 
-/* Opens impl->path for appending.  O_APPEND rather than a seek to the end,
- * so that several handlers or processes appending to one file never write
- * over one another's lines; O_CLOEXEC so that a program the application
- * runs does not inherit the log file. */
+/* Opens impl->path for appending into impl->file and records what file
+ * it is.  O_APPEND rather than a seek to the end, so that several handlers
+ * or processes appending to one file never write over one another's
+ * lines; O_CLOEXEC so that a program the application runs does not
+ * inherit the log file.  Sets errno and impl->open_errno on failure. */
 static bool
-file_open (stream_impl_t *impl, bson_error_t *error)
+file_open_fd (stream_impl_t *impl)
 {
-   FILE *fp = NULL;
    struct stat st;
    int fd = open (impl->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 
-   if (fd >= 0 && fstat (fd, &st) == 0) {
-      fp = fdopen (fd, "a");
+   if (fd < 0 || !_mwatch_owned_fd_take (&impl->file, fd) || fstat (fd, &st) != 0) {
+      impl->open_errno = errno;
+      return false;
    }
-   if (!fp) {
-      int err = errno;
-      char buf[128];
+   impl->size = (int64_t) st.st_size;
+   impl->regular = S_ISREG (st.st_mode);
+   impl->open_errno = 0;
+   return true;
+}
 
-      if (fd >= 0) {
-         close (fd);
+/* The FILE's write: to our file, opened again by name first when the
+ * descriptor is no longer ours (or was never opened: a delayed handler).
+ * Returns the bytes written; fewer than `size` is a failure, with errno
+ * set, as fopencookie(3) wants. */
+static ssize_t
+file_cookie_write (void *cookie, const char *data, size_t size)
+{
+   stream_impl_t *impl = cookie;
+   size_t done = 0;
+
+   if (!_mwatch_owned_fd_check (&impl->file) && !file_open_fd (impl)) {
+      return 0;
+   }
+   while (done < size) {
+      ssize_t n = write (impl->file.fd, data + done, size - done);
+      if (n < 0) {
+         if (errno == EINTR) {
+            continue;
+         }
+         break;
       }
+      done += (size_t) n;
+   }
+   return (ssize_t) done;
+}
+
+static int
+file_cookie_close (void *cookie)
+{
+   _mwatch_owned_fd_close (&((stream_impl_t *) cookie)->file);
+   return 0;
+}
+
+static const cookie_io_functions_t file_cookie = {
+   .read = NULL,
+   .write = file_cookie_write,
+   .seek = NULL,
+   .close = file_cookie_close,
+};
+
+/* A file handler's FILE over impl->file, with the large buffer. */
+static bool
+file_stream_new (stream_impl_t *impl)
+{
+   impl->fp = fopencookie (impl, "a", file_cookie);
+   if (!impl->fp) {
+      return false;
+   }
+   impl->file_buffer = bson_malloc (FILE_BUFFER);
+   /* Before any output, as setvbuf requires; the buffer outlives the
+    * FILE, which is closed before the handler is destroyed. */
+   setvbuf (impl->fp, impl->file_buffer, _IOFBF, FILE_BUFFER);
+   return true;
+}
+
+/* Counts and reports (once per episode) a failed write or flush, and
+ * empties the FILE so that the next record starts clean. */
+static void
+write_failed (stream_impl_t *impl, int err)
+{
+   char buf[128];
+   uint64_t lost = impl->unflushed ? impl->unflushed : 1;
+
+   impl->unflushed = 0;
+   if (impl->path) {
+      /* What stdio still holds would be retried in front of every later
+       * record, and fail the same way. */
+      __fpurge (impl->fp);
+      clearerr (impl->fp);
+      if (impl->open_errno) {
+         _mwatch_io_failed (&impl->io, lost, "cannot open log file \"%s\": %s", impl->path,
+                            bson_strerror_r (impl->open_errno, buf, sizeof buf));
+      } else {
+         _mwatch_io_failed (&impl->io, lost, "cannot write to log file \"%s\": %s",
+                            impl->path, bson_strerror_r (err, buf, sizeof buf));
+      }
+   } else {
+      _mwatch_io_failed (&impl->io, lost, "cannot write to log stream: %s",
+                         bson_strerror_r (err, buf, sizeof buf));
+   }
+}
+
+/* A delayed handler's check of its path at configuration time: an
+ * existing file must be writable, a new one's folder must exist and be
+ * writable.  What open(2) would refuse later is refused now, naming the
+ * path. */
+static bool
+file_check_path (const char *path, bson_error_t *error)
+{
+   char buf[128];
+   struct stat st;
+   int err = 0;
+
+   if (stat (path, &st) == 0) {
+      if (S_ISDIR (st.st_mode)) {
+         err = EISDIR;
+      } else if (access (path, W_OK) != 0) {
+         err = errno;
+      }
+   } else if (errno != ENOENT) {
+      err = errno;
+   } else {
+      const char *slash = strrchr (path, '/');
+      char *dir = slash ? bson_strndup (path, slash == path ? 1 : (size_t) (slash - path))
+                        : bson_strdup (".");
+      if (access (dir, W_OK | X_OK) != 0) {
+         err = errno;
+      }
+      bson_free (dir);
+   }
+   if (err) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
                       MWATCH_ERROR_INVALID_ARGUMENT,
                       "cannot open log file \"%s\": %s",
-                      impl->path,
+                      path,
                       bson_strerror_r (err, buf, sizeof buf));
       return false;
    }
-
-   if (!impl->file_buffer) {
-      impl->file_buffer = bson_malloc (FILE_BUFFER);
-   }
-   /* Before any output, as setvbuf requires; the buffer outlives the
-    * FILE, which is closed before the handler is destroyed. */
-   setvbuf (fp, impl->file_buffer, _IOFBF, FILE_BUFFER);
-   impl->fp = fp;
-   impl->size = (int64_t) st.st_size;
-   impl->regular = S_ISREG (st.st_mode);
    return true;
-}
-
-static void
-report_write_error (stream_impl_t *impl, int err)
-{
-   char buf[128];
-
-   if (impl->path) {
-      _mwatch_handler_report_once (&impl->write_reported,
-                                   "cannot write to log file \"%s\": %s",
-                                   impl->path,
-                                   bson_strerror_r (err, buf, sizeof buf));
-   } else {
-      _mwatch_handler_report_once (&impl->write_reported,
-                                   "cannot write to log stream: %s",
-                                   bson_strerror_r (err, buf, sizeof buf));
-   }
 }
 
 /* Writing `line_len` more bytes would take the file past max_bytes.  An
@@ -139,10 +242,13 @@ roll_over (stream_impl_t *impl)
    bool ok = true;
    char buf[128];
 
-   if (fclose (impl->fp) != 0) {
-      report_write_error (impl, errno);
+   /* The lines still buffered belong to the old file. */
+   if (fflush (impl->fp) != 0) {
+      write_failed (impl, errno);
+   } else {
+      impl->unflushed = 0;
    }
-   impl->fp = NULL;
+   _mwatch_owned_fd_close (&impl->file);
 
    char *dst = backup_name (impl->path, impl->backup_count);
    if (unlink (dst) != 0 && errno != ENOENT) {
@@ -187,6 +293,7 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
     * handlers on stderr, or the application's own messages there).  With
     * the lock held, the unlocked calls skip taking it again. */
    flockfile (fp);
+   impl->unflushed++;
    written = fwrite_unlocked (line, 1, len, fp);
    if (written == len && putc_unlocked ('\n', fp) != EOF) {
       written++;
@@ -194,16 +301,40 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
    ok = written == len + 1;
    if (ok && atomic_load (&impl->autoflush)) {
       ok = fflush (fp) == 0;
+      if (ok) {
+         impl->unflushed = 0;
+      }
    }
    err = errno;
    funlockfile (fp);
 
    impl->size += (int64_t) written;
    if (ok) {
-      impl->write_reported = false;
+      _mwatch_io_ok (&impl->io);
    } else {
-      report_write_error (impl, err);
+      write_failed (impl, err);
    }
+}
+
+/* Whether a stream handler may still write to its FILE's descriptor.  A
+ * daemon that closed fd 2 may have it back as a socket of its own (its
+ * input, its MongoDB connection): writing there would corrupt its data.
+ * Another file, a pipe, a terminal or /dev/null put there is the
+ * program's choice of where its stderr goes, and is written to. */
+static bool
+stream_still_safe (const stream_impl_t *impl)
+{
+   struct stat st;
+   int fd = fileno (impl->fp);
+
+   if (!impl->stream_known || fd < 0) {
+      return true; /* a memory stream, or nothing to compare with */
+   }
+   if (fstat (fd, &st) != 0) {
+      return false;
+   }
+   return (st.st_dev == impl->stream_dev && st.st_ino == impl->stream_ino) ||
+          !S_ISSOCK (st.st_mode);
 }
 
 static void
@@ -212,26 +343,27 @@ stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    stream_impl_t *impl = mwatch_handler_impl (handler);
    size_t len;
    const char *line = mwatch_handler_format (handler, record, &len);
-   bool rolled_ok = true;
 
+   if (!impl->fp) {
+      return;
+   }
    if (impl->path) {
-      bson_error_t error;
-
-      if (impl->fp && should_roll_over (impl, len + 1)) {
-         rolled_ok = roll_over (impl);
+      /* Opened now when delayed or after a rollover, for the size the
+       * rollover needs; whether the descriptor is still ours is checked
+       * where bytes go out, in file_cookie_write. */
+      if (impl->file.fd >= 0 && should_roll_over (impl, len + 1) && roll_over (impl)) {
+         impl->file_reported = false;
       }
-      if (!impl->fp) {
-         if (!file_open (impl, &error)) {
-            /* The line is lost; the next record tries again. */
-            _mwatch_handler_report_once (&impl->file_reported, "%s", error.message);
-            return;
-         }
-         /* Back to normal only when the rollover went well too: a rename
-          * that keeps failing must not be reported on every record. */
-         if (rolled_ok) {
-            impl->file_reported = false;
-         }
+      if (impl->file.fd < 0 && !file_open_fd (impl)) {
+         impl->unflushed++;
+         write_failed (impl, errno);
+         return;
       }
+   } else if (!stream_still_safe (impl)) {
+      _mwatch_io_failed (&impl->io, 1,
+                         "the log stream's descriptor %d is now a socket of the program's",
+                         fileno (impl->fp));
+      return;
    }
    stream_write (impl, line, len);
 }
@@ -241,8 +373,13 @@ stream_flush (mwatch_handler_t *handler)
 {
    stream_impl_t *impl = mwatch_handler_impl (handler);
 
-   if (impl->fp && fflush (impl->fp) != 0) {
-      report_write_error (impl, errno);
+   if (!impl->fp) {
+      return;
+   }
+   if (fflush (impl->fp) != 0) {
+      write_failed (impl, errno);
+   } else {
+      impl->unflushed = 0;
    }
 }
 
@@ -254,8 +391,12 @@ stream_close (mwatch_handler_t *handler)
    if (!impl->fp) {
       return;
    }
-   if ((impl->path ? fclose (impl->fp) : fflush (impl->fp)) != 0) {
-      report_write_error (impl, errno);
+   stream_flush (handler);
+   if (impl->path) {
+      fclose (impl->fp); /* closes our descriptor, if it still is ours */
+      _mwatch_io_report_dropped (&impl->io, impl->path);
+   } else {
+      _mwatch_io_report_dropped (&impl->io, "log stream");
    }
    impl->fp = NULL;
 }
@@ -295,6 +436,7 @@ stream_impl_new (void)
     * still in a stdio buffer when the process crashes is lost: flush every
     * record unless a queue listener takes over the flushing. */
    atomic_init (&impl->autoflush, true);
+   impl->file.fd = -1;
    return impl;
 }
 
@@ -303,27 +445,31 @@ mwatch_stream_handler_new (FILE *stream)
 {
    stream_impl_t *impl = stream_impl_new ();
 
+   struct stat st;
    impl->fp = stream ? stream : stderr;
+   if (fileno (impl->fp) >= 0 && fstat (fileno (impl->fp), &st) == 0) {
+      impl->stream_known = true;
+      impl->stream_dev = st.st_dev;
+      impl->stream_ino = st.st_ino;
+   }
    return mwatch_handler_new (&stream_vtable, impl);
 }
 
-mwatch_handler_t *
-mwatch_file_handler_new (const char *path, bson_error_t *error)
+/* A file handler, opened now or at its first record. */
+static mwatch_handler_t *
+file_handler_new (
+   const char *path, int64_t max_bytes, int backup_count, bool delay, bson_error_t *error)
 {
-   return mwatch_rotating_file_handler_new (path, 0, 0, error);
-}
+   char buf[128];
 
-mwatch_handler_t *
-mwatch_rotating_file_handler_new (const char *path,
-                                  int64_t max_bytes,
-                                  int backup_count,
-                                  bson_error_t *error)
-{
    if (!path || !*path) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
                       MWATCH_ERROR_INVALID_ARGUMENT,
                       "a log file needs a path");
+      return NULL;
+   }
+   if (delay && !file_check_path (path, error)) {
       return NULL;
    }
 
@@ -332,11 +478,42 @@ mwatch_rotating_file_handler_new (const char *path,
    /* Negative limits, like zero ones, mean "never roll over". */
    impl->max_bytes = max_bytes;
    impl->backup_count = backup_count;
-   if (!file_open (impl, error)) {
+   if ((!delay && !file_open_fd (impl)) || !file_stream_new (impl)) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "cannot open log file \"%s\": %s",
+                      path,
+                      bson_strerror_r (errno, buf, sizeof buf));
+      _mwatch_owned_fd_close (&impl->file);
       stream_destroy (impl);
       return NULL;
    }
    return mwatch_handler_new (&stream_vtable, impl);
+}
+
+mwatch_handler_t *
+mwatch_file_handler_new (const char *path, bson_error_t *error)
+{
+   return file_handler_new (path, 0, 0, false, error);
+}
+
+mwatch_handler_t *
+mwatch_rotating_file_handler_new (const char *path,
+                                  int64_t max_bytes,
+                                  int backup_count,
+                                  bson_error_t *error)
+{
+   return file_handler_new (path, max_bytes, backup_count, false, error);
+}
+
+mwatch_handler_t *
+mwatch_delayed_file_handler_new (const char *path,
+                                 int64_t max_bytes,
+                                 int backup_count,
+                                 bson_error_t *error)
+{
+   return file_handler_new (path, max_bytes, backup_count, true, error);
 }
 
 void

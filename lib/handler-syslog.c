@@ -30,9 +30,9 @@ typedef struct {
    char *socket_path;
    char *ident;
    int facility;
-   int fd; /* -1 while not connected */
+   mwatch_owned_fd_t socket; /* -1 while not connected */
    mwatch_buf_t datagram; /* reused, so that a warm handler allocates nothing */
-   bool reported;
+   mwatch_io_stats_t io;
 } syslog_impl_t;
 
 /* A new socket connected to `path`, or -1 with errno set.  Connected, so
@@ -65,13 +65,11 @@ syslog_connect (const char *path)
    return fd;
 }
 
+/* Closes our socket, unless its number is the application's by now. */
 static void
 syslog_disconnect (syslog_impl_t *impl)
 {
-   if (impl->fd >= 0) {
-      close (impl->fd);
-      impl->fd = -1;
-   }
+   _mwatch_owned_fd_close (&impl->socket);
 }
 
 /* Sends the datagram; returns 0 or the errno of the last failure.  A
@@ -85,9 +83,11 @@ syslog_send (syslog_impl_t *impl, const char *data, size_t len)
    int err = 0;
 
    for (int attempt = 0; attempt < 2; attempt++) {
-      if (impl->fd < 0) {
-         impl->fd = syslog_connect (impl->socket_path);
-         if (impl->fd < 0) {
+      /* A socket whose number the application closed and reused is
+       * forgotten, not written to, and a new one connected. */
+      if (!_mwatch_owned_fd_check (&impl->socket)) {
+         int fd = syslog_connect (impl->socket_path);
+         if (fd < 0 || !_mwatch_owned_fd_take (&impl->socket, fd)) {
             err = errno;
             continue;
          }
@@ -95,7 +95,7 @@ syslog_send (syslog_impl_t *impl, const char *data, size_t len)
 
       ssize_t sent;
       do {
-         sent = send (impl->fd, data, len, MSG_NOSIGNAL);
+         sent = send (impl->socket.fd, data, len, MSG_NOSIGNAL);
       } while (sent < 0 && errno == EINTR);
       if (sent >= 0) {
          return 0;
@@ -163,21 +163,21 @@ syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 
    int err = syslog_send (impl, dg->data, utf8_cut (dg->data, dg->len, SYSLOG_MAX_DATAGRAM));
    if (err == 0) {
-      impl->reported = false;
+      _mwatch_io_ok (&impl->io);
    } else {
       char buf[128];
-      _mwatch_handler_report_once (&impl->reported,
-                                   "cannot send to syslog socket \"%s\": %s; "
-                                   "dropping records until it works again",
-                                   impl->socket_path,
-                                   bson_strerror_r (err, buf, sizeof buf));
+      _mwatch_io_failed (&impl->io, 1, "cannot send to syslog socket \"%s\": %s",
+                         impl->socket_path, bson_strerror_r (err, buf, sizeof buf));
    }
 }
 
 static void
 syslog_close (mwatch_handler_t *handler)
 {
-   syslog_disconnect (mwatch_handler_impl (handler));
+   syslog_impl_t *impl = mwatch_handler_impl (handler);
+
+   syslog_disconnect (impl);
+   _mwatch_io_report_dropped (&impl->io, impl->socket_path);
 }
 
 static void
@@ -190,6 +190,25 @@ syslog_destroy (void *ptr)
    bson_free (impl->socket_path);
    bson_free (impl->ident);
    bson_free (impl);
+}
+
+const char *_mwatch_report_socket = SYSLOG_DEFAULT_SOCKET;
+
+void
+_mwatch_syslog_report (const char *message)
+{
+   int fd = syslog_connect (_mwatch_report_socket);
+
+   if (fd < 0) {
+      return; /* no syslog daemon: nowhere left to say it */
+   }
+   /* user.warning: facility 1, severity 4. */
+   char *datagram = bson_strdup_printf (
+      "<12>%s[%d]: mongowatch: %s", program_invocation_short_name, (int) getpid (), message);
+   ssize_t sent = send (fd, datagram, strlen (datagram), MSG_NOSIGNAL);
+   BSON_UNUSED (sent); /* a report that cannot be sent is not reported */
+   close (fd);
+   bson_free (datagram);
 }
 
 static const mwatch_handler_vtable_t syslog_vtable = {
@@ -236,10 +255,19 @@ mwatch_syslog_handler_new (const char *socket_path,
    }
 
    syslog_impl_t *impl = bson_malloc0 (sizeof *impl);
+   if (!_mwatch_owned_fd_take (&impl->socket, fd)) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "cannot connect to syslog socket \"%s\": %s",
+                      socket_path,
+                      bson_strerror_r (errno, buf, sizeof buf));
+      bson_free (impl);
+      return NULL;
+   }
    impl->socket_path = bson_strdup (socket_path);
    impl->ident = bson_strdup (ident ? ident : program_invocation_short_name);
    impl->facility = facility;
-   impl->fd = fd;
    mwatch_buf_init (&impl->datagram);
    return mwatch_handler_new (&syslog_vtable, impl);
 }

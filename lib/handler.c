@@ -25,6 +25,9 @@ struct _mwatch_handler_t {
    mwatch_formatter_t *formatter; /* NULL: the default one */
    mwatch_buf_t line;
    bool closed;
+   char *name; /* for reports; NULL until set */
+   /* A thread that cannot be stopped still uses it: never freed. */
+   atomic_bool kept;
    /* The registry of live handlers. */
    mwatch_handler_t *prev;
    mwatch_handler_t *next;
@@ -54,6 +57,7 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
    atomic_init (&handler->refs, 1);
    atomic_init (&handler->level, MWATCH_LEVEL_NOTSET);
    atomic_init (&handler->has_filters, 0);
+   atomic_init (&handler->kept, false);
    pthread_mutex_init (&handler->lock, NULL);
    pthread_rwlock_init (&handler->config, NULL);
    mwatch_buf_init (&handler->line);
@@ -78,6 +82,27 @@ const mwatch_handler_vtable_t *
 _mwatch_handler_vtable (const mwatch_handler_t *handler)
 {
    return handler->vtable;
+}
+
+void
+mwatch_handler_set_name (mwatch_handler_t *handler, const char *name)
+{
+   /* Set once, before the handler is shared (configuration does it as it
+    * builds the handler): readers take no lock. */
+   bson_free (handler->name);
+   handler->name = name ? bson_strdup (name) : NULL;
+}
+
+void
+_mwatch_handler_keep (mwatch_handler_t *handler)
+{
+   atomic_store (&handler->kept, true);
+}
+
+const char *
+mwatch_handler_get_name (const mwatch_handler_t *handler)
+{
+   return handler->name;
 }
 
 void
@@ -159,33 +184,55 @@ admission_level (const mwatch_handler_t *handler, const mwatch_record_t *record)
 }
 
 bool
+_mwatch_handler_filter (mwatch_handler_t *handler,
+                        mwatch_record_t *record,
+                        mwatch_message_t **copy)
+{
+   *copy = NULL;
+   if (!atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
+      return true;
+   }
+   if (record->watch && !record->priv_owned) {
+      *copy = mwatch_message_copy (record->watch);
+      record->watch = *copy;
+      record->priv_owned = true;
+   }
+   pthread_rwlock_rdlock (&handler->config);
+   bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
+   pthread_rwlock_unlock (&handler->config);
+   return keep;
+}
+
+bool
 mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
 {
    if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
       return false;
    }
-   if (atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
-      pthread_rwlock_rdlock (&handler->config);
-      bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
-      pthread_rwlock_unlock (&handler->config);
-      if (!keep) {
-         return false;
-      }
-   }
    if (handler->vtable->deferred) {
       /* A deferred handler's emit is thread-safe by itself; taking the lock
        * would serialize every application thread on it.  Its close waits
-       * for its own emits. */
+       * for its own emits.  Its filters run as the record leaves it, on
+       * its own copy (see _mwatch_handler_filter). */
       handler->vtable->emit (handler, record);
       return true;
    }
-   bool emitted = false;
-   pthread_mutex_lock (&handler->lock);
-   if (!handler->closed) {
-      handler->vtable->emit (handler, record);
-      emitted = true;
+   if (record->priv_below_level) {
+      return false; /* only a queue's bookkeeping wanted it */
    }
-   pthread_mutex_unlock (&handler->lock);
+   /* The filters may change the message: this handler's own record. */
+   mwatch_record_t own = *record;
+   mwatch_message_t *copy;
+   bool emitted = false;
+   if (_mwatch_handler_filter (handler, &own, &copy)) {
+      pthread_mutex_lock (&handler->lock);
+      if (!handler->closed) {
+         handler->vtable->emit (handler, &own);
+         emitted = true;
+      }
+      pthread_mutex_unlock (&handler->lock);
+   }
+   mwatch_message_destroy (copy);
    return emitted;
 }
 
@@ -258,6 +305,9 @@ mwatch_handler_destroy (mwatch_handler_t *handler)
    /* The last reference: nothing can emit any more, so close (a no-op if
     * closed already) and free. */
    mwatch_handler_close (handler);
+   if (atomic_load (&handler->kept)) {
+      return;
+   }
    if (handler->vtable->destroy) {
       handler->vtable->destroy (handler->impl);
    }
@@ -267,6 +317,7 @@ mwatch_handler_destroy (mwatch_handler_t *handler)
    bson_free (handler->filters);
    mwatch_formatter_destroy (handler->formatter);
    mwatch_buf_destroy (&handler->line);
+   bson_free (handler->name);
    pthread_rwlock_destroy (&handler->config);
    pthread_mutex_destroy (&handler->lock);
    bson_free (handler);

@@ -11,6 +11,21 @@ _mwatch_handler_ref (mwatch_handler_t *handler);
 const mwatch_handler_vtable_t *
 _mwatch_handler_vtable (const mwatch_handler_t *handler);
 
+/* Makes mwatch_handler_destroy close `handler` but never free it (nor its
+ * implementation): for a queue handler whose listener is stuck in a
+ * stalled backend at close and may still touch it. */
+void
+_mwatch_handler_keep (mwatch_handler_t *handler);
+
+/* Runs `handler`'s filters on `record`: false when one drops it.  Unless
+ * the record's message is its own (priv_owned), the filters work on a
+ * copy: `record->watch` is pointed at it and `*copy` receives it for the
+ * caller to free (NULL when none was made). */
+bool
+_mwatch_handler_filter (mwatch_handler_t *handler,
+                        mwatch_record_t *record,
+                        mwatch_message_t **copy);
+
 /* fork() support: every live handler's lock is taken before fork, so that
  * no handler is half-way through a write in the child, and buffered output
  * is pushed out first so the child does not inherit and write it again. */

@@ -9,6 +9,14 @@
 atomic_bool _mwatch_patched;
 _Thread_local int _mwatch_depth MWATCH_FAST_TLS;
 
+/* For the shutdown's check that a program which set up logging did not
+ * forget to patch: set at the first call of each wrapped mongoc function,
+ * in its resolution (so the pass-through stays as it is), and by a
+ * successful mwatch_patch_mongoc. */
+static atomic_bool mongoc_called;
+static atomic_bool ever_patched;
+static atomic_bool never_patched_reported;
+
 #define LIBMONGOC_SONAME "libmongoc-1.0.so.0"
 
 void *
@@ -29,6 +37,7 @@ _mwatch_resolve (mwatch_sym_t *sym)
       abort ();
    }
    atomic_store_explicit (&sym->fn, fn, memory_order_release);
+   atomic_store_explicit (&mongoc_called, true, memory_order_relaxed);
    return fn;
 }
 
@@ -74,6 +83,7 @@ mwatch_patch_mongoc (bson_error_t *error)
                       "with LD_PRELOAD=libmongowatch.so.0");
       return false;
    }
+   atomic_store (&ever_patched, true);
    atomic_store (&_mwatch_patched, true);
    return true;
 }
@@ -88,4 +98,20 @@ bool
 mwatch_is_patched (void)
 {
    return atomic_load (&_mwatch_patched);
+}
+
+void
+_mwatch_report_never_patched (void)
+{
+   if (atomic_load (&ever_patched) || !atomic_load (&mongoc_called) ||
+       (!mwatch_logger_has_handlers (mwatch_logger_get ("mongowatch.cursor")) &&
+        !mwatch_logger_has_handlers (mwatch_logger_get ("mongowatch.collection"))) ||
+       atomic_exchange (&never_patched_reported, true)) {
+      return;
+   }
+   fprintf (stderr,
+            "mongowatch: handlers were installed for the mongowatch loggers and the "
+            "program called libmongoc, but mwatch_patch_mongoc() was never called (or "
+            "never succeeded), so no operation was logged; call it once after setting "
+            "up logging (see mongowatch(3))\n");
 }

@@ -58,6 +58,13 @@ _mwatch_real (mwatch_sym_t *sym)
       return first_call_##name args;                                               \
    } while (0)
 
+/* Says on stderr, once per process, that logging was set up and libmongoc
+ * used but mwatch_patch_mongoc() never succeeded, when that is so: such a
+ * program would otherwise log nothing and say nothing.  Called by
+ * mwatch_shutdown, before it detaches the handlers. */
+void
+_mwatch_report_never_patched (void);
+
 /* The address of our own mongoc_cursor_next, for the link-order check. */
 void *
 _mwatch_own_cursor_next (void);

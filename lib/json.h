@@ -145,6 +145,11 @@ _mwatch_render_value_text (mwatch_buf_t *out, const mwatch_value_t *value);
 void
 _mwatch_render_value_csv (mwatch_buf_t *out, const mwatch_value_t *value);
 
+/* `len` bytes of text as one CSV cell: U+FFFD for what is not UTF-8,
+ * quoted when RFC 4180 requires it. */
+void
+_mwatch_render_csv_cell (mwatch_buf_t *out, const char *text, size_t len);
+
 /* A value as JSON, as in mwatch_message_render_json(). */
 void
 _mwatch_render_value_json (mwatch_buf_t *out, const mwatch_value_t *value);

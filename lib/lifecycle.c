@@ -5,6 +5,7 @@
 #include "block-pool.h"
 #include "config-hooks.h"
 #include "handler.h"
+#include "interpose.h"
 #include "logging-private.h"
 
 #include <pthread.h>
@@ -61,6 +62,7 @@ _mwatch_lifecycle_init (void)
 void
 mwatch_shutdown (void)
 {
+   _mwatch_report_never_patched ();
    /* The empty configuration: every handler detached, drained, closed. */
    _mwatch_loggers_install (NULL, 0, false);
 }

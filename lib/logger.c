@@ -6,6 +6,7 @@
 #include "refcount.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@ struct _mwatch_logger_t {
    mwatch_logger_t *parent; /* NULL for the root */
    atomic_int level;
    atomic_bool propagate;
+   /* What a reset gives `propagate`: true but for the stats logger. */
+   bool default_propagate;
    /* Set by a configuration with disable_existing_loggers. */
    atomic_bool disabled;
    /* Guarded by config_lock. */
@@ -79,6 +82,7 @@ root_init_locked (void)
    }
    root_logger.name = "";
    atomic_init (&root_logger.level, MWATCH_LEVEL_WARNING);
+   root_logger.default_propagate = true;
    atomic_init (&root_logger.propagate, true);
    atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
@@ -117,7 +121,12 @@ get_locked (const char *name, size_t len)
    logger->name = bson_strndup (name, len);
    logger->parent = parent;
    atomic_init (&logger->level, MWATCH_LEVEL_NOTSET);
-   atomic_init (&logger->propagate, true);
+   /* The library's reports of itself (records dropped) must not land in
+    * the audit logs of "mongowatch" as lines of another shape: they go
+    * where "mongowatch.stats" is configured to send them, else to stderr
+    * (see _mwatch_stats_report). */
+   logger->default_propagate = strcmp (logger->name, MWATCH_STATS_LOGGER) != 0;
+   atomic_init (&logger->propagate, logger->default_propagate);
    atomic_init (&logger->disabled, false);
    logger->next = loggers;
    loggers = logger;
@@ -243,6 +252,25 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
 
 /* ---------------------------------------------------------------- logging */
 
+/* Runs `logger`'s own filters on `record`; the caller holds config_lock.
+ * A filter may change the message, and what it changes must reach only
+ * the handlers of this one record: unless the message is the record's own,
+ * the filters work on a copy, which `*copy` receives for the caller to
+ * free. */
+static bool
+filter_locked (mwatch_logger_t *logger, mwatch_record_t *record, mwatch_message_t **copy)
+{
+   *copy = NULL;
+   if (!logger->filter_count) {
+      return true;
+   }
+   if (record->watch && !record->priv_owned) {
+      *copy = mwatch_message_copy (record->watch);
+      record->watch = *copy;
+   }
+   return _mwatch_filters_apply (logger->filters, logger->filter_count, record);
+}
+
 /* The record's walk: the logger's own filters (as in Python, a logger's
  * filters see only records logged on it, not those of its descendants),
  * then the handlers of the logger and of each ancestor until one does not
@@ -253,8 +281,9 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
    if (atomic_load_explicit (&logger->disabled, memory_order_relaxed)) {
       return;
    }
+   mwatch_message_t *copy;
    pthread_rwlock_rdlock (&config_lock);
-   if (_mwatch_filters_apply (logger->filters, logger->filter_count, record)) {
+   if (filter_locked (logger, record, &copy)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
          for (size_t i = 0; i < l->handler_count; i++) {
             mwatch_handler_handle (l->handlers[i], record);
@@ -265,6 +294,20 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
       }
    }
    pthread_rwlock_unlock (&config_lock);
+   mwatch_message_destroy (copy);
+}
+
+bool
+_mwatch_logger_filter_named (const char *name, mwatch_record_t *record)
+{
+   mwatch_logger_t *logger = mwatch_logger_get (name);
+   mwatch_message_t *copy;
+   pthread_rwlock_rdlock (&config_lock);
+   bool keep = filter_locked (logger, record, &copy);
+   pthread_rwlock_unlock (&config_lock);
+   /* The caller's message is its own, so no copy was made. */
+   BSON_ASSERT (!copy);
+   return keep;
 }
 
 static void
@@ -279,6 +322,8 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->text = NULL;
    record->priv_live = NULL;
    record->watch = NULL;
+   record->priv_below_level = false;
+   record->priv_owned = false;
 }
 
 void
@@ -294,17 +339,22 @@ _mwatch_logger_log_live (
    if (!logger || !msg) {
       return;
    }
+   /* A record of a running operation may still leave a queue by timeout,
+    * at its timeout level: it is let in when either level passes, but one
+    * whose own level does not reaches queues alone (priv_below_level). */
+   int effective = mwatch_logger_effective_level (logger);
    int admission = level;
    if (!mwatch_message_is_ready (msg) && timeout_level > level) {
       admission = timeout_level;
    }
-   if (!mwatch_logger_is_enabled_for (logger, admission)) {
+   if (admission < effective) {
       return;
    }
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
    record.priv_live = live;
+   record.priv_below_level = level < effective;
    dispatch (logger, &record);
 }
 
@@ -318,6 +368,17 @@ mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
    record_init (&record, logger, level, level);
    record.text = text;
    dispatch (logger, &record);
+}
+
+void
+_mwatch_stats_report (const char *text, bool to_stderr)
+{
+   mwatch_logger_t *stats = mwatch_logger_get (MWATCH_STATS_LOGGER);
+   if (!to_stderr && mwatch_logger_has_handlers (stats)) {
+      mwatch_logger_log_text (stats, MWATCH_LEVEL_WARNING, text);
+   } else {
+      fprintf (stderr, "mongowatch: %s\n", text);
+   }
 }
 
 /* ---------------------------------------------------------------- reset, fork */
@@ -407,7 +468,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
          below_named = below_named || (targets[i] != &root_logger && is_at_or_below (l, targets[i]));
       }
       mwatch_logger_set_level (l, l == &root_logger ? MWATCH_LEVEL_WARNING : MWATCH_LEVEL_NOTSET);
-      atomic_store (&l->propagate, true);
+      atomic_store (&l->propagate, l->default_propagate);
       atomic_store (&l->disabled, disable_existing && !named && !below_named && l != &root_logger);
    }
    for (size_t i = 0; i < count; i++) {

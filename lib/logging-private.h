@@ -42,6 +42,12 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
                          mwatch_message_t *msg,
                          void *live);
 
+/* Runs the filters of the logger named `name` on a record whose message
+ * is its own (priv_owned): for a queue emitting a fresh snapshot of an
+ * operation by timeout, which its logger's filters have not seen. */
+bool
+_mwatch_logger_filter_named (const char *name, mwatch_record_t *record);
+
 /* A cached answer of mwatch_logger_is_enabled_for for one logger and
  * level, good while no logger's level changes: for the per-document path
  * of a cursor, where walking the logger tree each time would cost more
@@ -65,6 +71,15 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
    }
    return cache->enabled;
 }
+
+/* The logger of the library's reports about itself. */
+#define MWATCH_STATS_LOGGER "mongowatch.stats"
+
+/* Reports `text` (without a line end) at WARNING on MWATCH_STATS_LOGGER,
+ * or, when that logger has no handler or `to_stderr`, on stderr with the
+ * prefix "mongowatch: ". */
+void
+_mwatch_stats_report (const char *text, bool to_stderr);
 
 /* Registers mwatch_shutdown at exit and the fork handlers, once. */
 void

@@ -11,7 +11,7 @@ mwatch_logging_opts_init (mwatch_logging_opts_t *opts)
    opts->level = MWATCH_LEVEL_INFO;
    opts->format = MWATCH_DEFAULT_FORMAT;
    opts->with_queue = true;
-   opts->overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+   opts->overflow = MWATCH_OVERFLOW_BLOCK;
 }
 
 bool

@@ -20,6 +20,11 @@ _mwatch_message_put (mwatch_message_t *msg,
                      size_t key_len,
                      const mwatch_value_t *value);
 
+/* The memory `msg` takes (its block and what it allocated apart), for a
+ * queue's bound in bytes. */
+size_t
+_mwatch_message_bytes (const mwatch_message_t *msg);
+
 /* A copy of `msg` for a queue, in one allocation with `extra` bytes for
  * the caller (*extra_out, 8-byte aligned, freed with the message).
  * Without `with_fields` only the WatchID, Iteration, ready state and due

@@ -777,6 +777,22 @@ compact_copy (const mwatch_message_t *msg, size_t extra, void **extra_out)
    return copy;
 }
 
+size_t
+_mwatch_message_bytes (const mwatch_message_t *msg)
+{
+   size_t bytes = (size_t) (msg->spare_end - (const char *) msg);
+   if (msg->fields_on_heap) {
+      bytes += msg->capacity * sizeof (field_t);
+   }
+   for (size_t i = 0; i < msg->count; i++) {
+      const field_t *f = &msg->fields[i];
+      if (f->key_owned || f->value_owned) {
+         bytes += field_bytes (f);
+      }
+   }
+   return bytes;
+}
+
 /* A copy is what every record queued for a listener costs: a compact
  * message is copied whole with its pointers shifted, any other field by
  * field into a block sized to its fields.  `extra` bytes for the caller

@@ -9,9 +9,13 @@
 #include "queue-private.h"
 #include "watch.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 /* What the queue carries beside each message: the record minus its
  * message.  The logger name needs no copy: loggers are never freed. */
@@ -24,14 +28,30 @@ typedef struct {
    int64_t process;
    char *text;
    bool has_watch;
+   /* Below its logger's level: kept only to time the operation out. */
+   bool below_level;
    mwatch_watch_t *live; /* the running operation, or NULL */
 } queued_record_t;
 
 typedef struct queue_handler {
    mwatch_queue_t *queue;
+   mwatch_handler_t *self; /* the handler this is the implementation of */
    mwatch_handler_t *backend;
    pthread_t listener;
    bool listening;
+   double shutdown_timeout_sec;
+   int64_t stats_interval_us;
+   /* The listener's own: when it next looks at the drop counts, and what
+    * it reported last. */
+   int64_t next_report;
+   uint64_t reported_dropped;
+   /* Closing ran out of time: the listener, stuck in its backend, is left
+    * to the process's end with the queue and the backend (never freed),
+    * and discards whatever it still finds. */
+   atomic_bool abandoned;
+   /* Records left unwritten by such a close, final ones apart. */
+   uint64_t lost_at_close;
+   uint64_t lost_final_at_close;
    /* Live queue handlers, for fork(). */
    struct queue_handler *prev;
    struct queue_handler *next;
@@ -65,8 +85,10 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       .process = queued->process,
       .text = queued->text,
       .watch = queued->has_watch ? msg : NULL,
+      .priv_owned = true, /* the queue's copy: filters change it in place */
    };
    mwatch_message_t *snapshot = NULL;
+   bool keep = true;
    /* Out of the queue before it was ready: the operation timed out, unless
     * its live state says otherwise. */
    if (!mwatch_message_is_ready (msg)) {
@@ -84,36 +106,114 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
             return;
          case MWATCH_LIVE_EMIT:
          default:
+            /* A fresh record, which its logger's filters have not seen. */
             record.watch = snapshot;
+            keep = _mwatch_logger_filter_named (record.name, &record);
             break;
          }
+      } else if (record.watch) {
+         mwatch_message_set_utf8 (record.watch, "State", "timeout");
       }
       record.level = record.timeout_level;
+   } else if (queued->below_level) {
+      keep = false; /* never meant to be written as it is */
    }
-   mwatch_handler_handle (qh->backend, &record);
+   mwatch_message_t *none;
+   if (keep && _mwatch_handler_filter (qh->self, &record, &none)) {
+      mwatch_handler_handle (qh->backend, &record);
+   }
    mwatch_message_destroy (snapshot);
    queued_record_free (msg, queued, NULL);
+}
+
+/* The handler's name for reports. */
+static const char *
+display_name (const queue_handler_t *qh)
+{
+   const char *name = mwatch_handler_get_name (qh->self);
+   return name ? name : "(unnamed queue handler)";
+}
+
+/* Reports the records dropped since the last report, if any: on the
+ * stats logger while running, on stderr when closing (the loggers are
+ * detached by then). */
+static void
+report_drops (queue_handler_t *qh, bool closing)
+{
+   mwatch_queue_stats_t st;
+   mwatch_queue_handler_stats (qh->self, &st);
+   if (st.dropped == qh->reported_dropped) {
+      return;
+   }
+   char text[512];
+   bson_snprintf (text, sizeof text,
+                  "handler \"%s\": %" PRIu64 " records dropped in all, %" PRIu64
+                  " since the last report; %" PRIu64 " of them final (operations missing "
+                  "from the log)%s",
+                  display_name (qh), st.dropped, st.dropped - qh->reported_dropped,
+                  st.dropped_ready,
+                  qh->lost_at_close ? "; closing ran out of time with records left: raise "
+                                      "shutdown_timeout_sec or mend the handler's sink"
+                                    : "; the queue was full: raise capacity or max_bytes, or "
+                                      "give the handler a faster sink");
+   qh->reported_dropped = st.dropped;
+   _mwatch_stats_report (text, closing);
+}
+
+/* Reports the drops when the interval allows.  Returns how long, in
+ * seconds, an idle listener may then sleep: until the next report is
+ * allowed when drops are still unreported, else without limit (-1). */
+static double
+maybe_report (queue_handler_t *qh)
+{
+   int64_t now = mwatch_monotonic_us ();
+   if (now >= qh->next_report) {
+      qh->next_report = now + qh->stats_interval_us;
+      report_drops (qh, false);
+   }
+   mwatch_queue_stats_t st;
+   mwatch_queue_handler_stats (qh->self, &st);
+   if (st.dropped == qh->reported_dropped) {
+      return -1;
+   }
+   return (double) (qh->next_report - now) / 1e6;
 }
 
 static void *
 listen_loop (void *arg)
 {
    queue_handler_t *qh = arg;
+   _mwatch_queue_thread_never_waits ();
+   unsigned since_check = 0;
    for (;;) {
       mwatch_message_t *msg;
       void *data;
       mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
-      if (status == MWATCH_QUEUE_TIMEOUT) {
-         /* Nothing more due now: push out what was written, then wait. */
+      while (status == MWATCH_QUEUE_TIMEOUT) {
+         /* Nothing more due now: push out what was written, then wait —
+          * no longer than until drops not yet reported may be. */
          mwatch_handler_flush (qh->backend);
-         status = mwatch_queue_get (qh->queue, &msg, &data);
+         double idle = maybe_report (qh);
+         status = idle < 0 ? mwatch_queue_get (qh->queue, &msg, &data)
+                           : mwatch_queue_get_timeout (qh->queue, idle, &msg, &data);
       }
       if (status != MWATCH_QUEUE_OK) {
          break; /* closed and drained */
       }
+      if (atomic_load (&qh->abandoned)) {
+         /* Counted by the close that gave up on us. */
+         queued_record_free (msg, data, NULL);
+         continue;
+      }
       deliver (qh, msg, data);
+      if (++since_check == 1024) { /* a queue that never runs dry */
+         since_check = 0;
+         maybe_report (qh);
+      }
    }
-   mwatch_handler_flush (qh->backend);
+   if (!atomic_load (&qh->abandoned)) {
+      mwatch_handler_flush (qh->backend);
+   }
    return NULL;
 }
 
@@ -152,9 +252,18 @@ queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
    queued->process = record->process;
    queued->text = record->text ? bson_strdup (record->text) : NULL;
    queued->has_watch = record->watch != NULL;
+   queued->below_level = record->priv_below_level;
    queued->live = record->priv_live ? _mwatch_watch_ref (record->priv_live) : NULL;
    /* Whatever the outcome, the queue owns msg and queued from here. */
    mwatch_queue_put (qh->queue, msg, queued);
+}
+
+/* Waits for the listener to drain the closed queue, until `deadline`
+ * (CLOCK_REALTIME, as pthread_timedjoin_np wants). */
+static bool
+join_until (queue_handler_t *qh, const struct timespec *deadline)
+{
+   return pthread_timedjoin_np (qh->listener, NULL, deadline) == 0;
 }
 
 static void
@@ -163,9 +272,34 @@ queue_handler_close (mwatch_handler_t *handler)
    queue_handler_t *qh = mwatch_handler_impl (handler);
    mwatch_queue_close (qh->queue);
    if (qh->listening && !pthread_equal (qh->listener, pthread_self ())) {
-      pthread_join (qh->listener, NULL);
+      struct timespec deadline;
+      clock_gettime (CLOCK_REALTIME, &deadline);
+      double whole = (double) (int64_t) qh->shutdown_timeout_sec;
+      deadline.tv_sec += (time_t) whole;
+      deadline.tv_nsec += (long) ((qh->shutdown_timeout_sec - whole) * 1e9);
+      if (deadline.tv_nsec >= 1000000000L) {
+         deadline.tv_sec++;
+         deadline.tv_nsec -= 1000000000L;
+      }
+      if (!join_until (qh, &deadline)) {
+         /* The backend does not take records (a stalled sink): what is
+          * still queued, and the record in its hands, will not be
+          * written.  Count them, leave the listener behind, and do not
+          * touch the backend, whose lock the listener may hold. */
+         mwatch_queue_stats_t st;
+         mwatch_queue_stats (qh->queue, &st);
+         qh->lost_at_close = st.size + 1;
+         qh->lost_final_at_close = _mwatch_queue_count_ready (qh->queue);
+         _mwatch_handler_keep (handler);
+         atomic_store (&qh->abandoned, true);
+         pthread_detach (qh->listener);
+         qh->listening = false;
+         report_drops (qh, true);
+         return;
+      }
       qh->listening = false;
    }
+   report_drops (qh, true);
    mwatch_handler_close (qh->backend);
 }
 
@@ -199,7 +333,11 @@ void
 mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts)
 {
    memset (opts, 0, sizeof *opts);
-   opts->overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+   opts->overflow = MWATCH_OVERFLOW_BLOCK;
+   opts->block_timeout_sec = 1.0;
+   opts->max_bytes = MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES;
+   opts->shutdown_timeout_sec = 5.0;
+   opts->stats_interval_sec = 10.0;
 }
 
 mwatch_handler_t *
@@ -219,16 +357,24 @@ mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_
    qopts.overflow = opts->overflow;
    qopts.default_delay_sec = opts->default_delay_sec;
    qopts.force_default_delay = opts->force_default_delay;
+   qopts.block_timeout_sec = opts->block_timeout_sec;
+   qopts.max_bytes = opts->max_bytes;
    qopts.discard = queued_record_free;
 
    queue_handler_t *qh = bson_malloc0 (sizeof *qh);
    qh->queue = mwatch_queue_new (&qopts);
    qh->backend = _mwatch_handler_ref (backend);
+   qh->shutdown_timeout_sec = opts->shutdown_timeout_sec > 0 ? opts->shutdown_timeout_sec : 5.0;
+   qh->stats_interval_us =
+      (int64_t) ((opts->stats_interval_sec > 0 ? opts->stats_interval_sec : 10.0) * 1e6);
+   atomic_init (&qh->abandoned, false);
    /* The listener flushes whenever it runs dry; a flush per line would
     * only slow it down. */
    _mwatch_stream_handler_set_autoflush (backend, false);
    _mwatch_lifecycle_init ();
 
+   /* The listener runs the handler's filters: it exists first. */
+   qh->self = mwatch_handler_new (&queue_handler_vtable, qh);
    pthread_mutex_lock (&live_lock);
    qh->next = live;
    if (live) {
@@ -237,7 +383,7 @@ mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_
    live = qh;
    start_listener (qh);
    pthread_mutex_unlock (&live_lock);
-   return mwatch_handler_new (&queue_handler_vtable, qh);
+   return qh->self;
 }
 
 void
@@ -249,6 +395,25 @@ mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *sta
    }
    queue_handler_t *qh = mwatch_handler_impl (handler);
    mwatch_queue_stats (qh->queue, stats);
+   stats->dropped += qh->lost_at_close;
+   stats->dropped_ready += qh->lost_final_at_close;
+}
+
+bool
+mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stats)
+{
+   bool found = false;
+   memset (stats, 0, sizeof *stats);
+   pthread_mutex_lock (&live_lock);
+   for (queue_handler_t *qh = live; qh && !found; qh = qh->next) {
+      const char *own = mwatch_handler_get_name (qh->self);
+      if (name && own && strcmp (own, name) == 0) {
+         mwatch_queue_handler_stats (qh->self, stats);
+         found = true;
+      }
+   }
+   pthread_mutex_unlock (&live_lock);
+   return found;
 }
 
 /* ---------------------------------------------------------------- fork */

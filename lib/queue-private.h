@@ -23,4 +23,14 @@ _mwatch_queue_fork_parent (mwatch_queue_t *queue);
 bool
 _mwatch_queue_fork_child (mwatch_queue_t *queue);
 
+/* How many of the queued messages are ready (a scan: for reports). */
+uint64_t
+_mwatch_queue_count_ready (mwatch_queue_t *queue);
+
+/* The calling thread's puts into a full MWATCH_OVERFLOW_BLOCK queue drop
+ * at once (counted) instead of waiting: for queue listeners, which would
+ * otherwise wait for room only they can make. */
+void
+_mwatch_queue_thread_never_waits (void);
+
 #endif

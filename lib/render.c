@@ -7,9 +7,10 @@
 #include <string.h>
 
 /* The default fields are the tail of the CSV columns: one list, so that
- * the two cannot drift apart. */
+ * the two cannot drift apart.  State first: what kind of record a line is
+ * comes before what it says. */
 #define DEFAULT_FIELDS                                                     \
-   "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
+   "State", "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
       "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", "Error"
 
 const char *const mwatch_default_fields[] = {DEFAULT_FIELDS, NULL};
@@ -294,35 +295,74 @@ is_listed (const char *const *list, const char *key)
    return false;
 }
 
+/* The cell of the fields no column names: one JSON object, so that a row
+ * has as many cells as the header however many fields a record carries;
+ * an empty cell when there are none. */
+static void
+csv_extra_cell (const mwatch_message_t *msg,
+                const char *const *columns,
+                bool *first,
+                mwatch_buf_t *out)
+{
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   bool none = true;
+   size_t start = csv_cell_begin (out, first);
+
+   mwatch_message_iter_init (&iter, msg);
+   while (next_public (&iter, &key, &value)) {
+      /* A field named Extra has no column of its own even when the list
+       * places the Extra cell: it goes in the object. */
+      if (is_listed (columns, key) && strcmp (key, MWATCH_CSV_EXTRA) != 0) {
+         continue;
+      }
+      _mwatch_buf_putc (out, none ? '{' : ',');
+      none = false;
+      _mwatch_json_string (out, key, strlen (key));
+      _mwatch_buf_putc (out, ':');
+      write_value (out, &value, MODE_JSON);
+   }
+   if (!none) {
+      _mwatch_buf_putc (out, '}');
+   }
+   csv_cell_end (out, start);
+}
+
 void
 mwatch_message_render_csv (const mwatch_message_t *msg,
                            const char *const *columns,
                            mwatch_buf_t *out)
 {
-   mwatch_message_iter_t iter;
-   const char *key;
    mwatch_value_t value;
    bool first = true;
+   bool extra_done = false;
 
    columns = columns ? columns : mwatch_csv_columns;
    for (const char *const *col = columns; *col; col++) {
+      if (!extra_done && strcmp (*col, MWATCH_CSV_EXTRA) == 0) {
+         csv_extra_cell (msg, columns, &first, out);
+         extra_done = true;
+         continue;
+      }
       size_t start = csv_cell_begin (out, &first);
       if (mwatch_message_get (msg, *col, &value)) {
          write_value (out, &value, MODE_CSV);
       }
       csv_cell_end (out, start);
    }
-   mwatch_message_iter_init (&iter, msg);
-   while (next_public (&iter, &key, &value)) {
-      if (is_listed (columns, key)) {
-         continue;
-      }
-      size_t start = csv_cell_begin (out, &first);
-      _mwatch_json_raw (out, key, strlen (key));
-      _mwatch_buf_putc (out, '=');
-      write_value (out, &value, MODE_CSV);
-      csv_cell_end (out, start);
+   if (!extra_done) {
+      csv_extra_cell (msg, columns, &first, out);
    }
+}
+
+void
+_mwatch_render_csv_cell (mwatch_buf_t *out, const char *text, size_t len)
+{
+   size_t start = out->len;
+
+   _mwatch_json_raw (out, text, len);
+   csv_cell_end (out, start);
 }
 
 void
@@ -330,10 +370,14 @@ mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out)
 {
    bool first = true;
 
-   for (columns = columns ? columns : mwatch_csv_columns; *columns; columns++) {
-      size_t start = csv_cell_begin (out, &first);
-      _mwatch_json_raw (out, *columns, strlen (*columns));
-      csv_cell_end (out, start);
+   columns = columns ? columns : mwatch_csv_columns;
+   for (const char *const *col = columns; *col; col++) {
+      separate (out, &first, ',');
+      _mwatch_render_csv_cell (out, *col, strlen (*col));
+   }
+   if (!is_listed (columns, MWATCH_CSV_EXTRA)) {
+      separate (out, &first, ',');
+      MWATCH_BUF_PUT_LIT (out, MWATCH_CSV_EXTRA);
    }
 }
 

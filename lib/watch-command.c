@@ -5,6 +5,9 @@
  * application's own, passed on untouched; distinct and count have their
  * counts read from it (see _mwatch_call_end_command). */
 #include "watch-collection.h"
+#include "watch-secrets.h"
+
+#include <string.h>
 
 /* A command's own filter when it has one ("query" of count and distinct,
  * "filter" of find and others), else the whole command. */
@@ -12,18 +15,44 @@ static void
 command_filter (const bson_t *command, bson_t *out)
 {
    static const char *const keys[] = {"query", "filter"};
-   _mwatch_doc_part (command, keys, sizeof keys / sizeof keys[0], out);
+   _mwatch_doc_part (_mwatch_command_loggable (command), keys, sizeof keys / sizeof keys[0], out);
 }
 
+/* The commands whose first value names a collection of the database
+ * they run in, as {"distinct": "items", ...}.  Others may have a string
+ * there that names nothing ({"serverStatus": "1"}, {"ping": "x"}), or
+ * something else (a user, a database): those get no Collection. */
+static const char *const collection_commands[] = {
+   "aggregate",     "analyzeShardKey", "bulkWrite",   "cloneCollectionAsCapped",
+   "collMod",       "collStats",       "compact",     "convertToCapped",
+   "count",         "create",          "createIndexes", "delete",
+   "distinct",      "drop",            "dropIndexes", "deleteIndexes",
+   "find",          "findAndModify",   "getMore",     "insert",
+   "listIndexes",   "mapReduce",       "reIndex",     "update",
+   "validate",
+};
+
 /* The collection a database command names as its first value, as in
- * {"distinct": "items", ...}; NULL for {"ping": 1}. */
+ * {"distinct": "items", ...}; NULL for {"ping": 1}, {"serverStatus": "1"}
+ * or any command not in collection_commands.  Command names are matched
+ * as the server does, case-sensitively, except findandmodify, which it
+ * also takes in lower case. */
 static const char *
 command_collection (const bson_t *command)
 {
    bson_iter_t iter;
-   if (command && bson_iter_init (&iter, command) && bson_iter_next (&iter) &&
-       BSON_ITER_HOLDS_UTF8 (&iter)) {
+   if (!command || !bson_iter_init (&iter, command) || !bson_iter_next (&iter) ||
+       !BSON_ITER_HOLDS_UTF8 (&iter)) {
+      return NULL;
+   }
+   const char *name = bson_iter_key (&iter);
+   if (strcmp (name, "findandmodify") == 0) {
       return bson_iter_utf8 (&iter, NULL);
+   }
+   for (size_t i = 0; i < sizeof collection_commands / sizeof *collection_commands; i++) {
+      if (strcmp (name, collection_commands[i]) == 0) {
+         return bson_iter_utf8 (&iter, NULL);
+      }
    }
    return NULL;
 }

@@ -8,6 +8,7 @@
 #include "ptrmap.h"
 #include "watch-collection.h"
 #include "watch-names.h"
+#include "watch-secrets.h"
 #include "watch.h"
 
 #include <string.h>
@@ -364,7 +365,7 @@ mongoc_collection_command (mongoc_collection_t *collection,
                REAL (mongoc_collection_command) (
                   collection, flags, skip, limit, batch_size, command, fields, read_prefs));
    watch_cursor_of_collection (cursor, start, _mwatch_command_name (command), collection,
-                                       command, false);
+                                       _mwatch_command_loggable (command), false);
    return cursor;
 }
 

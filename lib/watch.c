@@ -14,6 +14,7 @@
 #include "logging-private.h"
 #include "message-private.h"
 #include "refcount.h"
+#include "watch-secrets.h"
 #include "watch.h"
 
 #include <pthread.h>
@@ -463,10 +464,32 @@ _mwatch_watch_message (mwatch_watch_t *watch)
 
 /* ---------------------------------------------------------------- records */
 
-/* Writes the live counters into `msg`. */
+/* What a record of the operation is: its State field. */
+typedef enum { STATE_FIRST, STATE_UPDATE, STATE_TIMEOUT, STATE_FINAL } record_state_t;
+
+static const struct {
+   const char *name;
+   size_t len;
+} state_names[] = {
+   [STATE_FIRST] = {"first", 5},
+   [STATE_UPDATE] = {"update", 6},
+   [STATE_TIMEOUT] = {"timeout", 7},
+   [STATE_FINAL] = {"final", 5},
+};
+
+/* Writes the record's state and the live counters into `msg`.  A first
+ * record is logged before anything was measured: no Duration, no
+ * MatchedCount, rather than zeros that would read as "took no time". */
 static void
-materialize (const mwatch_watch_t *watch, mwatch_message_t *msg)
+materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, record_state_t state)
 {
+   mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
+   s.value.v_utf8.str = state_names[state].name;
+   s.value.v_utf8.len = state_names[state].len;
+   SET_MAPPED (watch, msg, "State", &s);
+   if (state == STATE_FIRST) {
+      return;
+   }
    int64_t us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed);
    mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) us / 1e6};
    SET_MAPPED (watch, msg, "Duration", &v);
@@ -490,7 +513,7 @@ timeout_due (const mwatch_watch_t *watch)
 /* Logs the current state at `level`; the caller holds the lock.  Skips all
  * work when no handler could want the record. */
 static void
-emit_locked (mwatch_watch_t *watch, int level)
+emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
 {
    int timeout_level = watch->opts.timeout_level;
    int admission = watch->finished || timeout_level < level ? level : timeout_level;
@@ -501,7 +524,7 @@ emit_locked (mwatch_watch_t *watch, int level)
       mwatch_message_next_iteration (watch->msg);
    }
    watch->emitted = true;
-   materialize (watch, watch->msg);
+   materialize (watch, watch->msg, state);
    _mwatch_message_set_due (watch->msg, timeout_due (watch));
    /* A handler that calls libmongoc must not be watched from here. */
    _mwatch_enter ();
@@ -514,7 +537,7 @@ _mwatch_watch_first (mwatch_watch_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
    map_arguments (watch);
-   emit_locked (watch, watch->opts.first_level);
+   emit_locked (watch, watch->opts.first_level, STATE_FIRST);
    pthread_mutex_unlock (&watch->lock);
 }
 
@@ -531,7 +554,7 @@ progress_update (mwatch_watch_t *watch, bool matched, bool fetched)
     * that made the cursor). */
    bool new_batch = matched && (fetched || count == 1);
    if (!watch->finished && (!watch->opts.emit_on_new_retrieves || new_batch)) {
-      emit_locked (watch, watch->opts.update_level);
+      emit_locked (watch, watch->opts.update_level, STATE_UPDATE);
    }
    pthread_mutex_unlock (&watch->lock);
 }
@@ -585,10 +608,10 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
       mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = mwatch_realtime_us ()};
       SET_MAPPED (watch, watch->msg, "EndTime", &v);
       if (error && error->code && error_name) {
-         mwatch_message_set_utf8 (watch->msg, error_name, error->message);
+         _mwatch_message_set_masked (watch->msg, error_name, error->message);
       }
       mwatch_message_set_ready (watch->msg);
-      emit_locked (watch, watch->opts.final_level);
+      emit_locked (watch, watch->opts.final_level, STATE_FINAL);
    }
    pthread_mutex_unlock (&watch->lock);
 }
@@ -608,7 +631,7 @@ _mwatch_watch_refresh (mwatch_watch_t *watch,
       action = MWATCH_LIVE_REQUEUE;
    } else {
       *out = mwatch_message_copy (watch->msg);
-      materialize (watch, *out);
+      materialize (watch, *out, STATE_TIMEOUT);
       action = MWATCH_LIVE_EMIT;
    }
    pthread_mutex_unlock (&watch->lock);

@@ -45,9 +45,14 @@ MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_expression (const char *expression, bson_error_t *error);
 
 /* ------------------------------------------------------------------------
- * redact: the privacy mask.  Walks the named document fields (Filter by
- * default) and replaces every value while keeping keys and operators
- * ($in, $gt, ...), so the shape of a query survives and its values do not.
+ * redact: the privacy mask.  Walks the named fields and replaces every
+ * value while keeping keys and operators ($in, $gt, ...), so the shape of
+ * a query survives and its values do not.  With no `fields`, it covers
+ * every field that holds a document or an array, whatever its name
+ * (Filter, Update, a renamed Pipeline, fields added later: every value
+ * the watchers take from the application is logged as one), and cuts
+ * Error at its first ':' (a server's message quotes the values it
+ * refused after it); metadata (names, times, counts) stays readable.
  * ------------------------------------------------------------------------ */
 
 typedef enum {
@@ -70,7 +75,8 @@ typedef struct {
    const char *token;          /* MWATCH_REDACT_TOKEN; NULL: "***" */
    const char *secret;         /* MWATCH_REDACT_HMAC: the key (required) */
    size_t secret_len;          /* 0: strlen (secret) */
-   const char *const *fields;  /* NULL-terminated; NULL: {"Filter", NULL} */
+   const char *const *fields;  /* NULL-terminated; NULL: every document or
+                                * array field, and Error after its ':' */
 } mwatch_redact_opts_t;
 
 MWATCH_EXPORT void

@@ -65,14 +65,33 @@ typedef struct {
    /* Private: the live state of the operation, which a queue consults
     * before it emits the record by timeout. */
    void *priv_live;
+   /* Private: the record is below its logger's effective level.  As in
+    * Python it reaches no handler, except a queue, which keeps it only to
+    * schedule the operation's timeout and never emits it as it is. */
+   bool priv_below_level;
+   /* Private: `watch` belongs to this record alone (a queue's copy on its
+    * listener), so filters may change it in place; otherwise a handler's
+    * filters work on a copy of their own. */
+   bool priv_owned;
 } mwatch_record_t;
 
 /* ------------------------------------------------------------------------
  * Filters.  A filter decides whether a record goes on (true) or is
  * dropped (false), and may change the record's WatchMessage on the way.
- * Attached to a logger, it runs on the thread that logs; attached to a
- * handler behind a queue, it runs on that queue's listener thread, on the
- * queue's own copy of the message.
+ *
+ * What a filter changes stays where it is attached: it never reaches the
+ * operation's live state, other handlers, or the operation's later records
+ * (each of those is filtered again, from the original).
+ * - On a logger: it runs on the thread that logs, on a copy of the message
+ *   that the handlers of that one record then see.  As in Python it sees
+ *   only records logged on that logger, not those propagated from its
+ *   descendants.  A record that leaves a queue by timeout (a fresh
+ *   snapshot of the operation) goes through its logger's filters again.
+ * - On a plain handler: on a copy of the message for that handler alone.
+ * - On a queue handler, or on a handler behind a queue: on the queue's
+ *   listener thread, when the record leaves the queue, on the queue's own
+ *   copy of the message — so it sees the record as it is written (a final
+ *   record's counts and Duration, a timeout's snapshot).
  * ------------------------------------------------------------------------ */
 
 typedef struct _mwatch_filter_t mwatch_filter_t;
@@ -152,6 +171,25 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
 MWATCH_EXPORT void
 mwatch_formatter_destroy (mwatch_formatter_t *formatter);
 
+/* The columns {watch.csv} writes, in order (NULL-terminated, copied; NULL:
+ * mwatch_csv_columns).  Fields no column names go into the trailing
+ * MWATCH_CSV_EXTRA column, as a JSON object (see mwatch_message_render_csv).
+ * Set before the formatter is given to a handler.  False, with `error`
+ * naming the column, for an empty name or a name listed twice. */
+MWATCH_EXPORT bool
+mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
+                              const char *const *columns,
+                              bson_error_t *error);
+
+/* Appends the CSV header line of the formatter's template (without a
+ * newline) to `out`: the template with {watch.csv} replaced by the header
+ * of its columns (mwatch_render_csv_header), every other field by its
+ * name ({name} by "name", {watch.Duration:.3f} by "Duration"), literal
+ * text kept.  So "{name},{watch.csv}" gives "name,WatchID,...,Extra", one
+ * cell per cell of each line. */
+MWATCH_EXPORT void
+mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out);
+
 /* ------------------------------------------------------------------------
  * Handlers.  A handler has a level (records below it are ignored), an
  * ordered list of filters (all must keep a record) and a formatter, and an
@@ -187,6 +225,16 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 
 MWATCH_EXPORT void *
 mwatch_handler_impl (const mwatch_handler_t *handler);
+
+/* A name for reports about the handler (records it dropped, failures):
+ * a configuration file names each handler it builds after its key.  Set
+ * it before the handler is attached anywhere; `name` is copied. */
+MWATCH_EXPORT void
+mwatch_handler_set_name (mwatch_handler_t *handler, const char *name);
+
+/* The handler's name, or NULL. */
+MWATCH_EXPORT const char *
+mwatch_handler_get_name (const mwatch_handler_t *handler);
 
 MWATCH_EXPORT void
 mwatch_handler_set_level (mwatch_handler_t *handler, int level);
@@ -252,6 +300,24 @@ mwatch_rotating_file_handler_new (const char *path,
                                   int backup_count,
                                   bson_error_t *error);
 
+/* As the rotating file handler (max_bytes or backup_count 0: a plain file
+ * handler), but the file is opened at the first record rather than now,
+ * like Python's FileHandler(delay=True): a daemon that is configured
+ * before it forks and closes every descriptor loses nothing.  The path is
+ * still checked now: an existing file must be writable, a new one's
+ * folder must exist and be writable.
+ *
+ * Every file handler, delayed or not, checks before each write that its
+ * descriptor is still the file it opened (device and inode); when the
+ * application closed it, and perhaps reused the number for one of its
+ * own, the handler leaves that descriptor alone and opens the file again
+ * by name. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_delayed_file_handler_new (const char *path,
+                                 int64_t max_bytes,
+                                 int backup_count,
+                                 bson_error_t *error);
+
 /* Syslog facilities (the numbers of RFC 5424). */
 #define MWATCH_SYSLOG_USER 1
 #define MWATCH_SYSLOG_DAEMON 3
@@ -286,14 +352,38 @@ mwatch_null_handler_new (void);
  * listener thread takes each record when it is due — ready, timed out or
  * delayed — and hands it to `backend` (taking a reference to it): a record
  * whose message is not ready leaves with its timeout_level.  Closing the
- * queue handler drains the queue into the backend, then flushes and closes
- * the backend. */
+ * queue handler drains the queue into the backend, for at most
+ * shutdown_timeout_sec, then flushes and closes the backend.
+ *
+ * Nothing is lost silently: every record the queue drops (full, or left
+ * when the drain at close ran out of time) is counted, final records
+ * apart, and reported — as a WARNING on the logger "mongowatch.stats"
+ * while the handler runs (at most every stats_interval_sec), and once more
+ * on stderr when it closes.  A record the stats logger cannot place (it
+ * has no handler, the default) goes to stderr, as Python's last resort. */
 typedef struct {
    double default_delay_sec;
    bool force_default_delay;
    size_t capacity; /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
+   /* MWATCH_OVERFLOW_BLOCK by default: an audit trail wants back-pressure
+    * rather than loss, within block_timeout_sec. */
    mwatch_overflow_t overflow;
+   /* The longest an application thread waits for room (BLOCK): 1 s by
+    * default; 0: no limit.  See mwatch_queue_opts_t. */
+   double block_timeout_sec;
+   /* The bound on the queued records' memory: 32 MiB by default; 0: none. */
+   size_t max_bytes;
+   /* The longest closing (mwatch_shutdown(), exit) waits for the queue to
+    * drain into a slow or stalled backend: 5 s by default, which 0 also
+    * means.  What is left after that is counted and reported, and the
+    * listener and backend are left to the process's end. */
+   double shutdown_timeout_sec;
+   /* How often, at most, the drops are reported on "mongowatch.stats":
+    * 10 s by default, which 0 also means. */
+   double stats_interval_sec;
 } mwatch_queue_handler_opts_t;
+
+#define MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES ((size_t) 32 << 20)
 
 MWATCH_EXPORT void
 mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
@@ -303,9 +393,16 @@ MWATCH_EXPORT mwatch_handler_t *
 mwatch_queue_handler_new (mwatch_handler_t *backend,
                           const mwatch_queue_handler_opts_t *opts);
 
-/* The queue handler's counters. */
+/* The queue handler's counters (`dropped` includes records left unwritten
+ * when a drain at close ran out of time). */
 MWATCH_EXPORT void
 mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *stats);
+
+/* The counters of the live queue handler named `name` (see
+ * mwatch_handler_set_name; a configuration names its handlers): false,
+ * with `stats` zeroed, when there is none. */
+MWATCH_EXPORT bool
+mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stats);
 
 /* ------------------------------------------------------------------------
  * Loggers.  Named with dots ("mongowatch.cursor"); each name's parent is
@@ -388,7 +485,8 @@ typedef struct {
    double default_delay_sec; /* for those queues: 0 */
    bool force_default_delay; /* false */
    size_t queue_capacity;    /* 0: MWATCH_QUEUE_DEFAULT_CAPACITY */
-   mwatch_overflow_t overflow; /* MWATCH_OVERFLOW_DROP_NEWEST */
+   mwatch_overflow_t overflow; /* MWATCH_OVERFLOW_BLOCK, with the queue
+                                  handler's other defaults */
 } mwatch_logging_opts_t;
 
 /* Fills `opts` with the defaults above. */
@@ -416,6 +514,22 @@ mwatch_add_logging_handlers (const mwatch_logging_opts_t *opts,
  * written.  Safe to call more than once. */
 MWATCH_EXPORT void
 mwatch_shutdown (void);
+
+/* Opt-in: SIGTERM and SIGINT no longer lose the queued records.  Where a
+ * signal's disposition is the default (end the process), it is caught: a
+ * thread of the library drains every queue (mwatch_shutdown, each queue
+ * for at most its shutdown_timeout_sec), then restores the default and
+ * raises the signal again, so the process still ends by it.  Where the
+ * application handles the signal itself (a handler installed before this
+ * call), its handler is called as before — mwatch's atexit drain then
+ * runs if it calls exit() — and an ignored signal stays ignored.  A child
+ * after fork() keeps the behaviour.  _exit() and SIGKILL cannot be
+ * caught: records still queued then are lost.  The mask calls this when
+ * MONGOWATCH_DRAIN_ON_SIGNALS=1.  Returns false with `error` set when the
+ * pipe or thread it needs cannot be made.  Calling it again does
+ * nothing. */
+MWATCH_EXPORT bool
+mwatch_drain_on_signals (bson_error_t *error);
 
 #ifdef __cplusplus
 }

@@ -15,18 +15,27 @@
  * LD_PRELOAD reaches every process a program starts (`mongowatch run --
  * ./start.sh` masks the shell too), and the mask brings libmongoc with it.
  * A process in which nothing but the mask needs libmongoc is still
- * patched and configured (it may dlopen a plugin that uses MongoDB), but
- * says nothing: no warning, and MONGOWATCH_STRICT does not stop it. */
+ * patched and configured (it may dlopen a plugin that uses MongoDB); it
+ * reports, and MONGOWATCH_STRICT stops it, only when such a plugin calls
+ * mongoc_init.
+ *
+ * Reports go to stderr when it is a terminal, a file or a pipe, else to
+ * /dev/log: a daemon's stderr is /dev/null or a reused descriptor.  The
+ * mask makes file handlers open their files at the first record (delay),
+ * since it configures before main, before a daemon forks and closes its
+ * descriptors. */
 #include "mongowatch.h"
+#include "../handler-builtin.h"
 
 #include <dlfcn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFIX "mongowatch: "
 
 static const void *mask_base; /* the mask's own load address */
 
@@ -76,27 +85,84 @@ process_uses_mongoc (void)
    return found;
 }
 
+/* A process in which only a dlopen'ed plugin will use libmongoc (a log
+ * daemon's output module, a SIP server's database module) is quiet at
+ * start: what the configuration search found is kept, and said when the
+ * plugin calls mongoc_init (below), as is MONGOWATCH_STRICT's exit.  A
+ * process that never initializes libmongoc (the shell of `mongowatch run
+ * -- ./start.sh`) says nothing. */
 static bool quiet;
+static bool strict_failed;
+/* Set when the constructor is done: libmongoc's own constructor (with
+ * automatic init) calls mongoc_init before it, when there is nothing to
+ * say yet. */
+static atomic_bool configured;
+#define MAX_PENDING 4
+static char *pending[MAX_PENDING];
+static int n_pending;
+
+/* Says `message` now (stderr, or syslog when stderr is not usable), or
+ * later in a quiet process. */
+static void
+say (const char *format, ...) BSON_GNUC_PRINTF (1, 2);
+
+static void
+say (const char *format, ...)
+{
+   va_list args;
+   va_start (args, format);
+   char *message = bson_strdupv_printf (format, args);
+   va_end (args);
+   if (!quiet) {
+      _mwatch_report ("%s", message);
+      bson_free (message);
+   } else if (n_pending < MAX_PENDING) {
+      pending[n_pending++] = message;
+   } else {
+      bson_free (message);
+   }
+}
 
 static bool
 strict (void)
 {
    const char *value = getenv ("MONGOWATCH_STRICT");
-   return !quiet && value && *value && strcmp (value, "0") != 0;
+   return value && *value && strcmp (value, "0") != 0;
 }
 
+/* MONGOWATCH_STRICT is set and the configuration failed: stop now, or,
+ * in a quiet process, when a plugin initializes libmongoc. */
+static void
+strict_exit (void)
+{
+   strict_failed = true;
+   if (!quiet) {
+      say ("MONGOWATCH_STRICT is set: not starting the program");
+      exit (1);
+   }
+   say ("MONGOWATCH_STRICT is set: stopping the program as it starts to use libmongoc");
+}
+
+/* The default handler (stderr) with the redact filter's defaults: with
+ * no configuration, nothing the application stores or asks for is written
+ * in clear.  A configuration file is how a user logs values in clear. */
 static void
 default_handler (const char *why)
 {
    bson_error_t error;
-   bool ok = mwatch_add_logging_handlers (NULL, NULL, &error);
-   if (quiet) {
-      return;
-   }
+   mwatch_handler_t *handlers[2] = {mwatch_stream_handler_new (NULL), NULL};
+   mwatch_filter_t *redact = mwatch_filter_new_redact (NULL, &error);
+   bool ok = redact != NULL;
    if (ok) {
-      fprintf (stderr, PREFIX "%s; auditing to stderr with the default handler\n", why);
+      mwatch_handler_add_filter (handlers[0], redact);
+      mwatch_filter_destroy (redact);
+      ok = mwatch_add_logging_handlers (NULL, handlers, &error);
+   }
+   mwatch_handler_destroy (handlers[0]);
+   if (ok) {
+      say ("%s; auditing to stderr with the default handler", why);
    } else {
-      fprintf (stderr, PREFIX "%s, and the default handler failed: %s\n", why, error.message);
+      say ("%s, and the default handler failed: %s", why, error.message);
    }
 }
 
@@ -107,18 +173,48 @@ reaches_a_handler (void)
           mwatch_logger_has_handlers (mwatch_logger_get ("mongowatch.collection"));
 }
 
+/* libmongoc's own mongoc_init, found past the mask, then what a quiet
+ * process kept to say, once.  Only the mask defines it: a program linked
+ * with libmongowatch reports at configuration time itself. */
+MWATCH_EXPORT void
+mongoc_init (void);
+
+void
+mongoc_init (void)
+{
+   static atomic_flag said = ATOMIC_FLAG_INIT;
+   void (*real) (void);
+
+   *(void **) &real = dlsym (RTLD_NEXT, "mongoc_init");
+   if (atomic_load (&configured) && !atomic_flag_test_and_set (&said)) {
+      for (int i = 0; i < n_pending; i++) {
+         _mwatch_report ("%s", pending[i]);
+         bson_free (pending[i]);
+      }
+      n_pending = 0;
+      if (strict_failed) {
+         exit (1);
+      }
+   }
+   if (real) {
+      real ();
+   }
+}
+
 __attribute__ ((constructor)) static void
 mwatch_mask_init (void)
 {
    bson_error_t error;
    quiet = !process_uses_mongoc ();
+   /* Before main, a daemon has yet to fork and close its descriptors:
+    * files are opened at the first record unless `delay: false`. */
+   _mwatch_file_delay_by_default = true;
    if (!mwatch_patch_mongoc (&error)) {
-      if (!quiet) {
-         fprintf (stderr, PREFIX "%s\n", error.message);
-      }
+      say ("%s", error.message);
       if (strict ()) {
-         exit (1);
+         strict_exit ();
       }
+      atomic_store (&configured, true);
       return;
    }
    size_t count = 0;
@@ -127,16 +223,20 @@ mwatch_mask_init (void)
       default_handler ("no configuration file found (see mongowatch.yaml(5), or set "
                        "MONGOWATCH_CONFIG=FILE)");
    } else if (!mwatch_config_load_files ((const char *const *) paths, count, &error)) {
-      if (!quiet) {
-         fprintf (stderr, PREFIX "%s\n", error.message);
-      }
+      say ("%s", error.message);
       if (strict ()) {
-         fprintf (stderr, PREFIX "MONGOWATCH_STRICT is set: not starting the program\n");
-         exit (1);
+         strict_exit ();
       }
       default_handler ("the configuration was not applied");
    } else if (!reaches_a_handler ()) {
       default_handler ("the configuration gives the watchers' loggers no handler");
    }
    bson_strfreev (paths);
+   /* Opt-in, since it changes how the program takes SIGTERM and SIGINT
+    * (they still end it, after the records are written). */
+   const char *drain = getenv ("MONGOWATCH_DRAIN_ON_SIGNALS");
+   if (drain && *drain && strcmp (drain, "0") != 0 && !mwatch_drain_on_signals (&error)) {
+      say ("%s", error.message);
+   }
+   atomic_store (&configured, true);
 }

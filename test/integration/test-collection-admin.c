@@ -87,6 +87,45 @@ START_TEST (test_commands)
 }
 END_TEST
 
+/* A string as a command's first value is a Collection only for commands
+ * that name a collection there (issue 18): {serverStatus: "1"}, as a real
+ * daemon sends it, and {ping: "x"} have none. */
+START_TEST (test_command_string_values)
+{
+   fixture_t f;
+   fixture_start (&f, 2, MWATCH_LEVEL_INFO, false);
+   bson_error_t error;
+   mongoc_database_t *database = mongoc_client_get_database (f.client, f.db);
+   bson_t *status = BCON_NEW ("serverStatus", "1");
+   bson_t *ping = BCON_NEW ("ping", "x");
+   bson_t *indexes = BCON_NEW ("listIndexes", "items");
+   bson_t *stats = BCON_NEW ("collStats", "items");
+   const mwatch_captured_t *rec;
+
+   ck_assert_msg (mongoc_client_command_simple (f.client, "admin", status, NULL, NULL, &error),
+                  "%s", error.message);
+   rec = one_ok (&f, "serverStatus", "admin", NULL);
+   ck_assert (!mwatch_message_has (rec->msg, "Collection"));
+   ck_assert_msg (mongoc_database_command_simple (database, ping, NULL, NULL, &error), "%s",
+                  error.message);
+   rec = one_ok (&f, "ping", f.db, NULL);
+   ck_assert (!mwatch_message_has (rec->msg, "Collection"));
+   ck_assert_msg (mongoc_database_command_simple (database, indexes, NULL, NULL, &error), "%s",
+                  error.message);
+   one_ok (&f, "listIndexes", f.db, "items");
+   ck_assert_msg (mongoc_database_command_simple (database, stats, NULL, NULL, &error), "%s",
+                  error.message);
+   one_ok (&f, "collStats", f.db, "items");
+
+   mongoc_database_destroy (database);
+   bson_destroy (status);
+   bson_destroy (ping);
+   bson_destroy (indexes);
+   bson_destroy (stats);
+   fixture_stop (&f);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- administration */
 
 static bool
@@ -538,6 +577,7 @@ void
 collection_admin_tests (TCase *tc)
 {
    tcase_add_test (tc, test_commands);
+   tcase_add_test (tc, test_command_string_values);
    tcase_add_test (tc, test_indexes);
    tcase_add_test (tc, test_collections_and_databases);
    tcase_add_test (tc, test_failures);

@@ -2,13 +2,23 @@
 #include "test-util.h"
 #include "unit/suites.h"
 
+const char *unit_tests_program;
+
 int
-main (void)
+main (int argc, char **argv)
 {
+   (void) argc;
+   unit_tests_program = argv[0];
+   /* A child process some tests start by running this program again. */
+   int status;
+   if (signal_drain_child_main (&status)) {
+      return status;
+   }
    Suite *suites[] = {
       buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
-      config_suite (),    fast_paths_suite (),
+      config_suite (),    fast_paths_suite (), backpressure_suite (), signal_drain_suite (),
+      config_trust_suite (), secrets_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);

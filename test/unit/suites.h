@@ -13,5 +13,14 @@ Suite *logging_suite (void);   /* test-logging.c */
 Suite *filters_suite (void);   /* test-filters.c */
 Suite *config_suite (void);    /* test-config.c */
 Suite *fast_paths_suite (void); /* test-fast-paths.c */
+Suite *backpressure_suite (void); /* test-backpressure.c */
+Suite *signal_drain_suite (void); /* test-signal-drain.c */
+Suite *config_trust_suite (void); /* test-config-trust.c */
+/* When this run is the child of test-signal-drain.c: true, having done
+ * its part (if the signal let it return at all), with `*status` set. */
+bool signal_drain_child_main (int *status);
+/* argv[0], for tests that run this program again. */
+extern const char *unit_tests_program;
+Suite *secrets_suite (void);   /* test-secrets.c */
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -547,6 +548,31 @@ START_TEST (test_csv_header_only_when_empty)
 }
 END_TEST
 
+/* The header is the formatter's: its template's fields and literal text,
+ * and the formatter's columns, so that it has every cell a line has. */
+START_TEST (test_csv_header_from_formatter)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  csv: {format: '{name},{watch.csv}', columns: [WatchID, DB, Collection, Duration]}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/w.csv', formatter: csv,\n"
+              "      add_headers_if_empty: true}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [f]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1);
+   mwatch_shutdown ();
+   char *csv = slurp ("w.csv");
+   const char *header = "name,WatchID,DB,Collection,Duration,Extra\n";
+   ck_assert_msg (strncmp (csv, header, strlen (header)) == 0, "%s", csv);
+   const char *line = csv + strlen (header);
+   ck_assert_msg (strncmp (line, "mongowatch.cursor,", 18) == 0, "%s", line);
+   ck_assert_msg (strstr (line, ",shop,news,1.0,\"{\"\"Iteration\"\":0,\"\"StartTime\"\":"), "%s", line);
+   ck_assert_uint_eq (count_lines ("w.csv"), 2);
+   bson_free (csv);
+}
+END_TEST
+
 START_TEST (test_syslog_handler)
 {
    char sock_path[PATH_MAX];
@@ -742,6 +768,29 @@ typedef struct {
 } error_case_t;
 
 static const error_case_t error_cases[] = {
+   /* A misspelled field is an error at load, naming the closest field. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f:\n    format: '{asctime} {watch.Duraton:.3f}'\n",
+    "<string>:4:13: formatters.f.format: format \"{asctime} {watch.Duraton:.3f}\": unknown field "
+    "\"watch.Duraton\" at column 11; did you mean \"watch.Duration\"? neither mongowatch nor this "
+    "configuration sets it"},
+   {MWATCH_CONFIG_JSON,
+    "{\"version\": 1,\n \"formatters\": {\"f\": {\"format\": \"{watch.collection.x}\"}}}",
+    "<string>:2:33: formatters.f.format: format \"{watch.collection.x}\": unknown field "
+    "\"watch.collection\" at column 1; did you mean \"watch.Collection\"?"},
+   /* Declared elsewhere in the file, but not this one: the closest of
+    * those is suggested too. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f: {format: '{watch.Tenent}'}\n"
+    "watchers: {global: {operations: {'*': {add: {Tenant: shop}}}}}\n",
+    "<string>:3:15: formatters.f.format: format \"{watch.Tenent}\": unknown field \"watch.Tenent\" "
+    "at column 1; did you mean \"watch.Tenant\"?"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  f: {format: '{watch.User}', allow_unknown_fields: maybe}\n",
+    "<string>:3:53: formatters.f.allow_unknown_fields: expected true or false"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  c: {format: '{watch.csv}', columns: [DB, Collection, DB]}\n",
+    "<string>:3:39: formatters.c.columns: column 3 (\"DB\") is listed twice"},
    {MWATCH_CONFIG_YAML, "", "<string>:1:1: the configuration is empty"},
    {MWATCH_CONFIG_YAML, "handlers: {}\n", "<string>:1:1: the key \"version\" is required"},
    {MWATCH_CONFIG_YAML, "version: 2\n", "<string>:1:10: version: version 2 is not supported"},
@@ -860,6 +909,42 @@ START_TEST (test_error_messages)
                   _i,
                   error.message,
                   c->want);
+}
+END_TEST
+
+/* delay: true opens the file at the first record; a path that cannot
+ * work is still refused at load, at the filename. */
+START_TEST (test_file_handler_delay)
+{
+   char path[PATH_MAX];
+   struct stat st;
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{levelname} {watch.Collection}'}\n"
+              "handlers:\n"
+              "  late: {class: file, filename: '@D/late.log', formatter: c, delay: true}\n"
+              "  now: {class: rotating_file, filename: '@D/now.log', formatter: c, delay: false}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [late, now]}\n");
+   path_in_dir (path, "late.log");
+   ck_assert_int_ne (stat (path, &st), 0);
+   path_in_dir (path, "now.log");
+   ck_assert_int_eq (stat (path, &st), 0);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1.0);
+   mwatch_shutdown ();
+   assert_file ("late.log", "INFO news\n");
+   assert_file ("now.log", "INFO news\n");
+
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  late: {class: file, filename: '@D/no/such/dir/x.log', delay: true}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.late.filename: cannot open log file");
+   assert_error ("version: 1\n"
+                 "handlers:\n"
+                 "  late: {class: file, filename: '@D/x.log', delay: maybe}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.late.delay: ");
 }
 END_TEST
 
@@ -1006,6 +1091,131 @@ START_TEST (test_check_installs_nothing)
    mwatch_shutdown ();
    assert_file ("a.log", "news\n");
    assert_file ("b.log", "");
+}
+END_TEST
+
+/* Filters on "mongowatch" (or the root) never see an operation, which is
+ * logged on a logger below it: the check warns, at the filters; filters
+ * on a watcher's own logger or on a handler draw no warning. */
+START_TEST (test_check_warns_of_filters_above_watchers)
+{
+   char path[PATH_MAX];
+   write_file ("w.yaml",
+               "version: 1\n"
+               "filters:\n"
+               "  slow: {'()': mongowatch.filters.expression, expression: Duration > 1}\n"
+               "handlers:\n"
+               "  f: {class: file, filename: '@D/w.log', filters: [slow]}\n"
+               "loggers:\n"
+               "  mongowatch: {level: INFO, handlers: [f], filters: [slow]}\n"
+               "  mongowatch.cursor: {filters: [slow]}\n"
+               "root: {filters: [slow]}\n",
+               path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   char *want = bson_strdup_printf (
+      "warning: %s:7:53: loggers.mongowatch.filters: the filters of logger \"mongowatch\" never "
+      "see the operations, which are logged on mongowatch.cursor and mongowatch.collection",
+      path);
+   ck_assert_msg (strstr (description.data, want), "%s", description.data);
+   ck_assert_msg (strstr (description.data, "root.filters: the filters of logger \"(root)\""),
+                  "%s",
+                  description.data);
+   size_t warnings = 0;
+   for (const char *p = description.data; (p = strstr (p, "warning: ")); p++) {
+      warnings++;
+   }
+   ck_assert_uint_eq (warnings, 2);
+   bson_free (want);
+   mwatch_buf_destroy (&description);
+}
+END_TEST
+
+/* A program that sets up logging, calls libmongoc and never patches logs
+ * nothing: mwatch_shutdown says so on stderr, once.  Each case runs in a
+ * child of its own, since what it checks is process-wide and once only;
+ * returns how many times the child said it. */
+static int
+never_patched_reports (bool handlers, bool call_mongoc, bool patch)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, "child.err");
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      FILE *err = freopen (path, "w", stderr);
+      if (!err) {
+         _exit (3);
+      }
+      if (handlers) {
+         load_yaml ("version: 1\n"
+                    "handlers: {n: {class: null}}\n"
+                    "loggers: {mongowatch: {level: INFO, handlers: [n]}}\n");
+      }
+      bson_error_t error;
+      if (patch && !mwatch_patch_mongoc (&error)) {
+         _exit (4);
+      }
+      mwatch_unpatch_mongoc ();
+      if (call_mongoc) {
+         mongoc_collection_destroy (NULL); /* a wrapped function, harmless */
+      }
+      mwatch_shutdown ();
+      mwatch_shutdown ();
+      fflush (stderr);
+      _exit (0);
+   }
+   int status;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status %d", status);
+   char *text = slurp ("child.err");
+   int count = 0;
+   for (const char *p = text; (p = strstr (p, "mwatch_patch_mongoc() was never called")); p++) {
+      count++;
+   }
+   bson_free (text);
+   return count;
+}
+
+START_TEST (test_never_patched_is_reported)
+{
+   ck_assert_int_eq (never_patched_reports (true, true, false), 1);
+   /* Patched once, even if unpatched again since: a choice, not a slip. */
+   ck_assert_int_eq (never_patched_reports (true, true, true), 0);
+   /* No handlers, or no libmongoc call: nothing was lost. */
+   ck_assert_int_eq (never_patched_reports (false, true, false), 0);
+   ck_assert_int_eq (never_patched_reports (true, false, false), 0);
+}
+END_TEST
+
+/* What a configuration may name in a template: the library's fields, and
+ * every field the configuration itself gives a name; anything else only
+ * with allow_unknown_fields. */
+START_TEST (test_template_fields_declared)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  f: {format: '{watch.Duration} {watch.Update} {watch.Filter.user} {watch.Service} "
+              "{watch.Pipeline} {watch.Tag} {watch.Shop} {watch.MatchedCountRate} "
+              "{watch.RateWindow} {watch.Kept}'}\n"
+              "  g: {format: '{watch.csv}', columns: [WatchID, Shop]}\n"
+              "  h: {format: '{watch.User} {watch.Tenant}', allow_unknown_fields: true}\n"
+              "filters:\n"
+              "  r: {'()': mongowatch.filters.rate, output_rate_sec: 60, fields: [MatchedCount]}\n"
+              "  k: {'()': mongowatch.filters.fields, keep: [Kept], rename: {Comment: Tag}}\n"
+              "watchers:\n"
+              "  global: {operations: {'*': {add: {Service: orders}}}}\n"
+              "  cursor: {operations: {aggregate: {rename: {Filter: Pipeline}}}}\n");
+   mwatch_shutdown ();
+   /* The same template without the declarations is refused. */
+   bson_error_t error;
+   load_fails ("version: 1\nformatters:\n  f: {format: '{watch.Duration} {watch.Service}'}\n",
+               MWATCH_CONFIG_YAML,
+               &error);
+   ck_assert_msg (strstr (error.message, "unknown field \"watch.Service\" at column 18; neither"),
+                  "%s",
+                  error.message);
 }
 END_TEST
 
@@ -1230,6 +1440,7 @@ config_suite (void)
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);
    tcase_add_test (tc, test_csv_header_only_when_empty);
+   tcase_add_test (tc, test_csv_header_from_formatter);
    tcase_add_test (tc, test_syslog_handler);
    tcase_add_test (tc, test_stream_and_null_handlers);
    tcase_add_test (tc, test_queue_handler_options);
@@ -1238,9 +1449,13 @@ config_suite (void)
    tcase_add_loop_test (
       tc, test_error_messages, 0, (int) (sizeof error_cases / sizeof *error_cases));
    tcase_add_test (tc, test_file_errors_name_the_file);
+   tcase_add_test (tc, test_file_handler_delay);
    tcase_add_test (tc, test_failed_load_changes_nothing);
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
+   tcase_add_test (tc, test_check_warns_of_filters_above_watchers);
+   tcase_add_test (tc, test_never_patched_is_reported);
+   tcase_add_test (tc, test_template_fields_declared);
    tcase_add_test (tc, test_watchers_options);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);

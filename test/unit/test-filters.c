@@ -1006,12 +1006,14 @@ START_TEST (test_redact_errors_and_defaults)
    ck_assert_ptr_null (mwatch_filter_new_redact (&opts, &error));
    ck_assert (strstr (error.message, "unknown mode 99"));
 
-   /* the defaults: placeholders in Filter only; text records go through */
+   /* the defaults: placeholders in every document field, scalars such as
+    * Comment kept; text records go through */
    mwatch_filter_t *filter = mwatch_filter_new_redact (NULL, &error);
    mwatch_message_t *msg = redact_message ();
    mwatch_record_t text = record_of (NULL);
    ck_assert (apply (filter, msg));
    assert_text_at (msg, "Filter.name", "xxxxx");
+   assert_text_at (msg, "Pipeline.0.$match.k", "xxxxx");
    assert_text_at (msg, "Comment", "erin secret");
    ck_assert (mwatch_filter_apply (filter, &text));
    mwatch_message_remove (msg, "Filter");
@@ -1019,6 +1021,75 @@ START_TEST (test_redact_errors_and_defaults)
    ck_assert (!mwatch_message_has (msg, "Filter"));
    mwatch_message_destroy (msg);
    mwatch_filter_destroy (filter);
+}
+END_TEST
+
+/* With no `fields`, every field that holds a document or an array is
+ * redacted whatever its name (Update, a renamed Pipeline, one the library
+ * might add later), Error loses what follows its first ':', and the
+ * metadata stays readable. */
+START_TEST (test_redact_default_covers_every_document)
+{
+   static const char *const secrets[] = {"078-05-1120", "hunter2", "90417263", "s3cr3t", "alice",
+                                         "Zurich"};
+   mwatch_message_t *msg = bare_message ();
+   bson_t *filter = BCON_NEW ("ssn", BCON_UTF8 ("078-05-1120"));
+   bson_t *update = BCON_NEW ("$set", "{", "password", BCON_UTF8 ("hunter2"), "pin",
+                              BCON_INT64 (90417263), "}");
+   bson_t *pipeline = BCON_NEW ("0", "{", "$match", "{", "token", BCON_UTF8 ("s3cr3t"), "}", "}");
+   bson_t *documents = BCON_NEW ("0", "{", "name", BCON_UTF8 ("alice"), "}");
+   bson_t *extra = BCON_NEW ("city", BCON_UTF8 ("Zurich"));
+   mwatch_message_set_utf8 (msg, "State", "final");
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "users");
+   mwatch_message_set_utf8 (msg, "Operation", "update_one");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_document (msg, "Update", update);
+   mwatch_message_set_array (msg, "Pipeline", pipeline);
+   mwatch_message_set_array (msg, "Documents", documents);
+   mwatch_message_set_document (msg, "SomethingNew", extra);
+   mwatch_message_set_utf8 (msg, "Service", "orders");
+   mwatch_message_set_double (msg, "Duration", 0.25);
+   mwatch_message_set_int64 (msg, "MatchedCount", 7);
+   mwatch_message_set_utf8 (msg, "Error",
+                            "E11000 duplicate key error collection: shop.users index: ssn_1 dup "
+                            "key: { ssn: \"078-05-1120\" }");
+   bson_error_t error;
+   mwatch_filter_t *filter_all = mwatch_filter_new_redact (NULL, &error);
+   ck_assert_msg (filter_all, "%s", error.message);
+   ck_assert (apply (filter_all, msg));
+   /* Twice gives the same: a record redacted once more is unchanged. */
+   mwatch_buf_t once = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t json = MWATCH_BUF_INITIALIZER;
+   mwatch_message_render_json (msg, &once);
+   ck_assert (apply (filter_all, msg));
+   mwatch_message_render_json (msg, &json);
+   ck_assert_str_eq (once.data, json.data);
+   for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+      ck_assert_msg (!strstr (json.data, secrets[i]), "%s in %s", secrets[i], json.data);
+   }
+   assert_text_at (msg, "Filter.ssn", "xxxxxxxxxxx");
+   assert_text_at (msg, "Update.$set.password", "xxxxxxx");
+   assert_text_at (msg, "Pipeline.0.$match.token", "xxxxxx");
+   assert_text_at (msg, "Documents.0.name", "xxxxx");
+   assert_text_at (msg, "SomethingNew.city", "xxxxxx");
+   assert_text_at (msg, "State", "final");
+   assert_text_at (msg, "DB", "shop");
+   assert_text_at (msg, "Collection", "users");
+   assert_text_at (msg, "Operation", "update_one");
+   assert_text_at (msg, "Service", "orders");
+   assert_text_at (msg, "Error", "E11000 duplicate key error collection: [redacted]");
+   ck_assert (strstr (json.data, "\"Duration\":0.25"));
+   ck_assert (strstr (json.data, "\"MatchedCount\":7"));
+   mwatch_buf_destroy (&once);
+   mwatch_buf_destroy (&json);
+   mwatch_filter_destroy (filter_all);
+   mwatch_message_destroy (msg);
+   bson_destroy (filter);
+   bson_destroy (update);
+   bson_destroy (pipeline);
+   bson_destroy (documents);
+   bson_destroy (extra);
 }
 END_TEST
 
@@ -1470,6 +1541,7 @@ filters_suite (void)
    tcase_add_test (redact, test_redact_token_and_null);
    tcase_add_test (redact, test_redact_hmac_pseudonyms);
    tcase_add_test (redact, test_redact_errors_and_defaults);
+   tcase_add_test (redact, test_redact_default_covers_every_document);
    tcase_add_test (redact, test_redact_deep_document);
    suite_add_tcase (suite, redact);
 

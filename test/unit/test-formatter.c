@@ -905,6 +905,60 @@ START_TEST (test_threads)
 }
 END_TEST
 
+/* The header of a template: its literal text, each field's name, and
+ * {watch.csv}'s columns with the extras column. */
+START_TEST (test_csv_header_of_template)
+{
+   mwatch_formatter_t *formatter =
+      compile_ok ("{asctime} [{levelname:<8}] {watch.Filter.user:>9},{name},{watch.csv}", NULL);
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+
+   mwatch_formatter_header (formatter, &out);
+   mwatch_buf_append_str (&want, "asctime [levelname] Filter.user,name,");
+   mwatch_render_csv_header (NULL, &want);
+   ck_assert_str_eq (out.data, want.data);
+
+   /* Columns of its own: the header and each line follow them. */
+   const char *columns[] = {"Collection", "Duration", NULL};
+   bson_error_t error;
+   ck_assert (mwatch_formatter_set_columns (formatter, columns, &error));
+   mwatch_buf_clear (&out);
+   mwatch_formatter_header (formatter, &out);
+   ck_assert (strstr (out.data, ",name,Collection,Duration,Extra"));
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = make_record (msg);
+   mwatch_buf_clear (&out);
+   mwatch_formatter_format (formatter, &record, &out);
+   mwatch_buf_clear (&want);
+   mwatch_message_render_csv (msg, columns, &want);
+   ck_assert_msg (strstr (out.data, want.data), "%s", out.data);
+   ck_assert (strstr (out.data, ",app.db,users,0.25,\"{"));
+
+   /* Refused: a name twice, an empty name; the columns stay as they were. */
+   const char *twice[] = {"DB", "Collection", "DB", NULL};
+   const char *empty[] = {"DB", "", NULL};
+   ck_assert (!mwatch_formatter_set_columns (formatter, twice, &error));
+   ck_assert_str_eq (error.message, "column 3 (\"DB\") is listed twice; each column names a field once");
+   ck_assert (!mwatch_formatter_set_columns (formatter, empty, &error));
+   ck_assert (strstr (error.message, "column 2 (\"\") is empty"));
+   mwatch_buf_clear (&out);
+   mwatch_formatter_header (formatter, &out);
+   ck_assert (strstr (out.data, ",name,Collection,Duration,Extra"));
+
+   /* NULL goes back to the default columns. */
+   ck_assert (mwatch_formatter_set_columns (formatter, NULL, &error));
+   mwatch_buf_clear (&out);
+   mwatch_formatter_header (formatter, &out);
+   ck_assert (strstr (out.data, ",name,WatchID,Iteration,"));
+
+   mwatch_message_destroy (msg);
+   mwatch_buf_destroy (&out);
+   mwatch_buf_destroy (&want);
+   mwatch_formatter_destroy (formatter);
+}
+END_TEST
+
 /* One TCase per group of tests; `utc` runs each with TZ=UTC. */
 static void
 add_tcase (Suite *suite, const char *name, bool utc, const TTest *const *tests)
@@ -936,6 +990,7 @@ formatter_suite (void)
       test_created,
       test_message,
       test_watch_renderings,
+      test_csv_header_of_template,
       test_watch_fields,
       test_watch_value_types,
       test_null_watch,

@@ -634,11 +634,160 @@ START_TEST (test_rotating_reopen_fails)
    mwatch_handler_destroy (handler);
    char *report = capture_end (&capture);
 
-   assert_reports (report, path, 2);
+   /* Two episodes, and at close the count of what they cost: c3, c4, c7. */
+   ck_assert_msg (strstr (report, "3 records dropped in all\n"), "%s", report);
+   assert_reports (report, path, 3);
    bson_snprintf (moved, sizeof moved, "%s/moved1/r.log", dir);
    assert_file (moved, "INFO c0001\nINFO c0002\n");
    bson_snprintf (moved, sizeof moved, "%s/moved2/r.log", dir);
    assert_file (moved, "INFO c0005\nINFO c0006\n");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Descriptors the application takes back (issue 18)
+ * ------------------------------------------------------------------------ */
+
+/* The number the next open() will get: the lowest free one. */
+static int
+next_fd (void)
+{
+   int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+   ck_assert_int_ge (fd, 0);
+   close (fd);
+   return fd;
+}
+
+/* As a daemon does: the log file's descriptor is closed under the
+ * handler, and the number goes to the application's own data file.  The
+ * handler must neither write there nor close it, and must go on in its
+ * own file, opened again by name. */
+START_TEST (test_file_fd_reused)
+{
+   char dir[PATH_MAX], path[PATH_MAX], data[PATH_MAX];
+   bson_error_t error;
+   test_file (dir, path, "audit.log");
+   bson_snprintf (data, sizeof data, "%s/own.data", dir);
+
+   int audit_fd = next_fd ();
+   mwatch_handler_t *handler = mwatch_file_handler_new (path, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+
+   ck_assert_int_eq (close (audit_fd), 0);
+   int own = open (data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (own, audit_fd);
+   emit (handler, MWATCH_LEVEL_INFO, "c2");
+   emit (handler, MWATCH_LEVEL_INFO, "c3");
+   mwatch_handler_destroy (handler);
+
+   assert_file (path, "INFO c1\nINFO c2\nINFO c3\n");
+   assert_file (data, "");
+   /* Still open: the application's descriptor was not closed. */
+   ck_assert_int_eq (write (own, "x", 1), 1);
+   close (own);
+   assert_file (data, "x");
+}
+END_TEST
+
+/* The number is freed but not reused: the handler opens its file again. */
+START_TEST (test_file_fd_closed)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   bson_error_t error;
+   test_file (dir, path, "audit.log");
+
+   int audit_fd = next_fd ();
+   mwatch_handler_t *handler = mwatch_file_handler_new (path, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert_int_eq (close (audit_fd), 0);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c1\n");
+}
+END_TEST
+
+/* A stream handler on a descriptor that the program closed and got back
+ * as a socket of its own writes nothing there; a file put there instead
+ * is the program's choice of stderr, and is written to. */
+START_TEST (test_stream_fd_reused_by_socket)
+{
+   char dir[PATH_MAX], path[PATH_MAX], other[PATH_MAX];
+   int pair[2];
+   test_file (dir, path, "stream.log");
+   bson_snprintf (other, sizeof other, "%s/other.log", dir);
+
+   int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_ge (fd, 0);
+   FILE *fp = fdopen (fd, "w");
+   mwatch_handler_t *handler = mwatch_stream_handler_new (fp);
+   use_test_format (handler);
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+
+   /* The number becomes a socket of the program's. */
+   capture_t capture;
+   capture_begin (&capture, dir);
+   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
+   ck_assert_int_eq (dup2 (pair[0], fd), fd);
+   emit (handler, MWATCH_LEVEL_INFO, "c2");
+   char buf[64];
+   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
+
+   /* Then a file: written to. */
+   int file = open (other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (dup2 (file, fd), fd);
+   close (file);
+   emit (handler, MWATCH_LEVEL_INFO, "c3");
+   mwatch_handler_destroy (handler);
+   char *report = capture_end (&capture);
+   ck_assert_msg (strstr (report, "is now a socket of the program's"), "%s", report);
+   ck_assert_msg (strstr (report, "log stream: 1 record dropped in all"), "%s", report);
+   bson_free (report);
+   fclose (fp);
+   close (pair[0]);
+   close (pair[1]);
+   assert_file (path, "INFO c1\n");
+   assert_file (other, "INFO c3\n");
+}
+END_TEST
+
+/* delay: no file until the first record, but a path that cannot work is
+ * refused at once, naming it. */
+START_TEST (test_file_delay)
+{
+   char dir[PATH_MAX], path[PATH_MAX], bad[PATH_MAX], want[PATH_MAX + 64];
+   bson_error_t error;
+   test_file (dir, path, "late.log");
+
+   int before = next_fd ();
+   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert (!exists (path));
+   ck_assert_int_eq (next_fd (), before); /* no descriptor taken */
+   emit (handler, MWATCH_LEVEL_INFO, "c1");
+   ck_assert (exists (path));
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c1\n");
+
+   bson_snprintf (bad, sizeof bad, "%s/missing/late.log", dir);
+   ck_assert_ptr_null (mwatch_delayed_file_handler_new (bad, 0, 0, &error));
+   bson_snprintf (
+      want, sizeof want, "cannot open log file \"%s\": No such file or directory", bad);
+   ck_assert_str_eq (error.message, want);
+   ck_assert_ptr_null (mwatch_delayed_file_handler_new (dir, 0, 0, &error));
+   ck_assert_msg (strstr (error.message, "Is a directory"), "%s", error.message);
+
+   /* Rotating, delayed: rolls over as the plain one does. */
+   bson_snprintf (path, sizeof path, "%s/r.log", dir);
+   handler = mwatch_delayed_file_handler_new (path, 2 * NUMBERED_LINE_LEN, 1, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   emit_numbered (handler, 1, 3);
+   mwatch_handler_destroy (handler);
+   assert_file (path, "INFO c0003\n");
 }
 END_TEST
 
@@ -811,7 +960,87 @@ START_TEST (test_syslog_reconnects)
    syslog_server_stop (server, path);
    assert_dropped_once (handler, dir, 1, path);
 
+   /* At close, what the two episodes cost. */
+   capture_t capture;
+   capture_begin (&capture, dir);
    mwatch_handler_destroy (handler);
+   char *report = capture_end (&capture);
+   ck_assert_msg (strstr (report, "4 records dropped in all\n"), "%s", report);
+   assert_reports (report, path, 1);
+}
+END_TEST
+
+/* The handler's socket is closed under it and the number reused for the
+ * application's file: nothing is written there, the record arrives over
+ * a new connection. */
+START_TEST (test_syslog_fd_reused)
+{
+   char dir[PATH_MAX], path[PATH_MAX], data[PATH_MAX];
+   test_dir (dir, sizeof dir);
+   bson_snprintf (data, sizeof data, "%s/own.data", dir);
+   int server = syslog_server (dir, path, sizeof path);
+   int sock_fd = next_fd ();
+   mwatch_handler_t *handler = syslog_new (path, MWATCH_SYSLOG_USER, "mw");
+
+   ck_assert_int_eq (close (sock_fd), 0);
+   int own = open (data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+   ck_assert_int_eq (own, sock_fd);
+   emit (handler, MWATCH_LEVEL_INFO, "after");
+   assert_datagram (server, 14, "mw", "INFO after");
+   mwatch_handler_destroy (handler);
+
+   assert_file (data, "");
+   ck_assert_int_eq (write (own, "x", 1), 1); /* not closed by the handler */
+   close (own);
+   syslog_server_stop (server, path);
+}
+END_TEST
+
+/* A daemon's fd 2 may be a socket of its own by now: a failure report
+ * must not go there; it goes to the syslog socket instead. */
+START_TEST (test_report_not_into_socket)
+{
+   char dir[PATH_MAX], path[PATH_MAX], sock[PATH_MAX];
+   int pair[2];
+   test_file (dir, path, "gone/x.log");
+   int server = syslog_server (dir, sock, sizeof sock);
+   _mwatch_report_socket = sock;
+   ck_assert_int_eq (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair), 0);
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   dup2 (pair[0], STDERR_FILENO);
+
+   bson_error_t error;
+   mwatch_handler_t *handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_ptr_null (handler); /* the folder is missing */
+   char sub[PATH_MAX];
+   bson_snprintf (sub, sizeof sub, "%s/gone", dir);
+   ck_assert_int_eq (mkdir (sub, 0700), 0);
+   handler = mwatch_delayed_file_handler_new (path, 0, 0, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   ck_assert_int_eq (rmdir (sub), 0);
+   emit (handler, MWATCH_LEVEL_INFO, "lost"); /* cannot open: reported */
+   mwatch_handler_destroy (handler);
+   fflush (stderr);
+
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   _mwatch_report_socket = "/dev/log";
+   char buf[512], want[512];
+   ck_assert_int_lt (recv (pair[1], buf, sizeof buf, MSG_DONTWAIT), 0);
+   ck_assert_int_eq (errno, EAGAIN);
+   close (pair[0]);
+   close (pair[1]);
+
+   /* The failure, then the count at close. */
+   recv_datagram (server, buf, sizeof buf);
+   bson_snprintf (want, sizeof want, "<12>%s[%d]: mongowatch: cannot open log file \"%s\"",
+                  program_invocation_short_name, (int) getpid (), path);
+   ck_assert_msg (strncmp (buf, want, strlen (want)) == 0, "%s", buf);
+   recv_datagram (server, buf, sizeof buf);
+   ck_assert_msg (strstr (buf, "1 record dropped in all"), "%s", buf);
+   syslog_server_stop (server, sock);
 }
 END_TEST
 
@@ -950,6 +1179,15 @@ handlers_suite (void)
    tcase_add_test (tc, test_rotating_rename_fails);
    tcase_add_test (tc, test_rotating_log_removed);
    tcase_add_test (tc, test_rotating_reopen_fails);
+   suite_add_tcase (s, tc);
+
+   tc = tcase_in_temp_dir ("descriptors");
+   tcase_add_test (tc, test_file_fd_reused);
+   tcase_add_test (tc, test_file_fd_closed);
+   tcase_add_test (tc, test_stream_fd_reused_by_socket);
+   tcase_add_test (tc, test_file_delay);
+   tcase_add_test (tc, test_syslog_fd_reused);
+   tcase_add_test (tc, test_report_not_into_socket);
    suite_add_tcase (s, tc);
 
    tc = tcase_in_temp_dir ("syslog");

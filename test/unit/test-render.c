@@ -645,12 +645,14 @@ fixture_teardown (void)
 START_TEST (test_render_default)
 {
    /* The default fields are the CSV columns after the four times and ids. */
-   for (size_t i = 0; i < 11; i++) {
+   for (size_t i = 0; i < 12; i++) {
       ck_assert_str_eq (mwatch_default_fields[i], mwatch_csv_columns[i + 4]);
    }
-   ck_assert_str_eq (mwatch_default_fields[0], "DB");
-   ck_assert_ptr_null (mwatch_default_fields[11]);
-   ck_assert_ptr_null (mwatch_csv_columns[15]);
+   /* What kind of record a line is comes first. */
+   ck_assert_str_eq (mwatch_default_fields[0], "State");
+   ck_assert_str_eq (mwatch_default_fields[1], "DB");
+   ck_assert_ptr_null (mwatch_default_fields[12]);
+   ck_assert_ptr_null (mwatch_csv_columns[16]);
 
    fx.msg = find_message ();
 
@@ -776,6 +778,26 @@ END_TEST
 
 /* ------------------------------------------------------------ CSV */
 
+/* How many columns mwatch_csv_columns has: the default CSV record has
+ * one cell more, Extra. */
+static size_t
+csv_column_count (void)
+{
+   size_t n = 0;
+   while (mwatch_csv_columns[n]) {
+      n++;
+   }
+   return n;
+}
+
+/* `buf` is `n` commas and nothing else: n + 1 empty cells. */
+static void
+assert_commas_only (const mwatch_buf_t *buf, size_t n)
+{
+   ck_assert_uint_eq (buf->len, n);
+   ck_assert_uint_eq (strspn (buf->data, ","), n);
+}
+
 START_TEST (test_csv_header)
 {
    const char *odd[] = {"a,b", "c\"d", "e", NULL};
@@ -783,15 +805,20 @@ START_TEST (test_csv_header)
 
    mwatch_render_csv_header (NULL, &fx.buf);
    ASSERT_BUF (&fx.buf,
-               "WatchID,Iteration,StartTime,EndTime,DB,Collection,Operation,Filter,"
+               "WatchID,Iteration,StartTime,EndTime,State,DB,Collection,Operation,Filter,"
                "Duration,MatchedCount,InsertedCount,UpsertedCount,ModifiedCount,"
-               "DeletedCount,Error");
+               "DeletedCount,Error,Extra");
    mwatch_buf_clear (&fx.buf);
    mwatch_render_csv_header (odd, &fx.buf);
-   ASSERT_BUF (&fx.buf, "\"a,b\",\"c\"\"d\",e");
+   ASSERT_BUF (&fx.buf, "\"a,b\",\"c\"\"d\",e,Extra");
    mwatch_buf_clear (&fx.buf);
    mwatch_render_csv_header (none, &fx.buf);
-   ck_assert_uint_eq (fx.buf.len, 0);
+   ASSERT_BUF (&fx.buf, "Extra");
+   /* Listed, the extras column stands where the list puts it. */
+   const char *placed[] = {"a", "Extra", "b", NULL};
+   mwatch_buf_clear (&fx.buf);
+   mwatch_render_csv_header (placed, &fx.buf);
+   ASSERT_BUF (&fx.buf, "a,Extra,b");
 }
 END_TEST
 
@@ -811,32 +838,43 @@ START_TEST (test_csv_record)
    mwatch_message_render_csv (fx.msg, NULL, &fx.buf);
    csv_parse (&fx.buf, &rec);
 
-   ck_assert_uint_eq (rec.n, 15 + 8);
+   /* Every field no column names is in the one trailing cell, so the
+    * record has the header's 16 cells however many fields it carries. */
+   ck_assert_uint_eq (rec.n, csv_column_count () + 1);
    assert_cell (&rec, 0, mwatch_message_watch_id (fx.msg));
    assert_cell (&rec, 1, "0");
    assert_cell (&rec, 2, SOME_TIME_ISO);
    assert_cell (&rec, 3, "");
-   assert_cell (&rec, 4, "test");
-   assert_cell (&rec, 5, "users");
-   assert_cell (&rec, 6, "find");
-   assert_cell (&rec, 7, "{\"age\":{\"$gt\":30}}");
-   assert_cell (&rec, 8, "0.25");
-   assert_cell (&rec, 9, "3");
-   for (size_t i = 10; i < 15; i++) {
+   assert_cell (&rec, 4, ""); /* no State: not a watcher's record */
+   assert_cell (&rec, 5, "test");
+   assert_cell (&rec, 6, "users");
+   assert_cell (&rec, 7, "find");
+   assert_cell (&rec, 8, "{\"age\":{\"$gt\":30}}");
+   assert_cell (&rec, 9, "0.25");
+   assert_cell (&rec, 10, "3");
+   for (size_t i = 11; i < 16; i++) {
       assert_cell (&rec, i, "");
    }
-   assert_cell (&rec, 15, "Comment=hello, world");
-   assert_cell (&rec, 16, "Note=say \"hi\"");
-   assert_cell (&rec, 17, "Multi=line1\r\nline2");
-   assert_cell (&rec, 18, "Nul=a" FFFD "b");
-   assert_cell (&rec, 19, "Bad=" FFFD);
-   assert_cell (&rec, 20, "Nothing=");
-   assert_cell (&rec, 21, ZURICH "=" TOKYO);
-   assert_cell (&rec, 22, "Inf=-Infinity");
+   mwatch_buf_t extra = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_append (&extra, rec.text + rec.start[rec.n - 1], rec.len[rec.n - 1]);
+   json_t *got = parse_json (&extra);
+   json_error_t error;
+   json_t *want = json_loads ("{\"Comment\":\"hello, world\",\"Note\":\"say \\\"hi\\\"\","
+                              "\"Multi\":\"line1\\r\\nline2\",\"Nul\":\"a\\u0000b\","
+                              "\"Bad\":\"\\ufffd\",\"Nothing\":null,\"" ZURICH "\":\"" TOKYO "\","
+                              "\"Inf\":{\"$numberDouble\":\"-Infinity\"}}",
+                              JSON_ALLOW_NUL,
+                              &error);
+   ck_assert_msg (want, "%s", error.text);
+   ck_assert_msg (json_equal (got, want), "%s", extra.data);
+   /* In insertion order, as the JSON rendering writes them. */
+   ck_assert (strncmp (extra.data, "{\"Comment\":", 11) == 0);
+   json_decref (want);
+   json_decref (got);
+   mwatch_buf_destroy (&extra);
    /* Quoted only where RFC 4180 requires it. */
    ck_assert (strstr (fx.buf.data, ",test,users,find,\"{\"\"age\"\":{\"\"$gt\"\":30}}\",0.25,3,"));
-   ck_assert (strstr (fx.buf.data, ",\"Comment=hello, world\",\"Note=say \"\"hi\"\"\","));
-   ck_assert (strstr (fx.buf.data, ",Nothing=,"));
+   ck_assert (strstr (fx.buf.data, ",\"{\"\"Comment\"\":\"\"hello, world\"\","));
 }
 END_TEST
 
@@ -848,34 +886,58 @@ START_TEST (test_csv_columns)
 
    mwatch_message_render_csv (fx.msg, columns, &fx.buf);
    csv_parse (&fx.buf, &rec);
-   const char *want[] = {
-      "users",
-      "",
-      SOME_TIME_ISO,
-      NULL, /* WatchID */
-      "Iteration=0",
-      "DB=test",
-      "Operation=find",
-      "Filter={\"age\":{\"$gt\":30}}",
-      "Duration=0.25",
-      "MatchedCount=3",
-      "Comment=hello, world",
-   };
-   ck_assert_uint_eq (rec.n, sizeof want / sizeof want[0]);
-   for (size_t i = 0; i < rec.n; i++) {
-      if (want[i]) {
-         assert_cell (&rec, i, want[i]);
-      }
-   }
-   ck_assert_uint_eq (rec.len[3], strlen ("WatchID=") + 24);
+   /* The extras go where the list puts "Extra". */
+   ck_assert_uint_eq (rec.n, 3);
+   assert_cell (&rec, 0, "users");
+   assert_cell (&rec, 2, SOME_TIME_ISO);
+   mwatch_buf_t extra = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_append (&extra, rec.text + rec.start[1], rec.len[1]);
+   json_t *got = parse_json (&extra);
+   ck_assert_str_eq (json_string_value (json_object_get (got, "WatchID")),
+                     mwatch_message_watch_id (fx.msg));
+   ck_assert_int_eq (json_integer_value (json_object_get (got, "MatchedCount")), 3);
+   ck_assert_str_eq (json_string_value (json_object_get (got, "Comment")), "hello, world");
+   ck_assert (!json_object_get (got, "Collection"));
+   ck_assert (!json_object_get (got, "StartTime"));
+   ck_assert (!json_object_get (got, "_private"));
+   ck_assert_uint_eq (json_object_size (got), 8);
+   json_decref (got);
 
-   /* An empty message still lines up under the header. */
+   /* A field named Extra is in the object, not lost behind the cell. */
+   mwatch_message_set_int64 (fx.msg, "Extra", 7);
+   mwatch_buf_clear (&fx.buf);
+   mwatch_message_render_csv (fx.msg, columns, &fx.buf);
+   csv_parse (&fx.buf, &rec);
+   ck_assert_uint_eq (rec.n, 3);
+   mwatch_buf_clear (&extra);
+   mwatch_buf_append (&extra, rec.text + rec.start[1], rec.len[1]);
+   got = parse_json (&extra);
+   ck_assert_int_eq (json_integer_value (json_object_get (got, "Extra")), 7);
+   json_decref (got);
+   mwatch_buf_destroy (&extra);
+   mwatch_message_remove (fx.msg, "Extra");
+
+   /* Without "Extra" in the list, it is the last cell. */
+   const char *two[] = {"DB", "Comment", NULL};
+   mwatch_buf_clear (&fx.buf);
+   mwatch_message_render_csv (fx.msg, two, &fx.buf);
+   csv_parse (&fx.buf, &rec);
+   ck_assert_uint_eq (rec.n, 3);
+   assert_cell (&rec, 0, "test");
+   assert_cell (&rec, 1, "hello, world");
+
+   /* An empty message still lines up under the header: no extras, an
+    * empty cell. */
    mwatch_message_t *empty = empty_message ();
    mwatch_buf_clear (&fx.buf);
    mwatch_message_render_csv (empty, NULL, &fx.buf);
-   ASSERT_BUF (&fx.buf, ",,,,,,,,,,,,,,");
+   assert_commas_only (&fx.buf, csv_column_count ());
    csv_parse (&fx.buf, &rec);
-   ck_assert_uint_eq (rec.n, 15);
+   ck_assert_uint_eq (rec.n, csv_column_count () + 1);
+   mwatch_message_set_int64 (empty, "_only", 1);
+   mwatch_buf_clear (&fx.buf);
+   mwatch_message_render_csv (empty, NULL, &fx.buf);
+   assert_commas_only (&fx.buf, csv_column_count ());
    mwatch_message_destroy (empty);
 }
 END_TEST
