@@ -266,17 +266,19 @@ build_rate (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error
    const mwatch_node_t *factory = NULL;
    double seconds = 0;
    const char **names = NULL;
+   bool ignore_intermediates = true;
    const mwatch_cfg_field_t fields[] = {
       MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
       {"output_rate_sec", MWATCH_CFG_DOUBLE, &seconds, .required = true, .min = 0, .max = 1e9},
       MWATCH_CFG_FIELD ("fields", MWATCH_CFG_NAMES, &names),
+      MWATCH_CFG_FIELD ("ignore_intermediates", MWATCH_CFG_BOOL, &ignore_intermediates),
       MWATCH_CFG_END,
    };
    mwatch_filter_t *filter = NULL;
    if (_mwatch_cfg_read_fields (cfg, map, fields)) {
       at->node = _mwatch_node_map_find (map, "output_rate_sec")->value;
       at->key = "output_rate_sec";
-      filter = mwatch_filter_new_rate (seconds, names, err);
+      filter = mwatch_filter_new_rate_ex (seconds, names, ignore_intermediates, err);
    }
    bson_free (names);
    return filter;

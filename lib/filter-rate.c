@@ -6,6 +6,12 @@
  * with its own values.  So every record counts in exactly one window and
  * the kept record reports on the records before it, not on itself.
  *
+ * With ignore_intermediates (the default, as pymongowatch's), only final
+ * records count: an operation's first, update and timeout records would
+ * count it several times over (a cursor's MatchedCount so far in each),
+ * so they are dropped without adding anything.  A record is final when
+ * its message is ready (mwatch_message_is_ready).
+ *
  * The state is shared by every thread that runs the filter (a logger's
  * filter runs on each logging thread), hence the mutex. */
 #include "filters-private.h"
@@ -33,6 +39,7 @@ typedef struct {
    bool started;
    int64_t start;
    int64_t records;
+   bool ignore_intermediates;
 } rate_filter_t;
 
 static const char *const default_fields[] = {
@@ -112,6 +119,9 @@ rate_filter (void *impl, mwatch_record_t *record)
    if (!msg) {
       return true;
    }
+   if (f->ignore_intermediates && !mwatch_message_is_ready (msg)) {
+      return false;
+   }
    pthread_mutex_lock (&f->lock);
    /* Read under the lock, so that the threads see time go forward. */
    int64_t now = atomic_load (&rate_clock) ();
@@ -163,6 +173,15 @@ static const mwatch_filter_vtable_t rate_vtable = {
 mwatch_filter_t *
 mwatch_filter_new_rate (double output_rate_sec, const char *const *fields, bson_error_t *error)
 {
+   return mwatch_filter_new_rate_ex (output_rate_sec, fields, true, error);
+}
+
+mwatch_filter_t *
+mwatch_filter_new_rate_ex (double output_rate_sec,
+                           const char *const *fields,
+                           bool ignore_intermediates,
+                           bson_error_t *error)
+{
    rate_filter_t *f;
 
    if (!(output_rate_sec > 0) || !isfinite (output_rate_sec)) {
@@ -180,6 +199,7 @@ mwatch_filter_new_rate (double output_rate_sec, const char *const *fields, bson_
    f = bson_malloc0 (sizeof *f);
    pthread_mutex_init (&f->lock, NULL);
    f->period_us = output_rate_sec * 1e6;
+   f->ignore_intermediates = ignore_intermediates;
    f->fields = _mwatch_names_copy (fields ? fields : default_fields, &f->count);
    f->rate_names = bson_malloc0 ((f->count + 1) * sizeof *f->rate_names);
    f->sum_names = bson_malloc0 ((f->count + 1) * sizeof *f->sum_names);

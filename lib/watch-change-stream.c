@@ -40,7 +40,7 @@ watch_stream (const mongoc_change_stream_t *stream,
    mwatch_message_set_array (_mwatch_watch_message (watch), "Filter", &stages);
    pthread_once (&streams_once, streams_init);
    _mwatch_watch_unref (_mwatch_ptrmap_put (&streams, stream, watch));
-   _mwatch_watch_progress (watch, end - start, end, false);
+   _mwatch_watch_progress (watch, end - start, end, false, false);
    _mwatch_watch_first (watch);
 }
 
@@ -110,12 +110,13 @@ mongoc_change_stream_next (mongoc_change_stream_t *stream, const bson_t **bson)
    if (!watch) {
       return REAL (mongoc_change_stream_next) (stream, bson);
    }
+   uint64_t reads = _mwatch_stream_reads;
    int64_t start = mwatch_monotonic_us ();
    _mwatch_enter ();
    bool changed = REAL (mongoc_change_stream_next) (stream, bson);
    _mwatch_leave ();
    int64_t end = mwatch_monotonic_us ();
-   _mwatch_watch_progress (watch, end - start, end, changed);
+   _mwatch_watch_progress (watch, end - start, end, changed, _mwatch_stream_reads != reads);
    /* No change yet is the normal state of an open stream; only an error
     * ends it. */
    bson_error_t error;

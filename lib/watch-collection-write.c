@@ -125,10 +125,6 @@ MWATCH_WRAPPER (bool, mongoc_collection_delete,
 
 /* ---------------------------------------------------------------- find and modify */
 
-/* MatchedCount is lastErrorObject.n (the document found, whether updated
- * or removed), UpsertedCount whether it inserted one. */
-#define FAM_COUNTS (MWATCH_COUNT_MATCHED | MWATCH_COUNT_UPSERTED)
-
 /* The update is inside the options: the watch copies it before the call. */
 static void
 start_find_and_modify (mwatch_call_t *call,
@@ -150,7 +146,9 @@ MWATCH_WRAPPER (bool, mongoc_collection_find_and_modify_with_opts,
                  const mongoc_find_and_modify_opts_t *opts, bson_t *reply, bson_error_t *error),
                 (collection, query, opts, reply, error),
                 start_find_and_modify (&call, collection, query, opts, &reply, &error),
-                _mwatch_call_end (&call, result, FAM_COUNTS))
+                _mwatch_call_end_find_and_modify (
+                   &call, result,
+                   mongoc_find_and_modify_opts_get_flags (opts) & MONGOC_FIND_AND_MODIFY_REMOVE))
 
 MWATCH_WRAPPER (bool, mongoc_collection_find_and_modify,
                 (mongoc_collection_t *collection, const bson_t *query, const bson_t *sort,
@@ -159,4 +157,4 @@ MWATCH_WRAPPER (bool, mongoc_collection_find_and_modify,
                 (collection, query, sort, update, fields, _remove, upsert, _new, reply, error),
                 _mwatch_call_start_coll (&call, "find_and_modify", collection, query, update,
                                          &reply, &error),
-                _mwatch_call_end (&call, result, FAM_COUNTS))
+                _mwatch_call_end_find_and_modify (&call, result, _remove))

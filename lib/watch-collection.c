@@ -10,14 +10,15 @@
 
 /* Where each count is in a reply: the CRUD spec's names (insert_one,
  * update_many, ...), the bulk API's (bulk writes and the deprecated writes'
- * last error document), findAndModify's. */
+ * last error document).  findAndModify and the commands have their own
+ * readers below. */
 static const struct {
    mwatch_count_t count;
    const char *field;
    const char *keys[3];
 } count_keys[] = {
    {MWATCH_COUNT_INSERTED, "InsertedCount", {"insertedCount", "nInserted", NULL}},
-   {MWATCH_COUNT_MATCHED, "MatchedCount", {"matchedCount", "nMatched", "lastErrorObject.n"}},
+   {MWATCH_COUNT_MATCHED, "MatchedCount", {"matchedCount", "nMatched", NULL}},
    {MWATCH_COUNT_MODIFIED, "ModifiedCount", {"modifiedCount", "nModified", NULL}},
    {MWATCH_COUNT_UPSERTED, "UpsertedCount", {"upsertedCount", "nUpserted", NULL}},
    {MWATCH_COUNT_DELETED, "DeletedCount", {"deletedCount", "nRemoved", NULL}},
@@ -140,7 +141,7 @@ stop (mwatch_call_t *call)
 {
    _mwatch_leave ();
    int64_t end = mwatch_monotonic_us ();
-   _mwatch_watch_progress (call->watch, end - call->start, end, false);
+   _mwatch_watch_progress (call->watch, end - call->start, end, false, false);
 }
 
 static bool
@@ -150,11 +151,6 @@ count_of (const bson_t *doc, size_t i, int64_t *value)
       if (doc_int (doc, count_keys[i].keys[k], value)) {
          return true;
       }
-   }
-   if (count_keys[i].count == MWATCH_COUNT_UPSERTED) {
-      /* findAndModify only says whether it upserted, with the new id. */
-      *value = has_path (doc, "upsertedId") || has_path (doc, "lastErrorObject.upserted");
-      return *value || has_path (doc, "lastErrorObject");
    }
    return false;
 }
@@ -228,4 +224,68 @@ _mwatch_call_end_count (mwatch_call_t *call, int64_t n)
       _mwatch_watch_set_count (call->watch, "MatchedCount", n);
    }
    finish (call, n >= 0);
+}
+
+/* findAndModify's reply says, in lastErrorObject, how many documents it
+ * found or inserted (n, 0 or 1), whether it updated an existing one
+ * (updatedExisting) and the id of one it upserted (upserted).  Read as
+ * update_one's and delete_one's counts read: an upsert that inserted
+ * matched nothing; a removal deleted what it matched.  The server does not
+ * say whether an update changed the document it found: ModifiedCount is
+ * updatedExisting's n. */
+static void
+read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
+{
+   int64_t n;
+   if (!doc_int (reply, "lastErrorObject.n", &n)) {
+      return;
+   }
+   if (remove) {
+      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
+      _mwatch_watch_set_count (call->watch, "DeletedCount", n);
+      return;
+   }
+   bson_iter_t iter;
+   bool existing = bson_iter_init (&iter, reply) &&
+                   bson_iter_find_descendant (&iter, "lastErrorObject.updatedExisting", &iter) &&
+                   bson_iter_as_bool (&iter);
+   bool upserted = has_path (reply, "lastErrorObject.upserted");
+   _mwatch_watch_set_count (call->watch, "MatchedCount", upserted ? 0 : n);
+   _mwatch_watch_set_count (call->watch, "ModifiedCount", existing ? n : 0);
+   _mwatch_watch_set_count (call->watch, "UpsertedCount", upserted ? 1 : 0);
+}
+
+void
+_mwatch_call_end_find_and_modify (mwatch_call_t *call, bool ok, bool remove)
+{
+   stop (call);
+   read_find_and_modify (call, call->reply, remove);
+   finish (call, ok);
+}
+
+/* The number of values in the array at `key` of `reply`. */
+static bool
+array_length (const bson_t *reply, const char *key, int64_t *n)
+{
+   bson_iter_t iter;
+   bson_iter_t values;
+   if (!reply || !bson_iter_init_find (&iter, reply, key) || !BSON_ITER_HOLDS_ARRAY (&iter) ||
+       !bson_iter_recurse (&iter, &values)) {
+      return false;
+   }
+   for (*n = 0; bson_iter_next (&values); ++*n) {
+   }
+   return true;
+}
+
+void
+_mwatch_call_end_command (mwatch_call_t *call, bool ok, const char *name)
+{
+   stop (call);
+   int64_t n;
+   if (ok && ((!strcmp (name, "distinct") && array_length (call->reply, "values", &n)) ||
+              (!strcmp (name, "count") && doc_int (call->reply, "n", &n)))) {
+      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
+   }
+   finish (call, ok);
 }

@@ -93,6 +93,18 @@ _mwatch_call_end_gle (mwatch_call_t *call,
 void
 _mwatch_call_end_count (mwatch_call_t *call, int64_t n);
 
+/* The same for find_and_modify (`remove`: the call removes what it
+ * finds): MatchedCount, and ModifiedCount and UpsertedCount, or
+ * DeletedCount, from the reply's lastErrorObject. */
+void
+_mwatch_call_end_find_and_modify (mwatch_call_t *call, bool ok, bool remove);
+
+/* The same for a command named `name` run by a command helper: distinct's
+ * MatchedCount is the number of values, count's its n; other commands have
+ * no counts. */
+void
+_mwatch_call_end_command (mwatch_call_t *call, bool ok, const char *name);
+
 /* The name of a command: its first key ("command" for an empty one). */
 const char *
 _mwatch_command_name (const bson_t *command);

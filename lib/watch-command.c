@@ -2,8 +2,8 @@
  * the client.  Operation is the command's name ("distinct", "ping"),
  * Filter its own filter when it has one ("query" of count and distinct,
  * "filter" of others), else the whole command.  The reply is the
- * application's own, passed on untouched: a command has no counts of
- * ours. */
+ * application's own, passed on untouched; distinct and count have their
+ * counts read from it (see _mwatch_call_end_command). */
 #include "watch-collection.h"
 #include "watch-secrets.h"
 
@@ -64,16 +64,17 @@ start_command (mwatch_call_t *call,
                const mongoc_collection_t *collection,
                const char *db,
                const bson_t *command,
+               bson_t **reply,
                bson_error_t **error)
 {
    bson_t filter;
    command_filter (command, &filter);
    if (collection) {
       _mwatch_call_start_coll (call, _mwatch_command_name (command), collection, &filter, NULL,
-                               NULL, error);
+                               reply, error);
    } else {
       _mwatch_call_start (call, _mwatch_command_name (command), db,
-                          command_collection (command), &filter, NULL, NULL, error);
+                          command_collection (command), &filter, NULL, reply, error);
    }
 }
 
@@ -81,8 +82,8 @@ start_command (mwatch_call_t *call,
  * command runs: on a collection, or in a database. */
 #define WATCHED_COMMAND(fn, params, args, on_collection, in_db)                   \
    MWATCH_WRAPPER (bool, fn, params, args,                                        \
-                   start_command (&call, on_collection, in_db, command, &error), \
-                   _mwatch_call_end (&call, result, MWATCH_COUNTS_NONE))
+                   start_command (&call, on_collection, in_db, command, &reply, &error), \
+                   _mwatch_call_end_command (&call, result, _mwatch_command_name (command)))
 
 /* ---------------------------------------------------------------- collection */
 

@@ -1,7 +1,9 @@
 /* The cursor watcher: every call that returns a cursor starts a watch;
  * mongoc_cursor_next accounts documents and time; the cursor's end (all
  * read, failed, or destroyed) logs the final record.  One record per
- * cursor, however many getMore round trips it takes. */
+ * cursor, however many getMore round trips it takes, and with
+ * emit_on_new_retrieves an update for each round trip that brought
+ * documents. */
 #include "interpose.h"
 #include "ptrmap.h"
 #include "watch-collection.h"
@@ -89,7 +91,7 @@ watch_cursor (const mongoc_cursor_t *cursor,
          mwatch_message_set_document (msg, "Filter", filter);
       }
    }
-   _mwatch_watch_progress (watch, end - start, end, false);
+   _mwatch_watch_progress (watch, end - start, end, false, false);
    _mwatch_watch_first (watch);
    /* Only now can the application use the cursor. */
    pthread_once (&cursors_once, cursors_init);
@@ -474,12 +476,15 @@ watched_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
    if (!watch) {
       return REAL (mongoc_cursor_next) (cursor, bson);
    }
+   uint64_t reads = _mwatch_stream_reads;
    int64_t start = mwatch_monotonic_us ();
    _mwatch_enter ();
    bool more = REAL (mongoc_cursor_next) (cursor, bson);
    _mwatch_leave ();
    int64_t end = mwatch_monotonic_us ();
-   _mwatch_watch_progress (watch, end - start, end, more);
+   /* A read from the server during the call: the document (if any) came
+    * with a new batch (see watch-round-trip.c). */
+   _mwatch_watch_progress (watch, end - start, end, more, _mwatch_stream_reads != reads);
    if (!more) {
       bson_error_t error;
       if (mongoc_cursor_error (cursor, &error)) {

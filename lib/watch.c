@@ -40,7 +40,6 @@ struct _mwatch_cursor_t {
    _Atomic int64_t matched;
    /* The rest is guarded by `lock`. */
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
-   int64_t matched_logged; /* MatchedCount at the last update logged */
    bool emitted;           /* the first record was logged */
    bool finished;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
@@ -391,7 +390,6 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
-   watch->matched_logged = 0;
    watch->updates.generation = 0;
    watch->emitted = false;
    watch->finished = false;
@@ -543,8 +541,27 @@ _mwatch_watch_first (mwatch_watch_t *watch)
    pthread_mutex_unlock (&watch->lock);
 }
 
+/* The update decision of _mwatch_watch_progress, out of its fast path (so
+ * that the path taking no lock saves no registers). */
+static __attribute__ ((noinline)) void
+progress_update (mwatch_watch_t *watch, bool matched, bool fetched)
+{
+   pthread_mutex_lock (&watch->lock);
+   int64_t count = atomic_load_explicit (&watch->matched, memory_order_relaxed);
+   /* emit_on_new_retrieves: an update per batch that brought documents,
+    * not per document: a new document read by a call that made a round
+    * trip, or the very first one (its batch may have come with the call
+    * that made the cursor). */
+   bool new_batch = matched && (fetched || count == 1);
+   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || new_batch)) {
+      emit_locked (watch, watch->opts.update_level, STATE_UPDATE);
+   }
+   pthread_mutex_unlock (&watch->lock);
+}
+
 void
-_mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched)
+_mwatch_watch_progress (
+   mwatch_watch_t *watch, int64_t us, int64_t end, bool matched, bool fetched)
 {
    atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
    atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
@@ -552,17 +569,10 @@ _mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool mat
       atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed);
    }
    /* The common case, updates below every logger's level, takes no lock. */
-   if (!_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
-                                          &watch->updates)) {
-      return;
+   if (_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
+                                         &watch->updates)) {
+      progress_update (watch, matched, fetched);
    }
-   pthread_mutex_lock (&watch->lock);
-   int64_t count = atomic_load_explicit (&watch->matched, memory_order_relaxed);
-   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || count != watch->matched_logged)) {
-      watch->matched_logged = count;
-      emit_locked (watch, watch->opts.update_level, STATE_UPDATE);
-   }
-   pthread_mutex_unlock (&watch->lock);
 }
 
 void

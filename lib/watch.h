@@ -39,12 +39,15 @@ void
 _mwatch_watch_first (mwatch_watch_t *watch);
 
 /* Accounts one call into libmongoc that took `us` microseconds and ended
- * at monotonic time `end`; with `matched`, one more document received.
- * Logs an update when the options ask for one.  Lock-free unless it logs;
- * one thread at a time calls it for a watch (as libmongoc wants of the
- * objects it is called for). */
+ * at monotonic time `end`; with `matched`, one more document received;
+ * `fetched`: the call made a round trip to the server (a new batch).
+ * Logs an update when the options ask for one: with
+ * emit_on_new_retrieves, only for a round trip that brought a document.
+ * Lock-free unless it logs; one thread at a time calls it for a watch (as
+ * libmongoc wants of the objects it is called for). */
 void
-_mwatch_watch_progress (mwatch_watch_t *watch, int64_t us, int64_t end, bool matched);
+_mwatch_watch_progress (
+   mwatch_watch_t *watch, int64_t us, int64_t end, bool matched, bool fetched);
 
 /* Marks a watch whose application object (a cursor) is gone, for
  * per-thread caches that may still hold it: a new object at the same

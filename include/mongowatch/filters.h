@@ -93,7 +93,9 @@ mwatch_filter_new_redact (const mwatch_redact_opts_t *opts, bson_error_t *error)
  * sum over the window divided by the window's seconds) and "FSum", plus
  * RateWindow (seconds) and RateRecords (records in the window); every
  * other record is dropped.  A window with no record after it is not
- * reported.
+ * reported.  Only final records (mwatch_message_is_ready) count, so that
+ * each operation counts once: first, update and timeout records are
+ * dropped and add nothing (pymongowatch's ignore_intermediates).
  * ------------------------------------------------------------------------ */
 
 /* `fields` NULL-terminated; NULL: MatchedCount InsertedCount UpsertedCount
@@ -102,6 +104,15 @@ MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_rate (double output_rate_sec,
                         const char *const *fields,
                         bson_error_t *error);
+
+/* The same; with `ignore_intermediates` false every record counts and can
+ * close a window, the intermediate ones too (an operation then counts once
+ * per record of it). */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new_rate_ex (double output_rate_sec,
+                           const char *const *fields,
+                           bool ignore_intermediates,
+                           bson_error_t *error);
 
 /* ------------------------------------------------------------------------
  * fields: keeps, drops or renames top-level fields.  `keep` (if not NULL)

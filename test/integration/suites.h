@@ -11,5 +11,6 @@ Suite *behaviour_suite (void);  /* test-behaviour.c */
 Suite *config_watchers_suite (void); /* test-config-watchers.c */
 Suite *records_suite (void);    /* test-records.c */
 Suite *privacy_suite (void);    /* test-privacy.c */
+Suite *counts_suite (void);     /* test-counts.c */
 
 #endif

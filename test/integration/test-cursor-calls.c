@@ -214,13 +214,34 @@ START_TEST (test_clone_is_its_own_operation)
 }
 END_TEST
 
-/* With emit_on_new_retrieves (the default), an update record each time
- * the count of documents read changed: one per document, each with the
- * count so far, then one final record.  (Without it, an update on every
- * call to mongoc_cursor_next; the two differ only for calls that return
- * no document without ending the cursor — tailable cursors — which the
- * test server does not serve.) */
-START_TEST (test_update_per_document_read)
+/* The update records of `cap` once drained (not ready; Iteration 0 is the
+ * first record, logged as the cursor is made), each at DEBUG: how many, and
+ * the MatchedCount of the first `size` of them. */
+static size_t
+update_records (mwatch_capture_t *cap, int64_t *matched, size_t size)
+{
+   capture_drain (cap);
+   size_t n = 0;
+   for (size_t i = 0; i < capture_count (cap); i++) {
+      const mwatch_captured_t *rec = capture_get (cap, i);
+      if (!mwatch_message_is_ready (rec->msg) && capture_int (rec, "Iteration") > 0) {
+         ck_assert_int_eq (rec->level, MWATCH_LEVEL_DEBUG);
+         if (n < size) {
+            matched[n] = capture_int (rec, "MatchedCount");
+         }
+         n++;
+      }
+   }
+   return n;
+}
+
+/* With emit_on_new_retrieves (the default), an update record for each
+ * round trip that brought documents, not for each document: 12 documents
+ * in batches of 4 are 3 batches (find, getMore, getMore), so 3 updates,
+ * each logged as the batch's first document is read (MatchedCount 1, 5,
+ * 9), then one final record.  The round trip that only finds the cursor
+ * exhausted brings nothing and logs no update. */
+START_TEST (test_update_per_round_trip)
 {
    char db[64];
    mongoc_client_t *client = mwatch_test_client ();
@@ -231,23 +252,46 @@ START_TEST (test_update_per_document_read)
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, find_opts, NULL);
    ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 12);
    mongoc_cursor_destroy (cursor);
-   capture_drain (cap);
-   int64_t updates = 0;
-   for (size_t i = 0; i < capture_count (cap); i++) {
-      const mwatch_captured_t *rec = capture_get (cap, i);
-      /* Iteration 0 is the first record, logged as the cursor is made. */
-      if (!mwatch_message_is_ready (rec->msg) && capture_int (rec, "Iteration") > 0) {
-         updates++;
-         ck_assert_int_eq (capture_int (rec, "MatchedCount"), updates);
-         ck_assert_int_eq (rec->level, MWATCH_LEVEL_DEBUG);
-      }
+   int64_t matched[4];
+   ck_assert_uint_eq (update_records (cap, matched, 4), 3);
+   for (int64_t i = 0; i < 3; i++) {
+      ck_assert_int_eq (matched[i], 1 + 4 * i);
    }
-   ck_assert_int_eq (updates, 12);
    const mwatch_captured_t *final = NULL;
    ck_assert_uint_eq (capture_finals (cap, "find", &final), 1);
    ck_assert_int_eq (capture_int (final, "MatchedCount"), 12);
    bson_destroy (find_opts);
    capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
+/* A cursor made from a command reply holds its first batch before the
+ * first mongoc_cursor_next, which then reads no socket: that batch still
+ * counts as one that brought documents (one update), and the documents
+ * after it in the same batch log none. */
+START_TEST (test_update_for_first_batch_from_reply)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_calls", db, sizeof db, 5);
+   bson_t *command = BCON_NEW ("find", BCON_UTF8 ("items"), "filter", "{", "}");
+   bson_t reply;
+   bson_error_t error;
+   mongoc_database_t *database = mongoc_client_get_database (client, db);
+   ck_assert_msg (mongoc_database_command_simple (database, command, NULL, &reply, &error), "%s",
+                  error.message);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_DEBUG, false);
+   mongoc_cursor_t *cursor = mongoc_cursor_new_from_command_reply_with_opts (client, &reply, NULL);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
+   mongoc_cursor_destroy (cursor);
+   int64_t matched[2];
+   ck_assert_uint_eq (update_records (cap, matched, 2), 1);
+   ck_assert_int_eq (matched[0], 1);
+   capture_stop (cap);
+   bson_destroy (command);
+   mongoc_database_destroy (database);
    mwatch_test_drop (client, db, coll);
    mongoc_client_destroy (client);
 }
@@ -265,7 +309,8 @@ cursor_calls_suite (void)
    tcase_add_test (tc, test_list_indexes_collections_databases);
    tcase_add_test (tc, test_deprecated_command_and_reply_cursor);
    tcase_add_test (tc, test_clone_is_its_own_operation);
-   tcase_add_test (tc, test_update_per_document_read);
+   tcase_add_test (tc, test_update_per_round_trip);
+   tcase_add_test (tc, test_update_for_first_batch_from_reply);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -7,6 +7,7 @@
  * with "@D", which stands for it.  Records are logged through the loggers
  * the watchers use, and read back from the files the handlers wrote after
  * mwatch_shutdown() has drained every queue. */
+#include "../../lib/filters-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
@@ -387,6 +388,43 @@ START_TEST (test_handler_level_and_filters)
    assert_file ("warn.log", "WARNING users\n");
    assert_file ("news.log", "INFO news\nDEBUG news\n");
    assert_file ("cursor.log", "INFO news\n");
+}
+END_TEST
+
+static int64_t rate_now;
+
+static int64_t
+rate_clock (void)
+{
+   return rate_now;
+}
+
+/* The rate filter's ignore_intermediates key: false counts an operation's
+ * intermediate record too (2 records in the window, not 1). */
+START_TEST (test_rate_ignore_intermediates_key)
+{
+   _mwatch_filter_rate_set_clock (rate_clock);
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.RateRecords}'}\n"
+              "filters:\n"
+              "  r: {'()': mongowatch.filters.rate, output_rate_sec: 10, ignore_intermediates: false}\n"
+              "handlers:\n"
+              "  h: {class: file, filename: '@D/rate.log', formatter: c, filters: [r]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: DEBUG, handlers: [h]}\n");
+   mwatch_logger_t *logger = mwatch_logger_get ("mongowatch.cursor");
+   mwatch_message_t *running = mwatch_message_new ();
+   rate_now = 0;
+   mwatch_logger_log (logger, MWATCH_LEVEL_DEBUG, MWATCH_LEVEL_DEBUG, running);
+   mwatch_message_destroy (running);
+   rate_now = 1000000;
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "c", 1);
+   rate_now = 20000000;
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "c", 1);
+   mwatch_shutdown ();
+   _mwatch_filter_rate_set_clock (NULL);
+   assert_file ("rate.log", "2\n");
 }
 END_TEST
 
@@ -811,6 +849,10 @@ static const error_case_t error_cases[] = {
    {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  f: {'()': mongowatch.filters.teleport}\n",
     "<string>:3:13: filters.f.(): unknown filter factory \"mongowatch.filters.teleport\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': mongowatch.filters.rate, output_rate_sec: 1, "
+    "ignore_intermediates: maybe}\n",
+    "<string>:3:80: filters.r.ignore_intermediates: expected true or false, got \"maybe\""},
    /* Queues. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  q: {class: queue}\n",
@@ -1393,6 +1435,7 @@ config_suite (void)
    tcase_add_test (tc, test_formatter_format_and_datefmt);
    tcase_add_test (tc, test_formatter_default_when_unnamed);
    tcase_add_test (tc, test_handler_level_and_filters);
+   tcase_add_test (tc, test_rate_ignore_intermediates_key);
    tcase_add_test (tc, test_logger_level_propagate_filters);
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);

@@ -1135,6 +1135,15 @@ fake_clock (void)
    return fake_now;
 }
 
+/* A final record's message: the rate filter counts those by default. */
+static mwatch_message_t *
+final_message (void)
+{
+   mwatch_message_t *msg = bare_message ();
+   mwatch_message_set_ready (msg);
+   return msg;
+}
+
 static void
 rate_setup (void)
 {
@@ -1153,7 +1162,7 @@ static bool
 offer (mwatch_filter_t *filter, double seconds, int64_t inserted, const double *duration,
        mwatch_message_t **kept)
 {
-   mwatch_message_t *msg = bare_message ();
+   mwatch_message_t *msg = final_message ();
    fake_now = INT64_C (5000000000) + (int64_t) llround (seconds * 1e6);
    mwatch_message_set_int64 (msg, "InsertedCount", inserted);
    if (duration) {
@@ -1233,7 +1242,7 @@ START_TEST (test_rate_values)
 
    /* text, null and missing add nothing; int64 overflow turns to double */
    for (int i = 0; i < 5; i++) {
-      msg = bare_message ();
+      msg = final_message ();
       if (i == 1) {
          mwatch_message_set_utf8 (msg, "N", "12");
       } else if (i == 2) {
@@ -1245,7 +1254,7 @@ START_TEST (test_rate_values)
       ck_assert (!apply (filter, msg));
       mwatch_message_destroy (msg);
    }
-   msg = bare_message ();
+   msg = final_message ();
    fake_now = 2000000;
    ck_assert (apply (filter, msg));
    ck_assert (double_at (msg, "NSum") == 2.0 * (double) INT64_MAX);
@@ -1256,7 +1265,7 @@ START_TEST (test_rate_values)
 
    /* the default fields */
    filter = mwatch_filter_new_rate (0.5, NULL, &error);
-   msg = bare_message ();
+   msg = final_message ();
    mwatch_message_set_int64 (msg, "DeletedCount", 4);
    fake_now = 0;
    ck_assert (!apply (filter, msg));
@@ -1275,6 +1284,71 @@ START_TEST (test_rate_values)
    mwatch_filter_destroy (filter);
 }
 END_TEST
+
+/* One cursor of 10 documents at DEBUG, as its records come: the first
+ * (MatchedCount 0), an update per document (1..10 so far), a timeout at 5,
+ * then the final (10), all at `t` seconds, none of them closing a
+ * window. */
+static void
+offer_cursor_records (mwatch_filter_t *filter, double t)
+{
+   fake_now = INT64_C (5000000000) + (int64_t) llround (t * 1e6);
+   for (int i = 0; i <= 12; i++) {
+      mwatch_message_t *msg = bare_message ();
+      int64_t matched = i <= 10 ? i : (i == 11 ? 5 : 10);
+      mwatch_message_set_int64 (msg, "MatchedCount", matched);
+      if (i == 12) {
+         mwatch_message_set_ready (msg);
+      }
+      ck_assert (!apply (filter, msg));
+      mwatch_message_destroy (msg);
+   }
+}
+
+/* By default only final records count (pymongowatch's
+ * ignore_intermediates): the cursor above counts its 10 documents once,
+ * and an intermediate record neither counts nor closes a window. */
+START_TEST (test_rate_counts_final_records_only)
+{
+   static const char *const fields[] = {"MatchedCount", NULL};
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_rate (10, fields, &error);
+   ck_assert_msg (filter, "%s", error.message);
+   offer_cursor_records (filter, 0);
+   offer_cursor_records (filter, 1);
+   /* Past the window: an intermediate record is still dropped, unseen. */
+   mwatch_message_t *msg = bare_message ();
+   mwatch_message_set_int64 (msg, "MatchedCount", 1);
+   fake_now = INT64_C (5000000000) + 20000000;
+   ck_assert (!apply (filter, msg));
+   mwatch_message_set_ready (msg);
+   ck_assert (apply (filter, msg));
+   ck_assert_int_eq (int_at (msg, "MatchedCountSum"), 20);
+   ck_assert_int_eq (int_at (msg, "RateRecords"), 2);
+   mwatch_message_destroy (msg);
+   mwatch_filter_destroy (filter);
+}
+END_TEST
+
+/* ignore_intermediates false: every record counts, as before: the first,
+ * the updates (0 + 1 + ... + 10 = 55), the timeout (5) and the final (10). */
+START_TEST (test_rate_counts_every_record_on_request)
+{
+   static const char *const fields[] = {"MatchedCount", NULL};
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_rate_ex (10, fields, false, &error);
+   ck_assert_msg (filter, "%s", error.message);
+   offer_cursor_records (filter, 0);
+   mwatch_message_t *msg = bare_message ();
+   fake_now = INT64_C (5000000000) + 20000000;
+   ck_assert (apply (filter, msg));
+   ck_assert_int_eq (int_at (msg, "MatchedCountSum"), 70);
+   ck_assert_int_eq (int_at (msg, "RateRecords"), 13);
+   mwatch_message_destroy (msg);
+   mwatch_filter_destroy (filter);
+}
+END_TEST
+
 
 START_TEST (test_rate_errors)
 {
@@ -1301,7 +1375,7 @@ rate_worker (void *data)
 {
    mwatch_filter_t *filter = data;
    for (int i = 0; i < RATE_PER_THREAD; i++) {
-      mwatch_message_t *msg = bare_message ();
+      mwatch_message_t *msg = final_message ();
       mwatch_message_set_int64 (msg, "InsertedCount", 3);
       ck_assert (!apply (filter, msg));
       mwatch_message_destroy (msg);
@@ -1314,7 +1388,7 @@ START_TEST (test_rate_threads)
    bson_error_t error;
    mwatch_filter_t *filter = mwatch_filter_new_rate (60, NULL, &error);
    pthread_t threads[RATE_THREADS];
-   mwatch_message_t *msg = bare_message ();
+   mwatch_message_t *msg = final_message ();
 
    fake_now = 0;
    for (int i = 0; i < RATE_THREADS; i++) {
@@ -1474,6 +1548,8 @@ filters_suite (void)
    tcase_add_checked_fixture (rate, rate_setup, rate_teardown);
    tcase_add_test (rate, test_rate_windows);
    tcase_add_test (rate, test_rate_values);
+   tcase_add_test (rate, test_rate_counts_final_records_only);
+   tcase_add_test (rate, test_rate_counts_every_record_on_request);
    tcase_add_test (rate, test_rate_errors);
    tcase_add_test (rate, test_rate_threads);
    suite_add_tcase (suite, rate);
