@@ -20,6 +20,10 @@ _mwatch_message_put (mwatch_message_t *msg,
                      size_t key_len,
                      const mwatch_value_t *value);
 
+/* Sets the iteration (and the Iteration field) to `iteration`. */
+void
+_mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration);
+
 /* The memory `msg` takes (its block and what it allocated apart), for a
  * queue's bound in bytes. */
 size_t

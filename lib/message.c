@@ -881,10 +881,16 @@ mwatch_message_iteration (const mwatch_message_t *msg)
 int64_t
 mwatch_message_next_iteration (mwatch_message_t *msg)
 {
-   msg->iteration++;
-   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = msg->iteration};
-   _mwatch_message_put (msg, "Iteration", 9, &v);
+   _mwatch_message_set_iteration (msg, msg->iteration + 1);
    return msg->iteration;
+}
+
+void
+_mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration)
+{
+   msg->iteration = iteration;
+   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = iteration};
+   _mwatch_message_put (msg, "Iteration", 9, &v);
 }
 
 bool

@@ -38,9 +38,12 @@ struct _mwatch_cursor_t {
    _Atomic int64_t duration_us;   /* time spent inside libmongoc */
    _Atomic int64_t last_activity; /* monotonic */
    _Atomic int64_t matched;
+   /* Updates the operation made, logged or not (a batch that brought
+    * documents, or every call without emit_on_new_retrieves): its records'
+    * Iteration, the same whatever the levels and handlers. */
+   _Atomic int64_t updates_made;
    /* The rest is guarded by `lock`. */
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
-   bool emitted;           /* the first record was logged */
    bool finished;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
@@ -391,7 +394,6 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
    watch->updates.generation = 0;
-   watch->emitted = false;
    watch->finished = false;
    atomic_init (&watch->refs, 1);
    pthread_mutex_init (&watch->lock, NULL);
@@ -405,6 +407,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    atomic_init (&watch->duration_us, 0);
    atomic_init (&watch->last_activity, mwatch_monotonic_us ());
    atomic_init (&watch->matched, 0);
+   atomic_init (&watch->updates_made, 0);
    atomic_init (&watch->detached, false);
    watch->msg = mwatch_message_new ();
    mwatch_message_set_default_fields (watch->msg, watch->opts.default_fields);
@@ -483,6 +486,13 @@ static const struct {
 static void
 materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, record_state_t state)
 {
+   /* Numbered by what the operation did, not by what was logged: first 0,
+    * each update its number, a timeout the updates so far, the final one
+    * more. */
+   int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
+   _mwatch_message_set_iteration (msg, state == STATE_FIRST   ? 0
+                                       : state == STATE_FINAL ? updates + 1
+                                                              : updates);
    mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
    s.value.v_utf8.str = state_names[state].name;
    s.value.v_utf8.len = state_names[state].len;
@@ -520,10 +530,6 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
    if (!mwatch_logger_is_enabled_for (watch->logger, admission)) {
       return;
    }
-   if (watch->emitted) {
-      mwatch_message_next_iteration (watch->msg);
-   }
-   watch->emitted = true;
    materialize (watch, watch->msg, state);
    _mwatch_message_set_due (watch->msg, timeout_due (watch));
    /* A handler that calls libmongoc must not be watched from here. */
@@ -541,19 +547,13 @@ _mwatch_watch_first (mwatch_watch_t *watch)
    pthread_mutex_unlock (&watch->lock);
 }
 
-/* The update decision of _mwatch_watch_progress, out of its fast path (so
- * that the path taking no lock saves no registers). */
+/* An update's record, out of _mwatch_watch_progress's fast path (so that
+ * the path taking no lock saves no registers). */
 static __attribute__ ((noinline)) void
-progress_update (mwatch_watch_t *watch, bool matched, bool fetched)
+progress_update (mwatch_watch_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
-   int64_t count = atomic_load_explicit (&watch->matched, memory_order_relaxed);
-   /* emit_on_new_retrieves: an update per batch that brought documents,
-    * not per document: a new document read by a call that made a round
-    * trip, or the very first one (its batch may have come with the call
-    * that made the cursor). */
-   bool new_batch = matched && (fetched || count == 1);
-   if (!watch->finished && (!watch->opts.emit_on_new_retrieves || new_batch)) {
+   if (!watch->finished) {
       emit_locked (watch, watch->opts.update_level, STATE_UPDATE);
    }
    pthread_mutex_unlock (&watch->lock);
@@ -565,13 +565,24 @@ _mwatch_watch_progress (
 {
    atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
    atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
+   bool update = !watch->opts.emit_on_new_retrieves;
    if (matched) {
-      atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed);
+      int64_t count = atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed) + 1;
+      /* emit_on_new_retrieves: an update per batch that brought
+       * documents, not per document: a new document read by a call that
+       * made a round trip, or the very first one (its batch may have come
+       * with the call that made the cursor). */
+      update = update || fetched || count == 1;
    }
+   if (!update) {
+      return;
+   }
+   /* Counted whether or not it is logged: records are numbered by it. */
+   atomic_fetch_add_explicit (&watch->updates_made, 1, memory_order_relaxed);
    /* The common case, updates below every logger's level, takes no lock. */
    if (_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
                                          &watch->updates)) {
-      progress_update (watch, matched, fetched);
+      progress_update (watch);
    }
 }
 

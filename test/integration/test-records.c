@@ -383,6 +383,42 @@ START_TEST (test_states_of_a_write)
 }
 END_TEST
 
+/* The final Iteration of a find of 12 documents in batches of 4, logged
+ * at `level` (with or without a queue). */
+static int64_t
+final_iteration (mongoc_collection_t *coll, int level, bool queued)
+{
+   mwatch_capture_t *cap = capture_start (level, queued);
+   bson_t all = BSON_INITIALIZER;
+   bson_t *opts = BCON_NEW ("batchSize", BCON_INT32 (4));
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, opts, NULL);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 12);
+   mongoc_cursor_destroy (cursor);
+   capture_drain (cap);
+   const mwatch_captured_t *rec = NULL;
+   ck_assert_uint_eq (capture_finals (cap, "find", &rec), 1);
+   int64_t iteration = capture_int (rec, "Iteration");
+   bson_destroy (opts);
+   capture_stop (cap);
+   return iteration;
+}
+
+/* Iteration counts what the operation did (first 0, one per batch, the
+ * final one more), not what was logged: the same at DEBUG, where every
+ * update is logged, as at INFO, where none is, queued or not. */
+START_TEST (test_iteration_does_not_depend_on_levels)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_records", db, sizeof db, 12);
+   ck_assert_int_eq (final_iteration (coll, MWATCH_LEVEL_DEBUG, false), 4);
+   ck_assert_int_eq (final_iteration (coll, MWATCH_LEVEL_INFO, false), 4);
+   ck_assert_int_eq (final_iteration (coll, MWATCH_LEVEL_INFO, true), 4);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- reload */
 
 static void
@@ -479,6 +515,7 @@ records_suite (void)
    tcase_add_test (tc, test_below_logger_level_reaches_no_handler);
    tcase_add_test (tc, test_below_level_still_times_out_through_a_queue);
    tcase_add_test (tc, test_states_of_a_write);
+   tcase_add_test (tc, test_iteration_does_not_depend_on_levels);
    tcase_add_test (tc, test_reload_hands_running_operations_over);
    suite_add_tcase (suite, tc);
    return suite;
