@@ -1,12 +1,14 @@
 /* The process-wide life of the logging state: shutdown (also at exit) and
  * fork().  Lock order, everywhere: logger configuration, then handler
- * locks, then queue mutexes, then the message block pool; fork's prepare
- * takes them all in that order. */
+ * locks, then queue mutexes, then the message block pool, then the
+ * pointer maps' shard locks (leaves: a holder takes no other lock); fork's
+ * prepare takes them all in that order. */
 #include "block-pool.h"
 #include "config-hooks.h"
 #include "handler.h"
 #include "interpose.h"
 #include "logging-private.h"
+#include "ptrmap.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,11 +28,13 @@ fork_prepare (void)
    _mwatch_handlers_fork_prepare ();
    _mwatch_queue_handlers_fork_prepare ();
    _mwatch_block_pool_fork_prepare ();
+   _mwatch_ptrmaps_fork_prepare ();
 }
 
 static void
 fork_parent (void)
 {
+   _mwatch_ptrmaps_fork_release ();
    _mwatch_block_pool_fork_release ();
    _mwatch_queue_handlers_fork_parent ();
    _mwatch_handlers_fork_parent ();
@@ -40,6 +44,7 @@ fork_parent (void)
 static void
 fork_child (void)
 {
+   _mwatch_ptrmaps_fork_release ();
    _mwatch_block_pool_fork_release ();
    _mwatch_queue_handlers_fork_child ();
    _mwatch_handlers_fork_child ();

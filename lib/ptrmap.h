@@ -51,10 +51,12 @@ _mwatch_ptrmap_count (mwatch_ptrmap_t *map)
    return atomic_load_explicit (&map->count, memory_order_relaxed);
 }
 
-/* fork(): the child may inherit a shard locked by a thread that is gone. */
+/* fork(), for every map made with _mwatch_ptrmap_init: the child could
+ * otherwise inherit a shard locked by a thread that is gone, and wait for
+ * ever on its next lookup.  Called by lifecycle.c's fork handlers. */
 void
-_mwatch_ptrmap_fork_prepare (mwatch_ptrmap_t *map);
+_mwatch_ptrmaps_fork_prepare (void);
 void
-_mwatch_ptrmap_fork_parent (mwatch_ptrmap_t *map);
+_mwatch_ptrmaps_fork_release (void);
 
 #endif

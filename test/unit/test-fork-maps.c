@@ -1,0 +1,106 @@
+/* fork() while another thread is inside the library's pointer maps: the
+ * names map is taken on every mongoc_client_get_collection (patched or
+ * not), so a child forked while a thread held one of its locks would wait
+ * for ever on its next get_collection.  A thread hammers get_collection
+ * while the main thread forks; each child does one get_collection (and a
+ * watched collection's destroy) and exits.  A child that does not exit in
+ * time is a deadlock. */
+#include <mongoc/mongoc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mongowatch.h"
+#include "unit/suites.h"
+
+#define FORKS 300
+
+static atomic_bool stop;
+
+static void *
+hammer (void *client)
+{
+   mongoc_collection_t *colls[64];
+   while (!atomic_load (&stop)) {
+      for (int k = 0; k < 64; k++) {
+         colls[k] = mongoc_client_get_collection (client, "db", "items");
+      }
+      for (int k = 0; k < 64; k++) {
+         mongoc_collection_destroy (colls[k]);
+      }
+   }
+   return NULL;
+}
+
+/* Waits up to 10 s for `pid`; false (having killed it) when it hangs. */
+static bool
+exited_in_time (pid_t pid, int *status)
+{
+   for (int i = 0; i < 10000; i++) {
+      pid_t got = waitpid (pid, status, WNOHANG);
+      if (got == pid) {
+         return true;
+      }
+      struct timespec ms = {0, 1000000};
+      nanosleep (&ms, NULL);
+   }
+   kill (pid, SIGKILL);
+   waitpid (pid, status, 0);
+   return false;
+}
+
+START_TEST (test_fork_while_maps_are_busy)
+{
+   bson_error_t error;
+   ck_assert_msg (mwatch_patch_mongoc (&error), "%s", error.message);
+   /* No server is needed: get_collection makes no connection. */
+   mongoc_client_t *client = mongoc_client_new ("mongodb://127.0.0.1:1");
+   atomic_store (&stop, false);
+   pthread_t thread;
+   pthread_create (&thread, NULL, hammer, client);
+   int hung = 0;
+   for (int i = 0; i < FORKS && !hung; i++) {
+      pid_t pid = fork ();
+      ck_assert_int_ge (pid, 0);
+      if (pid == 0) {
+         /* Enough collections alive at once (each at its own address) to
+          * meet every shard of the map. */
+         mongoc_collection_t *colls[512];
+         for (int k = 0; k < 512; k++) {
+            colls[k] = mongoc_client_get_collection (client, "db", "child");
+         }
+         for (int k = 0; k < 512; k++) {
+            mongoc_collection_destroy (colls[k]);
+         }
+         _exit (0);
+      }
+      int status;
+      if (!exited_in_time (pid, &status)) {
+         hung = i + 1;
+      } else {
+         /* Ended by itself, not by a signal (under valgrind, whose leak
+          * check in a forked child sets a status of its own, any status). */
+         ck_assert_msg (WIFEXITED (status), "child %d: status %#x", i, status);
+      }
+   }
+   atomic_store (&stop, true);
+   pthread_join (thread, NULL);
+   mongoc_client_destroy (client);
+   mwatch_unpatch_mongoc ();
+   ck_assert_msg (!hung, "child %d of %d hung in get_collection", hung, FORKS);
+}
+END_TEST
+
+Suite *
+fork_maps_suite (void)
+{
+   Suite *suite = suite_create ("fork maps");
+   TCase *tc = tcase_create ("fork maps");
+   tcase_set_timeout (tc, 120);
+   tcase_add_test (tc, test_fork_while_maps_are_busy);
+   suite_add_tcase (suite, tc);
+   return suite;
+}
