@@ -14,6 +14,9 @@ main (int argc, char **argv)
    if (signal_drain_child_main (&status)) {
       return status;
    }
+   if (file_faults_child_main (&status)) {
+      return status;
+   }
    Suite *suites[] = {
       buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
