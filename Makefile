@@ -253,7 +253,8 @@ check:
 	scripts/install-deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
-	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check
+	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
+	   files-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -320,6 +321,18 @@ $(DAEMON_APP): test/daemon/daemon_app.c
 
 daemon-check: all $(DAEMON_APP) $(PING_BIN)
 	test/server run test/daemon-check
+
+# File handlers against a real logrotate (rename with `create`, with and
+# without a postrotate SIGHUP) and, as root, a full 1 MiB tmpfs
+# (issue 12): test/files-check.
+FILES_APP := $(BUILD)/test/files_app
+$(FILES_APP): test/files/files_app.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+.PHONY: files-check
+files-check: $(FILES_APP)
+	test/files-check
 
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check

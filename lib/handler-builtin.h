@@ -54,6 +54,8 @@ _mwatch_handler_report_once (bool *reported, const char *format, ...)
 typedef struct {
    uint64_t dropped;
    bool reported;
+   /* Records dropped since the current episode began (its report). */
+   uint64_t episode;
 } mwatch_io_stats_t;
 
 /* Counts `records` dropped and, once per episode, reports the failure
@@ -68,6 +70,13 @@ _mwatch_io_ok (mwatch_io_stats_t *stats)
 {
    stats->reported = false;
 }
+
+/* Ends a failure episode, saying so once when one was reported: "WHAT
+ * works again; N records dropped during the failure".  Call it only when a
+ * record really reached its destination whole, not when it was merely
+ * buffered. */
+void
+_mwatch_io_works_again (mwatch_io_stats_t *stats, const char *what);
 
 /* At close: "WHAT: N records dropped in all", when any were. */
 void

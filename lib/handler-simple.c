@@ -79,9 +79,11 @@ _mwatch_io_failed (mwatch_io_stats_t *stats, uint64_t records, const char *forma
 
    stats->dropped += records;
    if (stats->reported) {
+      stats->episode += records;
       return;
    }
    stats->reported = true;
+   stats->episode = records;
    va_start (args, format);
    message = bson_strdupv_printf (format, args);
    va_end (args);
@@ -89,6 +91,22 @@ _mwatch_io_failed (mwatch_io_stats_t *stats, uint64_t records, const char *forma
    _mwatch_stats_report (text, false);
    bson_free (text);
    bson_free (message);
+}
+
+void
+_mwatch_io_works_again (mwatch_io_stats_t *stats, const char *what)
+{
+   if (!stats->reported) {
+      return;
+   }
+   char *text = bson_strdup_printf ("%s works again; %" PRIu64 " record%s dropped during the failure",
+                                    what,
+                                    stats->episode,
+                                    stats->episode == 1 ? "" : "s");
+   stats->reported = false;
+   stats->episode = 0;
+   _mwatch_stats_report (text, false);
+   bson_free (text);
 }
 
 void

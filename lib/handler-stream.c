@@ -7,9 +7,11 @@
  * _mwatch_stream_handler_set_autoflush() to recognize. */
 #include "handler-builtin.h"
 #include "handler.h"
+#include "logging-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio_ext.h>
 #include <string.h>
 #include <stdatomic.h>
@@ -46,8 +48,24 @@ typedef struct {
    /* Atomic because a queue listener may set it from its own thread. */
    atomic_bool autoflush;
    /* Records given to the FILE since it was last flushed: what a failed
-    * flush loses. */
+    * flush loses.  A file handler's FILE holds only whole records (it is
+    * flushed before a line that would not fit), so these are exactly the
+    * records not yet in the file. */
    uint64_t unflushed;
+   /* A file handler: the file's size as far as we wrote it, and the size
+    * at the end of the last record known to be in it whole, where a
+    * failed write cuts the file back to (never a partial line followed by
+    * another record). */
+   int64_t file_end;
+   int64_t whole_end;
+   /* The value of reopen_generation when the file was opened: a different
+    * one means mwatch_reopen() was called since. */
+   unsigned generation;
+   /* A file handler: its handler, and its place in the list of file
+    * handlers that mwatch_reopen() walks. */
+   mwatch_handler_t *handler;
+   void *next_file;
+   void *prev_file;
    /* Records dropped, and whether the current write failure was
     * reported. */
    mwatch_io_stats_t io;
@@ -65,6 +83,16 @@ bool _mwatch_file_delay_by_default = false;
  * where stdio's default (the file's block size, often 4 KiB) would make
  * one every few lines. */
 #define FILE_BUFFER (64 * 1024)
+
+/* Every file handler, for mwatch_reopen().  Lock order: files_lock, then
+ * a handler's lock (mwatch_reopen flushes each handler while holding it);
+ * so it is never taken under a handler's lock: a file handler leaves the
+ * list in its destroy, which runs after its close, outside the lock. */
+static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
+static stream_impl_t *files;
+static pthread_once_t files_fork_once = PTHREAD_ONCE_INIT;
+/* Counts mwatch_reopen() calls; read without a lock on every write. */
+static atomic_uint reopen_generation;
 
 /* ------------------------------------------------------------------------
  * Files
@@ -86,9 +114,64 @@ file_open_fd (stream_impl_t *impl)
       return false;
    }
    impl->size = (int64_t) st.st_size;
+   impl->file_end = impl->size;
+   impl->whole_end = impl->size;
    impl->regular = S_ISREG (st.st_mode);
    impl->open_errno = 0;
+   impl->generation = atomic_load (&reopen_generation);
    return true;
+}
+
+/* Whether impl->path still names the file impl->file has open.  A rename
+ * (logrotate) or an unlink (the file or its folder removed) leaves the
+ * descriptor on a file that nobody will read as the log: like Python's
+ * WatchedFileHandler, the handler then opens the path again.  A path that
+ * cannot be looked at for another reason (EACCES) keeps the open file. */
+static bool
+file_path_names_fd (const stream_impl_t *impl)
+{
+   struct stat st;
+
+   if (stat (impl->path, &st) != 0) {
+      return errno != ENOENT && errno != ENOTDIR;
+   }
+   return st.st_dev == impl->file.dev && st.st_ino == impl->file.ino;
+}
+
+/* Makes impl->file the file that impl->path names, before bytes go out:
+ * the descriptor must still be ours (a daemon may have closed it and
+ * reused the number, issue 18), the path must still name its file (moved
+ * or removed), and no mwatch_reopen() may have come since it was opened.
+ * Otherwise what is ours is closed and the path opened again (created if
+ * missing).  One fstat and one stat per write(2): behind a queue that is
+ * one pair per burst of records, not per record. */
+static bool
+file_ready (stream_impl_t *impl)
+{
+   if (_mwatch_owned_fd_check (&impl->file) &&
+       (impl->generation != atomic_load (&reopen_generation) || !file_path_names_fd (impl))) {
+      _mwatch_owned_fd_close (&impl->file);
+   }
+   return impl->file.fd >= 0 || file_open_fd (impl);
+}
+
+/* After a write that stopped short (a full disk, a file size limit): the
+ * bytes of records already in the file stay, the partial ones go, by
+ * cutting the file back to the end of its last whole record, so that the
+ * next record never starts in the middle of a line.  Only when nobody
+ * else appended since (the file's size is what we wrote it to): cutting
+ * then would remove their lines. */
+static void
+file_cut_partial (stream_impl_t *impl)
+{
+   struct stat st;
+   int err = errno;
+
+   if (impl->file_end > impl->whole_end && fstat (impl->file.fd, &st) == 0 &&
+       (int64_t) st.st_size == impl->file_end && ftruncate (impl->file.fd, impl->whole_end) == 0) {
+      impl->file_end = impl->whole_end;
+   }
+   errno = err;
 }
 
 /* The FILE's write: to our file, opened again by name first when the
@@ -101,7 +184,7 @@ file_cookie_write (void *cookie, const char *data, size_t size)
    stream_impl_t *impl = cookie;
    size_t done = 0;
 
-   if (!_mwatch_owned_fd_check (&impl->file) && !file_open_fd (impl)) {
+   if (!file_ready (impl)) {
       return 0;
    }
    while (done < size) {
@@ -113,6 +196,10 @@ file_cookie_write (void *cookie, const char *data, size_t size)
          break;
       }
       done += (size_t) n;
+      impl->file_end += n;
+   }
+   if (done < size) {
+      file_cut_partial (impl);
    }
    return (ssize_t) done;
 }
@@ -160,6 +247,7 @@ write_failed (stream_impl_t *impl, int err)
        * record, and fail the same way. */
       __fpurge (impl->fp);
       clearerr (impl->fp);
+      impl->size = impl->file_end; /* what was purged never reaches it */
       if (impl->open_errno) {
          _mwatch_io_failed (&impl->io, lost, "cannot open log file \"%s\": %s", impl->path,
                             bson_strerror_r (impl->open_errno, buf, sizeof buf));
@@ -171,6 +259,23 @@ write_failed (stream_impl_t *impl, int err)
       _mwatch_io_failed (&impl->io, lost, "cannot write to log stream: %s",
                          bson_strerror_r (err, buf, sizeof buf));
    }
+}
+
+/* Pushes out what the FILE holds.  Records that reach their destination
+ * whole end a failure episode (said once); merely buffering a record ends
+ * nothing. */
+static void
+stream_push (stream_impl_t *impl)
+{
+   if (fflush (impl->fp) != 0) {
+      write_failed (impl, errno);
+      return;
+   }
+   if (impl->unflushed > 0) {
+      impl->unflushed = 0;
+      _mwatch_io_works_again (&impl->io, impl->path ? impl->path : "log stream");
+   }
+   impl->whole_end = impl->file_end;
 }
 
 /* A delayed handler's check of its path at configuration time: an
@@ -243,11 +348,7 @@ roll_over (stream_impl_t *impl)
    char buf[128];
 
    /* The lines still buffered belong to the old file. */
-   if (fflush (impl->fp) != 0) {
-      write_failed (impl, errno);
-   } else {
-      impl->unflushed = 0;
-   }
+   stream_push (impl);
    _mwatch_owned_fd_close (&impl->file);
 
    char *dst = backup_name (impl->path, impl->backup_count);
@@ -288,6 +389,13 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
    bool ok;
    int err;
 
+   /* A file handler's FILE holds whole records only: what stdio writes
+    * when its buffer fills would end in the middle of a line, and a
+    * failure there would leave no way to know which records got out. */
+   if (impl->path && impl->unflushed > 0 && __fpending (fp) + len + 1 > __fbufsize (fp)) {
+      stream_push (impl);
+   }
+
    /* The handler's lock keeps this handler's lines whole; locking the FILE
     * keeps them whole against other writers of the same FILE too (two
     * handlers on stderr, or the application's own messages there).  With
@@ -299,20 +407,14 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
       written++;
    }
    ok = written == len + 1;
-   if (ok && atomic_load (&impl->autoflush)) {
-      ok = fflush (fp) == 0;
-      if (ok) {
-         impl->unflushed = 0;
-      }
-   }
    err = errno;
    funlockfile (fp);
 
    impl->size += (int64_t) written;
-   if (ok) {
-      _mwatch_io_ok (&impl->io);
-   } else {
+   if (!ok) {
       write_failed (impl, err);
+   } else if (atomic_load (&impl->autoflush)) {
+      stream_push (impl);
    }
 }
 
@@ -376,10 +478,13 @@ stream_flush (mwatch_handler_t *handler)
    if (!impl->fp) {
       return;
    }
-   if (fflush (impl->fp) != 0) {
-      write_failed (impl, errno);
-   } else {
-      impl->unflushed = 0;
+   stream_push (impl);
+   /* mwatch_reopen() asked for the file to be opened again by name: done
+    * now, not at the next record, so that the old file is let go of at
+    * once (a rotation's postrotate may compress or remove it). */
+   if (impl->path && impl->file.fd >= 0 &&
+       impl->generation != atomic_load (&reopen_generation)) {
+      file_ready (impl);
    }
 }
 
@@ -406,6 +511,19 @@ stream_destroy (void *ptr)
 {
    stream_impl_t *impl = ptr;
 
+   if (impl->handler) {
+      pthread_mutex_lock (&files_lock);
+      stream_impl_t *prev = impl->prev_file, *next = impl->next_file;
+      if (prev) {
+         prev->next_file = next;
+      } else {
+         files = next;
+      }
+      if (next) {
+         next->prev_file = prev;
+      }
+      pthread_mutex_unlock (&files_lock);
+   }
    /* Normally closed already; this only guards against a leaked fd. */
    if (impl->fp && impl->path) {
       fclose (impl->fp);
@@ -455,6 +573,53 @@ mwatch_stream_handler_new (FILE *stream)
    return mwatch_handler_new (&stream_vtable, impl);
 }
 
+static void
+files_fork_prepare (void)
+{
+   pthread_mutex_lock (&files_lock);
+}
+
+static void
+files_fork_release (void)
+{
+   pthread_mutex_unlock (&files_lock);
+}
+
+/* files_lock is taken before handler locks, so fork's prepare must take
+ * it before lifecycle.c's takes theirs: registered after those, its
+ * prepare runs first. */
+static void
+files_fork_init (void)
+{
+   _mwatch_lifecycle_init ();
+   pthread_atfork (files_fork_prepare, files_fork_release, files_fork_release);
+}
+
+static void
+files_add (stream_impl_t *impl, mwatch_handler_t *handler)
+{
+   pthread_once (&files_fork_once, files_fork_init);
+   impl->handler = handler;
+   pthread_mutex_lock (&files_lock);
+   impl->next_file = files;
+   if (files) {
+      files->prev_file = impl;
+   }
+   files = impl;
+   pthread_mutex_unlock (&files_lock);
+}
+
+void
+mwatch_reopen (void)
+{
+   atomic_fetch_add (&reopen_generation, 1);
+   pthread_mutex_lock (&files_lock);
+   for (stream_impl_t *impl = files; impl; impl = impl->next_file) {
+      mwatch_handler_flush (impl->handler); /* reopens, under its lock */
+   }
+   pthread_mutex_unlock (&files_lock);
+}
+
 /* A file handler, opened now or at its first record. */
 static mwatch_handler_t *
 file_handler_new (
@@ -489,7 +654,9 @@ file_handler_new (
       stream_destroy (impl);
       return NULL;
    }
-   return mwatch_handler_new (&stream_vtable, impl);
+   mwatch_handler_t *handler = mwatch_handler_new (&stream_vtable, impl);
+   files_add (impl, handler);
+   return handler;
 }
 
 mwatch_handler_t *

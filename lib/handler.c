@@ -271,7 +271,12 @@ mwatch_handler_flush (mwatch_handler_t *handler)
    }
    pthread_mutex_lock (&handler->lock);
    if (!handler->closed) {
+      /* A flush may fail and report it, as an emit may: the report must
+       * not come back to this handler (see mwatch_handler_handle). */
+      const mwatch_handler_t *outer = emitting;
+      emitting = handler;
       handler->vtable->flush (handler);
+      emitting = outer;
    }
    pthread_mutex_unlock (&handler->lock);
 }

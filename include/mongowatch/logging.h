@@ -531,6 +531,32 @@ mwatch_shutdown (void);
 MWATCH_EXPORT bool
 mwatch_drain_on_signals (bson_error_t *error);
 
+/* Opens every file handler's file again by name (file, rotating file and
+ * delayed file handlers): what is buffered is written first, the old
+ * descriptor closed, the path opened (created if missing).  For an
+ * external rotation (logrotate without copytruncate): rename the file,
+ * then call this, and every record after the call is in the new file.
+ * Thread-safe; each handler is reopened under its own lock.  A file
+ * handler also notices by itself, before each write(2), when its path no
+ * longer names the file it has open (renamed, removed, its folder
+ * removed) and opens the path again; when that fails (the folder is
+ * gone) the records are dropped and counted, reported once on
+ * "mongowatch.stats" and once when writing works again. */
+MWATCH_EXPORT void
+mwatch_reopen (void);
+
+/* Opt-in: SIGHUP calls mwatch_reopen() (the usual `postrotate` of a
+ * logrotate configuration: `kill -HUP PID`).  The signal handler only
+ * writes a byte into a pipe; a thread of mongowatch's does the reopen,
+ * so nothing unsafe runs in the handler.  The application's own SIGHUP
+ * handler, if it had one, is still called (after); a SIGHUP whose
+ * disposition was the default (ending the process) or ignored no longer
+ * ends it: it reopens.  A child after fork() gets a thread of its own.
+ * Returns false, with `error` set, if the pipe or thread cannot be made.
+ * Calling it again does nothing. */
+MWATCH_EXPORT bool
+mwatch_reopen_on_sighup (bson_error_t *error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,11 +14,15 @@ main (int argc, char **argv)
    if (signal_drain_child_main (&status)) {
       return status;
    }
+   if (file_faults_child_main (&status)) {
+      return status;
+   }
    Suite *suites[] = {
       buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
       config_suite (),    fast_paths_suite (), backpressure_suite (), signal_drain_suite (),
       config_trust_suite (), secrets_suite (), expression_bounds_suite (), fork_maps_suite (),
+      file_faults_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);

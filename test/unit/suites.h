@@ -24,5 +24,9 @@ bool signal_drain_child_main (int *status);
 extern const char *unit_tests_program;
 Suite *secrets_suite (void);   /* test-secrets.c */
 Suite *expression_bounds_suite (void); /* test-expression-bounds.c */
+Suite *file_faults_suite (void); /* test-file-faults.c */
+/* When this run is the child of test-file-faults.c's SIGHUP test: true,
+ * with `*status` set. */
+bool file_faults_child_main (int *status);
 
 #endif
