@@ -220,19 +220,37 @@ resolve_name (piece_t *piece,
    return true;
 }
 
-/* The field between the braces at `open` and `close`. */
+/* A column found by counting on from the last one found, so that a
+ * template's fields cost one pass over it in all: counting from its start
+ * for each field made compiling quadratic in their number (100,000
+ * fields took 23 s). */
+typedef struct {
+   size_t offset;
+   size_t col; /* column (format, offset) */
+} column_cursor_t;
+
+static size_t
+column_at (column_cursor_t *cursor, const char *format, size_t offset)
+{
+   cursor->col += _mwatch_fmt_count_chars (format + cursor->offset, offset - cursor->offset);
+   cursor->offset = offset;
+   return cursor->col;
+}
+
+/* The field between the braces at `open` and `close`, `col` the column of
+ * `open`. */
 static bool
 compile_field (mwatch_formatter_t *formatter,
                const char *format,
                size_t open,
                size_t close,
+               size_t col,
                bson_error_t *error)
 {
    const char *field = format + open + 1;
    size_t field_len = close - open - 1;
    const char *colon = memchr (field, ':', field_len);
    size_t name_len = colon ? (size_t) (colon - field) : field_len;
-   size_t col = column (format, open);
    piece_t piece = {.kind = PIECE_LITERAL};
    mwatch_fmt_class_t cls;
    char why[200];
@@ -276,6 +294,7 @@ static bool
 compile (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
 {
    mwatch_buf_t literal = MWATCH_BUF_INITIALIZER;
+   column_cursor_t cursor = {.offset = 0, .col = 1};
    size_t i = 0;
 
    while (format[i]) {
@@ -306,7 +325,8 @@ compile (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
             break;
          }
          flush_literal (formatter, &literal);
-         if (!compile_field (formatter, format, i, close, error)) {
+         if (!compile_field (
+                formatter, format, i, close, column_at (&cursor, format, i), error)) {
             break;
          }
          i = close + 1;
