@@ -18,7 +18,7 @@ main (int argc, char **argv)
       buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
       config_suite (),    fast_paths_suite (), backpressure_suite (), signal_drain_suite (),
-      config_trust_suite (), secrets_suite (),
+      config_trust_suite (), secrets_suite (), syslog_faults_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);

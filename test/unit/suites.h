@@ -22,5 +22,6 @@ bool signal_drain_child_main (int *status);
 /* argv[0], for tests that run this program again. */
 extern const char *unit_tests_program;
 Suite *secrets_suite (void);   /* test-secrets.c */
+Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
 
 #endif
