@@ -70,6 +70,7 @@ struct _mwatch_formatter_t {
    size_t cap_pieces;
    mwatch_datefmt_t datefmt;
    char **columns; /* {watch.csv}'s; NULL: mwatch_csv_columns */
+   bool csv_escape_newlines;
    char *format;   /* the template, for errors found after compiling */
 };
 
@@ -458,7 +459,8 @@ write_watch (const mwatch_formatter_t *formatter,
    if (kind == PIECE_WATCH_FULL) {
       mwatch_message_render_full (watch, out);
    } else if (kind == PIECE_WATCH_CSV) {
-      mwatch_message_render_csv (watch, (const char *const *) formatter->columns, out);
+      _mwatch_message_render_csv_ex (
+         watch, (const char *const *) formatter->columns, formatter->csv_escape_newlines, out);
    } else if (kind == PIECE_WATCH_JSON) {
       mwatch_message_render_json (watch, out);
    } else {
@@ -584,6 +586,12 @@ mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
    return true;
 }
 
+void
+mwatch_formatter_set_csv_escape_newlines (mwatch_formatter_t *formatter, bool escape)
+{
+   formatter->csv_escape_newlines = escape;
+}
+
 /* The name a piece's header cell shows: what the template names. */
 static const char *
 piece_name (const piece_t *piece)
@@ -610,7 +618,7 @@ mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out)
          mwatch_render_csv_header ((const char *const *) formatter->columns, out);
       } else {
          const char *name = piece_name (piece);
-         _mwatch_render_csv_cell (out, name, strlen (name));
+         _mwatch_render_csv_cell (out, name, strlen (name), formatter->csv_escape_newlines);
       }
    }
    _mwatch_buf_put (out, "", 0);

@@ -181,6 +181,15 @@ mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
                               const char *const *columns,
                               bson_error_t *error);
 
+/* Whether {watch.csv} (and the header's cells) write each line feed and
+ * carriage return inside a cell as the two characters \n and \r, and each
+ * backslash as two, so that every record is one physical line for
+ * shippers that read a line at a time; reversible (undo the escapes after
+ * the CSV is read).  False by default: plain RFC 4180, where a quoted
+ * cell may span lines.  Set before the formatter is given to a handler. */
+MWATCH_EXPORT void
+mwatch_formatter_set_csv_escape_newlines (mwatch_formatter_t *formatter, bool escape);
+
 /* Appends the CSV header line of the formatter's template (without a
  * newline) to `out`: the template with {watch.csv} replaced by the header
  * of its columns (mwatch_render_csv_header), every other field by its
