@@ -14,6 +14,7 @@
  * field values are shortened with a marker and the line formatted again,
  * so that a {watch.json} line stays valid JSON. */
 #include "handler-builtin.h"
+#include "handler.h"
 #include "json.h"
 
 #include <errno.h>
@@ -33,8 +34,8 @@
  * (rsyslog at 8 KiB by default): a limit under all of these keeps whole
  * records.  A socket that refuses even that (a smaller send buffer) gets
  * the record shortened further, to half as long each time. */
-#define SYSLOG_MAX_DATAGRAM 65000
 #define SYSLOG_MIN_DATAGRAM 1024
+#define SYSLOG_MAX_LENGTH_LIMIT ((size_t) 16 << 20)
 
 /* What a shortened value ends with: "…[truncated N bytes]", N the bytes of
  * the value removed (of its JSON text, for a document or an array). */
@@ -52,6 +53,7 @@ typedef struct {
    int facility;
    mwatch_owned_fd_t socket; /* -1 while not connected */
    mwatch_buf_t datagram; /* reused, so that a warm handler allocates nothing */
+   size_t max_length;     /* the longest datagram sent */
    mwatch_io_stats_t io;
 } syslog_impl_t;
 
@@ -169,15 +171,46 @@ syslog_build (mwatch_handler_t *handler, const mwatch_record_t *record)
    mwatch_buf_append (dg, line, len);
 }
 
-/* `text` shortened by at least `cut` bytes (at a UTF-8 character
- * boundary) with the marker after it, into `out`.  False when `text` is
- * no longer than a marker: nothing to gain. */
+/* A value shortened in an earlier round: shortening it again removes its
+ * marker first and counts what the marker counted. */
+typedef struct {
+   char *key;      /* the field; NULL for the record's text */
+   size_t removed; /* bytes of the original value removed so far */
+   size_t mark;    /* the length of the marker it ends with */
+} shortened_t;
+
+typedef struct {
+   shortened_t items[SHORTEN_ROUNDS];
+   size_t n;
+} shortened_list_t;
+
+static shortened_t *
+shortened_find (shortened_list_t *list, const char *key)
+{
+   for (size_t i = 0; i < list->n; i++) {
+      const char *k = list->items[i].key;
+      if ((!k && !key) || (k && key && strcmp (k, key) == 0)) {
+         return &list->items[i];
+      }
+   }
+   BSON_ASSERT (list->n < SHORTEN_ROUNDS); /* one entry a round at most */
+   shortened_t *item = &list->items[list->n++];
+   item->key = key ? bson_strdup (key) : NULL;
+   item->removed = 0;
+   item->mark = 0;
+   return item;
+}
+
+/* `text` without the marker of `item`, shortened by at least `cut` bytes
+ * (at a UTF-8 character boundary) with a new marker counting everything
+ * removed, into `out`.  False when nothing is left to remove. */
 static bool
-shorten_text (mwatch_buf_t *out, const char *text, size_t len, size_t cut)
+shorten_text (mwatch_buf_t *out, shortened_t *item, const char *text, size_t len, size_t cut)
 {
    char mark[TRUNCATED_MARK_MAX];
 
-   if (len <= TRUNCATED_MARK_MAX) {
+   len -= item->mark;
+   if (len == 0 || (item->mark == 0 && len <= TRUNCATED_MARK_MAX)) {
       return false;
    }
    cut += TRUNCATED_MARK_MAX;
@@ -185,7 +218,8 @@ shorten_text (mwatch_buf_t *out, const char *text, size_t len, size_t cut)
    while (keep > 0 && ((unsigned char) text[keep] & 0xC0) == 0x80) {
       keep--;
    }
-   bson_snprintf (mark, sizeof mark, TRUNCATED_MARK, len - keep);
+   item->removed += len - keep;
+   item->mark = (size_t) bson_snprintf (mark, sizeof mark, TRUNCATED_MARK, item->removed);
    mwatch_buf_clear (out);
    mwatch_buf_append (out, text, keep);
    mwatch_buf_append_str (out, mark);
@@ -197,7 +231,7 @@ shorten_text (mwatch_buf_t *out, const char *text, size_t len, size_t cut)
  * text as a string) by at least `cut` bytes.  False when no value is long
  * enough to gain anything. */
 static bool
-shorten_longest (mwatch_record_t *record, char **text, size_t cut)
+shorten_longest (mwatch_record_t *record, char **text, shortened_list_t *list, size_t cut)
 {
    mwatch_message_iter_t iter;
    const char *key, *longest = NULL;
@@ -220,24 +254,26 @@ shorten_longest (mwatch_record_t *record, char **text, size_t cut)
          }
       }
    }
+   /* `longest` points into the message: the item keeps its own copy. */
+   shortened_t *item = shortened_find (list, longest);
    if (!longest) {
-      if (*text && shorten_text (&shortened, *text, longest_len, cut)) {
+      if (*text && shorten_text (&shortened, item, *text, longest_len, cut)) {
          bson_free (*text);
          *text = bson_strndup (shortened.data, shortened.len);
          record->text = *text;
          done = true;
       }
-   } else if (chosen.type == MWATCH_TYPE_UTF8) {
-      done = shorten_text (&shortened, chosen.value.v_utf8.str, chosen.value.v_utf8.len, cut);
    } else {
-      _mwatch_render_value_json (&json, &chosen);
-      done = shorten_text (&shortened, json.data, json.len, cut);
-   }
-   if (done && longest) {
-      /* `longest` points into the message: the key must outlive the set. */
-      char *name = bson_strdup (longest);
-      mwatch_message_set_utf8_len (record->watch, name, shortened.data, shortened.len);
-      bson_free (name);
+      if (chosen.type == MWATCH_TYPE_UTF8) {
+         done = shorten_text (
+            &shortened, item, chosen.value.v_utf8.str, chosen.value.v_utf8.len, cut);
+      } else {
+         _mwatch_render_value_json (&json, &chosen);
+         done = shorten_text (&shortened, item, json.data, json.len, cut);
+      }
+      if (done) {
+         mwatch_message_set_utf8_len (record->watch, item->key, shortened.data, shortened.len);
+      }
    }
    mwatch_buf_destroy (&json);
    mwatch_buf_destroy (&shortened);
@@ -252,12 +288,13 @@ syslog_build_shortened (mwatch_handler_t *handler, const mwatch_record_t *record
    syslog_impl_t *impl = mwatch_handler_impl (handler);
    mwatch_record_t copy = *record;
    char *text = record->text ? bson_strdup (record->text) : NULL;
+   shortened_list_t list = {.n = 0};
    bool fits = false;
 
    copy.text = text;
    copy.watch = record->watch ? mwatch_message_copy (record->watch) : NULL;
    for (int round = 0; round < SHORTEN_ROUNDS; round++) {
-      if (!shorten_longest (&copy, &text, impl->datagram.len - limit)) {
+      if (!shorten_longest (&copy, &text, &list, impl->datagram.len - limit)) {
          break;
       }
       syslog_build (handler, &copy);
@@ -265,6 +302,9 @@ syslog_build_shortened (mwatch_handler_t *handler, const mwatch_record_t *record
          fits = true;
          break;
       }
+   }
+   for (size_t i = 0; i < list.n; i++) {
+      bson_free (list.items[i].key);
    }
    mwatch_message_destroy (copy.watch);
    bson_free (text);
@@ -293,7 +333,7 @@ syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 {
    syslog_impl_t *impl = mwatch_handler_impl (handler);
    mwatch_buf_t *dg = &impl->datagram;
-   size_t limit = SYSLOG_MAX_DATAGRAM;
+   size_t limit = impl->max_length;
    int err;
 
    syslog_build (handler, record);
@@ -424,6 +464,34 @@ mwatch_syslog_handler_new (const char *socket_path,
    impl->socket_path = bson_strdup (socket_path);
    impl->ident = bson_strdup (ident ? ident : program_invocation_short_name);
    impl->facility = facility;
+   impl->max_length = MWATCH_SYSLOG_DEFAULT_MAX_LENGTH;
    mwatch_buf_init (&impl->datagram);
    return mwatch_handler_new (&syslog_vtable, impl);
+}
+
+bool
+mwatch_syslog_handler_set_max_length (mwatch_handler_t *handler,
+                                      size_t max_length,
+                                      bson_error_t *error)
+{
+   if (!handler || _mwatch_handler_vtable (handler) != &syslog_vtable) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "max_length is for a syslog handler");
+      return false;
+   }
+   if (max_length < SYSLOG_MIN_DATAGRAM || max_length > SYSLOG_MAX_LENGTH_LIMIT) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "syslog max_length %zu is not between %d and %zu bytes",
+                      max_length,
+                      SYSLOG_MIN_DATAGRAM,
+                      SYSLOG_MAX_LENGTH_LIMIT);
+      return false;
+   }
+   syslog_impl_t *impl = mwatch_handler_impl (handler);
+   impl->max_length = max_length;
+   return true;
 }

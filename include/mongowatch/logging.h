@@ -343,6 +343,23 @@ mwatch_syslog_handler_new (const char *socket_path,
                            const char *ident,
                            bson_error_t *error);
 
+/* Sending never waits: a record the socket cannot take at once (its
+ * reader is not reading) is dropped, counted and reported on
+ * "mongowatch.stats" once per episode, and once when sending works again.
+ * A record whose datagram would be longer than `max_length` bytes (65,000
+ * by default; the header counts), or that the socket refuses as too long,
+ * has its longest values shortened, each ending with
+ * "…[truncated N bytes]" (a document or an array becomes its JSON text,
+ * shortened), and is formatted again: a {watch.json} line stays valid
+ * JSON.   False, with
+ * `error` set, for a handler that is not a syslog handler, or a length
+ * under 1,024 or over 16 MiB. */
+#define MWATCH_SYSLOG_DEFAULT_MAX_LENGTH 65000
+MWATCH_EXPORT bool
+mwatch_syslog_handler_set_max_length (mwatch_handler_t *handler,
+                                      size_t max_length,
+                                      bson_error_t *error);
+
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
                                   const mwatch_record_t *record,

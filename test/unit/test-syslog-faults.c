@@ -234,6 +234,86 @@ START_TEST (test_long_record_stays_valid_json)
 }
 END_TEST
 
+/* Receives one datagram and checks it holds one whole record, no longer
+ * than `limit`, its Collection shortened with the marker. */
+static void
+assert_shortened (int server, size_t limit, size_t value_len)
+{
+   size_t size = 2 * value_len + 1024;
+   char *buf = bson_malloc (size);
+   ssize_t n = recv (server, buf, size - 1, 0);
+   ck_assert_int_gt (n, 0);
+   ck_assert_uint_le ((size_t) n, limit);
+   buf[n] = '\0';
+   char *json = strstr (buf, ": ");
+   ck_assert_ptr_nonnull (json);
+   json_error_t jerr;
+   json_t *root = json_loads (json + 2, 0, &jerr);
+   ck_assert_msg (root, "not JSON: %s", jerr.text);
+   const char *got = json_string_value (json_object_get (root, "Collection"));
+   ck_assert_ptr_nonnull (got);
+   char mark[64];
+   size_t kept = strspn (got, "c");
+   bson_snprintf (mark, sizeof mark, "\xe2\x80\xa6[truncated %zu bytes]", value_len - kept);
+   ck_assert_str_eq (got + kept, mark);
+   json_decref (root);
+   bson_free (buf);
+}
+
+static void
+log_long_collection (mwatch_logger_t *logger, size_t len)
+{
+   char *text = bson_malloc (len + 1);
+   memset (text, 'c', len);
+   text[len] = '\0';
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "Collection", text);
+   log_msg (logger, msg);
+   bson_free (text);
+}
+
+/* max_length: a configured limit is kept; one above what the socket takes
+ * (its send buffer, about 208 KiB) meets EMSGSIZE, and the record is
+ * shortened further until it is sent; a limit out of bounds is refused,
+ * naming the key. */
+START_TEST (test_max_length)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   int server = bound_socket (dir, sizeof dir, path, sizeof path);
+   mwatch_handler_t *handler = syslog_with_format (path, "{watch.json}");
+   mwatch_logger_t *logger = mwatch_logger_get ("syslog.length");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_logger_add_handler (logger, handler);
+   bson_error_t error;
+
+   ck_assert (mwatch_syslog_handler_set_max_length (handler, 2048, &error));
+   log_long_collection (logger, 10000);
+   assert_shortened (server, 2048, 10000);
+
+   ck_assert (mwatch_syslog_handler_set_max_length (handler, 16 << 20, &error));
+   log_long_collection (logger, 1000000);
+   assert_shortened (server, 1000000, 1000000);
+
+   ck_assert (!mwatch_syslog_handler_set_max_length (handler, 100, &error));
+   ck_assert_str_eq (error.message, "syslog max_length 100 is not between 1024 and 16777216 bytes");
+   mwatch_handler_t *other = mwatch_null_handler_new ();
+   ck_assert (!mwatch_syslog_handler_set_max_length (other, 2048, &error));
+   mwatch_handler_destroy (other);
+
+   mwatch_logger_remove_handler (logger, handler);
+   mwatch_handler_destroy (handler);
+
+   char *yaml = bson_strdup_printf ("version: 1\nhandlers:\n  s: {class: syslog, address: '%s', "
+                                    "max_length: 100}\n",
+                                    path);
+   ck_assert (!mwatch_config_load_string (yaml, MWATCH_CONFIG_YAML, &error));
+   ck_assert_msg (strstr (error.message, "max_length"), "%s", error.message);
+   bson_free (yaml);
+   close (server);
+   mwatch_test_remove_tree (dir);
+}
+END_TEST
+
 Suite *
 syslog_faults_suite (void)
 {
@@ -243,6 +323,7 @@ syslog_faults_suite (void)
    tcase_add_test (tc, test_unread_socket_never_blocks);
    tcase_add_test (tc, test_unread_socket_behind_queue);
    tcase_add_test (tc, test_long_record_stays_valid_json);
+   tcase_add_test (tc, test_max_length);
    suite_add_tcase (suite, tc);
    return suite;
 }
