@@ -799,20 +799,8 @@ END_TEST
 static int
 syslog_server (const char *dir, char *path, size_t size)
 {
-   struct sockaddr_un addr;
-   struct timeval timeout = {2, 0}; /* a failing test must not hang */
-
    bson_snprintf (path, size, "%s/log.sock", dir);
-   memset (&addr, 0, sizeof addr);
-   addr.sun_family = AF_UNIX;
-   ck_assert_uint_lt (strlen (path), sizeof addr.sun_path);
-   strcpy (addr.sun_path, path);
-
-   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-   ck_assert_int_ge (fd, 0);
-   ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
-   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-   return fd;
+   return mwatch_test_dgram_socket (path);
 }
 
 static void

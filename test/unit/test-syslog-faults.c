@@ -15,38 +15,46 @@
 #include "test-util.h"
 #include "unit/suites.h"
 
-/* A datagram socket bound in a new folder, standing in for /dev/log; a
- * test that fails must not hang on it (2 s receive timeout). */
-static int
-bound_socket (char *dir, size_t dir_size, char *path, size_t size)
-{
-   struct sockaddr_un addr;
-   struct timeval timeout = {2, 0};
+/* A syslog handler with `format` sending to a datagram socket bound in a
+ * new folder; the logger `name` (level INFO), with the handler on it when
+ * `attach`. */
+typedef struct {
+   char dir[PATH_MAX];
+   char path[PATH_MAX];
+   int server;
+   mwatch_handler_t *handler;
+   mwatch_logger_t *logger;
+} fixture_t;
 
-   bson_snprintf (dir, dir_size, "/tmp/mwatch-syslog-XXXXXX");
-   ck_assert_ptr_nonnull (mkdtemp (dir));
-   bson_snprintf (path, size, "%s/log.sock", dir);
-   memset (&addr, 0, sizeof addr);
-   addr.sun_family = AF_UNIX;
-   strcpy (addr.sun_path, path);
-   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-   ck_assert_int_ge (fd, 0);
-   ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
-   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-   return fd;
-}
-
-static mwatch_handler_t *
-syslog_with_format (const char *path, const char *format)
+static void
+fixture_begin (fixture_t *f, const char *format, const char *name, bool attach)
 {
    bson_error_t error;
-   mwatch_handler_t *handler = mwatch_syslog_handler_new (path, MWATCH_SYSLOG_USER, "mw", &error);
-   ck_assert_msg (handler, "%s", error.message);
+
+   bson_snprintf (f->dir, sizeof f->dir, "/tmp/mwatch-syslog-XXXXXX");
+   ck_assert_ptr_nonnull (mkdtemp (f->dir));
+   bson_snprintf (f->path, sizeof f->path, "%s/log.sock", f->dir);
+   f->server = mwatch_test_dgram_socket (f->path);
+   f->handler = mwatch_syslog_handler_new (f->path, MWATCH_SYSLOG_USER, "mw", &error);
+   ck_assert_msg (f->handler, "%s", error.message);
    mwatch_formatter_t *formatter = mwatch_formatter_new (format, NULL, &error);
    ck_assert_msg (formatter, "%s", error.message);
-   mwatch_handler_set_formatter (handler, formatter);
+   mwatch_handler_set_formatter (f->handler, formatter);
    mwatch_formatter_destroy (formatter);
-   return handler;
+   f->logger = mwatch_logger_get (name);
+   mwatch_logger_set_level (f->logger, MWATCH_LEVEL_INFO);
+   if (attach) {
+      mwatch_logger_add_handler (f->logger, f->handler);
+   }
+}
+
+static void
+fixture_end (fixture_t *f)
+{
+   mwatch_logger_remove_handler (f->logger, f->handler);
+   mwatch_handler_destroy (f->handler);
+   close (f->server);
+   mwatch_test_remove_tree (f->dir);
 }
 
 /* Logs one final record whose message is `msg` on `logger`. */
@@ -83,9 +91,11 @@ take_report (const char *line, size_t len, const mwatch_record_t *record, void *
 START_TEST (test_unread_socket_never_blocks)
 {
    enum { RECORDS = 500 };
-   char dir[PATH_MAX], path[PATH_MAX], buf[512];
-   int server = bound_socket (dir, sizeof dir, path, sizeof path);
-   mwatch_handler_t *handler = syslog_with_format (path, "{watch.Collection}");
+   char buf[512];
+   fixture_t f;
+   fixture_begin (&f, "{watch.Collection}", "syslog.faults", true);
+   mwatch_logger_t *logger = f.logger;
+   int server = f.server;
    reports_t reports = {0};
    mwatch_handler_t *reporter = mwatch_callback_handler_new (take_report, &reports);
    bson_error_t error;
@@ -94,9 +104,6 @@ START_TEST (test_unread_socket_never_blocks)
    mwatch_formatter_destroy (formatter);
    mwatch_logger_t *stats = mwatch_logger_get ("mongowatch.stats");
    mwatch_logger_add_handler (stats, reporter);
-   mwatch_logger_t *logger = mwatch_logger_get ("syslog.faults");
-   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
-   mwatch_logger_add_handler (logger, handler);
 
    /* Far more than an unread socket holds (max_dgram_qlen is 10 by
     * default on Linux; its receive buffer is the other bound). */
@@ -107,7 +114,7 @@ START_TEST (test_unread_socket_never_blocks)
       log_msg (logger, msg);
    }
    ck_assert_int_eq (reports.count, 1);
-   ck_assert_msg (strstr (reports.text[0], path) && strstr (reports.text[0], "is full") &&
+   ck_assert_msg (strstr (reports.text[0], f.path) && strstr (reports.text[0], "is full") &&
                      strstr (reports.text[0], "dropping records until it works again"),
                   "%s", reports.text[0]);
 
@@ -138,12 +145,9 @@ START_TEST (test_unread_socket_never_blocks)
    bson_snprintf (want, sizeof want, "sending again; %d records dropped so far", RECORDS - received);
    ck_assert_msg (strstr (reports.text[1], want), "%s", reports.text[1]);
 
-   mwatch_logger_remove_handler (logger, handler);
    mwatch_logger_remove_handler (stats, reporter);
-   mwatch_handler_destroy (handler);
    mwatch_handler_destroy (reporter);
-   close (server);
-   mwatch_test_remove_tree (dir);
+   fixture_end (&f);
 }
 END_TEST
 
@@ -154,12 +158,10 @@ END_TEST
  * records left as dropped by the queue). */
 START_TEST (test_unread_socket_behind_queue)
 {
-   char dir[PATH_MAX], path[PATH_MAX];
-   int server = bound_socket (dir, sizeof dir, path, sizeof path);
-   mwatch_handler_t *backend = syslog_with_format (path, "{watch.Collection}");
-   mwatch_handler_t *queue = mwatch_queue_handler_new (backend, NULL);
-   mwatch_logger_t *logger = mwatch_logger_get ("syslog.queued");
-   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   fixture_t f;
+   fixture_begin (&f, "{watch.Collection}", "syslog.queued", false);
+   mwatch_logger_t *logger = f.logger;
+   mwatch_handler_t *queue = mwatch_queue_handler_new (f.handler, NULL);
    mwatch_logger_add_handler (logger, queue);
    for (int i = 0; i < 300; i++) {
       mwatch_message_t *msg = mwatch_message_new ();
@@ -174,9 +176,7 @@ START_TEST (test_unread_socket_behind_queue)
    mwatch_queue_handler_stats (queue, &stats);
    ck_assert_uint_eq (stats.dropped, 0);
    mwatch_handler_destroy (queue);
-   mwatch_handler_destroy (backend);
-   close (server);
-   mwatch_test_remove_tree (dir);
+   fixture_end (&f);
 }
 END_TEST
 
@@ -187,12 +187,8 @@ END_TEST
 START_TEST (test_long_record_stays_valid_json)
 {
    enum { BIG = 200 * 1024 };
-   char dir[PATH_MAX], path[PATH_MAX];
-   int server = bound_socket (dir, sizeof dir, path, sizeof path);
-   mwatch_handler_t *handler = syslog_with_format (path, "{watch.json}");
-   mwatch_logger_t *logger = mwatch_logger_get ("syslog.long");
-   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
-   mwatch_logger_add_handler (logger, handler);
+   fixture_t f;
+   fixture_begin (&f, "{watch.json}", "syslog.long", true);
 
    /* Quotes and a control character, so that escaping makes the JSON
     * text longer than the value, and a cut could fall inside an escape. */
@@ -205,10 +201,10 @@ START_TEST (test_long_record_stays_valid_json)
    mwatch_message_t *msg = mwatch_message_new ();
    mwatch_message_set_utf8 (msg, "Collection", "items");
    mwatch_message_set_document (msg, "Filter", filter);
-   log_msg (logger, msg);
+   log_msg (f.logger, msg);
 
    char *buf = bson_malloc (4 * BIG);
-   ssize_t n = recv (server, buf, 4 * BIG - 1, 0);
+   ssize_t n = recv (f.server, buf, 4 * BIG - 1, 0);
    ck_assert_int_gt (n, 0);
    ck_assert_int_le (n, 65000);
    buf[n] = '\0';
@@ -227,10 +223,7 @@ START_TEST (test_long_record_stays_valid_json)
    bson_destroy (filter);
    bson_free (text);
    bson_free (buf);
-   mwatch_logger_remove_handler (logger, handler);
-   mwatch_handler_destroy (handler);
-   close (server);
-   mwatch_test_remove_tree (dir);
+   fixture_end (&f);
 }
 END_TEST
 
@@ -278,21 +271,18 @@ log_long_collection (mwatch_logger_t *logger, size_t len)
  * naming the key. */
 START_TEST (test_max_length)
 {
-   char dir[PATH_MAX], path[PATH_MAX];
-   int server = bound_socket (dir, sizeof dir, path, sizeof path);
-   mwatch_handler_t *handler = syslog_with_format (path, "{watch.json}");
-   mwatch_logger_t *logger = mwatch_logger_get ("syslog.length");
-   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
-   mwatch_logger_add_handler (logger, handler);
+   fixture_t f;
+   fixture_begin (&f, "{watch.json}", "syslog.length", true);
+   mwatch_handler_t *handler = f.handler;
    bson_error_t error;
 
    ck_assert (mwatch_syslog_handler_set_max_length (handler, 2048, &error));
-   log_long_collection (logger, 10000);
-   assert_shortened (server, 2048, 10000);
+   log_long_collection (f.logger, 10000);
+   assert_shortened (f.server, 2048, 10000);
 
    ck_assert (mwatch_syslog_handler_set_max_length (handler, 16 << 20, &error));
-   log_long_collection (logger, 1000000);
-   assert_shortened (server, 1000000, 1000000);
+   log_long_collection (f.logger, 1000000);
+   assert_shortened (f.server, 1000000, 1000000);
 
    ck_assert (!mwatch_syslog_handler_set_max_length (handler, 100, &error));
    ck_assert_str_eq (error.message, "syslog max_length 100 is not between 1024 and 16777216 bytes");
@@ -300,17 +290,13 @@ START_TEST (test_max_length)
    ck_assert (!mwatch_syslog_handler_set_max_length (other, 2048, &error));
    mwatch_handler_destroy (other);
 
-   mwatch_logger_remove_handler (logger, handler);
-   mwatch_handler_destroy (handler);
-
    char *yaml = bson_strdup_printf ("version: 1\nhandlers:\n  s: {class: syslog, address: '%s', "
                                     "max_length: 100}\n",
-                                    path);
+                                    f.path);
    ck_assert (!mwatch_config_load_string (yaml, MWATCH_CONFIG_YAML, &error));
    ck_assert_msg (strstr (error.message, "max_length"), "%s", error.message);
    bson_free (yaml);
-   close (server);
-   mwatch_test_remove_tree (dir);
+   fixture_end (&f);
 }
 END_TEST
 
