@@ -26,6 +26,7 @@ typedef struct {
    const char *style;
    const char **columns; /* owned */
    bool allow_unknown_fields; /* checked later: config-schema-fields.c */
+   bool csv_escape_newlines;
 } formatter_keys_t;
 
 static bool
@@ -63,6 +64,7 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
    if (k->columns && !mwatch_formatter_set_columns (built, k->columns, &err)) {
       return _mwatch_cfg_fail_key (cfg, map, "columns", "%s", err.message);
    }
+   mwatch_formatter_set_csv_escape_newlines (built, k->csv_escape_newlines);
    _mwatch_cfg_describe (cfg,
                          "formatter %s: format \"%s\" datefmt %s%s%s",
                          name,
@@ -74,9 +76,10 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
       _mwatch_cfg_describe (cfg, "%s%s", i ? ", " : " columns [", k->columns[i]);
    }
    _mwatch_cfg_describe (cfg,
-                         "%s%s\n",
+                         "%s%s%s\n",
                          k->columns && k->columns[0] ? "]" : "",
-                         k->allow_unknown_fields ? " allow_unknown_fields true" : "");
+                         k->allow_unknown_fields ? " allow_unknown_fields true" : "",
+                         k->csv_escape_newlines ? " csv_escape_newlines true" : "");
    return true;
 }
 
@@ -91,6 +94,7 @@ formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
       MWATCH_CFG_FIELD ("class", MWATCH_CFG_NODE, &k.klass),
       MWATCH_CFG_FIELD ("columns", MWATCH_CFG_NAMES, &k.columns),
       MWATCH_CFG_FIELD ("allow_unknown_fields", MWATCH_CFG_BOOL, &k.allow_unknown_fields),
+      MWATCH_CFG_FIELD ("csv_escape_newlines", MWATCH_CFG_BOOL, &k.csv_escape_newlines),
       MWATCH_CFG_END,
    };
    bool ok = _mwatch_cfg_map (cfg, node, true, &k.map) &&

@@ -229,10 +229,12 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
    const char *ident = NULL;
    const char *socket_path = NULL;
    int facility = MWATCH_SYSLOG_USER;
+   int64_t max_length = MWATCH_SYSLOG_DEFAULT_MAX_LENGTH;
    const mwatch_cfg_field_t own[] = {
       MWATCH_CFG_FIELD ("address", MWATCH_CFG_NODE, &address),
       MWATCH_CFG_FIELD ("facility", MWATCH_CFG_NODE, &facility_node),
       MWATCH_CFG_FIELD ("ident", MWATCH_CFG_STRING, &ident),
+      {"max_length", MWATCH_CFG_INT, &max_length, .min = 1024, .max = 16 << 20},
       MWATCH_CFG_END,
    };
    if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
@@ -254,7 +256,12 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
    }
    bson_error_t err;
    mwatch_handler_t *handler = mwatch_syslog_handler_new (socket_path, facility, ident, &err);
-   return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+   if (!handler) {
+      return _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+   }
+   /* Within the bounds the setter checks: read with them above. */
+   BSON_ASSERT (mwatch_syslog_handler_set_max_length (handler, (size_t) max_length, &err));
+   return handler;
 }
 
 mwatch_handler_t *

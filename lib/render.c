@@ -248,15 +248,60 @@ csv_cell_begin (mwatch_buf_t *out, bool *first)
    return out->len;
 }
 
-/* Quotes the content written since `start` when RFC 4180 requires it.
- * Done in place, so the content is written once and never copied out. */
+/* Lengthens `out` by `n` bytes, to be overwritten. */
 static void
-csv_cell_end (mwatch_buf_t *out, size_t start)
+csv_grow (mwatch_buf_t *out, size_t n)
 {
    static const char quotes[] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+
+   while (n > 0) {
+      size_t chunk = n < sizeof quotes - 1 ? n : sizeof quotes - 1;
+      mwatch_buf_append (out, quotes, chunk);
+      n -= chunk;
+   }
+}
+
+/* Writes the line breaks of the content since `start` as the two
+ * characters \n and \r, and doubles each backslash, so that the cell
+ * stays on one physical line and the text can be read back exactly. */
+static void
+csv_escape_newlines (mwatch_buf_t *out, size_t start)
+{
+   size_t extra = 0;
+
+   for (size_t i = start; i < out->len; i++) {
+      char c = out->data[i];
+      extra += c == '\n' || c == '\r' || c == '\\';
+   }
+   if (extra == 0) {
+      return;
+   }
+   size_t src = out->len;
+   csv_grow (out, extra);
+   size_t dst = out->len;
+   while (src > start) {
+      char c = out->data[--src];
+      if (c == '\n' || c == '\r' || c == '\\') {
+         out->data[--dst] = c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+         out->data[--dst] = '\\';
+      } else {
+         out->data[--dst] = c;
+      }
+   }
+}
+
+/* Quotes the content written since `start` when RFC 4180 requires it,
+ * after escaping its line breaks when `escape`.  Done in place, so the
+ * content is written once and never copied out. */
+static void
+csv_cell_end (mwatch_buf_t *out, size_t start, bool escape)
+{
    size_t n_quotes = 0;
    bool needed = false;
 
+   if (escape) {
+      csv_escape_newlines (out, start);
+   }
    for (size_t i = start; i < out->len; i++) {
       char c = out->data[i];
       n_quotes += c == '"';
@@ -266,11 +311,7 @@ csv_cell_end (mwatch_buf_t *out, size_t start)
       return;
    }
    size_t src = out->len;
-   for (size_t grow = n_quotes + 2; grow > 0;) {
-      size_t n = grow < sizeof quotes - 1 ? grow : sizeof quotes - 1;
-      mwatch_buf_append (out, quotes, n);
-      grow -= n;
-   }
+   csv_grow (out, n_quotes + 2);
    /* Shift right from the end, doubling each quote; the opening and closing
     * quotes are already in place at both ends. */
    size_t dst = out->len - 1;
@@ -301,6 +342,7 @@ is_listed (const char *const *list, const char *key)
 static void
 csv_extra_cell (const mwatch_message_t *msg,
                 const char *const *columns,
+                bool escape,
                 bool *first,
                 mwatch_buf_t *out)
 {
@@ -326,13 +368,22 @@ csv_extra_cell (const mwatch_message_t *msg,
    if (!none) {
       _mwatch_buf_putc (out, '}');
    }
-   csv_cell_end (out, start);
+   csv_cell_end (out, start, escape);
 }
 
 void
 mwatch_message_render_csv (const mwatch_message_t *msg,
                            const char *const *columns,
                            mwatch_buf_t *out)
+{
+   _mwatch_message_render_csv_ex (msg, columns, false, out);
+}
+
+void
+_mwatch_message_render_csv_ex (const mwatch_message_t *msg,
+                               const char *const *columns,
+                               bool escape,
+                               mwatch_buf_t *out)
 {
    mwatch_value_t value;
    bool first = true;
@@ -341,7 +392,7 @@ mwatch_message_render_csv (const mwatch_message_t *msg,
    columns = columns ? columns : mwatch_csv_columns;
    for (const char *const *col = columns; *col; col++) {
       if (!extra_done && strcmp (*col, MWATCH_CSV_EXTRA) == 0) {
-         csv_extra_cell (msg, columns, &first, out);
+         csv_extra_cell (msg, columns, escape, &first, out);
          extra_done = true;
          continue;
       }
@@ -349,20 +400,20 @@ mwatch_message_render_csv (const mwatch_message_t *msg,
       if (mwatch_message_get (msg, *col, &value)) {
          write_value (out, &value, MODE_CSV);
       }
-      csv_cell_end (out, start);
+      csv_cell_end (out, start, escape);
    }
    if (!extra_done) {
-      csv_extra_cell (msg, columns, &first, out);
+      csv_extra_cell (msg, columns, escape, &first, out);
    }
 }
 
 void
-_mwatch_render_csv_cell (mwatch_buf_t *out, const char *text, size_t len)
+_mwatch_render_csv_cell (mwatch_buf_t *out, const char *text, size_t len, bool escape)
 {
    size_t start = out->len;
 
    _mwatch_json_raw (out, text, len);
-   csv_cell_end (out, start);
+   csv_cell_end (out, start, escape);
 }
 
 void
@@ -373,7 +424,7 @@ mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out)
    columns = columns ? columns : mwatch_csv_columns;
    for (const char *const *col = columns; *col; col++) {
       separate (out, &first, ',');
-      _mwatch_render_csv_cell (out, *col, strlen (*col));
+      _mwatch_render_csv_cell (out, *col, strlen (*col), false);
    }
    if (!is_listed (columns, MWATCH_CSV_EXTRA)) {
       separate (out, &first, ',');

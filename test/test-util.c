@@ -1,6 +1,9 @@
 #include "test-util.h"
 
 #include <ftw.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -115,4 +118,21 @@ void
 mwatch_test_remove_tree (const char *path)
 {
    nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+mwatch_test_dgram_socket (const char *path)
+{
+   struct sockaddr_un addr;
+   struct timeval timeout = {2, 0};
+
+   memset (&addr, 0, sizeof addr);
+   addr.sun_family = AF_UNIX;
+   ck_assert_uint_lt (strlen (path), sizeof addr.sun_path);
+   strcpy (addr.sun_path, path);
+   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+   ck_assert_int_ge (fd, 0);
+   ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+   return fd;
 }

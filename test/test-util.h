@@ -26,6 +26,11 @@ mwatch_test_client (void);
 char *
 mwatch_test_slurp (const char *path, size_t *len);
 
+/* A datagram socket bound at `path`, standing in for /dev/log; its
+ * receives time out after 2 s, so that a failing test does not hang. */
+int
+mwatch_test_dgram_socket (const char *path);
+
 /* Removes the directory `path` and everything in it. */
 void
 mwatch_test_remove_tree (const char *path);

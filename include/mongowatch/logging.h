@@ -181,6 +181,15 @@ mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
                               const char *const *columns,
                               bson_error_t *error);
 
+/* Whether {watch.csv} (and the header's cells) write each line feed and
+ * carriage return inside a cell as the two characters \n and \r, and each
+ * backslash as two, so that every record is one physical line for
+ * shippers that read a line at a time; reversible (undo the escapes after
+ * the CSV is read).  False by default: plain RFC 4180, where a quoted
+ * cell may span lines.  Set before the formatter is given to a handler. */
+MWATCH_EXPORT void
+mwatch_formatter_set_csv_escape_newlines (mwatch_formatter_t *formatter, bool escape);
+
 /* Appends the CSV header line of the formatter's template (without a
  * newline) to `out`: the template with {watch.csv} replaced by the header
  * of its columns (mwatch_render_csv_header), every other field by its
@@ -333,6 +342,23 @@ mwatch_syslog_handler_new (const char *socket_path,
                            int facility,
                            const char *ident,
                            bson_error_t *error);
+
+/* Sending never waits: a record the socket cannot take at once (its
+ * reader is not reading) is dropped, counted and reported on
+ * "mongowatch.stats" once per episode, and once when sending works again.
+ * A record whose datagram would be longer than `max_length` bytes (65,000
+ * by default; the header counts), or that the socket refuses as too long,
+ * has its longest values shortened, each ending with
+ * "…[truncated N bytes]" (a document or an array becomes its JSON text,
+ * shortened), and is formatted again: a {watch.json} line stays valid
+ * JSON.   False, with
+ * `error` set, for a handler that is not a syslog handler, or a length
+ * under 1,024 or over 16 MiB. */
+#define MWATCH_SYSLOG_DEFAULT_MAX_LENGTH 65000
+MWATCH_EXPORT bool
+mwatch_syslog_handler_set_max_length (mwatch_handler_t *handler,
+                                      size_t max_length,
+                                      bson_error_t *error);
 
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,

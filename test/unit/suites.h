@@ -28,5 +28,6 @@ Suite *file_faults_suite (void); /* test-file-faults.c */
 /* When this run is the child of test-file-faults.c's SIGHUP test: true,
  * with `*status` set. */
 bool file_faults_child_main (int *status);
+Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
 
 #endif

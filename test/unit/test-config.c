@@ -573,6 +573,46 @@ START_TEST (test_csv_header_from_formatter)
 }
 END_TEST
 
+/* csv_escape_newlines: a value with line breaks stays on one physical
+ * line (\n, \r and \\ written as escapes), and Python's csv module reads
+ * it back, the escapes undone, to the very value; without the option the
+ * line is plain RFC 4180 and spans two physical lines. */
+START_TEST (test_csv_escape_newlines)
+{
+   const char *value = "two\nlines\r\\x,\"q\"";
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  one: {format: '{watch.csv}', columns: [DB, Collection], csv_escape_newlines: true}\n"
+              "  rfc: {format: '{watch.csv}', columns: [DB, Collection]}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/one.csv', formatter: one}\n"
+              "  g: {class: file, filename: '@D/rfc.csv', formatter: rfc}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [f, g]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, value, 1);
+   mwatch_shutdown ();
+   char *csv = slurp ("one.csv");
+   const char *want = "shop,\"two\\nlines\\r\\\\x,\"\"q\"\"\",\"{";
+   ck_assert_msg (strncmp (csv, want, strlen (want)) == 0, "%s", csv);
+   bson_free (csv);
+   ck_assert_uint_eq (count_lines ("one.csv"), 1);
+   ck_assert_uint_eq (count_lines ("rfc.csv"), 2);
+
+   char path[PATH_MAX], command[PATH_MAX + 512];
+   path_in_dir (path, "one.csv");
+   bson_snprintf (command,
+                  sizeof command,
+                  "python3 -c 'import csv, re, sys\n"
+                  "rows = list(csv.reader(open(sys.argv[1], newline=\"\")))\n"
+                  "cell = re.sub(r\"\\\\(.)\", lambda m: {\"n\": \"\\n\", \"r\": \"\\r\"}.get(m[1], "
+                  "m[1]), rows[0][1])\n"
+                  "sys.exit(0 if len(rows) == 1 and cell == sys.argv[2] else 1)' '%s' "
+                  "\"$(printf 'two\\nlines\\r\\\\x,\"q\"')\"",
+                  path);
+   ck_assert_int_eq (system (command), 0);
+}
+END_TEST
+
 START_TEST (test_syslog_handler)
 {
    char sock_path[PATH_MAX];
@@ -1441,6 +1481,7 @@ config_suite (void)
    tcase_add_test (tc, test_rotating_file_handler);
    tcase_add_test (tc, test_csv_header_only_when_empty);
    tcase_add_test (tc, test_csv_header_from_formatter);
+   tcase_add_test (tc, test_csv_escape_newlines);
    tcase_add_test (tc, test_syslog_handler);
    tcase_add_test (tc, test_stream_and_null_handlers);
    tcase_add_test (tc, test_queue_handler_options);
