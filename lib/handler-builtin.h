@@ -64,13 +64,6 @@ void
 _mwatch_io_failed (mwatch_io_stats_t *stats, uint64_t records, const char *format, ...)
    BSON_GNUC_PRINTF (3, 4);
 
-/* Ends a failure episode: the next failure is reported again. */
-static inline void
-_mwatch_io_ok (mwatch_io_stats_t *stats)
-{
-   stats->reported = false;
-}
-
 /* Ends a failure episode, saying so once when one was reported: "WHAT
  * works again; N records dropped during the failure".  Call it only when a
  * record really reached its destination whole, not when it was merely

@@ -317,15 +317,10 @@ static void
 syslog_sent (syslog_impl_t *impl)
 {
    if (impl->io.reported) {
-      char *text = bson_strdup_printf ("syslog socket \"%s\": sending again; %" PRIu64
-                                       " record%s dropped so far",
-                                       impl->socket_path,
-                                       impl->io.dropped,
-                                       impl->io.dropped == 1 ? "" : "s");
-      _mwatch_stats_report (text, false);
-      bson_free (text);
+      char what[300];
+      bson_snprintf (what, sizeof what, "syslog socket \"%s\"", impl->socket_path);
+      _mwatch_io_works_again (&impl->io, what);
    }
-   _mwatch_io_ok (&impl->io);
 }
 
 static void
