@@ -7,11 +7,15 @@
  * dropped and dropped final records (by the queue handler's name).  Exits 1
  * unless records == operations and nothing was dropped.
  *
- *   build/bench/load THREADS OPS FILE   (server: MONGOWATCH_TEST_URI) */
+ *   build/bench/load THREADS OPS FILE [drop_newest CAPACITY]
+ *                                    (server: MONGOWATCH_TEST_URI)
+ * The optional drop_newest CAPACITY replaces the defaults by the old lossy
+ * policy and a small queue: the way to see the check fail. */
 #include "bench-util.h"
 
 #include <mongoc/mongoc.h>
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 
 static mongoc_client_pool_t *pool;
@@ -87,8 +91,8 @@ int
 main (int argc, char **argv)
 {
    const char *uri_str = getenv ("MONGOWATCH_TEST_URI");
-   if (argc != 4 || !uri_str) {
-      fprintf (stderr, "usage: MONGOWATCH_TEST_URI=... load THREADS OPS FILE\n");
+   if ((argc != 4 && !(argc == 6 && !strcmp (argv[4], "drop_newest"))) || !uri_str) {
+      fprintf (stderr, "usage: MONGOWATCH_TEST_URI=... load THREADS OPS FILE [drop_newest CAPACITY]\n");
       return 2;
    }
    int threads = atoi (argv[1]);
@@ -106,7 +110,13 @@ main (int argc, char **argv)
    }
    mwatch_handler_set_formatter (file, json);
    mwatch_formatter_destroy (json);
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, NULL); /* the defaults */
+   mwatch_queue_handler_opts_t qopts;
+   mwatch_queue_handler_opts_init (&qopts); /* the defaults */
+   if (argc == 6) {
+      qopts.overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+      qopts.capacity = (size_t) atol (argv[5]);
+   }
+   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
    mwatch_handler_set_name (queue, "load");
    mwatch_logger_t *logger = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
