@@ -72,7 +72,7 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
 .PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
-        install-check preload-check mask-check daemon-check examples-check csv-check deb-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
+        install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
 
@@ -171,6 +171,12 @@ $(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o
 $(PING_BIN): $(BUILD)/test/ping.o
 	$(CC) -o $@ $^ $(DEPS_LIBS)
 
+# NOT a MongoDB: the fake wire server of the load check (test/fake-server).
+FAKE_SERVER  := $(BUILD)/test/fake-server
+$(FAKE_SERVER): test/fake-server/fake-server.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(DEPS_LIBS) -lpthread
+
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 
@@ -215,7 +221,7 @@ bench-workloads: $(WORKLOADS) $(PING_BIN)
 bench-callgrind: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/callgrind-workloads
 
-tests: all examples $(BENCH_BINS) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
+tests: all examples $(BENCH_BINS) $(FAKE_SERVER) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
        $(DLOPEN_APP) $(MONGO_PLUGIN) $(DAEMON_APP)
 
 deps:
@@ -254,7 +260,12 @@ check:
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
-	   files-check
+	   files-check load-check
+
+# Load held (doc/RELIABILITY.md): bench/load against the fake wire server at
+# 8 and 64 threads and against FerretDB at 8; records must equal operations.
+load-check: $(BUILD)/bench/load $(FAKE_SERVER) $(PING_BIN)
+	test/load-check
 
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
