@@ -8,6 +8,7 @@
 #include <mongoc/mongoc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,8 +62,11 @@ START_TEST (test_fork_while_maps_are_busy)
    atomic_store (&stop, false);
    pthread_t thread;
    pthread_create (&thread, NULL, hammer, client);
+   /* Under valgrind (make memcheck) each child's exit is a whole leak
+    * check: fewer forks there; the full count runs in unit-check. */
+   int forks = getenv ("MWATCH_MEMCHECK") ? 10 : FORKS;
    int hung = 0;
-   for (int i = 0; i < FORKS && !hung; i++) {
+   for (int i = 0; i < forks && !hung; i++) {
       pid_t pid = fork ();
       ck_assert_int_ge (pid, 0);
       if (pid == 0) {
@@ -90,7 +94,7 @@ START_TEST (test_fork_while_maps_are_busy)
    pthread_join (thread, NULL);
    mongoc_client_destroy (client);
    mwatch_unpatch_mongoc ();
-   ck_assert_msg (!hung, "child %d of %d hung in get_collection", hung, FORKS);
+   ck_assert_msg (!hung, "child %d of %d hung in get_collection", hung, forks);
 }
 END_TEST
 
