@@ -7,6 +7,7 @@
 #include <mongowatch.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* The fields the cursor watcher gives a find when it starts. */
 static inline mwatch_message_t *
@@ -43,6 +44,33 @@ bench_file_handler (const char *path)
    }
    mwatch_handler_set_level (file, MWATCH_LEVEL_INFO);
    return file;
+}
+
+/* Monotonic seconds, for wall-clock spans. */
+static inline double
+bench_now_sec (void)
+{
+   struct timespec ts;
+   clock_gettime (CLOCK_MONOTONIC, &ts);
+   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* The lines of the file at `path` (records written), -1 when it cannot be
+ * read. */
+static inline long
+bench_count_lines (const char *path)
+{
+   FILE *fp = fopen (path, "r");
+   if (!fp) {
+      return -1;
+   }
+   long lines = 0;
+   int c;
+   while ((c = getc_unlocked (fp)) != EOF) {
+      lines += c == '\n';
+   }
+   fclose (fp);
+   return lines;
 }
 
 #endif

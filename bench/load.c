@@ -29,14 +29,6 @@ die (const char *what, const bson_error_t *error)
    exit (2);
 }
 
-static double
-now_sec (void)
-{
-   struct timespec ts;
-   clock_gettime (CLOCK_MONOTONIC, &ts);
-   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static void *
 work (void *arg)
 {
@@ -69,22 +61,6 @@ work (void *arg)
    mongoc_collection_destroy (coll);
    mongoc_client_pool_push (pool, client);
    return NULL;
-}
-
-static long
-count_lines (const char *path)
-{
-   FILE *fp = fopen (path, "r");
-   if (!fp) {
-      return -1;
-   }
-   long lines = 0;
-   int c;
-   while ((c = getc_unlocked (fp)) != EOF) {
-      lines += c == '\n';
-   }
-   fclose (fp);
-   return lines;
 }
 
 int
@@ -130,20 +106,20 @@ main (int argc, char **argv)
    pool = mongoc_client_pool_new (uri);
    mongoc_client_pool_max_size (pool, (uint32_t) threads);
    pthread_t *ids = bson_malloc (sizeof *ids * (size_t) threads);
-   double start = now_sec ();
+   double start = bench_now_sec ();
    for (int i = 0; i < threads; i++) {
       pthread_create (&ids[i], NULL, work, (void *) (intptr_t) i);
    }
    for (int i = 0; i < threads; i++) {
       pthread_join (ids[i], NULL);
    }
-   double secs = now_sec () - start;
+   double secs = bench_now_sec () - start;
    mwatch_queue_stats_t st;
    bool named = mwatch_queue_handler_stats_by_name ("load", &st);
    mwatch_shutdown (); /* drains into the file */
    mwatch_queue_handler_stats (queue, &st); /* with what the drain left, if anything */
    long total = ops_each * threads;
-   long lines = count_lines (path);
+   long lines = bench_count_lines (path);
    printf ("| %d | %ld | %.0f | %ld | %" PRIu64 " (final: %" PRIu64 ") | %ld failed |\n", threads,
            total, (double) total / secs, lines, st.dropped, st.dropped_ready, failures);
    mongoc_client_pool_destroy (pool);

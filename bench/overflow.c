@@ -21,14 +21,6 @@ static bson_t *filter;
 static mwatch_logger_t *logger;
 static long records_each;
 
-static double
-now_sec (void)
-{
-   struct timespec ts;
-   clock_gettime (CLOCK_MONOTONIC, &ts);
-   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static void *
 produce (void *arg)
 {
@@ -40,22 +32,6 @@ produce (void *arg)
       mwatch_message_destroy (msg);
    }
    return NULL;
-}
-
-static long
-count_lines (const char *path)
-{
-   FILE *fp = fopen (path, "r");
-   if (!fp) {
-      return -1;
-   }
-   long lines = 0;
-   int c;
-   while ((c = getc_unlocked (fp)) != EOF) {
-      lines += c == '\n';
-   }
-   fclose (fp);
-   return lines;
 }
 
 static void
@@ -75,22 +51,22 @@ run (const char *label, mwatch_overflow_t overflow, int threads, const char *pat
    mwatch_logger_add_handler (logger, queue);
 
    pthread_t *ids = bson_malloc (sizeof *ids * (size_t) threads);
-   double start = now_sec ();
+   double start = bench_now_sec ();
    for (int i = 0; i < threads; i++) {
       pthread_create (&ids[i], NULL, produce, NULL);
    }
    for (int i = 0; i < threads; i++) {
       pthread_join (ids[i], NULL);
    }
-   double produced = now_sec () - start;
+   double produced = bench_now_sec () - start;
    mwatch_shutdown (); /* drains into the file */
-   double written_at = now_sec () - start;
+   double written_at = bench_now_sec () - start;
    mwatch_queue_stats_t st;
    mwatch_queue_handler_stats (queue, &st);
    struct rusage usage;
    getrusage (RUSAGE_SELF, &usage);
    long total = records_each * threads;
-   long lines = count_lines (path);
+   long lines = bench_count_lines (path);
    printf ("| %s | %d | %ld | %ld | %" PRIu64 " (%.1f %%) | %.2f | %.0f | %.2f | %ld |\n", label,
            threads, total, lines, st.dropped, 100.0 * (double) st.dropped / (double) total,
            produced, (double) total / produced, written_at, usage.ru_maxrss / 1024);
