@@ -1,5 +1,5 @@
 /* mwatch_buf_t: the growable text buffer every rendering writes into. */
-#include "json.h"
+#include "buf-private.h"
 
 #include <string.h>
 

@@ -16,7 +16,7 @@
  * For record attributes, whose types are fixed, such specs are refused at
  * compile time instead. */
 #include "formatter.h"
-#include "json.h"
+#include "json-private.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * takes no lock.  A change of TZ (with tzset) shows from the next second
  * a thread formats. */
 #include "formatter.h"
-#include "json.h"
+#include "json-private.h"
 
 #include <stdatomic.h>
 #include <string.h>

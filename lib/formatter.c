@@ -4,7 +4,8 @@
  * output buffer's growth.  Immutable once compiled, so any number of
  * threads may format with one formatter at once. */
 #include "formatter.h"
-#include "json.h"
+#include "json-private.h"
+#include "message-render-private.h"
 #include "refcount.h"
 
 #include <ctype.h>

@@ -15,7 +15,8 @@
  * so that a {watch.json} line stays valid JSON. */
 #include "handler-builtin.h"
 #include "handler.h"
-#include "json.h"
+#include "json-private.h"
+#include "message-render-private.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/json.h"
+#include "../../lib/json-private.h"
+#include "../../lib/message-render-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

@@ -1,4 +1,4 @@
-/* The text writers (lib/json.h) and the four renderings.  JSON output is
+/* The text writers (lib/json-private.h) and the four renderings.  JSON output is
  * checked by parsing it with jansson, CSV output by the small RFC 4180
  * reader below, BSON output against libbson's own relaxed extended JSON. */
 #include <jansson.h>
@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/json.h"
+#include "../../lib/json-private.h"
+#include "../../lib/message-render-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

@@ -1,54 +1,19 @@
-/* Internal: text writers shared by the renderings and the formatters.
+/* Internal: text writers shared by the renderings and the formatters
+ * (json-*.c).
  *
  * Every writer appends to an mwatch_buf_t and allocates nothing but the
  * buffer's own growth, so a reused buffer makes rendering allocation-free.
  * Invalid UTF-8 is never passed through: each maximal ill-formed
- * subsequence (as Unicode recommends) becomes one U+FFFD. */
-#ifndef MWATCH_JSON_H
-#define MWATCH_JSON_H
+ * subsequence (as Unicode recommends) becomes one U+FFFD.  None of them
+ * allocates, unlike bson_as_relaxed_extended_json(), which builds a new
+ * string per call. */
+#ifndef MWATCH_JSON_PRIVATE_H
+#define MWATCH_JSON_PRIVATE_H
 
-#include "mongowatch.h"
+#include "buf-private.h"
 
-#include <string.h>
-
-/* ---------------------------------------------------------------- buffer
- * (in buf.c)
- *
- * The writers append many short pieces per line: these inline forms of
- * mwatch_buf_append() cost a compare and a copy when the buffer has room,
- * which once it has seen its longest line it always has. */
-
-/* Makes room for `extra` more bytes plus the terminator. */
-void
-_mwatch_buf_grow (mwatch_buf_t *buf, size_t extra);
-
-static inline void
-_mwatch_buf_put (mwatch_buf_t *buf, const char *data, size_t len)
-{
-   if (buf->len + len >= buf->cap) {
-      _mwatch_buf_grow (buf, len);
-   }
-   if (len) {
-      memcpy (buf->data + buf->len, data, len);
-   }
-   buf->len += len;
-   buf->data[buf->len] = '\0';
-}
-
-static inline void
-_mwatch_buf_putc (mwatch_buf_t *buf, char c)
-{
-   if (buf->len + 1 >= buf->cap) {
-      _mwatch_buf_grow (buf, 1);
-   }
-   buf->data[buf->len++] = c;
-   buf->data[buf->len] = '\0';
-}
-
-/* A string literal. */
-#define MWATCH_BUF_PUT_LIT(buf, lit) _mwatch_buf_put ((buf), (lit), sizeof (lit) - 1)
-
-/* ---------------------------------------------------------------- text */
+/* ---------------------------------------------------------------- text
+ * (json-text.c) */
 
 /* The length of the well-formed UTF-8 sequence at `s`, or 0 when the bytes
  * there are ill-formed; then *skip is how many bytes one U+FFFD replaces.
@@ -77,7 +42,12 @@ _mwatch_text_is_bare (const char *str, size_t len);
 void
 _mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len);
 
-/* ---------------------------------------------------------------- numbers */
+/* ---------------------------------------------------------------- numbers
+ * (json-number.c) */
+
+/* `value` in decimal, zero-padded to at least `width` digits. */
+void
+_mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width);
 
 void
 _mwatch_json_int64 (mwatch_buf_t *out, int64_t value);
@@ -100,14 +70,24 @@ _mwatch_text_double_printf (mwatch_buf_t *out, double value);
 void
 _mwatch_json_double (mwatch_buf_t *out, double value);
 
-/* ---------------------------------------------------------------- times */
+/* ---------------------------------------------------------------- times
+ * (json-date.c) */
 
 /* ISO-8601 UTC with microseconds, unquoted: 2026-11-25T11:40:00.123456Z.
  * Times before 1970 round down, so -1 is 1969-12-31T23:59:59.999999Z. */
 void
 _mwatch_text_datetime (mwatch_buf_t *out, int64_t us);
 
-/* ---------------------------------------------------------------- BSON */
+/* The same with milliseconds: 2026-11-25T11:40:00.123Z. */
+void
+_mwatch_text_datetime_ms (mwatch_buf_t *out, int64_t ms);
+
+/* ---------------------------------------------------------------- BSON
+ * (json-bson.c, and its fast path json-bson-scan.c) */
+
+/* Nesting deeper than libbson's own JSON limit is cut off, so that a
+ * hostile document cannot exhaust the stack of a logging thread. */
+#define MWATCH_JSON_MAX_DEPTH 200
 
 /* Compact relaxed extended JSON v2 (no whitespace).  A document or array
  * that is not valid BSON is written as far as it can be read; nesting
@@ -134,35 +114,4 @@ _mwatch_json_bson_value (mwatch_buf_t *out, const bson_value_t *value);
 void
 _mwatch_json_bson_iter (mwatch_buf_t *out, const bson_iter_t *iter);
 
-/* ---------------------------------------------------------------- values
- * (in render.c) */
-
-/* A value as in the key=value renderings. */
-void
-_mwatch_render_value_text (mwatch_buf_t *out, const mwatch_value_t *value);
-
-/* A value as a CSV cell's content, before the cell is quoted. */
-void
-_mwatch_render_value_csv (mwatch_buf_t *out, const mwatch_value_t *value);
-
-/* `len` bytes of text as one CSV cell: U+FFFD for what is not UTF-8,
- * line breaks escaped when `escape` (see _mwatch_message_render_csv_ex),
- * quoted when RFC 4180 requires it. */
-void
-_mwatch_render_csv_cell (mwatch_buf_t *out, const char *text, size_t len, bool escape);
-
-/* mwatch_message_render_csv(), with each cell's line breaks written as
- * the two characters \n and \r and each backslash doubled when `escape`
- * (a formatter's csv_escape_newlines): every record on one physical line,
- * for shippers that read a line at a time. */
-void
-_mwatch_message_render_csv_ex (const mwatch_message_t *msg,
-                               const char *const *columns,
-                               bool escape,
-                               mwatch_buf_t *out);
-
-/* A value as JSON, as in mwatch_message_render_json(). */
-void
-_mwatch_render_value_json (mwatch_buf_t *out, const mwatch_value_t *value);
-
-#endif /* MWATCH_JSON_H */
+#endif /* MWATCH_JSON_PRIVATE_H */

@@ -2,21 +2,10 @@
  * key=value, {watch.csv} as an RFC 4180 record and {watch.json}.  They
  * append to the caller's buffer and read the message through the public
  * API only. */
-#include "json.h"
+#include "json-private.h"
+#include "message-render-private.h"
 
 #include <string.h>
-
-/* The default fields are the tail of the CSV columns: one list, so that
- * the two cannot drift apart.  State first: what kind of record a line is
- * comes before what it says. */
-#define DEFAULT_FIELDS                                                     \
-   "State", "DB", "Collection", "Operation", "Filter", "Duration", "MatchedCount", \
-      "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", "Error"
-
-const char *const mwatch_default_fields[] = {DEFAULT_FIELDS, NULL};
-
-const char *const mwatch_csv_columns[] = {
-   "WatchID", "Iteration", "StartTime", "EndTime", DEFAULT_FIELDS, NULL};
 
 typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
 

@@ -1,0 +1,228 @@
+/* Text as JSON strings and as key=value values: UTF-8 checked byte by
+ * byte, each ill-formed sequence one U+FFFD, control characters escaped. */
+#include "json-private.h"
+
+#include <string.h>
+
+static const char hex_digits[] = "0123456789abcdef";
+
+size_t
+_mwatch_utf8_next (const uint8_t *s, size_t len, size_t *skip)
+{
+   uint8_t c = s[0];
+   uint8_t lo = 0x80, hi = 0xBF; /* the range of the second byte */
+   size_t n;
+
+   if (c < 0x80) {
+      return 1;
+   } else if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+   } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      /* No overlong forms, no UTF-16 surrogates. */
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+   } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      /* No overlong forms, nothing above U+10FFFF. */
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+   } else {
+      *skip = 1;
+      return 0;
+   }
+   for (size_t i = 1; i < n; i++) {
+      if (i >= len || s[i] < lo || s[i] > hi) {
+         *skip = i;
+         return 0;
+      }
+      lo = 0x80;
+      hi = 0xBF;
+   }
+   return n;
+}
+
+/* The JSON escape for an ASCII byte into `esc`; 0 when it needs none. */
+static size_t
+json_escape (uint8_t c, char esc[6])
+{
+   static const char short_forms[] = "\"\"\\\\\nn\rr\tt\bb\ff";
+
+   for (size_t i = 0; i < sizeof short_forms - 1; i += 2) {
+      if ((char) c == short_forms[i]) {
+         esc[0] = '\\';
+         esc[1] = short_forms[i + 1];
+         return 2;
+      }
+   }
+   if (c >= 0x20) {
+      return 0;
+   }
+   memcpy (esc, "\\u00", 4);
+   esc[4] = hex_digits[c >> 4];
+   esc[5] = hex_digits[c & 0xF];
+   return 6;
+}
+
+/* What each byte is, for the scans below: one table load a byte instead of
+ * a chain of compares. */
+enum {
+   BYTE_HIGH = 1,     /* >= 0x80: starts or continues a UTF-8 sequence */
+   BYTE_ESCAPE = 2,   /* JSON escapes it: control bytes, NUL, '"', '\' */
+   BYTE_NUL = 4,      /* the raw form replaces it */
+   BYTE_NOT_BARE = 8, /* ASCII that needs quotes in key=value output */
+};
+
+#define BYTE_CLASS(c)                                                                    \
+   (uint8_t) (((c) >= 0x80 ? BYTE_HIGH : 0) |                                            \
+              ((c) < 0x20 || (c) == '"' || (c) == '\\' ? BYTE_ESCAPE : 0) |             \
+              ((c) == 0 ? BYTE_NUL : 0) |                                                \
+              ((c) <= ' ' || (c) == 0x7F || (c) == '"' || (c) == '=' || (c) == '\\'     \
+                  ? BYTE_NOT_BARE                                                        \
+                  : 0))
+#define BYTE_ROW(r)                                                                      \
+   BYTE_CLASS (r + 0x0), BYTE_CLASS (r + 0x1), BYTE_CLASS (r + 0x2), BYTE_CLASS (r + 0x3), \
+      BYTE_CLASS (r + 0x4), BYTE_CLASS (r + 0x5), BYTE_CLASS (r + 0x6),                  \
+      BYTE_CLASS (r + 0x7), BYTE_CLASS (r + 0x8), BYTE_CLASS (r + 0x9),                  \
+      BYTE_CLASS (r + 0xA), BYTE_CLASS (r + 0xB), BYTE_CLASS (r + 0xC),                  \
+      BYTE_CLASS (r + 0xD), BYTE_CLASS (r + 0xE), BYTE_CLASS (r + 0xF)
+
+static const uint8_t byte_class[256] = {
+   BYTE_ROW (0x00), BYTE_ROW (0x10), BYTE_ROW (0x20), BYTE_ROW (0x30),
+   BYTE_ROW (0x40), BYTE_ROW (0x50), BYTE_ROW (0x60), BYTE_ROW (0x70),
+   BYTE_ROW (0x80), BYTE_ROW (0x90), BYTE_ROW (0xA0), BYTE_ROW (0xB0),
+   BYTE_ROW (0xC0), BYTE_ROW (0xD0), BYTE_ROW (0xE0), BYTE_ROW (0xF0),
+};
+
+/* Copies the bytes of `s` up to the first one whose class is in `stop`,
+ * checking and copying each in one pass; returns how many it copied.
+ * (Eight bytes at a time, SWAR, was tried: no faster on names and values
+ * this short.) */
+static inline size_t
+copy_plain (mwatch_buf_t *out, const uint8_t *s, size_t len, uint8_t stop)
+{
+   if (out->len + len >= out->cap) {
+      _mwatch_buf_grow (out, len);
+   }
+   char *dst = out->data + out->len;
+   size_t i = 0;
+
+   while (i < len && !(byte_class[s[i]] & stop)) {
+      dst[i] = (char) s[i];
+      i++;
+   }
+   out->len += i;
+   out->data[out->len] = '\0';
+   return i;
+}
+
+/* Copies runs of bytes that need no change in one append each, from
+ * `i` on: the first `i` bytes are plain and already copied. */
+static void
+write_text_rest (mwatch_buf_t *out, const char *str, size_t len, size_t i, bool json)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   const uint8_t stop = BYTE_HIGH | (json ? BYTE_ESCAPE : BYTE_NUL);
+   size_t run = i;
+
+   while (i < len) {
+      if (!(byte_class[s[i]] & stop)) {
+         i++;
+         continue;
+      }
+
+      const char *rep;
+      size_t rep_len;
+      size_t skip = 1;
+      char esc[6];
+
+      if (s[i] >= 0x80) {
+         size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
+         if (n > 0) {
+            i += n;
+            continue;
+         }
+         rep = json ? "\\ufffd" : "\xEF\xBF\xBD";
+         rep_len = json ? 6 : 3;
+      } else if (json) {
+         rep_len = json_escape (s[i], esc);
+         rep = esc;
+      } else {
+         rep = "\xEF\xBF\xBD";
+         rep_len = 3;
+      }
+      _mwatch_buf_put (out, str + run, i - run);
+      _mwatch_buf_put (out, rep, rep_len);
+      i += skip;
+      run = i;
+   }
+   _mwatch_buf_put (out, str + run, len - run);
+}
+
+/* Most text is plain: copied while it is checked, and done. */
+static inline void
+write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
+{
+   uint8_t stop = BYTE_HIGH | (json ? BYTE_ESCAPE : BYTE_NUL);
+   size_t plain = copy_plain (out, (const uint8_t *) str, len, stop);
+
+   if (plain < len) {
+      write_text_rest (out, str, len, plain, json);
+   }
+}
+
+void
+_mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
+{
+   _mwatch_buf_putc (out, '"');
+   write_text (out, str, len, true);
+   _mwatch_buf_putc (out, '"');
+}
+
+void
+_mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len)
+{
+   write_text (out, str, len, false);
+}
+
+void
+_mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len)
+{
+   size_t start = out->len;
+
+   /* Plain ASCII, the usual case, is checked and copied in one pass. */
+   if (len > 0 && copy_plain (out, (const uint8_t *) str, len, BYTE_HIGH | BYTE_NOT_BARE) == len) {
+      return;
+   }
+   out->len = start;
+   if (_mwatch_text_is_bare (str, len)) {
+      _mwatch_buf_put (out, str, len);
+   } else {
+      _mwatch_json_string (out, str, len);
+   }
+}
+
+bool
+_mwatch_text_is_bare (const char *str, size_t len)
+{
+   const uint8_t *s = (const uint8_t *) str;
+   size_t i = 0;
+
+   if (len == 0) {
+      return false;
+   }
+   while (i < len) {
+      uint8_t cls = byte_class[s[i]];
+      if (!cls) {
+         i++;
+         continue;
+      }
+      size_t skip;
+      size_t n = cls & BYTE_HIGH ? _mwatch_utf8_next (s + i, len - i, &skip) : 0;
+      if (n == 0) {
+         return false;
+      }
+      i += n;
+   }
+   return true;
+}
