@@ -3,7 +3,6 @@
 #include "cli.h"
 #include "paths.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,17 +20,6 @@ static const char usage[] =
    "                written with update records; FILE - or none: stdin\n"
    "\n"
    "See mongowatch(1) and mongowatch.yaml(5).\n";
-
-void
-mwatch_cli_error (const char *format, ...)
-{
-   va_list args;
-   fputs ("mongowatch: ", stderr);
-   va_start (args, format);
-   vfprintf (stderr, format, args);
-   va_end (args);
-   fputc ('\n', stderr);
-}
 
 int
 main (int argc, char **argv)

@@ -6,6 +6,8 @@
  * one piece of code that writes a line, and one vtable for
  * _mwatch_stream_handler_set_autoflush() to recognize. */
 #include "handler-builtin.h"
+#include "handler-report-private.h"
+#include "owned-fd-private.h"
 #include "handler.h"
 #include "logging-private.h"
 

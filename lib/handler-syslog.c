@@ -14,6 +14,9 @@
  * field values are shortened with a marker and the line formatted again,
  * so that a {watch.json} line stays valid JSON. */
 #include "handler-builtin.h"
+#include "handler-report-private.h"
+#include "owned-fd-private.h"
+#include "syslog-socket-private.h"
 #include "handler.h"
 #include "json-private.h"
 #include "message-render-private.h"
@@ -61,33 +64,6 @@ typedef struct {
 /* A new socket connected to `path`, or -1 with errno set.  Connected, so
  * that each send need not name the address, and so that a daemon that went
  * away shows as ECONNREFUSED. */
-static int
-syslog_connect (const char *path)
-{
-   struct sockaddr_un addr;
-   size_t len = strlen (path);
-
-   if (len >= sizeof addr.sun_path) {
-      errno = ENAMETOOLONG;
-      return -1;
-   }
-   memset (&addr, 0, sizeof addr);
-   addr.sun_family = AF_UNIX;
-   memcpy (addr.sun_path, path, len + 1);
-
-   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-   if (fd < 0) {
-      return -1;
-   }
-   if (connect (fd, (const struct sockaddr *) &addr, sizeof addr) != 0) {
-      int err = errno;
-      close (fd);
-      errno = err;
-      return -1;
-   }
-   return fd;
-}
-
 /* Closes our socket, unless its number is the application's by now. */
 static void
 syslog_disconnect (syslog_impl_t *impl)
@@ -110,7 +86,7 @@ syslog_send (syslog_impl_t *impl, const char *data, size_t len)
       /* A socket whose number the application closed and reused is
        * forgotten, not written to, and a new one connected. */
       if (!_mwatch_owned_fd_check (&impl->socket)) {
-         int fd = syslog_connect (impl->socket_path);
+         int fd = _mwatch_syslog_connect (impl->socket_path);
          if (fd < 0 || !_mwatch_owned_fd_take (&impl->socket, fd)) {
             err = errno;
             continue;
@@ -383,26 +359,6 @@ syslog_destroy (void *ptr)
    bson_free (impl);
 }
 
-const char *_mwatch_report_socket = SYSLOG_DEFAULT_SOCKET;
-
-void
-_mwatch_syslog_report (const char *message)
-{
-   int fd = syslog_connect (_mwatch_report_socket);
-
-   if (fd < 0) {
-      return; /* no syslog daemon: nowhere left to say it */
-   }
-   /* user.warning: facility 1, severity 4. */
-   char *datagram = bson_strdup_printf (
-      "<12>%s[%d]: mongowatch: %s", program_invocation_short_name, (int) getpid (), message);
-   /* Never waits: a stalled daemon must not hold the report's thread. */
-   ssize_t sent = send (fd, datagram, strlen (datagram), MSG_NOSIGNAL | MSG_DONTWAIT);
-   BSON_UNUSED (sent); /* a report that cannot be sent is not reported */
-   close (fd);
-   bson_free (datagram);
-}
-
 static const mwatch_handler_vtable_t syslog_vtable = {
    .emit = syslog_emit,
    .flush = NULL, /* each record is sent at once: nothing is buffered */
@@ -435,7 +391,7 @@ mwatch_syslog_handler_new (const char *socket_path,
    /* Connecting now makes a configuration that names a socket that is
     * not there (no syslog daemon, a container without /dev/log) fail at
     * once, naming it, rather than drop every record later. */
-   int fd = syslog_connect (socket_path);
+   int fd = _mwatch_syslog_connect (socket_path);
    if (fd < 0) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,

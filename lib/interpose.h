@@ -66,9 +66,10 @@ _mwatch_real (mwatch_sym_t *sym)
 void
 _mwatch_report_never_patched (void);
 
-/* The address of our own mongoc_cursor_next, for the link-order check. */
-void *
-_mwatch_own_cursor_next (void);
+/* Records a successful mwatch_patch_mongoc (watch-patch.c), for
+ * _mwatch_report_never_patched. */
+void
+_mwatch_note_patched (void);
 
 
 extern atomic_bool _mwatch_patched;

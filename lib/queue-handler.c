@@ -3,6 +3,7 @@
  * out when they are due and hands them to the backend handler, where the
  * filters, the formatting and the I/O happen. */
 #include "handler-builtin.h"
+#include "handler-report-private.h"
 #include "handler.h"
 #include "logging-private.h"
 #include "message-private.h"

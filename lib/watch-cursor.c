@@ -10,6 +10,7 @@
 #include "watch-names.h"
 #include "watch-secrets.h"
 #include "watch.h"
+#include "watch-cursor-private.h"
 
 #include <string.h>
 

@@ -26,6 +26,7 @@
  * descriptors. */
 #include "mongowatch.h"
 #include "../handler-builtin.h"
+#include "../report-private.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>

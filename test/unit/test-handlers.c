@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../lib/handler-builtin.h"
+#include "../../lib/syslog-socket-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
