@@ -1,15 +1,30 @@
-# mongowatch — build, test and install.
+# mongowatch — build, test and install.  Every output goes under build/.
 #
-#   make                 libraries: lib/libmongowatch.so (soname libmongowatch.so.0)
-#                        and lib/libmongowatch.a
-#   make check           installs missing dependencies (scripts/install-deps),
-#                        builds everything, runs the unit and integration suites
-#                        against a real server (test/server)
-#   make tsan-check      the threaded suites again under ThreadSanitizer (not
-#                        part of check: see below)
+#   make                 libraries: build/lib/libmongowatch.so (soname
+#                        libmongowatch.so.0) and build/lib/libmongowatch.a,
+#                        the mask build/lib/libmongowatch-preload.so, the
+#                        command build/bin/mongowatch, build/pkgconfig/mongowatch.pc
+#   make tests           also the test runners, examples and benchmarks
+#   make deps            installs missing dependencies (scripts/install-deps;
+#                        does nothing when everything is there)
+#   make check           deps, builds everything, runs the unit and integration
+#                        suites against a real server (test/server) and the
+#                        other checks listed at `check:` below
+#   make demo            deps, then examples/plain_app under the mask
+#   make unit-check      the unit suites (CK_RUN_SUITE=NAME: one suite)
+#   make integration-check   the integration suites under test/server
+#   make SANITIZE=address unit-check integration-check
+#                        the same build and suites with a sanitizer, into
+#                        build/SANITIZE/: address (ASan and UBSan together),
+#                        undefined (UBSan) or thread (TSan)
+#   make COVERAGE=1 ...  the same with gcov's flags, into build/coverage/
+#   make asan-check      make SANITIZE=address unit-check integration-check
+#   make tsan-check      the threaded suites under SANITIZE=thread (not part
+#                        of check: see below)
 #   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each
 #   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
 #   make uninstall
+#   make clean           removes build/
 #
 # Dependencies are found with pkg-config.
 
@@ -40,18 +55,62 @@ CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check)
 
 WARNINGS     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS       ?= -O2 -g
-ALL_CFLAGS    = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -Iinclude $(DEPS_CFLAGS)
+
+# ---------------------------------------------------------------- variants
+
+# SANITIZE and COVERAGE give the same rules other flags and another output
+# folder, so that the normal build in build/ is untouched: build/address/,
+# build/undefined/, build/thread/, build/coverage/ (build/address-coverage/
+# with both).  Their flags come after CFLAGS, so their -O wins.
+SANITIZE     ?=
+COVERAGE     ?=
+ifeq ($(SANITIZE),)
+SAN_CFLAGS   :=
+else ifeq ($(SANITIZE),address)
+# ASan and UBSan together; any report ends the program.
+SAN_CFLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+else ifeq ($(SANITIZE),undefined)
+SAN_CFLAGS   := -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+else ifeq ($(SANITIZE),thread)
+# MWATCH_TSAN: for a test to skip what TSan cannot follow (a child that
+# starts threads after a multi-threaded fork).
+SAN_CFLAGS   := -fsanitize=thread -O1 -g -DMWATCH_TSAN=1
+else
+$(error SANITIZE=$(SANITIZE): use address (ASan with UBSan), undefined or thread)
+endif
+ifeq ($(COVERAGE),1)
+COV_CFLAGS   := --coverage -O0
+else ifneq ($(filter-out 0,$(COVERAGE)),)
+$(error COVERAGE=$(COVERAGE): use COVERAGE=1)
+endif
+VARIANT      := $(SANITIZE)$(if $(COV_CFLAGS),$(if $(SANITIZE),-)coverage)
+# Linking needs the sanitizer's runtime (or gcov's) as well.
+VARIANT_LDFLAGS := $(filter -fsanitize=% --coverage,$(SAN_CFLAGS) $(COV_CFLAGS))
+# Without --no-undefined under a sanitizer: clang leaves its runtime to the
+# program that loads the library.
+NO_UNDEFINED := $(if $(SANITIZE),,-Wl,--no-undefined)
+
+BUILD        := build$(if $(VARIANT),/$(VARIANT))
+
+ALL_CFLAGS    = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_CFLAGS) $(COV_CFLAGS) -Iinclude $(DEPS_CFLAGS)
 LIB_CFLAGS    = $(ALL_CFLAGS) -I$(BUILD) -fPIC -fvisibility=hidden
 LIB_LIBS      = $(DEPS_LIBS) -lpthread -ldl -lm
+LINK          = $(CC) $(VARIANT_LDFLAGS)
 
-BUILD        := build
 LIB_SRCS     := $(sort $(wildcard lib/*.c))
 LIB_OBJS     := $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o)
+# The libraries go next to their objects; a program links them with
+# $(LINK_MWATCH), as `pkg-config --libs mongowatch` does, and runs from
+# the tree.
+LIB_DIR      := $(BUILD)/lib
 SONAME       := libmongowatch.so.$(SOVERSION)
-SHARED       := lib/libmongowatch.so.$(VERSION)
-STATIC       := lib/libmongowatch.a
+SHARED       := $(LIB_DIR)/libmongowatch.so.$(VERSION)
+SHARED_LINKS := $(LIB_DIR)/$(SONAME) $(LIB_DIR)/libmongowatch.so
+STATIC       := $(LIB_DIR)/libmongowatch.a
 MASK_OBJ     := $(BUILD)/lib/mask/mask.o
-PRELOAD      := lib/libmongowatch-preload.so
+PRELOAD      := $(LIB_DIR)/libmongowatch-preload.so
+PC           := $(BUILD)/pkgconfig/mongowatch.pc
+LINK_MWATCH   = -L$(LIB_DIR) -Wl,-rpath,$(CURDIR)/$(LIB_DIR) -lmongowatch
 CLI_SRCS     := $(sort $(wildcard cli/*.c))
 CLI_OBJS     := $(CLI_SRCS:cli/%.c=$(BUILD)/cli/%.o)
 CLI          := $(BUILD)/bin/mongowatch
@@ -71,22 +130,53 @@ TEST_CFLAGS   = $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itest
 # Tests link the static library so they run from the tree without install.
 TEST_LIBS     = $(STATIC) $(CHECK_LIBS) $(LIB_LIBS)
 
+# How the suites run under a sanitizer (a value already in the environment
+# wins).  ASan's leak check runs at the end of every process, Check's
+# forked children included.  Under TSan: a report ends the run with status
+# 66, and CK_FORK=no makes that the runner itself, not a child of Check's;
+# ignore_noninstrumented_modules: libmongoc and libbson are not built with
+# TSan, so the atomics of their own synchronisation are invisible to it and
+# their memcpy and free calls raise false reports (a plain 8-thread
+# libmongoc program on a pool, without mongowatch, gets one in about one
+# run in five: a topology description freed by mongoc_shared_ptr_reset_null
+# in _mongoc_topology_pop_server_session).  So what they do goes
+# unreported; mongowatch's own accesses and locks are still checked.
+ifeq ($(SANITIZE),address)
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0
+endif
+ifneq ($(filter address undefined,$(SANITIZE)),)
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+endif
+ifeq ($(SANITIZE),thread)
+export TSAN_OPTIONS  ?= halt_on_error=1 exitcode=66 ignore_noninstrumented_modules=1
+export CK_FORK       ?= no
+endif
+
+# The checks that are scripts (test/*-check) use the normal build in
+# build/: under a variant only these goals mean what they say.
+VARIANT_GOALS := all tests examples unit-check integration-check asan-check tsan-check clean
+ifneq ($(VARIANT),)
+ifneq ($(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)),)
+$(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or COVERAGE: only $(VARIANT_GOALS))
+endif
+endif
+
 .PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
-all: $(SHARED) lib/$(SONAME) lib/libmongowatch.so $(STATIC) $(PRELOAD) $(CLI) pkgconfig/mongowatch.pc
+all: $(SHARED) $(SHARED_LINKS) $(STATIC) $(PRELOAD) $(CLI) $(PC)
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SHARED): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $(LIB_OBJS) $(LIB_LIBS)
+	$(LINK) -shared -Wl,-soname,$(SONAME) $(NO_UNDEFINED) -o $@ $(LIB_OBJS) $(LIB_LIBS)
 
-lib/$(SONAME): $(SHARED)
+$(LIB_DIR)/$(SONAME): $(SHARED)
 	ln -sf $(notdir $(SHARED)) $@
 
-lib/libmongowatch.so: lib/$(SONAME)
+$(LIB_DIR)/libmongowatch.so: $(LIB_DIR)/$(SONAME)
 	ln -sf $(SONAME) $@
 
 $(STATIC): $(LIB_OBJS)
@@ -108,7 +198,7 @@ $(BUILD)/lib/config-search.o: $(BUILD)/paths.h
 # configures (lib/mask/mask.c says why it is not a mere dependency).
 
 $(PRELOAD): $(LIB_OBJS) $(MASK_OBJ)
-	$(CC) -shared -Wl,-soname,libmongowatch-preload.so -Wl,--no-undefined -o $@ $(LIB_OBJS) $(MASK_OBJ) $(LIB_LIBS)
+	$(LINK) -shared -Wl,-soname,libmongowatch-preload.so $(NO_UNDEFINED) -o $@ $(LIB_OBJS) $(MASK_OBJ) $(LIB_LIBS)
 
 # The command-line tool, linked as users' programs are.
 
@@ -116,15 +206,15 @@ $(BUILD)/cli/%.o: cli/%.c $(BUILD)/paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) -MMD -MP -c $< -o $@
 
-$(CLI): $(CLI_OBJS) lib/libmongowatch.so
+$(CLI): $(CLI_OBJS) $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CLI_OBJS) -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(DEPS_LIBS)
+	$(LINK) -o $@ $(CLI_OBJS) $(LINK_MWATCH) $(DEPS_LIBS)
 
 # The installed one finds libmongowatch where the system looks, not here.
 CLI_DIST     := $(BUILD)/bin/mongowatch-dist
-$(CLI_DIST): $(CLI_OBJS) lib/libmongowatch.so
+$(CLI_DIST): $(CLI_OBJS) $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CLI_OBJS) -Llib -lmongowatch $(DEPS_LIBS)
+	$(LINK) -o $@ $(CLI_OBJS) -L$(LIB_DIR) -lmongowatch $(DEPS_LIBS)
 
 # With the default layout the .pc file finds the prefix from its own place
 # (${pcfiledir}), so a tree installed with DESTDIR works where it lands.
@@ -138,7 +228,8 @@ PC_LIBDIR    := $(LIBDIR)
 PC_INCLUDEDIR := $(INCLUDEDIR)
 endif
 
-pkgconfig/mongowatch.pc: pkgconfig/mongowatch.pc.in Makefile FORCE
+$(PC): pkgconfig/mongowatch.pc.in Makefile FORCE
+	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PC_PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
@@ -154,7 +245,7 @@ $(BUILD)/test/%.o: test/%.c
 # -rdynamic: the example plugin, loaded by the config suite with dlopen,
 # finds mongowatch's functions in the runner, as it would in a program.
 $(UNIT_BIN): $(UNIT_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(STATIC) $(PLUGIN)
-	$(CC) -rdynamic -o $@ $(filter %.o,$^) $(TEST_LIBS)
+	$(LINK) -rdynamic -o $@ $(filter %.o,$^) $(TEST_LIBS)
 
 # The example ext:// plugin, built as its comment tells users to build it:
 # mongowatch's symbols are left to the program that loads it.
@@ -165,11 +256,11 @@ $(PLUGIN): test/plugin/example-filter.c
 # Integration tests link the shared library the way a user's program does
 # (-lmongowatch before -lmongoc-1.0), so that libmongoc's calls to its own
 # functions go through mongowatch as they do in real programs.
-$(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(BUILD)/test/test-capture.o lib/libmongowatch.so
-	$(CC) -o $@ $(filter %.o,$^) -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(CHECK_LIBS) $(DEPS_LIBS) -lpthread
+$(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o $(BUILD)/test/test-capture.o $(SHARED_LINKS)
+	$(LINK) -o $@ $(filter %.o,$^) $(LINK_MWATCH) $(CHECK_LIBS) $(DEPS_LIBS) -lpthread
 
 $(PING_BIN): $(BUILD)/test/ping.o
-	$(CC) -o $@ $^ $(DEPS_LIBS)
+	$(LINK) -o $@ $^ $(DEPS_LIBS)
 
 # NOT a MongoDB: the fake wire server of the load check (test/fake-server).
 FAKE_SERVER  := $(BUILD)/test/fake-server
@@ -181,9 +272,9 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 
 # Examples link the shared library as `pkg-config --libs mongowatch` does.
-$(BUILD)/examples/%: examples/%.c lib/libmongowatch.so
+$(BUILD)/examples/%: examples/%.c $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
 
 examples: $(EXAMPLE_BINS)
 
@@ -210,10 +301,9 @@ $(BUILD)/bench/workloads-bare: bench/workloads.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(DEPS_LIBS) -lpthread
 
-$(BUILD)/bench/workloads-mongowatch: bench/workloads.c lib/libmongowatch.so
+$(BUILD)/bench/workloads-mongowatch: bench/workloads.c $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib \
-	   -lmongowatch $(DEPS_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS) -lpthread
 
 bench-workloads: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/run-workloads
@@ -229,9 +319,9 @@ deps:
 
 # The README's "run" command: examples/plain_app under the mask with the
 # sample configuration, against a local test server started (and stopped)
-# for it; then the audit logs (scripts/demo).
-demo:
-	scripts/install-deps
+# for it; then the audit logs (scripts/demo).  What is missing is installed
+# first (deps), and the rest is its own make so that pkg-config runs after.
+demo: deps
 	$(MAKE) all $(PLAIN_APP) $(PING_BIN)
 	test/server run scripts/demo
 
@@ -255,8 +345,7 @@ bench-peer: $(PING_BIN)
 
 # The README's test command.  Each step is its own make so that pkg-config
 # runs after the dependencies are in place.
-check:
-	scripts/install-deps
+check: deps
 	$(MAKE) tests
 	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
@@ -270,8 +359,9 @@ load-check: $(BUILD)/bench/load $(FAKE_SERVER) $(PING_BIN)
 unit-check: $(UNIT_BIN)
 	$(UNIT_BIN)
 
+# test/server waits for the server with this build's ping.
 integration-check: $(INTEG_BIN) $(PING_BIN)
-	test/server run $(INTEG_BIN)
+	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) test/server run $(INTEG_BIN)
 
 # The unit suites again under valgrind: no invalid access, no leak.
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --child-silent-after-fork=yes \
@@ -306,8 +396,8 @@ $(BUILD)/test/preload/shim.o: test/preload/shim.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
-$(SHIM): $(BUILD)/test/preload/shim.o lib/libmongowatch.so
-	$(CC) -shared -Wl,--no-undefined -o $@ $< -Llib -Wl,-rpath,$(CURDIR)/lib -lmongowatch
+$(SHIM): $(BUILD)/test/preload/shim.o $(SHARED_LINKS)
+	$(LINK) -shared $(NO_UNDEFINED) -o $@ $< $(LINK_MWATCH)
 
 # A program with no MongoDB of its own, and the libmongoc plugin it loads
 # with dlopen (test/mask-check).
@@ -375,71 +465,25 @@ deb-check: $(PLAIN_APP) $(PING_BIN)
 deb:
 	dpkg-buildpackage -us -uc -b
 
-# ---------------------------------------------------------------- tsan
+# ---------------------------------------------------------------- sanitizers
 
-# make tsan-check: the library, the unit runner and the integration runner
-# built again with -fsanitize=thread into $(BUILD)/tsan (so that the normal
-# build is untouched), then the suites where threads meet (logging, queue,
-# and the behaviour suite's threads case, 8 threads on a client pool,
-# under test/server).  Any ThreadSanitizer report stops the run with status
-# 66.  Not part of check: it rebuilds everything and runs several times
-# slower.  CC=clang works as well as gcc.
-TSAN_BUILD     := $(BUILD)/tsan
-# MWATCH_TSAN: for a test to skip what TSan cannot follow (a child that
-# starts threads after a multi-threaded fork).
-TSAN_FLAGS     := -fsanitize=thread -O1 -g -DMWATCH_TSAN=1
-TSAN_LIB_OBJS  := $(LIB_SRCS:lib/%.c=$(TSAN_BUILD)/lib/%.o)
-TSAN_SHARED    := $(TSAN_BUILD)/lib/$(SONAME)
-TSAN_STATIC    := $(TSAN_BUILD)/lib/libmongowatch.a
-TSAN_UNIT_BIN  := $(TSAN_BUILD)/test/unit-tests
-TSAN_INTEG_BIN := $(TSAN_BUILD)/test/integration-tests
-# CK_FORK=no: a report ends the runner itself, not a child of Check's.
-# ignore_noninstrumented_modules: libmongoc and libbson are not built with
-# TSan, so the atomics of their own synchronisation are invisible to it and
-# their memcpy and free calls raise false reports (a plain 8-thread
-# libmongoc program on a pool, without mongowatch, gets one in about one run
-# in five: a topology description freed by mongoc_shared_ptr_reset_null in
-# _mongoc_topology_pop_server_session).  So what they do goes unreported;
-# mongowatch's own accesses and locks are still checked.
-TSAN_RUN       := TSAN_OPTIONS='halt_on_error=1 exitcode=66 ignore_noninstrumented_modules=1' \
-                  CK_FORK=no
+# make asan-check: the unit suites and the integration suites (under
+# test/server, with the ASan build of the shared library) built with
+# AddressSanitizer and UndefinedBehaviorSanitizer into build/address/.  Any
+# report fails the run.  The fork-maps suite forks fewer children under ASan
+# (test/unit/test-fork-maps.c says why).  Run by .ci/run after check.
+asan-check:
+	$(MAKE) SANITIZE=address unit-check integration-check
 
-$(TSAN_BUILD)/lib/%.o: lib/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
-
-$(TSAN_BUILD)/lib/config-search.o: $(BUILD)/paths.h
-
-# Without --no-undefined: clang leaves the TSan runtime to the program.
-$(TSAN_SHARED): $(TSAN_LIB_OBJS)
-	$(CC) -shared -fsanitize=thread -Wl,-soname,$(SONAME) -o $@ $^ $(LIB_LIBS)
-
-$(TSAN_BUILD)/lib/libmongowatch.so: $(TSAN_SHARED)
-	ln -sf $(SONAME) $@
-
-$(TSAN_STATIC): $(TSAN_LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
-
-$(TSAN_BUILD)/test/%.o: test/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c $< -o $@
-
-$(TSAN_UNIT_BIN): $(UNIT_SRCS:test/%.c=$(TSAN_BUILD)/test/%.o) $(TSAN_BUILD)/test/test-util.o $(TSAN_STATIC)
-	$(CC) -fsanitize=thread -o $@ $(filter %.o,$^) $(TSAN_STATIC) $(CHECK_LIBS) $(LIB_LIBS)
-
-$(TSAN_INTEG_BIN): $(INTEG_SRCS:test/%.c=$(TSAN_BUILD)/test/%.o) $(TSAN_BUILD)/test/test-util.o $(TSAN_BUILD)/test/test-capture.o $(TSAN_BUILD)/lib/libmongowatch.so
-	$(CC) -fsanitize=thread -o $@ $(filter %.o,$^) -L$(TSAN_BUILD)/lib \
-	   -Wl,-rpath,$(CURDIR)/$(TSAN_BUILD)/lib -lmongowatch $(CHECK_LIBS) $(DEPS_LIBS) -lpthread
-
-tsan-check: $(TSAN_UNIT_BIN) $(TSAN_INTEG_BIN) $(PING_BIN)
-	$(TSAN_RUN) CK_RUN_SUITE=logging $(TSAN_UNIT_BIN)
-	$(TSAN_RUN) CK_RUN_SUITE=queue $(TSAN_UNIT_BIN)
-	$(TSAN_RUN) CK_RUN_SUITE=behaviour CK_RUN_CASE=threads test/server run $(TSAN_INTEG_BIN)
-
-# make asan-check: everything again under ASan and UBSan (test/asan-check).
-asan-check: $(PING_BIN)
-	test/asan-check
+# make tsan-check: the suites where threads meet (logging, queue, and the
+# behaviour suite's threads case, 8 threads on a client pool, under
+# test/server) built with ThreadSanitizer into build/thread/; the options
+# are those of SANITIZE=thread above.  Not part of check: it rebuilds
+# everything and runs several times slower.  CC=clang works as well as gcc.
+tsan-check:
+	CK_RUN_SUITE=logging $(MAKE) SANITIZE=thread unit-check
+	CK_RUN_SUITE=queue $(MAKE) SANITIZE=thread unit-check
+	CK_RUN_SUITE=behaviour CK_RUN_CASE=threads $(MAKE) SANITIZE=thread integration-check
 
 # ---------------------------------------------------------------- fuzz
 
@@ -481,7 +525,7 @@ install: all $(CLI_DIST)
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmongowatch.so
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 0644 pkgconfig/mongowatch.pc $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+	install -m 0644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
@@ -494,8 +538,10 @@ uninstall:
 	   $(DESTDIR)$(MANDIR)/man5/mongowatch.yaml.5
 	! cmp -s etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
 
+# Every output is under build/ (a variant's under build/VARIANT/).  The
+# files in lib/ and pkgconfig/ are what builds before that left there.
 clean:
-	rm -rf $(BUILD) lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc
+	rm -rf $(BUILD)
+	$(if $(VARIANT),,rm -f lib/*.so lib/*.so.* lib/*.a pkgconfig/mongowatch.pc)
 
 -include $(LIB_OBJS:.o=.d) $(MASK_OBJ:.o=.d) $(CLI_OBJS:.o=.d) $(wildcard $(BUILD)/test/*.d $(BUILD)/test/*/*.d $(BUILD)/examples/*.d)
--include $(wildcard $(TSAN_BUILD)/lib/*.d $(TSAN_BUILD)/test/*.d $(TSAN_BUILD)/test/*/*.d)
