@@ -137,8 +137,8 @@ _mwatch_mask_credentials (const char *text)
    mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
    size_t copied = 0;
    for (size_t i = 0; text[i]; i++) {
-      size_t start;
-      size_t end;
+      size_t start = 0;
+      size_t end = 0;
       bool found = (text[i] == ':' && text[i + 1] == '/' && text[i + 2] == '/' &&
                     uri_password (text, i, &start, &end)) ||
                    ((text[i] == 'p' || text[i] == 'P') && option_password (text, i, &start, &end));
