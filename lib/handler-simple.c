@@ -187,7 +187,7 @@ static const mwatch_handler_vtable_t callback_vtable = {
 };
 
 mwatch_handler_t *
-mwatch_callback_handler_new (mwatch_line_cb_t callback, void *user_data)
+mwatch_handler_new_callback (mwatch_line_cb_t callback, void *user_data)
 {
    BSON_ASSERT_PARAM (callback);
 
@@ -219,7 +219,7 @@ static const mwatch_handler_vtable_t null_vtable = {
 };
 
 mwatch_handler_t *
-mwatch_null_handler_new (void)
+mwatch_handler_new_null (void)
 {
    return mwatch_handler_new (&null_vtable, NULL);
 }

@@ -559,7 +559,7 @@ stream_impl_new (void)
 }
 
 mwatch_handler_t *
-mwatch_stream_handler_new (FILE *stream)
+mwatch_handler_new_stream (FILE *stream)
 {
    stream_impl_t *impl = stream_impl_new ();
 
@@ -660,13 +660,13 @@ file_handler_new (
 }
 
 mwatch_handler_t *
-mwatch_file_handler_new (const char *path, bson_error_t *error)
+mwatch_handler_new_file (const char *path, bson_error_t *error)
 {
    return file_handler_new (path, 0, 0, false, error);
 }
 
 mwatch_handler_t *
-mwatch_rotating_file_handler_new (const char *path,
+mwatch_handler_new_rotating_file (const char *path,
                                   int64_t max_bytes,
                                   int backup_count,
                                   bson_error_t *error)
@@ -675,7 +675,7 @@ mwatch_rotating_file_handler_new (const char *path,
 }
 
 mwatch_handler_t *
-mwatch_delayed_file_handler_new (const char *path,
+mwatch_handler_new_delayed_file (const char *path,
                                  int64_t max_bytes,
                                  int backup_count,
                                  bson_error_t *error)

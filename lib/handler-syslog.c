@@ -411,7 +411,7 @@ static const mwatch_handler_vtable_t syslog_vtable = {
 };
 
 mwatch_handler_t *
-mwatch_syslog_handler_new (const char *socket_path,
+mwatch_handler_new_syslog (const char *socket_path,
                            int facility,
                            const char *ident,
                            bson_error_t *error)

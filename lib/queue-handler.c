@@ -350,7 +350,7 @@ mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts)
 }
 
 mwatch_handler_t *
-mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_opts_t *opts)
+mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_opts_t *opts)
 {
    if (!backend) {
       return NULL;

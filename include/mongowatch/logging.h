@@ -293,18 +293,18 @@ mwatch_handler_destroy (mwatch_handler_t *handler);
 /* Writes each line and a newline to `stream` (NULL: stderr), which stays
  * the caller's to close. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_stream_handler_new (FILE *stream);
+mwatch_handler_new_stream (FILE *stream);
 
 /* Appends to the file at `path`, created with mode 0640 if missing. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_file_handler_new (const char *path, bson_error_t *error);
+mwatch_handler_new_file (const char *path, bson_error_t *error);
 
 /* As the file handler, but when a line would make the file larger than
  * `max_bytes`, renames path.N-1 to path.N ... path to path.1, keeping
  * `backup_count` old files, and starts a new one.  As in Python, with
  * max_bytes or backup_count 0 the file is never rolled over. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_rotating_file_handler_new (const char *path,
+mwatch_handler_new_rotating_file (const char *path,
                                   int64_t max_bytes,
                                   int backup_count,
                                   bson_error_t *error);
@@ -322,7 +322,7 @@ mwatch_rotating_file_handler_new (const char *path,
  * own, the handler leaves that descriptor alone and opens the file again
  * by name. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_delayed_file_handler_new (const char *path,
+mwatch_handler_new_delayed_file (const char *path,
                                  int64_t max_bytes,
                                  int backup_count,
                                  bson_error_t *error);
@@ -338,7 +338,7 @@ mwatch_delayed_file_handler_new (const char *path,
  * CRITICAL and above 2, ERROR 3, WARNING 4, INFO 6, DEBUG and below 7.
  * `ident` NULL: the program's name. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_syslog_handler_new (const char *socket_path,
+mwatch_handler_new_syslog (const char *socket_path,
                            int facility,
                            const char *ident,
                            bson_error_t *error);
@@ -367,11 +367,11 @@ typedef void (*mwatch_line_cb_t) (const char *line,
 
 /* Calls `callback` with each formatted line. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_callback_handler_new (mwatch_line_cb_t callback, void *user_data);
+mwatch_handler_new_callback (mwatch_line_cb_t callback, void *user_data);
 
 /* Discards every record. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_null_handler_new (void);
+mwatch_handler_new_null (void);
 
 /* The queue handler: emit copies the record and its message into a
  * WatchQueue and returns at once, never formatting, never doing I/O.  A
@@ -416,7 +416,7 @@ mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
 
 /* `opts` may be NULL for the defaults. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_queue_handler_new (mwatch_handler_t *backend,
+mwatch_handler_new_queue (mwatch_handler_t *backend,
                           const mwatch_queue_handler_opts_t *opts);
 
 /* The queue handler's counters (`dropped` includes records left unwritten

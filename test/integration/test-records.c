@@ -153,7 +153,7 @@ run_side_by_side (bool queued)
    mwatch_handler_t *masked_h = mwatch_handler_new (&keeper_vtable, masked);
    mwatch_filter_t *redact = hmac_filter ();
    if (queued) {
-      mwatch_handler_t *queue_h = mwatch_queue_handler_new (masked_h, NULL);
+      mwatch_handler_t *queue_h = mwatch_handler_new_queue (masked_h, NULL);
       mwatch_handler_destroy (masked_h);
       masked_h = queue_h;
    }

@@ -73,7 +73,7 @@ static mwatch_handler_t *
 file_handler (const char *name)
 {
    bson_error_t error;
-   mwatch_handler_t *h = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *h = mwatch_handler_new_file (path, &error);
    ck_assert_msg (h, "%s", error.message);
    mwatch_formatter_t *f = mwatch_formatter_new ("{message}", NULL, &error);
    ck_assert_msg (f, "%s", error.message);
@@ -366,7 +366,7 @@ sighup_child (const char *child_dir)
       return 10;
    }
    bson_snprintf (path, sizeof path, "%s/audit.log", child_dir);
-   mwatch_handler_t *h = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *h = mwatch_handler_new_file (path, &error);
    mwatch_formatter_t *f = mwatch_formatter_new ("{message}", NULL, &error);
    if (!h || !f) {
       return 11;

@@ -96,7 +96,7 @@ static mwatch_handler_t *
 collecting_handler (collector_t *c, const char *format)
 {
    bson_error_t error;
-   mwatch_handler_t *handler = mwatch_callback_handler_new (collect, c);
+   mwatch_handler_t *handler = mwatch_handler_new_callback (collect, c);
    mwatch_formatter_t *formatter = mwatch_formatter_new (format, NULL, &error);
    ck_assert_msg (formatter, "%s", error.message);
    mwatch_handler_set_formatter (handler, formatter);
@@ -389,7 +389,7 @@ START_TEST (test_queue_handler_keeps_final_iteration_only)
    mwatch_logger_t *logger = mwatch_logger_get ("qf");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_DEBUG);
    mwatch_handler_t *backend = collecting_handler (c, "{levelname} {watch.Iteration} {watch.N}");
-   mwatch_handler_t *queued = mwatch_queue_handler_new (backend, NULL);
+   mwatch_handler_t *queued = mwatch_handler_new_queue (backend, NULL);
    mwatch_logger_add_handler (logger, queued);
 
    /* A watcher's life: first (DEBUG), updates (DEBUG), final (INFO). */
@@ -425,7 +425,7 @@ START_TEST (test_queue_handler_timeout_level)
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_handler_t *backend = collecting_handler (c, "{levelname} {watch.N}");
    mwatch_handler_set_level (backend, MWATCH_LEVEL_INFO);
-   mwatch_handler_t *queued = mwatch_queue_handler_new (backend, NULL);
+   mwatch_handler_t *queued = mwatch_handler_new_queue (backend, NULL);
    mwatch_handler_set_level (queued, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (logger, queued);
    /* A handler without a queue has no timeouts: it takes the level as is. */
@@ -472,7 +472,7 @@ START_TEST (test_queue_handler_copies_the_message)
    mwatch_queue_handler_opts_init (&opts);
    opts.default_delay_sec = 0.05;
    opts.force_default_delay = true;
-   mwatch_handler_t *queued = mwatch_queue_handler_new (backend, &opts);
+   mwatch_handler_t *queued = mwatch_handler_new_queue (backend, &opts);
    mwatch_logger_add_handler (logger, queued);
 
    mwatch_message_t *msg = ready_message ("before", 1);
@@ -582,7 +582,7 @@ END_TEST
 START_TEST (test_add_logging_handlers_options_and_errors)
 {
    collector_t *c = collector_new ();
-   mwatch_handler_t *h = mwatch_callback_handler_new (collect, c);
+   mwatch_handler_t *h = mwatch_handler_new_callback (collect, c);
    mwatch_handler_t *handlers[] = {h, NULL};
    mwatch_logging_opts_t opts;
    mwatch_logging_opts_init (&opts);
@@ -627,7 +627,7 @@ START_TEST (test_drain_at_exit)
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {
       bson_error_t error;
-      mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+      mwatch_handler_t *file = mwatch_handler_new_file (path, &error);
       if (!file) {
          _exit (3);
       }
@@ -667,7 +667,7 @@ START_TEST (test_fork_both_sides_log)
    char path[256];
    temp_path (path, sizeof path, "fork.log");
    bson_error_t error;
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *file = mwatch_handler_new_file (path, &error);
    ck_assert_msg (file, "%s", error.message);
    mwatch_handler_t *handlers[] = {file, NULL};
    mwatch_logging_opts_t opts;
@@ -771,7 +771,7 @@ run_threads (bool with_queue)
 {
    tally_t *t = bson_malloc0 (sizeof *t);
    pthread_mutex_init (&t->lock, NULL);
-   mwatch_handler_t *h = mwatch_callback_handler_new (tally, t);
+   mwatch_handler_t *h = mwatch_handler_new_callback (tally, t);
    mwatch_handler_t *handlers[] = {h, NULL};
    mwatch_logging_opts_t opts;
    mwatch_logging_opts_init (&opts);
