@@ -29,8 +29,9 @@ typedef struct {
 } callback_filter_t;
 
 static bool
-callback_filter (void *impl, mwatch_record_t *record)
+callback_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    callback_filter_t *cb = impl;
    return cb->callback (record, cb->user_data);
 }
@@ -68,7 +69,7 @@ mwatch_filter_new_callback (mwatch_filter_cb_t callback,
 bool
 mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record)
 {
-   return filter->vtable->filter (filter->impl, record);
+   return filter->vtable->filter (filter->impl, filter, record);
 }
 
 mwatch_filter_t *

@@ -169,9 +169,9 @@ typedef struct {
 } callback_impl_t;
 
 static void
-callback_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+callback_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   callback_impl_t *impl = mwatch_handler_impl (handler);
+   callback_impl_t *impl = data;
    size_t len;
    const char *line = mwatch_handler_format (handler, record, &len);
 
@@ -204,8 +204,9 @@ mwatch_handler_new_callback (mwatch_line_cb_t callback, void *user_data)
 /* Not even formatting: a null handler exists so that a logger has a
  * handler (and its records do not fall through to a default), at no cost. */
 static void
-null_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+null_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   BSON_UNUSED (impl);
    BSON_UNUSED (handler);
    BSON_UNUSED (record);
 }

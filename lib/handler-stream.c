@@ -440,9 +440,9 @@ stream_still_safe (const stream_impl_t *impl)
 }
 
 static void
-stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+stream_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
    size_t len;
    const char *line = mwatch_handler_format (handler, record, &len);
 
@@ -471,9 +471,10 @@ stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 }
 
 static void
-stream_flush (mwatch_handler_t *handler)
+stream_flush (void *data, mwatch_handler_t *handler)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
+   BSON_UNUSED (handler);
 
    if (!impl->fp) {
       return;
@@ -489,14 +490,14 @@ stream_flush (mwatch_handler_t *handler)
 }
 
 static void
-stream_close (mwatch_handler_t *handler)
+stream_close (void *data, mwatch_handler_t *handler)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
 
    if (!impl->fp) {
       return;
    }
-   stream_flush (handler);
+   stream_flush (impl, handler);
    if (impl->path) {
       fclose (impl->fp); /* closes our descriptor, if it still is ours */
       _mwatch_io_report_dropped (&impl->io, impl->path);

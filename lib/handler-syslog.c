@@ -324,9 +324,9 @@ syslog_sent (syslog_impl_t *impl)
 }
 
 static void
-syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+syslog_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   syslog_impl_t *impl = mwatch_handler_impl (handler);
+   syslog_impl_t *impl = data;
    mwatch_buf_t *dg = &impl->datagram;
    size_t limit = impl->max_length;
    int err;
@@ -362,9 +362,10 @@ syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 }
 
 static void
-syslog_close (mwatch_handler_t *handler)
+syslog_close (void *data, mwatch_handler_t *handler)
 {
-   syslog_impl_t *impl = mwatch_handler_impl (handler);
+   syslog_impl_t *impl = data;
+   BSON_UNUSED (handler);
 
    syslog_disconnect (impl);
    _mwatch_io_report_dropped (&impl->io, impl->socket_path);

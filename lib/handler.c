@@ -233,7 +233,7 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
        * would serialize every application thread on it.  Its close waits
        * for its own emits.  Its filters run as the record leaves it, on
        * its own copy (see _mwatch_handler_filter). */
-      handler->vtable->emit (handler, record);
+      handler->vtable->emit (handler->impl, handler, record);
       return true;
    }
    if (record->priv_below_level) {
@@ -253,7 +253,7 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
       if (!handler->closed) {
          const mwatch_handler_t *outer = emitting;
          emitting = handler;
-         handler->vtable->emit (handler, &own);
+         handler->vtable->emit (handler->impl, handler, &own);
          emitting = outer;
          emitted = true;
       }
@@ -275,7 +275,7 @@ mwatch_handler_flush (mwatch_handler_t *handler)
        * not come back to this handler (see mwatch_handler_handle). */
       const mwatch_handler_t *outer = emitting;
       emitting = handler;
-      handler->vtable->flush (handler);
+      handler->vtable->flush (handler->impl, handler);
       emitting = outer;
    }
    pthread_mutex_unlock (&handler->lock);
@@ -293,7 +293,7 @@ mwatch_handler_close (mwatch_handler_t *handler)
       handler->closed = true;
       pthread_mutex_unlock (&handler->lock);
       if (!was_closed && handler->vtable->close) {
-         handler->vtable->close (handler);
+         handler->vtable->close (handler->impl, handler);
       }
       return;
    }
@@ -301,10 +301,10 @@ mwatch_handler_close (mwatch_handler_t *handler)
    if (!handler->closed) {
       handler->closed = true;
       if (handler->vtable->flush) {
-         handler->vtable->flush (handler);
+         handler->vtable->flush (handler->impl, handler);
       }
       if (handler->vtable->close) {
-         handler->vtable->close (handler);
+         handler->vtable->close (handler->impl, handler);
       }
    }
    pthread_mutex_unlock (&handler->lock);
@@ -365,7 +365,7 @@ _mwatch_handlers_fork_prepare (void)
       pthread_mutex_lock (&h->lock);
       pthread_rwlock_wrlock (&h->config);
       if (!h->closed && h->vtable->flush && !h->vtable->deferred) {
-         h->vtable->flush (h);
+         h->vtable->flush (h->impl, h);
       }
    }
 }

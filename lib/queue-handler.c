@@ -238,9 +238,10 @@ start_listener (queue_handler_t *qh)
 }
 
 static void
-queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   queue_handler_t *qh = mwatch_handler_impl (handler);
+   queue_handler_t *qh = impl;
+   BSON_UNUSED (handler);
    /* The queued copy and what the queue carries beside it are one
     * allocation.  A record of a running operation that its watcher keeps
     * live leaves the queue only by timeout, and then with a fresh snapshot
@@ -276,9 +277,9 @@ join_until (queue_handler_t *qh, const struct timespec *deadline)
 }
 
 static void
-queue_handler_close (mwatch_handler_t *handler)
+queue_handler_close (void *impl, mwatch_handler_t *handler)
 {
-   queue_handler_t *qh = mwatch_handler_impl (handler);
+   queue_handler_t *qh = impl;
    mwatch_queue_close (qh->queue);
    if (qh->listening && !pthread_equal (qh->listener, pthread_self ())) {
       struct timespec deadline;

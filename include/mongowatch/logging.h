@@ -96,13 +96,24 @@ typedef struct {
 
 typedef struct _mwatch_filter_t mwatch_filter_t;
 
+/* The vtables of filters and handlers follow one convention: every
+ * function takes the implementation (`impl`, as given to the constructor)
+ * first, then the object it belongs to, then its arguments; `destroy` takes
+ * `impl` alone.  Records are not const: a filter may change its record's
+ * message.  The trailing `reserved` slots are for functions later versions
+ * may add without changing the size of the struct: they must be NULL, which
+ * a static vtable written with designated initialisers gets by itself. */
 typedef struct {
-   bool (*filter) (void *impl, mwatch_record_t *record);
-   void (*destroy) (void *impl); /* may be NULL */
+   /* Keeps (true) or drops (false) `record`. */
+   bool (*filter) (void *impl, mwatch_filter_t *filter, mwatch_record_t *record);
+   /* Frees the implementation when the last reference goes.  May be NULL. */
+   void (*destroy) (void *impl);
+   void *reserved[4]; /* must be NULL */
 } mwatch_filter_vtable_t;
 
 /* A filter of your own: `vtable` must outlive the filter (make it static);
- * `impl` is passed to its functions. */
+ * `impl` is passed to its functions.  NULL when `vtable` or its `filter`
+ * is NULL. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl);
 
@@ -207,28 +218,33 @@ mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out)
 
 typedef struct _mwatch_handler_t mwatch_handler_t;
 
+/* The same convention as mwatch_filter_vtable_t: `impl` first, then the
+ * handler, then the arguments; reserved slots at the end, NULL. */
 typedef struct {
    /* Writes one record that passed the level and the filters.  Called with
     * the handler's lock held (unless `deferred`), so emit, flush and close
     * never run at once.  Get the formatted line with
-    * mwatch_handler_format(). */
-   void (*emit) (mwatch_handler_t *handler, mwatch_record_t *record);
+    * mwatch_handler_format (handler, ...). */
+   void (*emit) (void *impl, mwatch_handler_t *handler, mwatch_record_t *record);
    /* Pushes out anything buffered.  May be NULL. */
-   void (*flush) (mwatch_handler_t *handler);
+   void (*flush) (void *impl, mwatch_handler_t *handler);
    /* Releases the handler's resources (files, sockets, threads); emit is
     * not called after.  May be NULL. */
-   void (*close) (mwatch_handler_t *handler);
-   /* Frees the implementation.  May be NULL. */
+   void (*close) (void *impl, mwatch_handler_t *handler);
+   /* Frees the implementation when the last reference goes.  May be
+    * NULL. */
    void (*destroy) (void *impl);
    /* True for a handler that passes records on later (the queue
     * handler): its emit is thread-safe by itself, so no lock is taken, and
     * its level check also admits a record that is not ready when the
     * record's timeout_level passes, since it may leave by timeout. */
    bool deferred;
+   void *reserved[4]; /* must be NULL */
 } mwatch_handler_vtable_t;
 
 /* A handler of your own: level NOTSET, no filters, the default formatter.
- * `vtable` must outlive the handler. */
+ * `vtable` must outlive the handler; `impl` is passed to its functions.
+ * NULL when `vtable` or its `emit` is NULL. */
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 

@@ -19,9 +19,10 @@ typedef struct {
 } keeper_t;
 
 static void
-keeper_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+keeper_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   keeper_t *k = mwatch_handler_impl (handler);
+   keeper_t *k = impl;
+   (void) handler;
    if (!record->watch) {
       return;
    }

@@ -124,10 +124,11 @@ typedef struct {
 } sink_t;
 
 static void
-sink_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+sink_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   (void) handler;
    (void) record;
-   sink_t *sink = mwatch_handler_impl (handler);
+   sink_t *sink = impl;
    pthread_mutex_lock (&sink->lock);
    while (atomic_load (&sink->stall)) {
       atomic_store (&sink->inside, true);
@@ -240,9 +241,10 @@ typedef struct {
 } reports_t;
 
 static void
-report_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+report_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   reports_t *r = mwatch_handler_impl (handler);
+   reports_t *r = impl;
+   (void) handler;
    pthread_mutex_lock (&r->lock);
    if (record->text && record->level == MWATCH_LEVEL_WARNING) {
       bson_strncpy (r->text, record->text, sizeof r->text);

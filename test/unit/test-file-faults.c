@@ -29,9 +29,10 @@ typedef struct {
 } reports_t;
 
 static void
-report_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+report_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   reports_t *r = mwatch_handler_impl (handler);
+   reports_t *r = impl;
+   (void) handler;
    pthread_mutex_lock (&r->lock);
    if (record->text && record->level == MWATCH_LEVEL_WARNING && r->count < 16) {
       bson_strncpy (r->text[r->count++], record->text, sizeof r->text[0]);

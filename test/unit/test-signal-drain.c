@@ -21,10 +21,11 @@
  * file, with busy work before each, so that records are still queued when
  * the signal comes. */
 static void
-slow_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+slow_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   (void) handler;
    (void) record;
-   int fd = (int) (intptr_t) mwatch_handler_impl (handler);
+   int fd = (int) (intptr_t) impl;
    volatile long work = 0;
    for (long i = 0; i < 200000; i++) {
       work += i;
