@@ -427,6 +427,9 @@ typedef struct {
    bool force_default_delay;
    mwatch_queue_discard_cb_t discard;
    void *discard_user_data;
+   /* If not NULL, called once with discard_user_data by
+    * mwatch_queue_destroy(), after the last discard. */
+   void (*discard_free_user_data) (void *);
    /* MWATCH_OVERFLOW_BLOCK: the longest a producer waits for room, after
     * which its message is dropped (and counted); 0: no limit.  Once a wait
     * ran out, later puts into the full queue drop at once, without
@@ -444,7 +447,7 @@ typedef struct {
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
-/* `opts` may be NULL for the defaults. */
+/* `opts` may be NULL for the defaults.  Never fails. */
 MWATCH_EXPORT mwatch_queue_t *
 mwatch_queue_new (const mwatch_queue_opts_t *opts);
 

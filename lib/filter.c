@@ -73,9 +73,11 @@ mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record)
 }
 
 mwatch_filter_t *
-_mwatch_filter_ref (mwatch_filter_t *filter)
+mwatch_filter_ref (mwatch_filter_t *filter)
 {
-   atomic_fetch_add_explicit (&filter->refs, 1, memory_order_relaxed);
+   if (filter) {
+      atomic_fetch_add_explicit (&filter->refs, 1, memory_order_relaxed);
+   }
    return filter;
 }
 

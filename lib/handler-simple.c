@@ -166,6 +166,7 @@ _mwatch_owned_fd_close (mwatch_owned_fd_t *owned)
 typedef struct {
    mwatch_line_cb_t callback;
    void *user_data;
+   void (*free_user_data) (void *);
 } callback_impl_t;
 
 static void
@@ -178,22 +179,35 @@ callback_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
    impl->callback (line, len, record, impl->user_data);
 }
 
+static void
+callback_destroy (void *data)
+{
+   callback_impl_t *impl = data;
+   if (impl->free_user_data) {
+      impl->free_user_data (impl->user_data);
+   }
+   bson_free (impl);
+}
+
 static const mwatch_handler_vtable_t callback_vtable = {
    .emit = callback_emit,
    .flush = NULL,
    .close = NULL,
-   .destroy = bson_free,
+   .destroy = callback_destroy,
    .deferred = false,
 };
 
 mwatch_handler_t *
-mwatch_handler_new_callback (mwatch_line_cb_t callback, void *user_data)
+mwatch_handler_new_callback (mwatch_line_cb_t callback,
+                             void *user_data,
+                             void (*free_user_data) (void *))
 {
    BSON_ASSERT_PARAM (callback);
 
    callback_impl_t *impl = bson_malloc (sizeof *impl);
    impl->callback = callback;
    impl->user_data = user_data;
+   impl->free_user_data = free_user_data;
    return mwatch_handler_new (&callback_vtable, impl);
 }
 

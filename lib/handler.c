@@ -140,7 +140,7 @@ void
 mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *formatter)
 {
    if (formatter) {
-      _mwatch_formatter_ref (formatter);
+      mwatch_formatter_ref (formatter);
    }
    pthread_rwlock_wrlock (&handler->config);
    mwatch_formatter_t *old = handler->formatter;
@@ -162,7 +162,7 @@ mwatch_handler_has_formatter (const mwatch_handler_t *handler)
 void
 mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter)
 {
-   _mwatch_filter_ref (filter);
+   mwatch_filter_ref (filter);
    pthread_rwlock_wrlock (&handler->config);
    handler->filters = bson_realloc (handler->filters,
                                     (handler->filter_count + 1) * sizeof *handler->filters);
@@ -311,9 +311,11 @@ mwatch_handler_close (mwatch_handler_t *handler)
 }
 
 mwatch_handler_t *
-_mwatch_handler_ref (mwatch_handler_t *handler)
+mwatch_handler_ref (mwatch_handler_t *handler)
 {
-   atomic_fetch_add_explicit (&handler->refs, 1, memory_order_relaxed);
+   if (handler) {
+      atomic_fetch_add_explicit (&handler->refs, 1, memory_order_relaxed);
+   }
    return handler;
 }
 

@@ -373,7 +373,7 @@ mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_
 
    queue_handler_t *qh = bson_malloc0 (sizeof *qh);
    qh->queue = mwatch_queue_new (&qopts);
-   qh->backend = _mwatch_handler_ref (backend);
+   qh->backend = mwatch_handler_ref (backend);
    qh->shutdown_timeout_sec = opts->shutdown_timeout_sec > 0 ? opts->shutdown_timeout_sec : 5.0;
    qh->stats_interval_us =
       (int64_t) ((opts->stats_interval_sec > 0 ? opts->stats_interval_sec : 10.0) * 1e6);

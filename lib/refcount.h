@@ -17,9 +17,6 @@ _mwatch_unref (atomic_int *refs)
    return atomic_fetch_sub_explicit (refs, 1, memory_order_acq_rel) == 1;
 }
 
-mwatch_filter_t *
-_mwatch_filter_ref (mwatch_filter_t *filter);
-
 bool
 _mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);
 

@@ -10,8 +10,9 @@
  *
  * Threads: every function here may be called from any thread.  Loggers live
  * until the process ends.  Handlers, filters and formatters are reference
- * counted: attaching one takes a reference, and *_destroy() drops the
- * caller's; the object is freed when the last reference goes.
+ * counted: a constructor returns the caller's reference, attaching an
+ * object takes one of its own, *_ref() takes one more and *_destroy()
+ * drops one; the object is freed when the last reference goes.
  */
 #ifndef MONGOWATCH_LOGGING_H
 #define MONGOWATCH_LOGGING_H
@@ -120,7 +121,9 @@ mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl);
 typedef bool (*mwatch_filter_cb_t) (mwatch_record_t *record, void *user_data);
 
 /* The everyday filter: a function and its data.  `free_user_data`, if not
- * NULL, is called with `user_data` when the filter is freed. */
+ * NULL, is called once with `user_data` when the filter is freed (its last
+ * reference dropped).  NULL when `callback` is NULL: `free_user_data` is
+ * then not called, and `user_data` stays the caller's. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_callback (mwatch_filter_cb_t callback,
                             void *user_data,
@@ -130,7 +133,12 @@ mwatch_filter_new_callback (mwatch_filter_cb_t callback,
 MWATCH_EXPORT bool
 mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `filter` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_ref (mwatch_filter_t *filter);
+
+/* Drops one reference (NULL: nothing); the filter is freed, and its
+ * vtable's destroy called, with the last. */
 MWATCH_EXPORT void
 mwatch_filter_destroy (mwatch_filter_t *filter);
 
@@ -178,7 +186,12 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
                          const mwatch_record_t *record,
                          mwatch_buf_t *out);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `formatter` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_formatter_t *
+mwatch_formatter_ref (mwatch_formatter_t *formatter);
+
+/* Drops one reference (NULL: nothing); the formatter is freed with the
+ * last. */
 MWATCH_EXPORT void
 mwatch_formatter_destroy (mwatch_formatter_t *formatter);
 
@@ -299,7 +312,13 @@ mwatch_handler_flush (mwatch_handler_t *handler);
 MWATCH_EXPORT void
 mwatch_handler_close (mwatch_handler_t *handler);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `handler` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_ref (mwatch_handler_t *handler);
+
+/* Drops one reference (NULL: nothing).  With the last the handler is
+ * closed (mwatch_handler_close), its vtable's destroy called and its
+ * filters and formatter released. */
 MWATCH_EXPORT void
 mwatch_handler_destroy (mwatch_handler_t *handler);
 
@@ -381,9 +400,14 @@ typedef void (*mwatch_line_cb_t) (const char *line,
                                   const mwatch_record_t *record,
                                   void *user_data);
 
-/* Calls `callback` with each formatted line. */
+/* Calls `callback` with each formatted line.  `free_user_data`, if not
+ * NULL, is called once with `user_data` when the handler is freed (its
+ * last reference dropped).  `callback` must not be NULL: the constructor
+ * cannot fail. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_handler_new_callback (mwatch_line_cb_t callback, void *user_data);
+mwatch_handler_new_callback (mwatch_line_cb_t callback,
+                             void *user_data,
+                             void (*free_user_data) (void *));
 
 /* Discards every record. */
 MWATCH_EXPORT mwatch_handler_t *

@@ -1113,7 +1113,7 @@ remember_line (const char *line, size_t len, const mwatch_record_t *record, void
 START_TEST (test_callback)
 {
    seen_t seen = {0};
-   mwatch_handler_t *handler = mwatch_handler_new_callback (remember_line, &seen);
+   mwatch_handler_t *handler = mwatch_handler_new_callback (remember_line, &seen, NULL);
    use_test_format (handler);
 
    ck_assert (emit (handler, MWATCH_LEVEL_WARNING, "users"));

@@ -97,7 +97,7 @@ START_TEST (test_unread_socket_never_blocks)
    mwatch_logger_t *logger = f.logger;
    int server = f.server;
    reports_t reports = {0};
-   mwatch_handler_t *reporter = mwatch_handler_new_callback (take_report, &reports);
+   mwatch_handler_t *reporter = mwatch_handler_new_callback (take_report, &reports, NULL);
    bson_error_t error;
    mwatch_formatter_t *formatter = mwatch_formatter_new ("{message}", NULL, &error);
    mwatch_handler_set_formatter (reporter, formatter);
