@@ -128,6 +128,7 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_comm
                      path,
                      strerror (saved_errno));
       _mwatch_cfg_fail_at (cfg, map, "filename", message);
+      _mwatch_config_error_code (cfg->error, MWATCH_ERROR_IO);
    }
    return ok;
 }
@@ -165,7 +166,11 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    mwatch_handler_t *handler =
       delay ? mwatch_handler_new_delayed_file (filename, max_bytes, (int) backup_count, &err)
             : mwatch_handler_new_rotating_file (filename, max_bytes, (int) backup_count, &err);
-   return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+   if (!handler) {
+      _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+   }
+   return handler;
 }
 
 mwatch_handler_t *
@@ -257,7 +262,9 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
    bson_error_t err;
    mwatch_handler_t *handler = mwatch_handler_new_syslog (socket_path, facility, ident, &err);
    if (!handler) {
-      return _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+      _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+      return NULL;
    }
    /* Within the bounds the setter checks: read with them above. */
    BSON_ASSERT (mwatch_syslog_handler_set_max_length (handler, (size_t) max_length, &err));

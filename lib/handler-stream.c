@@ -309,7 +309,7 @@ file_check_path (const char *path, bson_error_t *error)
    if (err) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot open log file \"%s\": %s",
                       path,
                       bson_strerror_r (err, buf, sizeof buf));
@@ -647,7 +647,7 @@ file_handler_new (
    if ((!delay && !file_open_fd (impl)) || !file_stream_new (impl)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot open log file \"%s\": %s",
                       path,
                       bson_strerror_r (errno, buf, sizeof buf));

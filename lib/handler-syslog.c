@@ -439,7 +439,7 @@ mwatch_handler_new_syslog (const char *socket_path,
    if (fd < 0) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot connect to syslog socket \"%s\": %s",
                       socket_path,
                       bson_strerror_r (errno, buf, sizeof buf));
@@ -450,7 +450,7 @@ mwatch_handler_new_syslog (const char *socket_path,
    if (!_mwatch_owned_fd_take (&impl->socket, fd)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot connect to syslog socket \"%s\": %s",
                       socket_path,
                       bson_strerror_r (errno, buf, sizeof buf));

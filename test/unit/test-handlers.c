@@ -375,7 +375,7 @@ START_TEST (test_file_missing_directory)
 
    ck_assert_ptr_null (mwatch_handler_new_file (path, &error));
    ck_assert_uint_eq (error.domain, MWATCH_ERROR_DOMAIN);
-   ck_assert_uint_eq (error.code, MWATCH_ERROR_INVALID_ARGUMENT);
+   ck_assert_uint_eq (error.code, MWATCH_ERROR_IO);
    bson_snprintf (
       want, sizeof want, "cannot open log file \"%s\": No such file or directory", path);
    ck_assert_str_eq (error.message, want);
@@ -893,7 +893,7 @@ START_TEST (test_syslog_errors)
 
    ck_assert_ptr_null (mwatch_handler_new_syslog (path, MWATCH_SYSLOG_USER, "x", &error));
    ck_assert_uint_eq (error.domain, MWATCH_ERROR_DOMAIN);
-   ck_assert_uint_eq (error.code, MWATCH_ERROR_INVALID_ARGUMENT);
+   ck_assert_uint_eq (error.code, MWATCH_ERROR_IO);
    bson_snprintf (want,
                   sizeof want,
                   "cannot connect to syslog socket \"%s\": No such file or directory",
