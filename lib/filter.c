@@ -12,7 +12,8 @@ struct _mwatch_filter_t {
 mwatch_filter_t *
 mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl)
 {
-   if (!vtable || !vtable->filter) {
+   if (!vtable || !vtable->filter ||
+       !_mwatch_reserved_empty (vtable->reserved, sizeof vtable->reserved / sizeof *vtable->reserved)) {
       return NULL;
    }
    mwatch_filter_t *filter = bson_malloc0 (sizeof *filter);

@@ -54,7 +54,8 @@ default_formatter_init (void)
 mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
 {
-   if (!vtable || !vtable->emit) {
+   if (!vtable || !vtable->emit ||
+       !_mwatch_reserved_empty (vtable->reserved, sizeof vtable->reserved / sizeof *vtable->reserved)) {
       return NULL;
    }
    mwatch_handler_t *handler = bson_malloc0 (sizeof *handler);

@@ -114,7 +114,7 @@ typedef struct {
 
 /* A filter of your own: `vtable` must outlive the filter (make it static);
  * `impl` is passed to its functions.  NULL when `vtable` or its `filter`
- * is NULL. */
+ * is NULL, or a reserved slot is not. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl);
 
@@ -257,7 +257,7 @@ typedef struct {
 
 /* A handler of your own: level NOTSET, no filters, the default formatter.
  * `vtable` must outlive the handler; `impl` is passed to its functions.
- * NULL when `vtable` or its `emit` is NULL. */
+ * NULL when `vtable` or its `emit` is NULL, or a reserved slot is not. */
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 

@@ -547,6 +547,21 @@ START_TEST (test_vtables_take_impl_then_object)
 }
 END_TEST
 
+/* A vtable that fills a reserved slot was written for a later version:
+ * refused, not half-used. */
+START_TEST (test_vtables_reserved_slots_must_be_null)
+{
+   vt_seen_t seen = {0};
+   mwatch_filter_vtable_t fvt = vt_filter_vtable;
+   mwatch_handler_vtable_t hvt = vt_handler_vtable;
+   fvt.reserved[3] = &seen;
+   hvt.reserved[0] = &seen;
+   ck_assert_ptr_null (mwatch_filter_new (&fvt, &seen));
+   ck_assert_ptr_null (mwatch_handler_new (&hvt, &seen));
+   ck_assert_int_eq (seen.destroyed, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * The queue handler
  * ------------------------------------------------------------------------ */
@@ -1013,6 +1028,7 @@ logging_suite (void)
    tcase_add_test (tc, test_filter_ref_and_free_user_data);
    tcase_add_test (tc, test_formatter_ref);
    tcase_add_test (tc, test_vtables_take_impl_then_object);
+   tcase_add_test (tc, test_vtables_reserved_slots_must_be_null);
    suite_add_tcase (suite, tc);
 
    tc = tcase_create ("queue-handler");
