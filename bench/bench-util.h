@@ -37,7 +37,7 @@ static inline mwatch_handler_t *
 bench_file_handler (const char *path)
 {
    bson_error_t error;
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *file = mwatch_handler_new_file (path, &error);
    if (!file) {
       fprintf (stderr, "%s\n", error.message);
       exit (1);

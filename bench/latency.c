@@ -310,7 +310,7 @@ main (int argc, char **argv)
    mwatch_filter_t *probe = mwatch_filter_new_callback (note_delivery, &run, NULL);
    mwatch_handler_add_filter (file, probe);
    mwatch_filter_destroy (probe);
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, NULL);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (file, NULL);
    mwatch_logger_t *top = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (top, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (top, queue);

@@ -92,7 +92,7 @@ main (int argc, char **argv)
       qopts.overflow = MWATCH_OVERFLOW_DROP_NEWEST;
       qopts.capacity = (size_t) atol (argv[5]);
    }
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (file, &qopts);
    mwatch_handler_set_name (queue, "load");
    mwatch_logger_t *logger = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);

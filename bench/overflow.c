@@ -46,7 +46,7 @@ run (const char *label, mwatch_overflow_t overflow, int threads, const char *pat
    mwatch_queue_handler_opts_t opts;
    mwatch_queue_handler_opts_init (&opts);
    opts.overflow = overflow;
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &opts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (file, &opts);
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO); /* the last shutdown reset it */
    mwatch_logger_add_handler (logger, queue);
 

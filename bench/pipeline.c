@@ -55,7 +55,7 @@ main (int argc, char **argv)
   mwatch_queue_handler_opts_t qopts;
    mwatch_queue_handler_opts_init (&qopts);
    qopts.capacity = (size_t) count + 1; /* measure, never drop */
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (file, &qopts);
    mwatch_logger_add_handler (logger, queue);
 
    /* Warm-up: buffers, queue slots, caches. */
@@ -89,7 +89,7 @@ main (int argc, char **argv)
    /* The app thread's cost when the listener keeps up (the usual case): log
     * in bursts of 100, let the queue drain between bursts, time only the
     * log calls. */
-   if (!mwatch_add_logging_handlers (NULL, (mwatch_handler_t *[]){mwatch_null_handler_new (), NULL}, &error)) {
+   if (!mwatch_add_logging_handlers (NULL, (mwatch_handler_t *[]){mwatch_handler_new_null (), NULL}, &error)) {
       return 1;
    }
    int64_t in_log = 0;

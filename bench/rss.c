@@ -136,7 +136,7 @@ main (int argc, char **argv)
    if (block) {
       qopts.overflow = MWATCH_OVERFLOW_BLOCK;
    }
-   mwatch_handler_t *queue = mwatch_queue_handler_new (file, &qopts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (file, &qopts);
    mwatch_logger_t *top = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (top, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (top, queue);

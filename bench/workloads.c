@@ -473,7 +473,7 @@ setup_watched (void)
    if (!mwatch_patch_mongoc (&error)) {
       die ("mwatch_patch_mongoc", &error);
    }
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *file = mwatch_handler_new_file (path, &error);
    if (!file) {
       die ("file handler", &error);
    }

@@ -95,7 +95,7 @@ static mwatch_handler_t *
 file_handler (const char *dir, const char *name, bson_error_t *error)
 {
    char *path = bson_strdup_printf ("%s/%s", dir, name);
-   mwatch_handler_t *handler = mwatch_file_handler_new (path, error);
+   mwatch_handler_t *handler = mwatch_handler_new_file (path, error);
    bson_free (path);
    return handler;
 }
@@ -146,7 +146,7 @@ set_up_logging (const char *dir, double slow, bson_error_t *error)
    if (!privacy) {
       return false;
    }
-   return add_handler (mwatch_stream_handler_new (stderr),
+   return add_handler (mwatch_handler_new_stream (stderr),
                        MWATCH_DEFAULT_FORMAT,
                        (mwatch_filter_t *[]){slow_news_filter_new (slow), privacy, NULL},
                        error);

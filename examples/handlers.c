@@ -27,7 +27,7 @@ static mwatch_handler_t *
 file_handler (const char *dir, const char *name, bson_error_t *error)
 {
    char *path = bson_strdup_printf ("%s/%s", dir, name);
-   mwatch_handler_t *handler = mwatch_file_handler_new (path, error);
+   mwatch_handler_t *handler = mwatch_handler_new_file (path, error);
    bson_free (path);
    return handler;
 }
@@ -59,7 +59,7 @@ set_up_logging (const char *dir, bson_error_t *error)
    /* (a) Every record, from "mongowatch" and the loggers below it, on the
     * console and in a file.  One call adds both, each with its own queue,
     * so that a slow disk never holds up the console or the application. */
-   mwatch_handler_t *all[] = {mwatch_stream_handler_new (stderr), NULL, NULL};
+   mwatch_handler_t *all[] = {mwatch_handler_new_stream (stderr), NULL, NULL};
    if (!(all[1] = file_handler (dir, "all.log", error))) {
       mwatch_handler_destroy (all[0]);
       return false;
@@ -103,7 +103,7 @@ set_up_logging (const char *dir, bson_error_t *error)
    }
    mwatch_handler_set_formatter (h, full);
    mwatch_handler_set_level (h, MWATCH_LEVEL_INFO);
-   mwatch_handler_t *queued = mwatch_queue_handler_new (h, NULL);
+   mwatch_handler_t *queued = mwatch_handler_new_queue (h, NULL);
    mwatch_logger_t *cursor = mwatch_logger_get ("mongowatch.cursor");
    mwatch_logger_add_handler (cursor, queued);
    /* A logger passes on only records at its effective level.  (a) made

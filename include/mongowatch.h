@@ -33,10 +33,43 @@ extern "C" {
 /* The domain of every bson_error_t that mongowatch fills in. */
 #define MWATCH_ERROR_DOMAIN 0x6d77 /* "mw" */
 
+/* The code of every such bson_error_t: what kind of thing went wrong, so
+ * that a program can tell a bad configuration from a full disk without
+ * reading the message.  The message says what exactly, and where.
+ *
+ * mongowatch reports no error of MongoDB's through a bson_error_t: the
+ * application gets libmongoc's own, untouched, and a failed operation's
+ * error is the Error field of its WatchMessage. */
 typedef enum {
+   /* A bad argument to a function: a required pointer NULL, a number out
+    * of range, a filter expression or a format template that does not
+    * parse, a handler of the wrong kind.  Returned by the filter
+    * constructors (mwatch_filter_new_*), mwatch_formatter_new,
+    * mwatch_formatter_set_columns, mwatch_handler_new_file and its kin (no
+    * path), mwatch_handler_new_syslog (a facility out of range),
+    * mwatch_syslog_handler_set_max_length and mwatch_add_logging_handlers. */
    MWATCH_ERROR_INVALID_ARGUMENT = 1,
    /* mwatch_patch_mongoc: libmongoc is found before mongowatch. */
    MWATCH_ERROR_NOT_INTERPOSED = 2,
+   /* A configuration that is not valid: text that does not parse as YAML
+    * or JSON, a file name without .yaml, .yml or .json, a file refused as
+    * untrusted, an unknown or missing key, a value of the wrong type or out
+    * of range (a filter expression or format that does not compile
+    * included).  Returned by mwatch_config_load_* and mwatch_config_check_*,
+    * with the file, line, column and key in the message. */
+   MWATCH_ERROR_CONFIG = 3,
+   /* The system refused a resource: a file, socket or pipe that cannot be
+    * opened, read or written, a thread that cannot be started.  Returned
+    * by the file and syslog handler constructors, mwatch_drain_on_signals,
+    * mwatch_reopen_on_sighup, and by mwatch_config_load_* and
+    * mwatch_config_check_* for a configuration file that cannot be read
+    * or a handler of it that cannot open its file or socket. */
+   MWATCH_ERROR_IO = 4,
+   /* An ext:// plugin of a configuration that cannot be used: refused as
+    * untrusted, not loadable (dlopen), without the named factory (dlsym),
+    * or whose factory made nothing.  Returned by mwatch_config_load_* and
+    * mwatch_config_check_*. */
+   MWATCH_ERROR_PLUGIN = 5,
 } mwatch_error_code_t;
 
 /* Returns the library's version, e.g. "0.1.0". */
@@ -427,6 +460,9 @@ typedef struct {
    bool force_default_delay;
    mwatch_queue_discard_cb_t discard;
    void *discard_user_data;
+   /* If not NULL, called once with discard_user_data by
+    * mwatch_queue_destroy(), after the last discard. */
+   void (*discard_free_user_data) (void *);
    /* MWATCH_OVERFLOW_BLOCK: the longest a producer waits for room, after
     * which its message is dropped (and counted); 0: no limit.  Once a wait
     * ran out, later puts into the full queue drop at once, without
@@ -444,7 +480,7 @@ typedef struct {
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
-/* `opts` may be NULL for the defaults. */
+/* `opts` may be NULL for the defaults.  Never fails. */
 MWATCH_EXPORT mwatch_queue_t *
 mwatch_queue_new (const mwatch_queue_opts_t *opts);
 

@@ -38,12 +38,14 @@ _mwatch_cfg_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *ref, const bson_t *p
    char refusal[512];
    if (!_mwatch_path_is_trusted (path, "the plugin", refusal, sizeof refusal)) {
       _mwatch_cfg_fail (cfg, ref->pos, "%s", refusal);
+      _mwatch_config_error_code (cfg->error, MWATCH_ERROR_PLUGIN);
       goto done;
    }
    dlerror ();
    void *lib = dlopen (path, RTLD_NOW | RTLD_LOCAL);
    if (!lib) {
       _mwatch_cfg_fail (cfg, ref->pos, "cannot load the plugin: %s", dlerror ());
+      _mwatch_config_error_code (cfg->error, MWATCH_ERROR_PLUGIN);
       goto done;
    }
    void *address = dlsym (lib, symbol);
@@ -55,6 +57,7 @@ _mwatch_cfg_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *ref, const bson_t *p
                         path,
                         symbol,
                         why ? why : "the symbol is NULL");
+      _mwatch_config_error_code (cfg->error, MWATCH_ERROR_PLUGIN);
       dlclose (lib);
       goto done;
    }
@@ -78,6 +81,13 @@ _mwatch_cfg_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *ref, const bson_t *p
                         symbol,
                         what,
                         err.domain ? err.message : "it returned NULL without an error");
+      /* A factory that refused its parameters said why: a bad value of
+       * the file's.  One that did not is a broken plugin. */
+      if (err.domain) {
+         _mwatch_config_error_cause (cfg->error, &err);
+      } else {
+         _mwatch_config_error_code (cfg->error, MWATCH_ERROR_PLUGIN);
+      }
       dlclose (lib);
    }
 done:

@@ -10,6 +10,7 @@ constructor_failed (mwatch_cfg_t *cfg, const mwatch_node_t *at, const char *key,
 {
    size_t saved = key ? _mwatch_cfg_push (cfg, key) : cfg->path_len;
    _mwatch_cfg_fail (cfg, at->pos, "%s", err->message);
+   _mwatch_config_error_cause (cfg->error, err);
    _mwatch_cfg_pop (cfg, saved);
    return false;
 }

@@ -218,7 +218,7 @@ build_queue (mwatch_cfg_t *cfg,
    opts.capacity = (size_t) capacity;
    opts.max_bytes = (size_t) max_bytes;
    backend->owner = name;
-   return mwatch_queue_handler_new (backend->object, &opts);
+   return mwatch_handler_new_queue (backend->object, &opts);
 }
 
 /* ---------------------------------------------------------------- common */

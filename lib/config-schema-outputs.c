@@ -57,7 +57,7 @@ _mwatch_cfg_build_stream (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
    if (strcmp (stream, "ext://sys.stderr") != 0) {
       return _mwatch_cfg_fail_at (cfg, map, "stream", "the only stream is ext://sys.stderr; use a file handler for files");
    }
-   return mwatch_stream_handler_new (stderr);
+   return mwatch_handler_new_stream (stderr);
 }
 
 /* ---------------------------------------------------------------- files */
@@ -128,6 +128,7 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_comm
                      path,
                      strerror (saved_errno));
       _mwatch_cfg_fail_at (cfg, map, "filename", message);
+      _mwatch_config_error_code (cfg->error, MWATCH_ERROR_IO);
    }
    return ok;
 }
@@ -163,9 +164,13 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    }
    bson_error_t err;
    mwatch_handler_t *handler =
-      delay ? mwatch_delayed_file_handler_new (filename, max_bytes, (int) backup_count, &err)
-            : mwatch_rotating_file_handler_new (filename, max_bytes, (int) backup_count, &err);
-   return handler ? handler : _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+      delay ? mwatch_handler_new_delayed_file (filename, max_bytes, (int) backup_count, &err)
+            : mwatch_handler_new_rotating_file (filename, max_bytes, (int) backup_count, &err);
+   if (!handler) {
+      _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+   }
+   return handler;
 }
 
 mwatch_handler_t *
@@ -255,9 +260,11 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
       return NULL;
    }
    bson_error_t err;
-   mwatch_handler_t *handler = mwatch_syslog_handler_new (socket_path, facility, ident, &err);
+   mwatch_handler_t *handler = mwatch_handler_new_syslog (socket_path, facility, ident, &err);
    if (!handler) {
-      return _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+      _mwatch_cfg_fail_at (cfg, map, "address", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+      return NULL;
    }
    /* Within the bounds the setter checks: read with them above. */
    BSON_ASSERT (mwatch_syslog_handler_set_max_length (handler, (size_t) max_length, &err));
@@ -267,5 +274,5 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
 mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
 {
-   return _mwatch_cfg_read_handler (cfg, map, c, NULL) ? mwatch_null_handler_new () : NULL;
+   return _mwatch_cfg_read_handler (cfg, map, c, NULL) ? mwatch_handler_new_null () : NULL;
 }

@@ -180,11 +180,28 @@ _mwatch_config_error (bson_error_t *error,
    }
    bson_set_error (error,
                    MWATCH_ERROR_DOMAIN,
-                   MWATCH_ERROR_INVALID_ARGUMENT,
+                   MWATCH_ERROR_CONFIG,
                    "%s%s: %s%s%s",
                    file,
                    where,
                    path && *path ? path : "",
                    path && *path ? ": " : "",
                    text);
+}
+
+void
+_mwatch_config_error_code (bson_error_t *error, uint32_t code)
+{
+   if (error && error->domain == MWATCH_ERROR_DOMAIN) {
+      error->code = code;
+   }
+}
+
+void
+_mwatch_config_error_cause (bson_error_t *error, const bson_error_t *cause)
+{
+   /* A bad argument, coming from the file, is a bad value in it. */
+   if (cause->domain == MWATCH_ERROR_DOMAIN && cause->code != MWATCH_ERROR_INVALID_ARGUMENT) {
+      _mwatch_config_error_code (error, cause->code);
+   }
 }

@@ -101,6 +101,18 @@ _mwatch_config_error (bson_error_t *error,
                       const char *format,
                       ...) BSON_GNUC_PRINTF (5, 6);
 
+/* The code of an error is MWATCH_ERROR_CONFIG; this gives the one just
+ * filled (by _mwatch_config_error) another: MWATCH_ERROR_IO for a file
+ * that cannot be read, MWATCH_ERROR_PLUGIN for a plugin. */
+void
+_mwatch_config_error_code (bson_error_t *error, uint32_t code);
+
+/* Gives the error just filled the code of `cause`, a constructor's error
+ * that it reports (a file handler's MWATCH_ERROR_IO), except that a bad
+ * argument, which came from the file, stays MWATCH_ERROR_CONFIG. */
+void
+_mwatch_config_error_cause (bson_error_t *error, const bson_error_t *cause);
+
 /* Parsers (config-yaml.c, config-json.c): the tree of the text, or NULL
  * with `error` set (naming `file`). */
 mwatch_node_t *

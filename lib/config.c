@@ -51,6 +51,7 @@ read_file (const char *path, size_t *len, bson_error_t *error)
    if (!fp) {
       _mwatch_config_error (
          error, path, nowhere, NULL, "cannot open the configuration: %s", strerror (errno));
+      _mwatch_config_error_code (error, MWATCH_ERROR_IO);
       return NULL;
    }
    char why[512];
@@ -69,6 +70,7 @@ read_file (const char *path, size_t *len, bson_error_t *error)
       mwatch_buf_destroy (&text);
       _mwatch_config_error (
          error, path, nowhere, NULL, "cannot read the configuration: %s", strerror (failed));
+      _mwatch_config_error_code (error, MWATCH_ERROR_IO);
       return NULL;
    }
    *len = text.len;

@@ -213,8 +213,9 @@ _mwatch_expr_program_eval (const mwatch_expr_program_t *prog, const mwatch_messa
 }
 
 static bool
-expression_filter (void *impl, mwatch_record_t *record)
+expression_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    /* A record without a message (a plain text line) has every field null. */
    return _mwatch_expr_program_eval (impl, record->watch);
 }

@@ -72,8 +72,9 @@ typedef struct {
 } fields_filter_t;
 
 static bool
-fields_filter (void *impl, mwatch_record_t *record)
+fields_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    const fields_filter_t *f = impl;
    mwatch_message_t *msg = record->watch;
 

@@ -109,8 +109,9 @@ window_report (const rate_filter_t *f, double seconds, mwatch_message_t *msg)
 }
 
 static bool
-rate_filter (void *impl, mwatch_record_t *record)
+rate_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    rate_filter_t *f = impl;
    mwatch_message_t *msg = record->watch;
    bool keep = false;

@@ -358,8 +358,9 @@ redact_all (const redact_filter_t *f, mwatch_message_t *msg)
 }
 
 static bool
-redact_filter (void *impl, mwatch_record_t *record)
+redact_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    const redact_filter_t *f = impl;
    mwatch_message_t *msg = record->watch;
 

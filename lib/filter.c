@@ -12,7 +12,8 @@ struct _mwatch_filter_t {
 mwatch_filter_t *
 mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl)
 {
-   if (!vtable || !vtable->filter) {
+   if (!vtable || !vtable->filter ||
+       !_mwatch_reserved_empty (vtable->reserved, sizeof vtable->reserved / sizeof *vtable->reserved)) {
       return NULL;
    }
    mwatch_filter_t *filter = bson_malloc0 (sizeof *filter);
@@ -29,8 +30,9 @@ typedef struct {
 } callback_filter_t;
 
 static bool
-callback_filter (void *impl, mwatch_record_t *record)
+callback_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
+   BSON_UNUSED (self);
    callback_filter_t *cb = impl;
    return cb->callback (record, cb->user_data);
 }
@@ -68,13 +70,15 @@ mwatch_filter_new_callback (mwatch_filter_cb_t callback,
 bool
 mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record)
 {
-   return filter->vtable->filter (filter->impl, record);
+   return filter->vtable->filter (filter->impl, filter, record);
 }
 
 mwatch_filter_t *
-_mwatch_filter_ref (mwatch_filter_t *filter)
+mwatch_filter_ref (mwatch_filter_t *filter)
 {
-   atomic_fetch_add_explicit (&filter->refs, 1, memory_order_relaxed);
+   if (filter) {
+      atomic_fetch_add_explicit (&filter->refs, 1, memory_order_relaxed);
+   }
    return filter;
 }
 

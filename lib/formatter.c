@@ -373,9 +373,11 @@ mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *err
 }
 
 mwatch_formatter_t *
-_mwatch_formatter_ref (mwatch_formatter_t *formatter)
+mwatch_formatter_ref (mwatch_formatter_t *formatter)
 {
-   atomic_fetch_add_explicit (&formatter->refs, 1, memory_order_relaxed);
+   if (formatter) {
+      atomic_fetch_add_explicit (&formatter->refs, 1, memory_order_relaxed);
+   }
    return formatter;
 }
 

@@ -1,15 +1,10 @@
-/* Internal: formatters.  The handler code needs only _mwatch_formatter_ref;
- * the rest is shared by the formatter's own files: formatter.c (compiling
- * templates, the format loop), formatter-spec.c (format specs) and
- * formatter-time.c ({asctime}). */
+/* Internal: formatters, shared by the formatter's own files: formatter.c
+ * (compiling templates, the format loop), formatter-spec.c (format specs)
+ * and formatter-time.c ({asctime}). */
 #ifndef MWATCH_FORMATTER_H
 #define MWATCH_FORMATTER_H
 
 #include "mongowatch.h"
-
-/* Takes a reference and returns `formatter`. */
-mwatch_formatter_t *
-_mwatch_formatter_ref (mwatch_formatter_t *formatter);
 
 /* Checks that each {watch.F} of the template names a field mongowatch
  * sets or one in `declared` (NULL-terminated, may be NULL): the names a

@@ -311,7 +311,7 @@ file_check_path (const char *path, bson_error_t *error)
    if (err) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot open log file \"%s\": %s",
                       path,
                       bson_strerror_r (err, buf, sizeof buf));
@@ -442,9 +442,9 @@ stream_still_safe (const stream_impl_t *impl)
 }
 
 static void
-stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+stream_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
    size_t len;
    const char *line = mwatch_handler_format (handler, record, &len);
 
@@ -473,9 +473,10 @@ stream_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 }
 
 static void
-stream_flush (mwatch_handler_t *handler)
+stream_flush (void *data, mwatch_handler_t *handler)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
+   BSON_UNUSED (handler);
 
    if (!impl->fp) {
       return;
@@ -491,14 +492,14 @@ stream_flush (mwatch_handler_t *handler)
 }
 
 static void
-stream_close (mwatch_handler_t *handler)
+stream_close (void *data, mwatch_handler_t *handler)
 {
-   stream_impl_t *impl = mwatch_handler_impl (handler);
+   stream_impl_t *impl = data;
 
    if (!impl->fp) {
       return;
    }
-   stream_flush (handler);
+   stream_flush (impl, handler);
    if (impl->path) {
       fclose (impl->fp); /* closes our descriptor, if it still is ours */
       _mwatch_io_report_dropped (&impl->io, impl->path);
@@ -561,7 +562,7 @@ stream_impl_new (void)
 }
 
 mwatch_handler_t *
-mwatch_stream_handler_new (FILE *stream)
+mwatch_handler_new_stream (FILE *stream)
 {
    stream_impl_t *impl = stream_impl_new ();
 
@@ -648,7 +649,7 @@ file_handler_new (
    if ((!delay && !file_open_fd (impl)) || !file_stream_new (impl)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot open log file \"%s\": %s",
                       path,
                       bson_strerror_r (errno, buf, sizeof buf));
@@ -662,13 +663,13 @@ file_handler_new (
 }
 
 mwatch_handler_t *
-mwatch_file_handler_new (const char *path, bson_error_t *error)
+mwatch_handler_new_file (const char *path, bson_error_t *error)
 {
    return file_handler_new (path, 0, 0, false, error);
 }
 
 mwatch_handler_t *
-mwatch_rotating_file_handler_new (const char *path,
+mwatch_handler_new_rotating_file (const char *path,
                                   int64_t max_bytes,
                                   int backup_count,
                                   bson_error_t *error)
@@ -677,7 +678,7 @@ mwatch_rotating_file_handler_new (const char *path,
 }
 
 mwatch_handler_t *
-mwatch_delayed_file_handler_new (const char *path,
+mwatch_handler_new_delayed_file (const char *path,
                                  int64_t max_bytes,
                                  int backup_count,
                                  bson_error_t *error)

@@ -301,9 +301,9 @@ syslog_sent (syslog_impl_t *impl)
 }
 
 static void
-syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+syslog_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   syslog_impl_t *impl = mwatch_handler_impl (handler);
+   syslog_impl_t *impl = data;
    mwatch_buf_t *dg = &impl->datagram;
    size_t limit = impl->max_length;
    int err;
@@ -339,9 +339,10 @@ syslog_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 }
 
 static void
-syslog_close (mwatch_handler_t *handler)
+syslog_close (void *data, mwatch_handler_t *handler)
 {
-   syslog_impl_t *impl = mwatch_handler_impl (handler);
+   syslog_impl_t *impl = data;
+   BSON_UNUSED (handler);
 
    syslog_disconnect (impl);
    _mwatch_io_report_dropped (&impl->io, impl->socket_path);
@@ -368,7 +369,7 @@ static const mwatch_handler_vtable_t syslog_vtable = {
 };
 
 mwatch_handler_t *
-mwatch_syslog_handler_new (const char *socket_path,
+mwatch_handler_new_syslog (const char *socket_path,
                            int facility,
                            const char *ident,
                            bson_error_t *error)
@@ -395,7 +396,7 @@ mwatch_syslog_handler_new (const char *socket_path,
    if (fd < 0) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot connect to syslog socket \"%s\": %s",
                       socket_path,
                       bson_strerror_r (errno, buf, sizeof buf));
@@ -406,7 +407,7 @@ mwatch_syslog_handler_new (const char *socket_path,
    if (!_mwatch_owned_fd_take (&impl->socket, fd)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
-                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      MWATCH_ERROR_IO,
                       "cannot connect to syslog socket \"%s\": %s",
                       socket_path,
                       bson_strerror_r (errno, buf, sizeof buf));

@@ -54,7 +54,8 @@ default_formatter_init (void)
 mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
 {
-   if (!vtable || !vtable->emit) {
+   if (!vtable || !vtable->emit ||
+       !_mwatch_reserved_empty (vtable->reserved, sizeof vtable->reserved / sizeof *vtable->reserved)) {
       return NULL;
    }
    mwatch_handler_t *handler = bson_malloc0 (sizeof *handler);
@@ -140,7 +141,7 @@ void
 mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *formatter)
 {
    if (formatter) {
-      _mwatch_formatter_ref (formatter);
+      mwatch_formatter_ref (formatter);
    }
    pthread_rwlock_wrlock (&handler->config);
    mwatch_formatter_t *old = handler->formatter;
@@ -162,7 +163,7 @@ mwatch_handler_has_formatter (const mwatch_handler_t *handler)
 void
 mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter)
 {
-   _mwatch_filter_ref (filter);
+   mwatch_filter_ref (filter);
    pthread_rwlock_wrlock (&handler->config);
    handler->filters = bson_realloc (handler->filters,
                                     (handler->filter_count + 1) * sizeof *handler->filters);
@@ -233,7 +234,7 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
        * would serialize every application thread on it.  Its close waits
        * for its own emits.  Its filters run as the record leaves it, on
        * its own copy (see _mwatch_handler_filter). */
-      handler->vtable->emit (handler, record);
+      handler->vtable->emit (handler->impl, handler, record);
       return true;
    }
    if (record->priv_below_level) {
@@ -253,7 +254,7 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
       if (!handler->closed) {
          const mwatch_handler_t *outer = emitting;
          emitting = handler;
-         handler->vtable->emit (handler, &own);
+         handler->vtable->emit (handler->impl, handler, &own);
          emitting = outer;
          emitted = true;
       }
@@ -275,7 +276,7 @@ mwatch_handler_flush (mwatch_handler_t *handler)
        * not come back to this handler (see mwatch_handler_handle). */
       const mwatch_handler_t *outer = emitting;
       emitting = handler;
-      handler->vtable->flush (handler);
+      handler->vtable->flush (handler->impl, handler);
       emitting = outer;
    }
    pthread_mutex_unlock (&handler->lock);
@@ -293,7 +294,7 @@ mwatch_handler_close (mwatch_handler_t *handler)
       handler->closed = true;
       pthread_mutex_unlock (&handler->lock);
       if (!was_closed && handler->vtable->close) {
-         handler->vtable->close (handler);
+         handler->vtable->close (handler->impl, handler);
       }
       return;
    }
@@ -301,19 +302,21 @@ mwatch_handler_close (mwatch_handler_t *handler)
    if (!handler->closed) {
       handler->closed = true;
       if (handler->vtable->flush) {
-         handler->vtable->flush (handler);
+         handler->vtable->flush (handler->impl, handler);
       }
       if (handler->vtable->close) {
-         handler->vtable->close (handler);
+         handler->vtable->close (handler->impl, handler);
       }
    }
    pthread_mutex_unlock (&handler->lock);
 }
 
 mwatch_handler_t *
-_mwatch_handler_ref (mwatch_handler_t *handler)
+mwatch_handler_ref (mwatch_handler_t *handler)
 {
-   atomic_fetch_add_explicit (&handler->refs, 1, memory_order_relaxed);
+   if (handler) {
+      atomic_fetch_add_explicit (&handler->refs, 1, memory_order_relaxed);
+   }
    return handler;
 }
 
@@ -365,7 +368,7 @@ _mwatch_handlers_fork_prepare (void)
       pthread_mutex_lock (&h->lock);
       pthread_rwlock_wrlock (&h->config);
       if (!h->closed && h->vtable->flush && !h->vtable->deferred) {
-         h->vtable->flush (h);
+         h->vtable->flush (h->impl, h);
       }
    }
 }

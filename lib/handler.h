@@ -5,9 +5,6 @@
 
 #include "mongowatch.h"
 
-mwatch_handler_t *
-_mwatch_handler_ref (mwatch_handler_t *handler);
-
 const mwatch_handler_vtable_t *
 _mwatch_handler_vtable (const mwatch_handler_t *handler);
 

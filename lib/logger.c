@@ -209,7 +209,7 @@ mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate)
 void
 mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
 {
-   _mwatch_handler_ref (handler);
+   mwatch_handler_ref (handler);
    _mwatch_lifecycle_init ();
    pthread_rwlock_wrlock (&config_lock);
    logger->handlers = bson_realloc (logger->handlers,
@@ -242,7 +242,7 @@ mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler
 void
 mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
 {
-   _mwatch_filter_ref (filter);
+   mwatch_filter_ref (filter);
    pthread_rwlock_wrlock (&config_lock);
    logger->filters = bson_realloc (logger->filters,
                                    (logger->filter_count + 1) * sizeof *logger->filters);
@@ -433,13 +433,13 @@ dup_refs (void *const *items, size_t n, void *(*ref) (void *))
 static void *
 handler_ref (void *h)
 {
-   return _mwatch_handler_ref (h);
+   return mwatch_handler_ref (h);
 }
 
 static void *
 filter_ref (void *f)
 {
-   return _mwatch_filter_ref (f);
+   return mwatch_filter_ref (f);
 }
 
 void

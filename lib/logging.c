@@ -34,7 +34,7 @@ mwatch_add_logging_handlers (const mwatch_logging_opts_t *opts,
    }
    mwatch_handler_t *own[2] = {NULL, NULL};
    if (!handlers) {
-      own[0] = mwatch_stream_handler_new (NULL);
+      own[0] = mwatch_handler_new_stream (NULL);
       handlers = own;
    }
    mwatch_queue_handler_opts_t qopts;
@@ -52,7 +52,7 @@ mwatch_add_logging_handlers (const mwatch_logging_opts_t *opts,
          mwatch_handler_set_formatter (handler, formatter);
       }
       if (opts->with_queue) {
-         mwatch_handler_t *queued = mwatch_queue_handler_new (handler, &qopts);
+         mwatch_handler_t *queued = mwatch_handler_new_queue (handler, &qopts);
          mwatch_logger_add_handler (logger, queued);
          mwatch_handler_destroy (queued);
       } else {

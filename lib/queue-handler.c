@@ -239,9 +239,10 @@ start_listener (queue_handler_t *qh)
 }
 
 static void
-queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   queue_handler_t *qh = mwatch_handler_impl (handler);
+   queue_handler_t *qh = impl;
+   BSON_UNUSED (handler);
    /* The queued copy and what the queue carries beside it are one
     * allocation.  A record of a running operation that its watcher keeps
     * live leaves the queue only by timeout, and then with a fresh snapshot
@@ -277,9 +278,9 @@ join_until (queue_handler_t *qh, const struct timespec *deadline)
 }
 
 static void
-queue_handler_close (mwatch_handler_t *handler)
+queue_handler_close (void *impl, mwatch_handler_t *handler)
 {
-   queue_handler_t *qh = mwatch_handler_impl (handler);
+   queue_handler_t *qh = impl;
    mwatch_queue_close (qh->queue);
    if (qh->listening && !pthread_equal (qh->listener, pthread_self ())) {
       struct timespec deadline;
@@ -351,7 +352,7 @@ mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts)
 }
 
 mwatch_handler_t *
-mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_opts_t *opts)
+mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_opts_t *opts)
 {
    if (!backend) {
       return NULL;
@@ -373,7 +374,7 @@ mwatch_queue_handler_new (mwatch_handler_t *backend, const mwatch_queue_handler_
 
    queue_handler_t *qh = bson_malloc0 (sizeof *qh);
    qh->queue = mwatch_queue_new (&qopts);
-   qh->backend = _mwatch_handler_ref (backend);
+   qh->backend = mwatch_handler_ref (backend);
    qh->shutdown_timeout_sec = opts->shutdown_timeout_sec > 0 ? opts->shutdown_timeout_sec : 5.0;
    qh->stats_interval_us =
       (int64_t) ((opts->stats_interval_sec > 0 ? opts->stats_interval_sec : 10.0) * 1e6);

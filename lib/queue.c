@@ -42,6 +42,7 @@ struct _mwatch_queue_t {
    bool force_delay;
    mwatch_queue_discard_cb_t discard;
    void *discard_user_data;
+   void (*discard_free_user_data) (void *);
 
    bool closed;
    const void *leader;   /* the leading consumer's token, or NULL */
@@ -181,6 +182,7 @@ mwatch_queue_new (const mwatch_queue_opts_t *opts)
    queue->force_delay = opts->force_default_delay;
    queue->discard = opts->discard;
    queue->discard_user_data = opts->discard_user_data;
+   queue->discard_free_user_data = opts->discard_free_user_data;
    queue->stats.capacity = queue->capacity;
    queue->stats.max_bytes = queue->max_bytes;
 
@@ -229,6 +231,10 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
       return;
    }
    queue_discard_all (queue);
+   /* After the last discard, which may still use it. */
+   if (queue->discard_free_user_data) {
+      queue->discard_free_user_data (queue->discard_user_data);
+   }
    _mwatch_qstore_destroy (&queue->store);
    pthread_cond_destroy (&queue->due_cond);
    pthread_cond_destroy (&queue->room_cond);

@@ -17,8 +17,19 @@ _mwatch_unref (atomic_int *refs)
    return atomic_fetch_sub_explicit (refs, 1, memory_order_acq_rel) == 1;
 }
 
-mwatch_filter_t *
-_mwatch_filter_ref (mwatch_filter_t *filter);
+/* True when every reserved slot of a vtable is NULL.  A vtable that fills
+ * one was written for a later version, whose function this one would
+ * never call: its constructor refuses it rather than ignore it. */
+static inline bool
+_mwatch_reserved_empty (void *const *reserved, size_t count)
+{
+   for (size_t i = 0; i < count; i++) {
+      if (reserved[i]) {
+         return false;
+      }
+   }
+   return true;
+}
 
 bool
 _mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);

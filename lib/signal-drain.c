@@ -138,7 +138,7 @@ mwatch_drain_on_signals (bson_error_t *error)
       goto done;
    }
    if (pipe2 (wake_pipe, O_CLOEXEC) != 0) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
                       "cannot drain on signals: pipe: %s", strerror (errno));
       ok = false;
       goto done;
@@ -146,7 +146,7 @@ mwatch_drain_on_signals (bson_error_t *error)
    /* A signal storm must never block a handler on a full pipe. */
    fcntl (wake_pipe[1], F_SETFL, fcntl (wake_pipe[1], F_GETFL) | O_NONBLOCK);
    if (!start_drain_thread ()) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
                       "cannot drain on signals: cannot start a thread");
       close (wake_pipe[0]);
       close (wake_pipe[1]);

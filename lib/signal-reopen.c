@@ -109,13 +109,13 @@ mwatch_reopen_on_sighup (bson_error_t *error)
       goto done;
    }
    if (!make_pipe ()) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
                       "cannot reopen on SIGHUP: pipe: %s", strerror (errno));
       ok = false;
       goto done;
    }
    if (!start_reopen_thread ()) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
                       "cannot reopen on SIGHUP: cannot start a thread");
       close (wake_pipe[0]);
       close (wake_pipe[1]);

@@ -14,9 +14,10 @@ struct _mwatch_capture_t {
 };
 
 static void
-capture_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+capture_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   mwatch_capture_t *cap = mwatch_handler_impl (handler);
+   mwatch_capture_t *cap = impl;
+   (void) handler;
    if (!record->watch) {
       return;
    }

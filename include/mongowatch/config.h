@@ -14,8 +14,11 @@
  * objects built so far are destroyed and the previous configuration stays
  * in force.
  *
- * Errors are reported through `error` (MWATCH_ERROR_DOMAIN,
- * MWATCH_ERROR_INVALID_ARGUMENT) as
+ * Errors are reported through `error` (MWATCH_ERROR_DOMAIN; code
+ * MWATCH_ERROR_CONFIG for a configuration that is not valid,
+ * MWATCH_ERROR_IO for a file that cannot be read or a handler's file or
+ * socket that cannot be opened, MWATCH_ERROR_PLUGIN for an ext:// plugin
+ * that cannot be loaded or has no such factory) as
  *
  *   FILE:LINE:COLUMN: KEY.PATH: what is wrong; what to do
  *

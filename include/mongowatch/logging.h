@@ -10,8 +10,9 @@
  *
  * Threads: every function here may be called from any thread.  Loggers live
  * until the process ends.  Handlers, filters and formatters are reference
- * counted: attaching one takes a reference, and *_destroy() drops the
- * caller's; the object is freed when the last reference goes.
+ * counted: a constructor returns the caller's reference, attaching an
+ * object takes one of its own, *_ref() takes one more and *_destroy()
+ * drops one; the object is freed when the last reference goes.
  */
 #ifndef MONGOWATCH_LOGGING_H
 #define MONGOWATCH_LOGGING_H
@@ -96,20 +97,33 @@ typedef struct {
 
 typedef struct _mwatch_filter_t mwatch_filter_t;
 
+/* The vtables of filters and handlers follow one convention: every
+ * function takes the implementation (`impl`, as given to the constructor)
+ * first, then the object it belongs to, then its arguments; `destroy` takes
+ * `impl` alone.  Records are not const: a filter may change its record's
+ * message.  The trailing `reserved` slots are for functions later versions
+ * may add without changing the size of the struct: they must be NULL, which
+ * a static vtable written with designated initialisers gets by itself. */
 typedef struct {
-   bool (*filter) (void *impl, mwatch_record_t *record);
-   void (*destroy) (void *impl); /* may be NULL */
+   /* Keeps (true) or drops (false) `record`. */
+   bool (*filter) (void *impl, mwatch_filter_t *filter, mwatch_record_t *record);
+   /* Frees the implementation when the last reference goes.  May be NULL. */
+   void (*destroy) (void *impl);
+   void *reserved[4]; /* must be NULL */
 } mwatch_filter_vtable_t;
 
 /* A filter of your own: `vtable` must outlive the filter (make it static);
- * `impl` is passed to its functions. */
+ * `impl` is passed to its functions.  NULL when `vtable` or its `filter`
+ * is NULL, or a reserved slot is not. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new (const mwatch_filter_vtable_t *vtable, void *impl);
 
 typedef bool (*mwatch_filter_cb_t) (mwatch_record_t *record, void *user_data);
 
 /* The everyday filter: a function and its data.  `free_user_data`, if not
- * NULL, is called with `user_data` when the filter is freed. */
+ * NULL, is called once with `user_data` when the filter is freed (its last
+ * reference dropped).  NULL when `callback` is NULL: `free_user_data` is
+ * then not called, and `user_data` stays the caller's. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_callback (mwatch_filter_cb_t callback,
                             void *user_data,
@@ -119,7 +133,12 @@ mwatch_filter_new_callback (mwatch_filter_cb_t callback,
 MWATCH_EXPORT bool
 mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `filter` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_ref (mwatch_filter_t *filter);
+
+/* Drops one reference (NULL: nothing); the filter is freed, and its
+ * vtable's destroy called, with the last. */
 MWATCH_EXPORT void
 mwatch_filter_destroy (mwatch_filter_t *filter);
 
@@ -167,7 +186,12 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
                          const mwatch_record_t *record,
                          mwatch_buf_t *out);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `formatter` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_formatter_t *
+mwatch_formatter_ref (mwatch_formatter_t *formatter);
+
+/* Drops one reference (NULL: nothing); the formatter is freed with the
+ * last. */
 MWATCH_EXPORT void
 mwatch_formatter_destroy (mwatch_formatter_t *formatter);
 
@@ -207,28 +231,33 @@ mwatch_formatter_header (const mwatch_formatter_t *formatter, mwatch_buf_t *out)
 
 typedef struct _mwatch_handler_t mwatch_handler_t;
 
+/* The same convention as mwatch_filter_vtable_t: `impl` first, then the
+ * handler, then the arguments; reserved slots at the end, NULL. */
 typedef struct {
    /* Writes one record that passed the level and the filters.  Called with
     * the handler's lock held (unless `deferred`), so emit, flush and close
     * never run at once.  Get the formatted line with
-    * mwatch_handler_format(). */
-   void (*emit) (mwatch_handler_t *handler, mwatch_record_t *record);
+    * mwatch_handler_format (handler, ...). */
+   void (*emit) (void *impl, mwatch_handler_t *handler, mwatch_record_t *record);
    /* Pushes out anything buffered.  May be NULL. */
-   void (*flush) (mwatch_handler_t *handler);
+   void (*flush) (void *impl, mwatch_handler_t *handler);
    /* Releases the handler's resources (files, sockets, threads); emit is
     * not called after.  May be NULL. */
-   void (*close) (mwatch_handler_t *handler);
-   /* Frees the implementation.  May be NULL. */
+   void (*close) (void *impl, mwatch_handler_t *handler);
+   /* Frees the implementation when the last reference goes.  May be
+    * NULL. */
    void (*destroy) (void *impl);
    /* True for a handler that passes records on later (the queue
     * handler): its emit is thread-safe by itself, so no lock is taken, and
     * its level check also admits a record that is not ready when the
     * record's timeout_level passes, since it may leave by timeout. */
    bool deferred;
+   void *reserved[4]; /* must be NULL */
 } mwatch_handler_vtable_t;
 
 /* A handler of your own: level NOTSET, no filters, the default formatter.
- * `vtable` must outlive the handler. */
+ * `vtable` must outlive the handler; `impl` is passed to its functions.
+ * NULL when `vtable` or its `emit` is NULL, or a reserved slot is not. */
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 
@@ -283,7 +312,13 @@ mwatch_handler_flush (mwatch_handler_t *handler);
 MWATCH_EXPORT void
 mwatch_handler_close (mwatch_handler_t *handler);
 
-/* Drops the caller's reference. */
+/* Takes one more reference to `handler` and returns it (NULL: NULL). */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_ref (mwatch_handler_t *handler);
+
+/* Drops one reference (NULL: nothing).  With the last the handler is
+ * closed (mwatch_handler_close), its vtable's destroy called and its
+ * filters and formatter released. */
 MWATCH_EXPORT void
 mwatch_handler_destroy (mwatch_handler_t *handler);
 
@@ -293,18 +328,18 @@ mwatch_handler_destroy (mwatch_handler_t *handler);
 /* Writes each line and a newline to `stream` (NULL: stderr), which stays
  * the caller's to close. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_stream_handler_new (FILE *stream);
+mwatch_handler_new_stream (FILE *stream);
 
 /* Appends to the file at `path`, created with mode 0640 if missing. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_file_handler_new (const char *path, bson_error_t *error);
+mwatch_handler_new_file (const char *path, bson_error_t *error);
 
 /* As the file handler, but when a line would make the file larger than
  * `max_bytes`, renames path.N-1 to path.N ... path to path.1, keeping
  * `backup_count` old files, and starts a new one.  As in Python, with
  * max_bytes or backup_count 0 the file is never rolled over. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_rotating_file_handler_new (const char *path,
+mwatch_handler_new_rotating_file (const char *path,
                                   int64_t max_bytes,
                                   int backup_count,
                                   bson_error_t *error);
@@ -322,7 +357,7 @@ mwatch_rotating_file_handler_new (const char *path,
  * own, the handler leaves that descriptor alone and opens the file again
  * by name. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_delayed_file_handler_new (const char *path,
+mwatch_handler_new_delayed_file (const char *path,
                                  int64_t max_bytes,
                                  int backup_count,
                                  bson_error_t *error);
@@ -338,7 +373,7 @@ mwatch_delayed_file_handler_new (const char *path,
  * CRITICAL and above 2, ERROR 3, WARNING 4, INFO 6, DEBUG and below 7.
  * `ident` NULL: the program's name. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_syslog_handler_new (const char *socket_path,
+mwatch_handler_new_syslog (const char *socket_path,
                            int facility,
                            const char *ident,
                            bson_error_t *error);
@@ -365,13 +400,18 @@ typedef void (*mwatch_line_cb_t) (const char *line,
                                   const mwatch_record_t *record,
                                   void *user_data);
 
-/* Calls `callback` with each formatted line. */
+/* Calls `callback` with each formatted line.  `free_user_data`, if not
+ * NULL, is called once with `user_data` when the handler is freed (its
+ * last reference dropped).  `callback` must not be NULL: the constructor
+ * cannot fail. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_callback_handler_new (mwatch_line_cb_t callback, void *user_data);
+mwatch_handler_new_callback (mwatch_line_cb_t callback,
+                             void *user_data,
+                             void (*free_user_data) (void *));
 
 /* Discards every record. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_null_handler_new (void);
+mwatch_handler_new_null (void);
 
 /* The queue handler: emit copies the record and its message into a
  * WatchQueue and returns at once, never formatting, never doing I/O.  A
@@ -416,7 +456,7 @@ mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
 
 /* `opts` may be NULL for the defaults. */
 MWATCH_EXPORT mwatch_handler_t *
-mwatch_queue_handler_new (mwatch_handler_t *backend,
+mwatch_handler_new_queue (mwatch_handler_t *backend,
                           const mwatch_queue_handler_opts_t *opts);
 
 /* The queue handler's counters (`dropped` includes records left unwritten

@@ -151,7 +151,7 @@ static void
 default_handler (const char *why)
 {
    bson_error_t error;
-   mwatch_handler_t *handlers[2] = {mwatch_stream_handler_new (NULL), NULL};
+   mwatch_handler_t *handlers[2] = {mwatch_handler_new_stream (NULL), NULL};
    mwatch_filter_t *redact = mwatch_filter_new_redact (NULL, &error);
    bool ok = redact != NULL;
    if (ok) {

@@ -45,7 +45,7 @@ main (int argc, char **argv)
          stops = atoi (argv[i] + 6);
       }
    }
-   mwatch_handler_t *file = mwatch_file_handler_new (argv[1], &error);
+   mwatch_handler_t *file = mwatch_handler_new_file (argv[1], &error);
    mwatch_formatter_t *fmt = mwatch_formatter_new ("{message}", NULL, &error);
    if (!file || !fmt) {
       fprintf (stderr, "files_app: %s\n", error.message);
@@ -56,7 +56,7 @@ main (int argc, char **argv)
    if (has_arg (argc, argv, "queue")) {
       mwatch_queue_handler_opts_t opts;
       mwatch_queue_handler_opts_init (&opts);
-      handler = mwatch_queue_handler_new (file, &opts);
+      handler = mwatch_handler_new_queue (file, &opts);
    }
    if (has_arg (argc, argv, "hup") && !mwatch_reopen_on_sighup (&error)) {
       fprintf (stderr, "files_app: %s\n", error.message);

@@ -19,9 +19,10 @@ typedef struct {
 } keeper_t;
 
 static void
-keeper_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+keeper_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   keeper_t *k = mwatch_handler_impl (handler);
+   keeper_t *k = impl;
+   (void) handler;
    if (!record->watch) {
       return;
    }
@@ -153,7 +154,7 @@ run_side_by_side (bool queued)
    mwatch_handler_t *masked_h = mwatch_handler_new (&keeper_vtable, masked);
    mwatch_filter_t *redact = hmac_filter ();
    if (queued) {
-      mwatch_handler_t *queue_h = mwatch_queue_handler_new (masked_h, NULL);
+      mwatch_handler_t *queue_h = mwatch_handler_new_queue (masked_h, NULL);
       mwatch_handler_destroy (masked_h);
       masked_h = queue_h;
    }

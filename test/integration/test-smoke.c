@@ -31,7 +31,7 @@ START_TEST (test_linking_alone_patches_nothing)
 {
    ck_assert (!mwatch_is_patched ());
    int records = 0;
-   mwatch_handler_t *counter = mwatch_callback_handler_new (count_line, &records);
+   mwatch_handler_t *counter = mwatch_handler_new_callback (count_line, &records, NULL);
    mwatch_logger_t *root = mwatch_logger_get ("mongowatch");
    mwatch_logger_set_level (root, MWATCH_LEVEL_DEBUG);
    mwatch_logger_add_handler (root, counter);

@@ -72,5 +72,5 @@ mwatch_handler_t *
 example_handler_new (const bson_t *params, bson_error_t *error)
 {
    const char *path = string_param (params, "path", "example_handler_new", error);
-   return path ? mwatch_file_handler_new (path, error) : NULL;
+   return path ? mwatch_handler_new_file (path, error) : NULL;
 }

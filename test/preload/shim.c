@@ -22,7 +22,7 @@ shim_init (void)
       fprintf (stderr, "mwatch-shim: MWATCH_SHIM_LOG is not set\n");
       return;
    }
-   mwatch_handler_t *file = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *file = mwatch_handler_new_file (path, &error);
    if (!file) {
       fprintf (stderr, "mwatch-shim: %s\n", error.message);
       return;

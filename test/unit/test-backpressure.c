@@ -124,10 +124,11 @@ typedef struct {
 } sink_t;
 
 static void
-sink_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+sink_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   (void) handler;
    (void) record;
-   sink_t *sink = mwatch_handler_impl (handler);
+   sink_t *sink = impl;
    pthread_mutex_lock (&sink->lock);
    while (atomic_load (&sink->stall)) {
       atomic_store (&sink->inside, true);
@@ -205,7 +206,7 @@ START_TEST (test_default_queue_loses_nothing_under_load)
    mwatch_queue_handler_opts_t opts;
    mwatch_queue_handler_opts_init (&opts);
    opts.capacity = 64;
-   mwatch_handler_t *queue = mwatch_queue_handler_new (backend, &opts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, &opts);
    mwatch_logger_t *logger = mwatch_logger_get ("bp.load");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (logger, queue);
@@ -241,9 +242,10 @@ typedef struct {
 } reports_t;
 
 static void
-report_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+report_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   reports_t *r = mwatch_handler_impl (handler);
+   reports_t *r = impl;
+   (void) handler;
    pthread_mutex_lock (&r->lock);
    if (record->text && record->level == MWATCH_LEVEL_WARNING) {
       bson_strncpy (r->text, record->text, sizeof r->text);
@@ -271,7 +273,7 @@ START_TEST (test_drops_are_reported_by_name)
    opts.capacity = 4;
    opts.overflow = MWATCH_OVERFLOW_DROP_NEWEST;
    opts.stats_interval_sec = 0.01;
-   mwatch_handler_t *queue = mwatch_queue_handler_new (backend, &opts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, &opts);
    mwatch_handler_set_name (queue, "audit_queue");
    mwatch_logger_t *logger = mwatch_logger_get ("bp.drops");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
@@ -329,7 +331,7 @@ START_TEST (test_io_failure_reported_on_stats_logger)
    reports_t reports = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
    mwatch_handler_t *reporter = mwatch_handler_new (&report_vtable, &reports);
    bson_error_t error;
-   mwatch_handler_t *full = mwatch_file_handler_new ("/dev/full", &error);
+   mwatch_handler_t *full = mwatch_handler_new_file ("/dev/full", &error);
    ck_assert_msg (full, "%s", error.message);
    mwatch_logger_t *stats = mwatch_logger_get ("mongowatch.stats");
    mwatch_logger_add_handler (stats, reporter);
@@ -361,7 +363,7 @@ START_TEST (test_close_is_bounded_by_a_stalled_backend)
    mwatch_queue_handler_opts_t opts;
    mwatch_queue_handler_opts_init (&opts);
    opts.shutdown_timeout_sec = 0.2;
-   mwatch_handler_t *queue = mwatch_queue_handler_new (backend, &opts);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, &opts);
    mwatch_logger_t *logger = mwatch_logger_get ("bp.stall");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (logger, queue);

@@ -226,25 +226,40 @@ plugin_path (char *out)
                   out);
 }
 
-/* The error of loading `text`, which must fail. */
+/* The error of loading `text`, which must fail with `code`. */
 static void
-load_fails (const char *text, mwatch_config_format_t format, bson_error_t *error)
+load_fails_with (const char *text, mwatch_config_format_t format, uint32_t code, bson_error_t *error)
 {
    ck_assert_msg (!load (text, format, error), "loaded: %s", text);
    ck_assert_uint_eq (error->domain, MWATCH_ERROR_DOMAIN);
-   ck_assert_uint_eq (error->code, MWATCH_ERROR_INVALID_ARGUMENT);
+   ck_assert_msg (error->code == code, "code %u, not %u: %s", error->code, code, error->message);
 }
 
+/* The error of loading `text`, which must fail as an invalid
+ * configuration. */
 static void
-assert_error (const char *text, mwatch_config_format_t format, const char *want)
+load_fails (const char *text, mwatch_config_format_t format, bson_error_t *error)
+{
+   load_fails_with (text, format, MWATCH_ERROR_CONFIG, error);
+}
+
+/* Loading `text` fails with `code` and a message that holds `want`. */
+static void
+assert_error_code (const char *text, mwatch_config_format_t format, uint32_t code, const char *want)
 {
    bson_error_t error;
-   load_fails (text, format, &error);
+   load_fails_with (text, format, code, &error);
    ck_assert_msg (strstr (error.message, want),
                   "error \"%s\" lacks \"%s\"; config:\n%s",
                   error.message,
                   want,
                   text);
+}
+
+static void
+assert_error (const char *text, mwatch_config_format_t format, const char *want)
+{
+   assert_error_code (text, format, MWATCH_ERROR_CONFIG, want);
 }
 
 /* ------------------------------------------------------------------------
@@ -782,13 +797,15 @@ START_TEST (test_plugin_filter_and_handler)
                   "filters:\n"
                   "  p: {'()': 'ext://%s:no_such_factory'}\n",
                   plugin);
-   assert_error (text, MWATCH_CONFIG_YAML, "filters.p.(): the plugin ");
-   assert_error (text, MWATCH_CONFIG_YAML, "has no function no_such_factory");
-   assert_error ("version: 1\n"
-                 "filters:\n"
-                 "  p: {'()': 'ext:///nonexistent/libnothing.so:f'}\n",
-                 MWATCH_CONFIG_YAML,
-                 "<string>:3:13: filters.p.(): cannot load the plugin: /nonexistent/libnothing.so");
+   /* A plugin that cannot be used has an error code of its own. */
+   assert_error_code (text, MWATCH_CONFIG_YAML, MWATCH_ERROR_PLUGIN, "filters.p.(): the plugin ");
+   assert_error_code (text, MWATCH_CONFIG_YAML, MWATCH_ERROR_PLUGIN, "has no function no_such_factory");
+   assert_error_code ("version: 1\n"
+                      "filters:\n"
+                      "  p: {'()': 'ext:///nonexistent/libnothing.so:f'}\n",
+                      MWATCH_CONFIG_YAML,
+                      MWATCH_ERROR_PLUGIN,
+                      "<string>:3:13: filters.p.(): cannot load the plugin: /nonexistent/libnothing.so");
    assert_error ("version: 1\n"
                  "filters:\n"
                  "  p: {'()': 'ext:///no/symbol.so'}\n",
@@ -867,9 +884,6 @@ static const error_case_t error_cases[] = {
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  f: {class: file}\n",
     "<string>:3:6: handlers.f: the key \"filename\" is required"},
-   {MWATCH_CONFIG_YAML,
-    "version: 1\nhandlers:\n  f: {class: file, filename: /nonexistent/dir/x.log}\n",
-    "<string>:3:30: handlers.f.filename: cannot open log file \"/nonexistent/dir/x.log\""},
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  s: {class: stream, stream: ext://sys.stdout}\n",
     "<string>:3:30: handlers.s.stream: stdout belongs to the audited application"},
@@ -975,11 +989,17 @@ START_TEST (test_file_handler_delay)
    assert_file ("late.log", "INFO news\n");
    assert_file ("now.log", "INFO news\n");
 
-   assert_error ("version: 1\n"
-                 "handlers:\n"
-                 "  late: {class: file, filename: '@D/no/such/dir/x.log', delay: true}\n",
-                 MWATCH_CONFIG_YAML,
-                 "handlers.late.filename: cannot open log file");
+   /* A file that cannot be opened is an I/O error, not a bad value. */
+   assert_error_code ("version: 1\nhandlers:\n  f: {class: file, filename: /nonexistent/dir/x.log}\n",
+                      MWATCH_CONFIG_YAML,
+                      MWATCH_ERROR_IO,
+                      "<string>:3:30: handlers.f.filename: cannot open log file \"/nonexistent/dir/x.log\"");
+   assert_error_code ("version: 1\n"
+                      "handlers:\n"
+                      "  late: {class: file, filename: '@D/no/such/dir/x.log', delay: true}\n",
+                      MWATCH_CONFIG_YAML,
+                      MWATCH_ERROR_IO,
+                      "handlers.late.filename: cannot open log file");
    assert_error ("version: 1\n"
                  "handlers:\n"
                  "  late: {class: file, filename: '@D/x.log', delay: maybe}\n",
@@ -1001,6 +1021,7 @@ START_TEST (test_file_errors_name_the_file)
                "    maxBytes: ten\n",
                path);
    ck_assert (!mwatch_config_load_file (path, &error));
+   ck_assert_uint_eq (error.code, MWATCH_ERROR_CONFIG);
    char want[PATH_MAX + 100];
    bson_snprintf (want, sizeof want, "%s:6:15: handlers.file.maxBytes: expected an integer", path);
    ck_assert_msg (strncmp (error.message, want, strlen (want)) == 0, "%s", error.message);
@@ -1012,6 +1033,7 @@ START_TEST (test_file_errors_name_the_file)
 
    path_in_dir (path, "missing.yaml");
    ck_assert (!mwatch_config_load_file (path, &error));
+   ck_assert_uint_eq (error.code, MWATCH_ERROR_IO); /* not a bad configuration: none */
    bson_snprintf (want, sizeof want, "%s", path);
    ck_assert_msg (strstr (error.message, want) && strstr (error.message, "cannot open the configuration: No such file"),
                   "%s",

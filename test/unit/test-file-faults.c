@@ -29,9 +29,10 @@ typedef struct {
 } reports_t;
 
 static void
-report_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+report_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
-   reports_t *r = mwatch_handler_impl (handler);
+   reports_t *r = impl;
+   (void) handler;
    pthread_mutex_lock (&r->lock);
    if (record->text && record->level == MWATCH_LEVEL_WARNING && r->count < 16) {
       bson_strncpy (r->text[r->count++], record->text, sizeof r->text[0]);
@@ -73,7 +74,7 @@ static mwatch_handler_t *
 file_handler (const char *name)
 {
    bson_error_t error;
-   mwatch_handler_t *h = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *h = mwatch_handler_new_file (path, &error);
    ck_assert_msg (h, "%s", error.message);
    mwatch_formatter_t *f = mwatch_formatter_new ("{message}", NULL, &error);
    ck_assert_msg (f, "%s", error.message);
@@ -366,7 +367,7 @@ sighup_child (const char *child_dir)
       return 10;
    }
    bson_snprintf (path, sizeof path, "%s/audit.log", child_dir);
-   mwatch_handler_t *h = mwatch_file_handler_new (path, &error);
+   mwatch_handler_t *h = mwatch_handler_new_file (path, &error);
    mwatch_formatter_t *f = mwatch_formatter_new ("{message}", NULL, &error);
    if (!h || !f) {
       return 11;

@@ -839,7 +839,7 @@ START_TEST (test_references)
    mwatch_formatter_t *formatter = compile_ok ("{name}", NULL);
    mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
 
-   ck_assert_ptr_eq (_mwatch_formatter_ref (formatter), formatter);
+   ck_assert_ptr_eq (mwatch_formatter_ref (formatter), formatter);
    mwatch_formatter_destroy (formatter);
    /* Still alive on the second reference (valgrind would see otherwise). */
    mwatch_formatter_format (formatter, &record, &out);

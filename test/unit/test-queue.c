@@ -796,6 +796,42 @@ START_TEST (test_destroy_discards_left)
 }
 END_TEST
 
+/* discard_free_user_data: called once, by destroy, after the last discard
+ * (which still uses the data). */
+typedef struct {
+   discards_t discards;
+   size_t discards_at_free;
+   int frees;
+} freed_discards_t;
+
+static void
+free_discards (void *user_data)
+{
+   freed_discards_t *f = user_data;
+   f->discards_at_free = discards_count (&f->discards);
+   f->frees++;
+}
+
+START_TEST (test_destroy_frees_discard_user_data)
+{
+   freed_discards_t f = {.frees = 0};
+   discards_init (&f.discards);
+   mwatch_queue_opts_t opts;
+   mwatch_queue_opts_init (&opts);
+   opts.discard = record_discard;
+   opts.discard_user_data = &f.discards;
+   opts.discard_free_user_data = free_discards;
+   opts.capacity = 1;
+   mwatch_queue_t *q = mwatch_queue_new (&opts);
+   put_ok (q, ready_msg (), 1);
+   ck_assert_int_eq (mwatch_queue_put (q, ready_msg (), ID (2)), MWATCH_QUEUE_DROPPED);
+   ck_assert_int_eq (f.frees, 0);
+   mwatch_queue_destroy (q);
+   ck_assert_int_eq (f.frees, 1);
+   ck_assert_uint_eq (f.discards_at_free, 2);
+}
+END_TEST
+
 /* Every path that gives a message up, with no callback: valgrind checks that
  * each is destroyed. */
 START_TEST (test_no_callback_destroys)
@@ -1458,6 +1494,7 @@ queue_suite (void)
    tc = tcase_with ("discard", 10);
    tcase_add_test (tc, test_put_after_close);
    tcase_add_test (tc, test_destroy_discards_left);
+   tcase_add_test (tc, test_destroy_frees_discard_user_data);
    tcase_add_test (tc, test_no_callback_destroys);
    tcase_add_test (tc, test_fork_child_starts_afresh);
    suite_add_tcase (s, tc);

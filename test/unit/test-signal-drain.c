@@ -21,10 +21,11 @@
  * file, with busy work before each, so that records are still queued when
  * the signal comes. */
 static void
-slow_emit (mwatch_handler_t *handler, mwatch_record_t *record)
+slow_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   (void) handler;
    (void) record;
-   int fd = (int) (intptr_t) mwatch_handler_impl (handler);
+   int fd = (int) (intptr_t) impl;
    volatile long work = 0;
    for (long i = 0; i < 200000; i++) {
       work += i;
@@ -56,7 +57,7 @@ child (const char *path, bool own_handler)
    }
    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
    mwatch_handler_t *backend = mwatch_handler_new (&slow_vtable, (void *) (intptr_t) fd);
-   mwatch_handler_t *queue = mwatch_queue_handler_new (backend, NULL);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, NULL);
    mwatch_logger_t *logger = mwatch_logger_get ("drain");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (logger, queue);

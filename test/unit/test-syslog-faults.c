@@ -35,7 +35,7 @@ fixture_begin (fixture_t *f, const char *format, const char *name, bool attach)
    ck_assert_ptr_nonnull (mkdtemp (f->dir));
    bson_snprintf (f->path, sizeof f->path, "%s/log.sock", f->dir);
    f->server = mwatch_test_dgram_socket (f->path);
-   f->handler = mwatch_syslog_handler_new (f->path, MWATCH_SYSLOG_USER, "mw", &error);
+   f->handler = mwatch_handler_new_syslog (f->path, MWATCH_SYSLOG_USER, "mw", &error);
    ck_assert_msg (f->handler, "%s", error.message);
    mwatch_formatter_t *formatter = mwatch_formatter_new (format, NULL, &error);
    ck_assert_msg (formatter, "%s", error.message);
@@ -97,7 +97,7 @@ START_TEST (test_unread_socket_never_blocks)
    mwatch_logger_t *logger = f.logger;
    int server = f.server;
    reports_t reports = {0};
-   mwatch_handler_t *reporter = mwatch_callback_handler_new (take_report, &reports);
+   mwatch_handler_t *reporter = mwatch_handler_new_callback (take_report, &reports, NULL);
    bson_error_t error;
    mwatch_formatter_t *formatter = mwatch_formatter_new ("{message}", NULL, &error);
    mwatch_handler_set_formatter (reporter, formatter);
@@ -162,7 +162,7 @@ START_TEST (test_unread_socket_behind_queue)
    fixture_t f;
    fixture_begin (&f, "{watch.Collection}", "syslog.queued", false);
    mwatch_logger_t *logger = f.logger;
-   mwatch_handler_t *queue = mwatch_queue_handler_new (f.handler, NULL);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (f.handler, NULL);
    mwatch_logger_add_handler (logger, queue);
    for (int i = 0; i < 300; i++) {
       mwatch_message_t *msg = mwatch_message_new ();
@@ -287,7 +287,7 @@ START_TEST (test_max_length)
 
    ck_assert (!mwatch_syslog_handler_set_max_length (handler, 100, &error));
    ck_assert_str_eq (error.message, "syslog max_length 100 is not between 1024 and 16777216 bytes");
-   mwatch_handler_t *other = mwatch_null_handler_new ();
+   mwatch_handler_t *other = mwatch_handler_new_null ();
    ck_assert (!mwatch_syslog_handler_set_max_length (other, 2048, &error));
    mwatch_handler_destroy (other);
 
