@@ -496,6 +496,61 @@ START_TEST (test_queue_handler_copies_the_message)
 }
 END_TEST
 
+/* A record a user builds is plain data: its public fields are all of it,
+ * whatever the memory around them held before.  A plain handler writes it,
+ * its filters on their own copy of the message; a queue handler times the
+ * running operation it shows out, at its timeout level. */
+START_TEST (test_user_built_record)
+{
+   collector_t *c = collector_new ();
+   mwatch_handler_t *plain = collecting_handler (c, "{name} {levelname} {watch.N} {watch.Mark}");
+   int calls = 0;
+   mwatch_filter_t *f = mwatch_filter_new_callback (drop_secret_mark_rest, &calls, NULL);
+   mwatch_handler_add_filter (plain, f);
+   mwatch_filter_destroy (f);
+   collector_t *qc = collector_new ();
+   mwatch_handler_t *backend = collecting_handler (qc, "{name} {levelname} {watch.N} {watch.State}");
+   mwatch_handler_t *queued = mwatch_queue_handler_new (backend, NULL);
+
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_int64 (msg, "N", 3);
+   mwatch_message_set_timeout (msg, 0.05);
+   mwatch_record_t record;
+   memset (&record, 0xa5, sizeof record);
+   record.name = "user";
+   record.level = MWATCH_LEVEL_DEBUG;
+   record.timeout_level = MWATCH_LEVEL_WARNING;
+   record.created = mwatch_realtime_us ();
+   record.thread = 1;
+   record.process = 2;
+   record.text = NULL;
+   record.watch = msg;
+
+   ck_assert (mwatch_handler_handle (plain, &record));
+   ck_assert_int_eq (calls, 1);
+   ck_assert_uint_eq (collector_count (c), 1);
+   ck_assert_str_eq (c->lines[0], "user DEBUG 3 seen");
+   ck_assert (!mwatch_message_has (msg, "Mark"));
+   ck_assert_ptr_eq (record.watch, msg);
+
+   int64_t start = mwatch_monotonic_us ();
+   ck_assert (mwatch_handler_handle (queued, &record));
+   ck_assert_uint_eq (collector_await (qc, 1, 5.0), 1);
+   ck_assert_int_ge (mwatch_monotonic_us () - start, 50000);
+   ck_assert_str_eq (qc->lines[0], "user WARNING 3 timeout");
+   ck_assert_int_eq (qc->levels[0], MWATCH_LEVEL_WARNING);
+   ck_assert (!mwatch_message_has (msg, "State"));
+
+   mwatch_handler_destroy (queued);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (plain);
+   mwatch_shutdown ();
+   mwatch_message_destroy (msg);
+   collector_destroy (c);
+   collector_destroy (qc);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * mwatch_add_logging_handlers, shutdown, exit
  * ------------------------------------------------------------------------ */
@@ -845,6 +900,7 @@ logging_suite (void)
    tcase_add_test (tc, test_queue_handler_keeps_final_iteration_only);
    tcase_add_test (tc, test_queue_handler_timeout_level);
    tcase_add_test (tc, test_queue_handler_copies_the_message);
+   tcase_add_test (tc, test_user_built_record);
    suite_add_tcase (suite, tc);
 
    tc = tcase_create ("lifecycle");
