@@ -54,8 +54,9 @@ _mwatch_logger_hand_over (const char *name,
                           mwatch_live_t *live);
 
 /* Runs the filters of the logger named `name` on a record whose message
- * is its own (see mwatch_record_priv_t): for a queue emitting a fresh snapshot of an
- * operation by timeout, which its logger's filters have not seen. */
+ * is its own (see mwatch_record_priv_t): for a queue emitting a fresh
+ * snapshot of an operation by timeout, which its logger's filters have not
+ * seen. */
 bool
 _mwatch_logger_filter_named (const char *name, mwatch_record_t *record);
 

@@ -270,8 +270,9 @@ queue_handler_emit_priv (mwatch_handler_t *handler,
    mwatch_queue_put (qh->queue, msg, queued);
 }
 
-/* A record from outside the pipeline (mwatch_handler_handle, or the
- * vtable called directly): plain. */
+/* A vtable must have an emit; the handler base calls
+ * queue_handler_emit_priv instead, passing a record from outside the
+ * pipeline as plain, as this does. */
 static void
 queue_handler_emit (mwatch_handler_t *handler, mwatch_record_t *record)
 {
