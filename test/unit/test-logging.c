@@ -1,10 +1,12 @@
 /* Loggers, the handler base, filters, the queue handler and its listener,
  * mwatch_add_logging_handlers, shutdown at exit, fork, many threads. */
+#include "../../lib/logging-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -551,6 +553,85 @@ START_TEST (test_user_built_record)
 }
 END_TEST
 
+/* A live state of the test's own behind the ops a queue calls
+ * (lib/live-private.h): the pipeline times an operation out through them
+ * alone, with no watcher.  Its first refresh says the operation moved on,
+ * the next gives a snapshot. */
+typedef struct {
+   mwatch_live_t live;
+   atomic_int refs; /* those the pipeline took and has not dropped */
+   atomic_int refreshes;
+} fake_live_t;
+
+static void
+fake_ref (mwatch_live_t *live)
+{
+   atomic_fetch_add (&((fake_live_t *) live)->refs, 1);
+}
+
+static void
+fake_unref (mwatch_live_t *live)
+{
+   atomic_fetch_sub (&((fake_live_t *) live)->refs, 1);
+}
+
+static mwatch_live_action_t
+fake_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_t *due)
+{
+   fake_live_t *fake = (fake_live_t *) live;
+   if (atomic_fetch_add (&fake->refreshes, 1) == 0 && !draining) {
+      *due = mwatch_monotonic_us () + 20000;
+      return MWATCH_LIVE_REQUEUE;
+   }
+   *out = mwatch_message_new ();
+   mwatch_message_set_int64 (*out, "N", 42);
+   mwatch_message_set_utf8 (*out, "State", "timeout");
+   return MWATCH_LIVE_EMIT;
+}
+
+static const mwatch_live_ops_t fake_live_ops = {
+   .ref = fake_ref,
+   .unref = fake_unref,
+   .refresh = fake_refresh,
+};
+
+START_TEST (test_queue_handler_asks_the_live_state)
+{
+   collector_t *c = collector_new ();
+   collector_t *direct = collector_new ();
+   mwatch_logger_t *logger = mwatch_logger_get ("ql");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *backend = collecting_handler (c, "{levelname} {watch.N} {watch.State}");
+   mwatch_handler_t *queued = mwatch_queue_handler_new (backend, NULL);
+   mwatch_logger_add_handler (logger, queued);
+   mwatch_handler_t *sync = collecting_handler (direct, "{watch.N}");
+   mwatch_logger_add_handler (logger, sync);
+
+   fake_live_t fake = {.live.ops = &fake_live_ops};
+   atomic_init (&fake.refs, 0);
+   atomic_init (&fake.refreshes, 0);
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_int64 (msg, "N", 1);
+   mwatch_message_set_timeout (msg, 0.02);
+   /* Below the logger's level: only the queue keeps it, for its timeout. */
+   _mwatch_logger_log_live (logger, MWATCH_LEVEL_DEBUG, MWATCH_LEVEL_WARNING, msg, &fake.live);
+   ck_assert_uint_eq (collector_await (c, 1, 5.0), 1);
+   ck_assert_str_eq (c->lines[0], "WARNING 42 timeout");
+   ck_assert_int_eq (c->levels[0], MWATCH_LEVEL_WARNING);
+   ck_assert_int_eq (atomic_load (&fake.refreshes), 2);
+   ck_assert_uint_eq (collector_count (direct), 0);
+   mwatch_shutdown ();
+   ck_assert_int_eq (atomic_load (&fake.refs), 0);
+
+   mwatch_message_destroy (msg);
+   mwatch_handler_destroy (queued);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (sync);
+   collector_destroy (c);
+   collector_destroy (direct);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * mwatch_add_logging_handlers, shutdown, exit
  * ------------------------------------------------------------------------ */
@@ -901,6 +982,7 @@ logging_suite (void)
    tcase_add_test (tc, test_queue_handler_timeout_level);
    tcase_add_test (tc, test_queue_handler_copies_the_message);
    tcase_add_test (tc, test_user_built_record);
+   tcase_add_test (tc, test_queue_handler_asks_the_live_state);
    suite_add_tcase (suite, tc);
 
    tc = tcase_create ("lifecycle");
