@@ -11,6 +11,8 @@
 struct _mwatch_handler_t {
    const mwatch_handler_vtable_t *vtable;
    void *impl;
+   /* The library's deferred handlers: emit with the private part. */
+   mwatch_handler_emit_priv_t emit_priv;
    atomic_int refs;
    atomic_int level;
    /* Serializes emit, flush and close, and guards `line`. */
@@ -77,6 +79,19 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
    }
    registry = handler;
    pthread_mutex_unlock (&registry_lock);
+   return handler;
+}
+
+mwatch_handler_t *
+_mwatch_handler_new_priv (const mwatch_handler_vtable_t *vtable,
+                          void *impl,
+                          mwatch_handler_emit_priv_t emit_priv)
+{
+   mwatch_handler_t *handler = mwatch_handler_new (vtable, impl);
+   if (handler) {
+      /* Set before the handler is shared: read without a lock. */
+      handler->emit_priv = emit_priv;
+   }
    return handler;
 }
 
@@ -206,16 +221,16 @@ admission_level (const mwatch_handler_t *handler, const mwatch_record_t *record)
 bool
 _mwatch_handler_filter (mwatch_handler_t *handler,
                         mwatch_record_t *record,
+                        bool owned,
                         mwatch_message_t **copy)
 {
    *copy = NULL;
    if (!atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
       return true;
    }
-   if (record->watch && !record->priv_owned) {
+   if (record->watch && !owned) {
       *copy = mwatch_message_copy (record->watch);
       record->watch = *copy;
-      record->priv_owned = true;
    }
    pthread_rwlock_rdlock (&handler->config);
    bool keep = _mwatch_filters_apply (handler->filters, handler->filter_count, record);
@@ -226,6 +241,16 @@ _mwatch_handler_filter (mwatch_handler_t *handler,
 bool
 mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
 {
+   /* A record from outside the pipeline (a user's, perhaps on the stack):
+    * it has no private part, and is plain. */
+   return _mwatch_handler_handle (handler, record, &MWATCH_RECORD_PRIV_PLAIN);
+}
+
+bool
+_mwatch_handler_handle (mwatch_handler_t *handler,
+                        mwatch_record_t *record,
+                        const mwatch_record_priv_t *priv)
+{
    if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
       return false;
    }
@@ -234,10 +259,14 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
        * would serialize every application thread on it.  Its close waits
        * for its own emits.  Its filters run as the record leaves it, on
        * its own copy (see _mwatch_handler_filter). */
-      handler->vtable->emit (handler->impl, handler, record);
+      if (handler->emit_priv) {
+         handler->emit_priv (handler, record, priv);
+      } else {
+         handler->vtable->emit (handler->impl, handler, record);
+      }
       return true;
    }
-   if (record->priv_below_level) {
+   if (priv->below_level) {
       return false; /* only a queue's bookkeeping wanted it */
    }
    if (emitting == handler) {
@@ -249,7 +278,7 @@ mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
    mwatch_record_t own = *record;
    mwatch_message_t *copy;
    bool emitted = false;
-   if (_mwatch_handler_filter (handler, &own, &copy)) {
+   if (_mwatch_handler_filter (handler, &own, priv->owned, &copy)) {
       pthread_mutex_lock (&handler->lock);
       if (!handler->closed) {
          const mwatch_handler_t *outer = emitting;

@@ -254,17 +254,20 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
 
 /* Runs `logger`'s own filters on `record`; the caller holds config_lock.
  * A filter may change the message, and what it changes must reach only
- * the handlers of this one record: unless the message is the record's own,
- * the filters work on a copy, which `*copy` receives for the caller to
- * free. */
+ * the handlers of this one record: unless the message is the record's own
+ * (`owned`), the filters work on a copy, which `*copy` receives for the
+ * caller to free. */
 static bool
-filter_locked (mwatch_logger_t *logger, mwatch_record_t *record, mwatch_message_t **copy)
+filter_locked (mwatch_logger_t *logger,
+               mwatch_record_t *record,
+               bool owned,
+               mwatch_message_t **copy)
 {
    *copy = NULL;
    if (!logger->filter_count) {
       return true;
    }
-   if (record->watch && !record->priv_owned) {
+   if (record->watch && !owned) {
       *copy = mwatch_message_copy (record->watch);
       record->watch = *copy;
    }
@@ -274,19 +277,19 @@ filter_locked (mwatch_logger_t *logger, mwatch_record_t *record, mwatch_message_
 /* The record's walk: the logger's own filters (as in Python, a logger's
  * filters see only records logged on it, not those of its descendants),
  * then the handlers of the logger and of each ancestor until one does not
- * propagate. */
+ * propagate.  `priv` goes beside the record to each handler. */
 static void
-dispatch (mwatch_logger_t *logger, mwatch_record_t *record)
+dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_priv_t *priv)
 {
    if (atomic_load_explicit (&logger->disabled, memory_order_relaxed)) {
       return;
    }
    mwatch_message_t *copy;
    pthread_rwlock_rdlock (&config_lock);
-   if (filter_locked (logger, record, &copy)) {
+   if (filter_locked (logger, record, priv->owned, &copy)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
          for (size_t i = 0; i < l->handler_count; i++) {
-            mwatch_handler_handle (l->handlers[i], record);
+            _mwatch_handler_handle (l->handlers[i], record, priv);
          }
          if (!atomic_load_explicit (&l->propagate, memory_order_relaxed)) {
             break;
@@ -303,7 +306,7 @@ _mwatch_logger_filter_named (const char *name, mwatch_record_t *record)
    mwatch_logger_t *logger = mwatch_logger_get (name);
    mwatch_message_t *copy;
    pthread_rwlock_rdlock (&config_lock);
-   bool keep = filter_locked (logger, record, &copy);
+   bool keep = filter_locked (logger, record, true, &copy);
    pthread_rwlock_unlock (&config_lock);
    /* The caller's message is its own, so no copy was made. */
    BSON_ASSERT (!copy);
@@ -320,10 +323,7 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->thread = _mwatch_thread_id ();
    record->process = _mwatch_process_id ();
    record->text = NULL;
-   record->priv_live = NULL;
    record->watch = NULL;
-   record->priv_below_level = false;
-   record->priv_owned = false;
 }
 
 void
@@ -333,15 +333,18 @@ mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch
 }
 
 void
-_mwatch_logger_log_live (
-   mwatch_logger_t *logger, int level, int timeout_level, mwatch_message_t *msg, void *live)
+_mwatch_logger_log_live (mwatch_logger_t *logger,
+                         int level,
+                         int timeout_level,
+                         mwatch_message_t *msg,
+                         mwatch_live_t *live)
 {
    if (!logger || !msg) {
       return;
    }
    /* A record of a running operation may still leave a queue by timeout,
     * at its timeout level: it is let in when either level passes, but one
-    * whose own level does not reaches queues alone (priv_below_level). */
+    * whose own level does not reaches queues alone (below_level). */
    int effective = mwatch_logger_effective_level (logger);
    int admission = level;
    if (!mwatch_message_is_ready (msg) && timeout_level > level) {
@@ -353,14 +356,16 @@ _mwatch_logger_log_live (
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
-   record.priv_live = live;
-   record.priv_below_level = level < effective;
-   dispatch (logger, &record);
+   mwatch_record_priv_t priv = {.live = live, .below_level = level < effective};
+   dispatch (logger, &record, &priv);
 }
 
 void
-_mwatch_logger_hand_over (
-   const char *name, int level, int timeout_level, mwatch_message_t *msg, void *live)
+_mwatch_logger_hand_over (const char *name,
+                          int level,
+                          int timeout_level,
+                          mwatch_message_t *msg,
+                          mwatch_live_t *live)
 {
    mwatch_logger_t *logger = mwatch_logger_get (name);
    if (timeout_level < mwatch_logger_effective_level (logger)) {
@@ -369,10 +374,9 @@ _mwatch_logger_hand_over (
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
-   record.priv_live = live;
    /* Bookkeeping for queues alone: nothing is written as it is. */
-   record.priv_below_level = true;
-   dispatch (logger, &record);
+   mwatch_record_priv_t priv = {.live = live, .below_level = true};
+   dispatch (logger, &record, &priv);
 }
 
 void
@@ -384,7 +388,7 @@ mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text)
    mwatch_record_t record;
    record_init (&record, logger, level, level);
    record.text = text;
-   dispatch (logger, &record);
+   dispatch (logger, &record, &MWATCH_RECORD_PRIV_PLAIN);
 }
 
 /* ---------------------------------------------------------------- reset, fork */

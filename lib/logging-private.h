@@ -3,6 +3,7 @@
 #ifndef MWATCH_LOGGING_PRIVATE_H
 #define MWATCH_LOGGING_PRIVATE_H
 
+#include "live-private.h"
 #include "mongowatch.h"
 
 #include <stdatomic.h>
@@ -40,18 +41,22 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
                          int level,
                          int timeout_level,
                          mwatch_message_t *msg,
-                         void *live);
+                         mwatch_live_t *live);
 
 /* A queue replaced by a new configuration hands a running operation's
  * record (`msg`, its stub) to the loggers as they are now: their queues
  * keep it to time the operation out, no handler writes it as it is. */
 void
-_mwatch_logger_hand_over (
-   const char *name, int level, int timeout_level, mwatch_message_t *msg, void *live);
+_mwatch_logger_hand_over (const char *name,
+                          int level,
+                          int timeout_level,
+                          mwatch_message_t *msg,
+                          mwatch_live_t *live);
 
 /* Runs the filters of the logger named `name` on a record whose message
- * is its own (priv_owned): for a queue emitting a fresh snapshot of an
- * operation by timeout, which its logger's filters have not seen. */
+ * is its own (see mwatch_record_priv_t): for a queue emitting a fresh
+ * snapshot of an operation by timeout, which its logger's filters have not
+ * seen. */
 bool
 _mwatch_logger_filter_named (const char *name, mwatch_record_t *record);
 

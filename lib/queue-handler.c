@@ -8,7 +8,7 @@
 #include "logging-private.h"
 #include "message-private.h"
 #include "queue-private.h"
-#include "watch.h"
+#include "record-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -31,7 +31,7 @@ typedef struct {
    bool has_watch;
    /* Below its logger's level: kept only to time the operation out. */
    bool below_level;
-   mwatch_watch_t *live; /* the running operation, or NULL */
+   mwatch_live_t *live; /* the running operation, or NULL */
 } queued_record_t;
 
 typedef struct queue_handler {
@@ -68,7 +68,7 @@ queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
    (void) user_data;
    queued_record_t *queued = data;
    if (queued) {
-      _mwatch_watch_unref (queued->live);
+      _mwatch_live_unref (queued->live);
       bson_free (queued->text);
    }
    mwatch_message_destroy (msg);
@@ -86,8 +86,9 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       .process = queued->process,
       .text = queued->text,
       .watch = queued->has_watch ? msg : NULL,
-      .priv_owned = true, /* the queue's copy: filters change it in place */
    };
+   /* The queue's copy: filters change it in place. */
+   const mwatch_record_priv_t owned = {.owned = true};
    mwatch_message_t *snapshot = NULL;
    bool keep = true;
    /* Out of the queue before it was ready: the operation timed out, unless
@@ -106,7 +107,7 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
             return;
          }
          int64_t due;
-         switch (_mwatch_watch_refresh (queued->live, draining, &snapshot, &due)) {
+         switch (_mwatch_live_refresh (queued->live, draining, &snapshot, &due)) {
          case MWATCH_LIVE_REQUEUE:
             _mwatch_message_set_due (msg, due);
             mwatch_queue_put (qh->queue, msg, queued);
@@ -129,8 +130,8 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       keep = false; /* never meant to be written as it is */
    }
    mwatch_message_t *none;
-   if (keep && _mwatch_handler_filter (qh->self, &record, &none)) {
-      mwatch_handler_handle (qh->backend, &record);
+   if (keep && _mwatch_handler_filter (qh->self, &record, true, &none)) {
+      _mwatch_handler_handle (qh->backend, &record, &owned);
    }
    mwatch_message_destroy (snapshot);
    queued_record_free (msg, queued, NULL);
@@ -239,10 +240,11 @@ start_listener (queue_handler_t *qh)
 }
 
 static void
-queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+queue_handler_emit_priv (mwatch_handler_t *handler,
+                         mwatch_record_t *record,
+                         const mwatch_record_priv_t *priv)
 {
-   queue_handler_t *qh = impl;
-   BSON_UNUSED (handler);
+   queue_handler_t *qh = mwatch_handler_impl (handler);
    /* The queued copy and what the queue carries beside it are one
     * allocation.  A record of a running operation that its watcher keeps
     * live leaves the queue only by timeout, and then with a fresh snapshot
@@ -251,7 +253,7 @@ queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *reco
     * replaces it.  Everything else is a snapshot whole, since the watcher
     * goes on changing its own message. */
    void *extra;
-   bool stub = record->watch && record->priv_live && !mwatch_message_is_ready (record->watch);
+   bool stub = record->watch && priv->live && !mwatch_message_is_ready (record->watch);
    mwatch_message_t *msg =
       _mwatch_message_queue_copy (record->watch, !stub, sizeof (queued_record_t), &extra);
    queued_record_t *queued = extra;
@@ -263,10 +265,20 @@ queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *reco
    queued->process = record->process;
    queued->text = record->text ? bson_strdup (record->text) : NULL;
    queued->has_watch = record->watch != NULL;
-   queued->below_level = record->priv_below_level;
-   queued->live = record->priv_live ? _mwatch_watch_ref (record->priv_live) : NULL;
+   queued->below_level = priv->below_level;
+   queued->live = _mwatch_live_ref (priv->live);
    /* Whatever the outcome, the queue owns msg and queued from here. */
    mwatch_queue_put (qh->queue, msg, queued);
+}
+
+/* A vtable must have an emit; the handler base calls
+ * queue_handler_emit_priv instead, passing a record from outside the
+ * pipeline as plain, as this does. */
+static void
+queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   BSON_UNUSED (impl);
+   queue_handler_emit_priv (handler, record, &MWATCH_RECORD_PRIV_PLAIN);
 }
 
 /* Waits for the listener to drain the closed queue, until `deadline`
@@ -385,7 +397,7 @@ mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_
    _mwatch_lifecycle_init ();
 
    /* The listener runs the handler's filters: it exists first. */
-   qh->self = mwatch_handler_new (&queue_handler_vtable, qh);
+   qh->self = _mwatch_handler_new_priv (&queue_handler_vtable, qh, queue_handler_emit_priv);
    pthread_mutex_lock (&live_lock);
    qh->next = live;
    if (live) {

@@ -11,6 +11,7 @@
 #include "block-pool.h"
 #include "config-hooks.h"
 #include "interpose.h"
+#include "live-private.h"
 #include "logging-private.h"
 #include "message-private.h"
 #include "refcount.h"
@@ -23,6 +24,8 @@
 
 struct _mwatch_cursor_t {
    atomic_int refs;
+   /* What a queue holding one of its records sees of it (live_ops). */
+   mwatch_live_t live;
    pthread_mutex_t lock;
    mwatch_message_t *msg;
    mwatch_logger_t *logger;
@@ -383,6 +386,8 @@ mwatch_context_clear (void)
 
 /* ---------------------------------------------------------------- life */
 
+static const mwatch_live_ops_t live_ops;
+
 mwatch_watch_t *
 _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *operation,
@@ -396,6 +401,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->updates.generation = 0;
    watch->finished = false;
    atomic_init (&watch->refs, 1);
+   watch->live.ops = &live_ops;
    pthread_mutex_init (&watch->lock, NULL);
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
@@ -534,7 +540,7 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
    _mwatch_message_set_due (watch->msg, timeout_due (watch));
    /* A handler that calls libmongoc must not be watched from here. */
    _mwatch_enter ();
-   _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, watch);
+   _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
    _mwatch_leave ();
 }
 
@@ -627,12 +633,31 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
    pthread_mutex_unlock (&watch->lock);
 }
 
-mwatch_live_action_t
-_mwatch_watch_refresh (mwatch_watch_t *watch,
-                       bool draining,
-                       mwatch_message_t **out,
-                       int64_t *due)
+/* ---------------------------------------------------------------- live */
+
+/* The watch an embedded live handle belongs to. */
+static mwatch_watch_t *
+live_watch (mwatch_live_t *live)
 {
+   return (mwatch_watch_t *) ((char *) live - offsetof (mwatch_watch_t, live));
+}
+
+static void
+live_ref (mwatch_live_t *live)
+{
+   _mwatch_watch_ref (live_watch (live));
+}
+
+static void
+live_unref (mwatch_live_t *live)
+{
+   _mwatch_watch_unref (live_watch (live));
+}
+
+static mwatch_live_action_t
+live_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_t *due)
+{
+   mwatch_watch_t *watch = live_watch (live);
    mwatch_live_action_t action;
    pthread_mutex_lock (&watch->lock);
    *due = timeout_due (watch);
@@ -648,6 +673,12 @@ _mwatch_watch_refresh (mwatch_watch_t *watch,
    pthread_mutex_unlock (&watch->lock);
    return action;
 }
+
+static const mwatch_live_ops_t live_ops = {
+   .ref = live_ref,
+   .unref = live_unref,
+   .refresh = live_refresh,
+};
 
 /* ---------------------------------------------------------------- public */
 

@@ -68,22 +68,6 @@ _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);
 void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error);
 
-/* What a queue listener does with a record of a running operation that
- * came out by its due time. */
-typedef enum {
-   MWATCH_LIVE_EMIT,    /* *out is a fresh snapshot: emit it by timeout */
-   MWATCH_LIVE_REQUEUE, /* there was activity since: put it back, due *due */
-   MWATCH_LIVE_DROP,    /* the operation ended; its final went its own way */
-} mwatch_live_action_t;
-
-/* `draining`: the queue is closing, so the record leaves now whatever its
- * due time. */
-mwatch_live_action_t
-_mwatch_watch_refresh (mwatch_watch_t *watch,
-                       bool draining,
-                       mwatch_message_t **out,
-                       int64_t *due);
-
 /* The logger a kind of watcher writes to. */
 mwatch_logger_t *
 _mwatch_watcher_logger (mwatch_watcher_kind_t kind);

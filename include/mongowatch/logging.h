@@ -50,6 +50,25 @@ mwatch_level_parse (const char *text, int *level);
 
 /* ------------------------------------------------------------------------
  * Records: one log event, as handlers, filters and formatters see it.
+ *
+ * A record is plain data, all of it below: the library keeps what else it
+ * knows of an event (the running operation behind it, which a queue asks
+ * for a fresh snapshot at the timeout) beside the record, never in it.  A
+ * record the library passes to a filter or a handler is lent for the call.
+ *
+ * You may build records yourself, on the stack or anywhere, and pass them
+ * to mwatch_filter_apply, mwatch_handler_handle, mwatch_handler_format and
+ * mwatch_formatter_format.  Set every field (zero what you have no value
+ * for; `text` and `watch` may be NULL).  Such a record is handled as one
+ * logged with mwatch_logger_log: a queue handler writes it when it is due
+ * (a `watch` not ready leaves by timeout at `timeout_level`, its State set
+ * to "timeout"), and a handler's filters work on their own copy of
+ * `watch`, while mwatch_filter_apply changes `watch` in place.
+ *
+ * A deferred handler of your own (mwatch_handler_vtable_t) may also be
+ * given a record of a running operation whose `level` is below its
+ * logger's effective level, only for the sake of its timeout: it is not
+ * meant to be written unless it leaves by timeout.
  * ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -63,17 +82,6 @@ typedef struct {
    int64_t process;    /* the emitting process's id */
    const char *text;   /* a plain text message, or NULL */
    mwatch_message_t *watch; /* the WatchMessage, or NULL */
-   /* Private: the live state of the operation, which a queue consults
-    * before it emits the record by timeout. */
-   void *priv_live;
-   /* Private: the record is below its logger's effective level.  As in
-    * Python it reaches no handler, except a queue, which keeps it only to
-    * schedule the operation's timeout and never emits it as it is. */
-   bool priv_below_level;
-   /* Private: `watch` belongs to this record alone (a queue's copy on its
-    * listener), so filters may change it in place; otherwise a handler's
-    * filters work on a copy of their own. */
-   bool priv_owned;
 } mwatch_record_t;
 
 /* ------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 /* Loggers, the handler base, filters, the queue handler and its listener,
  * mwatch_add_logging_handlers, shutdown at exit, fork, many threads. */
+#include "../../lib/logging-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -679,6 +681,140 @@ START_TEST (test_queue_handler_copies_the_message)
 }
 END_TEST
 
+/* A record a user builds is plain data: its public fields are all of it,
+ * whatever the memory around them held before.  A plain handler writes it,
+ * its filters on their own copy of the message; a queue handler times the
+ * running operation it shows out, at its timeout level. */
+START_TEST (test_user_built_record)
+{
+   collector_t *c = collector_new ();
+   mwatch_handler_t *plain = collecting_handler (c, "{name} {levelname} {watch.N} {watch.Mark}");
+   int calls = 0;
+   mwatch_filter_t *f = mwatch_filter_new_callback (drop_secret_mark_rest, &calls, NULL);
+   mwatch_handler_add_filter (plain, f);
+   mwatch_filter_destroy (f);
+   collector_t *qc = collector_new ();
+   mwatch_handler_t *backend = collecting_handler (qc, "{name} {levelname} {watch.N} {watch.State}");
+   mwatch_handler_t *queued = mwatch_handler_new_queue (backend, NULL);
+
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_int64 (msg, "N", 3);
+   int64_t start = mwatch_monotonic_us ();
+   mwatch_message_set_timeout (msg, 0.05);
+   mwatch_record_t record;
+   memset (&record, 0xa5, sizeof record);
+   record.name = "user";
+   record.level = MWATCH_LEVEL_DEBUG;
+   record.timeout_level = MWATCH_LEVEL_WARNING;
+   record.created = mwatch_realtime_us ();
+   record.thread = 1;
+   record.process = 2;
+   record.text = NULL;
+   record.watch = msg;
+
+   ck_assert (mwatch_handler_handle (plain, &record));
+   ck_assert_int_eq (calls, 1);
+   ck_assert_uint_eq (collector_count (c), 1);
+   ck_assert_str_eq (c->lines[0], "user DEBUG 3 seen");
+   ck_assert (!mwatch_message_has (msg, "Mark"));
+   ck_assert_ptr_eq (record.watch, msg);
+
+   ck_assert (mwatch_handler_handle (queued, &record));
+   ck_assert_uint_eq (collector_await (qc, 1, 5.0), 1);
+   ck_assert_int_ge (mwatch_monotonic_us () - start, 50000);
+   ck_assert_str_eq (qc->lines[0], "user WARNING 3 timeout");
+   ck_assert_int_eq (qc->levels[0], MWATCH_LEVEL_WARNING);
+   ck_assert (!mwatch_message_has (msg, "State"));
+
+   mwatch_handler_destroy (queued);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (plain);
+   mwatch_shutdown ();
+   mwatch_message_destroy (msg);
+   collector_destroy (c);
+   collector_destroy (qc);
+}
+END_TEST
+
+/* A live state of the test's own behind the ops a queue calls
+ * (lib/live-private.h): the pipeline times an operation out through them
+ * alone, with no watcher.  Its first refresh says the operation moved on,
+ * the next gives a snapshot. */
+typedef struct {
+   mwatch_live_t live;
+   atomic_int refs; /* those the pipeline took and has not dropped */
+   atomic_int refreshes;
+} fake_live_t;
+
+static void
+fake_ref (mwatch_live_t *live)
+{
+   atomic_fetch_add (&((fake_live_t *) live)->refs, 1);
+}
+
+static void
+fake_unref (mwatch_live_t *live)
+{
+   atomic_fetch_sub (&((fake_live_t *) live)->refs, 1);
+}
+
+static mwatch_live_action_t
+fake_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_t *due)
+{
+   fake_live_t *fake = (fake_live_t *) live;
+   if (atomic_fetch_add (&fake->refreshes, 1) == 0 && !draining) {
+      *due = mwatch_monotonic_us () + 20000;
+      return MWATCH_LIVE_REQUEUE;
+   }
+   *out = mwatch_message_new ();
+   mwatch_message_set_int64 (*out, "N", 42);
+   mwatch_message_set_utf8 (*out, "State", "timeout");
+   return MWATCH_LIVE_EMIT;
+}
+
+static const mwatch_live_ops_t fake_live_ops = {
+   .ref = fake_ref,
+   .unref = fake_unref,
+   .refresh = fake_refresh,
+};
+
+START_TEST (test_queue_handler_asks_the_live_state)
+{
+   collector_t *c = collector_new ();
+   collector_t *direct = collector_new ();
+   mwatch_logger_t *logger = mwatch_logger_get ("ql");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *backend = collecting_handler (c, "{levelname} {watch.N} {watch.State}");
+   mwatch_handler_t *queued = mwatch_handler_new_queue (backend, NULL);
+   mwatch_logger_add_handler (logger, queued);
+   mwatch_handler_t *sync = collecting_handler (direct, "{watch.N}");
+   mwatch_logger_add_handler (logger, sync);
+
+   fake_live_t fake = {.live.ops = &fake_live_ops};
+   atomic_init (&fake.refs, 0);
+   atomic_init (&fake.refreshes, 0);
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_int64 (msg, "N", 1);
+   mwatch_message_set_timeout (msg, 0.02);
+   /* Below the logger's level: only the queue keeps it, for its timeout. */
+   _mwatch_logger_log_live (logger, MWATCH_LEVEL_DEBUG, MWATCH_LEVEL_WARNING, msg, &fake.live);
+   ck_assert_uint_eq (collector_await (c, 1, 5.0), 1);
+   ck_assert_str_eq (c->lines[0], "WARNING 42 timeout");
+   ck_assert_int_eq (c->levels[0], MWATCH_LEVEL_WARNING);
+   ck_assert_int_eq (atomic_load (&fake.refreshes), 2);
+   ck_assert_uint_eq (collector_count (direct), 0);
+   mwatch_shutdown ();
+   ck_assert_int_eq (atomic_load (&fake.refs), 0);
+
+   mwatch_message_destroy (msg);
+   mwatch_handler_destroy (queued);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (sync);
+   collector_destroy (c);
+   collector_destroy (direct);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * mwatch_add_logging_handlers, shutdown, exit
  * ------------------------------------------------------------------------ */
@@ -1037,6 +1173,8 @@ logging_suite (void)
    tcase_add_test (tc, test_queue_handler_keeps_final_iteration_only);
    tcase_add_test (tc, test_queue_handler_timeout_level);
    tcase_add_test (tc, test_queue_handler_copies_the_message);
+   tcase_add_test (tc, test_user_built_record);
+   tcase_add_test (tc, test_queue_handler_asks_the_live_state);
    suite_add_tcase (suite, tc);
 
    tc = tcase_create ("lifecycle");
