@@ -22,7 +22,9 @@
 #define MWATCH_FORK_INIT(name) __attribute__ ((constructor)) static void name (void)
 
 /* The lock order, written once: a thread holding a lock of one rank takes
- * locks of later ranks only.  Prepare hooks run from first to last. */
+ * locks of later ranks only, but for the exceptions doc/ARCHITECTURE.md
+ * names (a record's walk holds config_lock for reading while it takes the
+ * handlers' locks).  Prepare hooks run from first to last. */
 typedef enum {
    /* config.c load_lock: held through a whole configuration load, which
     * takes most of the locks below (watcher options, interned fields,
@@ -42,14 +44,20 @@ typedef enum {
    /* handler-stream.c files_lock: mwatch_reopen flushes each file handler
     * under it, so it comes before the handlers' locks. */
    MWATCH_FORK_RANK_FILES,
-   /* logger.c loggers_lock, then config_lock (written by configuration,
-    * read by every record's walk, which takes the handlers' locks). */
-   MWATCH_FORK_RANK_LOGGERS,
    /* handler.c registry_lock, then each handler's lock and its config
     * lock; buffered output is flushed under them. */
    MWATCH_FORK_RANK_HANDLERS,
+   /* logger.c loggers_lock, then config_lock.  After the handlers' locks:
+    * a handler logs its failure reports from inside its emit, under its
+    * lock, through the loggers.  config_lock is only read-locked here: a
+    * record's walk holds it for reading while it waits for a handler's
+    * lock, so prepare, holding that lock, must be able to join it. */
+   MWATCH_FORK_RANK_LOGGERS,
    /* queue-handler.c live_lock, then each queue's mutex (queue.c). */
    MWATCH_FORK_RANK_QUEUE_HANDLERS,
+   /* filter-rate.c rates_lock, then each rate filter's lock (a leaf: a
+    * logger's filters run under config_lock read, which prepare shares). */
+   MWATCH_FORK_RANK_RATE_FILTERS,
    /* message.c interned_lock: a leaf. */
    MWATCH_FORK_RANK_INTERNED_FIELDS,
    /* block-pool.c pool_lock: a leaf (queues free into the pool in the

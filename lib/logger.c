@@ -513,11 +513,14 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
    bson_free (old_filters);
 }
 
+/* Taken after the handlers' locks (fork-private.h).  Read-locking
+ * config_lock keeps configuration changes out, which is all fork needs:
+ * readers only read, and the child gets a fresh lock anyway. */
 static void
 fork_prepare (void)
 {
    pthread_mutex_lock (&loggers_lock);
-   pthread_rwlock_wrlock (&config_lock);
+   pthread_rwlock_rdlock (&config_lock);
 }
 
 static void
@@ -527,10 +530,10 @@ fork_parent (void)
    pthread_mutex_unlock (&loggers_lock);
 }
 
-/* A glibc rwlock tells a writer's unlock from a reader's by the thread id
- * of the writer, and the child's thread has a new id: unlocking would
- * count as a reader leaving and corrupt the lock.  It was ours alone at
- * fork, so a fresh one is the same state. */
+/* Other threads' read locks do not exist in the child, and ours is the
+ * only hold left: a fresh lock is the same state (and unlocking one a
+ * glibc rwlock counts for readers of threads that are gone would not
+ * free it). */
 static void
 fork_child (void)
 {

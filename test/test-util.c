@@ -141,9 +141,9 @@ mwatch_test_dgram_socket (const char *path)
 }
 
 bool
-mwatch_test_child_exited (pid_t pid, int *status)
+mwatch_test_child_exited (pid_t pid, double seconds, int *status)
 {
-   for (int i = 0; i < 10000; i++) {
+   for (int i = 0; i < seconds * 1000; i++) {
       if (waitpid (pid, status, WNOHANG) == pid) {
          return true;
       }

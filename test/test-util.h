@@ -32,11 +32,11 @@ mwatch_test_slurp (const char *path, size_t *len);
 int
 mwatch_test_dgram_socket (const char *path);
 
-/* Waits up to 10 s for the child `pid` to end (its status in `*status`);
- * false, having killed it, when it has not: a child that hangs is a
- * deadlock to report, not a test to wait on for ever. */
+/* Waits up to `seconds` for the child `pid` to end (its status in
+ * `*status`); false, having killed it, when it has not: a child that hangs
+ * is a deadlock to report, not a test to wait on for ever. */
 bool
-mwatch_test_child_exited (pid_t pid, int *status);
+mwatch_test_child_exited (pid_t pid, double seconds, int *status);
 
 /* Removes the directory `path` and everything in it. */
 void

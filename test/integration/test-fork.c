@@ -111,7 +111,7 @@ START_TEST (test_fork_while_a_thread_is_watched)
          child_main (db_name, i);
       }
       int status;
-      if (!mwatch_test_child_exited (pid, &status)) {
+      if (!mwatch_test_child_exited (pid, 10, &status)) {
          hung = i + 1;
       } else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
          failed = i + 1;

@@ -70,7 +70,7 @@ START_TEST (test_fork_while_maps_are_busy)
          _exit (0);
       }
       int status;
-      if (!mwatch_test_child_exited (pid, &status)) {
+      if (!mwatch_test_child_exited (pid, 10, &status)) {
          hung = i + 1;
       } else {
          /* Ended by itself, not by a signal (under valgrind, whose leak
