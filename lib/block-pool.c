@@ -1,7 +1,7 @@
 /* The message block pool: a stack of free blocks under a mutex, bounded so
  * that a burst does not keep its memory for ever. */
 #include "block-pool.h"
-#include "logging-private.h"
+#include "fork-private.h"
 
 #include <bson/bson.h>
 #include <pthread.h>
@@ -17,6 +17,14 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static free_block_t *pool_head;
 static size_t pool_count;
 
+/* The lock is a leaf, taken after the queues' before fork() and released
+ * before theirs after: in the child, the queues discard the parent's
+ * records into the pool. */
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_BLOCK_POOL, &pool_lock, NULL);
+}
+
 void *
 _mwatch_block_get (size_t size, bool *pooled)
 {
@@ -24,8 +32,6 @@ _mwatch_block_get (size_t size, bool *pooled)
    if (!*pooled) {
       return bson_malloc (size);
    }
-   /* Its fork handlers come with the library's. */
-   _mwatch_lifecycle_init ();
    pthread_mutex_lock (&pool_lock);
    free_block_t *block = pool_head;
    if (block) {
@@ -54,18 +60,4 @@ _mwatch_block_put (void *block, bool pooled)
       pthread_mutex_unlock (&pool_lock);
    }
    bson_free (block);
-}
-
-/* The lock is a leaf, taken last before fork() and released first after:
- * in the child, the queues discard the parent's records into the pool. */
-void
-_mwatch_block_pool_fork_prepare (void)
-{
-   pthread_mutex_lock (&pool_lock);
-}
-
-void
-_mwatch_block_pool_fork_release (void)
-{
-   pthread_mutex_unlock (&pool_lock);
 }

@@ -20,10 +20,4 @@ _mwatch_block_get (size_t size, bool *pooled);
 void
 _mwatch_block_put (void *block, bool pooled);
 
-/* fork() (lifecycle.c): the child must not inherit the lock held. */
-void
-_mwatch_block_pool_fork_prepare (void);
-void
-_mwatch_block_pool_fork_release (void);
-
 #endif

@@ -4,6 +4,7 @@
  * in force. */
 #include "config-schema.h"
 #include "config-trust.h"
+#include "fork-private.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,23 @@
 /* One load at a time, so that two threads loading at once install one
  * configuration after the other, never a mix. */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork() does not wait for a load: a load may dlopen a plugin and run its
+ * factory, either of which may register fork handlers or fork, and would
+ * then wait for the fork that waits for it.  A child forked during a load
+ * has the configuration as the load left it at that moment (each part
+ * installs under its own locks, taken by fork) and a fresh load_lock, so
+ * that a load of its own works. */
+static void
+load_fork_child (void)
+{
+   pthread_mutex_init (&load_lock, NULL);
+}
+
+MWATCH_FORK_INIT (load_fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_CONFIG_LOAD, NULL, NULL, load_fork_child);
+}
 
 static bool
 format_of (const char *path, mwatch_config_format_t *format, bson_error_t *error)

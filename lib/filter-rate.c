@@ -15,6 +15,7 @@
  * The state is shared by every thread that runs the filter (a logger's
  * filter runs on each logging thread), hence the mutex. */
 #include "filters-private.h"
+#include "fork-private.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@ typedef struct {
    bool is_double; /* a double was added, or the integers overflowed */
 } sum_t;
 
-typedef struct {
+typedef struct rate_filter {
    pthread_mutex_t lock;
    double period_us;
    size_t count;
@@ -40,7 +41,40 @@ typedef struct {
    int64_t start;
    int64_t records;
    bool ignore_intermediates;
+   /* Every rate filter, for fork(). */
+   struct rate_filter *prev;
+   struct rate_filter *next;
 } rate_filter_t;
+
+/* fork() takes every rate filter's lock: a logger's filters run under
+ * config_lock read, which fork's prepare only shares, so a thread may be
+ * inside one when the process is copied. */
+static pthread_mutex_t rates_lock = PTHREAD_MUTEX_INITIALIZER;
+static rate_filter_t *rates;
+
+static void
+rates_fork_prepare (void)
+{
+   pthread_mutex_lock (&rates_lock);
+   for (rate_filter_t *f = rates; f; f = f->next) {
+      pthread_mutex_lock (&f->lock);
+   }
+}
+
+static void
+rates_fork_release (void)
+{
+   for (rate_filter_t *f = rates; f; f = f->next) {
+      pthread_mutex_unlock (&f->lock);
+   }
+   pthread_mutex_unlock (&rates_lock);
+}
+
+MWATCH_FORK_INIT (rates_fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_RATE_FILTERS, rates_fork_prepare, rates_fork_release,
+                          rates_fork_release);
+}
 
 static const char *const default_fields[] = {
    "MatchedCount", "InsertedCount", "UpsertedCount", "ModifiedCount", "DeletedCount", NULL,
@@ -157,6 +191,16 @@ rate_destroy (void *impl)
 {
    rate_filter_t *f = impl;
 
+   pthread_mutex_lock (&rates_lock);
+   if (f->prev) {
+      f->prev->next = f->next;
+   } else {
+      rates = f->next;
+   }
+   if (f->next) {
+      f->next->prev = f->prev;
+   }
+   pthread_mutex_unlock (&rates_lock);
    pthread_mutex_destroy (&f->lock);
    _mwatch_names_free (f->fields);
    _mwatch_names_free (f->rate_names);
@@ -211,5 +255,12 @@ mwatch_filter_new_rate_ex (double output_rate_sec,
    /* One more than needed, so that an empty list still gets a block. */
    f->sums = bson_malloc0 ((f->count + 1) * sizeof *f->sums);
    f->spare = bson_malloc0 ((f->count + 1) * sizeof *f->spare);
+   pthread_mutex_lock (&rates_lock);
+   f->next = rates;
+   if (rates) {
+      rates->prev = f;
+   }
+   rates = f;
+   pthread_mutex_unlock (&rates_lock);
    return mwatch_filter_new (&rate_vtable, f);
 }

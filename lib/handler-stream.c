@@ -6,10 +6,10 @@
  * one piece of code that writes a line, and one vtable for
  * _mwatch_stream_handler_set_autoflush() to recognize. */
 #include "handler-builtin.h"
+#include "fork-private.h"
 #include "handler-report-private.h"
 #include "owned-fd-private.h"
 #include "handler.h"
-#include "logging-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +92,6 @@ bool _mwatch_file_delay_by_default = false;
  * list in its destroy, which runs after its close, outside the lock. */
 static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 static stream_impl_t *files;
-static pthread_once_t files_fork_once = PTHREAD_ONCE_INIT;
 /* Counts mwatch_reopen() calls; read without a lock on every write. */
 static atomic_uint reopen_generation;
 
@@ -576,32 +575,16 @@ mwatch_handler_new_stream (FILE *stream)
    return mwatch_handler_new (&stream_vtable, impl);
 }
 
-static void
-files_fork_prepare (void)
+/* files_lock is taken before handler locks: its rank comes before
+ * theirs. */
+MWATCH_FORK_INIT (files_fork_init)
 {
-   pthread_mutex_lock (&files_lock);
-}
-
-static void
-files_fork_release (void)
-{
-   pthread_mutex_unlock (&files_lock);
-}
-
-/* files_lock is taken before handler locks, so fork's prepare must take
- * it before lifecycle.c's takes theirs: registered after those, its
- * prepare runs first. */
-static void
-files_fork_init (void)
-{
-   _mwatch_lifecycle_init ();
-   pthread_atfork (files_fork_prepare, files_fork_release, files_fork_release);
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_FILES, &files_lock, NULL);
 }
 
 static void
 files_add (stream_impl_t *impl, mwatch_handler_t *handler)
 {
-   pthread_once (&files_fork_once, files_fork_init);
    impl->handler = handler;
    pthread_mutex_lock (&files_lock);
    impl->next_file = files;

@@ -1,7 +1,8 @@
 /* The handler base: level, filters, formatter, a lock around the
  * implementation, reference counting, and a registry of live handlers for
- * fork(). */
+ * fork() (fork-private.h). */
 #include "fast-tls.h"
+#include "fork-private.h"
 #include "formatter.h"
 #include "handler.h"
 #include "refcount.h"
@@ -389,8 +390,11 @@ mwatch_handler_destroy (mwatch_handler_t *handler)
 
 /* ---------------------------------------------------------------- fork */
 
-void
-_mwatch_handlers_fork_prepare (void)
+/* Every live handler's lock is taken before fork, so that no handler is
+ * half-way through a write in the child, and buffered output is pushed
+ * out first so the child does not inherit and write it again. */
+static void
+fork_prepare (void)
 {
    pthread_mutex_lock (&registry_lock);
    for (mwatch_handler_t *h = registry; h; h = h->next) {
@@ -402,8 +406,8 @@ _mwatch_handlers_fork_prepare (void)
    }
 }
 
-void
-_mwatch_handlers_fork_parent (void)
+static void
+fork_parent (void)
 {
    for (mwatch_handler_t *h = registry; h; h = h->next) {
       pthread_rwlock_unlock (&h->config);
@@ -412,13 +416,19 @@ _mwatch_handlers_fork_parent (void)
    pthread_mutex_unlock (&registry_lock);
 }
 
-/* Fresh rwlocks rather than unlocks: see _mwatch_loggers_fork_child. */
-void
-_mwatch_handlers_fork_child (void)
+/* Fresh rwlocks rather than unlocks: see the loggers' child hook
+ * (logger.c). */
+static void
+fork_child (void)
 {
    for (mwatch_handler_t *h = registry; h; h = h->next) {
       pthread_rwlock_init (&h->config, NULL);
       pthread_mutex_unlock (&h->lock);
    }
    pthread_mutex_unlock (&registry_lock);
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_HANDLERS, fork_prepare, fork_parent, fork_child);
 }

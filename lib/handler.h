@@ -54,14 +54,4 @@ _mwatch_handler_filter (mwatch_handler_t *handler,
                         bool owned,
                         mwatch_message_t **copy);
 
-/* fork() support: every live handler's lock is taken before fork, so that
- * no handler is half-way through a write in the child, and buffered output
- * is pushed out first so the child does not inherit and write it again. */
-void
-_mwatch_handlers_fork_prepare (void);
-void
-_mwatch_handlers_fork_parent (void);
-void
-_mwatch_handlers_fork_child (void);
-
 #endif

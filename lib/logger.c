@@ -2,6 +2,7 @@
  * handlers and filters, and the walk a record takes up the tree. */
 #include "handler.h"
 #include "config-hooks.h"
+#include "fork-private.h"
 #include "logging-private.h"
 #include "refcount.h"
 
@@ -210,7 +211,7 @@ void
 mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
 {
    mwatch_handler_ref (handler);
-   _mwatch_lifecycle_init ();
+   _mwatch_logging_init ();
    pthread_rwlock_wrlock (&config_lock);
    logger->handlers = bson_realloc (logger->handlers,
                                     (logger->handler_count + 1) * sizeof *logger->handlers);
@@ -452,7 +453,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
                          bool disable_existing,
                          bool handing_over)
 {
-   _mwatch_lifecycle_init ();
+   _mwatch_logging_init ();
    /* Every logger named exists before the lock is taken for writing. */
    mwatch_logger_t **targets = bson_malloc0 ((count ? count : 1) * sizeof *targets);
    for (size_t i = 0; i < count; i++) {
@@ -516,28 +517,36 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
    bson_free (old_filters);
 }
 
-void
-_mwatch_loggers_fork_prepare (void)
+/* Taken after the handlers' locks (fork-private.h).  Read-locking
+ * config_lock keeps configuration changes out, which is all fork needs:
+ * readers only read, and the child gets a fresh lock anyway. */
+static void
+fork_prepare (void)
 {
    pthread_mutex_lock (&loggers_lock);
-   pthread_rwlock_wrlock (&config_lock);
+   pthread_rwlock_rdlock (&config_lock);
 }
 
-void
-_mwatch_loggers_fork_parent (void)
+static void
+fork_parent (void)
 {
    pthread_rwlock_unlock (&config_lock);
    pthread_mutex_unlock (&loggers_lock);
 }
 
-/* A glibc rwlock tells a writer's unlock from a reader's by the thread id
- * of the writer, and the child's thread has a new id: unlocking would
- * count as a reader leaving and corrupt the lock.  It was ours alone at
- * fork, so a fresh one is the same state. */
-void
-_mwatch_loggers_fork_child (void)
+/* Other threads' read locks do not exist in the child, and ours is the
+ * only hold left: a fresh lock is the same state (and unlocking one a
+ * glibc rwlock counts for readers of threads that are gone would not
+ * free it). */
+static void
+fork_child (void)
 {
    pthread_rwlock_init (&config_lock, NULL);
    pthread_mutex_unlock (&loggers_lock);
    _mwatch_thread_info_reset ();
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_LOGGERS, fork_prepare, fork_parent, fork_child);
 }

@@ -1,5 +1,5 @@
 /* Internal entry points shared by the loggers, the queue handler and the
- * process-wide life cycle (shutdown, exit, fork). */
+ * process-wide life cycle (shutdown, exit). */
 #ifndef MWATCH_LOGGING_PRIVATE_H
 #define MWATCH_LOGGING_PRIVATE_H
 
@@ -16,23 +16,6 @@ int64_t
 _mwatch_process_id (void);
 void
 _mwatch_thread_info_reset (void);
-
-/* fork(): the configuration lock is taken so that no thread is walking
- * the loggers when the process is copied. */
-void
-_mwatch_loggers_fork_prepare (void);
-void
-_mwatch_loggers_fork_parent (void);
-void
-_mwatch_loggers_fork_child (void);
-
-/* Queue handlers (lib/queue-handler.c). */
-void
-_mwatch_queue_handlers_fork_prepare (void);
-void
-_mwatch_queue_handlers_fork_parent (void);
-void
-_mwatch_queue_handlers_fork_child (void);
 
 /* mwatch_logger_log for a watcher: the record carries the operation's
  * live state, for queues to consult at its timeout. */
@@ -87,8 +70,15 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
 /* The logger of the library's reports about itself. */
 #define MWATCH_STATS_LOGGER "mongowatch.stats"
 
-/* Registers mwatch_shutdown at exit and the fork handlers, once. */
+/* Registers mwatch_shutdown at exit, once (logging-shutdown.c).  Called
+ * where logging is set up or an operation is watched. */
 void
-_mwatch_lifecycle_init (void);
+_mwatch_logging_init (void);
+
+/* Sets the check mwatch_shutdown runs first: the watchers' report of a
+ * program that set up logging but never patched libmongoc.  A hook, so
+ * that the logging code calls nothing above it. */
+void
+_mwatch_logging_set_shutdown_check (void (*check) (void));
 
 #endif

@@ -4,6 +4,7 @@
  * order beats a hash table and keeps insertion order for free. */
 #include "block-pool.h"
 #include "config-hooks.h"
+#include "fork-private.h"
 #include "message-private.h"
 
 #include <pthread.h>
@@ -552,6 +553,13 @@ typedef struct interned {
 static pthread_mutex_t interned_lock = PTHREAD_MUTEX_INITIALIZER;
 static interned_t *interned;
 
+/* A leaf: a child interning (loading a configuration) must not find it
+ * held by a thread it does not have. */
+MWATCH_FORK_INIT (interned_fork_init)
+{
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_INTERNED_FIELDS, &interned_lock, NULL);
+}
+
 static bool
 fields_equal (const char *const *a, const char *const *b)
 {
@@ -629,7 +637,7 @@ mwatch_message_iter_next (mwatch_message_iter_t *iter, const char **key, mwatch_
 /* ObjectIds as the spec lays them out: seconds, 5 random bytes per
  * process, a counter.  Our own generator, because libbson's asks the
  * kernel for the process id on every call (to notice fork()); we notice
- * fork() with pthread_atfork instead. */
+ * fork() with a child hook instead (fork-private.h). */
 static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
 static uint8_t oid_random[5];
 static atomic_uint oid_counter;
@@ -653,7 +661,7 @@ oid_init (void)
 {
    oid_seed ();
    /* A child must not repeat its parent's WatchIDs. */
-   pthread_atfork (NULL, NULL, oid_seed);
+   _mwatch_fork_register (MWATCH_FORK_RANK_OID, NULL, NULL, oid_seed);
 }
 
 static void

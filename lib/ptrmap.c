@@ -1,18 +1,49 @@
 /* Pointer map: 64 shards, each a linear-probing table with backward-shift
  * deletion (no tombstones), grown at half full. */
 #include "ptrmap.h"
-#include "logging-private.h"
+#include "fork-private.h"
 
 #include <bson/bson.h>
 #include <stdint.h>
 
 /* Every map, for fork(): their shard locks are taken before the process
- * is copied (see lifecycle.c), so that no child inherits one held by a
+ * is copied (fork-private.h), so that no child inherits one held by a
  * thread it does not have.  The library has a handful of maps. */
 #define MAX_MAPS 8
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_ptrmap_t *maps[MAX_MAPS];
 static size_t map_count;
+
+/* Shard locks are leaves (a holder takes no other lock), so they are
+ * taken last, after every other lock of the library. */
+static void
+fork_prepare (void)
+{
+   pthread_mutex_lock (&maps_lock);
+   for (size_t m = 0; m < map_count; m++) {
+      for (size_t i = 0; i < MWATCH_PTRMAP_SHARDS; i++) {
+         pthread_mutex_lock (&maps[m]->shards[i].lock);
+      }
+   }
+}
+
+/* In the parent and in the child alike: the forking thread holds them
+ * all, and unlocks them. */
+static void
+fork_release (void)
+{
+   for (size_t m = 0; m < map_count; m++) {
+      for (size_t i = 0; i < MWATCH_PTRMAP_SHARDS; i++) {
+         pthread_mutex_unlock (&maps[m]->shards[i].lock);
+      }
+   }
+   pthread_mutex_unlock (&maps_lock);
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_PTRMAPS, fork_prepare, fork_release, fork_release);
+}
 
 static size_t
 hash_ptr (const void *key)
@@ -39,8 +70,6 @@ _mwatch_ptrmap_init (mwatch_ptrmap_t *map)
       pthread_mutex_init (&map->shards[i].lock, NULL);
    }
    atomic_init (&map->count, 0);
-   /* Its fork handlers come with the library's. */
-   _mwatch_lifecycle_init ();
    pthread_mutex_lock (&maps_lock);
    BSON_ASSERT (map_count < MAX_MAPS);
    maps[map_count++] = map;
@@ -143,30 +172,4 @@ _mwatch_ptrmap_remove (mwatch_ptrmap_t *map, const void *key)
    }
    pthread_mutex_unlock (&shard->lock);
    return value;
-}
-
-/* Shard locks are leaves (a holder takes no other lock), so they are
- * taken last, after every other lock of the library. */
-void
-_mwatch_ptrmaps_fork_prepare (void)
-{
-   pthread_mutex_lock (&maps_lock);
-   for (size_t m = 0; m < map_count; m++) {
-      for (size_t i = 0; i < MWATCH_PTRMAP_SHARDS; i++) {
-         pthread_mutex_lock (&maps[m]->shards[i].lock);
-      }
-   }
-}
-
-/* In the parent and in the child alike: the forking thread holds them
- * all, and unlocks them. */
-void
-_mwatch_ptrmaps_fork_release (void)
-{
-   for (size_t m = 0; m < map_count; m++) {
-      for (size_t i = 0; i < MWATCH_PTRMAP_SHARDS; i++) {
-         pthread_mutex_unlock (&maps[m]->shards[i].lock);
-      }
-   }
-   pthread_mutex_unlock (&maps_lock);
 }

@@ -27,7 +27,10 @@ typedef struct {
    atomic_size_t count; /* lets callers skip the lookup when empty */
 } mwatch_ptrmap_t;
 
-/* A map needs no set-up beyond zeroed static storage plus this. */
+/* A map needs no set-up beyond zeroed static storage plus this, which
+ * also puts its shard locks in fork's hands (fork-private.h): a child
+ * could otherwise inherit a shard locked by a thread that is gone, and
+ * wait for ever on its next lookup. */
 void
 _mwatch_ptrmap_init (mwatch_ptrmap_t *map);
 
@@ -50,13 +53,5 @@ _mwatch_ptrmap_count (mwatch_ptrmap_t *map)
 {
    return atomic_load_explicit (&map->count, memory_order_relaxed);
 }
-
-/* fork(), for every map made with _mwatch_ptrmap_init: the child could
- * otherwise inherit a shard locked by a thread that is gone, and wait for
- * ever on its next lookup.  Called by lifecycle.c's fork handlers. */
-void
-_mwatch_ptrmaps_fork_prepare (void);
-void
-_mwatch_ptrmaps_fork_release (void);
 
 #endif

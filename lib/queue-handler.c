@@ -2,6 +2,7 @@
  * emit only copies the record into a WatchQueue; the listener takes records
  * out when they are due and hands them to the backend handler, where the
  * filters, the formatting and the I/O happen. */
+#include "fork-private.h"
 #include "handler-builtin.h"
 #include "handler-report-private.h"
 #include "handler.h"
@@ -394,7 +395,7 @@ mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_
    /* The listener flushes whenever it runs dry; a flush per line would
     * only slow it down. */
    _mwatch_stream_handler_set_autoflush (backend, false);
-   _mwatch_lifecycle_init ();
+   _mwatch_logging_init ();
 
    /* The listener runs the handler's filters: it exists first. */
    qh->self = _mwatch_handler_new_priv (&queue_handler_vtable, qh, queue_handler_emit_priv);
@@ -441,8 +442,8 @@ mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stat
 
 /* ---------------------------------------------------------------- fork */
 
-void
-_mwatch_queue_handlers_fork_prepare (void)
+static void
+fork_prepare (void)
 {
    pthread_mutex_lock (&live_lock);
    for (queue_handler_t *qh = live; qh; qh = qh->next) {
@@ -450,8 +451,8 @@ _mwatch_queue_handlers_fork_prepare (void)
    }
 }
 
-void
-_mwatch_queue_handlers_fork_parent (void)
+static void
+fork_parent (void)
 {
    for (queue_handler_t *qh = live; qh; qh = qh->next) {
       _mwatch_queue_fork_parent (qh->queue);
@@ -462,8 +463,8 @@ _mwatch_queue_handlers_fork_parent (void)
 /* The child inherits copies of the parent's queued records, which the
  * parent's own listener will write: the child drops its copies, and starts
  * a listener of its own, since threads do not survive fork(). */
-void
-_mwatch_queue_handlers_fork_child (void)
+static void
+fork_child (void)
 {
    for (queue_handler_t *qh = live; qh; qh = qh->next) {
       bool was_open = _mwatch_queue_fork_child (qh->queue);
@@ -474,4 +475,9 @@ _mwatch_queue_handlers_fork_child (void)
       }
    }
    pthread_mutex_unlock (&live_lock);
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_QUEUE_HANDLERS, fork_prepare, fork_parent, fork_child);
 }

@@ -12,6 +12,7 @@
  * (chained, with the same arguments); one it ignores stays ignored.  The
  * application's handler usually ends in exit(), whose atexit drain writes
  * the records.  A child after fork() gets a drain thread of its own. */
+#include "fork-private.h"
 #include "logging-private.h"
 
 #include <errno.h>
@@ -115,18 +116,28 @@ start_drain_thread (void)
 }
 
 /* Threads do not survive fork(): the child needs a drain thread of its
- * own, or a TERM would leave it waiting forever. */
+ * own, or a TERM would leave it waiting forever.  install_lock is held
+ * across fork(), so that the child sees the drain installed or not, never
+ * half-way. */
 static void
 fork_child (void)
 {
-   /* A pipe of its own too: the parent's thread reads the inherited one. */
-   close (wake_pipe[0]);
-   close (wake_pipe[1]);
-   if (pipe2 (wake_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-      /* The reading end blocks: the thread waits on it. */
-      fcntl (wake_pipe[0], F_SETFL, fcntl (wake_pipe[0], F_GETFL) & ~O_NONBLOCK);
-      start_drain_thread ();
+   if (installed) {
+      /* A pipe of its own too: the parent's thread reads the inherited
+       * one. */
+      close (wake_pipe[0]);
+      close (wake_pipe[1]);
+      if (pipe2 (wake_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+         /* The reading end blocks: the thread waits on it. */
+         fcntl (wake_pipe[0], F_SETFL, fcntl (wake_pipe[0], F_GETFL) & ~O_NONBLOCK);
+         start_drain_thread ();
+      }
    }
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_SIGNAL_DRAIN, &install_lock, fork_child);
 }
 
 bool
@@ -153,8 +164,7 @@ mwatch_drain_on_signals (bson_error_t *error)
       ok = false;
       goto done;
    }
-   _mwatch_lifecycle_init (); /* the atexit drain, for chained handlers */
-   pthread_atfork (NULL, NULL, fork_child);
+   _mwatch_logging_init (); /* the atexit drain, for chained handlers */
    for (size_t i = 0; i < N_SIGNALS; i++) {
       struct sigaction ours;
       memset (&ours, 0, sizeof ours);

@@ -10,6 +10,7 @@
  * The application's own SIGHUP handler is chained (called after the
  * byte is written, with the same arguments).  A child after fork() gets
  * a pipe and thread of its own, as with mwatch_drain_on_signals. */
+#include "fork-private.h"
 #include "logging-private.h"
 
 #include <errno.h>
@@ -89,15 +90,24 @@ make_pipe (void)
    return true;
 }
 
+/* install_lock is held across fork(), so that the child sees the reopen
+ * installed or not, never half-way. */
 static void
 fork_child (void)
 {
-   /* The parent's thread reads the inherited pipe: a new one. */
-   close (wake_pipe[0]);
-   close (wake_pipe[1]);
-   if (make_pipe ()) {
-      start_reopen_thread ();
+   if (installed) {
+      /* The parent's thread reads the inherited pipe: a new one. */
+      close (wake_pipe[0]);
+      close (wake_pipe[1]);
+      if (make_pipe ()) {
+         start_reopen_thread ();
+      }
    }
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_SIGNAL_REOPEN, &install_lock, fork_child);
 }
 
 bool
@@ -122,7 +132,6 @@ mwatch_reopen_on_sighup (bson_error_t *error)
       ok = false;
       goto done;
    }
-   pthread_atfork (NULL, NULL, fork_child);
    struct sigaction ours;
    memset (&ours, 0, sizeof ours);
    ours.sa_sigaction = on_sighup;

@@ -10,6 +10,7 @@
  * document, not a message per document. */
 #include "block-pool.h"
 #include "config-hooks.h"
+#include "fork-private.h"
 #include "interpose.h"
 #include "live-private.h"
 #include "logging-private.h"
@@ -56,6 +57,13 @@ struct _mwatch_cursor_t {
 static pthread_mutex_t opts_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_watcher_opts_t watcher_opts[2];
 static bool watcher_opts_set[2];
+
+/* Every watched operation takes opts_lock as it starts, a child's first
+ * one too: it must not inherit the lock held. */
+MWATCH_FORK_INIT (opts_fork_init)
+{
+   _mwatch_fork_register_mutex (MWATCH_FORK_RANK_WATCHER_OPTIONS, &opts_lock, NULL);
+}
 
 void
 mwatch_watcher_opts_init (mwatch_watcher_opts_t *opts)
@@ -396,6 +404,9 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
 {
    /* Watches are made and freed as often as records: from the pool. */
    _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
+   /* What a watched operation logs is written at exit, whenever logging
+    * was set up. */
+   _mwatch_logging_init ();
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
    watch->updates.generation = 0;

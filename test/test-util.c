@@ -1,11 +1,14 @@
 #include "test-util.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -135,4 +138,19 @@ mwatch_test_dgram_socket (const char *path)
    ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
    return fd;
+}
+
+bool
+mwatch_test_child_exited (pid_t pid, double seconds, int *status)
+{
+   for (int i = 0; i < seconds * 1000; i++) {
+      if (waitpid (pid, status, WNOHANG) == pid) {
+         return true;
+      }
+      struct timespec ms = {0, 1000000};
+      nanosleep (&ms, NULL);
+   }
+   kill (pid, SIGKILL);
+   waitpid (pid, status, 0);
+   return false;
 }

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <mongoc/mongoc.h>
+#include <sys/types.h>
 
 #include "mongowatch.h"
 
@@ -30,6 +31,12 @@ mwatch_test_slurp (const char *path, size_t *len);
  * receives time out after 2 s, so that a failing test does not hang. */
 int
 mwatch_test_dgram_socket (const char *path);
+
+/* Waits up to `seconds` for the child `pid` to end (its status in
+ * `*status`); false, having killed it, when it has not: a child that hangs
+ * is a deadlock to report, not a test to wait on for ever. */
+bool
+mwatch_test_child_exited (pid_t pid, double seconds, int *status);
 
 /* Removes the directory `path` and everything in it. */
 void

@@ -12,5 +12,6 @@ Suite *config_watchers_suite (void); /* test-config-watchers.c */
 Suite *records_suite (void);    /* test-records.c */
 Suite *privacy_suite (void);    /* test-privacy.c */
 Suite *counts_suite (void);     /* test-counts.c */
+Suite *fork_suite (void);       /* test-fork.c */
 
 #endif

@@ -22,7 +22,7 @@ main (int argc, char **argv)
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
       config_suite (),    fast_paths_suite (), backpressure_suite (), signal_drain_suite (),
       config_trust_suite (), secrets_suite (), expression_bounds_suite (), fork_maps_suite (),
-      file_faults_suite (), syslog_faults_suite (),
+      fork_handlers_suite (), file_faults_suite (), syslog_faults_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);

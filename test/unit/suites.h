@@ -17,6 +17,7 @@ Suite *backpressure_suite (void); /* test-backpressure.c */
 Suite *signal_drain_suite (void); /* test-signal-drain.c */
 Suite *config_trust_suite (void); /* test-config-trust.c */
 Suite *fork_maps_suite (void); /* test-fork-maps.c */
+Suite *fork_handlers_suite (void); /* test-fork-handlers.c */
 /* When this run is the child of test-signal-drain.c: true, having done
  * its part (if the signal let it return at all), with `*status` set. */
 bool signal_drain_child_main (int *status);

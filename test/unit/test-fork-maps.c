@@ -7,14 +7,13 @@
  * time is a deadlock. */
 #include <mongoc/mongoc.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mongowatch.h"
+#include "test-util.h"
 #include "unit/suites.h"
 
 #define FORKS 300
@@ -34,23 +33,6 @@ hammer (void *client)
       }
    }
    return NULL;
-}
-
-/* Waits up to 10 s for `pid`; false (having killed it) when it hangs. */
-static bool
-exited_in_time (pid_t pid, int *status)
-{
-   for (int i = 0; i < 10000; i++) {
-      pid_t got = waitpid (pid, status, WNOHANG);
-      if (got == pid) {
-         return true;
-      }
-      struct timespec ms = {0, 1000000};
-      nanosleep (&ms, NULL);
-   }
-   kill (pid, SIGKILL);
-   waitpid (pid, status, 0);
-   return false;
 }
 
 START_TEST (test_fork_while_maps_are_busy)
@@ -88,7 +70,7 @@ START_TEST (test_fork_while_maps_are_busy)
          _exit (0);
       }
       int status;
-      if (!exited_in_time (pid, &status)) {
+      if (!mwatch_test_child_exited (pid, 10, &status)) {
          hung = i + 1;
       } else {
          /* Ended by itself, not by a signal (under valgrind, whose leak
