@@ -1,6 +1,6 @@
 /* The message block pool: a stack of free blocks under a mutex, bounded so
  * that a burst does not keep its memory for ever. */
-#include "block-pool.h"
+#include "block-pool-private.h"
 #include "fork-private.h"
 
 #include <bson/bson.h>

@@ -5,8 +5,8 @@
  * mwatch_handler_factory_t).  A plugin stays loaded for the rest of the
  * process, because the objects it made point into its code (their vtables
  * and functions) and may outlive any one configuration. */
-#include "config-schema.h"
-#include "config-trust.h"
+#include "config-schema-private.h"
+#include "config-trust-private.h"
 
 #include <dlfcn.h>
 #include <string.h>

@@ -7,8 +7,8 @@
  * and keep, the keys of add, the targets of rename.  A formatter with
  * allow_unknown_fields: true is not checked, for fields set at run time
  * (mwatch_context_set, a plugin filter). */
-#include "config-schema.h"
-#include "formatter.h"
+#include "config-schema-private.h"
+#include "formatter-private.h"
 
 #include <string.h>
 

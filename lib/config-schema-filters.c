@@ -1,5 +1,5 @@
 /* The "formatters" and "filters" sections. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * Handlers are built in two passes: first every handler that writes
  * somewhere, then the queue handlers, each in front of a backend from the
  * first pass.  A handler that several loggers name is one object. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * logger's level, handlers, filters and propagation.  What a logger does
  * not say takes the default (level NOTSET, WARNING for the root;
  * propagating), since a configuration replaces the previous one whole. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* The handler classes that write somewhere: stream, file, rotating file,
  * syslog, and null, each from its dictConfig keys. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 #include "handler-builtin.h"
 
 #include <errno.h>

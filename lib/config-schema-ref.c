@@ -5,7 +5,7 @@
  * and "[key]" names a key that holds dots, as in Python's dictConfig
  * ("cfg://loggers[mongowatch.cursor].level").  A reference may lead to
  * another; a chain that comes back to itself is an error. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* The staging area: every object a configuration builds, held here until
  * the whole file has been read, then installed or destroyed together.
  * And the description check_file gives of it. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * number, true, false or null) is a number or a boolean.  Booleans are
  * true/false and, because Python users' files are read by PyYAML, also
  * yes/no/on/off, in lower, capitalized or upper case. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * kind starts from the defaults, takes "global", then its own section,
  * key by key; in "operations" an entry of the kind's own section replaces
  * the global entry of the same operation whole. */
-#include "config-schema.h"
+#include "config-schema-private.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The configuration tree: nodes, copies, and the shared error format. */
-#include "config-tree.h"
+#include "config-tree-private.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * replace a file).  The environment's say (MONGOWATCH_CONFIG, HOME, ...)
  * is ignored altogether in a secure-execution process: see
  * config-search.c. */
-#include "config-trust.h"
+#include "config-trust-private.h"
 
 #include <errno.h>
 #include <libgen.h>

@@ -2,8 +2,8 @@
  * every object into the staging area, and only when all of it was built
  * install it in one step.  Anything less leaves the previous configuration
  * in force. */
-#include "config-schema.h"
-#include "config-trust.h"
+#include "config-schema-private.h"
+#include "config-trust-private.h"
 #include "fork-private.h"
 
 #include <errno.h>

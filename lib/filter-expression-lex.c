@@ -2,7 +2,7 @@
  * parser's single token of lookahead.  Every mistake it can see on its own
  * (a lone '=', an unterminated string, "1.2.3") it reports with the byte
  * offset where the offending token starts. */
-#include "filter-expression.h"
+#include "filter-expression-private.h"
 
 #include <errno.h>
 #include <locale.h>

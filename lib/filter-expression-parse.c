@@ -14,7 +14,7 @@
  * tree as deep as the chain is long, and parentheses and `not`s nest at
  * most MWATCH_EXPR_MAX_DEPTH deep: so no input, however hostile, can make
  * the parser or the evaluator recurse without bound. */
-#include "filter-expression.h"
+#include "filter-expression-private.h"
 
 #include <stdarg.h>
 #include <stdio.h>

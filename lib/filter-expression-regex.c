@@ -12,7 +12,7 @@
  * when it has a back-reference.  The count is an estimate from the text
  * alone, on the safe side: every character counts as one position.  A
  * malformed pattern passes here and regcomp says what is wrong with it. */
-#include "filter-expression.h"
+#include "filter-expression-private.h"
 
 #include <stdio.h>
 #include <string.h>

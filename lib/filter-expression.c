@@ -9,7 +9,7 @@
  * library's: glibc's allocates nothing per call for the patterns tried
  * (valgrind's heap count does not grow with the number of matches), but
  * POSIX promises nothing about it. */
-#include "filter-expression.h"
+#include "filter-expression-private.h"
 
 #include <string.h>
 

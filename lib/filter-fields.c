@@ -1,6 +1,6 @@
 /* The fields filter (keep, drop, rename top-level fields), and the lists
  * of field names that every built-in filter takes. */
-#include "filters-private.h"
+#include "filter-private.h"
 
 #include <string.h>
 

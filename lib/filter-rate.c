@@ -14,7 +14,7 @@
  *
  * The state is shared by every thread that runs the filter (a logger's
  * filter runs on each logging thread), hence the mutex. */
-#include "filters-private.h"
+#include "filter-private.h"
 #include "fork-private.h"
 
 #include <math.h>

@@ -14,8 +14,8 @@
  * Values are replaced as bson_value_t, whether they sit in a document or
  * stand alone as a field, so that a value gets the same replacement (and
  * the same pseudonym) wherever it is found. */
-#include "filters-private.h"
-#include "sha256.h"
+#include "filter-private.h"
+#include "sha256-private.h"
 
 #include <string.h>
 

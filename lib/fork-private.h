@@ -53,7 +53,7 @@ typedef enum {
     * record's walk holds it for reading while it waits for a handler's
     * lock, so prepare, holding that lock, must be able to join it. */
    MWATCH_FORK_RANK_LOGGERS,
-   /* queue-handler.c live_lock, then each queue's mutex (queue.c). */
+   /* handler-queue.c live_lock, then each queue's mutex (queue.c). */
    MWATCH_FORK_RANK_QUEUE_HANDLERS,
    /* filter-rate.c rates_lock, then each rate filter's lock (a leaf: a
     * logger's filters run under config_lock read, which prepare shares). */

@@ -15,7 +15,7 @@
  *   - "s" on a number formats its default text as text.
  * For record attributes, whose types are fixed, such specs are refused at
  * compile time instead. */
-#include "formatter.h"
+#include "formatter-private.h"
 #include "json-private.h"
 
 #include <math.h>

@@ -7,7 +7,7 @@
  * pairs and only writes the fraction anew.  Per thread, so formatting
  * takes no lock.  A change of TZ (with tzset) shows from the next second
  * a thread formats. */
-#include "formatter.h"
+#include "formatter-private.h"
 #include "json-private.h"
 
 #include <stdatomic.h>

@@ -3,7 +3,7 @@
  * one pass over the pieces with no parsing and no allocation beyond the
  * output buffer's growth.  Immutable once compiled, so any number of
  * threads may format with one formatter at once. */
-#include "formatter.h"
+#include "formatter-private.h"
 #include "json-private.h"
 #include "message-render-private.h"
 #include "refcount.h"

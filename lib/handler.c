@@ -1,9 +1,9 @@
 /* The handler base: level, filters, formatter, a lock around the
  * implementation, reference counting, and a registry of live handlers for
  * fork() (fork-private.h). */
-#include "fast-tls.h"
+#include "fast-tls-private.h"
 #include "fork-private.h"
-#include "formatter.h"
+#include "formatter-private.h"
 #include "handler.h"
 #include "refcount.h"
 

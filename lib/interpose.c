@@ -1,6 +1,6 @@
 /* Resolving the real libmongoc functions, and the record of whether they
  * were ever called and ever patched. */
-#include "interpose.h"
+#include "interpose-private.h"
 #include "logging-private.h"
 
 #include <dlfcn.h>

@@ -2,7 +2,7 @@
  * with a WatchID, an iteration counter, a one-time ready state and a due
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
-#include "block-pool.h"
+#include "block-pool-private.h"
 #include "config-hooks.h"
 #include "fork-private.h"
 #include "message-private.h"

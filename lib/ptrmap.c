@@ -1,6 +1,6 @@
 /* Pointer map: 64 shards, each a linear-probing table with backward-shift
  * deletion (no tombstones), grown at half full. */
-#include "ptrmap.h"
+#include "ptrmap-private.h"
 #include "fork-private.h"
 
 #include <bson/bson.h>

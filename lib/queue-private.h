@@ -1,5 +1,5 @@
 /* WatchQueue internals other parts of the library need: the fork() hooks,
- * called from the queue handlers' (queue-handler.c, fork-private.h). */
+ * called from the queue handlers' (handler-queue.c, fork-private.h). */
 #ifndef MWATCH_QUEUE_PRIVATE_H
 #define MWATCH_QUEUE_PRIVATE_H
 

@@ -1,5 +1,5 @@
-/* The WatchQueue's storage: see queue-store.h.  Nothing here locks. */
-#include "queue-store.h"
+/* The WatchQueue's storage: see queue-store-private.h.  Nothing here locks. */
+#include "queue-store-private.h"
 
 #include <string.h>
 

@@ -21,7 +21,7 @@
  * running operation's record, due only at its timeout, never wakes it. */
 #include "message-private.h"
 #include "queue-private.h"
-#include "queue-store.h"
+#include "queue-store-private.h"
 
 #include <pthread.h>
 #include <string.h>

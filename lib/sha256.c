@@ -1,7 +1,7 @@
 /* SHA-256 and HMAC-SHA256, written from FIPS 180-4 and RFC 2104.  Speed is
  * not the point (a pseudonym hashes a few dozen bytes); being small, exact
  * and free of alignment and endianness assumptions is. */
-#include "sha256.h"
+#include "sha256-private.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
  * collection created.  No counts, and the application's reply goes on as
  * it is: without one, create_index_with_opts does not look for a write
  * concern error, and that must not change. */
-#include "watch-collection.h"
-#include "watch-names.h"
+#include "watch-collection-private.h"
+#include "watch-names-private.h"
 
 /* ---------------------------------------------------------------- indexes */
 

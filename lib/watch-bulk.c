@@ -3,8 +3,8 @@
  * it, with the counts of its reply.  DB and Collection are those of the
  * collection the bulk operation was made from, or those given to
  * mongoc_bulk_operation_set_database/_collection (watch-names.c). */
-#include "watch-collection.h"
-#include "watch-names.h"
+#include "watch-collection-private.h"
+#include "watch-names-private.h"
 
 static void
 start_bulk (mwatch_call_t *call,

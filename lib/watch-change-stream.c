@@ -4,10 +4,10 @@
  * mongoc_change_stream_next returns, the final record when the stream
  * fails or is destroyed.  Between changes, the timeout records say it is
  * still open. */
-#include "interpose.h"
-#include "ptrmap.h"
-#include "watch-collection.h"
-#include "watch-names.h"
+#include "interpose-private.h"
+#include "ptrmap-private.h"
+#include "watch-collection-private.h"
+#include "watch-names-private.h"
 
 static mwatch_ptrmap_t streams;
 static pthread_once_t streams_once = PTHREAD_ONCE_INIT;

@@ -3,7 +3,7 @@
  * reads its cursor inside libmongoc; the depth guard keeps that from being
  * a cursor operation of its own.  The count being the return value, the
  * application's reply goes on as it is. */
-#include "watch-collection.h"
+#include "watch-collection-private.h"
 
 MWATCH_WRAPPER (int64_t, mongoc_collection_count_documents,
                 (mongoc_collection_t *coll, const bson_t *filter, const bson_t *opts,

@@ -3,7 +3,7 @@
  * for inserts), Update the update or replacement document; the counts come
  * from the reply, or for the deprecated writes, which have none, from the
  * collection's last error document. */
-#include "watch-collection.h"
+#include "watch-collection-private.h"
 
 /* ---------------------------------------------------------------- inserts */
 

@@ -1,10 +1,10 @@
-/* The collection watcher's common sequence (see watch-collection.h): start
+/* The collection watcher's common sequence (see watch-collection-private.h): start
  * a watch, time the real call with nested calls unwatched, read the counts,
  * log the final record.  What the application passed is never touched:
  * when it gave no reply or no error, the real call gets ours. */
-#include "interpose.h"
-#include "watch-collection.h"
-#include "watch-names.h"
+#include "interpose-private.h"
+#include "watch-collection-private.h"
+#include "watch-names-private.h"
 
 #include <string.h>
 

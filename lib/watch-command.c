@@ -4,8 +4,8 @@
  * "filter" of others), else the whole command.  The reply is the
  * application's own, passed on untouched; distinct and count have their
  * counts read from it (see _mwatch_call_end_command). */
-#include "watch-collection.h"
-#include "watch-secrets.h"
+#include "watch-collection-private.h"
+#include "watch-secrets-private.h"
 
 #include <string.h>
 

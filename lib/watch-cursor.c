@@ -4,12 +4,12 @@
  * cursor, however many getMore round trips it takes, and with
  * emit_on_new_retrieves an update for each round trip that brought
  * documents. */
-#include "interpose.h"
-#include "ptrmap.h"
-#include "watch-collection.h"
-#include "watch-names.h"
-#include "watch-secrets.h"
-#include "watch.h"
+#include "interpose-private.h"
+#include "ptrmap-private.h"
+#include "watch-collection-private.h"
+#include "watch-names-private.h"
+#include "watch-secrets-private.h"
+#include "watch-private.h"
 #include "watch-cursor-private.h"
 
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Interposed creators and destroyers of collections and bulk operations,
- * recording database names (see watch-names.h). */
-#include "interpose.h"
-#include "ptrmap.h"
-#include "watch-names.h"
+ * recording database names (see watch-names-private.h). */
+#include "interpose-private.h"
+#include "ptrmap-private.h"
+#include "watch-names-private.h"
 
 #include <string.h>
 

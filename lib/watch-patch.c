@@ -1,6 +1,6 @@
 /* Patching on and off, and the check that the link order lets the
  * application's mongoc calls reach mongowatch at all. */
-#include "interpose.h"
+#include "interpose-private.h"
 #include "watch-cursor-private.h"
 
 #include <dlfcn.h>

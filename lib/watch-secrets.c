@@ -1,7 +1,7 @@
-/* Credentials kept out of every record (see watch-secrets.h): the command
+/* Credentials kept out of every record (see watch-secrets-private.h): the command
  * bodies that carry them, and passwords quoted in texts such as an error
  * message. */
-#include "watch-secrets.h"
+#include "watch-secrets-private.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -8,16 +8,16 @@
  * fresh snapshot) or moved on (then the record goes back, due later).  So a
  * cursor read a document at a time costs a few counter updates per
  * document, not a message per document. */
-#include "block-pool.h"
+#include "block-pool-private.h"
 #include "config-hooks.h"
 #include "fork-private.h"
-#include "interpose.h"
+#include "interpose-private.h"
 #include "live-private.h"
 #include "logging-private.h"
 #include "message-private.h"
 #include "refcount.h"
-#include "watch-secrets.h"
-#include "watch.h"
+#include "watch-secrets-private.h"
+#include "watch-private.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -7,7 +7,7 @@
  * with "@D", which stands for it.  Records are logged through the loggers
  * the watchers use, and read back from the files the handlers wrote after
  * mwatch_shutdown() has drained every queue. */
-#include "../../lib/filters-private.h"
+#include "../../lib/filter-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 

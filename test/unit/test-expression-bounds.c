@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/filter-expression.h"
+#include "../../lib/filter-expression-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/filters-private.h"
-#include "../../lib/sha256.h"
+#include "../../lib/filter-private.h"
+#include "../../lib/sha256-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

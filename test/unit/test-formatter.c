@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../lib/formatter.h"
+#include "../../lib/formatter-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

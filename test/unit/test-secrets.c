@@ -2,7 +2,7 @@
  * them, the marker their body becomes, and passwords masked in texts. */
 #include <string.h>
 
-#include "../../lib/watch-secrets.h"
+#include "../../lib/watch-secrets-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 

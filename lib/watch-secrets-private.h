@@ -4,8 +4,8 @@
  * password of a connection string quoted in a text is masked.  The redact
  * filter is about the application's data and can be turned off; this
  * cannot. */
-#ifndef MWATCH_WATCH_SECRETS_H
-#define MWATCH_WATCH_SECRETS_H
+#ifndef MWATCH_WATCH_SECRETS_PRIVATE_H
+#define MWATCH_WATCH_SECRETS_PRIVATE_H
 
 #include "mongowatch.h"
 

@@ -1,8 +1,8 @@
 /* A thread-safe map from pointers (the application's cursors, collections,
  * bulk operations) to our state for them.  Sharded, so that threads using
  * different objects rarely meet on a lock. */
-#ifndef MWATCH_PTRMAP_H
-#define MWATCH_PTRMAP_H
+#ifndef MWATCH_PTRMAP_PRIVATE_H
+#define MWATCH_PTRMAP_PRIVATE_H
 
 #include <pthread.h>
 #include <stdatomic.h>

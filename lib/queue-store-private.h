@@ -5,8 +5,8 @@
  * Entries are named by slot index, not by pointer, because the slot array
  * moves when it grows.  Storage grows geometrically up to a limit and is
  * then reused through a free list, so a warm store never allocates. */
-#ifndef MWATCH_QUEUE_STORE_H
-#define MWATCH_QUEUE_STORE_H
+#ifndef MWATCH_QUEUE_STORE_PRIVATE_H
+#define MWATCH_QUEUE_STORE_PRIVATE_H
 
 #include "mongowatch.h"
 

@@ -3,8 +3,8 @@
  * that create collections record it; nothing is read from mongoc's private
  * structures.  Recorded whether or not watching is on, so that patching
  * later still knows the names. */
-#ifndef MWATCH_WATCH_NAMES_H
-#define MWATCH_WATCH_NAMES_H
+#ifndef MWATCH_WATCH_NAMES_PRIVATE_H
+#define MWATCH_WATCH_NAMES_PRIVATE_H
 
 #include "mongowatch.h"
 

@@ -1,6 +1,6 @@
 /* Which files may configure this process (see config-trust.c). */
-#ifndef MWATCH_CONFIG_TRUST_H
-#define MWATCH_CONFIG_TRUST_H
+#ifndef MWATCH_CONFIG_TRUST_PRIVATE_H
+#define MWATCH_CONFIG_TRUST_PRIVATE_H
 
 #include "mongowatch.h"
 

@@ -1,8 +1,8 @@
 /* SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for the redaction
  * filter's pseudonyms: a few hundred lines here spare every user a
  * dependency on a crypto library. */
-#ifndef MWATCH_SHA256_H
-#define MWATCH_SHA256_H
+#ifndef MWATCH_SHA256_PRIVATE_H
+#define MWATCH_SHA256_PRIVATE_H
 
 #include <stddef.h>
 #include <stdint.h>

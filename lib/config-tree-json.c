@@ -8,7 +8,7 @@
  * and keys are taken from jansson, and if libyaml cannot follow the text
  * at all, or the shapes differ, the tree is built from jansson alone,
  * without positions. */
-#include "config-tree.h"
+#include "config-tree-private.h"
 
 #include <jansson.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Internal: the expression filter, in three files: the lexer
  * (filter-expression-lex.c), the parser (filter-expression-parse.c) and the
  * evaluator with the filter itself (filter-expression.c). */
-#ifndef MWATCH_FILTER_EXPRESSION_H
-#define MWATCH_FILTER_EXPRESSION_H
+#ifndef MWATCH_FILTER_EXPRESSION_PRIVATE_H
+#define MWATCH_FILTER_EXPRESSION_PRIVATE_H
 
 #include "mongowatch.h"
 

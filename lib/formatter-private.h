@@ -1,8 +1,8 @@
 /* Internal: formatters, shared by the formatter's own files: formatter.c
  * (compiling templates, the format loop), formatter-spec.c (format specs)
  * and formatter-time.c ({asctime}). */
-#ifndef MWATCH_FORMATTER_H
-#define MWATCH_FORMATTER_H
+#ifndef MWATCH_FORMATTER_PRIVATE_H
+#define MWATCH_FORMATTER_PRIVATE_H
 
 #include "mongowatch.h"
 

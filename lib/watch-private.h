@@ -1,7 +1,7 @@
 /* The watch engine shared by the cursor and collection watchers: the live
  * state of one operation, its WatchMessage, and when it is logged. */
-#ifndef MWATCH_WATCH_H
-#define MWATCH_WATCH_H
+#ifndef MWATCH_WATCH_PRIVATE_H
+#define MWATCH_WATCH_PRIVATE_H
 
 #include "mongowatch.h"
 

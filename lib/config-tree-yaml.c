@@ -6,7 +6,7 @@
  * is referred to, and so are merge keys ("<<: *defaults"), which is how a
  * YAML author shares settings between handlers.  A budget of nodes stops
  * alias bombs. */
-#include "config-tree.h"
+#include "config-tree-private.h"
 
 #include <string.h>
 #include <yaml.h>

@@ -2,11 +2,11 @@
  * path, cfg:// resolution, typed accessors with their error messages) and
  * the staging area every section builds its objects into before anything
  * is installed. */
-#ifndef MWATCH_CONFIG_SCHEMA_H
-#define MWATCH_CONFIG_SCHEMA_H
+#ifndef MWATCH_CONFIG_SCHEMA_PRIVATE_H
+#define MWATCH_CONFIG_SCHEMA_PRIVATE_H
 
 #include "config-hooks.h"
-#include "config-tree.h"
+#include "config-tree-private.h"
 
 /* ---------------------------------------------------------------- staging */
 

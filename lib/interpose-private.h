@@ -1,11 +1,11 @@
 /* Symbol interposition: how each mongoc_* definition of ours finds the real
  * one, and when it watches rather than passing straight through. */
-#ifndef MWATCH_INTERPOSE_H
-#define MWATCH_INTERPOSE_H
+#ifndef MWATCH_INTERPOSE_PRIVATE_H
+#define MWATCH_INTERPOSE_PRIVATE_H
 
 #include <stdatomic.h>
 
-#include "fast-tls.h"
+#include "fast-tls-private.h"
 #include "mongowatch.h"
 
 /* The wrappers define and forward libmongoc's deprecated functions too,

@@ -10,11 +10,11 @@
  * "find_and_modify", "create_index", "rename", ...; for the database:
  * "create_collection", "drop_database"; for mongoc_bulk_operation_execute
  * "bulk_write"; for the command helpers the command's name. */
-#ifndef MWATCH_WATCH_COLLECTION_H
-#define MWATCH_WATCH_COLLECTION_H
+#ifndef MWATCH_WATCH_COLLECTION_PRIVATE_H
+#define MWATCH_WATCH_COLLECTION_PRIVATE_H
 
-#include "interpose.h"
-#include "watch.h"
+#include "interpose-private.h"
+#include "watch-private.h"
 
 /* Which counts an operation has, each read from the first of its reply
  * keys that is present (see watch-collection.c). */

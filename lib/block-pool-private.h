@@ -3,8 +3,8 @@
  * glibc's malloc that round trip misses the per-thread caches every time
  * and costs about a thousand instructions each way.  The pool hands the
  * listener's freed blocks straight back to the producers. */
-#ifndef MWATCH_BLOCK_POOL_H
-#define MWATCH_BLOCK_POOL_H
+#ifndef MWATCH_BLOCK_POOL_PRIVATE_H
+#define MWATCH_BLOCK_POOL_PRIVATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

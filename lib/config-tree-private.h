@@ -2,8 +2,8 @@
  * schema serves YAML and JSON alike, and the error messages every part of
  * the loader shares.  Every node and every map key knows its line and
  * column in the text, for error messages. */
-#ifndef MWATCH_CONFIG_TREE_H
-#define MWATCH_CONFIG_TREE_H
+#ifndef MWATCH_CONFIG_TREE_PRIVATE_H
+#define MWATCH_CONFIG_TREE_PRIVATE_H
 
 #include "mongowatch.h"
 
@@ -113,7 +113,7 @@ _mwatch_config_error_code (bson_error_t *error, uint32_t code);
 void
 _mwatch_config_error_cause (bson_error_t *error, const bson_error_t *cause);
 
-/* Parsers (config-yaml.c, config-json.c): the tree of the text, or NULL
+/* Parsers (config-tree-yaml.c, config-tree-json.c): the tree of the text, or NULL
  * with `error` set (naming `file`). */
 mwatch_node_t *
 _mwatch_yaml_parse (const char *text, size_t len, const char *file, bson_error_t *error);

@@ -1,8 +1,8 @@
 /* Internal: what the built-in filters share (lists of field names), and
  * the rate filter's clock, which the tests replace to drive its windows
  * without sleeping. */
-#ifndef MWATCH_FILTERS_PRIVATE_H
-#define MWATCH_FILTERS_PRIVATE_H
+#ifndef MWATCH_FILTER_PRIVATE_H
+#define MWATCH_FILTER_PRIVATE_H
 
 #include "mongowatch.h"
 
