@@ -347,9 +347,17 @@ bench-peer: $(PING_BIN)
 # runs after the dependencies are in place.
 check: deps
 	$(MAKE) tests
-	$(MAKE) unit-check integration-check memcheck install-check preload-check mask-check \
+	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
 	   files-check load-check
+
+# The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
+# no cycle between files, every file in the source map, every private
+# header declaring only its own files' functions (scripts/check-layers,
+# from the objects of the normal build).
+.PHONY: layers-check
+layers-check: all $(CLI_OBJS)
+	scripts/check-layers $(BUILD)
 
 # Load held (doc/RELIABILITY.md): bench/load against the fake wire server at
 # 8 and 64 threads and against FerretDB at 8; records must equal operations.

@@ -1,7 +1,7 @@
 /* The handler classes that write somewhere: stream, file, rotating file,
  * syslog, and null, each from its dictConfig keys. */
 #include "config-schema-private.h"
-#include "handler-builtin.h"
+#include "handler-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,8 @@
 #ifndef MWATCH_CONFIG_SCHEMA_PRIVATE_H
 #define MWATCH_CONFIG_SCHEMA_PRIVATE_H
 
-#include "config-hooks.h"
+#include "logger-private.h"
+#include "message-private.h"
 #include "config-tree-private.h"
 
 /* ---------------------------------------------------------------- staging */
@@ -290,7 +291,7 @@ _mwatch_cfg_loggers (mwatch_cfg_t *cfg, const mwatch_node_t *loggers, const mwat
 bool
 _mwatch_cfg_watchers (mwatch_cfg_t *cfg, const mwatch_node_t *section);
 
-/* config-plugin.c: calls the factory named by the "ext://FILE:SYMBOL"
+/* config-schema-plugin.c: calls the factory named by the "ext://FILE:SYMBOL"
  * string `ref` (a handler factory when `handler`, else a filter factory)
  * with `params`; NULL with the error set when it cannot be loaded or
  * fails. */

@@ -198,7 +198,7 @@ install (const mwatch_staging_t *st)
          maps[i].drop = w->ops[i].drop;
          maps[i].add = w->ops[i].add;
       }
-      _mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, maps, w->op_count);
+      mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, maps, w->op_count);
       bson_free (maps);
    }
 }

@@ -28,4 +28,9 @@ _mwatch_names_check (const char *const *names, const char *what, bson_error_t *e
 void
 _mwatch_filter_rate_set_clock (int64_t (*clock) (void));
 
+/* Runs `filters` in order on `record` (filter.c): false as soon as one
+ * drops it. */
+bool
+_mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);
+
 #endif

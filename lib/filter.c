@@ -1,7 +1,8 @@
 /* Filters: a vtable with its implementation, reference counted because one
  * filter may sit on several handlers and loggers. */
+#include "filter-private.h"
+#include "refcount-private.h"
 #include "mongowatch.h"
-#include "refcount.h"
 
 struct _mwatch_filter_t {
    const mwatch_filter_vtable_t *vtable;

@@ -6,7 +6,7 @@
 #include "formatter-private.h"
 #include "json-private.h"
 #include "message-render-private.h"
-#include "refcount.h"
+#include "refcount-private.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -2,11 +2,11 @@
  * emit only copies the record into a WatchQueue; the listener takes records
  * out when they are due and hands them to the backend handler, where the
  * filters, the formatting and the I/O happen. */
+#include "handler-private.h"
+#include "logger-private.h"
+#include "shutdown-private.h"
 #include "fork-private.h"
-#include "handler-builtin.h"
 #include "handler-report-private.h"
-#include "handler.h"
-#include "logging-private.h"
 #include "message-private.h"
 #include "queue-private.h"
 #include "record-private.h"
@@ -395,7 +395,7 @@ mwatch_handler_new_queue (mwatch_handler_t *backend, const mwatch_queue_handler_
    /* The listener flushes whenever it runs dry; a flush per line would
     * only slow it down. */
    _mwatch_stream_handler_set_autoflush (backend, false);
-   _mwatch_logging_init ();
+   _mwatch_shutdown_at_exit ();
 
    /* The listener runs the handler's filters: it exists first. */
    qh->self = _mwatch_handler_new_priv (&queue_handler_vtable, qh, queue_handler_emit_priv);

@@ -1,7 +1,7 @@
 /* A writing handler's failure reports: once per failure episode, with the
  * records it cost, on the "mongowatch.stats" logger. */
+#include "logger-private.h"
 #include "handler-report-private.h"
-#include "logging-private.h"
 #include "report-private.h"
 
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* The handlers that do no I/O of their own: callback and null. */
-#include "handler-builtin.h"
+#include "handler-private.h"
 
 /* ------------------------------------------------------------------------
  * Callback

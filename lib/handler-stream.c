@@ -5,11 +5,10 @@
  * rotating file handler is a file handler with a size limit.  So there is
  * one piece of code that writes a line, and one vtable for
  * _mwatch_stream_handler_set_autoflush() to recognize. */
-#include "handler-builtin.h"
+#include "handler-private.h"
 #include "fork-private.h"
 #include "handler-report-private.h"
 #include "owned-fd-private.h"
-#include "handler.h"
 
 #include <errno.h>
 #include <fcntl.h>

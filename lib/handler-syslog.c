@@ -13,11 +13,10 @@
  * A record too long for one datagram is shortened, not cut: its longest
  * field values are shortened with a marker and the line formatted again,
  * so that a {watch.json} line stays valid JSON. */
-#include "handler-builtin.h"
+#include "handler-private.h"
 #include "handler-report-private.h"
 #include "owned-fd-private.h"
 #include "syslog-socket-private.h"
-#include "handler.h"
 #include "json-private.h"
 #include "message-render-private.h"
 

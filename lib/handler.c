@@ -4,8 +4,9 @@
 #include "fast-tls-private.h"
 #include "fork-private.h"
 #include "formatter-private.h"
-#include "handler.h"
-#include "refcount.h"
+#include "filter-private.h"
+#include "handler-private.h"
+#include "refcount-private.h"
 
 #include <pthread.h>
 

@@ -77,10 +77,6 @@ extern atomic_bool _mwatch_patched;
  * that libmongoc (or a handler) makes meanwhile are not watched again. */
 extern _Thread_local int _mwatch_depth MWATCH_FAST_TLS;
 
-/* How many times this thread read from a server connection
- * (watch-round-trip.c): a call during which it moved made a round trip. */
-extern _Thread_local uint64_t _mwatch_stream_reads MWATCH_FAST_TLS;
-
 /* The fast test of every wrapper: a relaxed load first, so that an
  * unpatched program pays one load and a branch. */
 static inline bool

@@ -1,7 +1,7 @@
 /* Resolving the real libmongoc functions, and the record of whether they
  * were ever called and ever patched. */
+#include "shutdown-private.h"
 #include "interpose-private.h"
-#include "logging-private.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ _mwatch_resolve (mwatch_sym_t *sym)
    atomic_store_explicit (&sym->fn, fn, memory_order_release);
    atomic_store_explicit (&mongoc_called, true, memory_order_relaxed);
    /* From now on the shutdown's check has something to check. */
-   _mwatch_logging_set_shutdown_check (_mwatch_report_never_patched);
+   _mwatch_shutdown_register (MWATCH_SHUTDOWN_CHECKS, _mwatch_report_never_patched);
    return fn;
 }
 

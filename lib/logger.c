@@ -1,10 +1,11 @@
 /* Loggers: dotted names in a tree, levels inherited from ancestors,
  * handlers and filters, and the walk a record takes up the tree. */
-#include "handler.h"
-#include "config-hooks.h"
+#include "filter-private.h"
+#include "handler-private.h"
+#include "logger-private.h"
+#include "shutdown-private.h"
+#include "refcount-private.h"
 #include "fork-private.h"
-#include "logging-private.h"
-#include "refcount.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -211,7 +212,7 @@ void
 mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
 {
    mwatch_handler_ref (handler);
-   _mwatch_logging_init ();
+   _mwatch_shutdown_at_exit ();
    pthread_rwlock_wrlock (&config_lock);
    logger->handlers = bson_realloc (logger->handlers,
                                     (logger->handler_count + 1) * sizeof *logger->handlers);
@@ -453,7 +454,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
                          bool disable_existing,
                          bool handing_over)
 {
-   _mwatch_logging_init ();
+   _mwatch_shutdown_at_exit ();
    /* Every logger named exists before the lock is taken for writing. */
    mwatch_logger_t **targets = bson_malloc0 ((count ? count : 1) * sizeof *targets);
    for (size_t i = 0; i < count; i++) {
@@ -546,7 +547,16 @@ fork_child (void)
    _mwatch_thread_info_reset ();
 }
 
+/* mwatch_shutdown's part here: the empty configuration, so every handler
+ * is detached, drained and closed. */
+static void
+detach_all (void)
+{
+   _mwatch_loggers_install (NULL, 0, false, false);
+}
+
 MWATCH_FORK_INIT (fork_init)
 {
    _mwatch_fork_register (MWATCH_FORK_RANK_LOGGERS, fork_prepare, fork_parent, fork_child);
+   _mwatch_shutdown_register (MWATCH_SHUTDOWN_LOGGERS, detach_all);
 }

@@ -41,4 +41,10 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
                             size_t extra,
                             void **extra_out);
 
+/* A copy of a NULL-terminated list of field names that lives as long as
+ * the process (messages keep pointers to it); equal lists share one copy,
+ * so loading configurations again does not grow memory. */
+const char *const *
+_mwatch_fields_intern (const char *const *fields);
+
 #endif

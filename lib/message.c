@@ -3,7 +3,6 @@
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
 #include "block-pool-private.h"
-#include "config-hooks.h"
 #include "fork-private.h"
 #include "message-private.h"
 

@@ -13,7 +13,8 @@
  * application's handler usually ends in exit(), whose atexit drain writes
  * the records.  A child after fork() gets a drain thread of its own. */
 #include "fork-private.h"
-#include "logging-private.h"
+#include "shutdown-private.h"
+#include "mongowatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,7 +165,7 @@ mwatch_drain_on_signals (bson_error_t *error)
       ok = false;
       goto done;
    }
-   _mwatch_logging_init (); /* the atexit drain, for chained handlers */
+   _mwatch_shutdown_at_exit (); /* the atexit drain, for chained handlers */
    for (size_t i = 0; i < N_SIGNALS; i++) {
       struct sigaction ours;
       memset (&ours, 0, sizeof ours);

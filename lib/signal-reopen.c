@@ -11,7 +11,7 @@
  * byte is written, with the same arguments).  A child after fork() gets
  * a pipe and thread of its own, as with mwatch_drain_on_signals. */
 #include "fork-private.h"
-#include "logging-private.h"
+#include "mongowatch.h"
 
 #include <errno.h>
 #include <fcntl.h>

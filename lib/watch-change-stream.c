@@ -5,6 +5,7 @@
  * fails or is destroyed.  Between changes, the timeout records say it is
  * still open. */
 #include "interpose-private.h"
+#include "watch-round-trip-private.h"
 #include "ptrmap-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"

@@ -5,6 +5,7 @@
  * emit_on_new_retrieves an update for each round trip that brought
  * documents. */
 #include "interpose-private.h"
+#include "watch-round-trip-private.h"
 #include "ptrmap-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"

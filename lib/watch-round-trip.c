@@ -14,6 +14,7 @@
  * The cost is one thread-local increment per read from a socket, and two
  * thread-local loads per watched mongoc_cursor_next. */
 #include "interpose-private.h"
+#include "watch-round-trip-private.h"
 
 _Thread_local uint64_t _mwatch_stream_reads MWATCH_FAST_TLS;
 

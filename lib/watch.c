@@ -8,14 +8,14 @@
  * fresh snapshot) or moved on (then the record goes back, due later).  So a
  * cursor read a document at a time costs a few counter updates per
  * document, not a message per document. */
+#include "logger-private.h"
+#include "shutdown-private.h"
+#include "refcount-private.h"
 #include "block-pool-private.h"
-#include "config-hooks.h"
 #include "fork-private.h"
 #include "interpose-private.h"
 #include "live-private.h"
-#include "logging-private.h"
 #include "message-private.h"
-#include "refcount.h"
 #include "watch-secrets-private.h"
 #include "watch-private.h"
 
@@ -406,7 +406,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    /* What a watched operation logs is written at exit, whenever logging
     * was set up. */
-   _mwatch_logging_init ();
+   _mwatch_shutdown_at_exit ();
    bool pooled;
    mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
    watch->updates.generation = 0;

@@ -25,7 +25,7 @@
  * since it configures before main, before a daemon forks and closes its
  * descriptors. */
 #include "mongowatch.h"
-#include "../handler-builtin.h"
+#include "../handler-private.h"
 #include "../report-private.h"
 
 #include <dlfcn.h>

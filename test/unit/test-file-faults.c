@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/handler-builtin.h"
+#include "../../lib/handler-private.h"
 #include "mongowatch.h"
 #include "test-util.h"
 #include "unit/suites.h"

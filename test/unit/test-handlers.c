@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../lib/handler-builtin.h"
+#include "../../lib/handler-private.h"
 #include "../../lib/syslog-socket-private.h"
 #include "test-util.h"
 #include "unit/suites.h"

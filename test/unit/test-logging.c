@@ -1,6 +1,6 @@
 /* Loggers, the handler base, filters, the queue handler and its listener,
  * mwatch_add_logging_handlers, shutdown at exit, fork, many threads. */
-#include "../../lib/logging-private.h"
+#include "../../lib/logger-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 

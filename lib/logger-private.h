@@ -1,7 +1,7 @@
-/* Internal entry points shared by the loggers, the queue handler and the
- * process-wide life cycle (shutdown, exit). */
-#ifndef MWATCH_LOGGING_PRIVATE_H
-#define MWATCH_LOGGING_PRIVATE_H
+/* Internal: the loggers (logger.c) as the handlers, the watchers and the
+ * configuration loader use them beyond the public API. */
+#ifndef MWATCH_LOGGER_PRIVATE_H
+#define MWATCH_LOGGER_PRIVATE_H
 
 #include "live-private.h"
 #include "mongowatch.h"
@@ -70,15 +70,33 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
 /* The logger of the library's reports about itself. */
 #define MWATCH_STATS_LOGGER "mongowatch.stats"
 
-/* Registers mwatch_shutdown at exit, once (logging-shutdown.c).  Called
- * where logging is set up or an operation is watched. */
-void
-_mwatch_logging_init (void);
+/* The settings of one logger in a configuration. */
+typedef struct {
+   const char *name; /* "" for the root */
+   int level;        /* MWATCH_LEVEL_NOTSET: inherit */
+   bool propagate;
+   mwatch_handler_t *const *handlers; /* the logger takes references */
+   size_t handler_count;
+   mwatch_filter_t *const *filters; /* the logger takes references */
+   size_t filter_count;
+} mwatch_logger_setup_t;
 
-/* Sets the check mwatch_shutdown runs first: the watchers' report of a
- * program that set up logging but never patched libmongoc.  A hook, so
- * that the logging code calls nothing above it. */
+/* Installs a configuration in one step, as seen by records in flight:
+ * each logger in `setups` gets exactly those settings; every other logger
+ * loses its handlers and filters and goes back to its defaults (level
+ * NOTSET, WARNING for the root; propagating); with `disable_existing`,
+ * loggers that existed before and are neither in `setups` nor below one
+ * of them are also disabled (their records are dropped), as Python's
+ * dictConfig does.  Then the handlers the loggers held before are closed
+ * (their queues drained into their backends: nothing already logged is
+ * lost) and released.  With `handing_over` (a new configuration, not a
+ * shutdown), operations still running when the old queues drain are left
+ * to the new configuration, which logs their next records: the old queues
+ * do not write them out as timed out. */
 void
-_mwatch_logging_set_shutdown_check (void (*check) (void));
+_mwatch_loggers_install (const mwatch_logger_setup_t *setups,
+                         size_t count,
+                         bool disable_existing,
+                         bool handing_over);
 
-#endif
+#endif /* MWATCH_LOGGER_PRIVATE_H */

@@ -1,7 +1,7 @@
-/* Reference counts shared by filters, formatters and handlers, and the
- * internal entry points each of those offers the others. */
-#ifndef MWATCH_REFCOUNT_H
-#define MWATCH_REFCOUNT_H
+/* Internal: reference counts shared by filters, formatters and handlers,
+ * and the check of their vtables' reserved slots (inline only). */
+#ifndef MWATCH_REFCOUNT_PRIVATE_H
+#define MWATCH_REFCOUNT_PRIVATE_H
 
 #include <stdatomic.h>
 
@@ -30,8 +30,5 @@ _mwatch_reserved_empty (void *const *reserved, size_t count)
    }
    return true;
 }
-
-bool
-_mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);
 
 #endif

@@ -1,10 +1,13 @@
-/* The handler base's internal side: what the queue handler, the logging
- * registry and the built-in handlers need beyond the public API. */
-#ifndef MWATCH_HANDLER_H
-#define MWATCH_HANDLER_H
+/* Internal: the handlers (handler.c, the base, and handler-*.c, the
+ * built-in ones) as the loggers, the queue handler, the configuration
+ * loader and the mask use them beyond the public API. */
+#ifndef MWATCH_HANDLER_PRIVATE_H
+#define MWATCH_HANDLER_PRIVATE_H
 
 #include "mongowatch.h"
 #include "record-private.h"
+
+#include <sys/types.h>
 
 const mwatch_handler_vtable_t *
 _mwatch_handler_vtable (const mwatch_handler_t *handler);
@@ -54,4 +57,20 @@ _mwatch_handler_filter (mwatch_handler_t *handler,
                         bool owned,
                         mwatch_message_t **copy);
 
-#endif
+/* ---------------------------------------------------------------- built-in handlers */
+
+
+/* Whether a stream, file or rotating file handler flushes its FILE after
+ * every record (the default, so that a handler used directly loses no line
+ * when the process later crashes).  A queue listener turns it off for its
+ * backend, since it calls mwatch_handler_flush() itself whenever it has
+ * nothing more due.  A no-op for any other handler. */
+void
+_mwatch_stream_handler_set_autoflush (mwatch_handler_t *handler, bool on);
+
+/* Whether the mask is loading the configuration: a file handler then opens
+ * its file at the first record unless `delay: false` says otherwise
+ * (handler-stream.c). */
+extern bool _mwatch_file_delay_by_default;
+
+#endif /* MWATCH_HANDLER_PRIVATE_H */
