@@ -8,7 +8,7 @@
 /* One watched operation (the public mwatch_cursor_t is the same object).
  * Reference counted: the application's object (a cursor) holds one, and
  * each record of it waiting in a queue holds one. */
-typedef struct _mwatch_cursor_t mwatch_watch_t;
+typedef struct _mwatch_watch_t mwatch_watch_t;
 
 /* Starts watching an operation: a message with the thread's context
  * fields, then DB (omitted when NULL), Collection (likewise) and
@@ -67,9 +67,5 @@ _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);
  * counts. */
 void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error);
-
-/* The logger a kind of watcher writes to. */
-mwatch_logger_t *
-_mwatch_watcher_logger (mwatch_watcher_kind_t kind);
 
 #endif

@@ -134,7 +134,9 @@ mwatch_context_clear (void);
  * The watch state of one of the application's cursors.
  * ------------------------------------------------------------------------ */
 
-typedef struct _mwatch_cursor_t mwatch_cursor_t;
+/* The watch of a cursor: the live state of the watched operation that the
+ * cursor runs (an opaque object of the library's). */
+typedef struct _mwatch_watch_t mwatch_cursor_t;
 
 /* The watch of `cursor`, or NULL when it is not watched (created while
  * unpatched, or not a cursor from libmongoc).  Valid until the cursor is
