@@ -21,7 +21,9 @@
 #   make asan-check      make SANITIZE=address unit-check integration-check
 #   make tsan-check      the threaded suites under SANITIZE=thread (not part
 #                        of check: see below)
-#   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each
+#   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each:
+#                        make SANITIZE=fuzzer fuzz, the same rules with
+#                        clang's libFuzzer, ASan and UBSan, into build/fuzzer/
 #   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
 #   make uninstall
 #   make clean           removes build/
@@ -60,8 +62,9 @@ CFLAGS       ?= -O2 -g
 
 # SANITIZE and COVERAGE give the same rules other flags and another output
 # folder, so that the normal build in build/ is untouched: build/address/,
-# build/undefined/, build/thread/, build/coverage/ (build/address-coverage/
-# with both).  Their flags come after CFLAGS, so their -O wins.
+# build/undefined/, build/thread/, build/fuzzer/, build/coverage/
+# (build/address-coverage/ with both).  Their flags come after CFLAGS, so
+# their -O wins.
 SANITIZE     ?=
 COVERAGE     ?=
 ifeq ($(SANITIZE),)
@@ -75,8 +78,20 @@ else ifeq ($(SANITIZE),thread)
 # MWATCH_TSAN: for a test to skip what TSan cannot follow (a child that
 # starts threads after a multi-threaded fork).
 SAN_CFLAGS   := -fsanitize=thread -O1 -g -DMWATCH_TSAN=1
+else ifeq ($(SANITIZE),fuzzer)
+# The fuzz targets (make fuzz, below): the library instrumented for
+# libFuzzer's coverage, with ASan and UBSan; only the targets link
+# libFuzzer itself (-fsanitize=fuzzer, whose main() runs them).  libFuzzer
+# is clang's: FUZZ_CC, else CC when it is a clang, else clang.
+SAN_CFLAGS   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+override CC  := $(or $(FUZZ_CC),$(if $(findstring clang,$(notdir $(CC))),$(CC),clang))
+ifneq ($(filter-out clean,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v $(CC) 2>/dev/null),)
+$(error fuzz: no $(CC) (scripts/install-deps installs clang))
+endif
+endif
 else
-$(error SANITIZE=$(SANITIZE): use address (ASan with UBSan), undefined or thread)
+$(error SANITIZE=$(SANITIZE): use address (ASan with UBSan), undefined, thread or fuzzer (libFuzzer))
 endif
 ifeq ($(COVERAGE),1)
 COV_CFLAGS   := --coverage -O0
@@ -153,8 +168,13 @@ export CK_FORK       ?= no
 endif
 
 # The checks that are scripts (test/*-check) use the normal build in
-# build/: under a variant only these goals mean what they say.
+# build/: under a variant only these goals mean what they say (under
+# SANITIZE=fuzzer, only the fuzz targets).
+ifeq ($(SANITIZE),fuzzer)
+VARIANT_GOALS := fuzz-targets fuzz fuzz-check clean
+else
 VARIANT_GOALS := all tests examples unit-check integration-check asan-check tsan-check clean
+endif
 ifneq ($(VARIANT),)
 ifneq ($(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)),)
 $(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or COVERAGE: only $(VARIANT_GOALS))
@@ -497,19 +517,50 @@ tsan-check:
 
 # make fuzz: the fuzz targets of test/fuzz/ (configuration files in YAML
 # and JSON, expressions, templates, the redaction walker, the aggregate
-# reader), built with clang's libFuzzer, ASan and UBSan into build/fuzz,
-# each run for FUZZ_SECONDS from its seed corpus (test/fuzz/run).
+# reader), built by the rules above as the variant SANITIZE=fuzzer
+# (libFuzzer, ASan and UBSan) into build/fuzzer/bin/, each run for
+# FUZZ_SECONDS from its seed corpus (test/fuzz/run, which only runs them;
+# FUZZ_TARGETS=NAME...: only those).
 # make fuzz-check: the same, FUZZ_CHECK_SECONDS each, as part of check,
 # with a fixed seed, so that a run's path does not change from one
 # machine to the next; `make fuzz` explores with a new seed each time.
+# Without SANITIZE, fuzz, fuzz-check and fuzz-targets are the same goal
+# of `make SANITIZE=fuzzer`.
 FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 10
-.PHONY: fuzz fuzz-check
-fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
+# One target per test/fuzz/*.c, but two from config.c: YAML and JSON.
+FUZZ_TARGETS       ?= config-yaml config-json \
+                      $(filter-out config,$(patsubst test/fuzz/%.c,%,$(sort $(wildcard test/fuzz/*.c))))
+FUZZ_BINS          := $(FUZZ_TARGETS:%=$(BUILD)/bin/%)
+FUZZ_CFLAGS         = $(ALL_CFLAGS) -I$(BUILD) -Icli
+.PHONY: fuzz fuzz-check fuzz-targets
 
-fuzz-check:
-	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) FUZZ_OPTIONS="-seed=1 $(FUZZ_OPTIONS)" test/fuzz/run
+ifeq ($(SANITIZE),fuzzer)
+fuzz-targets: $(FUZZ_BINS)
+
+$(BUILD)/test/fuzz/config-%.o: test/fuzz/config.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -DFUZZ_CONFIG_SUFFIX='".$*"' -MMD -MP -c $< -o $@
+
+$(filter-out $(BUILD)/test/fuzz/config-%,$(FUZZ_BINS:$(BUILD)/bin/%=$(BUILD)/test/fuzz/%.o)): $(BUILD)/test/fuzz/%.o: test/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+# Linked with the library's objects themselves (no archive to build first)
+# and the aggregate reader's (cli/aggregate-record.c).
+$(FUZZ_BINS): $(BUILD)/bin/%: $(BUILD)/test/fuzz/%.o $(LIB_OBJS) $(BUILD)/cli/aggregate-record.o
+	@mkdir -p $(dir $@)
+	$(LINK) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
+
+fuzz: fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-targets
+	FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) FUZZ_OPTIONS="-seed=1 $(FUZZ_OPTIONS)" test/fuzz/run $(FUZZ_TARGETS)
+else
+fuzz fuzz-check fuzz-targets:
+	$(MAKE) SANITIZE=fuzzer $@
+endif
 
 # ---------------------------------------------------------------- install
 
