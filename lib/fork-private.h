@@ -26,6 +26,11 @@
  * names (a record's walk holds config_lock for reading while it takes the
  * handlers' locks).  Prepare hooks run from first to last. */
 typedef enum {
+   /* handler-report.c: no lock.  The forking thread's failure reports
+    * (fork's flush of a failing handler, under every handler's lock) are
+    * put off from this prepare hook on, and made by its parent hook, the
+    * last to run, once every lock below is released. */
+   MWATCH_FORK_RANK_REPORTS,
    /* config.c load_lock: held through a whole configuration load, which
     * takes most of the locks below (watcher options, interned fields,
     * loggers, handlers, queues, files).  Not taken before fork (config.c

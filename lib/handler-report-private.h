@@ -7,8 +7,12 @@
 
 /* Reports `text` as a WARNING on the logger "mongowatch.stats", where the
  * library's reports of what it lost go; when that logger has no handler
- * (its default: it does not propagate to "mongowatch"), or `closing` (the
- * loggers are being detached), through _mwatch_report() instead. */
+ * (its default: it does not propagate to "mongowatch"; or it does not exist
+ * yet), or `closing` (the loggers are being detached), through
+ * _mwatch_report() instead.  Takes no lock of the loggers' but config_lock
+ * for reading, so a handler may call it under its own lock.  Made by the
+ * forking thread during fork's prepare (a failing flush), it is put off
+ * until the parent's side of the fork, and dropped in the child. */
 void
 _mwatch_stats_report (const char *text, bool closing);
 

@@ -1,5 +1,6 @@
 /* A writing handler's failure reports: once per failure episode, with the
  * records it cost, on the "mongowatch.stats" logger. */
+#include "fork-private.h"
 #include "logger-private.h"
 #include "handler-report-private.h"
 #include "report-private.h"
@@ -7,15 +8,105 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
-void
-_mwatch_stats_report (const char *text, bool closing)
+/* A report is made under the reporting handler's lock (from its emit or
+ * flush), so the locks it takes come after the handlers' in the lock order
+ * (doc/ARCHITECTURE.md, "Locks and fork"): config_lock for reading, the
+ * stats logger's handlers and what they lead to; never loggers_lock, which
+ * a configuration install holds while it waits to write config_lock, that
+ * a record's walk holds for reading while it waits for the reporting
+ * handler's lock.  So the stats logger is looked up without loggers_lock
+ * and kept (loggers are never freed).  It is not created here, nor at load
+ * time: a logger that exists before a configuration is one that
+ * disable_existing_loggers disables, and so would be its parent
+ * "mongowatch".  Until something creates it, it has no handler, and a
+ * report goes to _mwatch_report(), as it would on a logger just made. */
+static mwatch_logger_t *stats_logger;
+
+static mwatch_logger_t *
+stats_logger_find (void)
 {
-   mwatch_logger_t *stats = mwatch_logger_get (MWATCH_STATS_LOGGER);
-   if (!closing && mwatch_logger_has_handlers (stats)) {
+   mwatch_logger_t *stats = __atomic_load_n (&stats_logger, __ATOMIC_ACQUIRE);
+   if (!stats) {
+      stats = _mwatch_logger_find (MWATCH_STATS_LOGGER);
+      if (stats) {
+         __atomic_store_n (&stats_logger, stats, __ATOMIC_RELEASE);
+      }
+   }
+   return stats;
+}
+
+/* Reports of the forking thread while it prepares a fork: fork's prepare
+ * flushes every buffered handler holding every handler's lock, and a
+ * report of a failing flush, made then, would wait on the lock of a stats
+ * handler not behind a queue, which its own thread holds.  So they are
+ * kept here and made by the parent hook, which runs after every other
+ * rank's (the handlers' locks released); the child drops them: they are
+ * its parent's to make. */
+static _Thread_local bool forking;
+static _Thread_local char **put_off;
+static _Thread_local size_t put_off_count;
+
+static void
+stats_report_now (const char *text)
+{
+   mwatch_logger_t *stats = stats_logger_find ();
+   if (stats && mwatch_logger_has_handlers (stats)) {
       mwatch_logger_log_text (stats, MWATCH_LEVEL_WARNING, text);
    } else {
       _mwatch_report ("%s", text);
    }
+}
+
+void
+_mwatch_stats_report (const char *text, bool closing)
+{
+   if (closing) {
+      _mwatch_report ("%s", text);
+   } else if (forking) {
+      put_off = bson_realloc (put_off, (put_off_count + 1) * sizeof *put_off);
+      put_off[put_off_count++] = bson_strdup (text);
+   } else {
+      stats_report_now (text);
+   }
+}
+
+static void
+fork_prepare (void)
+{
+   forking = true;
+}
+
+/* Makes (`report`) or drops the reports put off during prepare. */
+static void
+put_off_end (bool report)
+{
+   forking = false;
+   for (size_t i = 0; i < put_off_count; i++) {
+      if (report) {
+         stats_report_now (put_off[i]);
+      }
+      bson_free (put_off[i]);
+   }
+   bson_free (put_off);
+   put_off = NULL;
+   put_off_count = 0;
+}
+
+static void
+fork_parent (void)
+{
+   put_off_end (true);
+}
+
+static void
+fork_child (void)
+{
+   put_off_end (false);
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_fork_register (MWATCH_FORK_RANK_REPORTS, fork_prepare, fork_parent, fork_child);
 }
 
 void

@@ -70,6 +70,13 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
 /* The logger of the library's reports about itself. */
 #define MWATCH_STATS_LOGGER "mongowatch.stats"
 
+/* The logger named `name` if it exists, else NULL (it is not created),
+ * without taking loggers_lock: for a handler's failure report, made under
+ * the handler's lock, which must not wait for loggers_lock (a
+ * configuration install holds it while it waits to write config_lock). */
+mwatch_logger_t *
+_mwatch_logger_find (const char *name);
+
 /* The settings of one logger in a configuration. */
 typedef struct {
    const char *name; /* "" for the root */

@@ -32,12 +32,31 @@ struct _mwatch_logger_t {
 
 /* Readers: every record's walk up the tree.  Writers: configuration
  * changes, reset and fork.  Loggers themselves are never freed, so a
- * logger pointer stays valid without the lock. */
+ * logger pointer stays valid without the lock.
+ *
+ * It must prefer readers: a reader gets in whenever no writer holds it,
+ * however many writers wait.  A handler's failure report is logged under
+ * the handler's lock and read-locks it (mwatch_logger_has_handlers, then
+ * the report's walk), while a record's walk may hold it for reading and
+ * wait for that handler's lock, and an install wait to write it.  Were
+ * the reporter queued behind the waiting writer, the three would wait on
+ * each other; so would a walk's own report, read-locking it again behind
+ * that writer.  glibc's default kind (PTHREAD_RWLOCK_PREFER_READER_NP,
+ * what PTHREAD_RWLOCK_INITIALIZER and a NULL attribute give; its
+ * PREFER_WRITER kind too, which glibc treats alike) and musl's lock let
+ * such a reader in; only PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+ * would not, so it is never used here, nor in the child's fresh lock
+ * (fork_child): test/unit/test-report-locks.c hangs with it.  (POSIX
+ * asks writers to be preferred only for SCHED_FIFO and SCHED_RR threads;
+ * glibc decides by the kind alone, whatever the threads' policy.) */
 static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
 /* Bumped whenever a logger's level changes, so that callers may cache an
  * answer of mwatch_logger_is_enabled_for (mwatch_level_cache_t). */
 atomic_uint _mwatch_levels_generation = 1;
-/* Guards the list of loggers (creation and lookup). */
+/* Guards the list of loggers (creation and lookup).  The list is also
+ * read without it (_mwatch_logger_find): a logger is written whole before
+ * it is published at the head (release), and never changes or goes
+ * after. */
 static pthread_mutex_t loggers_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_logger_t *loggers;
 static mwatch_logger_t root_logger;
@@ -88,7 +107,7 @@ root_init_locked (void)
    atomic_init (&root_logger.propagate, true);
    atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
-   loggers = &root_logger;
+   __atomic_store_n (&loggers, &root_logger, __ATOMIC_RELEASE);
 }
 
 static mwatch_logger_t *
@@ -131,7 +150,7 @@ get_locked (const char *name, size_t len)
    atomic_init (&logger->propagate, logger->default_propagate);
    atomic_init (&logger->disabled, false);
    logger->next = loggers;
-   loggers = logger;
+   __atomic_store_n (&loggers, logger, __ATOMIC_RELEASE);
    return logger;
 }
 
@@ -143,6 +162,17 @@ mwatch_logger_get (const char *name)
    mwatch_logger_t *logger = get_locked (name ? name : "", name ? strlen (name) : 0);
    pthread_mutex_unlock (&loggers_lock);
    return logger;
+}
+
+mwatch_logger_t *
+_mwatch_logger_find (const char *name)
+{
+   for (mwatch_logger_t *l = __atomic_load_n (&loggers, __ATOMIC_ACQUIRE); l; l = l->next) {
+      if (strcmp (l->name, name) == 0) {
+         return l;
+      }
+   }
+   return NULL;
 }
 
 const char *

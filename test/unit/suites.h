@@ -30,5 +30,6 @@ Suite *file_faults_suite (void); /* test-file-faults.c */
  * with `*status` set. */
 bool file_faults_child_main (int *status);
 Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
+Suite *report_locks_suite (void); /* test-report-locks.c */
 
 #endif
