@@ -36,7 +36,7 @@ typedef enum {
     * loggers, handlers, queues, files).  Not taken before fork (config.c
     * says why); the child gets a fresh one. */
    MWATCH_FORK_RANK_CONFIG_LOAD,
-   /* watch.c opts_lock: the watchers' options and field mappings, taken
+   /* watch-options.c opts_lock: the watchers' options and field mappings, taken
     * by every watched operation as it starts; under it, only
     * interned_lock. */
    MWATCH_FORK_RANK_WATCHER_OPTIONS,
