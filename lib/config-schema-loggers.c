@@ -60,7 +60,7 @@ logger_handlers (mwatch_cfg_t *cfg,
    return true;
 }
 
-/* The loggers the watchers log on (watch.c). */
+/* The loggers the watchers log on (watch-options.c). */
 static const char *const watcher_loggers[] = {"mongowatch.cursor", "mongowatch.collection"};
 
 /* `name` is above `child` in the dotted hierarchy (the root is above all). */
