@@ -109,13 +109,7 @@ _mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid)
  * copies behind.
  * ------------------------------------------------------------------------ */
 
-static bool
-heap_before (const mwatch_qstore_t *store, size_t a, size_t b)
-{
-   const mwatch_qentry_t *x = &store->slots[a];
-   const mwatch_qentry_t *y = &store->slots[b];
-   return x->due < y->due || (x->due == y->due && x->seq < y->seq);
-}
+#define heap_before _mwatch_qstore_before
 
 static void
 heap_place (mwatch_qstore_t *store, size_t pos, size_t slot)
@@ -145,10 +139,10 @@ heap_sift_down (mwatch_qstore_t *store, size_t pos)
    size_t slot = store->heap[pos];
    for (;;) {
       size_t child = 2 * pos + 1;
-      if (child >= store->count) {
+      if (child >= store->heap_count) {
          break;
       }
-      if (child + 1 < store->count &&
+      if (child + 1 < store->heap_count &&
           heap_before (store, store->heap[child + 1], store->heap[child])) {
          child++;
       }
@@ -176,11 +170,74 @@ static void
 heap_delete (mwatch_qstore_t *store, size_t slot)
 {
    size_t pos = store->slots[slot].heap_pos;
-   size_t last = store->heap[--store->count];
+   size_t last = store->heap[--store->heap_count];
    store->slots[slot].heap_pos = MWATCH_QSTORE_NONE;
    if (last != slot) {
       heap_place (store, pos, last);
       heap_fix (store, pos);
+   }
+}
+
+/* ------------------------------------------------------------------------
+ * The FIFO of entries put in order of due time (see queue-store-private.h).
+ * Doubly linked, since a replaced or dropped entry leaves from the middle.
+ * ------------------------------------------------------------------------ */
+
+static void
+fifo_push (mwatch_qstore_t *store, size_t slot)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   e->heap_pos = MWATCH_QSTORE_IN_FIFO;
+   e->fifo_prev = store->fifo_tail;
+   e->fifo_next = MWATCH_QSTORE_NONE;
+   if (store->fifo_tail != MWATCH_QSTORE_NONE) {
+      store->slots[store->fifo_tail].fifo_next = slot;
+   } else {
+      store->fifo_head = slot;
+   }
+   store->fifo_tail = slot;
+}
+
+static void
+fifo_unlink (mwatch_qstore_t *store, size_t slot)
+{
+   mwatch_qentry_t *e = &store->slots[slot];
+   if (e->fifo_prev != MWATCH_QSTORE_NONE) {
+      store->slots[e->fifo_prev].fifo_next = e->fifo_next;
+   } else {
+      store->fifo_head = e->fifo_next;
+   }
+   if (e->fifo_next != MWATCH_QSTORE_NONE) {
+      store->slots[e->fifo_next].fifo_prev = e->fifo_prev;
+   } else {
+      store->fifo_tail = e->fifo_prev;
+   }
+   e->heap_pos = MWATCH_QSTORE_NONE;
+}
+
+/* Files a filled entry by its due time: at the FIFO's tail when the caller
+ * puts it in order and it is truly due no earlier than the tail (the FIFO
+ * then stays sorted by (due, seq), seq growing with every put), else in
+ * the heap. */
+static void
+order_add (mwatch_qstore_t *store, size_t slot, bool in_order)
+{
+   if (in_order && (store->fifo_tail == MWATCH_QSTORE_NONE ||
+                    store->slots[store->fifo_tail].due <= store->slots[slot].due)) {
+      fifo_push (store, slot);
+      return;
+   }
+   heap_place (store, store->heap_count++, slot);
+   heap_sift_up (store, store->slots[slot].heap_pos);
+}
+
+static void
+order_remove (mwatch_qstore_t *store, size_t slot)
+{
+   if (store->slots[slot].heap_pos == MWATCH_QSTORE_IN_FIFO) {
+      fifo_unlink (store, slot);
+   } else {
+      heap_delete (store, slot);
    }
 }
 
@@ -241,8 +298,9 @@ table_rebuild (mwatch_qstore_t *store)
    store->table = bson_malloc (size * sizeof *store->table);
    memset (store->table, 0xff, size * sizeof *store->table); /* all NONE */
    store->table_mask = size - 1;
-   for (size_t i = 0; i < store->count; i++) {
-      table_link (store, store->heap[i]);
+   for (size_t slot = store->oldest; slot != MWATCH_QSTORE_NONE;
+        slot = store->slots[slot].newer) {
+      table_link (store, slot);
    }
 }
 
@@ -279,6 +337,8 @@ _mwatch_qstore_init (mwatch_qstore_t *store, size_t limit)
    memset (store, 0, sizeof *store);
    store->limit = limit;
    store->free_head = MWATCH_QSTORE_NONE;
+   store->fifo_head = MWATCH_QSTORE_NONE;
+   store->fifo_tail = MWATCH_QSTORE_NONE;
    store->oldest = MWATCH_QSTORE_NONE;
    store->newest = MWATCH_QSTORE_NONE;
 }
@@ -309,7 +369,8 @@ size_t
 _mwatch_qstore_insert (mwatch_qstore_t *store,
                        mwatch_message_t *msg,
                        void *data,
-                       int64_t due)
+                       int64_t due,
+                       bool in_order)
 {
    if (store->free_head == MWATCH_QSTORE_NONE) {
       store_grow (store);
@@ -322,8 +383,8 @@ _mwatch_qstore_insert (mwatch_qstore_t *store,
    e->hash = oid_hash (mwatch_message_oid (msg));
    table_link (store, slot);
    arrival_append (store, slot);
-   heap_place (store, store->count++, slot);
-   heap_sift_up (store, e->heap_pos);
+   order_add (store, slot, in_order);
+   store->count++;
    return slot;
 }
 
@@ -333,15 +394,18 @@ _mwatch_qstore_replace (mwatch_qstore_t *store,
                         mwatch_message_t *msg,
                         void *data,
                         int64_t due,
+                        bool in_order,
                         mwatch_message_t **old_msg,
                         void **old_data)
 {
    mwatch_qentry_t *e = &store->slots[slot];
    *old_msg = e->msg;
    *old_data = e->data;
-   /* Same WatchID, so the hash bucket and arrival place stay valid. */
+   /* Same WatchID, so the hash bucket and arrival place stay valid.  Its
+    * new seq is the newest, so it files anew, as a new put would. */
+   order_remove (store, slot);
    entry_fill (store, e, msg, data, due);
-   heap_fix (store, e->heap_pos);
+   order_add (store, slot, in_order);
 }
 
 void
@@ -356,7 +420,8 @@ _mwatch_qstore_remove (mwatch_qstore_t *store,
 
    table_unlink (store, slot);
    arrival_unlink (store, slot);
-   heap_delete (store, slot);
+   order_remove (store, slot);
+   store->count--;
 
    e->msg = NULL;
    e->data = NULL;

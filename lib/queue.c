@@ -106,11 +106,13 @@ time_add (int64_t t, int64_t us)
 
 /* The caller holds the lock: "now" for a ready message is then taken in the
  * same order as the sequence numbers, so that with force_default_delay the
- * due times of ready messages never contradict their put order. */
+ * due times of ready messages never contradict their put order.  So ready
+ * messages are put in order of due time, and the store keeps them in its
+ * FIFO rather than its heap. */
 static int64_t
-queue_due (const mwatch_queue_t *queue, const mwatch_message_t *msg)
+queue_due (const mwatch_queue_t *queue, const mwatch_message_t *msg, bool ready)
 {
-   if (mwatch_message_is_ready (msg)) {
+   if (ready) {
       int64_t now = mwatch_monotonic_us ();
       return queue->force_delay ? time_add (now, queue->delay_us) : now;
    }
@@ -251,7 +253,7 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
 static void
 queue_top_changed (mwatch_queue_t *queue, size_t slot)
 {
-   if (queue->store.slots[slot].heap_pos != 0) {
+   if (_mwatch_qstore_top (&queue->store) != slot) {
       return;
    }
    int64_t due = queue->store.slots[slot].due;
@@ -278,8 +280,9 @@ queue_reject (queue_reject_t *rejected,
 static mwatch_queue_status_t
 queue_insert (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
 {
+   bool ready = mwatch_message_is_ready (msg);
    size_t slot =
-      _mwatch_qstore_insert (&queue->store, msg, data, queue_due (queue, msg));
+      _mwatch_qstore_insert (&queue->store, msg, data, queue_due (queue, msg, ready), ready);
    queue->stats.bytes += _mwatch_message_bytes (msg);
    queue->stats.put++;
    queue_top_changed (queue, slot);
@@ -301,11 +304,13 @@ queue_replace (mwatch_queue_t *queue,
       queue->stats.stale++;
       return queue_reject (rejected, msg, data, MWATCH_QUEUE_STALE);
    }
+   bool ready = mwatch_message_is_ready (msg);
    _mwatch_qstore_replace (&queue->store,
                            slot,
                            msg,
                            data,
-                           queue_due (queue, msg),
+                           queue_due (queue, msg, ready),
+                           ready,
                            &rejected->msg,
                            &rejected->data);
    queue->stats.bytes += _mwatch_message_bytes (msg);
@@ -547,8 +552,9 @@ _mwatch_queue_count_ready (mwatch_queue_t *queue)
 {
    uint64_t ready = 0;
    pthread_mutex_lock (&queue->mutex);
-   for (size_t i = 0; i < queue->store.count; i++) {
-      if (mwatch_message_is_ready (queue->store.slots[queue->store.heap[i]].msg)) {
+   for (size_t slot = queue->store.oldest; slot != MWATCH_QSTORE_NONE;
+        slot = queue->store.slots[slot].newer) {
+      if (mwatch_message_is_ready (queue->store.slots[slot].msg)) {
          ready++;
       }
    }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../lib/queue-private.h"
+#include "../../lib/queue-store-private.h"
 #include "mongowatch.h"
 #include "unit/suites.h"
 
@@ -1318,6 +1319,144 @@ START_TEST (test_against_model)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------
+ * The store's FIFO of ready entries (queue-store.c)
+ * ------------------------------------------------------------------------ */
+
+/* A store with `n` fresh messages, none inserted yet. */
+static void
+store_with (mwatch_qstore_t *store, mwatch_message_t **msgs, size_t n)
+{
+   _mwatch_qstore_init (store, 64);
+   for (size_t i = 0; i < n; i++) {
+      msgs[i] = mwatch_message_new ();
+   }
+}
+
+static void
+store_insert (mwatch_qstore_t *store, mwatch_message_t *msg, uintptr_t id, int64_t due, bool in_order)
+{
+   _mwatch_qstore_insert (store, msg, ID (id), due, in_order);
+}
+
+/* Takes everything out by due order; ids come out as `ids`. */
+static void
+assert_store_drains (mwatch_qstore_t *store, const uintptr_t *ids, size_t n)
+{
+   for (size_t i = 0; i < n; i++) {
+      size_t top = _mwatch_qstore_top (store);
+      ck_assert_uint_ne (top, MWATCH_QSTORE_NONE);
+      mwatch_message_t *msg;
+      void *data;
+      _mwatch_qstore_remove (store, top, &msg, &data);
+      ck_assert_uint_eq ((uintptr_t) data, ids[i]);
+      mwatch_message_destroy (msg);
+   }
+   ck_assert_uint_eq (_mwatch_qstore_top (store), MWATCH_QSTORE_NONE);
+   ck_assert_uint_eq (store->count, 0);
+   _mwatch_qstore_destroy (store);
+}
+
+#define ASSERT_STORE_DRAINS(store, ...)                              \
+   do {                                                              \
+      const uintptr_t drained_[] = {__VA_ARGS__};                    \
+      assert_store_drains ((store), drained_, N_OF (drained_));      \
+   } while (0)
+
+/* Entries put in order of due time (ready records) bypass the heap, and
+ * come out in put order, ties included; a heap entry due earlier still
+ * comes out first. */
+START_TEST (test_store_ready_in_fifo)
+{
+   mwatch_qstore_t store;
+   mwatch_message_t *m[5];
+   store_with (&store, m, 5);
+   store_insert (&store, m[0], 0, 10, true);
+   store_insert (&store, m[1], 1, 20, true);
+   store_insert (&store, m[2], 2, 20, true);
+   store_insert (&store, m[3], 3, 30, true);
+   ck_assert_uint_eq (store.heap_count, 0);
+   ck_assert_uint_eq (store.count, 4);
+   store_insert (&store, m[4], 4, 15, false); /* a pending record */
+   ck_assert_uint_eq (store.heap_count, 1);
+   ASSERT_STORE_DRAINS (&store, 0, 4, 1, 2, 3);
+}
+END_TEST
+
+/* An in-order put due before the FIFO's tail (a caller's clock running
+ * back) goes to the heap, and the order stays right. */
+START_TEST (test_store_fifo_falls_back_to_heap)
+{
+   mwatch_qstore_t store;
+   mwatch_message_t *m[3];
+   store_with (&store, m, 3);
+   store_insert (&store, m[0], 0, 10, true);
+   store_insert (&store, m[1], 1, 30, true);
+   store_insert (&store, m[2], 2, 20, true);
+   ck_assert_uint_eq (store.heap_count, 1);
+   ASSERT_STORE_DRAINS (&store, 0, 2, 1);
+}
+END_TEST
+
+/* A replacement files the entry anew as the newest put: from the heap to
+ * the FIFO's tail, from the FIFO to the heap, from the FIFO's middle to
+ * its tail. */
+START_TEST (test_store_replace_moves_between_fifo_and_heap)
+{
+   mwatch_qstore_t store;
+   mwatch_message_t *m[4];
+   store_with (&store, m, 4);
+   store_insert (&store, m[0], 0, 5, false);
+   store_insert (&store, m[1], 1, 10, true);
+   store_insert (&store, m[2], 2, 10, true);
+   store_insert (&store, m[3], 3, 40, false);
+
+   mwatch_message_t *old_msg;
+   void *old_data;
+   /* The pending 0 becomes ready: to the FIFO, after 1 and 2. */
+   _mwatch_qstore_replace (&store, _mwatch_qstore_find (&store, mwatch_message_oid (m[0])),
+                           mwatch_message_copy (m[0]), ID (10), 10, true, &old_msg, &old_data);
+   ck_assert_ptr_eq (old_msg, m[0]);
+   ck_assert_ptr_eq (old_data, ID (0));
+   mwatch_message_destroy (old_msg);
+   ck_assert_uint_eq (store.heap_count, 1);
+   /* 1, in the FIFO's middle... */
+   size_t one = _mwatch_qstore_find (&store, mwatch_message_oid (m[1]));
+   /* ...again ready: to the tail. */
+   _mwatch_qstore_replace (&store, one, mwatch_message_copy (m[1]), ID (11), 10, true, &old_msg,
+                           &old_data);
+   mwatch_message_destroy (old_msg);
+   /* 2 goes back to pending, due at 35: to the heap. */
+   size_t two = _mwatch_qstore_find (&store, mwatch_message_oid (m[2]));
+   _mwatch_qstore_replace (&store, two, mwatch_message_copy (m[2]), ID (12), 35, false, &old_msg,
+                           &old_data);
+   mwatch_message_destroy (old_msg);
+   ck_assert_uint_eq (store.heap_count, 2);
+   ck_assert_uint_eq (store.count, 4);
+   ASSERT_STORE_DRAINS (&store, 10, 11, 12, 3);
+}
+END_TEST
+
+/* Through the queue: a ready record replaced by a newer ready iteration
+ * comes out after the ready records put in between, as a new put. */
+START_TEST (test_ready_replacement_goes_last)
+{
+   discards_t d;
+   mwatch_queue_t *q = queue_with (0, MWATCH_OVERFLOW_DROP_NEWEST, &d);
+   mwatch_message_t *first = ready_msg ();
+   mwatch_message_t *again = newer_copy (first);
+   mwatch_message_set_ready (again);
+   put_ok (q, first, 1);
+   put_ok (q, ready_msg (), 2);
+   put_ok (q, again, 3);
+   put_ok (q, ready_msg (), 4);
+   ASSERT_DISCARDED (&d, 1);
+   ASSERT_TAKES (q, 0, 2, 3, 4);
+   mwatch_queue_destroy (q);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * fork() hooks
  * ------------------------------------------------------------------------ */
@@ -1514,6 +1653,13 @@ queue_suite (void)
    tcase_add_test (tc, test_concurrent_replacement);
    tcase_add_test (tc, test_against_model);
    tcase_add_test (tc, test_put_allocates_nothing_once_warm);
+   suite_add_tcase (s, tc);
+
+   tc = tcase_with ("fifo", 10);
+   tcase_add_test (tc, test_store_ready_in_fifo);
+   tcase_add_test (tc, test_store_fifo_falls_back_to_heap);
+   tcase_add_test (tc, test_store_replace_moves_between_fifo_and_heap);
+   tcase_add_test (tc, test_ready_replacement_goes_last);
    suite_add_tcase (s, tc);
 
    return s;
