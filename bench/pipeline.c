@@ -2,8 +2,12 @@
  * thread, and how many records per second the listener turns into lines
  * in a file with the default format.
  *
- *   build/bench/pipeline [MESSAGES] [OUTPUT] [CORES]
- *                         (defaults: 1000000, /dev/null, 1)
+ *   build/bench/pipeline [MESSAGES] [OUTPUT] [CORES] [ONLY]
+ *                         (defaults: 1000000, /dev/null, 1, 0)
+ *
+ * With ONLY 1 it runs the put-to-line part alone and prints nothing: for
+ * instruction counts (callgrind) per record on each thread, as the
+ * difference of two run lengths.
  *
  * With CORES 1 the process is pinned to one CPU, so producer and listener
  * share one core: the throughput is that of one core.  With CORES 0 it
@@ -34,6 +38,7 @@ main (int argc, char **argv)
    long count = argc > 1 ? atol (argv[1]) : 1000000;
    const char *path = argc > 2 ? argv[2] : "/dev/null";
    bool pinned = argc > 3 ? atoi (argv[3]) == 1 : true;
+   bool only_pipeline = argc > 4 && atoi (argv[4]) == 1;
 
    cpu_set_t one;
    CPU_ZERO (&one);
@@ -85,6 +90,11 @@ main (int argc, char **argv)
    int64_t written = mwatch_monotonic_us ();
    mwatch_handler_destroy (queue);
    mwatch_handler_destroy (file);
+   if (only_pipeline) {
+      mwatch_message_destroy (msg);
+      bson_destroy (filter);
+      return dropped ? 1 : 0;
+   }
 
    /* The app thread's cost when the listener keeps up (the usual case): log
     * in bursts of 100, let the queue drain between bursts, time only the
