@@ -30,6 +30,7 @@ typedef struct {
    uint64_t seq;  /* breaks ties in due time by put order */
    uint64_t hash; /* of the WatchID, kept so rehashing and deletion need not
                      touch the message */
+   size_t bytes; /* the message's size, set by the queue for its count */
    size_t heap_pos; /* or MWATCH_QSTORE_IN_FIFO */
    size_t fifo_prev; /* FIFO order, while in the FIFO */
    size_t fifo_next;

@@ -210,8 +210,8 @@ queue_discard (const mwatch_queue_t *queue, const queue_reject_t *rejected)
 static void
 queue_remove (mwatch_queue_t *queue, size_t slot, mwatch_message_t **msg, void **data)
 {
+   queue->stats.bytes -= queue->store.slots[slot].bytes;
    _mwatch_qstore_remove (&queue->store, slot, msg, data);
-   queue->stats.bytes -= _mwatch_message_bytes (*msg);
 }
 
 /* Only for a queue no other thread can reach: the callback runs without
@@ -277,13 +277,16 @@ queue_reject (queue_reject_t *rejected,
    return status;
 }
 
+/* `bytes`: the message's size, counted once per put (the store keeps it
+ * for the removal). */
 static mwatch_queue_status_t
-queue_insert (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
+queue_insert (mwatch_queue_t *queue, mwatch_message_t *msg, void *data, size_t bytes)
 {
    bool ready = mwatch_message_is_ready (msg);
    size_t slot =
       _mwatch_qstore_insert (&queue->store, msg, data, queue_due (queue, msg, ready), ready);
-   queue->stats.bytes += _mwatch_message_bytes (msg);
+   queue->store.slots[slot].bytes = bytes;
+   queue->stats.bytes += bytes;
    queue->stats.put++;
    queue_top_changed (queue, slot);
    return MWATCH_QUEUE_OK;
@@ -294,6 +297,7 @@ queue_replace (mwatch_queue_t *queue,
                size_t slot,
                mwatch_message_t *msg,
                void *data,
+               size_t bytes,
                queue_reject_t *rejected)
 {
    const mwatch_message_t *queued = queue->store.slots[slot].msg;
@@ -305,6 +309,7 @@ queue_replace (mwatch_queue_t *queue,
       return queue_reject (rejected, msg, data, MWATCH_QUEUE_STALE);
    }
    bool ready = mwatch_message_is_ready (msg);
+   queue->stats.bytes -= queue->store.slots[slot].bytes;
    _mwatch_qstore_replace (&queue->store,
                            slot,
                            msg,
@@ -313,23 +318,23 @@ queue_replace (mwatch_queue_t *queue,
                            ready,
                            &rejected->msg,
                            &rejected->data);
-   queue->stats.bytes += _mwatch_message_bytes (msg);
-   queue->stats.bytes -= _mwatch_message_bytes (rejected->msg);
+   queue->store.slots[slot].bytes = bytes;
+   queue->stats.bytes += bytes;
    queue->stats.put++;
    queue->stats.replaced++;
    queue_top_changed (queue, slot);
    return MWATCH_QUEUE_OK;
 }
 
-/* Whether `msg` finds no room: the queue holds `capacity` messages, or
- * taking `msg` would pass the bound in bytes (a message larger than the
- * bound still goes into an empty queue, rather than never). */
+/* Whether a message of `bytes` finds no room: the queue holds `capacity`
+ * messages, or taking it would pass the bound in bytes (a message larger
+ * than the bound still goes into an empty queue, rather than never). */
 static bool
-queue_full (const mwatch_queue_t *queue, const mwatch_message_t *msg)
+queue_full (const mwatch_queue_t *queue, size_t bytes)
 {
    return queue->store.count >= queue->capacity ||
           (queue->max_bytes && queue->store.count &&
-           queue->stats.bytes + _mwatch_message_bytes (msg) > queue->max_bytes);
+           queue->stats.bytes + bytes > queue->max_bytes);
 }
 
 static void
@@ -347,6 +352,7 @@ static mwatch_queue_status_t
 queue_admit (mwatch_queue_t *queue,
              mwatch_message_t *msg,
              void *data,
+             size_t bytes,
              queue_reject_t *rejected)
 {
    const bson_oid_t *oid = mwatch_message_oid (msg);
@@ -357,10 +363,10 @@ queue_admit (mwatch_queue_t *queue,
       }
       size_t slot = _mwatch_qstore_find (&queue->store, oid);
       if (slot != MWATCH_QSTORE_NONE) {
-         return queue_replace (queue, slot, msg, data, rejected);
+         return queue_replace (queue, slot, msg, data, bytes, rejected);
       }
-      if (!queue_full (queue, msg)) {
-         return queue_insert (queue, msg, data);
+      if (!queue_full (queue, bytes)) {
+         return queue_insert (queue, msg, data, bytes);
       }
       switch (queue->overflow) {
       case MWATCH_OVERFLOW_DROP_OLDEST:
@@ -368,7 +374,7 @@ queue_admit (mwatch_queue_t *queue,
           * then pass it by this one message. */
          queue_remove (queue, queue->store.oldest, &rejected->msg, &rejected->data);
          count_drop (queue, rejected->msg);
-         return queue_insert (queue, msg, data);
+         return queue_insert (queue, msg, data, bytes);
       case MWATCH_OVERFLOW_BLOCK:
          if (give_up == MWATCH_DUE_NEVER) {
             give_up = time_add (mwatch_monotonic_us (), queue->block_timeout_us);
@@ -395,12 +401,14 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
    BSON_ASSERT_PARAM (queue);
    BSON_ASSERT_PARAM (msg);
    queue_reject_t rejected = {NULL, NULL};
+   /* Outside the lock: the caller owns msg until the put. */
+   size_t bytes = _mwatch_message_bytes (msg);
 
    pthread_mutex_lock (&queue->mutex);
-   mwatch_queue_status_t status = queue_admit (queue, msg, data, &rejected);
+   mwatch_queue_status_t status = queue_admit (queue, msg, data, bytes, &rejected);
    /* A woken producer may not have used the room it was woken for (its put
     * became a replacement, or another producer came first): pass it on. */
-   if (queue->blocked_producers && !queue_full (queue, msg)) {
+   if (queue->blocked_producers && !queue_full (queue, bytes)) {
       pthread_cond_signal (&queue->room_cond);
    }
    pthread_mutex_unlock (&queue->mutex);
