@@ -187,7 +187,7 @@ $(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or 
 endif
 endif
 
-.PHONY: all check deps demo bench bench-peer bench-pipeline tests examples unit-check integration-check memcheck secure-check \
+.PHONY: all check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) $(SHARED_LINKS) $(STATIC) $(PRELOAD) $(CLI) $(PC)
@@ -361,13 +361,20 @@ bench-pipeline: $(BUILD)/bench/pipeline
 # the Python peer on the same server (BENCH_PEER=0 leaves it out), the
 # pipeline, the latency from an operation's end to its line in the file,
 # and RSS over 10 million operations.  About 30 minutes on 2 cores.
-bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss
+bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss \
+       $(BUILD)/bench/scaling $(FAKE_SERVER)
 	test/server run bench/run-all
 
 # The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),
 # side by side on the same server and workloads; see bench/peer/README.md.
 bench-peer: $(PING_BIN)
 	test/server run bench/peer/run
+
+# The cost that must not grow with what is not used (doc/PERFORMANCE.md,
+# "Scaling (issue 14)"): threads, filter size, loggers not reached, bare
+# beside watched, against the fake wire server.
+bench-scaling: $(BUILD)/bench/scaling $(FAKE_SERVER)
+	bench/scaling-run
 
 # The README's test command.  Each step is its own make so that pkg-config
 # runs after the dependencies are in place.
