@@ -331,12 +331,24 @@ $(BUILD)/bench/workloads-mongowatch: bench/workloads.c $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DMWATCH_BENCH_LINKED -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS) -lpthread
 
+# The workloads side by side (bench/run-workloads): unpinned, then the
+# client and the server on separate cores (taskset; BENCH_PIN,
+# BENCH_CLIENT_CPUS, BENCH_SERVER_CPUS), then callgrind.  About 40 minutes.
 bench-workloads: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/run-workloads
 
 bench-callgrind: $(WORKLOADS) $(PING_BIN)
 	test/server run bench/callgrind-workloads
 
+# A benchmark is not a test: check builds every one (tests) and runs none.
+# Its scripts are read by bash -n, so that a slip shows here rather than at
+# the next make bench.
+BENCH_SCRIPTS := bench/run-workloads bench/run-all bench/callgrind-workloads $(wildcard bench/peer/run)
+.PHONY: bench-scripts
+bench-scripts:
+	@for s in $(BENCH_SCRIPTS); do bash -n $$s || exit 1; done
+
+tests: bench-scripts
 tests: all examples $(BENCH_BINS) $(FAKE_SERVER) $(UNIT_BIN) $(INTEG_BIN) $(PING_BIN) $(PLAIN_APP) $(SHIM) \
        $(DLOPEN_APP) $(MONGO_PLUGIN) $(DAEMON_APP)
 
@@ -360,7 +372,8 @@ bench-pipeline: $(BUILD)/bench/pipeline
 # workloads side by side against a local server (ops/s, CPU, callgrind),
 # the Python peer on the same server (BENCH_PEER=0 leaves it out), the
 # pipeline, the latency from an operation's end to its line in the file,
-# and RSS over 10 million operations.  About 30 minutes on 2 cores.
+# and RSS over 10 million operations, and the scaling part.  About 60
+# minutes on 2 cores.
 bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss \
        $(BUILD)/bench/scaling $(FAKE_SERVER)
 	test/server run bench/run-all
