@@ -5,6 +5,7 @@
 #include "json-private.h"
 #include "message-render-private.h"
 
+#include <pthread.h>
 #include <string.h>
 
 typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
@@ -186,16 +187,107 @@ field_index_find (const field_index_t *index, const char *key)
    return NULL;
 }
 
+/* The library's default list, the usual {watch}, gets a table made once:
+ * the names' lengths and their buckets.  Rendering it then reads the
+ * message once, keeps the values of the listed names, and writes them in
+ * the list's order: no index of the message's fields, no search per
+ * listed name, no strlen per key.  The bytes are those of the general
+ * path below (test-fast-paths.c compares the two). */
+#define DEFAULT_MAX 32 /* bits of the `found` mask below */
+
+typedef struct {
+   size_t n; /* 0: the list is too long for the table */
+   uint8_t len[DEFAULT_MAX];
+   uint8_t next[DEFAULT_MAX]; /* 1 + the next name in the bucket; 0 ends */
+   uint8_t head[INDEX_BUCKETS];
+} default_table_t;
+
+static default_table_t default_table;
+static pthread_once_t default_table_once = PTHREAD_ONCE_INIT;
+
+static void
+default_table_init (void)
+{
+   default_table_t *t = &default_table;
+   size_t n = 0;
+
+   while (mwatch_default_fields[n]) {
+      n++;
+   }
+   if (n > DEFAULT_MAX) {
+      return;
+   }
+   for (size_t i = n; i-- > 0;) {
+      const char *name = mwatch_default_fields[i];
+      size_t len = strlen (name);
+      if (len == 0 || len > UINT8_MAX) {
+         return;
+      }
+      t->len[i] = (uint8_t) len;
+      /* Filled from the end, so a bucket lists its names in list order. */
+      t->next[i] = t->head[BUCKET (name)];
+      t->head[BUCKET (name)] = (uint8_t) (i + 1);
+   }
+   t->n = n;
+}
+
+/* Writes `msg`'s fields of mwatch_default_fields and returns true, or
+ * returns false having written nothing, for the general path to do it. */
+static bool
+render_default (const mwatch_message_t *msg, mwatch_buf_t *out)
+{
+   const default_table_t *t = &default_table;
+   mwatch_value_t values[DEFAULT_MAX];
+   uint32_t found = 0;
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+
+   pthread_once (&default_table_once, default_table_init);
+   /* As the general path: past INDEX_MAX fields, lookups by name. */
+   if (t->n == 0 || mwatch_message_count (msg) > INDEX_MAX) {
+      return false;
+   }
+   mwatch_message_iter_init (&iter, msg);
+   while (mwatch_message_iter_next (&iter, &key, &value)) {
+      if (!key[0]) {
+         continue;
+      }
+      for (size_t i = t->head[BUCKET (key)]; i; i = t->next[i - 1]) {
+         if (strcmp (mwatch_default_fields[i - 1], key) == 0) {
+            /* A later field of the same name wins, as in the index. */
+            values[i - 1] = value;
+            found |= UINT32_C (1) << (i - 1);
+            break;
+         }
+      }
+   }
+   bool first = true;
+   for (size_t i = 0; found; i++, found >>= 1) {
+      if (found & 1u) {
+         separate (out, &first, ' ');
+         _mwatch_buf_put (out, mwatch_default_fields[i], t->len[i]);
+         _mwatch_buf_putc (out, '=');
+         write_value (out, &values[i], MODE_TEXT);
+      }
+   }
+   return true;
+}
+
 void
 mwatch_message_render (const mwatch_message_t *msg,
                        const char *const *fields,
                        mwatch_buf_t *out)
 {
+   fields = fields ? fields : mwatch_message_get_default_fields (msg);
+   if (fields == mwatch_default_fields && render_default (msg, out)) {
+      return;
+   }
+
    field_index_t index;
    bool indexed = field_index_init (&index, msg);
    bool first = true;
 
-   fields = fields ? fields : mwatch_message_get_default_fields (msg);
    /* The library's list holds no path, so what the index misses is
     * missing, and its names are bare. */
    bool ours = fields == mwatch_default_fields;

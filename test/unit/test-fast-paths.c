@@ -726,6 +726,55 @@ START_TEST (test_render_index_random)
 }
 END_TEST
 
+/* The default list's own path (message-render.c, render_default): records
+ * as the watchers make them, the listed fields set in random orders among
+ * others, some missing, some set twice, each of several types. */
+START_TEST (test_render_default_random)
+{
+   static const char *const others[] = {
+      "WatchID", "Iteration", "StartTime", "EndTime", "_private", "Dx", "D", "a b", "Errors",
+   };
+   size_t n_default = 0;
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
+                              BCON_INT32 (30), "}");
+
+   while (mwatch_default_fields[n_default]) {
+      n_default++;
+   }
+   rng_seed (14);
+   for (int i = 0; i < 5000; i++) {
+      mwatch_message_t *msg = mwatch_message_new ();
+      size_t n = rng_next () % 40;
+      for (size_t k = 0; k < n; k++) {
+         const char *name = rng_next () % 3
+                               ? mwatch_default_fields[rng_next () % n_default]
+                               : others[rng_next () % (sizeof others / sizeof others[0])];
+         switch (rng_next () % 5) {
+         case 0:
+            mwatch_message_set_document (msg, name, filter);
+            break;
+         case 1:
+            mwatch_message_set_int64 (msg, name, (int64_t) (rng_next () % 100000) - 50);
+            break;
+         case 2:
+            mwatch_message_set_double (msg, name, (double) (rng_next () % 10000000) / 1e6);
+            break;
+         case 3:
+            mwatch_message_set_utf8 (msg, name, names[rng_next () % N_NAMES]);
+            break;
+         default:
+            mwatch_message_remove (msg, name);
+            break;
+         }
+      }
+      check_render (msg, NULL);
+      check_render (msg, mwatch_default_fields);
+      mwatch_message_destroy (msg);
+   }
+   bson_destroy (filter);
+}
+END_TEST
+
 START_TEST (test_render_default_names_bare)
 {
    /* {watch} writes the library's own names without checking them. */
@@ -783,6 +832,7 @@ fast_paths_suite (void)
    tcase_add_test (bson, test_bson_random);
    tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
+   tcase_add_test (render, test_render_default_random);
    tcase_add_test (render, test_render_index_many_fields);
    tcase_add_test (render, test_render_default_names_bare);
    tcase_set_timeout (render, 60);
