@@ -2,7 +2,8 @@
  * booleans, dates, ObjectIds and documents, well formed.  For such a
  * document libbson's iterator, with its checks and calls per element, is
  * most of the cost of writing it, so this reads the elements itself and
- * hands each scalar to _mwatch_json_bson_value().  It takes only what
+ * writes strings and integers itself, other scalars through
+ * _mwatch_json_bson_value().  It takes only what
  * libbson's iterator reads to the end, element by element, the same way
  * (see bson_iter_next): lengths within the document, strings ending with
  * their NUL, booleans 0 or 1, every embedded document itself well formed,
@@ -134,7 +135,16 @@ write_doc_fast (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_arra
          if (!read_scalar (type, data + at, room, &v, &size)) {
             return false;
          }
-         _mwatch_json_bson_value (out, &v);
+         /* The usual scalars directly, as json-bson.c writes them. */
+         if (v.value_type == BSON_TYPE_UTF8) {
+            _mwatch_json_string (out, v.value.v_utf8.str, v.value.v_utf8.len);
+         } else if (v.value_type == BSON_TYPE_INT32) {
+            _mwatch_json_int64 (out, v.value.v_int32);
+         } else if (v.value_type == BSON_TYPE_INT64) {
+            _mwatch_json_int64 (out, v.value.v_int64);
+         } else {
+            _mwatch_json_bson_value (out, &v);
+         }
          o = at + size;
       }
    }
