@@ -1,10 +1,10 @@
 /* The fast path of BSON to JSON.  The usual filter holds strings, numbers,
  * booleans, dates, ObjectIds and documents, well formed.  For such a
  * document libbson's iterator, with its checks and calls per element, is
- * most of the cost of writing it, so this reads the elements itself and
- * writes strings and integers itself, other scalars through
- * _mwatch_json_bson_value().  It takes only what
- * libbson's iterator reads to the end, element by element, the same way
+ * most of the cost of writing it, so this reads the elements itself,
+ * writes strings and integers directly and other scalars through
+ * _mwatch_json_bson_value().  It takes only what libbson's iterator
+ * reads to the end, element by element, the same way
  * (see bson_iter_next): lengths within the document, strings ending with
  * their NUL, booleans 0 or 1, every embedded document itself well formed,
  * the last element ending at the terminating NUL.  Anything else (another
