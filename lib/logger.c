@@ -54,9 +54,9 @@ static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
  * answer of mwatch_logger_is_enabled_for (mwatch_level_cache_t). */
 atomic_uint _mwatch_levels_generation = 1;
 /* Guards the list of loggers (creation and lookup).  The list is also
- * read without it (_mwatch_logger_find): a logger is written whole before
- * it is published at the head (release), and never changes or goes
- * after. */
+ * read without it (_mwatch_logger_find, _mwatch_loggers_install): a
+ * logger is written whole before it is published at the head (release),
+ * and never changes or goes after. */
 static pthread_mutex_t loggers_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_logger_t *loggers;
 static mwatch_logger_t root_logger;
@@ -493,9 +493,15 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
    void **old_handlers = NULL, **old_filters = NULL;
    size_t n_old_handlers = 0, cap_handlers = 0, n_old_filters = 0, cap_filters = 0;
 
-   pthread_mutex_lock (&loggers_lock);
+   /* Not under loggers_lock: fork's prepare takes it after every
+    * handler's lock, and a record's walk holds config_lock for reading
+    * while it waits for a handler's lock, so an install waiting here for
+    * config_lock while holding loggers_lock closed a cycle with a fork.
+    * The list is read as _mwatch_logger_find reads it (loggers are
+    * published whole and never freed); one created meanwhile has no
+    * handlers, and nothing of this configuration to take. */
    pthread_rwlock_wrlock (&config_lock);
-   for (mwatch_logger_t *l = loggers; l; l = l->next) {
+   for (mwatch_logger_t *l = __atomic_load_n (&loggers, __ATOMIC_ACQUIRE); l; l = l->next) {
       list_append (&old_handlers, &n_old_handlers, &cap_handlers, (void **) l->handlers,
                    l->handler_count);
       list_append (&old_filters, &n_old_filters, &cap_filters, (void **) l->filters,
@@ -527,7 +533,6 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
       l->filter_count = setup->filter_count;
    }
    pthread_rwlock_unlock (&config_lock);
-   pthread_mutex_unlock (&loggers_lock);
    bson_free (targets);
 
    /* No record can reach the old handlers any more: drain and close them

@@ -242,6 +242,106 @@ START_TEST (test_fork_flush_report_to_unqueued_stats_handler)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- fork, install, walk */
+
+/* Fork's prepare takes every handler's lock (HANDLERS), then loggers_lock
+ * (LOGGERS).  A record's walk holds config_lock for reading while it waits
+ * for a handler's lock; an install used to hold loggers_lock while it
+ * waited to write config_lock.  So: the forking thread waited for
+ * loggers_lock (the install's), the install for config_lock (the walk's),
+ * the walk for the handler's lock (the fork's).  The handler below keeps
+ * fork's prepare inside its flush for half a second, the window in which
+ * the walk and the install arrive. */
+static atomic_bool fiw_forking, fiw_in_flush;
+
+static void
+fiw_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   (void) impl;
+   (void) handler;
+   (void) record;
+}
+
+static void
+fiw_slow_flush (void *impl, mwatch_handler_t *handler)
+{
+   (void) impl;
+   (void) handler;
+   if (atomic_load (&fiw_forking)) {
+      atomic_store (&fiw_in_flush, true);
+      usleep (500000);
+   }
+}
+
+static const mwatch_handler_vtable_t fiw_vtable = {.emit = fiw_emit, .flush = fiw_slow_flush};
+
+static void *
+fiw_forker (void *arg)
+{
+   (void) arg;
+   atomic_store (&fiw_forking, true);
+   pid_t pid = fork ();
+   if (pid == 0) {
+      _exit (0);
+   }
+   int status;
+   waitpid (pid, &status, 0);
+   return NULL;
+}
+
+static void *
+fiw_walker (void *logger)
+{
+   mwatch_logger_log_text (logger, MWATCH_LEVEL_WARNING, "a record");
+   return NULL;
+}
+
+static void *
+fiw_installer (void *arg)
+{
+   (void) arg;
+   _mwatch_loggers_install (NULL, 0, false, false);
+   return NULL;
+}
+
+static int
+fork_install_walk_scenario (void)
+{
+   mwatch_handler_t *slow = mwatch_handler_new (&fiw_vtable, NULL);
+   mwatch_logger_setup_t setup = {.name = "fiw.walk",
+                                  .level = MWATCH_LEVEL_WARNING,
+                                  .propagate = false,
+                                  .handlers = &slow,
+                                  .handler_count = 1};
+   _mwatch_loggers_install (&setup, 1, false, false);
+   mwatch_handler_destroy (slow);
+   pthread_t forker, walker, installer;
+   pthread_create (&forker, NULL, fiw_forker, NULL);
+   while (!atomic_load (&fiw_in_flush)) {
+      usleep (1000);
+   }
+   /* The fork holds the handler's lock now, for 500 ms.  That the walk
+    * and then the install are waiting on their locks cannot be seen from
+    * here; each gets 100 ms to get there.  Arriving later, they would only
+    * make the test pass without the cycle, never fail it. */
+   pthread_create (&walker, NULL, fiw_walker, mwatch_logger_get ("fiw.walk"));
+   usleep (100000);
+   pthread_create (&installer, NULL, fiw_installer, NULL);
+   pthread_join (forker, NULL);
+   pthread_join (walker, NULL);
+   pthread_join (installer, NULL);
+   return 0;
+}
+
+START_TEST (test_fork_during_install_and_walk)
+{
+   int status;
+   ck_assert_msg (in_child (fork_install_walk_scenario, 10, &status),
+                  "fork, a configuration install and a record's walk deadlocked: status %#x",
+                  status);
+}
+END_TEST
+
 Suite *
 report_locks_suite (void)
 {
@@ -250,6 +350,7 @@ report_locks_suite (void)
    tcase_set_timeout (tc, 60);
    tcase_add_test (tc, test_report_during_installs_and_walks);
    tcase_add_test (tc, test_fork_flush_report_to_unqueued_stats_handler);
+   tcase_add_test (tc, test_fork_during_install_and_walk);
    suite_add_tcase (suite, tc);
    return suite;
 }
