@@ -1,9 +1,11 @@
-/* What the benchmarks share: a watcher's record of a find, and the file
- * handler of configuration (c).  Header-only, because each benchmark is one
- * program built from one .c file. */
+/* What the benchmarks share: a watcher's record of a find, the file
+ * handler of configuration (c), clocks, line counts and a client pool.
+ * Header-only, because each benchmark is one program built from one .c
+ * file. */
 #ifndef MWATCH_BENCH_UTIL_H
 #define MWATCH_BENCH_UTIL_H
 
+#include <mongoc/mongoc.h>
 #include <mongowatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,22 @@ bench_count_lines (const char *path)
    }
    fclose (fp);
    return lines;
+}
+
+/* libmongoc initialised, and a pool of at most `threads` clients on
+ * `uri_str` (*uri, to destroy after the pool); NULL, with `error` set,
+ * when the URI does not parse. */
+static inline mongoc_client_pool_t *
+bench_pool_new (const char *uri_str, int threads, mongoc_uri_t **uri, bson_error_t *error)
+{
+   mongoc_init ();
+   *uri = mongoc_uri_new_with_error (uri_str, error);
+   if (!*uri) {
+      return NULL;
+   }
+   mongoc_client_pool_t *pool = mongoc_client_pool_new (*uri);
+   mongoc_client_pool_max_size (pool, (uint32_t) threads);
+   return pool;
 }
 
 #endif

@@ -98,13 +98,11 @@ main (int argc, char **argv)
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_logger_add_handler (logger, queue);
 
-   mongoc_init ();
-   mongoc_uri_t *uri = mongoc_uri_new_with_error (uri_str, &error);
-   if (!uri) {
+   mongoc_uri_t *uri;
+   pool = bench_pool_new (uri_str, threads, &uri, &error);
+   if (!pool) {
       die ("URI", &error);
    }
-   pool = mongoc_client_pool_new (uri);
-   mongoc_client_pool_max_size (pool, (uint32_t) threads);
    pthread_t *ids = bson_malloc (sizeof *ids * (size_t) threads);
    double start = bench_now_sec ();
    for (int i = 0; i < threads; i++) {

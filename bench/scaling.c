@@ -303,13 +303,11 @@ main (int argc, char **argv)
       mwatch_logger_add_handler (logger, queue);
    }
 
-   mongoc_init ();
-   mongoc_uri_t *uri = mongoc_uri_new_with_error (uri_str, &error);
-   if (!uri) {
+   mongoc_uri_t *uri;
+   pool = bench_pool_new (uri_str, threads, &uri, &error);
+   if (!pool) {
       die ("URI", &error);
    }
-   pool = mongoc_client_pool_new (uri);
-   mongoc_client_pool_max_size (pool, (uint32_t) threads);
    /* Connect every client before the span: its handshake is not an
     * operation. */
    mongoc_client_t **clients = bson_malloc (sizeof *clients * (size_t) threads);
