@@ -11,10 +11,10 @@
 /* A report is made under the reporting handler's lock (from its emit or
  * flush), so the locks it takes come after the handlers' in the lock order
  * (doc/ARCHITECTURE.md, "Locks and fork"): config_lock for reading, the
- * stats logger's handlers and what they lead to; never loggers_lock, which
- * a configuration install holds while it waits to write config_lock, that
- * a record's walk holds for reading while it waits for the reporting
- * handler's lock.  So the stats logger is looked up without loggers_lock
+ * stats logger's handlers and what they lead to; never loggers_lock (an
+ * install used to hold it while it waited to write config_lock, which a
+ * record's walk holds for reading while it waits for the reporting
+ * handler's lock).  So the stats logger is looked up without loggers_lock
  * and kept (loggers are never freed).  It is not created here, nor at load
  * time: a logger that exists before a configuration is one that
  * disable_existing_loggers disables, and so would be its parent

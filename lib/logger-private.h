@@ -72,8 +72,8 @@ _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
 
 /* The logger named `name` if it exists, else NULL (it is not created),
  * without taking loggers_lock: for a handler's failure report, made under
- * the handler's lock, which must not wait for loggers_lock (a
- * configuration install holds it while it waits to write config_lock). */
+ * the handler's lock, which must neither create a logger nor wait for
+ * loggers_lock. */
 mwatch_logger_t *
 _mwatch_logger_find (const char *name);
 
