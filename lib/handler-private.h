@@ -47,6 +47,15 @@ _mwatch_handler_handle (mwatch_handler_t *handler,
                         mwatch_record_t *record,
                         const mwatch_record_priv_t *priv);
 
+/* Whether `handler` would want the message of `record` now, on the
+ * calling thread: false when it would not take the record, or takes it
+ * as a queue of the library's does, as a stub whose message its listener
+ * builds (priv->lazy). */
+bool
+_mwatch_handler_needs_message (mwatch_handler_t *handler,
+                               const mwatch_record_t *record,
+                               const mwatch_record_priv_t *priv);
+
 /* Runs `handler`'s filters on `record`: false when one drops it.  Unless
  * the record's message is its own (`owned`), the filters work on a copy:
  * `record->watch` is pointed at it and `*copy` receives it for the caller

@@ -32,7 +32,11 @@ typedef struct {
    bool has_watch;
    /* Below its logger's level: kept only to time the operation out. */
    bool below_level;
+   /* The message is a stub: the live operation builds the record's
+    * message from `snap` when it leaves the queue ready. */
+   bool lazy;
    mwatch_live_t *live; /* the running operation, or NULL */
+   mwatch_live_snapshot_t snap;
 } queued_record_t;
 
 typedef struct queue_handler {
@@ -129,6 +133,10 @@ deliver (queue_handler_t *qh, mwatch_message_t *msg, queued_record_t *queued)
       record.level = record.timeout_level;
    } else if (queued->below_level) {
       keep = false; /* never meant to be written as it is */
+   } else if (queued->lazy) {
+      /* Built here, off the application's thread. */
+      snapshot = queued->live->ops->build (queued->live, &queued->snap);
+      record.watch = snapshot;
    }
    mwatch_message_t *none;
    if (keep && _mwatch_handler_filter (qh->self, &record, true, &none)) {
@@ -254,10 +262,23 @@ queue_handler_emit_priv (mwatch_handler_t *handler,
     * replaces it.  Everything else is a snapshot whole, since the watcher
     * goes on changing its own message. */
    void *extra;
-   bool stub = record->watch && priv->live && !mwatch_message_is_ready (record->watch);
-   mwatch_message_t *msg =
-      _mwatch_message_queue_copy (record->watch, !stub, sizeof (queued_record_t), &extra);
+   mwatch_message_t *msg;
+   const mwatch_lazy_record_t *lazy = priv->lazy;
+   if (lazy) {
+      /* Not built yet: the listener builds it, or the live state gives a
+       * snapshot at its timeout. */
+      msg = _mwatch_message_stub (lazy->id, lazy->snap.iteration, lazy->snap.due,
+                                  lazy->snap.ready, lazy->charged, sizeof (queued_record_t),
+                                  &extra);
+   } else {
+      bool stub = record->watch && priv->live && !mwatch_message_is_ready (record->watch);
+      msg = _mwatch_message_queue_copy (record->watch, !stub, sizeof (queued_record_t), &extra);
+   }
    queued_record_t *queued = extra;
+   queued->lazy = lazy && lazy->snap.ready;
+   if (lazy) {
+      queued->snap = lazy->snap;
+   }
    queued->name = record->name;
    queued->level = record->level;
    queued->timeout_level = record->timeout_level;
@@ -265,7 +286,7 @@ queue_handler_emit_priv (mwatch_handler_t *handler,
    queued->thread = record->thread;
    queued->process = record->process;
    queued->text = record->text ? bson_strdup (record->text) : NULL;
-   queued->has_watch = record->watch != NULL;
+   queued->has_watch = record->watch != NULL || lazy;
    queued->below_level = priv->below_level;
    queued->live = _mwatch_live_ref (priv->live);
    /* Whatever the outcome, the queue owns msg and queued from here. */

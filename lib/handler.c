@@ -211,13 +211,32 @@ mwatch_handler_format (mwatch_handler_t *handler, const mwatch_record_t *record,
  * still see a record that is not ready leave by timeout, at its timeout
  * level, so it admits the record if either level passes. */
 static int
-admission_level (const mwatch_handler_t *handler, const mwatch_record_t *record)
+admission_level (const mwatch_handler_t *handler,
+                 const mwatch_record_t *record,
+                 const mwatch_record_priv_t *priv)
 {
-   if (handler->vtable->deferred && record->watch && !mwatch_message_is_ready (record->watch) &&
-       record->timeout_level > record->level) {
+   bool running = priv->lazy ? !priv->lazy->snap.ready
+                             : record->watch && !mwatch_message_is_ready (record->watch);
+   if (handler->vtable->deferred && running && record->timeout_level > record->level) {
       return record->timeout_level;
    }
    return record->level;
+}
+
+bool
+_mwatch_handler_needs_message (mwatch_handler_t *handler,
+                               const mwatch_record_t *record,
+                               const mwatch_record_priv_t *priv)
+{
+   if (admission_level (handler, record, priv) < mwatch_handler_get_level (handler)) {
+      return false; /* it will not take the record */
+   }
+   if (handler->vtable->deferred) {
+      /* The library's queue keeps a stub and builds the message on its
+       * listener; a deferred handler of the user's gets the record whole. */
+      return !handler->emit_priv;
+   }
+   return !priv->below_level;
 }
 
 bool
@@ -253,9 +272,11 @@ _mwatch_handler_handle (mwatch_handler_t *handler,
                         mwatch_record_t *record,
                         const mwatch_record_priv_t *priv)
 {
-   if (admission_level (handler, record) < mwatch_handler_get_level (handler)) {
+   if (admission_level (handler, record, priv) < mwatch_handler_get_level (handler)) {
       return false;
    }
+   /* A record whose message is not built yet (priv->lazy) comes only to
+    * handlers that take it so (see _mwatch_handler_needs_message). */
    if (handler->vtable->deferred) {
       /* A deferred handler's emit is thread-safe by itself; taking the lock
        * would serialize every application thread on it.  Its close waits
@@ -264,6 +285,7 @@ _mwatch_handler_handle (mwatch_handler_t *handler,
       if (handler->emit_priv) {
          handler->emit_priv (handler, record, priv);
       } else {
+         BSON_ASSERT (!priv->lazy);
          handler->vtable->emit (handler->impl, handler, record);
       }
       return true;
@@ -271,6 +293,7 @@ _mwatch_handler_handle (mwatch_handler_t *handler,
    if (priv->below_level) {
       return false; /* only a queue's bookkeeping wanted it */
    }
+   BSON_ASSERT (!priv->lazy);
    if (emitting == handler) {
       /* A report of its own failure, logged from inside its emit, coming
        * back to it: it would wait on its own lock. */

@@ -18,6 +18,20 @@ typedef enum {
 
 typedef struct mwatch_live mwatch_live_t;
 
+/* One record of a running or finished operation, taken on the
+ * application's thread, from which its message can be built later (see
+ * build): what the pipeline orders it by, and the provider's own counts
+ * as they were when the record was made. */
+typedef struct {
+   int64_t iteration;
+   int64_t due; /* monotonic microseconds */
+   bool ready;  /* the final record */
+   /* The provider's: */
+   int state;
+   int64_t duration_us;
+   int64_t matched;
+} mwatch_live_snapshot_t;
+
 typedef struct {
    /* Takes a reference: a queued record holds one until it is freed. */
    void (*ref) (mwatch_live_t *live);
@@ -31,6 +45,13 @@ typedef struct {
                                     bool draining,
                                     mwatch_message_t **out,
                                     int64_t *due);
+   /* The message of the record `snap` was taken for, built now (for the
+    * caller to destroy): what it would have been had it been built when
+    * the record was made.  Takes the provider's lock. */
+   mwatch_message_t *(*build) (mwatch_live_t *live, const mwatch_live_snapshot_t *snap);
+   /* The same, for a record being logged from inside the provider, whose
+    * lock the caller holds. */
+   mwatch_message_t *(*build_locked) (mwatch_live_t *live, const mwatch_live_snapshot_t *snap);
 } mwatch_live_ops_t;
 
 /* The handle: the provider embeds it in its own object and finds the

@@ -4,6 +4,7 @@
 #define MWATCH_LOGGER_PRIVATE_H
 
 #include "live-private.h"
+#include "record-private.h"
 #include "mongowatch.h"
 
 #include <stdatomic.h>
@@ -24,6 +25,17 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
                          int level,
                          int timeout_level,
                          mwatch_message_t *msg,
+                         mwatch_live_t *live);
+
+/* The same for a record whose message is not built yet (`lazy`): `live`
+ * builds it, on this thread only if a logger filter or a handler other
+ * than a queue of the library's wants it (its build_locked: the caller
+ * holds the provider's lock), else on a queue's listener. */
+void
+_mwatch_logger_log_lazy (mwatch_logger_t *logger,
+                         int level,
+                         int timeout_level,
+                         const mwatch_lazy_record_t *lazy,
                          mwatch_live_t *live);
 
 /* A queue replaced by a new configuration hands a running operation's

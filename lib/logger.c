@@ -310,6 +310,30 @@ filter_locked (mwatch_logger_t *logger,
  * filters see only records logged on it, not those of its descendants),
  * then the handlers of the logger and of each ancestor until one does not
  * propagate.  `priv` goes beside the record to each handler. */
+/* Whether the walk of a record whose message is not built yet would want
+ * the message on this thread: for the logger's own filters, or a handler
+ * that is not a queue of the library's.  The caller holds config_lock. */
+static bool
+walk_needs_message_locked (mwatch_logger_t *logger,
+                           const mwatch_record_t *record,
+                           const mwatch_record_priv_t *priv)
+{
+   if (logger->filter_count) {
+      return true;
+   }
+   for (mwatch_logger_t *l = logger; l; l = l->parent) {
+      for (size_t i = 0; i < l->handler_count; i++) {
+         if (_mwatch_handler_needs_message (l->handlers[i], record, priv)) {
+            return true;
+         }
+      }
+      if (!atomic_load_explicit (&l->propagate, memory_order_relaxed)) {
+         break;
+      }
+   }
+   return false;
+}
+
 static void
 dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_priv_t *priv)
 {
@@ -317,7 +341,18 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_
       return;
    }
    mwatch_message_t *copy;
+   mwatch_message_t *built = NULL;
+   mwatch_record_priv_t eager;
    pthread_rwlock_rdlock (&config_lock);
+   if (priv->lazy && walk_needs_message_locked (logger, record, priv)) {
+      /* The old path: the message now, on this thread, shared by the
+       * handlers as any logged message is. */
+      built = priv->live->ops->build_locked (priv->live, &priv->lazy->snap);
+      record->watch = built;
+      eager = *priv;
+      eager.lazy = NULL;
+      priv = &eager;
+   }
    if (filter_locked (logger, record, priv->owned, &copy)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
          for (size_t i = 0; i < l->handler_count; i++) {
@@ -330,6 +365,7 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_
    }
    pthread_rwlock_unlock (&config_lock);
    mwatch_message_destroy (copy);
+   mwatch_message_destroy (built);
 }
 
 bool
@@ -364,22 +400,23 @@ mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch
    _mwatch_logger_log_live (logger, level, timeout_level, msg, NULL);
 }
 
-void
-_mwatch_logger_log_live (mwatch_logger_t *logger,
-                         int level,
-                         int timeout_level,
-                         mwatch_message_t *msg,
-                         mwatch_live_t *live)
+/* Logs a watcher's record: its message `msg`, or, with `lazy`, the
+ * means to build it. */
+static void
+log_watched (mwatch_logger_t *logger,
+             int level,
+             int timeout_level,
+             mwatch_message_t *msg,
+             const mwatch_lazy_record_t *lazy,
+             mwatch_live_t *live)
 {
-   if (!logger || !msg) {
-      return;
-   }
    /* A record of a running operation may still leave a queue by timeout,
     * at its timeout level: it is let in when either level passes, but one
     * whose own level does not reaches queues alone (below_level). */
    int effective = mwatch_logger_effective_level (logger);
    int admission = level;
-   if (!mwatch_message_is_ready (msg) && timeout_level > level) {
+   bool ready = lazy ? lazy->snap.ready : mwatch_message_is_ready (msg);
+   if (!ready && timeout_level > level) {
       admission = timeout_level;
    }
    if (admission < effective) {
@@ -388,8 +425,32 @@ _mwatch_logger_log_live (mwatch_logger_t *logger,
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
-   mwatch_record_priv_t priv = {.live = live, .below_level = level < effective};
+   mwatch_record_priv_t priv = {.live = live, .below_level = level < effective, .lazy = lazy};
    dispatch (logger, &record, &priv);
+}
+
+void
+_mwatch_logger_log_live (mwatch_logger_t *logger,
+                         int level,
+                         int timeout_level,
+                         mwatch_message_t *msg,
+                         mwatch_live_t *live)
+{
+   if (logger && msg) {
+      log_watched (logger, level, timeout_level, msg, NULL, live);
+   }
+}
+
+void
+_mwatch_logger_log_lazy (mwatch_logger_t *logger,
+                         int level,
+                         int timeout_level,
+                         const mwatch_lazy_record_t *lazy,
+                         mwatch_live_t *live)
+{
+   if (logger) {
+      log_watched (logger, level, timeout_level, NULL, lazy, live);
+   }
 }
 
 void

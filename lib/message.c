@@ -43,6 +43,9 @@ struct _mwatch_message_t {
    int64_t due;
    bool ready;
    const char *const *default_fields; /* not owned; NULL: the library's */
+   /* Memory the message stands for beyond its own: a stub's operation,
+    * whose record it becomes (see _mwatch_message_stub). */
+   size_t charged;
 };
 
 /* A new message's block: room for a find's final record with a small
@@ -62,6 +65,7 @@ message_alloc (size_t fields, size_t spare)
    msg->count = 0;
    msg->capacity = fields;
    msg->fields_on_heap = false;
+   msg->charged = 0;
    msg->spare = (char *) (msg->fields + fields);
    msg->spare_end = msg->spare + spare;
    return msg;
@@ -690,21 +694,34 @@ oid_to_hex (const bson_oid_t *oid, char out[25])
    out[24] = '\0';
 }
 
-/* A fresh WatchID, iteration 0, the library's default fields. */
-static void
-identity_init (mwatch_message_t *msg)
+void
+_mwatch_watch_id_new (mwatch_watch_id_t *id)
 {
-   oid_generate (&msg->oid);
-   oid_to_hex (&msg->oid, msg->watch_id);
+   oid_generate (&id->oid);
+   oid_to_hex (&id->oid, id->hex);
+}
+
+/* The identity `id` (a fresh one when NULL), iteration 0, the library's
+ * default fields. */
+static void
+identity_init (mwatch_message_t *msg, const mwatch_watch_id_t *id)
+{
+   if (id) {
+      msg->oid = id->oid;
+      memcpy (msg->watch_id, id->hex, sizeof msg->watch_id);
+   } else {
+      oid_generate (&msg->oid);
+      oid_to_hex (&msg->oid, msg->watch_id);
+   }
    msg->iteration = 0;
    msg->default_fields = NULL;
 }
 
 mwatch_message_t *
-mwatch_message_new (void)
+_mwatch_message_new_as (const mwatch_watch_id_t *id, int64_t start)
 {
    mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
-   identity_init (msg);
+   identity_init (msg, id);
    msg->due = MWATCH_DUE_NEVER;
    msg->ready = false;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
@@ -715,9 +732,34 @@ mwatch_message_new (void)
    v.value.v_int64 = 0;
    _mwatch_message_put (msg, "Iteration", 9, &v);
    v.type = MWATCH_TYPE_DATETIME;
-   v.value.v_datetime = mwatch_realtime_us ();
+   v.value.v_datetime = start;
    _mwatch_message_put (msg, "StartTime", 9, &v);
    return msg;
+}
+
+mwatch_message_t *
+mwatch_message_new (void)
+{
+   return _mwatch_message_new_as (NULL, mwatch_realtime_us ());
+}
+
+mwatch_message_t *
+_mwatch_message_stub (const mwatch_watch_id_t *id,
+                      int64_t iteration,
+                      int64_t due,
+                      bool ready,
+                      size_t charged,
+                      size_t extra,
+                      void **extra_out)
+{
+   mwatch_message_t *stub = message_alloc (1, extra + 8);
+   *extra_out = extra ? spare_take (stub, extra, 8) : NULL;
+   identity_init (stub, id);
+   stub->iteration = iteration;
+   stub->due = due;
+   stub->ready = ready;
+   stub->charged = charged;
+   return stub;
 }
 
 /* Bytes a field takes in a block: its key and its value's data, each
@@ -787,7 +829,7 @@ compact_copy (const mwatch_message_t *msg, size_t extra, void **extra_out)
 size_t
 _mwatch_message_bytes (const mwatch_message_t *msg)
 {
-   size_t bytes = (size_t) (msg->spare_end - (const char *) msg);
+   size_t bytes = (size_t) (msg->spare_end - (const char *) msg) + msg->charged;
    if (msg->fields_on_heap) {
       bytes += msg->capacity * sizeof (field_t);
    }
@@ -814,7 +856,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
    if (!msg) {
       copy = message_alloc (1, extra + 8);
       *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
-      identity_init (copy);
+      identity_init (copy, NULL);
       copy->due = mwatch_monotonic_us ();
       copy->ready = true;
    } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {
@@ -833,6 +875,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
       copy->due = msg->due;
       copy->ready = msg->ready;
       copy->default_fields = msg->default_fields;
+      copy->charged = msg->charged;
       for (size_t i = 0; i < count; i++) {
          const field_t *from = &msg->fields[i];
          field_t *to = &copy->fields[i];

@@ -9,6 +9,18 @@
 #define MWATCH_RECORD_PRIVATE_H
 
 #include "live-private.h"
+#include "message-private.h"
+
+/* A record whose message is not built yet (the watchers' records): built
+ * on the application's thread only when a logger filter or a handler that
+ * is not a queue of the library's wants it, otherwise by the queue's
+ * listener when the record leaves the queue. */
+typedef struct {
+   const mwatch_watch_id_t *id;
+   mwatch_live_snapshot_t snap;
+   /* Bytes the operation holds, charged to a queue that keeps the record. */
+   size_t charged;
+} mwatch_lazy_record_t;
 
 typedef struct {
    /* The live state of the operation, which a queue consults before it
@@ -23,11 +35,14 @@ typedef struct {
     * on its listener), so filters may change it in place; otherwise a
     * handler's filters work on a copy of their own. */
    bool owned;
+   /* Set when the record's message (record->watch) is not built yet:
+    * then `live` builds it (see live-private.h). */
+   const mwatch_lazy_record_t *lazy;
 } mwatch_record_priv_t;
 
 /* A record from outside the pipeline: no live state, at or above its
  * level, its message not its own. */
 #define MWATCH_RECORD_PRIV_PLAIN \
-   ((mwatch_record_priv_t) {.live = NULL, .below_level = false, .owned = false})
+   ((mwatch_record_priv_t) {.live = NULL, .below_level = false, .owned = false, .lazy = NULL})
 
 #endif

@@ -38,7 +38,7 @@ watch_stream (const mongoc_change_stream_t *stream,
    static const char *const keys[] = {"pipeline"};
    bson_t stages;
    _mwatch_doc_part (pipeline, keys, 1, &stages);
-   mwatch_message_set_array (_mwatch_watch_message (watch), "Filter", &stages);
+   _mwatch_watch_set_filter (watch, &stages, true);
    pthread_once (&streams_once, streams_init);
    _mwatch_watch_unref (_mwatch_ptrmap_put (&streams, stream, watch));
    _mwatch_watch_progress (watch, end - start, end, false, false);

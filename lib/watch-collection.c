@@ -94,13 +94,8 @@ _mwatch_call_start (mwatch_call_t *call,
                     bson_error_t **error)
 {
    call->watch = _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, operation, db, collection);
-   mwatch_message_t *msg = _mwatch_watch_message (call->watch);
-   if (filter) {
-      mwatch_message_set_document (msg, "Filter", filter);
-   }
-   if (update) {
-      mwatch_message_set_document (msg, "Update", update);
-   }
+   _mwatch_watch_set_filter (call->watch, filter, false);
+   _mwatch_watch_set_update (call->watch, update);
    /* Initialised, so that it can be read and destroyed whatever path the
     * real call takes; libmongoc initialising it again leaks nothing. */
    bson_init (&call->own_reply);

@@ -85,14 +85,7 @@ watch_cursor (const mongoc_cursor_t *cursor,
    }
    int64_t end = mwatch_monotonic_us ();
    mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, operation, db, collection);
-   mwatch_message_t *msg = _mwatch_watch_message (watch);
-   if (filter) {
-      if (filter_is_array) {
-         mwatch_message_set_array (msg, "Filter", filter);
-      } else {
-         mwatch_message_set_document (msg, "Filter", filter);
-      }
-   }
+   _mwatch_watch_set_filter (watch, filter, filter_is_array);
    _mwatch_watch_progress (watch, end - start, end, false, false);
    _mwatch_watch_first (watch);
    /* Only now can the application use the cursor. */

@@ -10,8 +10,8 @@
  * each record of it waiting in a queue holds one. */
 typedef struct _mwatch_watch_t mwatch_watch_t;
 
-/* Starts watching an operation: a message with the thread's context
- * fields, then DB (omitted when NULL), Collection (likewise) and
+/* Starts watching an operation: its records will have the thread's
+ * context fields, then DB (omitted when NULL), Collection (likewise) and
  * Operation. */
 mwatch_watch_t *
 _mwatch_watch_new (mwatch_watcher_kind_t kind,
@@ -29,10 +29,14 @@ _mwatch_watch_ref_void (void *watch);
 void
 _mwatch_watch_unref (mwatch_watch_t *watch);
 
-/* The message, for setting fields before the first log (no lock needed
- * then: nobody else sees the watch yet). */
-mwatch_message_t *
-_mwatch_watch_message (mwatch_watch_t *watch);
+/* The operation's Filter (an array for an aggregate's pipeline) and
+ * Update, copied; before the first record (no lock needed then: nobody
+ * else sees the watch yet).  NULL sets nothing. */
+void
+_mwatch_watch_set_filter (mwatch_watch_t *watch, const bson_t *filter, bool is_array);
+
+void
+_mwatch_watch_set_update (mwatch_watch_t *watch, const bson_t *update);
 
 /* Logs the first record. */
 void
@@ -58,7 +62,9 @@ _mwatch_watch_detach (mwatch_watch_t *watch);
 bool
 _mwatch_watch_is_detached (const mwatch_watch_t *watch);
 
-/* Sets an integer field under the watch's lock (counts from a reply). */
+/* Sets an integer field under the watch's lock (counts from a reply).
+ * `key` is one of the library's field names, a string that lives as long
+ * as the process (the watch keeps the pointer). */
 void
 _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);
 

@@ -1,13 +1,25 @@
 /* The watch engine: one operation's live state and its records.
  *
  * The application's thread changes the state under the watch's lock and
- * logs a snapshot at the start, at the end, and on updates when the
- * options ask for them.  Between those nothing is queued: a queue holding
- * a record of a running operation asks the live state, when the record's
- * timeout comes, whether the operation really went quiet (then it emits a
- * fresh snapshot) or moved on (then the record goes back, due later).  So a
+ * logs a record at the start, at the end, and on updates when the options
+ * ask for them.  Between those nothing is queued: a queue holding a record
+ * of a running operation asks the live state, when the record's timeout
+ * comes, whether the operation really went quiet (then it emits a fresh
+ * snapshot) or moved on (then the record goes back, due later).  So a
  * cursor read a document at a time costs a few counter updates per
- * document, not a message per document. */
+ * document, not a message per document.
+ *
+ * No WatchMessage is built on the application's thread unless something
+ * there wants one.  The watch keeps what the operation started with (its
+ * WatchID, StartTime, context, names, a copy of the filter's bytes) and,
+ * in order, the fields set after that (counts, EndTime, Error, and where
+ * State, Duration and MatchedCount first appeared); a record is a
+ * snapshot of the counters.  A queue keeps a stub of it, and its listener
+ * builds the message (build), field for field in the order it would have
+ * had.  A logger filter or a handler that is not a queue gets the message
+ * built on the application's thread, as before (see dispatch in
+ * logger.c); mwatch_cursor_lock builds it for the application to change,
+ * and from then on the watch's records are built from that message. */
 #include "block-pool-private.h"
 #include "interpose-private.h"
 #include "live-private.h"
@@ -24,18 +36,56 @@
 #include <stdatomic.h>
 #include <string.h>
 
+/* A field set after the operation started, in the order of first setting:
+ * replayed into each message built, so that its fields come in the order
+ * they would have had in one message kept for the whole operation. */
+typedef enum {
+   LATE_STATE,    /* State, Duration, MatchedCount: values from the record */
+   LATE_DURATION,
+   LATE_MATCHED,
+   LATE_COUNT,    /* a count read from a reply: `key`, `value` */
+   LATE_END,      /* EndTime: `value` */
+   LATE_ERROR,    /* Error: the watch's `error` */
+} late_kind_t;
+
+typedef struct {
+   late_kind_t kind;
+   const char *key; /* LATE_COUNT: the library's name for it (static) */
+   int64_t value;
+} late_field_t;
+
+/* 3 from the records, up to 8 counts, EndTime, Error; more turns the
+ * watch into one with a message of its own (see late_add). */
+#define LATE_MAX 14
+
+/* Parts of the watch allocated apart when the pool block has no room. */
+#define HEAP_PARTS_MAX 4
+
 struct _mwatch_watch_t {
    atomic_int refs;
    /* What a queue holding one of its records sees of it (live_ops). */
    mwatch_live_t live;
    pthread_mutex_t lock;
-   mwatch_message_t *msg;
    mwatch_logger_t *logger;
    mwatch_watcher_kind_t kind;
    mwatch_watcher_opts_t opts;
    mwatch_op_maps_t *maps; /* the field mappings in force when it started */
-   char *operation;       /* operation_buf, or allocated when longer */
-   char operation_buf[32];
+   /* What the operation started with, never changed after its first
+    * record: every message of it is built from these. */
+   mwatch_watch_id_t id;
+   int64_t start_time; /* realtime */
+   mwatch_context_t *context;
+   const char *operation;
+   const char *db;         /* NULL: not known */
+   const char *collection; /* NULL: none */
+   mwatch_value_t filter;  /* type NULL: none; DOCUMENT or ARRAY */
+   mwatch_value_t update;
+   /* Storage of the above: the rest of the pool block, then the heap. */
+   char *spare;
+   char *spare_end;
+   void *heap_parts[HEAP_PARTS_MAX];
+   size_t heap_count;
+   size_t bytes; /* all it holds, charged to a queue keeping its record */
    /* The counters the application's thread bumps on every call into
     * libmongoc (every document of a cursor): atomics, so that this costs
     * no lock.  A listener reading them for a timeout snapshot may see one
@@ -48,6 +98,17 @@ struct _mwatch_watch_t {
     * Iteration, the same whatever the levels and handlers. */
    _Atomic int64_t updates_made;
    /* The rest is guarded by `lock`. */
+   late_field_t late[LATE_MAX];
+   size_t late_count;
+   /* More late fields than `late` holds were set: only `msg` has them. */
+   bool late_overflow;
+   char *error; /* LATE_ERROR's text */
+   /* The last record's snapshot: what a message built on demand shows. */
+   mwatch_live_snapshot_t last;
+   /* The message itself, once something asked for it (mwatch_cursor_lock,
+    * or too many late fields): kept up to date from then on, and every
+    * later record is built from it on the application's thread. */
+   mwatch_message_t *msg;
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
    bool finished;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
@@ -77,6 +138,45 @@ set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key,
 
 #define SET_MAPPED(watch, msg, key, value) set_mapped (watch, msg, key, sizeof key - 1, value)
 
+/* A copy of `len` bytes (and a NUL when `nul`) kept by the watch: in its
+ * block when there is room, else on the heap. */
+static const void *
+keep_bytes (mwatch_watch_t *watch, const void *data, size_t len, bool nul)
+{
+   size_t size = len + (nul ? 1 : 0);
+   char *at = (char *) (((uintptr_t) watch->spare + 7) & ~(uintptr_t) 7);
+   char *dst;
+   if (at <= watch->spare_end && size <= (size_t) (watch->spare_end - at)) {
+      dst = at;
+      watch->spare = at + size;
+   } else if (watch->heap_count < HEAP_PARTS_MAX) {
+      dst = bson_malloc (size ? size : 1);
+      watch->heap_parts[watch->heap_count++] = dst;
+      watch->bytes += size;
+   } else {
+      BSON_ASSERT (false && "more parts than a watch keeps");
+   }
+   memcpy (dst, data, len);
+   if (nul) {
+      dst[len] = '\0';
+   }
+   return dst;
+}
+
+static const char *
+keep_string (mwatch_watch_t *watch, const char *text)
+{
+   return text ? keep_bytes (watch, text, strlen (text), true) : NULL;
+}
+
+static void
+keep_document (mwatch_watch_t *watch, mwatch_value_t *to, const bson_t *doc, mwatch_type_t type)
+{
+   to->type = type;
+   to->value.v_doc.len = doc->len;
+   to->value.v_doc.data = keep_bytes (watch, bson_get_data (doc), doc->len, false);
+}
+
 /* ---------------------------------------------------------------- life */
 
 static const mwatch_live_ops_t live_ops;
@@ -88,12 +188,12 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *collection)
 {
    /* Watches are made and freed as often as records: from the pool. */
-   _Static_assert (sizeof (mwatch_watch_t) <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
+   _Static_assert (sizeof (mwatch_watch_t) + 256 <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    /* What a watched operation logs is written at exit, whenever logging
     * was set up. */
    _mwatch_shutdown_at_exit ();
    bool pooled;
-   mwatch_watch_t *watch = _mwatch_block_get (sizeof *watch, &pooled);
+   mwatch_watch_t *watch = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
    watch->updates.generation = 0;
    watch->finished = false;
    atomic_init (&watch->refs, 1);
@@ -102,33 +202,46 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
    watch->maps = _mwatch_watcher_config (kind, &watch->opts);
-   size_t op_len = strlen (operation);
-   watch->operation = op_len < sizeof watch->operation_buf ? watch->operation_buf
-                                                           : bson_malloc (op_len + 1);
-   memcpy (watch->operation, operation, op_len + 1);
+   _mwatch_watch_id_new (&watch->id);
+   watch->start_time = mwatch_realtime_us ();
+   watch->context = _mwatch_context_capture ();
+   watch->spare = (char *) (watch + 1);
+   watch->spare_end = (char *) watch + MWATCH_BLOCK_SIZE;
+   watch->heap_count = 0;
+   watch->bytes = MWATCH_BLOCK_SIZE;
+   watch->operation = keep_string (watch, operation);
+   watch->db = keep_string (watch, db);
+   watch->collection = keep_string (watch, collection);
+   watch->filter.type = MWATCH_TYPE_NULL;
+   watch->update.type = MWATCH_TYPE_NULL;
    atomic_init (&watch->duration_us, 0);
    atomic_init (&watch->last_activity, mwatch_monotonic_us ());
    atomic_init (&watch->matched, 0);
    atomic_init (&watch->updates_made, 0);
    atomic_init (&watch->detached, false);
-   watch->msg = mwatch_message_new ();
-   mwatch_message_set_default_fields (watch->msg, watch->opts.default_fields);
-   _mwatch_context_apply (watch->msg);
-   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
-   if (db) {
-      v.value.v_utf8.str = db;
-      v.value.v_utf8.len = strlen (db);
-      _mwatch_message_put (watch->msg, "DB", 2, &v);
-   }
-   if (collection) {
-      v.value.v_utf8.str = collection;
-      v.value.v_utf8.len = strlen (collection);
-      _mwatch_message_put (watch->msg, "Collection", 10, &v);
-   }
-   v.value.v_utf8.str = watch->operation;
-   v.value.v_utf8.len = op_len;
-   _mwatch_message_put (watch->msg, "Operation", 9, &v);
+   watch->late_count = 0;
+   watch->late_overflow = false;
+   watch->error = NULL;
+   watch->last = (mwatch_live_snapshot_t) {.due = MWATCH_DUE_NEVER};
+   watch->msg = NULL;
    return watch;
+}
+
+void
+_mwatch_watch_set_filter (mwatch_watch_t *watch, const bson_t *filter, bool is_array)
+{
+   if (filter) {
+      keep_document (watch, &watch->filter, filter,
+                     is_array ? MWATCH_TYPE_ARRAY : MWATCH_TYPE_DOCUMENT);
+   }
+}
+
+void
+_mwatch_watch_set_update (mwatch_watch_t *watch, const bson_t *update)
+{
+   if (update) {
+      keep_document (watch, &watch->update, update, MWATCH_TYPE_DOCUMENT);
+   }
 }
 
 mwatch_watch_t *
@@ -152,17 +265,13 @@ _mwatch_watch_unref (mwatch_watch_t *watch)
    }
    mwatch_message_destroy (watch->msg);
    _mwatch_op_maps_unref (watch->maps);
-   if (watch->operation != watch->operation_buf) {
-      bson_free (watch->operation);
+   _mwatch_context_release (watch->context);
+   for (size_t i = 0; i < watch->heap_count; i++) {
+      bson_free (watch->heap_parts[i]);
    }
+   bson_free (watch->error);
    pthread_mutex_destroy (&watch->lock);
    _mwatch_block_put (watch, true);
-}
-
-mwatch_message_t *
-_mwatch_watch_message (mwatch_watch_t *watch)
-{
-   return watch->msg;
 }
 
 /* ---------------------------------------------------------------- records */
@@ -180,36 +289,6 @@ static const struct {
    [STATE_FINAL] = {"final", 5},
 };
 
-/* Writes the record's state and the live counters into `msg`.  A first
- * record is logged before anything was measured: no Duration, no
- * MatchedCount, rather than zeros that would read as "took no time". */
-static void
-materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, record_state_t state)
-{
-   /* Numbered by what the operation did, not by what was logged: first 0,
-    * each update its number, a timeout the updates so far, the final one
-    * more. */
-   int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
-   _mwatch_message_set_iteration (msg, state == STATE_FIRST   ? 0
-                                       : state == STATE_FINAL ? updates + 1
-                                                              : updates);
-   mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
-   s.value.v_utf8.str = state_names[state].name;
-   s.value.v_utf8.len = state_names[state].len;
-   SET_MAPPED (watch, msg, "State", &s);
-   if (state == STATE_FIRST) {
-      return;
-   }
-   int64_t us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed);
-   mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) us / 1e6};
-   SET_MAPPED (watch, msg, "Duration", &v);
-   if (watch->kind == MWATCH_WATCHER_CURSOR) {
-      v.type = MWATCH_TYPE_INT64;
-      v.value.v_int64 = atomic_load_explicit (&watch->matched, memory_order_relaxed);
-      SET_MAPPED (watch, msg, "MatchedCount", &v);
-   }
-}
-
 static int64_t
 timeout_due (const mwatch_watch_t *watch)
 {
@@ -218,6 +297,175 @@ timeout_due (const mwatch_watch_t *watch)
    }
    return atomic_load_explicit (&watch->last_activity, memory_order_relaxed) +
           (int64_t) (watch->opts.timeout_sec * 1e6);
+}
+
+/* The record `state` of the operation as it is now.  Numbered by what the
+ * operation did, not by what was logged: first 0, each update its number,
+ * a timeout the updates so far, the final one more. */
+static mwatch_live_snapshot_t
+snapshot (const mwatch_watch_t *watch, record_state_t state)
+{
+   int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
+   return (mwatch_live_snapshot_t) {
+      .iteration = state == STATE_FIRST ? 0 : state == STATE_FINAL ? updates + 1 : updates,
+      .due = state == STATE_FINAL ? mwatch_monotonic_us () : timeout_due (watch),
+      .ready = state == STATE_FINAL,
+      .state = state,
+      .duration_us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed),
+      .matched = atomic_load_explicit (&watch->matched, memory_order_relaxed),
+   };
+}
+
+static void
+put_state (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
+   s.value.v_utf8.str = state_names[snap->state].name;
+   s.value.v_utf8.len = state_names[snap->state].len;
+   SET_MAPPED (watch, msg, "State", &s);
+}
+
+static void
+put_duration (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) snap->duration_us / 1e6};
+   SET_MAPPED (watch, msg, "Duration", &v);
+}
+
+static void
+put_matched (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = snap->matched};
+   SET_MAPPED (watch, msg, "MatchedCount", &v);
+}
+
+/* Writes the record's state and counters into `msg`.  A first record is
+ * logged before anything was measured: no Duration, no MatchedCount,
+ * rather than zeros that would read as "took no time". */
+static void
+materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+{
+   _mwatch_message_set_iteration (msg, snap->iteration);
+   put_state (watch, msg, snap);
+   if (snap->state == STATE_FIRST) {
+      return;
+   }
+   put_duration (watch, msg, snap);
+   if (watch->kind == MWATCH_WATCHER_CURSOR) {
+      put_matched (watch, msg, snap);
+   }
+}
+
+/* Sets one late field in `msg`, as it was set on the operation. */
+static void
+put_late (const mwatch_watch_t *watch,
+          mwatch_message_t *msg,
+          const late_field_t *late,
+          const mwatch_live_snapshot_t *snap)
+{
+   switch (late->kind) {
+   case LATE_STATE:
+      put_state (watch, msg, snap);
+      break;
+   case LATE_DURATION:
+      put_duration (watch, msg, snap);
+      break;
+   case LATE_MATCHED:
+      put_matched (watch, msg, snap);
+      break;
+   case LATE_COUNT: {
+      const char *name = MAPPED_NAME (watch, late->key);
+      if (name) {
+         mwatch_message_set_int64 (msg, name, late->value);
+      }
+      break;
+   }
+   case LATE_END: {
+      mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = late->value};
+      SET_MAPPED (watch, msg, "EndTime", &v);
+      break;
+   }
+   case LATE_ERROR:
+      _mwatch_message_set_masked (msg, MAPPED_NAME (watch, "Error"), watch->error);
+      break;
+   default:
+      break;
+   }
+}
+
+/* The message of the record `snap`, built from what the watch kept; the
+ * caller holds the lock. */
+static mwatch_message_t *
+build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, watch->start_time);
+   mwatch_message_set_default_fields (msg, watch->opts.default_fields);
+   _mwatch_context_apply (watch->context, msg);
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+   if (watch->db) {
+      v.value.v_utf8.str = watch->db;
+      v.value.v_utf8.len = strlen (watch->db);
+      _mwatch_message_put (msg, "DB", 2, &v);
+   }
+   if (watch->collection) {
+      v.value.v_utf8.str = watch->collection;
+      v.value.v_utf8.len = strlen (watch->collection);
+      _mwatch_message_put (msg, "Collection", 10, &v);
+   }
+   v.value.v_utf8.str = watch->operation;
+   v.value.v_utf8.len = strlen (watch->operation);
+   _mwatch_message_put (msg, "Operation", 9, &v);
+   if (watch->filter.type != MWATCH_TYPE_NULL) {
+      _mwatch_message_put (msg, "Filter", 6, &watch->filter);
+   }
+   if (watch->update.type != MWATCH_TYPE_NULL) {
+      _mwatch_message_put (msg, "Update", 6, &watch->update);
+   }
+   _mwatch_op_maps_apply (watch->maps, watch->operation, msg);
+   for (size_t i = 0; i < watch->late_count; i++) {
+      put_late (watch, msg, &watch->late[i], snap);
+   }
+   if (snap->ready) {
+      mwatch_message_set_ready (msg);
+   }
+   materialize (watch, msg, snap);
+   _mwatch_message_set_due (msg, snap->due);
+   return msg;
+}
+
+/* The watch's own message, built now if it was not: from then on it is
+ * kept up to date and records are built from it.  The caller holds the
+ * lock. */
+static mwatch_message_t *
+own_message_locked (mwatch_watch_t *watch)
+{
+   if (!watch->msg) {
+      watch->msg = build_locked (watch, &watch->last);
+   }
+   return watch->msg;
+}
+
+/* Notes a late field; the caller holds the lock.  A record's fields are
+ * noted once, where they first appeared; a count each time it is set, as
+ * a message kept for the whole operation would have had it set. */
+static void
+late_add (mwatch_watch_t *watch, late_kind_t kind, const char *key, int64_t value)
+{
+   if (kind <= LATE_MATCHED) {
+      for (size_t i = 0; i < watch->late_count; i++) {
+         if (watch->late[i].kind == kind) {
+            return;
+         }
+      }
+   }
+   if (watch->late_count == LATE_MAX) {
+      /* Never with the library's own watchers; the message itself keeps
+       * what no more room here could, from now on. */
+      own_message_locked (watch);
+      watch->late_overflow = true;
+      return;
+   }
+   watch->late[watch->late_count++] = (late_field_t) {.kind = kind, .key = key, .value = value};
 }
 
 /* Logs the current state at `level`; the caller holds the lock.  Skips all
@@ -230,11 +478,25 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
    if (!mwatch_logger_is_enabled_for (watch->logger, admission)) {
       return;
    }
-   materialize (watch, watch->msg, state);
-   _mwatch_message_set_due (watch->msg, timeout_due (watch));
+   watch->last = snapshot (watch, state);
+   late_add (watch, LATE_STATE, NULL, 0);
+   if (state != STATE_FIRST) {
+      late_add (watch, LATE_DURATION, NULL, 0);
+      if (watch->kind == MWATCH_WATCHER_CURSOR) {
+         late_add (watch, LATE_MATCHED, NULL, 0);
+      }
+   }
    /* A handler that calls libmongoc must not be watched from here. */
    _mwatch_enter ();
-   _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
+   if (watch->msg) {
+      materialize (watch, watch->msg, &watch->last);
+      _mwatch_message_set_due (watch->msg, watch->last.due);
+      _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
+   } else {
+      const mwatch_lazy_record_t lazy = {
+         .id = &watch->id, .snap = watch->last, .charged = watch->bytes};
+      _mwatch_logger_log_lazy (watch->logger, level, timeout_level, &lazy, &watch->live);
+   }
    _mwatch_leave ();
 }
 
@@ -242,7 +504,6 @@ void
 _mwatch_watch_first (mwatch_watch_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
-   _mwatch_op_maps_apply (watch->maps, watch->operation, watch->msg);
    emit_locked (watch, watch->opts.first_level, STATE_FIRST);
    pthread_mutex_unlock (&watch->lock);
 }
@@ -302,9 +563,10 @@ void
 _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
 {
    pthread_mutex_lock (&watch->lock);
-   const char *name = MAPPED_NAME (watch, key);
-   if (name) {
-      mwatch_message_set_int64 (watch->msg, name, value);
+   late_field_t late = {.kind = LATE_COUNT, .key = key, .value = value};
+   late_add (watch, LATE_COUNT, key, value);
+   if (watch->msg) {
+      put_late (watch, watch->msg, &late, &watch->last);
    }
    pthread_mutex_unlock (&watch->lock);
 }
@@ -315,13 +577,22 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
       watch->finished = true;
-      const char *error_name = MAPPED_NAME (watch, "Error");
-      mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = mwatch_realtime_us ()};
-      SET_MAPPED (watch, watch->msg, "EndTime", &v);
-      if (error && error->code && error_name) {
-         _mwatch_message_set_masked (watch->msg, error_name, error->message);
+      late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
+      late_add (watch, LATE_END, NULL, end.value);
+      if (watch->msg) {
+         put_late (watch, watch->msg, &end, &watch->last);
       }
-      mwatch_message_set_ready (watch->msg);
+      if (error && error->code && MAPPED_NAME (watch, "Error")) {
+         watch->error = bson_strdup (error->message);
+         late_field_t failed = {.kind = LATE_ERROR};
+         late_add (watch, LATE_ERROR, NULL, 0);
+         if (watch->msg) {
+            put_late (watch, watch->msg, &failed, &watch->last);
+         }
+      }
+      if (watch->msg) {
+         mwatch_message_set_ready (watch->msg);
+      }
       emit_locked (watch, watch->opts.final_level, STATE_FINAL);
    }
    pthread_mutex_unlock (&watch->lock);
@@ -360,18 +631,49 @@ live_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_
    } else if (!draining && *due > mwatch_monotonic_us ()) {
       action = MWATCH_LIVE_REQUEUE;
    } else {
-      *out = mwatch_message_copy (watch->msg);
-      materialize (watch, *out, STATE_TIMEOUT);
+      mwatch_live_snapshot_t snap = snapshot (watch, STATE_TIMEOUT);
+      if (watch->msg) {
+         *out = mwatch_message_copy (watch->msg);
+         materialize (watch, *out, &snap);
+      } else {
+         *out = build_locked (watch, &snap);
+      }
       action = MWATCH_LIVE_EMIT;
    }
    pthread_mutex_unlock (&watch->lock);
    return action;
 }
 
+static mwatch_message_t *
+live_build_locked (mwatch_live_t *live, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_watch_t *watch = live_watch (live);
+   if (watch->late_overflow) {
+      /* Only the message has every field. */
+      mwatch_message_t *msg = mwatch_message_copy (watch->msg);
+      materialize (watch, msg, snap);
+      _mwatch_message_set_due (msg, snap->due);
+      return msg;
+   }
+   return build_locked (watch, snap);
+}
+
+static mwatch_message_t *
+live_build (mwatch_live_t *live, const mwatch_live_snapshot_t *snap)
+{
+   mwatch_watch_t *watch = live_watch (live);
+   pthread_mutex_lock (&watch->lock);
+   mwatch_message_t *msg = live_build_locked (live, snap);
+   pthread_mutex_unlock (&watch->lock);
+   return msg;
+}
+
 static const mwatch_live_ops_t live_ops = {
    .ref = live_ref,
    .unref = live_unref,
    .refresh = live_refresh,
+   .build = live_build,
+   .build_locked = live_build_locked,
 };
 
 /* ---------------------------------------------------------------- public */
@@ -380,7 +682,7 @@ mwatch_message_t *
 mwatch_cursor_lock (mwatch_cursor_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
-   return watch->msg;
+   return own_message_locked (watch);
 }
 
 void
