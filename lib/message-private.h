@@ -20,6 +20,16 @@ _mwatch_message_put (mwatch_message_t *msg,
                      size_t key_len,
                      const mwatch_value_t *value);
 
+/* _mwatch_message_put for a key the caller knows `msg` does not have
+ * yet (a message being built from scratch): no search.  `key` is one of
+ * the library's names, a string that lives as long as the process: the
+ * message keeps the pointer, not a copy. */
+void
+_mwatch_message_append (mwatch_message_t *msg,
+                        const char *key,
+                        size_t key_len,
+                        const mwatch_value_t *value);
+
 /* Sets the iteration (and the Iteration field) to `iteration`. */
 void
 _mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration);

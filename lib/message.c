@@ -21,6 +21,9 @@ typedef struct {
    mwatch_value_t value;
    bool key_owned;
    bool value_owned;
+   /* The key is one of the library's names, a string that lives as long
+    * as the process: not copied, and not moved with the block. */
+   bool key_static;
 } field_t;
 
 /* A message is one allocation: this header, then room for fields, then
@@ -314,6 +317,7 @@ field_slot (mwatch_message_t *msg, const char *key, size_t key_len)
    field = &msg->fields[msg->count++];
    field->key_len = key_len;
    field->key = store_bytes (msg, key, key_len, 1, true, &field->key_owned);
+   field->key_static = false;
    field->value.type = MWATCH_TYPE_NULL;
    field->value_owned = false;
    return field;
@@ -333,6 +337,21 @@ _mwatch_message_put (mwatch_message_t *msg,
    field_free_value (field);
    field->value = copy;
    field->value_owned = owned;
+}
+
+void
+_mwatch_message_append (mwatch_message_t *msg,
+                        const char *key,
+                        size_t key_len,
+                        const mwatch_value_t *value)
+{
+   fields_reserve (msg);
+   field_t *field = &msg->fields[msg->count++];
+   field->key_len = key_len;
+   field->key = (char *) key;
+   field->key_owned = false;
+   field->key_static = true;
+   value_copy (msg, &field->value, value, &field->value_owned);
 }
 
 bool
@@ -529,6 +548,7 @@ mwatch_message_rename (mwatch_message_t *msg, const char *from, const char *to)
       bson_free (field->key);
    }
    field->key_len = strlen (to);
+   field->key_static = false;
    field->key = store_bytes (msg, to, field->key_len, 1, true, &field->key_owned);
    return true;
 }
@@ -727,13 +747,13 @@ _mwatch_message_new_as (const mwatch_watch_id_t *id, int64_t start)
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    v.value.v_utf8.str = msg->watch_id;
    v.value.v_utf8.len = 24;
-   _mwatch_message_put (msg, "WatchID", 7, &v);
+   _mwatch_message_append (msg, "WatchID", 7, &v);
    v.type = MWATCH_TYPE_INT64;
    v.value.v_int64 = 0;
-   _mwatch_message_put (msg, "Iteration", 9, &v);
+   _mwatch_message_append (msg, "Iteration", 9, &v);
    v.type = MWATCH_TYPE_DATETIME;
    v.value.v_datetime = start;
-   _mwatch_message_put (msg, "StartTime", 9, &v);
+   _mwatch_message_append (msg, "StartTime", 9, &v);
    return msg;
 }
 
@@ -815,7 +835,9 @@ compact_copy (const mwatch_message_t *msg, size_t extra, void **extra_out)
    copy->spare_end = (char *) copy + MWATCH_BLOCK_SIZE;
    for (size_t i = 0; i < copy->count; i++) {
       field_t *f = &copy->fields[i];
-      f->key += delta;
+      if (!f->key_static) {
+         f->key += delta;
+      }
       if (f->value.type == MWATCH_TYPE_UTF8) {
          f->value.value.v_utf8.str += delta;
       } else if (f->value.type == MWATCH_TYPE_DOCUMENT || f->value.type == MWATCH_TYPE_ARRAY) {
@@ -880,7 +902,13 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
          const field_t *from = &msg->fields[i];
          field_t *to = &copy->fields[i];
          to->key_len = from->key_len;
-         to->key = store_bytes (copy, from->key, from->key_len, 1, true, &to->key_owned);
+         to->key_static = from->key_static;
+         if (from->key_static) {
+            to->key = from->key;
+            to->key_owned = false;
+         } else {
+            to->key = store_bytes (copy, from->key, from->key_len, 1, true, &to->key_owned);
+         }
          value_copy (copy, &to->value, &from->value, &to->value_owned);
       }
       copy->count = count;

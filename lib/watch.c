@@ -126,17 +126,19 @@ struct _mwatch_watch_t {
  * key checks; a renamed one goes through them. */
 static void
 set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key, size_t key_len,
-            const mwatch_value_t *value)
+            const mwatch_value_t *value, bool fresh)
 {
    const char *name = MAPPED_NAME (watch, key);
    if (name == key) {
-      _mwatch_message_put (msg, key, key_len, value);
+      (fresh ? _mwatch_message_append : _mwatch_message_put) (msg, key, key_len, value);
    } else if (name) {
       mwatch_message_set_value (msg, name, value);
    }
 }
 
-#define SET_MAPPED(watch, msg, key, value) set_mapped (watch, msg, key, sizeof key - 1, value)
+/* `fresh`: the caller knows `msg` has no field of that name yet. */
+#define SET_MAPPED(watch, msg, key, value, fresh) \
+   set_mapped (watch, msg, key, sizeof key - 1, value, fresh)
 
 /* A copy of `len` bytes (and a NUL when `nul`) kept by the watch: in its
  * block when there is room, else on the heap. */
@@ -317,26 +319,35 @@ snapshot (const mwatch_watch_t *watch, record_state_t state)
 }
 
 static void
-put_state (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+put_state (const mwatch_watch_t *watch,
+           mwatch_message_t *msg,
+           const mwatch_live_snapshot_t *snap,
+           bool fresh)
 {
    mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
    s.value.v_utf8.str = state_names[snap->state].name;
    s.value.v_utf8.len = state_names[snap->state].len;
-   SET_MAPPED (watch, msg, "State", &s);
+   SET_MAPPED (watch, msg, "State", &s, fresh);
 }
 
 static void
-put_duration (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+put_duration (const mwatch_watch_t *watch,
+              mwatch_message_t *msg,
+              const mwatch_live_snapshot_t *snap,
+              bool fresh)
 {
    mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) snap->duration_us / 1e6};
-   SET_MAPPED (watch, msg, "Duration", &v);
+   SET_MAPPED (watch, msg, "Duration", &v, fresh);
 }
 
 static void
-put_matched (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+put_matched (const mwatch_watch_t *watch,
+             mwatch_message_t *msg,
+             const mwatch_live_snapshot_t *snap,
+             bool fresh)
 {
    mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = snap->matched};
-   SET_MAPPED (watch, msg, "MatchedCount", &v);
+   SET_MAPPED (watch, msg, "MatchedCount", &v, fresh);
 }
 
 /* Writes the record's state and counters into `msg`.  A first record is
@@ -346,32 +357,34 @@ static void
 materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
 {
    _mwatch_message_set_iteration (msg, snap->iteration);
-   put_state (watch, msg, snap);
+   put_state (watch, msg, snap, false);
    if (snap->state == STATE_FIRST) {
       return;
    }
-   put_duration (watch, msg, snap);
+   put_duration (watch, msg, snap, false);
    if (watch->kind == MWATCH_WATCHER_CURSOR) {
-      put_matched (watch, msg, snap);
+      put_matched (watch, msg, snap, false);
    }
 }
 
-/* Sets one late field in `msg`, as it was set on the operation. */
+/* Sets one late field in `msg`, as it was set on the operation.  `fresh`:
+ * as for SET_MAPPED; a count may be set twice, so it never is. */
 static void
 put_late (const mwatch_watch_t *watch,
           mwatch_message_t *msg,
           const late_field_t *late,
-          const mwatch_live_snapshot_t *snap)
+          const mwatch_live_snapshot_t *snap,
+          bool fresh)
 {
    switch (late->kind) {
    case LATE_STATE:
-      put_state (watch, msg, snap);
+      put_state (watch, msg, snap, fresh);
       break;
    case LATE_DURATION:
-      put_duration (watch, msg, snap);
+      put_duration (watch, msg, snap, fresh);
       break;
    case LATE_MATCHED:
-      put_matched (watch, msg, snap);
+      put_matched (watch, msg, snap, fresh);
       break;
    case LATE_COUNT: {
       const char *name = MAPPED_NAME (watch, late->key);
@@ -382,7 +395,7 @@ put_late (const mwatch_watch_t *watch,
    }
    case LATE_END: {
       mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = late->value};
-      SET_MAPPED (watch, msg, "EndTime", &v);
+      SET_MAPPED (watch, msg, "EndTime", &v, fresh);
       break;
    }
    case LATE_ERROR:
@@ -401,34 +414,57 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap)
    mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
+   /* Without context fields or mappings, the common case, the library's
+    * own fields are all new: set without a search. */
+   bool fresh = !watch->context && !watch->maps;
+   void (*put) (mwatch_message_t *, const char *, size_t, const mwatch_value_t *) =
+      fresh ? _mwatch_message_append : _mwatch_message_put;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;
       v.value.v_utf8.len = strlen (watch->db);
-      _mwatch_message_put (msg, "DB", 2, &v);
+      put (msg, "DB", 2, &v);
    }
    if (watch->collection) {
       v.value.v_utf8.str = watch->collection;
       v.value.v_utf8.len = strlen (watch->collection);
-      _mwatch_message_put (msg, "Collection", 10, &v);
+      put (msg, "Collection", 10, &v);
    }
    v.value.v_utf8.str = watch->operation;
    v.value.v_utf8.len = strlen (watch->operation);
-   _mwatch_message_put (msg, "Operation", 9, &v);
+   put (msg, "Operation", 9, &v);
    if (watch->filter.type != MWATCH_TYPE_NULL) {
-      _mwatch_message_put (msg, "Filter", 6, &watch->filter);
+      put (msg, "Filter", 6, &watch->filter);
    }
    if (watch->update.type != MWATCH_TYPE_NULL) {
-      _mwatch_message_put (msg, "Update", 6, &watch->update);
+      put (msg, "Update", 6, &watch->update);
    }
    _mwatch_op_maps_apply (watch->maps, watch->operation, msg);
+   /* The record's own State, Duration and MatchedCount go where they
+    * first appeared, else last (as materialize would set them). */
+   bool placed[LATE_MATCHED + 1] = {false};
    for (size_t i = 0; i < watch->late_count; i++) {
-      put_late (watch, msg, &watch->late[i], snap);
+      const late_field_t *late = &watch->late[i];
+      put_late (watch, msg, late, snap, fresh && late->kind != LATE_COUNT);
+      if (late->kind <= LATE_MATCHED) {
+         placed[late->kind] = true;
+      }
    }
    if (snap->ready) {
       mwatch_message_set_ready (msg);
    }
-   materialize (watch, msg, snap);
+   _mwatch_message_set_iteration (msg, snap->iteration);
+   if (!placed[LATE_STATE]) {
+      put_state (watch, msg, snap, false);
+   }
+   if (snap->state != STATE_FIRST) {
+      if (!placed[LATE_DURATION]) {
+         put_duration (watch, msg, snap, false);
+      }
+      if (watch->kind == MWATCH_WATCHER_CURSOR && !placed[LATE_MATCHED]) {
+         put_matched (watch, msg, snap, false);
+      }
+   }
    _mwatch_message_set_due (msg, snap->due);
    return msg;
 }
@@ -566,7 +602,7 @@ _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
    late_field_t late = {.kind = LATE_COUNT, .key = key, .value = value};
    late_add (watch, LATE_COUNT, key, value);
    if (watch->msg) {
-      put_late (watch, watch->msg, &late, &watch->last);
+      put_late (watch, watch->msg, &late, &watch->last, false);
    }
    pthread_mutex_unlock (&watch->lock);
 }
@@ -580,14 +616,14 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
       late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
       late_add (watch, LATE_END, NULL, end.value);
       if (watch->msg) {
-         put_late (watch, watch->msg, &end, &watch->last);
+         put_late (watch, watch->msg, &end, &watch->last, false);
       }
       if (error && error->code && MAPPED_NAME (watch, "Error")) {
          watch->error = bson_strdup (error->message);
          late_field_t failed = {.kind = LATE_ERROR};
          late_add (watch, LATE_ERROR, NULL, 0);
          if (watch->msg) {
-            put_late (watch, watch->msg, &failed, &watch->last);
+            put_late (watch, watch->msg, &failed, &watch->last, false);
          }
       }
       if (watch->msg) {
