@@ -267,7 +267,7 @@ queue_handler_emit_priv (mwatch_handler_t *handler,
    if (lazy) {
       /* Not built yet: the listener builds it, or the live state gives a
        * snapshot at its timeout. */
-      msg = _mwatch_message_stub (lazy->id, lazy->snap.iteration, lazy->snap.due,
+      msg = _mwatch_message_stub (lazy->oid, lazy->snap.iteration, lazy->snap.due,
                                   lazy->snap.ready, lazy->charged, sizeof (queued_record_t),
                                   &extra);
    } else {

@@ -39,30 +39,25 @@ _mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration);
 size_t
 _mwatch_message_bytes (const mwatch_message_t *msg);
 
-/* A WatchID: the ObjectId and its 24 hexadecimal digits. */
-typedef struct {
-   bson_oid_t oid;
-   char hex[25];
-} mwatch_watch_id_t;
-
 /* A fresh WatchID, unique in the process and across its forks. */
 void
-_mwatch_watch_id_new (mwatch_watch_id_t *id);
+_mwatch_watch_oid_new (bson_oid_t *oid);
 
 /* mwatch_message_new with a WatchID and StartTime (realtime
  * microseconds) of the caller's: an operation's message built after its
  * start, from what was kept of it. */
 mwatch_message_t *
-_mwatch_message_new_as (const mwatch_watch_id_t *id, int64_t start);
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t start);
 
 /* A message with no fields that stands in a queue for a record whose
  * message is built when it leaves (see mwatch_live_ops_t.build): its
  * WatchID, Iteration, due time and ready state order and replace it as
- * the record's would.  `charged` bytes count toward the queue's bound in
+ * the record's would (its mwatch_message_watch_id is empty: nobody shows
+ * a stub).  `charged` bytes count toward the queue's bound in
  * bytes beside its own: what the operation it stands for holds.  One
  * allocation with `extra` bytes for the caller, as _mwatch_message_queue_copy. */
 mwatch_message_t *
-_mwatch_message_stub (const mwatch_watch_id_t *id,
+_mwatch_message_stub (const bson_oid_t *oid,
                       int64_t iteration,
                       int64_t due,
                       bool ready,

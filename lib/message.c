@@ -715,33 +715,36 @@ oid_to_hex (const bson_oid_t *oid, char out[25])
 }
 
 void
-_mwatch_watch_id_new (mwatch_watch_id_t *id)
+_mwatch_watch_oid_new (bson_oid_t *oid)
 {
-   oid_generate (&id->oid);
-   oid_to_hex (&id->oid, id->hex);
+   oid_generate (oid);
 }
 
-/* The identity `id` (a fresh one when NULL), iteration 0, the library's
- * default fields. */
+/* The WatchID `oid` (a fresh one when NULL), iteration 0, the library's
+ * default fields.  Without `with_hex` the hexadecimal form is left empty:
+ * a stub's, never shown. */
 static void
-identity_init (mwatch_message_t *msg, const mwatch_watch_id_t *id)
+identity_init (mwatch_message_t *msg, const bson_oid_t *oid, bool with_hex)
 {
-   if (id) {
-      msg->oid = id->oid;
-      memcpy (msg->watch_id, id->hex, sizeof msg->watch_id);
+   if (oid) {
+      msg->oid = *oid;
    } else {
       oid_generate (&msg->oid);
+   }
+   if (with_hex) {
       oid_to_hex (&msg->oid, msg->watch_id);
+   } else {
+      msg->watch_id[0] = '\0';
    }
    msg->iteration = 0;
    msg->default_fields = NULL;
 }
 
 mwatch_message_t *
-_mwatch_message_new_as (const mwatch_watch_id_t *id, int64_t start)
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
 {
    mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
-   identity_init (msg, id);
+   identity_init (msg, oid, true);
    msg->due = MWATCH_DUE_NEVER;
    msg->ready = false;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
@@ -764,7 +767,7 @@ mwatch_message_new (void)
 }
 
 mwatch_message_t *
-_mwatch_message_stub (const mwatch_watch_id_t *id,
+_mwatch_message_stub (const bson_oid_t *oid,
                       int64_t iteration,
                       int64_t due,
                       bool ready,
@@ -774,7 +777,7 @@ _mwatch_message_stub (const mwatch_watch_id_t *id,
 {
    mwatch_message_t *stub = message_alloc (1, extra + 8);
    *extra_out = extra ? spare_take (stub, extra, 8) : NULL;
-   identity_init (stub, id);
+   identity_init (stub, oid, false);
    stub->iteration = iteration;
    stub->due = due;
    stub->ready = ready;
@@ -878,7 +881,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
    if (!msg) {
       copy = message_alloc (1, extra + 8);
       *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
-      identity_init (copy, NULL);
+      identity_init (copy, NULL, true);
       copy->due = mwatch_monotonic_us ();
       copy->ready = true;
    } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {

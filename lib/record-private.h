@@ -16,7 +16,7 @@
  * is not a queue of the library's wants it, otherwise by the queue's
  * listener when the record leaves the queue. */
 typedef struct {
-   const mwatch_watch_id_t *id;
+   const bson_oid_t *oid;
    mwatch_live_snapshot_t snap;
    /* Bytes the operation holds, charged to a queue that keeps the record. */
    size_t charged;

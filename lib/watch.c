@@ -72,7 +72,7 @@ struct _mwatch_watch_t {
    mwatch_op_maps_t *maps; /* the field mappings in force when it started */
    /* What the operation started with, never changed after its first
     * record: every message of it is built from these. */
-   mwatch_watch_id_t id;
+   bson_oid_t id;
    int64_t start_time; /* realtime */
    mwatch_context_t *context;
    const char *operation;
@@ -204,7 +204,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
    watch->maps = _mwatch_watcher_config (kind, &watch->opts);
-   _mwatch_watch_id_new (&watch->id);
+   _mwatch_watch_oid_new (&watch->id);
    watch->start_time = mwatch_realtime_us ();
    watch->context = _mwatch_context_capture ();
    watch->spare = (char *) (watch + 1);
@@ -530,7 +530,7 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
       _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
    } else {
       const mwatch_lazy_record_t lazy = {
-         .id = &watch->id, .snap = watch->last, .charged = watch->bytes};
+         .oid = &watch->id, .snap = watch->last, .charged = watch->bytes};
       _mwatch_logger_log_lazy (watch->logger, level, timeout_level, &lazy, &watch->live);
    }
    _mwatch_leave ();
