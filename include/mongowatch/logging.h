@@ -526,7 +526,12 @@ mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler
 MWATCH_EXPORT bool
 mwatch_logger_has_handlers (mwatch_logger_t *logger);
 
-/* Takes a reference to `filter`. */
+/* Takes a reference to `filter`.  A logger's filters run on the thread
+ * that logs, as in Python: for a watched operation, the application's
+ * thread, which then builds the record's message there (a record that
+ * reaches only queues otherwise has its message built by their
+ * listeners).  A filter on a queue handler, or on the handler behind it,
+ * runs on the listener and costs the application nothing. */
 MWATCH_EXPORT void
 mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter);
 

@@ -147,7 +147,12 @@ mwatch_cursor_get (const mongoc_cursor_t *cursor);
 /* Locks the watch and returns its WatchMessage, to read it or to add
  * fields that later records of this cursor will carry.  Keep the lock
  * short: the cursor's own calls wait for it.  Unlock with
- * mwatch_cursor_unlock(). */
+ * mwatch_cursor_unlock().
+ *
+ * The library otherwise builds a record's message only where it is used
+ * (a queue's listener); the first call builds this cursor's message, and
+ * from then on its records are built from it on the application's thread,
+ * at the cost of building and copying a message per record. */
 MWATCH_EXPORT mwatch_message_t *
 mwatch_cursor_lock (mwatch_cursor_t *watch);
 
