@@ -139,27 +139,51 @@ stop (mwatch_call_t *call)
    _mwatch_watch_progress (call->watch, end - call->start, end, false, false);
 }
 
-static bool
-count_of (const bson_t *doc, size_t i, int64_t *value)
-{
-   for (size_t k = 0; k < 3 && count_keys[i].keys[k]; k++) {
-      if (doc_int (doc, count_keys[i].keys[k], value)) {
-         return true;
-      }
-   }
-   return false;
-}
+#define N_COUNT_KEYS (sizeof count_keys / sizeof count_keys[0])
 
+/* Reads the counts asked for from `doc` in one pass over its top level:
+ * for each, the value of the first of its names (in count_keys' order of
+ * preference) whose first occurrence in the document is a number, as
+ * looking each name up in turn would find it, without walking the
+ * document once per name. */
 static void
 read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
 {
-   for (size_t i = 0; i < sizeof count_keys / sizeof count_keys[0]; i++) {
-      int64_t value;
+   bool seen[N_COUNT_KEYS][2] = {{false}};
+   bool found[N_COUNT_KEYS][2] = {{false}};
+   int64_t values[N_COUNT_KEYS][2];
+   _Static_assert (sizeof count_keys[0].keys / sizeof count_keys[0].keys[0] == 3,
+                   "two names and a NULL per count");
+   bson_iter_t iter;
+   if (doc && bson_iter_init (&iter, doc)) {
+      while (bson_iter_next (&iter)) {
+         const char *key = bson_iter_key (&iter);
+         uint32_t key_len = bson_iter_key_len (&iter);
+         for (size_t i = 0; i < N_COUNT_KEYS; i++) {
+            if (!(counts & count_keys[i].count)) {
+               continue;
+            }
+            for (size_t k = 0; k < 2 && count_keys[i].keys[k]; k++) {
+               const char *name = count_keys[i].keys[k];
+               if (seen[i][k] || strlen (name) != key_len || memcmp (name, key, key_len) != 0) {
+                  continue;
+               }
+               seen[i][k] = true;
+               if (BSON_ITER_HOLDS_NUMBER (&iter)) {
+                  found[i][k] = true;
+                  values[i][k] = bson_iter_as_int64 (&iter);
+               }
+            }
+         }
+      }
+   }
+   for (size_t i = 0; i < N_COUNT_KEYS; i++) {
       if (!(counts & count_keys[i].count)) {
          continue;
       }
-      if (count_of (doc, i, &value)) {
-         _mwatch_watch_set_count (call->watch, count_keys[i].field, value);
+      if (found[i][0] || found[i][1]) {
+         _mwatch_watch_set_count (call->watch, count_keys[i].field,
+                                  found[i][0] ? values[i][0] : values[i][1]);
       } else if (count_keys[i].count == MWATCH_COUNT_INSERTED &&
                  (counts & MWATCH_COUNT_ASSUME_ONE) && ok) {
          _mwatch_watch_set_count (call->watch, count_keys[i].field, 1);
