@@ -70,6 +70,11 @@ typedef enum {
    MWATCH_FORK_RANK_BLOCK_POOL,
    /* ptrmap.c maps_lock, then every map's shard locks: leaves. */
    MWATCH_FORK_RANK_PTRMAPS,
+   /* watch-pending.c scanner_lock, then its shards' locks: leaves (a
+    * watch takes a shard's lock under its own lock; the background thread
+    * takes them with no watch's lock held).  The child starts its own
+    * background thread. */
+   MWATCH_FORK_RANK_PENDING,
    /* message.c: no lock; the child draws new WatchID randomness, so as
     * not to repeat its parent's WatchIDs. */
    MWATCH_FORK_RANK_OID,

@@ -38,6 +38,20 @@ _mwatch_logger_log_lazy (mwatch_logger_t *logger,
                          const mwatch_lazy_record_t *lazy,
                          mwatch_live_t *live);
 
+/* Where a record whose message is not built yet would go if it were
+ * logged now. */
+typedef enum {
+   MWATCH_ROUTE_NONE,     /* nowhere: below every level, or a disabled logger */
+   MWATCH_ROUTE_QUEUES,   /* to the library's queues alone (if to any) */
+   MWATCH_ROUTE_MESSAGE,  /* somewhere that wants its message on this thread */
+} mwatch_route_t;
+
+mwatch_route_t
+_mwatch_logger_route (mwatch_logger_t *logger,
+                      int level,
+                      int timeout_level,
+                      const mwatch_lazy_record_t *lazy);
+
 /* A queue replaced by a new configuration hands a running operation's
  * record (`msg`, its stub) to the loggers as they are now: their queues
  * keep it to time the operation out, no handler writes it as it is. */

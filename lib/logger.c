@@ -400,6 +400,23 @@ mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch
    _mwatch_logger_log_live (logger, level, timeout_level, msg, NULL);
 }
 
+/* Whether a watcher's record at `level` passes its logger's level; sets
+ * *below_level.  A record of a running operation may still leave a queue
+ * by timeout, at its timeout level: it is let in when either level
+ * passes, but one whose own level does not reaches queues alone
+ * (below_level). */
+static bool
+admit_watched (mwatch_logger_t *logger, int level, int timeout_level, bool ready, bool *below_level)
+{
+   int effective = mwatch_logger_effective_level (logger);
+   int admission = level;
+   if (!ready && timeout_level > level) {
+      admission = timeout_level;
+   }
+   *below_level = level < effective;
+   return admission >= effective;
+}
+
 /* Logs a watcher's record: its message `msg`, or, with `lazy`, the
  * means to build it. */
 static void
@@ -410,23 +427,35 @@ log_watched (mwatch_logger_t *logger,
              const mwatch_lazy_record_t *lazy,
              mwatch_live_t *live)
 {
-   /* A record of a running operation may still leave a queue by timeout,
-    * at its timeout level: it is let in when either level passes, but one
-    * whose own level does not reaches queues alone (below_level). */
-   int effective = mwatch_logger_effective_level (logger);
-   int admission = level;
    bool ready = lazy ? lazy->snap.ready : mwatch_message_is_ready (msg);
-   if (!ready && timeout_level > level) {
-      admission = timeout_level;
-   }
-   if (admission < effective) {
+   bool below_level;
+   if (!admit_watched (logger, level, timeout_level, ready, &below_level)) {
       return;
    }
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
-   mwatch_record_priv_t priv = {.live = live, .below_level = level < effective, .lazy = lazy};
+   mwatch_record_priv_t priv = {.live = live, .below_level = below_level, .lazy = lazy};
    dispatch (logger, &record, &priv);
+}
+
+mwatch_route_t
+_mwatch_logger_route (mwatch_logger_t *logger,
+                      int level,
+                      int timeout_level,
+                      const mwatch_lazy_record_t *lazy)
+{
+   bool below_level;
+   if (!logger || atomic_load_explicit (&logger->disabled, memory_order_relaxed) ||
+       !admit_watched (logger, level, timeout_level, lazy->snap.ready, &below_level)) {
+      return MWATCH_ROUTE_NONE;
+   }
+   mwatch_record_t record = {.level = level, .timeout_level = timeout_level};
+   const mwatch_record_priv_t priv = {.below_level = below_level, .lazy = lazy};
+   pthread_rwlock_rdlock (&config_lock);
+   bool needs = walk_needs_message_locked (logger, &record, &priv);
+   pthread_rwlock_unlock (&config_lock);
+   return needs ? MWATCH_ROUTE_MESSAGE : MWATCH_ROUTE_QUEUES;
 }
 
 void

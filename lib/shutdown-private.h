@@ -10,6 +10,10 @@ typedef enum {
    /* The watchers' report of a program that set up logging but never
     * patched libmongoc (interpose.c): before the handlers are gone. */
    MWATCH_SHUTDOWN_CHECKS,
+   /* The first records held back (watch-pending.c) go to the queues, so
+    * that the queues time out the operations still running as they
+    * drain. */
+   MWATCH_SHUTDOWN_PENDING,
    /* The loggers detach every handler, and each queue drains into its
     * backend (logger.c): what was logged is written before the end. */
    MWATCH_SHUTDOWN_LOGGERS,

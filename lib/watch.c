@@ -29,6 +29,7 @@
 #include "shutdown-private.h"
 #include "watch-context-private.h"
 #include "watch-options-private.h"
+#include "watch-pending-private.h"
 #include "watch-private.h"
 #include "watch-secrets-private.h"
 
@@ -111,6 +112,10 @@ struct _mwatch_watch_t {
    mwatch_message_t *msg;
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
    bool finished;
+   /* The first record is held back (watch-pending-private.h): `pending`
+    * is registered, or being promoted. */
+   bool first_pending;
+   mwatch_pending_node_t pending;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
@@ -198,6 +203,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    mwatch_watch_t *watch = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
    watch->updates.generation = 0;
    watch->finished = false;
+   watch->first_pending = false;
    atomic_init (&watch->refs, 1);
    watch->live.ops = &live_ops;
    pthread_mutex_init (&watch->lock, NULL);
@@ -504,6 +510,70 @@ late_add (mwatch_watch_t *watch, late_kind_t kind, const char *key, int64_t valu
    watch->late[watch->late_count++] = (late_field_t) {.kind = kind, .key = key, .value = value};
 }
 
+/* Logs the record `snap` at `level`; the caller holds the lock. */
+static void
+dispatch_locked (mwatch_watch_t *watch, int level, const mwatch_live_snapshot_t *snap)
+{
+   int timeout_level = watch->opts.timeout_level;
+   /* A handler that calls libmongoc must not be watched from here. */
+   _mwatch_enter ();
+   if (watch->msg) {
+      materialize (watch, watch->msg, snap);
+      _mwatch_message_set_due (watch->msg, snap->due);
+      _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
+   } else {
+      const mwatch_lazy_record_t lazy = {.oid = &watch->id, .snap = *snap, .charged = watch->bytes};
+      _mwatch_logger_log_lazy (watch->logger, level, timeout_level, &lazy, &watch->live);
+   }
+   _mwatch_leave ();
+}
+
+static const mwatch_pending_ops_t pending_ops;
+
+/* Holds the first record back when it would reach the library's queues
+ * alone, where it only waits to time the operation out: true when it is
+ * held back, or goes nowhere.  Not when the timeout is too short for the
+ * background thread to promote the record in time. */
+static bool
+hold_back_first_locked (mwatch_watch_t *watch)
+{
+   double timeout = watch->opts.timeout_sec;
+   if (watch->msg || (timeout > 0 && timeout < MWATCH_PENDING_MIN_TIMEOUT_SEC)) {
+      return false;
+   }
+   const mwatch_lazy_record_t lazy = {.oid = &watch->id, .snap = watch->last};
+   switch (_mwatch_logger_route (watch->logger, watch->opts.first_level,
+                                 watch->opts.timeout_level, &lazy)) {
+   case MWATCH_ROUTE_NONE:
+      return true;
+   case MWATCH_ROUTE_QUEUES:
+      _mwatch_pending_add (&watch->pending, &pending_ops);
+      watch->first_pending = true;
+      return true;
+   case MWATCH_ROUTE_MESSAGE:
+   default:
+      return false;
+   }
+}
+
+/* The first record no longer needs holding back: a later record of the
+ * operation went out, or it ended.  The caller holds the lock (and a
+ * reference, so the registry's is never the last). */
+static void
+cancel_held_back_locked (mwatch_watch_t *watch)
+{
+   if (!watch->first_pending) {
+      return;
+   }
+   watch->first_pending = false;
+   if (_mwatch_pending_remove (&watch->pending)) {
+      bool last = _mwatch_unref (&watch->refs);
+      BSON_ASSERT (!last);
+   }
+   /* Otherwise the background thread took it out and, finding the flag
+    * down, drops its reference without logging. */
+}
+
 /* Logs the current state at `level`; the caller holds the lock.  Skips all
  * work when no handler could want the record. */
 static void
@@ -521,19 +591,12 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
       if (watch->kind == MWATCH_WATCHER_CURSOR) {
          late_add (watch, LATE_MATCHED, NULL, 0);
       }
+      /* This record times the operation out from now on. */
+      cancel_held_back_locked (watch);
+   } else if (hold_back_first_locked (watch)) {
+      return;
    }
-   /* A handler that calls libmongoc must not be watched from here. */
-   _mwatch_enter ();
-   if (watch->msg) {
-      materialize (watch, watch->msg, &watch->last);
-      _mwatch_message_set_due (watch->msg, watch->last.due);
-      _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
-   } else {
-      const mwatch_lazy_record_t lazy = {
-         .oid = &watch->id, .snap = watch->last, .charged = watch->bytes};
-      _mwatch_logger_log_lazy (watch->logger, level, timeout_level, &lazy, &watch->live);
-   }
-   _mwatch_leave ();
+   dispatch_locked (watch, level, &watch->last);
 }
 
 void
@@ -613,6 +676,7 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
       watch->finished = true;
+      cancel_held_back_locked (watch);
       late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
       late_add (watch, LATE_END, NULL, end.value);
       if (watch->msg) {
@@ -710,6 +774,41 @@ static const mwatch_live_ops_t live_ops = {
    .refresh = live_refresh,
    .build = live_build,
    .build_locked = live_build_locked,
+};
+
+/* ---------------------------------------------------------------- pending */
+
+static mwatch_watch_t *
+pending_watch (mwatch_pending_node_t *node)
+{
+   return (mwatch_watch_t *) ((char *) node - offsetof (mwatch_watch_t, pending));
+}
+
+static void
+pending_ref (mwatch_pending_node_t *node)
+{
+   _mwatch_watch_ref (pending_watch (node));
+}
+
+/* The operation went on long enough: its first record goes to the queues
+ * now, as it would have at its start, to time it out. */
+static void
+pending_promote (mwatch_pending_node_t *node)
+{
+   mwatch_watch_t *watch = pending_watch (node);
+   pthread_mutex_lock (&watch->lock);
+   if (watch->first_pending && !watch->finished) {
+      watch->first_pending = false;
+      mwatch_live_snapshot_t first = snapshot (watch, STATE_FIRST);
+      dispatch_locked (watch, watch->opts.first_level, &first);
+   }
+   pthread_mutex_unlock (&watch->lock);
+   _mwatch_watch_unref (watch);
+}
+
+static const mwatch_pending_ops_t pending_ops = {
+   .ref = pending_ref,
+   .promote = pending_promote,
 };
 
 /* ---------------------------------------------------------------- public */

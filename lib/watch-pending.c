@@ -1,0 +1,261 @@
+/* Operations whose first record is held back (see watch-pending-private.h).
+ *
+ * The registry is a set of shards, each a lock and a list in the order of
+ * registration; a thread always uses the same shard, so application
+ * threads rarely meet on a lock, and the background thread, which looks at
+ * each shard in turn, stops at the first node too young to promote.  The
+ * background thread starts at the first registration, ticks every
+ * MWATCH_PENDING_SCAN_US while anything is registered, and sleeps
+ * otherwise until a registration wakes it. */
+#include "fork-private.h"
+#include "shutdown-private.h"
+#include "watch-pending-private.h"
+
+#include "mongowatch.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define SHARDS 16
+/* Nodes promoted per pass over a shard's lock. */
+#define BATCH 32
+
+typedef struct {
+   pthread_mutex_t lock;
+   mwatch_pending_node_t *head;
+   mwatch_pending_node_t *tail;
+} shard_t;
+
+static shard_t shards[SHARDS];
+static atomic_uint next_shard;
+static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
+
+/* The background thread. */
+static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t scanner_cond = PTHREAD_COND_INITIALIZER;
+static bool scanner_running; /* guarded by scanner_lock */
+/* It found nothing registered and waits for a registration to wake it. */
+static atomic_bool scanner_idle;
+/* Set once it was started (again in a child of fork). */
+static atomic_bool scanner_started;
+
+static void
+shards_init (void)
+{
+   for (size_t i = 0; i < SHARDS; i++) {
+      pthread_mutex_init (&shards[i].lock, NULL);
+      shards[i].head = shards[i].tail = NULL;
+   }
+}
+
+static void
+unlink_locked (shard_t *shard, mwatch_pending_node_t *node)
+{
+   if (node->prev) {
+      node->prev->next = node->next;
+   } else {
+      shard->head = node->next;
+   }
+   if (node->next) {
+      node->next->prev = node->prev;
+   } else {
+      shard->tail = node->prev;
+   }
+   node->prev = node->next = NULL;
+   node->linked = false;
+}
+
+/* Promotes the nodes of `shard` registered before `before` (all of them
+ * with INT64_MAX); true when the shard still holds nodes. */
+static bool
+promote_shard (shard_t *shard, int64_t before)
+{
+   for (;;) {
+      mwatch_pending_node_t *batch[BATCH];
+      size_t n = 0;
+      pthread_mutex_lock (&shard->lock);
+      while (n < BATCH && shard->head && shard->head->since < before) {
+         mwatch_pending_node_t *node = shard->head;
+         unlink_locked (shard, node);
+         batch[n++] = node;
+      }
+      bool more = shard->head != NULL;
+      pthread_mutex_unlock (&shard->lock);
+      /* The registry's references are ours now: promote drops them. */
+      for (size_t i = 0; i < n; i++) {
+         batch[i]->ops->promote (batch[i]);
+      }
+      if (n < BATCH) {
+         return more;
+      }
+   }
+}
+
+static bool
+promote_all_before (int64_t before)
+{
+   bool left = false;
+   for (size_t i = 0; i < SHARDS; i++) {
+      left = promote_shard (&shards[i], before) || left;
+   }
+   return left;
+}
+
+static void *
+scan_loop (void *arg)
+{
+   (void) arg;
+   pthread_mutex_lock (&scanner_lock);
+   for (;;) {
+      pthread_mutex_unlock (&scanner_lock);
+      bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US);
+      pthread_mutex_lock (&scanner_lock);
+      if (left) {
+         struct timespec until;
+         clock_gettime (CLOCK_REALTIME, &until);
+         until.tv_nsec += MWATCH_PENDING_SCAN_US * 1000L;
+         until.tv_sec += until.tv_nsec / 1000000000L;
+         until.tv_nsec %= 1000000000L;
+         pthread_cond_timedwait (&scanner_cond, &scanner_lock, &until);
+      } else {
+         /* Registrations made since the pass see `idle` and wake us; one
+          * made during it was found by it or is seen by the next. */
+         atomic_store (&scanner_idle, true);
+         bool registered = false;
+         for (size_t i = 0; i < SHARDS && !registered; i++) {
+            pthread_mutex_lock (&shards[i].lock);
+            registered = shards[i].head != NULL;
+            pthread_mutex_unlock (&shards[i].lock);
+         }
+         if (!registered) {
+            pthread_cond_wait (&scanner_cond, &scanner_lock);
+         }
+         atomic_store (&scanner_idle, false);
+      }
+   }
+   return NULL;
+}
+
+/* Starts the background thread if it is not running; the caller holds
+ * scanner_lock.  It must not take the application's signals. */
+static void
+scanner_start_locked (void)
+{
+   if (scanner_running) {
+      return;
+   }
+   sigset_t all, old;
+   sigfillset (&all);
+   pthread_sigmask (SIG_SETMASK, &all, &old);
+   pthread_t thread;
+   scanner_running = pthread_create (&thread, NULL, scan_loop, NULL) == 0;
+   if (scanner_running) {
+      pthread_detach (thread);
+   }
+   pthread_sigmask (SIG_SETMASK, &old, NULL);
+}
+
+void
+_mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *ops)
+{
+   if (my_shard == SHARDS) {
+      my_shard = atomic_fetch_add_explicit (&next_shard, 1, memory_order_relaxed) % SHARDS;
+   }
+   ops->ref (node);
+   node->ops = ops;
+   node->since = mwatch_monotonic_us ();
+   node->shard = my_shard;
+   node->next = NULL;
+   shard_t *shard = &shards[my_shard];
+   pthread_mutex_lock (&shard->lock);
+   node->prev = shard->tail;
+   if (shard->tail) {
+      shard->tail->next = node;
+   } else {
+      shard->head = node;
+   }
+   shard->tail = node;
+   node->linked = true;
+   pthread_mutex_unlock (&shard->lock);
+   /* Started once, woken only from idle: nothing to do on the common
+    * path but one load. */
+   if (!atomic_load_explicit (&scanner_started, memory_order_acquire) ||
+       atomic_load_explicit (&scanner_idle, memory_order_acquire)) {
+      pthread_mutex_lock (&scanner_lock);
+      scanner_start_locked ();
+      atomic_store_explicit (&scanner_started, true, memory_order_release);
+      pthread_cond_signal (&scanner_cond);
+      pthread_mutex_unlock (&scanner_lock);
+   }
+}
+
+bool
+_mwatch_pending_remove (mwatch_pending_node_t *node)
+{
+   shard_t *shard = &shards[node->shard];
+   pthread_mutex_lock (&shard->lock);
+   bool was_linked = node->linked;
+   if (was_linked) {
+      unlink_locked (shard, node);
+   }
+   pthread_mutex_unlock (&shard->lock);
+   return was_linked;
+}
+
+/* ---------------------------------------------------------------- shutdown, fork */
+
+/* Before the queues drain: every held-back first record goes to them, so
+ * that a running operation is timed out at the end as it would have been
+ * had its first record been queued at once. */
+static void
+shutdown_promote (void)
+{
+   promote_all_before (INT64_MAX);
+}
+
+static void
+fork_prepare (void)
+{
+   pthread_mutex_lock (&scanner_lock);
+   for (size_t i = 0; i < SHARDS; i++) {
+      pthread_mutex_lock (&shards[i].lock);
+   }
+}
+
+static void
+fork_parent (void)
+{
+   for (size_t i = SHARDS; i-- > 0;) {
+      pthread_mutex_unlock (&shards[i].lock);
+   }
+   pthread_mutex_unlock (&scanner_lock);
+}
+
+/* The background thread did not survive: the child starts its own when
+ * something is registered (now, or at its next registration). */
+static void
+fork_child (void)
+{
+   bool registered = false;
+   for (size_t i = SHARDS; i-- > 0;) {
+      registered = registered || shards[i].head != NULL;
+      pthread_mutex_unlock (&shards[i].lock);
+   }
+   scanner_running = false;
+   atomic_store (&scanner_idle, false);
+   atomic_store (&scanner_started, registered);
+   pthread_cond_init (&scanner_cond, NULL);
+   if (registered) {
+      scanner_start_locked ();
+   }
+   pthread_mutex_unlock (&scanner_lock);
+}
+
+MWATCH_FORK_INIT (pending_init)
+{
+   shards_init ();
+   _mwatch_fork_register (MWATCH_FORK_RANK_PENDING, fork_prepare, fork_parent, fork_child);
+   _mwatch_shutdown_register (MWATCH_SHUTDOWN_PENDING, shutdown_promote);
+}
