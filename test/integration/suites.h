@@ -13,5 +13,6 @@ Suite *records_suite (void);    /* test-records.c */
 Suite *privacy_suite (void);    /* test-privacy.c */
 Suite *counts_suite (void);     /* test-counts.c */
 Suite *fork_suite (void);       /* test-fork.c */
+Suite *lazy_build_suite (void); /* test-lazy-build.c */
 
 #endif
