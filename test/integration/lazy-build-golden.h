@@ -27,6 +27,30 @@ static const char golden_debug_bare[] =
    "WatchID=* Iteration=1 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"watch\" Filter=[{\"$match\":{\"operationType\":\"insert\"}}] State=\"final\" EndTime=* Error=\"`aggregate` stage \\\"$changeStream\\\" is not implemented yet\" Duration=* MatchedCount=0\n"
    "WatchID=* Iteration=1 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"count_documents\" Filter={\"group\":2} State=\"final\" MatchedCount=2 EndTime=* Duration=*\n"
    "WatchID=* Iteration=4 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"find\" Filter={} State=\"final\" Duration=* MatchedCount=6 Note=\"added\" EndTime=*\n";
+static const char golden_info_context[] =
+   "WatchID=* Iteration=4 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={\"name\":\"item\"} EndTime=* Duration=* MatchedCount=6\n"
+   "WatchID=* Iteration=2 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={} EndTime=* Duration=* MatchedCount=2\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"insert_one\" InsertedCount=1 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"update_one\" Filter={\"n\":500} Update={\"$set\":{\"y\":1}} MatchedCount=0 ModifiedCount=0 UpsertedCount=1 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"delete_many\" Filter={\"group\":1} DeletedCount=2 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"insert_one\" InsertedCount=0 EndTime=* Error=\"E11000 duplicate key error collection: <db>.items\" Duration=*\n"
+   "WatchID=* Iteration=2 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"aggregate\" Filter=[{\"$match\":{\"group\":2}},{\"$sort\":{\"n\":1}}] EndTime=* Duration=* MatchedCount=2\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={\"n\":{\"$bogus\":1}} EndTime=* Error=\"unknown operator: $bogus\" Duration=* MatchedCount=0\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"watch\" Filter=[{\"$match\":{\"operationType\":\"insert\"}}] EndTime=* Error=\"`aggregate` stage \\\"$changeStream\\\" is not implemented yet\" Duration=* MatchedCount=0\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"count_documents\" Filter={\"group\":2} MatchedCount=2 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=4 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={} Note=\"added\" EndTime=* Duration=* MatchedCount=6\n";
+static const char golden_debug_context[] =
+   "WatchID=* Iteration=4 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={\"name\":\"item\"} Duration=* MatchedCount=6 EndTime=*\n"
+   "WatchID=* Iteration=2 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={} Duration=* MatchedCount=2 EndTime=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"insert_one\" InsertedCount=1 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"update_one\" Filter={\"n\":500} Update={\"$set\":{\"y\":1}} MatchedCount=0 ModifiedCount=0 UpsertedCount=1 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"delete_many\" Filter={\"group\":1} DeletedCount=2 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"insert_one\" InsertedCount=0 EndTime=* Error=\"E11000 duplicate key error collection: <db>.items\" Duration=*\n"
+   "WatchID=* Iteration=2 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"aggregate\" Filter=[{\"$match\":{\"group\":2}},{\"$sort\":{\"n\":1}}] Duration=* MatchedCount=2 EndTime=*\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={\"n\":{\"$bogus\":1}} EndTime=* Error=\"unknown operator: $bogus\" Duration=* MatchedCount=0\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"watch\" Filter=[{\"$match\":{\"operationType\":\"insert\"}}] EndTime=* Error=\"`aggregate` stage \\\"$changeStream\\\" is not implemented yet\" Duration=* MatchedCount=0\n"
+   "WatchID=* Iteration=1 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"count_documents\" Filter={\"group\":2} MatchedCount=2 EndTime=* Duration=*\n"
+   "WatchID=* Iteration=4 StartTime=* RequestID=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Collection=\"items\" Operation=\"find\" Filter={} Duration=* MatchedCount=6 Note=\"added\" EndTime=*\n";
 static const char golden_info_dressed[] =
    "WatchID=* Iteration=4 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={\"name\":\"item\"} Service=\"orders\" EndTime=* Duration=* Read=6\n"
    "WatchID=* Iteration=2 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={} Service=\"orders\" EndTime=* Duration=* Read=2\n"

@@ -40,6 +40,15 @@ typedef enum {
 static const char *const path_names[] = {"queue alone", "queue and a handler beside",
                                          "queue and a logger filter"};
 
+/* What the operations carry beyond their own fields. */
+typedef enum {
+   BARE,    /* nothing: the library's fields alone */
+   CONTEXT, /* context fields, one named as a library field (DB, State) */
+   DRESSED, /* context fields and field mappings */
+} dress_t;
+
+static const char *const dress_names[] = {"bare", "context", "dressed"};
+
 static char dir[64];
 
 static void
@@ -85,12 +94,12 @@ static const char bare_watchers[] = "watchers:\n"
 
 /* Loads a configuration writing through a queue into `queued` (and, for
  * PATH_SIDE_HANDLER, straight into `side`), at `level`, with the field
- * mappings when `dressed`. */
+ * mappings when DRESSED. */
 static void
-load (path_t path, const char *level, bool dressed, const char *timeout, const char *queued,
+load (path_t path, const char *level, dress_t dress, const char *timeout, const char *queued,
       const char *side)
 {
-   char *watchers = bson_strdup_printf (dressed ? dressed_watchers : bare_watchers, timeout);
+   char *watchers = bson_strdup_printf (dress == DRESSED ? dressed_watchers : bare_watchers, timeout);
    char *text = bson_strdup_printf (
       "version: 1\n"
       "formatters:\n  j: {format: '{watch.json}'}\n"
@@ -153,10 +162,10 @@ set_context (void)
 /* The operations every run makes, in order: each gives one final record,
  * 11 in all. */
 static void
-run_operations (mongoc_client_t *client, const char *db, bool dressed)
+run_operations (mongoc_client_t *client, const char *db, dress_t dress)
 {
    mongoc_collection_t *coll = reseed (client, db);
-   if (dressed) {
+   if (dress != BARE) {
       set_context ();
    }
    bson_error_t error;
@@ -174,14 +183,14 @@ run_operations (mongoc_client_t *client, const char *db, bool dressed)
     * runs, which its records do not show. */
    cursor = mongoc_collection_find_with_opts (coll, &empty, batch2, NULL);
    ck_assert (mongoc_cursor_next (cursor, &doc));
-   if (dressed) {
+   if (dress != BARE) {
       mwatch_context_set ("RequestID", "r2");
       mwatch_context_set ("User", NULL);
       mwatch_context_set ("Late", "yes");
    }
    ck_assert (mongoc_cursor_next (cursor, &doc));
    mongoc_cursor_destroy (cursor);
-   if (dressed) {
+   if (dress != BARE) {
       mwatch_context_clear ();
       set_context ();
    }
@@ -322,7 +331,7 @@ static char *
 shape (const char *line, const char *db)
 {
    json_error_t jerr;
-   json_t *obj = json_loads (line, 0, &jerr);
+   json_t *obj = json_loads (line, JSON_REJECT_DUPLICATES, &jerr);
    ck_assert_msg (obj && json_is_object (obj), "not a JSON object: %s (%s)", line, jerr.text);
    mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
    const char *key;
@@ -417,11 +426,11 @@ watch_id_of (const char *line)
    return id;
 }
 
-/* The runs of one variant (level, dressed or not) through the three
+/* The runs of one variant (level, dress) through the three
  * paths: the queue's files agree with one another and with the golden
  * shapes, and the handler beside the queue wrote the very same lines. */
 static void
-check_variant (const char *level, bool dressed, const char *golden)
+check_variant (const char *level, dress_t dress, const char *golden)
 {
    char db[64];
    mwatch_test_unique_name ("mwtest_lazy", db, sizeof db);
@@ -429,10 +438,10 @@ check_variant (const char *level, bool dressed, const char *golden)
    char *seen[3];
    for (int path = PATH_QUEUE; path <= PATH_LOGGER_FILTER; path++) {
       char queued[128], side[128];
-      bson_snprintf (queued, sizeof queued, "%s/%s-%d-%d.jsonl", dir, level, dressed, path);
-      bson_snprintf (side, sizeof side, "%s/%s-%d-%d-side.jsonl", dir, level, dressed, path);
-      load ((path_t) path, level, dressed, "100", queued, side);
-      run_operations (client, db, dressed);
+      bson_snprintf (queued, sizeof queued, "%s/%s-%d-%d.jsonl", dir, level, dress, path);
+      bson_snprintf (side, sizeof side, "%s/%s-%d-%d-side.jsonl", dir, level, dress, path);
+      load ((path_t) path, level, dress, "100", queued, side);
+      run_operations (client, db, dress);
       mwatch_shutdown ();
       lines_t q;
       read_lines (queued, &q);
@@ -448,12 +457,12 @@ check_variant (const char *level, bool dressed, const char *golden)
          bson_free (renamed);
       }
       if (print_shapes ()) {
-         fprintf (stderr, "---- %s, %s, %s:\n%s", level, dressed ? "dressed" : "bare",
+         fprintf (stderr, "---- %s, %s, %s:\n%s", level, dress_names[dress],
                   path_names[path], seen[path]);
       }
       ck_assert_msg (q.count == 11, "%s: %zu records, not 11:\n%s", path_names[path], q.count,
                      seen[path]);
-      if (dressed) {
+      if (dress != BARE) {
          /* The context the operations started with, whatever came after. */
          for (size_t i = 0; i < q.count; i++) {
             ck_assert_msg (strstr (q.lines[i], "\"alice\"") && !strstr (q.lines[i], "\"r2\"") &&
@@ -498,25 +507,37 @@ check_variant (const char *level, bool dressed, const char *golden)
 
 START_TEST (test_same_records_info_bare)
 {
-   check_variant ("INFO", false, golden_info_bare);
+   check_variant ("INFO", BARE, golden_info_bare);
 }
 END_TEST
 
 START_TEST (test_same_records_debug_bare)
 {
-   check_variant ("DEBUG", false, golden_debug_bare);
+   check_variant ("DEBUG", BARE, golden_debug_bare);
+}
+END_TEST
+
+START_TEST (test_same_records_info_context)
+{
+   check_variant ("INFO", CONTEXT, golden_info_context);
+}
+END_TEST
+
+START_TEST (test_same_records_debug_context)
+{
+   check_variant ("DEBUG", CONTEXT, golden_debug_context);
 }
 END_TEST
 
 START_TEST (test_same_records_info_dressed)
 {
-   check_variant ("INFO", true, golden_info_dressed);
+   check_variant ("INFO", DRESSED, golden_info_dressed);
 }
 END_TEST
 
 START_TEST (test_same_records_debug_dressed)
 {
-   check_variant ("DEBUG", true, golden_debug_dressed);
+   check_variant ("DEBUG", DRESSED, golden_debug_dressed);
 }
 END_TEST
 
@@ -538,16 +559,16 @@ count_lines_with (const char *path, const char *text)
  * operation started with and did so far: its context at the start, its
  * mappings, its counts; then its final record. */
 static void
-check_timeout (const char *level, bool dressed, const char *golden)
+check_timeout (const char *level, dress_t dress, const char *golden)
 {
    char db[64];
    mwatch_test_unique_name ("mwtest_lazy", db, sizeof db);
    mongoc_client_t *client = mwatch_test_client ();
    char queued[128];
-   bson_snprintf (queued, sizeof queued, "%s/timeout-%s-%d.jsonl", dir, level, dressed);
-   load (PATH_QUEUE, level, dressed, "0.3", queued, NULL);
+   bson_snprintf (queued, sizeof queued, "%s/timeout-%s-%d.jsonl", dir, level, dress);
+   load (PATH_QUEUE, level, dress, "0.3", queued, NULL);
    mongoc_collection_t *coll = reseed (client, db);
-   if (dressed) {
+   if (dress != BARE) {
       set_context ();
    }
    bson_t *batch2 = BCON_NEW ("batchSize", BCON_INT32 (2));
@@ -557,7 +578,7 @@ check_timeout (const char *level, bool dressed, const char *golden)
    ck_assert (mongoc_cursor_next (cursor, &doc));
    ck_assert (mongoc_cursor_next (cursor, &doc));
    ck_assert (mongoc_cursor_next (cursor, &doc));
-   if (dressed) {
+   if (dress != BARE) {
       mwatch_context_set ("RequestID", "r2");
       mwatch_context_set ("User", NULL);
    }
@@ -575,7 +596,7 @@ check_timeout (const char *level, bool dressed, const char *golden)
    read_lines (queued, &q);
    char *got = shapes (&q, db);
    if (print_shapes ()) {
-      fprintf (stderr, "---- timeout %s, %s:\n%s", level, dressed ? "dressed" : "bare", got);
+      fprintf (stderr, "---- timeout %s, %s:\n%s", level, dress_names[dress], got);
    } else {
       assert_same_shapes (got, golden, "a timeout against the old library");
    }
@@ -589,13 +610,13 @@ check_timeout (const char *level, bool dressed, const char *golden)
 
 START_TEST (test_timeout_bare)
 {
-   check_timeout ("INFO", false, golden_timeout_bare);
+   check_timeout ("INFO", BARE, golden_timeout_bare);
 }
 END_TEST
 
 START_TEST (test_timeout_dressed)
 {
-   check_timeout ("DEBUG", true, golden_timeout_dressed);
+   check_timeout ("DEBUG", DRESSED, golden_timeout_dressed);
 }
 END_TEST
 
@@ -609,7 +630,7 @@ static void
 exit_child (const char *db, const char *queued)
 {
    mongoc_log_set_handler (NULL, NULL);
-   load (PATH_QUEUE, "INFO", true, "100", queued, NULL);
+   load (PATH_QUEUE, "INFO", DRESSED, "100", queued, NULL);
    mongoc_client_t *client = mongoc_client_new (mwatch_test_uri ());
    mongoc_collection_t *coll = mongoc_client_get_collection (client, db, "items");
    set_context ();
@@ -790,6 +811,8 @@ lazy_build_suite (void)
    tcase_set_timeout (tc, 120);
    tcase_add_test (tc, test_same_records_info_bare);
    tcase_add_test (tc, test_same_records_debug_bare);
+   tcase_add_test (tc, test_same_records_info_context);
+   tcase_add_test (tc, test_same_records_debug_context);
    tcase_add_test (tc, test_same_records_info_dressed);
    tcase_add_test (tc, test_same_records_debug_dressed);
    tcase_add_test (tc, test_timeout_bare);
