@@ -644,6 +644,7 @@ exit_child (const char *db, const char *queued)
    bson_t empty = BSON_INITIALIZER;
    bson_t *batch2 = BCON_NEW ("batchSize", BCON_INT32 (2));
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &empty, batch2, NULL);
+   bson_destroy (batch2);
    const bson_t *doc;
    if (!mongoc_cursor_next (cursor, &doc)) {
       _exit (4);
