@@ -83,4 +83,6 @@ static const char golden_timeout_dressed[] =
    "WatchID=* Iteration=4 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={\"name\":\"item\"} Service=\"orders\" Duration=* Read=6 EndTime=*\n";
 static const char golden_exit_open_cursor[] =
    "WatchID=* Iteration=1 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"timeout\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={} Service=\"orders\" Duration=* Read=1";
+static const char golden_lock_before_any_record[] =
+   "WatchID=* Iteration=4 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"find\" Filter={} Note=\"added\" EndTime=* State=\"final\" Duration=* MatchedCount=6";
 /* clang-format on */

@@ -620,6 +620,64 @@ START_TEST (test_timeout_dressed)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- cursor_lock before any record */
+
+/* mwatch_cursor_lock on a cursor none of whose records was logged yet
+ * (its first and timeout levels below the logger's): the message the
+ * application gets has no State yet, and the final record has its fields
+ * where a message kept from the start would have had them. */
+START_TEST (test_cursor_lock_before_any_record)
+{
+   char db[64];
+   mwatch_test_unique_name ("mwtest_lazy", db, sizeof db);
+   mongoc_client_t *client = mwatch_test_client ();
+   char queued[128];
+   bson_snprintf (queued, sizeof queued, "%s/lock-first.jsonl", dir);
+   char *text = bson_strdup_printf (
+      "version: 1\n"
+      "formatters:\n  j: {format: '{watch.json}'}\n"
+      "handlers:\n"
+      "  f: {class: file, filename: '%s', formatter: j}\n"
+      "  q: {class: queue, handler: f}\n"
+      "loggers:\n  mongowatch: {level: INFO, handlers: [q]}\n"
+      "watchers:\n  global: {timeout_sec: 100, log_level: {timeout: DEBUG}}\n",
+      queued);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_string (text, MWATCH_CONFIG_YAML, &error), "%s",
+                  error.message);
+   bson_free (text);
+   mongoc_collection_t *coll = reseed (client, db);
+   bson_t empty = BSON_INITIALIZER;
+   bson_t *batch2 = BCON_NEW ("batchSize", BCON_INT32 (2));
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &empty, batch2, NULL);
+   const bson_t *doc;
+   ck_assert (mongoc_cursor_next (cursor, &doc));
+   mwatch_cursor_t *watch = mwatch_cursor_get (cursor);
+   mwatch_message_t *msg = mwatch_cursor_lock (watch);
+   bool has_state = mwatch_message_has (msg, "State");
+   mwatch_message_set_utf8 (msg, "Note", "added");
+   mwatch_cursor_unlock (watch);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
+   mongoc_cursor_destroy (cursor);
+   mwatch_shutdown ();
+   lines_t q;
+   read_lines (queued, &q);
+   ck_assert_uint_eq (q.count, 1);
+   char *got = shape (q.lines[0], db);
+   if (print_shapes ()) {
+      fprintf (stderr, "---- lock first:\n%s\n", got);
+   } else {
+      ck_assert_msg (!has_state, "the message locked before any record has a State");
+      ck_assert_str_eq (got, golden_lock_before_any_record);
+   }
+   bson_free (got);
+   free_lines (&q);
+   bson_destroy (batch2);
+   mongoc_collection_destroy (coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- exit */
 
 #define EXIT_WRITES 40
@@ -818,6 +876,7 @@ lazy_build_suite (void)
    tcase_add_test (tc, test_same_records_debug_dressed);
    tcase_add_test (tc, test_timeout_bare);
    tcase_add_test (tc, test_timeout_dressed);
+   tcase_add_test (tc, test_cursor_lock_before_any_record);
    tcase_add_test (tc, test_everything_written_at_exit);
    tcase_add_test (tc, test_bound_in_bytes_counts_the_operation);
    suite_add_tcase (suite, tc);

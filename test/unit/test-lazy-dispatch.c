@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 typedef struct {
    mwatch_live_t live;
@@ -181,6 +182,75 @@ START_TEST (test_plain_handler_builds_on_the_logging_thread)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- a level changed meanwhile */
+
+typedef struct {
+   mwatch_handler_t *side;
+   mwatch_logger_t *child;
+   atomic_bool stop;
+} toggler_t;
+
+static void *
+toggler_main (void *arg)
+{
+   toggler_t *t = arg;
+   for (unsigned i = 0; !atomic_load (&t->stop); i++) {
+      mwatch_handler_set_level (t->side, i & 1 ? MWATCH_LEVEL_DEBUG : MWATCH_LEVEL_CRITICAL);
+      mwatch_logger_set_propagate (t->child, i & 2);
+   }
+   return NULL;
+}
+
+/* A plain handler's level (or a logger's propagation to it) changes on
+ * another thread while records are logged, as mwatch_handler_set_level and
+ * mwatch_logger_set_propagate allow at any time: every record that handler
+ * gets has its message, and nothing aborts. */
+START_TEST (test_level_changed_during_the_walk)
+{
+   fake_t fake;
+   fake_init (&fake);
+   counter_t queued = {0}, plain = {0};
+   mwatch_logger_t *parent = mwatch_logger_get ("lazy.race");
+   mwatch_logger_t *child = mwatch_logger_get ("lazy.race.child");
+   mwatch_logger_set_level (child, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *backend = mwatch_handler_new (&counter_vtable, &queued);
+   mwatch_queue_handler_opts_t qopts;
+   mwatch_queue_handler_opts_init (&qopts);
+   qopts.overflow = MWATCH_OVERFLOW_DROP_NEWEST;
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, &qopts);
+   mwatch_handler_t *side = mwatch_handler_new (&counter_vtable, &plain);
+   mwatch_handler_t *side2 = mwatch_handler_new (&counter_vtable, &plain);
+   /* The queue first: the walk spends the longest there, between the
+    * decision and the plain handlers. */
+   mwatch_logger_add_handler (child, queue);
+   mwatch_logger_add_handler (child, side);
+   mwatch_logger_add_handler (parent, side2);
+   toggler_t t = {.side = side, .child = child};
+   atomic_init (&t.stop, false);
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, toggler_main, &t), 0);
+   struct timespec start, now;
+   clock_gettime (CLOCK_MONOTONIC, &start);
+   int n = 0;
+   do {
+      for (int i = 0; i < 1000; i++, n++) {
+         log_final (child, &fake, 1);
+      }
+      clock_gettime (CLOCK_MONOTONIC, &now);
+   } while (now.tv_sec - start.tv_sec < 3);
+   atomic_store (&t.stop, true);
+   pthread_join (thread, NULL);
+   mwatch_shutdown ();
+   ck_assert_int_eq (atomic_load (&plain.built), atomic_load (&plain.records));
+   ck_assert_int_gt (atomic_load (&plain.records), 0);
+   ck_assert_int_eq (atomic_load (&fake.refs), 0);
+   mwatch_handler_destroy (queue);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (side);
+   mwatch_handler_destroy (side2);
+}
+END_TEST
+
 Suite *
 lazy_dispatch_suite (void)
 {
@@ -189,6 +259,7 @@ lazy_dispatch_suite (void)
    tcase_set_timeout (tc, 60);
    tcase_add_test (tc, test_queue_alone_builds_on_its_listener);
    tcase_add_test (tc, test_plain_handler_builds_on_the_logging_thread);
+   tcase_add_test (tc, test_level_changed_during_the_walk);
    suite_add_tcase (suite, tc);
    return suite;
 }
