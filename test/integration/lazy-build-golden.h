@@ -83,6 +83,19 @@ static const char golden_timeout_dressed[] =
    "WatchID=* Iteration=4 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"final\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={\"name\":\"item\"} Service=\"orders\" Duration=* Read=6 EndTime=*\n";
 static const char golden_exit_open_cursor[] =
    "WatchID=* Iteration=1 StartTime=* Req=\"r1\" DB=\"<db>\" State=\"timeout\" User=\"alice\" Table=\"items\" Operation=\"find\" Filter={} Service=\"orders\" Duration=* Read=1";
+static const char golden_early_update_queue[] =
+   "WatchID=* Iteration=9 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"final\" Duration=* MatchedCount=6 Service=\"orders\" EndTime=*\n";
+static const char golden_early_update_side[] =
+   "WatchID=* Iteration=1 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=0\n"
+   "WatchID=* Iteration=0 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"first\" Duration=* MatchedCount=0 Service=\"orders\"\n"
+   "WatchID=* Iteration=2 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=1 Service=\"orders\"\n"
+   "WatchID=* Iteration=3 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=2 Service=\"orders\"\n"
+   "WatchID=* Iteration=4 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=3 Service=\"orders\"\n"
+   "WatchID=* Iteration=5 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=4 Service=\"orders\"\n"
+   "WatchID=* Iteration=6 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=5 Service=\"orders\"\n"
+   "WatchID=* Iteration=7 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=6 Service=\"orders\"\n"
+   "WatchID=* Iteration=8 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"update\" Duration=* MatchedCount=6 Service=\"orders\"\n"
+   "WatchID=* Iteration=9 StartTime=* DB=\"<db>\" Table=\"items\" Operation=\"find\" Filter={} State=\"final\" Duration=* MatchedCount=6 Service=\"orders\" EndTime=*\n";
 static const char golden_lock_before_any_record[] =
    "WatchID=* Iteration=4 StartTime=* DB=\"<db>\" Collection=\"items\" Operation=\"find\" Filter={} Note=\"added\" EndTime=* State=\"final\" Duration=* MatchedCount=6";
 /* clang-format on */

@@ -678,6 +678,67 @@ START_TEST (test_cursor_lock_before_any_record)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- an update before the first record */
+
+/* A cursor that logs an update on every call (emit_on_new_retrieves off)
+ * logs one before its first record, as it is made: every record of it,
+ * the handler's beside the queue and the queue's final one, is what the
+ * old library wrote (the mappings applied from the first record on). */
+START_TEST (test_update_before_the_first_record)
+{
+   char db[64];
+   mwatch_test_unique_name ("mwtest_lazy", db, sizeof db);
+   mongoc_client_t *client = mwatch_test_client ();
+   char queued[128], side[128];
+   bson_snprintf (queued, sizeof queued, "%s/early-update.jsonl", dir);
+   bson_snprintf (side, sizeof side, "%s/early-update-side.jsonl", dir);
+   char *text = bson_strdup_printf (
+      "version: 1\n"
+      "formatters:\n  j: {format: '{watch.json}'}\n"
+      "handlers:\n"
+      "  f: {class: file, filename: '%s', formatter: j}\n"
+      "  q: {class: queue, handler: f}\n"
+      "  side: {class: file, filename: '%s', formatter: j}\n"
+      "loggers:\n  mongowatch: {level: DEBUG, handlers: [q, side]}\n"
+      "watchers:\n"
+      "  global:\n"
+      "    timeout_sec: 100\n"
+      "    operations:\n"
+      "      '*': {add: {Service: orders}, rename: {Collection: Table}}\n"
+      "  cursor: {emit_on_new_retrieves: false}\n",
+      queued, side);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_string (text, MWATCH_CONFIG_YAML, &error), "%s",
+                  error.message);
+   bson_free (text);
+   mongoc_collection_t *coll = reseed (client, db);
+   bson_t empty = BSON_INITIALIZER;
+   bson_t *batch2 = BCON_NEW ("batchSize", BCON_INT32 (2));
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &empty, batch2, NULL);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 6);
+   mongoc_cursor_destroy (cursor);
+   mwatch_shutdown ();
+   lines_t q, s;
+   read_lines (queued, &q);
+   read_lines (side, &s);
+   char *got_q = shapes (&q, db);
+   char *got_s = shapes (&s, db);
+   if (print_shapes ()) {
+      fprintf (stderr, "---- early update, queue:\n%s---- early update, side:\n%s", got_q, got_s);
+   } else {
+      assert_same_shapes (got_q, golden_early_update_queue, "the queue against the old library");
+      assert_same_shapes (got_s, golden_early_update_side, "beside it against the old library");
+   }
+   bson_free (got_q);
+   bson_free (got_s);
+   free_lines (&q);
+   free_lines (&s);
+   bson_destroy (batch2);
+   mongoc_collection_destroy (coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- exit */
 
 #define EXIT_WRITES 40
@@ -877,6 +938,7 @@ lazy_build_suite (void)
    tcase_add_test (tc, test_timeout_bare);
    tcase_add_test (tc, test_timeout_dressed);
    tcase_add_test (tc, test_cursor_lock_before_any_record);
+   tcase_add_test (tc, test_update_before_the_first_record);
    tcase_add_test (tc, test_everything_written_at_exit);
    tcase_add_test (tc, test_bound_in_bytes_counts_the_operation);
    suite_add_tcase (suite, tc);
