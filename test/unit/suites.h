@@ -31,5 +31,6 @@ Suite *file_faults_suite (void); /* test-file-faults.c */
 bool file_faults_child_main (int *status);
 Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
 Suite *report_locks_suite (void); /* test-report-locks.c */
+Suite *lazy_dispatch_suite (void); /* test-lazy-dispatch.c */
 
 #endif
