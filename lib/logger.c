@@ -334,6 +334,23 @@ walk_needs_message_locked (mwatch_logger_t *logger,
    return false;
 }
 
+/* Builds the message of a record that has none yet (priv->lazy), here on
+ * the logging thread, for the rest of the walk: the old path, the message
+ * shared by the handlers as any logged message is.  `*eager` receives the
+ * private part that goes with it. */
+static void
+build_now (mwatch_record_t *record,
+           const mwatch_record_priv_t **priv,
+           mwatch_record_priv_t *eager,
+           mwatch_message_t **built)
+{
+   *built = (*priv)->live->ops->build_locked ((*priv)->live, &(*priv)->lazy->snap);
+   record->watch = *built;
+   *eager = **priv;
+   eager->lazy = NULL;
+   *priv = eager;
+}
+
 static void
 dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_priv_t *priv)
 {
@@ -345,17 +362,17 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_
    mwatch_record_priv_t eager;
    pthread_rwlock_rdlock (&config_lock);
    if (priv->lazy && walk_needs_message_locked (logger, record, priv)) {
-      /* The old path: the message now, on this thread, shared by the
-       * handlers as any logged message is. */
-      built = priv->live->ops->build_locked (priv->live, &priv->lazy->snap);
-      record->watch = built;
-      eager = *priv;
-      eager.lazy = NULL;
-      priv = &eager;
+      /* Built once, up front, for every handler of the walk. */
+      build_now (record, &priv, &eager, &built);
    }
    if (filter_locked (logger, record, priv->owned, &copy)) {
       for (mwatch_logger_t *l = logger; l; l = l->parent) {
          for (size_t i = 0; i < l->handler_count; i++) {
+            /* A level or propagation changed since the look above (they
+             * change without config_lock): built where first wanted. */
+            if (priv->lazy && _mwatch_handler_needs_message (l->handlers[i], record, priv)) {
+               build_now (record, &priv, &eager, &built);
+            }
             _mwatch_handler_handle (l->handlers[i], record, priv);
          }
          if (!atomic_load_explicit (&l->propagate, memory_order_relaxed)) {

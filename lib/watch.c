@@ -47,6 +47,7 @@ typedef enum {
    LATE_COUNT,    /* a count read from a reply: `key`, `value` */
    LATE_END,      /* EndTime: `value` */
    LATE_ERROR,    /* Error: the watch's `error` */
+   LATE_MAPS,     /* the field mappings applied (at the first record) */
 } late_kind_t;
 
 typedef struct {
@@ -55,12 +56,14 @@ typedef struct {
    int64_t value;
 } late_field_t;
 
-/* 3 from the records, up to 8 counts, EndTime, Error; more turns the
+/* 3 from the records, up to 8 counts, EndTime, Error, the mappings; more
+ * (never with the library's own watchers) turns the
  * watch into one with a message of its own (see late_add). */
 #define LATE_MAX 14
 
-/* Parts of the watch allocated apart when the pool block has no room. */
-#define HEAP_PARTS_MAX 4
+/* Parts of the watch allocated apart when the pool block has no room:
+ * the operation, DB and Collection names, Filter and Update at most. */
+#define HEAP_PARTS_MAX 8
 
 struct _mwatch_watch_t {
    atomic_int refs;
@@ -407,15 +410,20 @@ put_late (const mwatch_watch_t *watch,
    case LATE_ERROR:
       _mwatch_message_set_masked (msg, MAPPED_NAME (watch, "Error"), watch->error);
       break;
+   case LATE_MAPS:
+      _mwatch_op_maps_apply (watch->maps, watch->operation, msg);
+      break;
    default:
       break;
    }
 }
 
 /* The message of the record `snap`, built from what the watch kept; the
- * caller holds the lock. */
+ * caller holds the lock.  Without `as_record`, the message as the
+ * operation has it (for mwatch_cursor_lock): the fields of the records
+ * logged so far, `snap` being the last of them, and no more. */
 static mwatch_message_t *
-build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap)
+build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, bool as_record)
 {
    mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
@@ -445,9 +453,9 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap)
    if (watch->update.type != MWATCH_TYPE_NULL) {
       put (msg, "Update", 6, &watch->update);
    }
-   _mwatch_op_maps_apply (watch->maps, watch->operation, msg);
    /* The record's own State, Duration and MatchedCount go where they
-    * first appeared, else last (as materialize would set them). */
+    * first appeared, else last (as materialize would set them); the
+    * mappings apply where the first record applied them. */
    bool placed[LATE_MATCHED + 1] = {false};
    for (size_t i = 0; i < watch->late_count; i++) {
       const late_field_t *late = &watch->late[i];
@@ -456,10 +464,14 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap)
          placed[late->kind] = true;
       }
    }
-   if (snap->ready) {
+   if (as_record ? snap->ready : watch->finished) {
       mwatch_message_set_ready (msg);
    }
    _mwatch_message_set_iteration (msg, snap->iteration);
+   if (!as_record) {
+      _mwatch_message_set_due (msg, snap->due);
+      return msg;
+   }
    if (!placed[LATE_STATE]) {
       put_state (watch, msg, snap, false);
    }
@@ -482,7 +494,7 @@ static mwatch_message_t *
 own_message_locked (mwatch_watch_t *watch)
 {
    if (!watch->msg) {
-      watch->msg = build_locked (watch, &watch->last);
+      watch->msg = build_locked (watch, &watch->last, false);
    }
    return watch->msg;
 }
@@ -603,6 +615,15 @@ void
 _mwatch_watch_first (mwatch_watch_t *watch)
 {
    pthread_mutex_lock (&watch->lock);
+   /* The mappings apply to the fields the operation started with, and to
+    * whatever an earlier update record set (with emit_on_new_retrieves
+    * off, a cursor's first call logs an update before this). */
+   if (watch->maps) {
+      late_add (watch, LATE_MAPS, NULL, 0);
+      if (watch->msg) {
+         _mwatch_op_maps_apply (watch->maps, watch->operation, watch->msg);
+      }
+   }
    emit_locked (watch, watch->opts.first_level, STATE_FIRST);
    pthread_mutex_unlock (&watch->lock);
 }
@@ -736,7 +757,7 @@ live_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_
          *out = mwatch_message_copy (watch->msg);
          materialize (watch, *out, &snap);
       } else {
-         *out = build_locked (watch, &snap);
+         *out = build_locked (watch, &snap, true);
       }
       action = MWATCH_LIVE_EMIT;
    }
@@ -755,7 +776,7 @@ live_build_locked (mwatch_live_t *live, const mwatch_live_snapshot_t *snap)
       _mwatch_message_set_due (msg, snap->due);
       return msg;
    }
-   return build_locked (watch, snap);
+   return build_locked (watch, snap, true);
 }
 
 static mwatch_message_t *

@@ -97,10 +97,10 @@ fake_init (fake_t *fake)
 static void
 log_final (mwatch_logger_t *logger, fake_t *fake, int64_t n)
 {
-   mwatch_watch_id_t id;
-   _mwatch_watch_id_new (&id);
+   bson_oid_t id;
+   _mwatch_watch_oid_new (&id);
    const mwatch_lazy_record_t lazy = {
-      .id = &id,
+      .oid = &id,
       .snap = {.iteration = n, .due = mwatch_monotonic_us (), .ready = true},
       .charged = 0,
    };
