@@ -45,6 +45,25 @@ _mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len);
 /* ---------------------------------------------------------------- numbers
  * (json-number.c) */
 
+/* "00" to "99", one after the other: two digits per division. */
+extern const char _mwatch_digit_pairs[200];
+
+/* Writes `value` as exactly `digits` decimal digits at `p` (leading
+ * zeros; `value` < 10^digits), two at a time: a division by 100 per pair
+ * instead of one by 10 per digit. */
+static inline void
+_mwatch_put_digits (char *p, uint64_t value, size_t digits)
+{
+   while (digits >= 2) {
+      digits -= 2;
+      memcpy (p + digits, &_mwatch_digit_pairs[2 * (value % 100)], 2);
+      value /= 100;
+   }
+   if (digits) {
+      p[0] = (char) ('0' + value);
+   }
+}
+
 /* `value` in decimal, zero-padded to at least `width` digits. */
 void
 _mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width);

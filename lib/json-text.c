@@ -94,23 +94,84 @@ static const uint8_t byte_class[256] = {
    BYTE_ROW (0xC0), BYTE_ROW (0xD0), BYTE_ROW (0xE0), BYTE_ROW (0xF0),
 };
 
-/* Copies the bytes of `s` up to the first one whose class is in `stop`,
- * checking and copying each in one pass; returns how many it copied.
- * (Eight bytes at a time, SWAR, was tried: no faster on names and values
- * this short.) */
-static inline size_t
-copy_plain (mwatch_buf_t *out, const uint8_t *s, size_t len, uint8_t stop)
+/* The classes of 4 and 8 bytes, or-ed: whether any of them is in a class. */
+static inline uint8_t
+class_of4 (const uint8_t *s)
 {
-   if (out->len + len >= out->cap) {
-      _mwatch_buf_grow (out, len);
+   return (uint8_t) (byte_class[s[0]] | byte_class[s[1]] | byte_class[s[2]] | byte_class[s[3]]);
+}
+
+static inline uint8_t
+class_of8 (const uint8_t *s)
+{
+   return (uint8_t) (class_of4 (s) | class_of4 (s + 4));
+}
+
+/* Copies the `len` bytes of `s` to `dst` and says whether none of them is
+ * in a class of `stop`.  Blocks of 4 or 8 bytes are checked with one
+ * test and copied with one load and store; the last block overlaps the
+ * one before it rather than going byte by byte (or-ing a class twice and
+ * copying a byte twice change nothing).  Stops early, having copied part,
+ * when a block has a byte of `stop`. */
+static inline bool
+copy_if_plain (char *dst, const uint8_t *s, size_t len, uint8_t stop)
+{
+   uint8_t cls = 0;
+
+   if (len >= 8) {
+      size_t i = 0;
+      for (; i + 8 <= len; i += 8) {
+         cls = class_of8 (s + i);
+         if (cls & stop) {
+            return false;
+         }
+         memcpy (dst + i, s + i, 8);
+      }
+      if (i < len) {
+         cls = class_of8 (s + len - 8);
+         memcpy (dst + len - 8, s + len - 8, 8);
+      }
+   } else if (len >= 4) {
+      cls = (uint8_t) (class_of4 (s) | class_of4 (s + len - 4));
+      memcpy (dst, s, 4);
+      memcpy (dst + len - 4, s + len - 4, 4);
+   } else {
+      for (size_t i = 0; i < len; i++) {
+         cls |= byte_class[s[i]];
+         dst[i] = (char) s[i];
+      }
    }
-   char *dst = out->data + out->len;
+   return !(cls & stop);
+}
+
+/* Copies the bytes of `s` up to the first one whose class is in `stop`;
+ * returns how many it copied.  The usual text has none, and is copied
+ * and checked in blocks (copy_if_plain); otherwise the first such byte is
+ * looked for one byte at a time.  (Testing 8 bytes at once with bit
+ * tricks, SWAR, was tried: no faster on names and values this short; the
+ * blocks still read the table once per byte.) */
+static __attribute__ ((noinline, cold)) size_t
+copy_until_stop (char *dst, const uint8_t *s, size_t len, uint8_t stop)
+{
    size_t i = 0;
 
    while (i < len && !(byte_class[s[i]] & stop)) {
       dst[i] = (char) s[i];
       i++;
    }
+   return i;
+}
+
+/* Always inlined: a call would cost a good part of copying a short name. */
+static inline __attribute__ ((always_inline)) size_t
+copy_plain (mwatch_buf_t *out, const uint8_t *s, size_t len, uint8_t stop)
+{
+   if (out->len + len >= out->cap) {
+      _mwatch_buf_grow (out, len);
+   }
+   char *dst = out->data + out->len;
+   size_t i = copy_if_plain (dst, s, len, stop) ? len : copy_until_stop (dst, s, len, stop);
+
    out->len += i;
    out->data[out->len] = '\0';
    return i;
