@@ -31,6 +31,12 @@ _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len);
 void
 _mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len);
 
+/* A BSON document's key, which ends with a NUL within `max` bytes of
+ * `key`, as a JSON string followed by ':'.  Returns the key's length, or
+ * `max`, having written nothing, when no NUL ends it there. */
+size_t
+_mwatch_json_key (mwatch_buf_t *out, const uint8_t *key, size_t max);
+
 /* True when the text can stand unquoted in key=value output: non-empty,
  * well-formed UTF-8, with no space, '"', '=', '\', NUL or control byte. */
 bool

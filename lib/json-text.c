@@ -113,7 +113,7 @@ class_of8 (const uint8_t *s)
  * one before it rather than going byte by byte (or-ing a class twice and
  * copying a byte twice change nothing).  Stops early, having copied part,
  * when a block has a byte of `stop`. */
-static inline bool
+static inline __attribute__ ((always_inline)) bool
 copy_if_plain (char *dst, const uint8_t *s, size_t len, uint8_t stop)
 {
    uint8_t cls = 0;
@@ -238,6 +238,41 @@ _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
    _mwatch_buf_putc (out, '"');
    write_text (out, str, len, true);
    _mwatch_buf_putc (out, '"');
+}
+
+size_t
+_mwatch_json_key (mwatch_buf_t *out, const uint8_t *key, size_t max)
+{
+   /* Keys are short: copied while looked at, up to 32 bytes. */
+   size_t lim = max < 32 ? max : 32;
+   if (out->len + lim + 3 >= out->cap) {
+      _mwatch_buf_grow (out, lim + 3);
+   }
+   char *dst = out->data + out->len;
+   uint8_t cls = 0;
+   size_t j = 0;
+
+   while (j < lim && key[j]) {
+      cls |= byte_class[key[j]];
+      dst[j + 1] = (char) key[j];
+      j++;
+   }
+   if (j < lim && !(cls & (BYTE_HIGH | BYTE_ESCAPE))) {
+      dst[0] = '"';
+      dst[j + 1] = '"';
+      dst[j + 2] = ':';
+      out->len += j + 3;
+      out->data[out->len] = '\0';
+      return j;
+   }
+   /* A long key or one to escape: the general way. */
+   const uint8_t *nul = j < lim ? key + j : memchr (key + j, '\0', max - j);
+   if (!nul) {
+      return max;
+   }
+   _mwatch_json_string (out, (const char *) key, (size_t) (nul - key));
+   _mwatch_buf_putc (out, ':');
+   return (size_t) (nul - key);
 }
 
 void

@@ -548,6 +548,51 @@ START_TEST (test_bson_common)
 }
 END_TEST
 
+/* Keys of every length around the 32 bytes the fast path copies while it
+ * looks for their end, plain and with a byte to escape or a UTF-8
+ * sequence (well-formed or not) at the start, middle or end. */
+START_TEST (test_bson_keys)
+{
+   static const char *const odd[] = {"", "\"", "\\", "\x01", "\x7f", "\t", "\xC3\xBC", "\xFF", "=", " "};
+   char key[80];
+
+   for (size_t len = 0; len <= 70; len++) {
+      for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+         size_t odd_len = strlen (odd[k]);
+         size_t places[] = {0, len / 2, len > odd_len ? len - odd_len : 0};
+         for (size_t p = 0; p < 3; p++) {
+            if (odd_len > len || (odd_len == 0 && p > 0)) {
+               continue;
+            }
+            memset (key, 'k', len);
+            memcpy (key + places[p], odd[k], odd_len);
+            key[len] = '\0';
+            bson_t doc = BSON_INITIALIZER;
+            bson_append_int32 (&doc, key, -1, 1);
+            bson_append_utf8 (&doc, "after", -1, "x", -1);
+            check_bson (&doc);
+            bson_t outer = BSON_INITIALIZER;
+            bson_append_document (&outer, key, -1, &doc);
+            check_bson (&outer);
+            bson_destroy (&outer);
+            bson_destroy (&doc);
+         }
+      }
+   }
+   /* A key that runs into the document's terminator, at each length. */
+   for (size_t len = 1; len <= 40; len++) {
+      uint8_t data[64];
+      size_t total = 4 + 1 + len + 1;
+      data[0] = (uint8_t) total;
+      data[1] = data[2] = data[3] = 0;
+      data[4] = BSON_TYPE_NULL;
+      memset (data + 5, 'k', len);
+      data[total - 1] = '\0';
+      check_bson_bytes (data, total);
+   }
+}
+END_TEST
+
 START_TEST (test_bson_random)
 {
    rng_seed (11);
@@ -1012,6 +1057,7 @@ fast_paths_suite (void)
    tcase_add_test (text, test_text_random);
    tcase_add_test (bson, test_bson_common);
    tcase_add_test (bson, test_bson_random);
+   tcase_add_test (bson, test_bson_keys);
    tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
    tcase_add_test (render, test_render_default_random);
