@@ -107,6 +107,11 @@ _mwatch_text_datetime (mwatch_buf_t *out, int64_t us);
 void
 _mwatch_text_datetime_ms (mwatch_buf_t *out, int64_t ms);
 
+/* _mwatch_text_datetime() the general way, through gmtime_r, whatever
+ * the year: the reference its fast path is tested against. */
+void
+_mwatch_text_datetime_gmtime (mwatch_buf_t *out, int64_t us);
+
 /* ---------------------------------------------------------------- BSON
  * (json-bson.c, and its fast path json-bson-scan.c) */
 

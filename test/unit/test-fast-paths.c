@@ -1036,6 +1036,78 @@ START_TEST (test_datefmt_against_strftime)
 }
 END_TEST
 
+/* Dates in JSON ({"$date": ...}, DATETIME fields) by calendar arithmetic
+ * for years 1 to 9999, against gmtime_r: around the epoch, the ends of
+ * the range (and beyond, where gmtime_r still does it), leap days of
+ * years divisible by 4, 100 and 400, the turns of years, and at random. */
+static void
+check_datetime (int64_t us)
+{
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+   char what[64];
+
+   mwatch_buf_append (&got, "t=", 2);
+   mwatch_buf_append (&want, "t=", 2);
+   _mwatch_text_datetime (&got, us);
+   _mwatch_text_datetime_gmtime (&want, us);
+   snprintf (what, sizeof what, "datetime %" PRId64, us);
+   assert_same (&got, &want, what);
+   /* Milliseconds: the same text with three digits fewer. */
+   int64_t ms = us / 1000 - (us % 1000 < 0);
+   if (us % 1000 == 0 && want.len > 5 && want.data[want.len - 1] == 'Z') {
+      mwatch_buf_clear (&got);
+      _mwatch_text_datetime_ms (&got, ms);
+      memmove (want.data + want.len - 4, "Z", 2);
+      want.len -= 3;
+      memmove (want.data, want.data + 2, want.len - 1);
+      want.len -= 2;
+      assert_same (&got, &want, what);
+   }
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+}
+
+START_TEST (test_datetime_against_gmtime)
+{
+   static const int64_t secs[] = {
+      0, -1, 1, 86399, 86400, -86400, -86401,
+      -62135596800, -62135596801, -62135596799,   /* 0001-01-01 */
+      253402300799, 253402300800, 253402300798,   /* 9999-12-31T23:59:59 */
+      951782400, 951868800, 951696000,            /* 2000-02-29, 03-01, 02-28 */
+      4107456000, 4107542400,                     /* 2100-02-28, 2100-03-01 */
+      -2203977600, -2203891200,                   /* 1900-02-28, 1900-03-01 */
+      -11670912000, -11670825600,                 /* 1600-02-29, 1600-03-01 */
+      13574563200, 13574649600,                   /* 2400-02-29, 2400-03-01 */
+      1704067199, 1704067200, 1735689599, 1735689600,
+      INT64_C (-99999999999), INT64_C (999999999999),
+   };
+   static const int64_t fractions[] = {0, 1, 999, 1000, 999000, 999999};
+
+   for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+      for (size_t f = 0; f < sizeof fractions / sizeof fractions[0]; f++) {
+         check_datetime (secs[i] * 1000000 + fractions[f]);
+         check_datetime (secs[i] * 1000000 - fractions[f]);
+      }
+   }
+   /* Every day of 1896 to 2104 (leap and common years, 1900 and 2100
+    * without a leap day, 2000 with one), at noon and a microsecond
+    * before midnight. */
+   for (int64_t day = -27028; day <= 49309; day++) {
+      check_datetime (day * 86400000000 + 43200000000);
+      check_datetime (day * 86400000000 - 1);
+   }
+   rng_seed (1970);
+   for (int i = 0; i < 50000; i++) {
+      /* Years 1 to 9999, and some beyond. */
+      int64_t span = i % 10 ? INT64_C (315537897600) : INT64_C (3155378976000);
+      int64_t s = (int64_t) (rng_next () % (uint64_t) span) - INT64_C (62135596800) -
+                  (i % 10 ? 0 : span / 2);
+      check_datetime (s * 1000000 + (int64_t) (rng_next () % 1000000));
+   }
+}
+END_TEST
+
 Suite *
 fast_paths_suite (void)
 {
@@ -1070,6 +1142,7 @@ fast_paths_suite (void)
    suite_add_tcase (suite, render);
    tcase_add_test (numbers, test_int64_every_magnitude);
    tcase_add_test (numbers, test_datefmt_against_strftime);
+   tcase_add_test (numbers, test_datetime_against_gmtime);
    tcase_set_timeout (numbers, 60);
    suite_add_tcase (suite, numbers);
    return suite;
