@@ -240,39 +240,91 @@ _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
    _mwatch_buf_putc (out, '"');
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define KEY_WORDS 1
+#else
+#define KEY_WORDS 0
+#endif
+
+#define ONES UINT64_C (0x0101010101010101)
+#define HIGHS UINT64_C (0x8080808080808080)
+
+/* The high bit of each byte of `w` below `n` (at most 128): exact from
+ * the lowest byte up to the first such one, which is all that is read
+ * of it (a borrow reaches only the bytes above a byte below `n`). */
+static inline uint64_t
+bytes_below (uint64_t w, uint8_t n)
+{
+   return (w - ONES * n) & ~w & HIGHS;
+}
+
+static inline uint64_t
+bytes_equal (uint64_t w, uint8_t c)
+{
+   return bytes_below (w ^ (ONES * c), 1);
+}
+
 size_t
 _mwatch_json_key (mwatch_buf_t *out, const uint8_t *key, size_t max)
 {
-   /* Keys are short: copied while looked at, up to 32 bytes. */
+   /* Keys are short: copied while their end is looked for, up to 32
+    * bytes; eight at a time while the document has eight more bytes to
+    * read (its terminator at key + max is one of them). */
    size_t lim = max < 32 ? max : 32;
-   if (out->len + lim + 3 >= out->cap) {
-      _mwatch_buf_grow (out, lim + 3);
+   if (out->len + lim + 11 >= out->cap) {
+      _mwatch_buf_grow (out, lim + 11);
    }
-   char *dst = out->data + out->len;
+   char *dst = out->data + out->len + 1;
    uint8_t cls = 0;
    size_t j = 0;
 
+#if KEY_WORDS
+   while (j < lim && j + 8 <= max + 1) {
+      uint64_t w;
+      memcpy (&w, key + j, 8);
+      memcpy (dst + j, &w, 8);
+      /* The end (NUL, below 0x20 too), what JSON escapes, and UTF-8. */
+      uint64_t stop = bytes_below (w, 0x20) | bytes_equal (w, '"') | bytes_equal (w, '\\') | (w & HIGHS);
+      if (stop) {
+         size_t at = j + (size_t) (__builtin_ctzll (stop) >> 3);
+         if (key[at] != '\0' || at >= lim) {
+            goto general;
+         }
+         j = at;
+         goto plain;
+      }
+      j += 8;
+   }
+#endif
    while (j < lim && key[j]) {
       cls |= byte_class[key[j]];
-      dst[j + 1] = (char) key[j];
+      dst[j] = (char) key[j];
       j++;
    }
-   if (j < lim && !(cls & (BYTE_HIGH | BYTE_ESCAPE))) {
-      dst[0] = '"';
-      dst[j + 1] = '"';
-      dst[j + 2] = ':';
-      out->len += j + 3;
-      out->data[out->len] = '\0';
-      return j;
+   if (j >= lim || (cls & (BYTE_HIGH | BYTE_ESCAPE))) {
+      goto general;
    }
-   /* A long key or one to escape: the general way. */
-   const uint8_t *nul = j < lim ? key + j : memchr (key + j, '\0', max - j);
-   if (!nul) {
-      return max;
+#if KEY_WORDS
+plain:
+#endif
+   dst[-1] = '"';
+   dst[j] = '"';
+   dst[j + 1] = ':';
+   out->len += j + 3;
+   out->data[out->len] = '\0';
+   return j;
+
+general:
+   /* A long key, one to escape, or none that ends. */
+   {
+      const uint8_t *nul = memchr (key, '\0', max);
+      if (!nul) {
+         return max;
+      }
+      _mwatch_json_string (out, (const char *) key, (size_t) (nul - key));
+      _mwatch_buf_putc (out, ':');
+      return (size_t) (nul - key);
    }
-   _mwatch_json_string (out, (const char *) key, (size_t) (nul - key));
-   _mwatch_buf_putc (out, ':');
-   return (size_t) (nul - key);
 }
 
 void
