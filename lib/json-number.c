@@ -11,18 +11,6 @@ const char _mwatch_digit_pairs[200] =
    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
-void
-_mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width)
-{
-   char digits[24];
-   char *p = digits + sizeof digits;
-   do {
-      *--p = (char) ('0' + value % 10);
-      value /= 10;
-   } while (value || digits + sizeof digits - p < width);
-   _mwatch_buf_put (out, p, (size_t) (digits + sizeof digits - p));
-}
-
 /* Writes the decimal digits of `u` at `p`, which has room for 20, and
  * returns how many: counted first, so that they go straight to their
  * places (no copy from a scratch array). */
@@ -39,6 +27,24 @@ put_uint (char *p, uint64_t u)
    }
    _mwatch_put_digits (p, u, digits);
    return digits;
+}
+
+void
+_mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width)
+{
+   size_t digits = 1;
+   for (uint64_t w = value / 10; w; w /= 10) {
+      digits++;
+   }
+   if (width > 0 && digits < (size_t) width) {
+      digits = (size_t) width; /* leading zeros */
+   }
+   if (out->len + digits >= out->cap) {
+      _mwatch_buf_grow (out, digits);
+   }
+   _mwatch_put_digits (out->data + out->len, value, digits);
+   out->len += digits;
+   out->data[out->len] = '\0';
 }
 
 void

@@ -898,6 +898,20 @@ START_TEST (test_int64_every_magnitude)
       check_int64 (v);
       check_int64 (-v);
    }
+   /* Unsigned, with leading zeros to a width, as dates and timestamps
+    * want them. */
+   for (int i = 0; i < 20000; i++) {
+      uint64_t v = rng_next () >> (rng_next () % 64);
+      int width = (int) (rng_next () % 24);
+      mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+      char want_text[64];
+      snprintf (want_text, sizeof want_text, "u=%0*" PRIu64, width, v);
+      mwatch_buf_append (&got, "u=", 2);
+      _mwatch_text_uint (&got, v, width);
+      ck_assert_str_eq (got.data, want_text);
+      ck_assert_uint_eq (got.len, strlen (want_text));
+      mwatch_buf_destroy (&got);
+   }
    /* The buffer's growth at each length: from empty, many in a row. */
    mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
    char want[64];
