@@ -220,8 +220,9 @@ write_text_rest (mwatch_buf_t *out, const char *str, size_t len, size_t i, bool 
    _mwatch_buf_put (out, str + run, len - run);
 }
 
-/* Most text is plain: copied while it is checked, and done. */
-static inline void
+/* Most text is plain: copied while it is checked, and done.  Inlined
+ * into each writer, whose short strings would pay a call more. */
+static inline __attribute__ ((always_inline)) void
 write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
 {
    uint8_t stop = BYTE_HIGH | (json ? BYTE_ESCAPE : BYTE_NUL);
