@@ -12,8 +12,10 @@ typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
 
 /* ---------------------------------------------------------------- values */
 
-static void
-write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
+/* Inlined where the mode is a constant and every field goes through it
+ * ({watch}'s default list); write_value() below for the others. */
+static inline __attribute__ ((always_inline)) void
+write_value_inline (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
 {
    switch (value->type) {
    case MWATCH_TYPE_BOOL:
@@ -68,6 +70,12 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
       }
       break;
    }
+}
+
+static void
+write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
+{
+   write_value_inline (out, value, mode);
 }
 
 void
@@ -282,7 +290,7 @@ render_default (const mwatch_message_t *msg, mwatch_buf_t *out)
          out->len += t->len[i] - skip;
          out->data[out->len] = '\0';
          skip = 0;
-         write_value (out, &values[i], MODE_TEXT);
+         write_value_inline (out, &values[i], MODE_TEXT);
       }
    }
    return true;
