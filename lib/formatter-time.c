@@ -209,6 +209,26 @@ put_strftime (mwatch_buf_t *out, const char *fmt, const struct tm *tm)
    }
 }
 
+/* A strftime part's cached text: the usual date and time (19 bytes) in
+ * one fixed-size move from the slot, which has the room to read past it,
+ * rather than a memcpy call of its exact length. */
+#define CACHED_MOVE 32
+
+static inline void
+put_cached (mwatch_buf_t *out, const time_slot_t *slot, const char *text, size_t len)
+{
+   if (len > CACHED_MOVE || (size_t) (text - slot->text) + CACHED_MOVE > CACHE_TEXT) {
+      _mwatch_buf_put (out, text, len);
+      return;
+   }
+   if (out->len + CACHED_MOVE >= out->cap) {
+      _mwatch_buf_grow (out, CACHED_MOVE);
+   }
+   memcpy (out->data + out->len, text, CACHED_MOVE);
+   out->len += len;
+   out->data[out->len] = '\0';
+}
+
 /* %f or %3f: the microseconds' or milliseconds' digits, in place. */
 static inline void
 put_fraction (mwatch_buf_t *out, int64_t us, int digits)
@@ -248,7 +268,7 @@ _mwatch_datefmt_write (const mwatch_datefmt_t *datefmt, int64_t created, mwatch_
       if (!part->strftime_fmt) {
          put_fraction (out, us, part->digits);
       } else if (slot) {
-         _mwatch_buf_put (out, text, slot->len[i]);
+         put_cached (out, slot, text, slot->len[i]);
          text += slot->len[i];
       } else {
          put_strftime (out, part->strftime_fmt, &tm);
