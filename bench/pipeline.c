@@ -2,8 +2,8 @@
  * thread, and how many records per second the listener turns into lines
  * in a file with the default format.
  *
- *   build/bench/pipeline [MESSAGES] [OUTPUT] [CORES] [ONLY]
- *                         (defaults: 1000000, /dev/null, 1, 0)
+ *   build/bench/pipeline [MESSAGES] [OUTPUT] [CORES] [ONLY] [SHAPE]
+ *                         (defaults: 1000000, /dev/null, 1, 0, find)
  *
  * With ONLY 1 it runs the put-to-line part alone and prints nothing: for
  * instruction counts (callgrind) per record on each thread, as the
@@ -11,8 +11,11 @@
  *
  * With CORES 1 the process is pinned to one CPU, so producer and listener
  * share one core: the throughput is that of one core.  With CORES 0 it
- * runs where the scheduler puts it.  The message is a typical final
- * record of a find (13 fields, a small Filter document). */
+ * runs where the scheduler puts it.  SHAPE "find": the message is a
+ * typical final record of a find (10 fields, a small Filter document);
+ * "wide": a record of 20 fields with a mid-size Filter (10 keys, nested,
+ * 257 bytes of BSON), as an application that adds its own context
+ * fields logs. */
 #include "bench-util.h"
 
 #include <sched.h>
@@ -23,11 +26,25 @@
 /* The query of every record, built once: making BSON is the
  * application's work, not the watcher's or the pipeline's. */
 static bson_t *filter;
+static bool wide;
 
 static mwatch_message_t *
 typical_message (void)
 {
    mwatch_message_t *msg = bench_find_started (filter);
+   if (wide) {
+      /* Context fields, as an application adds them: not in the default
+       * format's list, but read past by {watch}. */
+      static const char *const context[][2] = {
+         {"App", "checkout"},       {"Host", "web-14.eu-west"}, {"User", "u-20931"},
+         {"Request", "9f3c1e77a2"}, {"Route", "/api/orders"},  {"Region", "eu-west-1"},
+         {"Build", "2026.12.1"},    {"Comment", "orders by user"}, {"Tenant", "acme"},
+      };
+      for (size_t i = 0; i < sizeof context / sizeof context[0]; i++) {
+         mwatch_message_set_utf8 (msg, context[i][0], context[i][1]);
+      }
+      mwatch_message_set_int64 (msg, "Attempt", 1);
+   }
    bench_find_ended (msg, 25);
    return msg;
 }
@@ -39,6 +56,11 @@ main (int argc, char **argv)
    const char *path = argc > 2 ? argv[2] : "/dev/null";
    bool pinned = argc > 3 ? atoi (argv[3]) == 1 : true;
    bool only_pipeline = argc > 4 && atoi (argv[4]) == 1;
+   wide = argc > 5 && strcmp (argv[5], "wide") == 0;
+   if (argc > 5 && !wide && strcmp (argv[5], "find") != 0) {
+      fprintf (stderr, "SHAPE is find or wide, not \"%s\"\n", argv[5]);
+      return 2;
+   }
 
    cpu_set_t one;
    CPU_ZERO (&one);
@@ -47,8 +69,21 @@ main (int argc, char **argv)
       perror ("sched_setaffinity");
    }
 
-   filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
-                      BCON_INT32 (30), "}");
+   if (wide) {
+      bson_oid_t oid;
+      bson_oid_init_from_string (&oid, "65a1f0c2e4b0a1b2c3d4e5f6");
+      filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "country", BCON_UTF8 ("NL"), "}",
+                         "age", "{", "$gt", BCON_INT32 (30), "$lt", BCON_INT32 (65), "}",
+                         "status", "{", "$in", "[", BCON_UTF8 ("paid"), BCON_UTF8 ("shipped"), "]", "}",
+                         "total", "{", "$gte", BCON_DOUBLE (99.5), "}",
+                         "created", "{", "$gte", BCON_DATE_TIME (1764950400000), "}",
+                         "store", BCON_OID (&oid), "gift", BCON_BOOL (false),
+                         "items.sku", BCON_UTF8 ("SKU-118-BLUE"), "coupon", BCON_NULL,
+                         "channel", BCON_UTF8 ("web"));
+   } else {
+      filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}", "age", "{", "$gt",
+                         BCON_INT32 (30), "}");
+   }
    mwatch_logger_t *logger = mwatch_logger_get ("mongowatch.cursor");
    mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
    mwatch_message_t *msg = typical_message ();

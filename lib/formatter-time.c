@@ -37,6 +37,9 @@ typedef struct {
  * after this one was freed may reuse. */
 static _Thread_local time_slot_t slots[CACHE_SLOTS];
 static _Thread_local unsigned next_victim;
+/* The slot found or filled last: a listener formats one formatter's
+ * records, second after second, and finds it there first. */
+static _Thread_local unsigned last_slot;
 
 /* Several formatters (a stream and a file handler, say) often format the
  * same second on one listener thread: they share the conversion. */
@@ -139,8 +142,14 @@ local_time (int64_t sec, struct tm *tm)
 static const time_slot_t *
 find_slot (uint64_t uid, int64_t sec)
 {
-   for (size_t i = 0; i < CACHE_SLOTS; i++) {
+   const time_slot_t *last = &slots[last_slot % CACHE_SLOTS];
+
+   if (last->uid == uid && last->sec == sec) {
+      return last;
+   }
+   for (unsigned i = 0; i < CACHE_SLOTS; i++) {
       if (slots[i].uid == uid && slots[i].sec == sec) {
+         last_slot = i;
          return &slots[i];
       }
    }
@@ -151,7 +160,8 @@ find_slot (uint64_t uid, int64_t sec)
 static const time_slot_t *
 fill_slot (const mwatch_datefmt_t *datefmt, int64_t sec, const struct tm *tm)
 {
-   time_slot_t *slot = &slots[next_victim++ % CACHE_SLOTS];
+   unsigned victim = next_victim++ % CACHE_SLOTS;
+   time_slot_t *slot = &slots[victim];
    size_t used = 0;
 
    slot->uid = 0;
@@ -170,6 +180,7 @@ fill_slot (const mwatch_datefmt_t *datefmt, int64_t sec, const struct tm *tm)
    }
    slot->uid = datefmt->uid;
    slot->sec = sec;
+   last_slot = victim;
    return slot;
 }
 
@@ -198,6 +209,38 @@ put_strftime (mwatch_buf_t *out, const char *fmt, const struct tm *tm)
    }
 }
 
+/* A strftime part's cached text: the usual date and time (19 bytes) in
+ * one fixed-size move from the slot, which has the room to read past it,
+ * rather than a memcpy call of its exact length. */
+#define CACHED_MOVE 32
+
+static inline void
+put_cached (mwatch_buf_t *out, const time_slot_t *slot, const char *text, size_t len)
+{
+   if (len > CACHED_MOVE || (size_t) (text - slot->text) + CACHED_MOVE > CACHE_TEXT) {
+      _mwatch_buf_put (out, text, len);
+      return;
+   }
+   if (out->len + CACHED_MOVE >= out->cap) {
+      _mwatch_buf_grow (out, CACHED_MOVE);
+   }
+   memcpy (out->data + out->len, text, CACHED_MOVE);
+   out->len += len;
+   out->data[out->len] = '\0';
+}
+
+/* %f or %3f: the microseconds' or milliseconds' digits, in place. */
+static inline void
+put_fraction (mwatch_buf_t *out, int64_t us, int digits)
+{
+   if (out->len + 6 >= out->cap) {
+      _mwatch_buf_grow (out, 6);
+   }
+   _mwatch_put_digits (out->data + out->len, (uint64_t) (digits == 6 ? us : us / 1000), (size_t) digits);
+   out->len += (size_t) digits;
+   out->data[out->len] = '\0';
+}
+
 void
 _mwatch_datefmt_write (const mwatch_datefmt_t *datefmt, int64_t created, mwatch_buf_t *out)
 {
@@ -223,9 +266,9 @@ _mwatch_datefmt_write (const mwatch_datefmt_t *datefmt, int64_t created, mwatch_
    for (size_t i = 0; i < datefmt->n_parts; i++) {
       const mwatch_date_part_t *part = &datefmt->parts[i];
       if (!part->strftime_fmt) {
-         _mwatch_fmt_digits (out, (uint64_t) (part->digits == 6 ? us : us / 1000), part->digits);
+         put_fraction (out, us, part->digits);
       } else if (slot) {
-         _mwatch_buf_put (out, text, slot->len[i]);
+         put_cached (out, slot, text, slot->len[i]);
          text += slot->len[i];
       } else {
          put_strftime (out, part->strftime_fmt, &tm);

@@ -1,8 +1,9 @@
 /* The stream, file and rotating file handlers.
  *
  * The three are one implementation behind one vtable: a file handler is a
- * stream handler that opened its FILE itself (and so closes it), and a
- * rotating file handler is a file handler with a size limit.  So there is
+ * stream handler that opened its file itself (and so closes it), and
+ * writes it through a buffer of its own rather than a FILE; a rotating
+ * file handler is a file handler with a size limit.  So there is
  * one piece of code that writes a line, and one vtable for
  * _mwatch_stream_handler_set_autoflush() to recognize. */
 #include "handler-private.h"
@@ -13,17 +14,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdio_ext.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
-   /* A stream handler: the caller's FILE.  A file handler: a FILE of ours
-    * over `fd` (fopencookie), made once and kept until close, whose
-    * writes go through file_cookie_write.  NULL after close. */
+   /* A stream handler: the caller's FILE.  A file handler has none: its
+    * lines go to `file_buffer`, and from there through file_cookie_write
+    * to its descriptor. */
    FILE *fp;
+   /* Until close. */
+   bool open;
    /* The file's path; NULL for a stream handler, whose FILE stays the
     * caller's: it is flushed on close, never closed. */
    char *path;
@@ -72,9 +74,14 @@ typedef struct {
    mwatch_io_stats_t io;
    /* Whether a failure to rename files at rollover was reported. */
    bool file_reported;
-   /* A file handler's stdio buffer, FILE_BUFFER bytes; NULL for a stream
-    * handler, whose FILE is the caller's. */
+   /* A file handler's buffer, FILE_BUFFER bytes, of which `pending` hold
+    * whole lines not yet written; NULL for a stream handler, whose FILE
+    * is the caller's.  Our own rather than a stdio FILE over the
+    * descriptor: a line is then one memcpy, and pushing it out one
+    * write(2), without stdio's layers (locks, fflush, its cookie
+    * calls), which cost about as much as formatting a field does. */
    char *file_buffer;
+   size_t pending;
 } stream_impl_t;
 
 bool _mwatch_file_delay_by_default = false;
@@ -174,10 +181,10 @@ file_cut_partial (stream_impl_t *impl)
    errno = err;
 }
 
-/* The FILE's write: to our file, opened again by name first when the
- * descriptor is no longer ours (or was never opened: a delayed handler).
- * Returns the bytes written; fewer than `size` is a failure, with errno
- * set, as fopencookie(3) wants. */
+/* A file handler's write: to our file, opened again by name first when
+ * the descriptor is no longer ours (or was never opened: a delayed
+ * handler).  Returns the bytes written; fewer than `size` is a failure,
+ * with errno set. */
 static ssize_t
 file_cookie_write (void *cookie, const char *data, size_t size)
 {
@@ -204,33 +211,19 @@ file_cookie_write (void *cookie, const char *data, size_t size)
    return (ssize_t) done;
 }
 
+/* Writes out what a file handler's buffer holds: 0, or -1 with errno
+ * set.  What did not get out is dropped (the caller reports it), as the
+ * records it belongs to are counted lost. */
 static int
-file_cookie_close (void *cookie)
+file_push (stream_impl_t *impl)
 {
-   _mwatch_owned_fd_close (&((stream_impl_t *) cookie)->file);
-   return 0;
-}
+   size_t n = impl->pending;
 
-static const cookie_io_functions_t file_cookie = {
-   .read = NULL,
-   .write = file_cookie_write,
-   .seek = NULL,
-   .close = file_cookie_close,
-};
-
-/* A file handler's FILE over impl->file, with the large buffer. */
-static bool
-file_stream_new (stream_impl_t *impl)
-{
-   impl->fp = fopencookie (impl, "a", file_cookie);
-   if (!impl->fp) {
-      return false;
+   impl->pending = 0;
+   if (n == 0) {
+      return 0;
    }
-   impl->file_buffer = bson_malloc (FILE_BUFFER);
-   /* Before any output, as setvbuf requires; the buffer outlives the
-    * FILE, which is closed before the handler is destroyed. */
-   setvbuf (impl->fp, impl->file_buffer, _IOFBF, FILE_BUFFER);
-   return true;
+   return (size_t) file_cookie_write (impl, impl->file_buffer, n) == n ? 0 : -1;
 }
 
 /* Counts and reports (once per episode) a failed write or flush, and
@@ -243,11 +236,10 @@ write_failed (stream_impl_t *impl, int err)
 
    impl->unflushed = 0;
    if (impl->path) {
-      /* What stdio still holds would be retried in front of every later
-       * record, and fail the same way. */
-      __fpurge (impl->fp);
-      clearerr (impl->fp);
-      impl->size = impl->file_end; /* what was purged never reaches it */
+      /* What the buffer still holds would be retried in front of every
+       * later record, and fail the same way. */
+      impl->pending = 0;
+      impl->size = impl->file_end; /* what was dropped never reaches it */
       if (impl->open_errno) {
          _mwatch_io_failed (&impl->io, lost, "cannot open log file \"%s\": %s", impl->path,
                             bson_strerror_r (impl->open_errno, buf, sizeof buf));
@@ -267,7 +259,7 @@ write_failed (stream_impl_t *impl, int err)
 static void
 stream_push (stream_impl_t *impl)
 {
-   if (fflush (impl->fp) != 0) {
+   if ((impl->path ? file_push (impl) : fflush (impl->fp)) != 0) {
       write_failed (impl, errno);
       return;
    }
@@ -380,7 +372,36 @@ roll_over (stream_impl_t *impl)
  * The vtable
  * ------------------------------------------------------------------------ */
 
-/* The one place where a line reaches a FILE. */
+/* A file handler's line into its buffer, which holds whole records only:
+ * a write of a full buffer would end in the middle of a line, and a
+ * failure there would leave no way to know which records got out.  A
+ * line longer than the whole buffer is written at once, its newline
+ * buffered.  False, with errno set, when the line did not get out. */
+static bool
+file_write (stream_impl_t *impl, const char *line, size_t len)
+{
+   if (impl->unflushed > 0 && impl->pending + len + 1 > FILE_BUFFER) {
+      stream_push (impl);
+   }
+   impl->unflushed++;
+   if (impl->pending + len + 1 > FILE_BUFFER) {
+      /* The buffer is empty: nothing is pending without a record. */
+      size_t n = (size_t) file_cookie_write (impl, line, len);
+      impl->size += (int64_t) n;
+      if (n < len) {
+         return false;
+      }
+      line += len;
+      len = 0;
+   }
+   memcpy (impl->file_buffer + impl->pending, line, len);
+   impl->file_buffer[impl->pending + len] = '\n';
+   impl->pending += len + 1;
+   impl->size += (int64_t) len + 1;
+   return true;
+}
+
+/* The one place where a line reaches a FILE or a file's buffer. */
 static void
 stream_write (stream_impl_t *impl, const char *line, size_t len)
 {
@@ -389,11 +410,15 @@ stream_write (stream_impl_t *impl, const char *line, size_t len)
    bool ok;
    int err;
 
-   /* A file handler's FILE holds whole records only: what stdio writes
-    * when its buffer fills would end in the middle of a line, and a
-    * failure there would leave no way to know which records got out. */
-   if (impl->path && impl->unflushed > 0 && __fpending (fp) + len + 1 > __fbufsize (fp)) {
-      stream_push (impl);
+   if (impl->path) {
+      ok = file_write (impl, line, len);
+      err = errno;
+      if (!ok) {
+         write_failed (impl, err);
+      } else if (atomic_load (&impl->autoflush)) {
+         stream_push (impl);
+      }
+      return;
    }
 
    /* The handler's lock keeps this handler's lines whole; locking the FILE
@@ -446,7 +471,7 @@ stream_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
    size_t len;
    const char *line = mwatch_handler_format (handler, record, &len);
 
-   if (!impl->fp) {
+   if (!impl->open) {
       return;
    }
    if (impl->path) {
@@ -476,7 +501,7 @@ stream_flush (void *data, mwatch_handler_t *handler)
    stream_impl_t *impl = data;
    BSON_UNUSED (handler);
 
-   if (!impl->fp) {
+   if (!impl->open) {
       return;
    }
    stream_push (impl);
@@ -494,17 +519,17 @@ stream_close (void *data, mwatch_handler_t *handler)
 {
    stream_impl_t *impl = data;
 
-   if (!impl->fp) {
+   if (!impl->open) {
       return;
    }
    stream_flush (impl, handler);
    if (impl->path) {
-      fclose (impl->fp); /* closes our descriptor, if it still is ours */
+      _mwatch_owned_fd_close (&impl->file); /* if it still is ours */
       _mwatch_io_report_dropped (&impl->io, impl->path);
    } else {
       _mwatch_io_report_dropped (&impl->io, "log stream");
    }
-   impl->fp = NULL;
+   impl->open = false;
 }
 
 static void
@@ -526,8 +551,8 @@ stream_destroy (void *ptr)
       pthread_mutex_unlock (&files_lock);
    }
    /* Normally closed already; this only guards against a leaked fd. */
-   if (impl->fp && impl->path) {
-      fclose (impl->fp);
+   if (impl->path) {
+      _mwatch_owned_fd_close (&impl->file);
    }
    bson_free (impl->file_buffer);
    bson_free (impl->path);
@@ -552,10 +577,11 @@ stream_impl_new (void)
    stream_impl_t *impl = bson_malloc0 (sizeof *impl);
 
    /* Used directly, a handler writes on the thread that logs, and a line
-    * still in a stdio buffer when the process crashes is lost: flush every
+    * still in a buffer when the process crashes is lost: flush every
     * record unless a queue listener takes over the flushing. */
    atomic_init (&impl->autoflush, true);
    impl->file.fd = -1;
+   impl->open = true;
    return impl;
 }
 
@@ -628,7 +654,7 @@ file_handler_new (
    /* Negative limits, like zero ones, mean "never roll over". */
    impl->max_bytes = max_bytes;
    impl->backup_count = backup_count;
-   if ((!delay && !file_open_fd (impl)) || !file_stream_new (impl)) {
+   if (!delay && !file_open_fd (impl)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
                       MWATCH_ERROR_IO,
@@ -639,6 +665,7 @@ file_handler_new (
       stream_destroy (impl);
       return NULL;
    }
+   impl->file_buffer = bson_malloc (FILE_BUFFER);
    mwatch_handler_t *handler = mwatch_handler_new (&stream_vtable, impl);
    files_add (impl, handler);
    return handler;

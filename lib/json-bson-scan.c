@@ -109,19 +109,22 @@ write_doc_fast (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_arra
    while (o < end) {
       uint8_t type = data[o];
       const uint8_t *key = data + o + 1;
-      const uint8_t *key_end = memchr (key, '\0', end - (o + 1));
+      const uint8_t *key_end;
+      if (o > 4) {
+         _mwatch_buf_putc (out, ',');
+      }
+      if (is_array) {
+         key_end = memchr (key, '\0', end - (o + 1));
+      } else {
+         /* Found while written. */
+         size_t key_len = _mwatch_json_key (out, key, end - (o + 1));
+         key_end = key_len < end - (o + 1) ? key + key_len : NULL;
+      }
       if (!key_end) {
          return false;
       }
       size_t at = (size_t) (key_end + 1 - data); /* the value */
       size_t room = end - at;
-      if (o > 4) {
-         _mwatch_buf_putc (out, ',');
-      }
-      if (!is_array) {
-         _mwatch_json_string (out, (const char *) key, (size_t) (key_end - key));
-         _mwatch_buf_putc (out, ':');
-      }
       if (type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY) {
          uint32_t l = room >= 4 ? read_le32 (data + at) : 0;
          if (room < 4 || l > room ||

@@ -7,26 +7,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char _mwatch_digit_pairs[200] =
+   "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+   "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/* Writes the decimal digits of `u` at `p`, which has room for 20, and
+ * returns how many: counted first, so that they go straight to their
+ * places (no copy from a scratch array). */
+static inline size_t
+put_uint (char *p, uint64_t u)
+{
+   if (u < 10) {
+      *p = (char) ('0' + u); /* counts, flags, small ids: the usual */
+      return 1;
+   }
+   size_t digits = 2;
+   for (uint64_t w = u / 100; w; w /= 10) {
+      digits++;
+   }
+   _mwatch_put_digits (p, u, digits);
+   return digits;
+}
+
 void
 _mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width)
 {
-   char digits[24];
-   char *p = digits + sizeof digits;
-   do {
-      *--p = (char) ('0' + value % 10);
-      value /= 10;
-   } while (value || digits + sizeof digits - p < width);
-   _mwatch_buf_put (out, p, (size_t) (digits + sizeof digits - p));
+   size_t digits = 1;
+   for (uint64_t w = value / 10; w; w /= 10) {
+      digits++;
+   }
+   if (width > 0 && digits < (size_t) width) {
+      digits = (size_t) width; /* leading zeros */
+   }
+   if (out->len + digits >= out->cap) {
+      _mwatch_buf_grow (out, digits);
+   }
+   _mwatch_put_digits (out->data + out->len, value, digits);
+   out->len += digits;
+   out->data[out->len] = '\0';
 }
 
 void
 _mwatch_json_int64 (mwatch_buf_t *out, int64_t value)
 {
+   if (out->len + 21 >= out->cap) {
+      _mwatch_buf_grow (out, 21);
+   }
+   char *p = out->data + out->len;
    if (value < 0) {
-      _mwatch_buf_putc (out, '-');
+      *p++ = '-';
    }
    /* Negate as unsigned: -INT64_MIN does not fit in an int64_t. */
-   _mwatch_text_uint (out, value < 0 ? 0 - (uint64_t) value : (uint64_t) value, 1);
+   p += put_uint (p, value < 0 ? 0 - (uint64_t) value : (uint64_t) value);
+   out->len = (size_t) (p - out->data);
+   *p = '\0';
 }
 
 static const char *
@@ -98,8 +132,12 @@ write_double_micros (mwatch_buf_t *out, double value)
       return true;
    }
    uint64_t u = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
-   char text[32];
-   char *p = text;
+   /* Written in place: at most a sign, 9 + 1 + 6 digits and a point. */
+   if (out->len + 24 >= out->cap) {
+      _mwatch_buf_grow (out, 24);
+   }
+   char *start = out->data + out->len;
+   char *p = start;
 
    if (n < 0) {
       *p++ = '-';
@@ -118,25 +156,19 @@ write_double_micros (mwatch_buf_t *out, double value)
    } else {
       uint64_t whole = u / 1000000;
       uint32_t frac = (uint32_t) (u % 1000000);
-      char digits[20];
-      char *d = digits + sizeof digits;
-      do {
-         *--d = (char) ('0' + whole % 10);
-         whole /= 10;
-      } while (whole);
-      memcpy (p, d, (size_t) (digits + sizeof digits - d));
-      p += digits + sizeof digits - d;
+      p += put_uint (p, whole);
       *p++ = '.';
-      if (frac == 0) {
-         *p++ = '0';
-      } else {
-         for (uint32_t unit = 100000; frac; unit /= 10) {
-            *p++ = (char) ('0' + frac / unit);
-            frac %= unit;
-         }
+      /* The six decimals at their places, then the trailing zeros cut
+       * (one zero stays, as %g's ".0" that the general path adds). */
+      _mwatch_put_digits (p, frac, 6);
+      size_t kept = 6;
+      while (kept > 1 && p[kept - 1] == '0') {
+         kept--;
       }
+      p += kept;
    }
-   _mwatch_buf_put (out, text, (size_t) (p - text));
+   out->len += (size_t) (p - start);
+   out->data[out->len] = '\0';
    return true;
 }
 

@@ -31,6 +31,12 @@ _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len);
 void
 _mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len);
 
+/* A BSON document's key, which ends with a NUL within `max` bytes of
+ * `key`, as a JSON string followed by ':'.  Returns the key's length, or
+ * `max`, having written nothing, when no NUL ends it there. */
+size_t
+_mwatch_json_key (mwatch_buf_t *out, const uint8_t *key, size_t max);
+
 /* True when the text can stand unquoted in key=value output: non-empty,
  * well-formed UTF-8, with no space, '"', '=', '\', NUL or control byte. */
 bool
@@ -44,6 +50,25 @@ _mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len);
 
 /* ---------------------------------------------------------------- numbers
  * (json-number.c) */
+
+/* "00" to "99", one after the other: two digits per division. */
+extern const char _mwatch_digit_pairs[200];
+
+/* Writes `value` as exactly `digits` decimal digits at `p` (leading
+ * zeros; `value` < 10^digits), two at a time: a division by 100 per pair
+ * instead of one by 10 per digit. */
+static inline void
+_mwatch_put_digits (char *p, uint64_t value, size_t digits)
+{
+   while (digits >= 2) {
+      digits -= 2;
+      memcpy (p + digits, &_mwatch_digit_pairs[2 * (value % 100)], 2);
+      value /= 100;
+   }
+   if (digits) {
+      p[0] = (char) ('0' + value);
+   }
+}
 
 /* `value` in decimal, zero-padded to at least `width` digits. */
 void
@@ -81,6 +106,11 @@ _mwatch_text_datetime (mwatch_buf_t *out, int64_t us);
 /* The same with milliseconds: 2026-11-25T11:40:00.123Z. */
 void
 _mwatch_text_datetime_ms (mwatch_buf_t *out, int64_t ms);
+
+/* _mwatch_text_datetime() the general way, through gmtime_r, whatever
+ * the year: the reference its fast path is tested against. */
+void
+_mwatch_text_datetime_gmtime (mwatch_buf_t *out, int64_t us);
 
 /* ---------------------------------------------------------------- BSON
  * (json-bson.c, and its fast path json-bson-scan.c) */

@@ -94,23 +94,84 @@ static const uint8_t byte_class[256] = {
    BYTE_ROW (0xC0), BYTE_ROW (0xD0), BYTE_ROW (0xE0), BYTE_ROW (0xF0),
 };
 
-/* Copies the bytes of `s` up to the first one whose class is in `stop`,
- * checking and copying each in one pass; returns how many it copied.
- * (Eight bytes at a time, SWAR, was tried: no faster on names and values
- * this short.) */
-static inline size_t
-copy_plain (mwatch_buf_t *out, const uint8_t *s, size_t len, uint8_t stop)
+/* The classes of 4 and 8 bytes, or-ed: whether any of them is in a class. */
+static inline uint8_t
+class_of4 (const uint8_t *s)
 {
-   if (out->len + len >= out->cap) {
-      _mwatch_buf_grow (out, len);
+   return (uint8_t) (byte_class[s[0]] | byte_class[s[1]] | byte_class[s[2]] | byte_class[s[3]]);
+}
+
+static inline uint8_t
+class_of8 (const uint8_t *s)
+{
+   return (uint8_t) (class_of4 (s) | class_of4 (s + 4));
+}
+
+/* Copies the `len` bytes of `s` to `dst` and says whether none of them is
+ * in a class of `stop`.  Blocks of 4 or 8 bytes are checked with one
+ * test and copied with one load and store; the last block overlaps the
+ * one before it rather than going byte by byte (or-ing a class twice and
+ * copying a byte twice change nothing).  Stops early, having copied part,
+ * when a block has a byte of `stop`. */
+static inline __attribute__ ((always_inline)) bool
+copy_if_plain (char *dst, const uint8_t *s, size_t len, uint8_t stop)
+{
+   uint8_t cls = 0;
+
+   if (len >= 8) {
+      size_t i = 0;
+      for (; i + 8 <= len; i += 8) {
+         cls = class_of8 (s + i);
+         if (cls & stop) {
+            return false;
+         }
+         memcpy (dst + i, s + i, 8);
+      }
+      if (i < len) {
+         cls = class_of8 (s + len - 8);
+         memcpy (dst + len - 8, s + len - 8, 8);
+      }
+   } else if (len >= 4) {
+      cls = (uint8_t) (class_of4 (s) | class_of4 (s + len - 4));
+      memcpy (dst, s, 4);
+      memcpy (dst + len - 4, s + len - 4, 4);
+   } else {
+      for (size_t i = 0; i < len; i++) {
+         cls |= byte_class[s[i]];
+         dst[i] = (char) s[i];
+      }
    }
-   char *dst = out->data + out->len;
+   return !(cls & stop);
+}
+
+/* Copies the bytes of `s` up to the first one whose class is in `stop`;
+ * returns how many it copied.  The usual text has none, and is copied
+ * and checked in blocks (copy_if_plain); otherwise the first such byte is
+ * looked for one byte at a time.  (Testing 8 bytes at once with bit
+ * tricks, SWAR, was tried: no faster on names and values this short; the
+ * blocks still read the table once per byte.) */
+static __attribute__ ((noinline, cold)) size_t
+copy_until_stop (char *dst, const uint8_t *s, size_t len, uint8_t stop)
+{
    size_t i = 0;
 
    while (i < len && !(byte_class[s[i]] & stop)) {
       dst[i] = (char) s[i];
       i++;
    }
+   return i;
+}
+
+/* Always inlined: a call would cost a good part of copying a short name. */
+static inline __attribute__ ((always_inline)) size_t
+copy_plain (mwatch_buf_t *out, const uint8_t *s, size_t len, uint8_t stop)
+{
+   if (out->len + len >= out->cap) {
+      _mwatch_buf_grow (out, len);
+   }
+   char *dst = out->data + out->len;
+   size_t i = copy_if_plain (dst, s, len, stop) ? len : copy_until_stop (dst, s, len, stop);
+
    out->len += i;
    out->data[out->len] = '\0';
    return i;
@@ -159,8 +220,9 @@ write_text_rest (mwatch_buf_t *out, const char *str, size_t len, size_t i, bool 
    _mwatch_buf_put (out, str + run, len - run);
 }
 
-/* Most text is plain: copied while it is checked, and done. */
-static inline void
+/* Most text is plain: copied while it is checked, and done.  Inlined
+ * into each writer, whose short strings would pay a call more. */
+static inline __attribute__ ((always_inline)) void
 write_text (mwatch_buf_t *out, const char *str, size_t len, bool json)
 {
    uint8_t stop = BYTE_HIGH | (json ? BYTE_ESCAPE : BYTE_NUL);
@@ -177,6 +239,98 @@ _mwatch_json_string (mwatch_buf_t *out, const char *str, size_t len)
    _mwatch_buf_putc (out, '"');
    write_text (out, str, len, true);
    _mwatch_buf_putc (out, '"');
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define KEY_WORDS 1
+#else
+#define KEY_WORDS 0
+#endif
+
+#define ONES UINT64_C (0x0101010101010101)
+#define HIGHS UINT64_C (0x8080808080808080)
+
+/* The high bit of each byte of `w` below `n` (at most 128): exact from
+ * the lowest byte up to the first such one, which is all that is read
+ * of it (a borrow reaches only the bytes above a byte below `n`). */
+static inline uint64_t
+bytes_below (uint64_t w, uint8_t n)
+{
+   return (w - ONES * n) & ~w & HIGHS;
+}
+
+static inline uint64_t
+bytes_equal (uint64_t w, uint8_t c)
+{
+   return bytes_below (w ^ (ONES * c), 1);
+}
+
+/* A long key, one to escape, or none that ends: apart, so that the usual
+ * key's path saves few registers. */
+static __attribute__ ((noinline, cold)) size_t
+key_general (mwatch_buf_t *out, const uint8_t *key, size_t max)
+{
+   const uint8_t *nul = memchr (key, '\0', max);
+   if (!nul) {
+      return max;
+   }
+   _mwatch_json_string (out, (const char *) key, (size_t) (nul - key));
+   _mwatch_buf_putc (out, ':');
+   return (size_t) (nul - key);
+}
+
+size_t
+_mwatch_json_key (mwatch_buf_t *out, const uint8_t *key, size_t max)
+{
+   /* Keys are short: copied while their end is looked for, up to 32
+    * bytes; eight at a time while the document has eight more bytes to
+    * read (its terminator at key + max is one of them). */
+   size_t lim = max < 32 ? max : 32;
+   if (out->len + lim + 11 >= out->cap) {
+      _mwatch_buf_grow (out, lim + 11);
+   }
+   char *dst = out->data + out->len + 1;
+   uint8_t cls = 0;
+   size_t j = 0;
+
+#if KEY_WORDS
+   while (j < lim && j + 8 <= max + 1) {
+      uint64_t w;
+      memcpy (&w, key + j, 8);
+      memcpy (dst + j, &w, 8);
+      /* The end (NUL, below 0x20 too), what JSON escapes, and UTF-8. */
+      uint64_t stop = bytes_below (w, 0x20) | bytes_equal (w, '"') | bytes_equal (w, '\\') | (w & HIGHS);
+      if (stop) {
+         size_t at = j + (size_t) (__builtin_ctzll (stop) >> 3);
+         if (key[at] != '\0' || at >= lim) {
+            goto general;
+         }
+         j = at;
+         goto plain;
+      }
+      j += 8;
+   }
+#endif
+   while (j < lim && key[j]) {
+      cls |= byte_class[key[j]];
+      dst[j] = (char) key[j];
+      j++;
+   }
+   if (j >= lim || (cls & (BYTE_HIGH | BYTE_ESCAPE))) {
+      goto general;
+   }
+#if KEY_WORDS
+plain:
+#endif
+   dst[-1] = '"';
+   dst[j] = '"';
+   dst[j + 1] = ':';
+   out->len += j + 3;
+   out->data[out->len] = '\0';
+   return j;
+
+general:
+   return key_general (out, key, max);
 }
 
 void

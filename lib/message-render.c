@@ -12,8 +12,10 @@ typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
 
 /* ---------------------------------------------------------------- values */
 
-static void
-write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
+/* Inlined where the mode is a constant and every field goes through it
+ * ({watch}'s default list); write_value() below for the others. */
+static inline __attribute__ ((always_inline)) void
+write_value_inline (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
 {
    switch (value->type) {
    case MWATCH_TYPE_BOOL:
@@ -68,6 +70,12 @@ write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
       }
       break;
    }
+}
+
+static void
+write_value (mwatch_buf_t *out, const mwatch_value_t *value, render_mode_t mode)
+{
+   write_value_inline (out, value, mode);
 }
 
 void
@@ -194,14 +202,19 @@ field_index_find (const field_index_t *index, const char *key)
  * listed name, no strlen per key.  The bytes are those of the general
  * path below (test-fast-paths.c compares the two). */
 #define DEFAULT_MAX 32 /* bits of the `found` mask below */
+/* Each name is kept as " Name=", in a slot of PAIR_SLOT bytes copied
+ * whole (PAIR_COPY bytes from the space or from the name, a fixed size
+ * that the compiler turns into a few moves, where a memcpy of the exact
+ * length is a call); names too long for it make the table unused. */
+#define PAIR_SLOT 32
+#define PAIR_COPY 24
 
 typedef struct {
-   size_t n; /* 0: the list is too long for the table */
-   /* size_t, not uint8_t: with a bound this small GCC inlines the copy
-    * as `rep movsq`, whose start-up costs more than the whole call. */
-   size_t len[DEFAULT_MAX];
+   size_t n; /* 0: the list is too long for the table, or a name */
+   size_t len[DEFAULT_MAX]; /* of " Name=" */
    uint8_t next[DEFAULT_MAX]; /* 1 + the next name in the bucket; 0 ends */
    uint8_t head[INDEX_BUCKETS];
+   char pair[DEFAULT_MAX][PAIR_SLOT]; /* " Name=", zeros after */
 } default_table_t;
 
 static default_table_t default_table;
@@ -222,10 +235,13 @@ default_table_init (void)
    for (size_t i = n; i-- > 0;) {
       const char *name = mwatch_default_fields[i];
       size_t len = strlen (name);
-      if (len == 0) {
+      if (len == 0 || len + 2 > PAIR_COPY) {
          return;
       }
-      t->len[i] = len;
+      t->pair[i][0] = ' ';
+      memcpy (t->pair[i] + 1, name, len);
+      t->pair[i][len + 1] = '=';
+      t->len[i] = len + 2;
       /* Filled from the end, so a bucket lists its names in list order. */
       t->next[i] = t->head[BUCKET (name)];
       t->head[BUCKET (name)] = (uint8_t) (i + 1);
@@ -264,13 +280,17 @@ render_default (const mwatch_message_t *msg, mwatch_buf_t *out)
          }
       }
    }
-   bool first = true;
+   size_t skip = 1; /* no space before the first pair */
    for (size_t i = 0; found; i++, found >>= 1) {
       if (found & 1u) {
-         separate (out, &first, ' ');
-         _mwatch_buf_put (out, mwatch_default_fields[i], t->len[i]);
-         _mwatch_buf_putc (out, '=');
-         write_value (out, &values[i], MODE_TEXT);
+         if (out->len + PAIR_COPY >= out->cap) {
+            _mwatch_buf_grow (out, PAIR_COPY);
+         }
+         memcpy (out->data + out->len, t->pair[i] + skip, PAIR_COPY);
+         out->len += t->len[i] - skip;
+         out->data[out->len] = '\0';
+         skip = 0;
+         write_value_inline (out, &values[i], MODE_TEXT);
       }
    }
    return true;

@@ -2,11 +2,14 @@
  * ways: the general double writer, and the text writers and {watch} as
  * they were before, kept here as references.  Each fast path must write
  * exactly what its reference writes, byte for byte. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../../lib/formatter-private.h"
 #include "../../lib/json-private.h"
 #include "../../lib/message-render-private.h"
 #include "mongowatch.h"
@@ -545,6 +548,51 @@ START_TEST (test_bson_common)
 }
 END_TEST
 
+/* Keys of every length around the 32 bytes the fast path copies while it
+ * looks for their end, plain and with a byte to escape or a UTF-8
+ * sequence (well-formed or not) at the start, middle or end. */
+START_TEST (test_bson_keys)
+{
+   static const char *const odd[] = {"", "\"", "\\", "\x01", "\x7f", "\t", "\xC3\xBC", "\xFF", "=", " "};
+   char key[80];
+
+   for (size_t len = 0; len <= 70; len++) {
+      for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+         size_t odd_len = strlen (odd[k]);
+         size_t places[] = {0, len / 2, len > odd_len ? len - odd_len : 0};
+         for (size_t p = 0; p < 3; p++) {
+            if (odd_len > len || (odd_len == 0 && p > 0)) {
+               continue;
+            }
+            memset (key, 'k', len);
+            memcpy (key + places[p], odd[k], odd_len);
+            key[len] = '\0';
+            bson_t doc = BSON_INITIALIZER;
+            bson_append_int32 (&doc, key, -1, 1);
+            bson_append_utf8 (&doc, "after", -1, "x", -1);
+            check_bson (&doc);
+            bson_t outer = BSON_INITIALIZER;
+            bson_append_document (&outer, key, -1, &doc);
+            check_bson (&outer);
+            bson_destroy (&outer);
+            bson_destroy (&doc);
+         }
+      }
+   }
+   /* A key that runs into the document's terminator, at each length. */
+   for (size_t len = 1; len <= 40; len++) {
+      uint8_t data[64];
+      size_t total = 4 + 1 + len + 1;
+      data[0] = (uint8_t) total;
+      data[1] = data[2] = data[3] = 0;
+      data[4] = BSON_TYPE_NULL;
+      memset (data + 5, 'k', len);
+      data[total - 1] = '\0';
+      check_bson_bytes (data, total);
+   }
+}
+END_TEST
+
 START_TEST (test_bson_random)
 {
    rng_seed (11);
@@ -810,6 +858,270 @@ START_TEST (test_render_index_many_fields)
 }
 END_TEST
 
+/* ------------------------------------------------------------ integers */
+
+/* _mwatch_json_int64 writes its digits in place: against printf, after
+ * other text, at every number of digits and both signs. */
+static void
+check_int64 (int64_t value)
+{
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   char want[40];
+
+   snprintf (want, sizeof want, "x=%" PRId64, value);
+   mwatch_buf_append (&got, "x=", 2);
+   _mwatch_json_int64 (&got, value);
+   ck_assert_msg (strcmp (got.data, want) == 0 && got.len == strlen (want),
+                  "int64: got [%s], want [%s]",
+                  got.data,
+                  want);
+   mwatch_buf_destroy (&got);
+}
+
+START_TEST (test_int64_every_magnitude)
+{
+   check_int64 (0);
+   check_int64 (INT64_MAX);
+   check_int64 (INT64_MIN);
+   check_int64 (INT64_MIN + 1);
+   for (uint64_t p = 1; p <= UINT64_C (1000000000000000000); p *= 10) {
+      for (int64_t d = -1; d <= 1; d++) {
+         int64_t v = (int64_t) p + d;
+         check_int64 (v);
+         check_int64 (-v);
+      }
+      check_int64 ((int64_t) (p * 9 + (p - 1))); /* all nines, one digit more */
+   }
+   rng_seed (1234);
+   for (int i = 0; i < 20000; i++) {
+      int64_t v = (int64_t) (rng_next () >> (rng_next () % 64));
+      check_int64 (v);
+      check_int64 (-v);
+   }
+   /* Unsigned, with leading zeros to a width, as dates and timestamps
+    * want them. */
+   for (int i = 0; i < 20000; i++) {
+      uint64_t v = rng_next () >> (rng_next () % 64);
+      int width = (int) (rng_next () % 24);
+      mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+      char want_text[64];
+      snprintf (want_text, sizeof want_text, "u=%0*" PRIu64, width, v);
+      mwatch_buf_append (&got, "u=", 2);
+      _mwatch_text_uint (&got, v, width);
+      ck_assert_str_eq (got.data, want_text);
+      ck_assert_uint_eq (got.len, strlen (want_text));
+      mwatch_buf_destroy (&got);
+   }
+   /* The buffer's growth at each length: from empty, many in a row. */
+   mwatch_buf_t buf = MWATCH_BUF_INITIALIZER;
+   char want[64];
+   for (int i = 0; i < 2000; i++) {
+      size_t at = buf.len;
+      _mwatch_json_int64 (&buf, INT64_MIN + i);
+      snprintf (want, sizeof want, "%" PRId64, INT64_MIN + i);
+      ck_assert_str_eq (buf.data + at, want);
+   }
+   mwatch_buf_destroy (&buf);
+}
+END_TEST
+
+/* ------------------------------------------------------------ time stamps */
+
+/* {asctime} as it was before the per-thread cache and its fast paths:
+ * localtime_r and strftime for every record. */
+static void
+reference_datefmt (const char *fmt, int64_t created, mwatch_buf_t *out)
+{
+   int64_t sec = created / 1000000;
+   int64_t us = created % 1000000;
+   if (us < 0) {
+      us += 1000000;
+      sec--;
+   }
+   time_t t = (time_t) sec;
+   struct tm tm;
+   ck_assert (localtime_r (&t, &tm));
+   for (const char *p = fmt; *p;) {
+      char text[256];
+      if (p[0] == '%' && p[1] == 'f') {
+         snprintf (text, sizeof text, "%06d", (int) us);
+         p += 2;
+      } else if (p[0] == '%' && p[1] == '3' && p[2] == 'f') {
+         snprintf (text, sizeof text, "%03d", (int) (us / 1000));
+         p += 3;
+      } else {
+         /* One piece of text up to the next %f or %3f, through strftime
+          * with the same sentinel as the writer. */
+         char piece[200];
+         size_t n = 0;
+         while (*p && !(p[0] == '%' && (p[1] == 'f' || (p[1] == '3' && p[2] == 'f')))) {
+            size_t step = p[0] == '%' && p[1] ? 2 : 1;
+            memcpy (piece + n, p, step);
+            n += step;
+            p += step;
+         }
+         memcpy (piece + n, "#", 2);
+         size_t len = strftime (text, sizeof text, piece, &tm);
+         ck_assert (len > 0);
+         text[len - 1] = '\0';
+      }
+      mwatch_buf_append_str (out, text);
+   }
+}
+
+START_TEST (test_datefmt_against_strftime)
+{
+   /* Instants around the turns of second, minute, year, a leap day and
+    * the epoch (negative times too), in a zone with daylight saving. */
+   static const int64_t days[] = {
+      0,           /* 1970-01-01 */
+      951782400,   /* 2000-02-29 */
+      951868800,   /* 2000-03-01 */
+      1709164800,  /* 2024-02-29 */
+      1735689600,  /* 2025-01-01 */
+      1711846800,  /* 2024-03-31 01:00 UTC: CET to CEST */
+      1729990800,  /* 2024-10-27 01:00 UTC: CEST to CET */
+      4107542400,  /* 2100-02-28 (no leap day in 2100) */
+      -86400,      /* 1969-12-31 */
+   };
+   static const int64_t offsets_us[] = {
+      -1000001, -1000000, -999999, -1, 0, 1, 999, 1000, 999999, 1000000, 1000001,
+      59999999, 60000000, 86399999999, 86400000000,
+   };
+   static const char *const formats[] = {
+      NULL, "%Y-%m-%d %H:%M:%S,%3f", "%H:%M:%S.%f", "%f", "%3f%3f%f", "[%d/%b/%Y %Z]",
+   };
+   const char *old_tz = getenv ("TZ");
+   char *saved = old_tz ? strdup (old_tz) : NULL;
+   setenv ("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+   tzset ();
+
+   mwatch_datefmt_t fmts[sizeof formats / sizeof formats[0]];
+   for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+      _mwatch_datefmt_init (&fmts[f], formats[f]);
+   }
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+   /* Each instant in every format, and the formats in turn (so that the
+    * per-thread cache keeps more than one formatter, and its slots are
+    * reused), and each twice in a row (the second from the cache). */
+   for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
+      for (size_t o = 0; o < sizeof offsets_us / sizeof offsets_us[0]; o++) {
+         int64_t created = days[d] * 1000000 + offsets_us[o];
+         for (int again = 0; again < 2; again++) {
+            for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+               mwatch_buf_clear (&got);
+               mwatch_buf_clear (&want);
+               mwatch_buf_append (&got, "x ", 2);
+               mwatch_buf_append (&want, "x ", 2);
+               _mwatch_datefmt_write (&fmts[f], created, &got);
+               reference_datefmt (formats[f] ? formats[f] : "%Y-%m-%d %H:%M:%S,%3f",
+                                  created, &want);
+               assert_same (&got, &want, formats[f] ? formats[f] : "default");
+            }
+         }
+      }
+   }
+   /* Random instants within a few seconds of one another: the cache hit
+    * and missed in every order. */
+   rng_seed (2026);
+   int64_t base = INT64_C (1764950400000000); /* 2025-12-05 */
+   for (int i = 0; i < 20000; i++) {
+      int64_t created = base + (int64_t) (rng_next () % 5000000);
+      size_t f = rng_next () % (sizeof formats / sizeof formats[0]);
+      mwatch_buf_clear (&got);
+      mwatch_buf_clear (&want);
+      _mwatch_datefmt_write (&fmts[f], created, &got);
+      reference_datefmt (formats[f] ? formats[f] : "%Y-%m-%d %H:%M:%S,%3f", created, &want);
+      assert_same (&got, &want, "random");
+   }
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+   for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+      _mwatch_datefmt_destroy (&fmts[f]);
+   }
+   if (saved) {
+      setenv ("TZ", saved, 1);
+      free (saved);
+   } else {
+      unsetenv ("TZ");
+   }
+   tzset ();
+}
+END_TEST
+
+/* Dates in JSON ({"$date": ...}, DATETIME fields) by calendar arithmetic
+ * for years 1 to 9999, against gmtime_r: around the epoch, the ends of
+ * the range (and beyond, where gmtime_r still does it), leap days of
+ * years divisible by 4, 100 and 400, the turns of years, and at random. */
+static void
+check_datetime (int64_t us)
+{
+   mwatch_buf_t got = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+   char what[64];
+
+   mwatch_buf_append (&got, "t=", 2);
+   mwatch_buf_append (&want, "t=", 2);
+   _mwatch_text_datetime (&got, us);
+   _mwatch_text_datetime_gmtime (&want, us);
+   snprintf (what, sizeof what, "datetime %" PRId64, us);
+   assert_same (&got, &want, what);
+   /* Milliseconds: the same text with three digits fewer. */
+   int64_t ms = us / 1000 - (us % 1000 < 0);
+   if (us % 1000 == 0 && want.len > 5 && want.data[want.len - 1] == 'Z') {
+      mwatch_buf_clear (&got);
+      _mwatch_text_datetime_ms (&got, ms);
+      memmove (want.data + want.len - 4, "Z", 2);
+      want.len -= 3;
+      memmove (want.data, want.data + 2, want.len - 1);
+      want.len -= 2;
+      assert_same (&got, &want, what);
+   }
+   mwatch_buf_destroy (&got);
+   mwatch_buf_destroy (&want);
+}
+
+START_TEST (test_datetime_against_gmtime)
+{
+   static const int64_t secs[] = {
+      0, -1, 1, 86399, 86400, -86400, -86401,
+      -62135596800, -62135596801, -62135596799,   /* 0001-01-01 */
+      253402300799, 253402300800, 253402300798,   /* 9999-12-31T23:59:59 */
+      951782400, 951868800, 951696000,            /* 2000-02-29, 03-01, 02-28 */
+      4107456000, 4107542400,                     /* 2100-02-28, 2100-03-01 */
+      -2203977600, -2203891200,                   /* 1900-02-28, 1900-03-01 */
+      -11670912000, -11670825600,                 /* 1600-02-29, 1600-03-01 */
+      13574563200, 13574649600,                   /* 2400-02-29, 2400-03-01 */
+      1704067199, 1704067200, 1735689599, 1735689600,
+      INT64_C (-99999999999), INT64_C (999999999999),
+   };
+   static const int64_t fractions[] = {0, 1, 999, 1000, 999000, 999999};
+
+   for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+      for (size_t f = 0; f < sizeof fractions / sizeof fractions[0]; f++) {
+         check_datetime (secs[i] * 1000000 + fractions[f]);
+         check_datetime (secs[i] * 1000000 - fractions[f]);
+      }
+   }
+   /* Every day of 1896 to 2104 (leap and common years, 1900 and 2100
+    * without a leap day, 2000 with one), at noon and a microsecond
+    * before midnight. */
+   for (int64_t day = -27028; day <= 49309; day++) {
+      check_datetime (day * 86400000000 + 43200000000);
+      check_datetime (day * 86400000000 - 1);
+   }
+   rng_seed (1970);
+   for (int i = 0; i < 50000; i++) {
+      /* Years 1 to 9999, and some beyond. */
+      int64_t span = i % 10 ? INT64_C (315537897600) : INT64_C (3155378976000);
+      int64_t s = (int64_t) (rng_next () % (uint64_t) span) - INT64_C (62135596800) -
+                  (i % 10 ? 0 : span / 2);
+      check_datetime (s * 1000000 + (int64_t) (rng_next () % 1000000));
+   }
+}
+END_TEST
+
 Suite *
 fast_paths_suite (void)
 {
@@ -818,6 +1130,7 @@ fast_paths_suite (void)
    TCase *text = tcase_create ("text");
    TCase *bson = tcase_create ("bson");
    TCase *render = tcase_create ("render");
+   TCase *numbers = tcase_create ("numbers and times");
 
    tcase_add_test (doubles, test_double_micros_exhaustive);
    tcase_add_test (doubles, test_double_micros_random);
@@ -830,6 +1143,7 @@ fast_paths_suite (void)
    tcase_add_test (text, test_text_random);
    tcase_add_test (bson, test_bson_common);
    tcase_add_test (bson, test_bson_random);
+   tcase_add_test (bson, test_bson_keys);
    tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
    tcase_add_test (render, test_render_default_random);
@@ -840,5 +1154,10 @@ fast_paths_suite (void)
    suite_add_tcase (suite, text);
    suite_add_tcase (suite, bson);
    suite_add_tcase (suite, render);
+   tcase_add_test (numbers, test_int64_every_magnitude);
+   tcase_add_test (numbers, test_datefmt_against_strftime);
+   tcase_add_test (numbers, test_datetime_against_gmtime);
+   tcase_set_timeout (numbers, 60);
+   suite_add_tcase (suite, numbers);
    return suite;
 }

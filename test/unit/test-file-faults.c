@@ -444,6 +444,99 @@ START_TEST (test_sighup_reopens_and_chains)
 }
 END_TEST
 
+/* Logs a line of `len` bytes of `c` on "ff.long" and appends it, with its
+ * newline, to `want`. */
+static void
+log_long (size_t len, char c, mwatch_buf_t *want)
+{
+   char *text = bson_malloc (len + 1);
+   memset (text, c, len);
+   text[len] = '\0';
+   mwatch_logger_log_text (mwatch_logger_get ("ff.long"), MWATCH_LEVEL_INFO, text);
+   mwatch_buf_append (want, text, len);
+   mwatch_buf_append (want, "\n", 1);
+   bson_free (text);
+}
+
+static void
+check_file_is (const mwatch_buf_t *want)
+{
+   size_t len = 0;
+   char *got = mwatch_test_slurp (path, &len);
+   ck_assert_msg (got, "cannot read %s", path);
+   ck_assert_msg (len == want->len && memcmp (got, want->data, len) == 0,
+                  "the file has %zu bytes, %zu expected, or other bytes",
+                  len,
+                  want->len);
+   bson_free (got);
+}
+
+/* A file handler buffers whole lines up to 64 KiB and writes longer ones
+ * at once: lines of every length around the buffer's size, after and
+ * before others, buffered (behind a queue) and flushed per record, come
+ * out whole and in order. */
+START_TEST (test_lines_around_the_buffer_size)
+{
+   static const size_t lens[] = {
+      10, 65535, 3, 65536, 65534, 1, 200000, 0, 20, 65000, 600, 65516, 65515, 65517, 7,
+   };
+   for (int buffered = 0; buffered < 2; buffered++) {
+      mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+      mwatch_handler_t *h = file_handler ("ff.long");
+      _mwatch_stream_handler_set_autoflush (h, !buffered);
+      for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+         log_long (lens[i], (char) ('a' + i), &want);
+         if (buffered && i % 4 == 3) {
+            mwatch_handler_flush (h);
+         }
+      }
+      mwatch_handler_flush (h);
+      check_file_is (&want);
+      mwatch_logger_remove_handler (mwatch_logger_get ("ff.long"), h);
+      mwatch_handler_destroy (h);
+      mwatch_buf_destroy (&want);
+      ck_assert_int_eq (unlink (path), 0);
+   }
+   ck_assert_int_eq (count_reports ("dropping"), 0);
+}
+END_TEST
+
+/* A line longer than the buffer that the file cannot take whole is cut
+ * back out of it (never half a line followed by the next record), counted
+ * lost, and the next record goes in once there is room. */
+START_TEST (test_long_line_on_a_full_file)
+{
+   mwatch_buf_t want = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t lost = MWATCH_BUF_INITIALIZER;
+   mwatch_handler_t *h = file_handler ("ff.long");
+   _mwatch_stream_handler_set_autoflush (h, false);
+   log_long (100, 'a', &want);
+   mwatch_handler_flush (h);
+
+   struct rlimit old, small;
+   ck_assert_int_eq (getrlimit (RLIMIT_FSIZE, &old), 0);
+   small = old;
+   small.rlim_cur = 100000;
+   struct sigaction ign = {.sa_handler = SIG_IGN}, old_xfsz;
+   sigaction (SIGXFSZ, &ign, &old_xfsz);
+   ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &small), 0);
+   log_long (150000, 'b', &lost);
+   mwatch_handler_flush (h);
+   ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &old), 0);
+   sigaction (SIGXFSZ, &old_xfsz, NULL);
+   check_file_is (&want);
+
+   log_long (200, 'c', &want);
+   mwatch_handler_flush (h);
+   check_file_is (&want);
+   ck_assert_int_eq (count_reports ("dropping records until it works again"), 1);
+   ck_assert_int_eq (recovery_count (), 1);
+   mwatch_handler_destroy (h);
+   mwatch_buf_destroy (&want);
+   mwatch_buf_destroy (&lost);
+}
+END_TEST
+
 Suite *
 file_faults_suite (void)
 {
@@ -453,6 +546,8 @@ file_faults_suite (void)
    tcase_add_checked_fixture (tc, setup, teardown);
    tcase_add_test (tc, test_full_file_direct);
    tcase_add_test (tc, test_full_file_buffered);
+   tcase_add_test (tc, test_lines_around_the_buffer_size);
+   tcase_add_test (tc, test_long_line_on_a_full_file);
    tcase_add_test (tc, test_renamed_file_is_reopened);
    tcase_add_test (tc, test_removed_file_is_created_again);
    tcase_add_test (tc, test_removed_folder_is_a_failure_episode);
