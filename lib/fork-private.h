@@ -70,7 +70,7 @@ typedef enum {
    MWATCH_FORK_RANK_BLOCK_POOL,
    /* ptrmap.c maps_lock, then every map's shard locks: leaves. */
    MWATCH_FORK_RANK_PTRMAPS,
-   /* watch-pending.c scanner_lock, then its shards' locks: leaves (a
+   /* watch-pending.c scanner_lock, its shards' locks, flight_lock: leaves (a
     * watch takes a shard's lock under its own lock; the background thread
     * takes them with no watch's lock held).  The child starts its own
     * background thread. */

@@ -452,6 +452,13 @@ log_watched (mwatch_logger_t *logger,
    mwatch_record_t record;
    record_init (&record, logger, level, timeout_level);
    record.watch = msg;
+   if (lazy && lazy->created) {
+      record.created = lazy->created;
+      record.thread = lazy->thread;
+   }
+   if (lazy && lazy->queues_only) {
+      below_level = true; /* bookkeeping: no handler writes it as it is */
+   }
    mwatch_record_priv_t priv = {.live = live, .below_level = below_level, .lazy = lazy};
    dispatch (logger, &record, &priv);
 }

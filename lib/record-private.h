@@ -20,6 +20,13 @@ typedef struct {
    mwatch_live_snapshot_t snap;
    /* Bytes the operation holds, charged to a queue that keeps the record. */
    size_t charged;
+   /* A record made earlier and logged now, on another thread (a first
+    * record held back, watch-pending-private.h): when and where it was
+    * made (realtime; the thread's id), and that it goes to queues alone,
+    * for their bookkeeping, as it would have when it was made. */
+   int64_t created; /* 0: now, on this thread */
+   int64_t thread;
+   bool queues_only;
 } mwatch_lazy_record_t;
 
 typedef struct {

@@ -23,6 +23,9 @@
 #define MWATCH_PENDING_AGE_US 500000
 #define MWATCH_PENDING_SCAN_US 250000
 #define MWATCH_PENDING_MIN_TIMEOUT_SEC 2.0
+/* How long mwatch_shutdown waits for an operation's lock to promote its
+ * first record (as long as a queue waits for its listener at close). */
+#define MWATCH_PENDING_SHUTDOWN_WAIT_US 5000000
 
 typedef struct mwatch_pending_node mwatch_pending_node_t;
 
@@ -31,8 +34,13 @@ typedef struct {
    void (*ref) (mwatch_pending_node_t *node);
    /* Logs the held-back record, if the owner still wants it logged, then
     * drops the registry's reference.  Called with no lock of the
-    * registry's held, on the background thread or in mwatch_shutdown. */
-   void (*promote) (mwatch_pending_node_t *node);
+    * registry's held, on the background thread or in mwatch_shutdown.
+    * With a `deadline` (monotonic; 0: none) it waits no longer for the
+    * owner's lock: false when it gave up (the reference is dropped). */
+   bool (*promote) (mwatch_pending_node_t *node, int64_t deadline);
+   /* Drops the registry's reference without logging and without taking
+    * the owner's lock: in a child of fork(). */
+   void (*forget) (mwatch_pending_node_t *node);
 } mwatch_pending_ops_t;
 
 /* Embedded in its owner (a watch).  The registry's own fields. */

@@ -8,6 +8,7 @@
  * MWATCH_PENDING_SCAN_US while anything is registered, and sleeps
  * otherwise until a registration wakes it. */
 #include "fork-private.h"
+#include "report-private.h"
 #include "shutdown-private.h"
 #include "watch-pending-private.h"
 
@@ -67,10 +68,37 @@ unlink_locked (shard_t *shard, mwatch_pending_node_t *node)
    node->linked = false;
 }
 
+/* Nodes taken out of the registry and not yet promoted: shutdown waits
+ * for them, so that what the background thread holds in its hands at
+ * that moment still reaches the queues before they drain. */
+static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flight_cond = PTHREAD_COND_INITIALIZER;
+static size_t in_flight; /* guarded by flight_lock */
+
+static void
+flight_add (size_t n)
+{
+   pthread_mutex_lock (&flight_lock);
+   in_flight += n;
+   pthread_mutex_unlock (&flight_lock);
+}
+
+static void
+flight_done (void)
+{
+   pthread_mutex_lock (&flight_lock);
+   if (--in_flight == 0) {
+      pthread_cond_broadcast (&flight_cond);
+   }
+   pthread_mutex_unlock (&flight_lock);
+}
+
 /* Promotes the nodes of `shard` registered before `before` (all of them
- * with INT64_MAX); true when the shard still holds nodes. */
+ * with INT64_MAX), giving up on a node whose owner stays locked past
+ * `deadline` (monotonic; 0: waits); true when the shard still holds
+ * nodes.  *lost counts the nodes given up. */
 static bool
-promote_shard (shard_t *shard, int64_t before)
+promote_shard (shard_t *shard, int64_t before, int64_t deadline, size_t *lost)
 {
    for (;;) {
       mwatch_pending_node_t *batch[BATCH];
@@ -81,11 +109,19 @@ promote_shard (shard_t *shard, int64_t before)
          unlink_locked (shard, node);
          batch[n++] = node;
       }
+      if (n) {
+         /* Counted before the shard's lock goes: a shutdown that finds the
+          * registry empty then knows to wait for these. */
+         flight_add (n);
+      }
       bool more = shard->head != NULL;
       pthread_mutex_unlock (&shard->lock);
       /* The registry's references are ours now: promote drops them. */
       for (size_t i = 0; i < n; i++) {
-         batch[i]->ops->promote (batch[i]);
+         if (!batch[i]->ops->promote (batch[i], deadline)) {
+            (*lost)++;
+         }
+         flight_done ();
       }
       if (n < BATCH) {
          return more;
@@ -94,11 +130,11 @@ promote_shard (shard_t *shard, int64_t before)
 }
 
 static bool
-promote_all_before (int64_t before)
+promote_all_before (int64_t before, int64_t deadline, size_t *lost)
 {
    bool left = false;
    for (size_t i = 0; i < SHARDS; i++) {
-      left = promote_shard (&shards[i], before) || left;
+      left = promote_shard (&shards[i], before, deadline, lost) || left;
    }
    return left;
 }
@@ -110,7 +146,8 @@ scan_loop (void *arg)
    pthread_mutex_lock (&scanner_lock);
    for (;;) {
       pthread_mutex_unlock (&scanner_lock);
-      bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US);
+      size_t lost = 0; /* never: the background thread waits */
+      bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US, 0, &lost);
       pthread_mutex_lock (&scanner_lock);
       if (left) {
          struct timespec until;
@@ -208,11 +245,37 @@ _mwatch_pending_remove (mwatch_pending_node_t *node)
 
 /* Before the queues drain: every held-back first record goes to them, so
  * that a running operation is timed out at the end as it would have been
- * had its first record been queued at once. */
+ * had its first record been queued at once; and the background thread's
+ * batch in hand too.  Bounded in time: an operation whose lock another
+ * thread keeps (a record's trip stuck in a handler, mwatch_cursor_lock
+ * held) is given up after MWATCH_PENDING_SHUTDOWN_WAIT_US, and said so. */
 static void
 shutdown_promote (void)
 {
-   promote_all_before (INT64_MAX);
+   int64_t deadline = mwatch_monotonic_us () + MWATCH_PENDING_SHUTDOWN_WAIT_US;
+   size_t lost = 0;
+   promote_all_before (INT64_MAX, deadline, &lost);
+   pthread_mutex_lock (&flight_lock);
+   while (in_flight) {
+      struct timespec until;
+      clock_gettime (CLOCK_REALTIME, &until);
+      int64_t left = deadline - mwatch_monotonic_us ();
+      if (left <= 0) {
+         break;
+      }
+      until.tv_sec += left / 1000000;
+      until.tv_nsec += (left % 1000000) * 1000;
+      until.tv_sec += until.tv_nsec / 1000000000L;
+      until.tv_nsec %= 1000000000L;
+      pthread_cond_timedwait (&flight_cond, &flight_lock, &until);
+   }
+   size_t unfinished = in_flight;
+   pthread_mutex_unlock (&flight_lock);
+   if (lost || unfinished) {
+      _mwatch_report ("%zu running operation(s) not timed out at shutdown: another thread held "
+                      "their lock for %d s",
+                      lost + unfinished, MWATCH_PENDING_SHUTDOWN_WAIT_US / 1000000);
+   }
 }
 
 static void
@@ -222,34 +285,46 @@ fork_prepare (void)
    for (size_t i = 0; i < SHARDS; i++) {
       pthread_mutex_lock (&shards[i].lock);
    }
+   /* Taken under a shard's lock (promote_shard): after them. */
+   pthread_mutex_lock (&flight_lock);
 }
 
 static void
 fork_parent (void)
 {
+   pthread_mutex_unlock (&flight_lock);
    for (size_t i = SHARDS; i-- > 0;) {
       pthread_mutex_unlock (&shards[i].lock);
    }
    pthread_mutex_unlock (&scanner_lock);
 }
 
-/* The background thread did not survive: the child starts its own when
- * something is registered (now, or at its next registration). */
+/* The background thread did not survive, and the operations registered
+ * are the parent's: its own queues time them out, the child's dropped
+ * their records (handler-queue.c), so the child forgets them too, without
+ * taking their locks (another thread may have held one at fork()). */
 static void
 fork_child (void)
 {
-   bool registered = false;
+   in_flight = 0; /* the background thread's batch is the parent's */
+   pthread_cond_init (&flight_cond, NULL);
+   pthread_mutex_unlock (&flight_lock);
    for (size_t i = SHARDS; i-- > 0;) {
-      registered = registered || shards[i].head != NULL;
+      mwatch_pending_node_t *node = shards[i].head;
+      shards[i].head = shards[i].tail = NULL;
+      while (node) {
+         mwatch_pending_node_t *next = node->next;
+         node->prev = node->next = NULL;
+         node->linked = false;
+         node->ops->forget (node);
+         node = next;
+      }
       pthread_mutex_unlock (&shards[i].lock);
    }
    scanner_running = false;
    atomic_store (&scanner_idle, false);
-   atomic_store (&scanner_started, registered);
+   atomic_store (&scanner_started, false);
    pthread_cond_init (&scanner_cond, NULL);
-   if (registered) {
-      scanner_start_locked ();
-   }
    pthread_mutex_unlock (&scanner_lock);
 }
 

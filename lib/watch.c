@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 /* A field set after the operation started, in the order of first setting:
  * replayed into each message built, so that its fields come in the order
@@ -119,6 +120,8 @@ struct _mwatch_watch_t {
     * is registered, or being promoted. */
    bool first_pending;
    mwatch_pending_node_t pending;
+   int64_t held_created; /* when and where the record held back was made */
+   int64_t held_thread;
    atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
@@ -522,19 +525,27 @@ late_add (mwatch_watch_t *watch, late_kind_t kind, const char *key, int64_t valu
    watch->late[watch->late_count++] = (late_field_t) {.kind = kind, .key = key, .value = value};
 }
 
-/* Logs the record `snap` at `level`; the caller holds the lock. */
+/* Logs the record `snap` at `level`; the caller holds the lock.  `held`:
+ * the first record held back, logged late for the queues' bookkeeping. */
 static void
-dispatch_locked (mwatch_watch_t *watch, int level, const mwatch_live_snapshot_t *snap)
+dispatch_locked (mwatch_watch_t *watch, int level, const mwatch_live_snapshot_t *snap, bool held)
 {
    int timeout_level = watch->opts.timeout_level;
    /* A handler that calls libmongoc must not be watched from here. */
    _mwatch_enter ();
-   if (watch->msg) {
+   if (watch->msg && !held) {
       materialize (watch, watch->msg, snap);
       _mwatch_message_set_due (watch->msg, snap->due);
       _mwatch_logger_log_live (watch->logger, level, timeout_level, watch->msg, &watch->live);
    } else {
-      const mwatch_lazy_record_t lazy = {.oid = &watch->id, .snap = *snap, .charged = watch->bytes};
+      const mwatch_lazy_record_t lazy = {
+         .oid = &watch->id,
+         .snap = *snap,
+         .charged = watch->bytes,
+         .created = held ? watch->held_created : 0,
+         .thread = held ? watch->held_thread : 0,
+         .queues_only = held,
+      };
       _mwatch_logger_log_lazy (watch->logger, level, timeout_level, &lazy, &watch->live);
    }
    _mwatch_leave ();
@@ -559,6 +570,8 @@ hold_back_first_locked (mwatch_watch_t *watch)
    case MWATCH_ROUTE_NONE:
       return true;
    case MWATCH_ROUTE_QUEUES:
+      watch->held_created = mwatch_realtime_us ();
+      watch->held_thread = _mwatch_thread_id ();
       _mwatch_pending_add (&watch->pending, &pending_ops);
       watch->first_pending = true;
       return true;
@@ -608,7 +621,7 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
    } else if (hold_back_first_locked (watch)) {
       return;
    }
-   dispatch_locked (watch, level, &watch->last);
+   dispatch_locked (watch, level, &watch->last, false);
 }
 
 void
@@ -811,25 +824,65 @@ pending_ref (mwatch_pending_node_t *node)
    _mwatch_watch_ref (pending_watch (node));
 }
 
+/* Takes the watch's lock, waiting no later than `deadline` (monotonic;
+ * 0: for ever). */
+static bool
+lock_until (mwatch_watch_t *watch, int64_t deadline)
+{
+   if (!deadline) {
+      pthread_mutex_lock (&watch->lock);
+      return true;
+   }
+   int64_t left = deadline - mwatch_monotonic_us ();
+   struct timespec until;
+   clock_gettime (CLOCK_REALTIME, &until);
+   if (left > 0) {
+      until.tv_sec += left / 1000000;
+      until.tv_nsec += (left % 1000000) * 1000;
+      until.tv_sec += until.tv_nsec / 1000000000L;
+      until.tv_nsec %= 1000000000L;
+   }
+   return pthread_mutex_timedlock (&watch->lock, &until) == 0;
+}
+
 /* The operation went on long enough: its first record goes to the queues
- * now, as it would have at its start, to time it out. */
-static void
-pending_promote (mwatch_pending_node_t *node)
+ * now, as it would have at its start, to time it out.  A record it gets
+ * there is bookkeeping only, as at its start: a handler attached since
+ * does not write it. */
+static bool
+pending_promote (mwatch_pending_node_t *node, int64_t deadline)
 {
    mwatch_watch_t *watch = pending_watch (node);
-   pthread_mutex_lock (&watch->lock);
+   if (!lock_until (watch, deadline)) {
+      _mwatch_watch_unref (watch);
+      return false;
+   }
    if (watch->first_pending && !watch->finished) {
       watch->first_pending = false;
       mwatch_live_snapshot_t first = snapshot (watch, STATE_FIRST);
-      dispatch_locked (watch, watch->opts.first_level, &first);
+      dispatch_locked (watch, watch->opts.first_level, &first, true);
    }
    pthread_mutex_unlock (&watch->lock);
    _mwatch_watch_unref (watch);
+   return true;
+}
+
+/* In a child of fork(): the registry's reference goes, with no lock
+ * taken; were it the last, the watch is left as it is (freeing takes the
+ * block pool's lock, which the child has not repaired yet). */
+static void
+pending_forget (mwatch_pending_node_t *node)
+{
+   mwatch_watch_t *watch = pending_watch (node);
+   int refs = atomic_load (&watch->refs);
+   while (refs > 1 && !atomic_compare_exchange_weak (&watch->refs, &refs, refs - 1)) {
+   }
 }
 
 static const mwatch_pending_ops_t pending_ops = {
    .ref = pending_ref,
    .promote = pending_promote,
+   .forget = pending_forget,
 };
 
 /* ---------------------------------------------------------------- public */
