@@ -261,6 +261,61 @@ START_TEST (test_timeout_of_two_and_a_half_seconds)
 }
 END_TEST
 
+typedef struct {
+   const char *db;
+   const char *coll;
+   int index;
+} racer_t;
+
+/* Operations that end around the moment the background thread promotes
+ * them (AGE, AGE + SCAN): the promotion and the final record meet on the
+ * watch's lock from two threads, on several shards at once. */
+static void *
+race_final (void *arg)
+{
+   racer_t *r = arg;
+   static const long waits_ms[] = {450, 500, 550, 600, 700, 750};
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mongoc_client_get_collection (client, r->db, r->coll);
+   for (size_t i = 0; i < sizeof waits_ms / sizeof waits_ms[0]; i++) {
+      mongoc_cursor_t *cursor = open_cursor (coll);
+      pause_ms (waits_ms[(i + (size_t) r->index) % (sizeof waits_ms / sizeof waits_ms[0])]);
+      ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 4);
+      mongoc_cursor_destroy (cursor);
+   }
+   mongoc_collection_destroy (coll);
+   mongoc_client_destroy (client);
+   return NULL;
+}
+
+/* Each operation logs its final record once and is never timed out,
+ * whether it ended before, during or after its promotion (under
+ * `make SANITIZE=thread`, no data race). */
+START_TEST (test_promotion_races_final)
+{
+   fixture_t f;
+   fixture_open (&f);
+   start_queue_logging ("{watch.State} {watch.Operation}", 15);
+   enum { RACERS = 4, EACH = 6 };
+   pthread_t threads[RACERS];
+   racer_t racers[RACERS];
+   for (int i = 0; i < RACERS; i++) {
+      racers[i] = (racer_t) {.db = f.db, .coll = mongoc_collection_get_name (f.coll), .index = i};
+      ck_assert_int_eq (pthread_create (&threads[i], NULL, race_final, &racers[i]), 0);
+   }
+   for (int i = 0; i < RACERS; i++) {
+      pthread_join (threads[i], NULL);
+   }
+   /* Some were promoted before they ended: their first records were
+    * queued besides their finals. */
+   ck_assert_uint_gt (queue_puts (), RACERS * EACH);
+   mwatch_shutdown ();
+   ck_assert_uint_eq (count_with (0, "final find"), RACERS * EACH);
+   ck_assert_uint_eq (count_with (0, NULL), RACERS * EACH);
+   fixture_close (&f);
+}
+END_TEST
+
 static void
 teardown (void)
 {
@@ -279,6 +334,7 @@ held_back_review_suite (void)
    tcase_add_test (fine, test_logging_again_after_shutdown);
    tcase_add_test (fine, test_cursor_lock_while_held_back);
    tcase_add_test (fine, test_timeout_of_two_and_a_half_seconds);
+   tcase_add_test (fine, test_promotion_races_final);
    suite_add_tcase (suite, fine);
    return suite;
 }
