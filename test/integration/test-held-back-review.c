@@ -11,7 +11,10 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Lines kept by a callback handler: bucket 0 behind the queue "rheld",
  * bucket 1 a handler without a queue. */
@@ -316,6 +319,114 @@ START_TEST (test_promotion_races_final)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- reload */
+
+static char reload_dir[64];
+
+/* Loads a configuration: the queue `queue` in front of the file `file`
+ * of reload_dir at INFO, and with `direct` a file handler without a
+ * queue at DEBUG (the logger at DEBUG then); the cursor watcher's
+ * timeout MIN_TIMEOUT_SEC. */
+static void
+load_reload_config (const char *queue, const char *file, const char *direct)
+{
+   char text[2048];
+   char extra[512] = "";
+   if (direct) {
+      bson_snprintf (extra, sizeof extra,
+                     "  direct: {class: file, filename: '%s/%s', formatter: plain, level: DEBUG}\n",
+                     reload_dir, direct);
+   }
+   bson_snprintf (text, sizeof text,
+                  "version: 1\n"
+                  "formatters:\n"
+                  "  plain: {format: '{watch.State} {watch.Operation}'}\n"
+                  "handlers:\n"
+                  "  %s_file: {class: file, filename: '%s/%s', formatter: plain}\n"
+                  "  %s: {class: queue, handler: %s_file, level: INFO}\n"
+                  "%s"
+                  "loggers:\n"
+                  "  mongowatch: {level: %s, handlers: [%s%s]}\n"
+                  "watchers:\n"
+                  "  cursor: {timeout_sec: %g}\n",
+                  queue, reload_dir, file, queue, queue, extra, direct ? "DEBUG" : "INFO", queue,
+                  direct ? ", direct" : "", MIN_TIMEOUT_SEC);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_string (text, MWATCH_CONFIG_YAML, &error), "%s", error.message);
+}
+
+/* The lines of reload_dir's `file` that contain `text`. */
+static size_t
+file_count (const char *file, const char *text)
+{
+   char path[128];
+   bson_snprintf (path, sizeof path, "%s/%s", reload_dir, file);
+   FILE *fp = fopen (path, "r");
+   if (!fp) {
+      return 0;
+   }
+   size_t n = 0;
+   char line[1024];
+   while (fgets (line, sizeof line, fp)) {
+      n += strstr (line, text) != NULL;
+   }
+   fclose (fp);
+   return n;
+}
+
+static void
+reload_cleanup (void)
+{
+   const char *files[] = {"one.log", "two.log", "three.log"};
+   for (size_t i = 0; i < 3; i++) {
+      char path[128];
+      bson_snprintf (path, sizeof path, "%s/%s", reload_dir, files[i]);
+      unlink (path);
+   }
+   rmdir (reload_dir);
+}
+
+/* Waits until the queue `name` took a record, at most `seconds`. */
+static bool
+await_put (const char *name, double seconds)
+{
+   int64_t until = mwatch_monotonic_us () + (int64_t) (seconds * 1e6);
+   for (;;) {
+      mwatch_queue_stats_t stats;
+      if (mwatch_queue_handler_stats_by_name (name, &stats) && stats.put > 0) {
+         return true;
+      }
+      if (mwatch_monotonic_us () >= until) {
+         return false;
+      }
+      pause_ms (10);
+   }
+}
+
+/* A new configuration loaded while an operation is held back: its first
+ * record goes to the new configuration's queue, which times the
+ * operation out (here as it drains at shutdown); the old one writes
+ * nothing. */
+START_TEST (test_reload_while_held_back)
+{
+   fixture_t f;
+   fixture_open (&f);
+   bson_strncpy (reload_dir, "/tmp/mwatch-heldrev-XXXXXX", sizeof reload_dir);
+   ck_assert_ptr_nonnull (mkdtemp (reload_dir));
+   load_reload_config ("q1", "one.log", NULL);
+   mongoc_cursor_t *cursor = open_cursor (f.coll);
+   load_reload_config ("q2", "two.log", NULL);
+   ck_assert (await_put ("q2", 4 * MIN_TIMEOUT_SEC));
+   mwatch_shutdown ();
+   ck_assert_uint_eq (file_count ("one.log", "find"), 0);
+   ck_assert_uint_eq (file_count ("two.log", "timeout find"), 1);
+   ck_assert_uint_eq (file_count ("two.log", "find"), 1);
+   mongoc_cursor_destroy (cursor);
+   reload_cleanup ();
+   fixture_close (&f);
+}
+END_TEST
+
 static void
 teardown (void)
 {
@@ -335,6 +446,7 @@ held_back_review_suite (void)
    tcase_add_test (fine, test_cursor_lock_while_held_back);
    tcase_add_test (fine, test_timeout_of_two_and_a_half_seconds);
    tcase_add_test (fine, test_promotion_races_final);
+   tcase_add_test (fine, test_reload_while_held_back);
    suite_add_tcase (suite, fine);
    return suite;
 }
