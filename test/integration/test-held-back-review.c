@@ -2,7 +2,8 @@
  * sees must not change.  Case "fine": the situations the review checked
  * and found right (the registering thread gone, logging set up again
  * after mwatch_shutdown, mwatch_cursor_lock while held back, a timeout
- * between MIN_TIMEOUT_SEC and 3 s). */
+ * between MIN_TIMEOUT_SEC and 3 s, promotions racing finals on several
+ * threads, a configuration loaded while held back). */
 #include "integration/suites.h"
 #include "test-capture.h"
 
