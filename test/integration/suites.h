@@ -14,6 +14,7 @@ Suite *privacy_suite (void);    /* test-privacy.c */
 Suite *counts_suite (void);     /* test-counts.c */
 Suite *fork_suite (void);       /* test-fork.c */
 Suite *held_back_suite (void);  /* test-held-back.c */
+Suite *held_back_review_suite (void); /* test-held-back-review.c */
 Suite *lazy_build_suite (void); /* test-lazy-build.c */
 
 #endif
