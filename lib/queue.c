@@ -50,6 +50,7 @@ struct _mwatch_queue_t {
    int64_t last_take;    /* monotonic time of the last message taken */
    int64_t take_gap;     /* between the last two takes */
    size_t blocked_producers;
+   uint64_t put_wakeups; /* due_cond signals by puts, for tests */
    /* A blocked put ran out of time and no message was taken since: puts
     * into the full queue drop at once rather than each waiting again. */
    bool stalled;
@@ -68,7 +69,7 @@ _mwatch_queue_thread_never_waits (void)
 
 /* See the top of the file. */
 #define IDLE_US 1000000
-#define LINGER_US 1000
+#define LINGER_US MWATCH_QUEUE_LINGER_US
 
 /* A message the queue gives up, held until the lock is released so that a
  * slow discard callback never stalls other producers and consumers. */
@@ -266,6 +267,7 @@ queue_top_changed (mwatch_queue_t *queue, size_t slot, bool ready)
       return; /* the leader wakes in time for it */
    }
    queue->leader = NULL;
+   queue->put_wakeups++;
    pthread_cond_signal (&queue->due_cond);
 }
 
@@ -569,6 +571,24 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats)
    *stats = queue->stats;
    stats->size = queue->store.count;
    pthread_mutex_unlock (&queue->mutex);
+}
+
+uint64_t
+_mwatch_queue_put_wakeups (mwatch_queue_t *queue)
+{
+   pthread_mutex_lock (&queue->mutex);
+   uint64_t wakeups = queue->put_wakeups;
+   pthread_mutex_unlock (&queue->mutex);
+   return wakeups;
+}
+
+int64_t
+_mwatch_queue_leader_until (mwatch_queue_t *queue)
+{
+   pthread_mutex_lock (&queue->mutex);
+   int64_t until = queue->leader ? queue->leader_until : 0;
+   pthread_mutex_unlock (&queue->mutex);
+   return until;
 }
 
 uint64_t
