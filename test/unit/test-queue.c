@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/block-pool-private.h"
 #include "../../lib/queue-private.h"
 #include "../../lib/queue-store-private.h"
 #include "mongowatch.h"
@@ -1687,136 +1686,6 @@ START_TEST (test_put_allocates_nothing_once_warm)
 }
 END_TEST
 
-/* ------------------------------------------------------------------------
- * The message block pool's per-thread caches (block-pool.c): what every
- * queued record's allocation and free go through.
- * ------------------------------------------------------------------------ */
-
-enum { POOL_BURST = 40 };
-
-/* One block taken and given back 100 times, then a burst of POOL_BURST
- * taken and given back: the shared stack's lock is taken once per batch
- * of blocks moved, not per block (it was 2 per pair: 280 here). */
-static void *
-pool_user (void *arg)
-{
-   (void) arg;
-   bool pooled;
-   for (int i = 0; i < 100; i++) {
-      void *block = _mwatch_block_get (64, &pooled);
-      ck_assert (pooled);
-      memset (block, i, MWATCH_BLOCK_SIZE); /* the whole block is usable */
-      _mwatch_block_put (block, pooled);
-   }
-   void *blocks[POOL_BURST];
-   for (int i = 0; i < POOL_BURST; i++) {
-      blocks[i] = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
-   }
-   for (int i = 0; i < POOL_BURST; i++) {
-      _mwatch_block_put (blocks[i], pooled);
-   }
-   return NULL;
-}
-
-START_TEST (test_block_pool_batches_locks)
-{
-   _mwatch_block_pool_stats_t before, after;
-   _mwatch_block_pool_stats (&before);
-   pthread_t thread;
-   ck_assert_int_eq (pthread_create (&thread, NULL, pool_user, NULL), 0);
-   ck_assert_int_eq (pthread_join (thread, NULL), 0);
-   _mwatch_block_pool_stats (&after);
-   /* 1 refill for the single block, 40/8 refills and 40/8 batches back
-    * for the burst, and a few more for the cache's slack. */
-   ck_assert_uint_le (after.locks - before.locks, 2 * POOL_BURST / 8 + 4);
-   /* The thread's cache went back to the shared stack as it ended. */
-   ck_assert_uint_eq (after.caches, before.caches);
-   ck_assert_uint_eq (after.cached, before.cached);
-   ck_assert_uint_ge (after.shared, before.shared);
-}
-END_TEST
-
-/* A thread that keeps blocks in its cache until told to end. */
-typedef struct {
-   pthread_mutex_t lock;
-   pthread_cond_t cond;
-   bool filled;
-   bool done;
-} pool_holder_t;
-
-static void *
-pool_holder (void *arg)
-{
-   pool_holder_t *h = arg;
-   bool pooled;
-   void *blocks[4];
-   for (int i = 0; i < 4; i++) {
-      blocks[i] = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
-   }
-   for (int i = 0; i < 4; i++) {
-      _mwatch_block_put (blocks[i], pooled);
-   }
-   pthread_mutex_lock (&h->lock);
-   h->filled = true;
-   pthread_cond_broadcast (&h->cond);
-   while (!h->done) {
-      pthread_cond_wait (&h->cond, &h->lock);
-   }
-   pthread_mutex_unlock (&h->lock);
-   return NULL;
-}
-
-/* In a fork() child, where only the forking thread lives on, the other
- * threads' caches go back to the shared stack: otherwise their blocks
- * would be lost to the child. */
-START_TEST (test_block_pool_fork_child_takes_caches_back)
-{
-   pool_holder_t h = {.filled = false, .done = false};
-   pthread_mutex_init (&h.lock, NULL);
-   pthread_cond_init (&h.cond, NULL);
-   pthread_t thread;
-   ck_assert_int_eq (pthread_create (&thread, NULL, pool_holder, &h), 0);
-   pthread_mutex_lock (&h.lock);
-   while (!h.filled) {
-      pthread_cond_wait (&h.cond, &h.lock);
-   }
-   pthread_mutex_unlock (&h.lock);
-   /* This thread keeps one block of its own. */
-   bool pooled;
-   void *own = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
-   _mwatch_block_put (own, pooled);
-
-   _mwatch_block_pool_stats_t parent;
-   _mwatch_block_pool_stats (&parent);
-   ck_assert_uint_ge (parent.caches, 2);
-   ck_assert_uint_ge (parent.cached, 5);
-
-   pid_t pid = fork ();
-   ck_assert_int_ge (pid, 0);
-   if (pid == 0) {
-      _mwatch_block_pool_stats_t child;
-      _mwatch_block_pool_stats (&child);
-      /* Only the forking thread's own cache is left, and no block of the
-       * others was lost: they are in the shared stack. */
-      bool ok = child.caches == 1 && child.cached >= 1 && child.cached <= 16 &&
-                child.shared + child.cached == parent.shared + parent.cached;
-      _exit (ok ? 0 : 1);
-   }
-   int status;
-   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-   ck_assert (WIFEXITED (status));
-   ck_assert_int_eq (WEXITSTATUS (status), 0);
-
-   pthread_mutex_lock (&h.lock);
-   h.done = true;
-   pthread_cond_broadcast (&h.cond);
-   pthread_mutex_unlock (&h.lock);
-   pthread_join (thread, NULL);
-   pthread_cond_destroy (&h.cond);
-   pthread_mutex_destroy (&h.lock);
-}
-END_TEST
-
 Suite *
 queue_suite (void)
 {
@@ -1890,11 +1759,6 @@ queue_suite (void)
    tcase_add_test (tc, test_store_fifo_falls_back_to_heap);
    tcase_add_test (tc, test_store_replace_moves_between_fifo_and_heap);
    tcase_add_test (tc, test_ready_replacement_goes_last);
-   suite_add_tcase (s, tc);
-
-   tc = tcase_with ("block pool", 10);
-   tcase_add_test (tc, test_block_pool_batches_locks);
-   tcase_add_test (tc, test_block_pool_fork_child_takes_caches_back);
    suite_add_tcase (s, tc);
 
    return s;
