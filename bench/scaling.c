@@ -24,7 +24,12 @@
  * how many were contended (a try-lock that failed), and prints them on
  * stderr after the line, sites resolved with addr2line: the locks on the
  * per-operation path and which of them the threads fought over.  The
- * counting is done by bench/lock-count.h. */
+ * counting is done by bench/lock-count.h.
+ *
+ * SCALING_DRAIN=1 prints on stderr, watched, how many records were still
+ * queued when the operations ended and how much of the CPU the drain at
+ * mwatch_shutdown() took: a listener that cannot keep up (many threads on
+ * few cores) shows there. */
 #include "bench-util.h"
 #include "lock-count.h"
 
@@ -183,6 +188,11 @@ main (int argc, char **argv)
       pthread_join (ids[i], NULL);
    }
    double secs = bench_now_sec () - start;
+   mwatch_queue_stats_t backlog = {0};
+   if (queue) {
+      mwatch_queue_handler_stats (queue, &backlog);
+   }
+   double cpu_ops = cpu_sec () - cpu0;
    mwatch_shutdown (); /* drains the queue into the file: the listener's CPU is counted */
    atomic_store (&counting, false);
    double cpu = cpu_sec () - cpu0;
@@ -193,6 +203,12 @@ main (int argc, char **argv)
            cpu * 1e6 / (double) total, (double) total / secs);
    if (getenv ("SCALING_LOCKS") && *getenv ("SCALING_LOCKS") == '1') {
       print_locks (total);
+   }
+   if (queue && getenv ("SCALING_DRAIN") && *getenv ("SCALING_DRAIN") == '1') {
+      fprintf (stderr,
+               "queued when the operations ended: %zu records (%zu KiB); drain at shutdown: "
+               "%.1f%% of the CPU\n",
+               backlog.size, backlog.bytes / 1024, cpu > 0 ? 100.0 * (cpu - cpu_ops) / cpu : 0.0);
    }
    mongoc_client_pool_destroy (pool);
    mongoc_uri_destroy (uri);

@@ -23,6 +23,23 @@ _mwatch_queue_fork_parent (mwatch_queue_t *queue);
 bool
 _mwatch_queue_fork_child (mwatch_queue_t *queue);
 
+/* How long a waiting consumer sleeps while messages come densely (the
+ * last two taken less than this apart), and how late a put it will find
+ * that way may be taken without waking it.  2 ms: half the wake-ups of
+ * 1 ms in a steady stream, and streams of 500-1,000 records a second
+ * count as dense (with 1 ms each of their records woke the consumer),
+ * while a record still reaches its handler well within the 5 ms that
+ * doc/PERFORMANCE.md holds as the bound. */
+#define MWATCH_QUEUE_LINGER_US 2000
+
+/* For tests: how many times a put woke a consumer, and when the leading
+ * consumer wakes by itself (0: no consumer leads). */
+uint64_t
+_mwatch_queue_put_wakeups (mwatch_queue_t *queue);
+
+int64_t
+_mwatch_queue_leader_until (mwatch_queue_t *queue);
+
 /* How many of the queued messages are ready (a scan: for reports). */
 uint64_t
 _mwatch_queue_count_ready (mwatch_queue_t *queue);

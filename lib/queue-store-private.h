@@ -18,6 +18,8 @@
 
 #include "mongowatch.h"
 
+#include <string.h>
+
 /* "No slot": an empty hash bucket, the end of a list, not in the heap. */
 #define MWATCH_QSTORE_NONE SIZE_MAX
 /* An entry's heap_pos while it is in the FIFO instead of the heap. */
@@ -62,19 +64,44 @@ _mwatch_qstore_init (mwatch_qstore_t *store, size_t limit);
 void
 _mwatch_qstore_destroy (mwatch_qstore_t *store);
 
-/* The slot queued under `oid`, or MWATCH_QSTORE_NONE. */
+/* The hash of a WatchID by which the store files it: taken once per put,
+ * outside the queue's lock, and passed to find and insert.  An ObjectId's
+ * low bytes (the counter) change fastest and its high bytes (the
+ * timestamp) slowest, and the table indexes by the low bits of the hash,
+ * so every byte must reach every bit: a multiply-xorshift finalizer does
+ * that in a few instructions. */
+static inline uint64_t
+_mwatch_qstore_hash (const bson_oid_t *oid)
+{
+   uint64_t head;
+   uint32_t tail;
+   memcpy (&head, oid->bytes, sizeof head);
+   memcpy (&tail, oid->bytes + sizeof head, sizeof tail);
+
+   uint64_t h = head ^ ((uint64_t) tail * 0x9e3779b97f4a7c15u);
+   h ^= h >> 33;
+   h *= 0xff51afd7ed558ccdu;
+   h ^= h >> 33;
+   h *= 0xc4ceb9fe1a85ec53u;
+   h ^= h >> 33;
+   return h;
+}
+
+/* The slot queued under `oid`, whose hash is `hash`, or MWATCH_QSTORE_NONE. */
 size_t
-_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid);
+_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid, uint64_t hash);
 
 /* Adds an entry, newest in arrival order; the WatchID must not be queued
- * and count must be below the limit.  `in_order`: the caller expects `due`
- * to be no earlier than that of any entry it put in order before, so the
- * entry goes to the FIFO (the store checks, and falls back to the heap).
- * Returns its slot. */
+ * and count must be below the limit.  `hash`: _mwatch_qstore_hash of the
+ * message's WatchID.  `in_order`: the caller expects `due` to be no
+ * earlier than that of any entry it put in order before, so the entry goes
+ * to the FIFO (the store checks, and falls back to the heap).  Returns its
+ * slot. */
 size_t
 _mwatch_qstore_insert (mwatch_qstore_t *store,
                        mwatch_message_t *msg,
                        void *data,
+                       uint64_t hash,
                        int64_t due,
                        bool in_order);
 

@@ -5,30 +5,6 @@
 
 #define QSTORE_MIN_SLOTS 16
 
-/* ------------------------------------------------------------------------
- * Hashing.  An ObjectId's low bytes (the counter) change fastest and its
- * high bytes (the timestamp) slowest, and the table indexes by the low bits
- * of the hash, so every byte must reach every bit: a multiply-xorshift
- * finalizer does that in a few instructions.
- * ------------------------------------------------------------------------ */
-
-static uint64_t
-oid_hash (const bson_oid_t *oid)
-{
-   uint64_t head;
-   uint32_t tail;
-   memcpy (&head, oid->bytes, sizeof head);
-   memcpy (&tail, oid->bytes + sizeof head, sizeof tail);
-
-   uint64_t h = head ^ ((uint64_t) tail * 0x9e3779b97f4a7c15u);
-   h ^= h >> 33;
-   h *= 0xff51afd7ed558ccdu;
-   h ^= h >> 33;
-   h *= 0xc4ceb9fe1a85ec53u;
-   h ^= h >> 33;
-   return h;
-}
-
 static size_t
 home_bucket (const mwatch_qstore_t *store, uint64_t hash)
 {
@@ -83,12 +59,11 @@ table_unlink (mwatch_qstore_t *store, size_t slot)
 }
 
 size_t
-_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid)
+_mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid, uint64_t hash)
 {
    if (!store->count) {
       return MWATCH_QSTORE_NONE;
    }
-   uint64_t hash = oid_hash (oid);
    size_t mask = store->table_mask;
    for (size_t i = home_bucket (store, hash);; i = (i + 1) & mask) {
       size_t slot = store->table[i];
@@ -96,8 +71,10 @@ _mwatch_qstore_find (const mwatch_qstore_t *store, const bson_oid_t *oid)
          return MWATCH_QSTORE_NONE;
       }
       const mwatch_qentry_t *e = &store->slots[slot];
+      /* memcmp of a fixed 12 bytes is inlined; bson_oid_equal is a call
+       * into libbson. */
       if (e->hash == hash &&
-          bson_oid_equal (mwatch_message_oid (e->msg), oid)) {
+          memcmp (mwatch_message_oid (e->msg)->bytes, oid->bytes, sizeof oid->bytes) == 0) {
          return slot;
       }
    }
@@ -369,6 +346,7 @@ size_t
 _mwatch_qstore_insert (mwatch_qstore_t *store,
                        mwatch_message_t *msg,
                        void *data,
+                       uint64_t hash,
                        int64_t due,
                        bool in_order)
 {
@@ -380,7 +358,7 @@ _mwatch_qstore_insert (mwatch_qstore_t *store,
    store->free_head = e->newer;
 
    entry_fill (store, e, msg, data, due);
-   e->hash = oid_hash (mwatch_message_oid (msg));
+   e->hash = hash;
    table_link (store, slot);
    arrival_append (store, slot);
    order_add (store, slot, in_order);

@@ -50,6 +50,7 @@ struct _mwatch_queue_t {
    int64_t last_take;    /* monotonic time of the last message taken */
    int64_t take_gap;     /* between the last two takes */
    size_t blocked_producers;
+   uint64_t put_wakeups; /* due_cond signals by puts, for tests */
    /* A blocked put ran out of time and no message was taken since: puts
     * into the full queue drop at once rather than each waiting again. */
    bool stalled;
@@ -68,7 +69,7 @@ _mwatch_queue_thread_never_waits (void)
 
 /* See the top of the file. */
 #define IDLE_US 1000000
-#define LINGER_US 1000
+#define LINGER_US MWATCH_QUEUE_LINGER_US
 
 /* A message the queue gives up, held until the lock is released so that a
  * slow discard callback never stalls other producers and consumers. */
@@ -249,9 +250,11 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
  * ------------------------------------------------------------------------ */
 
 /* An entry that became the top may be due before the leader wakes: depose
- * the leader and wake one consumer to time the new top. */
+ * the leader and wake one consumer to time the new top.  `ready`: the
+ * entry is a ready message, due at the time of its put, which is no later
+ * than now unless the delay is forced (no clock read needed then). */
 static void
-queue_top_changed (mwatch_queue_t *queue, size_t slot)
+queue_top_changed (mwatch_queue_t *queue, size_t slot, bool ready)
 {
    if (_mwatch_qstore_top (&queue->store) != slot) {
       return;
@@ -259,10 +262,12 @@ queue_top_changed (mwatch_queue_t *queue, size_t slot)
    int64_t due = queue->store.slots[slot].due;
    if (queue->leader && (due >= queue->leader_until ||
                          (queue->leader_until - due <= LINGER_US &&
-                          due <= mwatch_monotonic_us ()))) {
+                          ((ready && !queue->force_delay) ||
+                           due <= mwatch_monotonic_us ())))) {
       return; /* the leader wakes in time for it */
    }
    queue->leader = NULL;
+   queue->put_wakeups++;
    pthread_cond_signal (&queue->due_cond);
 }
 
@@ -277,18 +282,27 @@ queue_reject (queue_reject_t *rejected,
    return status;
 }
 
-/* `bytes`: the message's size, counted once per put (the store keeps it
- * for the removal). */
+/* What a put knows of its message before it takes the lock: its size
+ * (counted once per put; the store keeps it for the removal) and the hash
+ * of its WatchID (for the lookup and the insert). */
+typedef struct {
+   size_t bytes;
+   uint64_t hash;
+} queue_put_facts_t;
+
 static mwatch_queue_status_t
-queue_insert (mwatch_queue_t *queue, mwatch_message_t *msg, void *data, size_t bytes)
+queue_insert (mwatch_queue_t *queue,
+              mwatch_message_t *msg,
+              void *data,
+              const queue_put_facts_t *facts)
 {
    bool ready = mwatch_message_is_ready (msg);
-   size_t slot =
-      _mwatch_qstore_insert (&queue->store, msg, data, queue_due (queue, msg, ready), ready);
-   queue->store.slots[slot].bytes = bytes;
-   queue->stats.bytes += bytes;
+   size_t slot = _mwatch_qstore_insert (
+      &queue->store, msg, data, facts->hash, queue_due (queue, msg, ready), ready);
+   queue->store.slots[slot].bytes = facts->bytes;
+   queue->stats.bytes += facts->bytes;
    queue->stats.put++;
-   queue_top_changed (queue, slot);
+   queue_top_changed (queue, slot, ready);
    return MWATCH_QUEUE_OK;
 }
 
@@ -322,7 +336,7 @@ queue_replace (mwatch_queue_t *queue,
    queue->stats.bytes += bytes;
    queue->stats.put++;
    queue->stats.replaced++;
-   queue_top_changed (queue, slot);
+   queue_top_changed (queue, slot, ready);
    return MWATCH_QUEUE_OK;
 }
 
@@ -352,21 +366,22 @@ static mwatch_queue_status_t
 queue_admit (mwatch_queue_t *queue,
              mwatch_message_t *msg,
              void *data,
-             size_t bytes,
+             const queue_put_facts_t *facts,
              queue_reject_t *rejected)
 {
+   size_t bytes = facts->bytes;
    const bson_oid_t *oid = mwatch_message_oid (msg);
    int64_t give_up = MWATCH_DUE_NEVER; /* a blocked put's deadline */
    for (;;) {
       if (queue->closed) {
          return queue_reject (rejected, msg, data, MWATCH_QUEUE_CLOSED);
       }
-      size_t slot = _mwatch_qstore_find (&queue->store, oid);
+      size_t slot = _mwatch_qstore_find (&queue->store, oid, facts->hash);
       if (slot != MWATCH_QSTORE_NONE) {
          return queue_replace (queue, slot, msg, data, bytes, rejected);
       }
       if (!queue_full (queue, bytes)) {
-         return queue_insert (queue, msg, data, bytes);
+         return queue_insert (queue, msg, data, facts);
       }
       switch (queue->overflow) {
       case MWATCH_OVERFLOW_DROP_OLDEST:
@@ -374,7 +389,7 @@ queue_admit (mwatch_queue_t *queue,
           * then pass it by this one message. */
          queue_remove (queue, queue->store.oldest, &rejected->msg, &rejected->data);
          count_drop (queue, rejected->msg);
-         return queue_insert (queue, msg, data, bytes);
+         return queue_insert (queue, msg, data, facts);
       case MWATCH_OVERFLOW_BLOCK:
          if (give_up == MWATCH_DUE_NEVER) {
             give_up = time_add (mwatch_monotonic_us (), queue->block_timeout_us);
@@ -402,13 +417,16 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
    BSON_ASSERT_PARAM (msg);
    queue_reject_t rejected = {NULL, NULL};
    /* Outside the lock: the caller owns msg until the put. */
-   size_t bytes = _mwatch_message_bytes (msg);
+   const queue_put_facts_t facts = {
+      .bytes = _mwatch_message_bytes (msg),
+      .hash = _mwatch_qstore_hash (mwatch_message_oid (msg)),
+   };
 
    pthread_mutex_lock (&queue->mutex);
-   mwatch_queue_status_t status = queue_admit (queue, msg, data, bytes, &rejected);
+   mwatch_queue_status_t status = queue_admit (queue, msg, data, &facts, &rejected);
    /* A woken producer may not have used the room it was woken for (its put
     * became a replacement, or another producer came first): pass it on. */
-   if (queue->blocked_producers && !queue_full (queue, bytes)) {
+   if (queue->blocked_producers && !queue_full (queue, facts.bytes)) {
       pthread_cond_signal (&queue->room_cond);
    }
    pthread_mutex_unlock (&queue->mutex);
@@ -553,6 +571,24 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats)
    *stats = queue->stats;
    stats->size = queue->store.count;
    pthread_mutex_unlock (&queue->mutex);
+}
+
+uint64_t
+_mwatch_queue_put_wakeups (mwatch_queue_t *queue)
+{
+   pthread_mutex_lock (&queue->mutex);
+   uint64_t wakeups = queue->put_wakeups;
+   pthread_mutex_unlock (&queue->mutex);
+   return wakeups;
+}
+
+int64_t
+_mwatch_queue_leader_until (mwatch_queue_t *queue)
+{
+   pthread_mutex_lock (&queue->mutex);
+   int64_t until = queue->leader ? queue->leader_until : 0;
+   pthread_mutex_unlock (&queue->mutex);
+   return until;
 }
 
 uint64_t

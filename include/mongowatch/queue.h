@@ -110,10 +110,10 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
  * mwatch_queue_close() it returns what is left at once, due or not, in
  * order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
  *
- * While messages come densely (the last two taken less than 1 ms apart),
- * a waiting consumer looks again after a millisecond, and a put it will
- * find that way does not wake it: a message may then be taken up to 1 ms
- * after it is due, and producers make no system call.  Any other put that
+ * While messages come densely (the last two taken less than 2 ms apart),
+ * a waiting consumer looks again after 2 ms, and a put it will find that
+ * way does not wake it: a message may then be taken up to 2 ms after it
+ * is due, and producers make no system call.  Any other put that
  * makes a message due before the consumer would look wakes it. */
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data);

@@ -6,6 +6,7 @@
  * callback.  Timing tests wait with get_timeout rather than sleeping, and
  * check elapsed times on the lower side only, with generous upper bounds. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -735,6 +736,95 @@ START_TEST (test_far_put_then_ready_put)
 }
 END_TEST
 
+/* The consumer's linger (queue-private.h, MWATCH_QUEUE_LINGER_US): two
+ * records taken back to back, and the consumer waiting again 1.0-1.95 ms
+ * after the last take, count as a dense stream: it waits at most the
+ * linger, and a ready put made meanwhile wakes nobody (no system call on
+ * the producer's thread); the consumer finds it when it looks again.
+ * With the former 1 ms linger such a consumer slept a second and every
+ * put woke it.  This thread is the consumer; a helper puts as soon as it
+ * sees it wait.  Whether an attempt lands in the window depends on the
+ * scheduler, so attempts that miss it are done again. */
+typedef struct {
+   mwatch_queue_t *q;
+   atomic_int round; /* the main thread starts a round */
+   atomic_int done;  /* the helper finished that round */
+   atomic_bool stop;
+   int64_t until;  /* when the waiting consumer was to wake by itself */
+   int64_t put_at;
+   uint64_t wakeups_before;
+   uint64_t wakeups_after;
+} linger_helper_t;
+
+static void *
+linger_putter (void *arg)
+{
+   linger_helper_t *h = arg;
+   int seen = 0;
+   while (!atomic_load (&h->stop)) {
+      int round = atomic_load (&h->round);
+      if (round == seen) {
+         sched_yield ();
+         continue;
+      }
+      seen = round;
+      int64_t until;
+      while (!(until = _mwatch_queue_leader_until (h->q))) {
+         sched_yield ();
+      }
+      h->until = until;
+      h->wakeups_before = _mwatch_queue_put_wakeups (h->q);
+      h->put_at = mwatch_monotonic_us ();
+      mwatch_queue_put (h->q, ready_msg (), ID (3));
+      h->wakeups_after = _mwatch_queue_put_wakeups (h->q);
+      atomic_store (&h->done, seen);
+   }
+   return NULL;
+}
+
+START_TEST (test_linger_spares_puts_a_wakeup)
+{
+   linger_helper_t h = {.q = mwatch_queue_new (NULL)};
+   atomic_init (&h.round, 0);
+   atomic_init (&h.done, 0);
+   atomic_init (&h.stop, false);
+   pthread_t helper;
+   ck_assert_int_eq (pthread_create (&helper, NULL, linger_putter, &h), 0);
+   int conclusive = 0;
+   int attempts = 0;
+   for (; attempts < 1000 && conclusive < 3; attempts++) {
+      put_ok (h.q, ready_msg (), 1);
+      put_ok (h.q, ready_msg (), 2);
+      ck_assert_uint_eq (take (h.q, 0), 1);
+      ck_assert_uint_eq (take (h.q, 0), 2);
+      int64_t last_take = mwatch_monotonic_us ();
+      while (mwatch_monotonic_us () - last_take < 1100) {
+         /* spin: a sleep would overshoot under load */
+      }
+      atomic_store (&h.round, attempts + 1);
+      ck_assert_uint_eq (take (h.q, 2.0), 3);
+      int64_t got_at = mwatch_monotonic_us ();
+      while (atomic_load (&h.done) != attempts + 1) {
+         sched_yield ();
+      }
+      /* The consumer began to wait at until - linger if it lingered. */
+      int64_t gap = h.until - MWATCH_QUEUE_LINGER_US - last_take;
+      bool lingered = h.until - h.put_at < 100000;
+      if (lingered && gap >= 1000 && gap <= 1950 && h.put_at < h.until) {
+         conclusive++;
+         ck_assert_uint_eq (h.wakeups_after, h.wakeups_before);
+         /* Found at the consumer's next look, not later. */
+         ck_assert_int_le (got_at - h.put_at, 100000);
+      }
+   }
+   atomic_store (&h.stop, true);
+   pthread_join (helper, NULL);
+   ck_assert_msg (conclusive == 3, "a consumer waiting 1.0-1.95 ms after two takes lingered in %d "
+                  "of %d attempts", conclusive, attempts);
+   mwatch_queue_destroy (h.q);
+}
+END_TEST
+
 /* Two consumers, two entries due at different times: whichever consumer
  * times the first must not leave the second entry unwatched. */
 START_TEST (test_two_consumers_two_dues)
@@ -1337,7 +1427,15 @@ store_with (mwatch_qstore_t *store, mwatch_message_t **msgs, size_t n)
 static void
 store_insert (mwatch_qstore_t *store, mwatch_message_t *msg, uintptr_t id, int64_t due, bool in_order)
 {
-   _mwatch_qstore_insert (store, msg, ID (id), due, in_order);
+   _mwatch_qstore_insert (
+      store, msg, ID (id), _mwatch_qstore_hash (mwatch_message_oid (msg)), due, in_order);
+}
+
+static size_t
+find_in (const mwatch_qstore_t *store, const mwatch_message_t *msg)
+{
+   const bson_oid_t *oid = mwatch_message_oid (msg);
+   return _mwatch_qstore_find (store, oid, _mwatch_qstore_hash (oid));
 }
 
 /* Takes everything out by due order; ids come out as `ids`. */
@@ -1415,20 +1513,20 @@ START_TEST (test_store_replace_moves_between_fifo_and_heap)
    mwatch_message_t *old_msg;
    void *old_data;
    /* The pending 0 becomes ready: to the FIFO, after 1 and 2. */
-   _mwatch_qstore_replace (&store, _mwatch_qstore_find (&store, mwatch_message_oid (m[0])),
+   _mwatch_qstore_replace (&store, find_in (&store, m[0]),
                            mwatch_message_copy (m[0]), ID (10), 10, true, &old_msg, &old_data);
    ck_assert_ptr_eq (old_msg, m[0]);
    ck_assert_ptr_eq (old_data, ID (0));
    mwatch_message_destroy (old_msg);
    ck_assert_uint_eq (store.heap_count, 1);
    /* 1, in the FIFO's middle... */
-   size_t one = _mwatch_qstore_find (&store, mwatch_message_oid (m[1]));
+   size_t one = find_in (&store, m[1]);
    /* ...again ready: to the tail. */
    _mwatch_qstore_replace (&store, one, mwatch_message_copy (m[1]), ID (11), 10, true, &old_msg,
                            &old_data);
    mwatch_message_destroy (old_msg);
    /* 2 goes back to pending, due at 35: to the heap. */
-   size_t two = _mwatch_qstore_find (&store, mwatch_message_oid (m[2]));
+   size_t two = find_in (&store, m[2]);
    _mwatch_qstore_replace (&store, two, mwatch_message_copy (m[2]), ID (12), 35, false, &old_msg,
                            &old_data);
    mwatch_message_destroy (old_msg);
@@ -1628,6 +1726,7 @@ queue_suite (void)
    tcase_add_test (tc, test_soon_put_wakes_idle_consumer);
    tcase_add_test (tc, test_far_put_then_ready_put);
    tcase_add_test (tc, test_two_consumers_two_dues);
+   tcase_add_test (tc, test_linger_spares_puts_a_wakeup);
    suite_add_tcase (s, tc);
 
    tc = tcase_with ("discard", 10);
