@@ -35,12 +35,24 @@ static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t scanner_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t scanner_cond; /* on the monotonic clock (scanner_cond_init) */
 static bool scanner_running; /* guarded by scanner_lock */
 /* It found nothing registered and waits for a registration to wake it. */
 static atomic_bool scanner_idle;
 /* Set once it was started (again in a child of fork). */
 static atomic_bool scanner_started;
+
+/* The background thread's tick must not follow the wall clock: set
+ * back, it would sleep that long. */
+static void
+scanner_cond_init (void)
+{
+   pthread_condattr_t attr;
+   pthread_condattr_init (&attr);
+   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
+   pthread_cond_init (&scanner_cond, &attr);
+   pthread_condattr_destroy (&attr);
+}
 
 static void
 shards_init (void)
@@ -151,7 +163,7 @@ scan_loop (void *arg)
       pthread_mutex_lock (&scanner_lock);
       if (left) {
          struct timespec until;
-         clock_gettime (CLOCK_REALTIME, &until);
+         clock_gettime (CLOCK_MONOTONIC, &until);
          until.tv_nsec += MWATCH_PENDING_SCAN_US * 1000L;
          until.tv_sec += until.tv_nsec / 1000000000L;
          until.tv_nsec %= 1000000000L;
@@ -190,6 +202,10 @@ scanner_start_locked (void)
    scanner_running = pthread_create (&thread, NULL, scan_loop, NULL) == 0;
    if (scanner_running) {
       pthread_detach (thread);
+   } else {
+      /* Tried again at the next registration; meanwhile operations held
+       * back are promoted at shutdown only. */
+      _mwatch_report ("cannot start the thread that times out long operations; retrying");
    }
    pthread_sigmask (SIG_SETMASK, &old, NULL);
 }
@@ -222,7 +238,7 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
        atomic_load_explicit (&scanner_idle, memory_order_acquire)) {
       pthread_mutex_lock (&scanner_lock);
       scanner_start_locked ();
-      atomic_store_explicit (&scanner_started, true, memory_order_release);
+      atomic_store_explicit (&scanner_started, scanner_running, memory_order_release);
       pthread_cond_signal (&scanner_cond);
       pthread_mutex_unlock (&scanner_lock);
    }
@@ -324,13 +340,14 @@ fork_child (void)
    scanner_running = false;
    atomic_store (&scanner_idle, false);
    atomic_store (&scanner_started, false);
-   pthread_cond_init (&scanner_cond, NULL);
+   scanner_cond_init ();
    pthread_mutex_unlock (&scanner_lock);
 }
 
 MWATCH_FORK_INIT (pending_init)
 {
    shards_init ();
+   scanner_cond_init ();
    _mwatch_fork_register (MWATCH_FORK_RANK_PENDING, fork_prepare, fork_parent, fork_child);
    _mwatch_shutdown_register (MWATCH_SHUTDOWN_PENDING, shutdown_promote);
 }
