@@ -51,6 +51,10 @@ struct _mwatch_queue_t {
    int64_t take_gap;     /* between the last two takes */
    size_t blocked_producers;
    uint64_t put_wakeups; /* due_cond signals by puts, for tests */
+   /* A put deposed the leader: it signals due_cond once it has let go of
+    * the mutex, so that the consumer it wakes does not wake only to wait
+    * for the mutex and be woken again by the unlock. */
+   bool wake_after_put;
    /* A blocked put ran out of time and no message was taken since: puts
     * into the full queue drop at once rather than each waiting again. */
    bool stalled;
@@ -268,7 +272,7 @@ queue_top_changed (mwatch_queue_t *queue, size_t slot, bool ready)
    }
    queue->leader = NULL;
    queue->put_wakeups++;
-   pthread_cond_signal (&queue->due_cond);
+   queue->wake_after_put = true;
 }
 
 static mwatch_queue_status_t
@@ -429,7 +433,15 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
    if (queue->blocked_producers && !queue_full (queue, facts.bytes)) {
       pthread_cond_signal (&queue->room_cond);
    }
+   bool wake = queue->wake_after_put;
+   queue->wake_after_put = false;
    pthread_mutex_unlock (&queue->mutex);
+   if (wake) {
+      /* The leader is deposed under the mutex: a consumer that comes to
+       * wait meanwhile leads and sees the new top; one already waiting
+       * gets this signal. */
+      pthread_cond_signal (&queue->due_cond);
+   }
 
    queue_discard (queue, &rejected);
    return status;
