@@ -1,7 +1,10 @@
 /* The queue handler and its listener thread.  On the application's thread
- * emit only copies the record into a WatchQueue; the listener takes records
- * out when they are due and hands them to the backend handler, where the
- * filters, the formatting and the I/O happen. */
+ * emit only puts the record into a WatchQueue: a stub when its message is
+ * not built yet (a watcher's record) or its operation is still running, a
+ * copy otherwise.  The listener takes records out when they are due,
+ * builds a stub's message, and hands them to the backend handler, where
+ * the filters, the formatting and the I/O happen. */
+#include "thread-private.h"
 #include "handler-private.h"
 #include "logger-private.h"
 #include "shutdown-private.h"
@@ -241,11 +244,7 @@ listen_loop (void *arg)
 static void
 start_listener (queue_handler_t *qh)
 {
-   sigset_t all, old;
-   sigfillset (&all);
-   pthread_sigmask (SIG_SETMASK, &all, &old);
-   qh->listening = pthread_create (&qh->listener, NULL, listen_loop, qh) == 0;
-   pthread_sigmask (SIG_SETMASK, &old, NULL);
+   qh->listening = _mwatch_thread_start (&qh->listener, listen_loop, qh);
 }
 
 static void

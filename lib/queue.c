@@ -19,6 +19,7 @@
  * within LINGER_US) wakes nobody.  Under a steady stream the producers
  * then never wake the consumer, which takes what came every LINGER_US; a
  * running operation's record, due only at its timeout, never wakes it. */
+#include "thread-private.h"
 #include "message-private.h"
 #include "queue-private.h"
 #include "queue-store-private.h"
@@ -132,9 +133,7 @@ queue_wait (mwatch_queue_t *queue, pthread_cond_t *cond, int64_t until)
       pthread_cond_wait (cond, &queue->mutex);
       return;
    }
-   struct timespec ts;
-   ts.tv_sec = (time_t) (until / 1000000);
-   ts.tv_nsec = (long) (until % 1000000) * 1000;
+   struct timespec ts = _mwatch_timespec_at (until);
    pthread_cond_timedwait (cond, &queue->mutex, &ts);
 }
 
@@ -154,14 +153,9 @@ mwatch_queue_opts_init (mwatch_queue_opts_t *opts)
 static void
 queue_init_sync (mwatch_queue_t *queue)
 {
-   pthread_condattr_t attr;
-   pthread_condattr_init (&attr);
-   /* Due times are monotonic: a step of the wall clock must neither fire
-    * nor postpone a wait. */
-   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
-   pthread_cond_init (&queue->due_cond, &attr);
-   pthread_cond_init (&queue->room_cond, &attr);
-   pthread_condattr_destroy (&attr);
+   /* Due times are monotonic. */
+   _mwatch_cond_init_monotonic (&queue->due_cond);
+   _mwatch_cond_init_monotonic (&queue->room_cond);
    pthread_mutex_init (&queue->mutex, NULL);
 }
 

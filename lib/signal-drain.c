@@ -12,6 +12,7 @@
  * (chained, with the same arguments); one it ignores stays ignored.  The
  * application's handler usually ends in exit(), whose atexit drain writes
  * the records.  A child after fork() gets a drain thread of its own. */
+#include "thread-private.h"
 #include "fork-private.h"
 #include "shutdown-private.h"
 #include "mongowatch.h"
@@ -104,16 +105,7 @@ drain_main (void *arg)
 static bool
 start_drain_thread (void)
 {
-   sigset_t all, old;
-   sigfillset (&all);
-   pthread_sigmask (SIG_SETMASK, &all, &old);
-   pthread_t thread;
-   bool started = pthread_create (&thread, NULL, drain_main, NULL) == 0;
-   pthread_sigmask (SIG_SETMASK, &old, NULL);
-   if (started) {
-      pthread_detach (thread);
-   }
-   return started;
+   return _mwatch_thread_start (NULL, drain_main, NULL);
 }
 
 /* Threads do not survive fork(): the child needs a drain thread of its

@@ -10,6 +10,7 @@
  * The application's own SIGHUP handler is chained (called after the
  * byte is written, with the same arguments).  A child after fork() gets
  * a pipe and thread of its own, as with mwatch_drain_on_signals. */
+#include "thread-private.h"
 #include "fork-private.h"
 #include "mongowatch.h"
 
@@ -66,16 +67,7 @@ reopen_main (void *arg)
 static bool
 start_reopen_thread (void)
 {
-   sigset_t all, old;
-   sigfillset (&all);
-   pthread_sigmask (SIG_SETMASK, &all, &old);
-   pthread_t thread;
-   bool started = pthread_create (&thread, NULL, reopen_main, NULL) == 0;
-   pthread_sigmask (SIG_SETMASK, &old, NULL);
-   if (started) {
-      pthread_detach (thread);
-   }
-   return started;
+   return _mwatch_thread_start (NULL, reopen_main, NULL);
 }
 
 /* A pipe whose writing end never blocks (a signal storm must not stop the

@@ -9,6 +9,7 @@
  * otherwise until a registration wakes it. */
 #include "fork-private.h"
 #include "report-private.h"
+#include "thread-private.h"
 #include "shutdown-private.h"
 #include "watch-pending-private.h"
 
@@ -35,24 +36,12 @@ static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t scanner_cond; /* on the monotonic clock (scanner_cond_init) */
+static pthread_cond_t scanner_cond; /* on the monotonic clock */
 static bool scanner_running; /* guarded by scanner_lock */
 /* It found nothing registered and waits for a registration to wake it. */
 static atomic_bool scanner_idle;
 /* Set once it was started (again in a child of fork). */
 static atomic_bool scanner_started;
-
-/* The background thread's tick must not follow the wall clock: set
- * back, it would sleep that long. */
-static void
-scanner_cond_init (void)
-{
-   pthread_condattr_t attr;
-   pthread_condattr_init (&attr);
-   pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
-   pthread_cond_init (&scanner_cond, &attr);
-   pthread_condattr_destroy (&attr);
-}
 
 static void
 shards_init (void)
@@ -84,7 +73,7 @@ unlink_locked (shard_t *shard, mwatch_pending_node_t *node)
  * for them, so that what the background thread holds in its hands at
  * that moment still reaches the queues before they drain. */
 static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t flight_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t flight_cond; /* on the monotonic clock */
 static size_t in_flight; /* guarded by flight_lock */
 
 static void
@@ -162,11 +151,7 @@ scan_loop (void *arg)
       bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US, 0, &lost);
       pthread_mutex_lock (&scanner_lock);
       if (left) {
-         struct timespec until;
-         clock_gettime (CLOCK_MONOTONIC, &until);
-         until.tv_nsec += MWATCH_PENDING_SCAN_US * 1000L;
-         until.tv_sec += until.tv_nsec / 1000000000L;
-         until.tv_nsec %= 1000000000L;
+         struct timespec until = _mwatch_timespec_at (mwatch_monotonic_us () + MWATCH_PENDING_SCAN_US);
          pthread_cond_timedwait (&scanner_cond, &scanner_lock, &until);
       } else {
          /* Registrations made since the pass see `idle` and wake us; one
@@ -195,19 +180,12 @@ scanner_start_locked (void)
    if (scanner_running) {
       return;
    }
-   sigset_t all, old;
-   sigfillset (&all);
-   pthread_sigmask (SIG_SETMASK, &all, &old);
-   pthread_t thread;
-   scanner_running = pthread_create (&thread, NULL, scan_loop, NULL) == 0;
-   if (scanner_running) {
-      pthread_detach (thread);
-   } else {
+   scanner_running = _mwatch_thread_start (NULL, scan_loop, NULL);
+   if (!scanner_running) {
       /* Tried again at the next registration; meanwhile operations held
        * back are promoted at shutdown only. */
       _mwatch_report ("cannot start the thread that times out long operations; retrying");
    }
-   pthread_sigmask (SIG_SETMASK, &old, NULL);
 }
 
 void
@@ -272,17 +250,8 @@ shutdown_promote (void)
    size_t lost = 0;
    promote_all_before (INT64_MAX, deadline, &lost);
    pthread_mutex_lock (&flight_lock);
-   while (in_flight) {
-      struct timespec until;
-      clock_gettime (CLOCK_REALTIME, &until);
-      int64_t left = deadline - mwatch_monotonic_us ();
-      if (left <= 0) {
-         break;
-      }
-      until.tv_sec += left / 1000000;
-      until.tv_nsec += (left % 1000000) * 1000;
-      until.tv_sec += until.tv_nsec / 1000000000L;
-      until.tv_nsec %= 1000000000L;
+   struct timespec until = _mwatch_timespec_at (deadline);
+   while (in_flight && mwatch_monotonic_us () < deadline) {
       pthread_cond_timedwait (&flight_cond, &flight_lock, &until);
    }
    size_t unfinished = in_flight;
@@ -323,7 +292,7 @@ static void
 fork_child (void)
 {
    in_flight = 0; /* the background thread's batch is the parent's */
-   pthread_cond_init (&flight_cond, NULL);
+   _mwatch_cond_init_monotonic (&flight_cond);
    pthread_mutex_unlock (&flight_lock);
    for (size_t i = SHARDS; i-- > 0;) {
       mwatch_pending_node_t *node = shards[i].head;
@@ -340,14 +309,15 @@ fork_child (void)
    scanner_running = false;
    atomic_store (&scanner_idle, false);
    atomic_store (&scanner_started, false);
-   scanner_cond_init ();
+   _mwatch_cond_init_monotonic (&scanner_cond);
    pthread_mutex_unlock (&scanner_lock);
 }
 
 MWATCH_FORK_INIT (pending_init)
 {
    shards_init ();
-   scanner_cond_init ();
+   _mwatch_cond_init_monotonic (&scanner_cond);
+   _mwatch_cond_init_monotonic (&flight_cond);
    _mwatch_fork_register (MWATCH_FORK_RANK_PENDING, fork_prepare, fork_parent, fork_child);
    _mwatch_shutdown_register (MWATCH_SHUTDOWN_PENDING, shutdown_promote);
 }

@@ -32,6 +32,7 @@
 #include "watch-pending-private.h"
 #include "watch-private.h"
 #include "watch-secrets-private.h"
+#include "thread-private.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -833,16 +834,8 @@ lock_until (mwatch_watch_t *watch, int64_t deadline)
       pthread_mutex_lock (&watch->lock);
       return true;
    }
-   int64_t left = deadline - mwatch_monotonic_us ();
-   struct timespec until;
-   clock_gettime (CLOCK_REALTIME, &until);
-   if (left > 0) {
-      until.tv_sec += left / 1000000;
-      until.tv_nsec += (left % 1000000) * 1000;
-      until.tv_sec += until.tv_nsec / 1000000000L;
-      until.tv_nsec %= 1000000000L;
-   }
-   return pthread_mutex_timedlock (&watch->lock, &until) == 0;
+   struct timespec until = _mwatch_timespec_at (deadline);
+   return pthread_mutex_clocklock (&watch->lock, CLOCK_MONOTONIC, &until) == 0;
 }
 
 /* The operation went on long enough: its first record goes to the queues
