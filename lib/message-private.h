@@ -54,8 +54,10 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start);
  * WatchID, Iteration, due time and ready state order and replace it as
  * the record's would (its mwatch_message_watch_id is empty: nobody shows
  * a stub).  `charged` bytes count toward the queue's bound in
- * bytes beside its own: what the operation it stands for holds.  One
- * allocation with `extra` bytes for the caller, as _mwatch_message_queue_copy. */
+ * bytes beside its own: what the operation it stands for holds.  With
+ * `oid` NULL, a fresh WatchID, shown: a message without fields that stands
+ * for itself (a text record's).  One allocation with `extra` bytes for
+ * the caller, as _mwatch_message_queue_copy. */
 mwatch_message_t *
 _mwatch_message_stub (const bson_oid_t *oid,
                       int64_t iteration,

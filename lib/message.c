@@ -777,7 +777,9 @@ _mwatch_message_stub (const bson_oid_t *oid,
 {
    mwatch_message_t *stub = message_alloc (1, extra + 8);
    *extra_out = extra ? spare_take (stub, extra, 8) : NULL;
-   identity_init (stub, oid, false);
+   /* A stub's hexadecimal WatchID is never shown; a fresh identity's is
+    * made, for a message that stands for itself. */
+   identity_init (stub, oid, oid == NULL);
    stub->iteration = iteration;
    stub->due = due;
    stub->ready = ready;
@@ -879,11 +881,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
 {
    mwatch_message_t *copy;
    if (!msg) {
-      copy = message_alloc (1, extra + 8);
-      *extra_out = extra ? spare_take (copy, extra, 8) : NULL;
-      identity_init (copy, NULL, true);
-      copy->due = mwatch_monotonic_us ();
-      copy->ready = true;
+      copy = _mwatch_message_stub (NULL, 0, mwatch_monotonic_us (), true, 0, extra, extra_out);
    } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {
       return copy;
    } else {
