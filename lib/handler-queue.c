@@ -302,30 +302,14 @@ queue_handler_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *reco
    queue_handler_emit_priv (handler, record, &MWATCH_RECORD_PRIV_PLAIN);
 }
 
-/* Waits for the listener to drain the closed queue, until `deadline`
- * (CLOCK_REALTIME, as pthread_timedjoin_np wants). */
-static bool
-join_until (queue_handler_t *qh, const struct timespec *deadline)
-{
-   return pthread_timedjoin_np (qh->listener, NULL, deadline) == 0;
-}
-
 static void
 queue_handler_close (void *impl, mwatch_handler_t *handler)
 {
    queue_handler_t *qh = impl;
    mwatch_queue_close (qh->queue);
    if (qh->listening && !pthread_equal (qh->listener, pthread_self ())) {
-      struct timespec deadline;
-      clock_gettime (CLOCK_REALTIME, &deadline);
-      double whole = (double) (int64_t) qh->shutdown_timeout_sec;
-      deadline.tv_sec += (time_t) whole;
-      deadline.tv_nsec += (long) ((qh->shutdown_timeout_sec - whole) * 1e9);
-      if (deadline.tv_nsec >= 1000000000L) {
-         deadline.tv_sec++;
-         deadline.tv_nsec -= 1000000000L;
-      }
-      if (!join_until (qh, &deadline)) {
+      /* Waits for the listener to drain the closed queue. */
+      if (!_mwatch_thread_join_within (qh->listener, qh->shutdown_timeout_sec)) {
          /* The backend does not take records (a stalled sink): what is
           * still queued, and the record in its hands, will not be
           * written.  Count them, leave the listener behind, and do not

@@ -24,4 +24,12 @@ _mwatch_cond_init_monotonic (pthread_cond_t *cond);
 struct timespec
 _mwatch_timespec_at (int64_t monotonic_us);
 
+/* Waits at most `seconds` for `thread` to end, then reaps it: true.  When
+ * it has not ended by then, false, and the thread is left running (still
+ * joinable: the caller detaches it or waits again).  pthread_timedjoin_np
+ * measures on the wall clock; the bound is short enough that a step of it
+ * matters less than never returning. */
+bool
+_mwatch_thread_join_within (pthread_t thread, double seconds);
+
 #endif /* MWATCH_THREAD_PRIVATE_H */

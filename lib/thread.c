@@ -37,3 +37,18 @@ _mwatch_timespec_at (int64_t monotonic_us)
    ts.tv_nsec = (long) (monotonic_us % 1000000) * 1000;
    return ts;
 }
+
+bool
+_mwatch_thread_join_within (pthread_t thread, double seconds)
+{
+   struct timespec deadline;
+   clock_gettime (CLOCK_REALTIME, &deadline);
+   double whole = (double) (int64_t) seconds;
+   deadline.tv_sec += (time_t) whole;
+   deadline.tv_nsec += (long) ((seconds - whole) * 1e9);
+   if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+   }
+   return pthread_timedjoin_np (thread, NULL, &deadline) == 0;
+}

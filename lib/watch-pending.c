@@ -38,6 +38,11 @@ static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t scanner_cond; /* on the monotonic clock */
 static bool scanner_running; /* guarded by scanner_lock */
+static pthread_t scanner_thread; /* when scanner_running */
+/* Each start of the thread is a generation; a thread whose generation is
+ * no longer the current one ends (shutdown stops it, a registration after
+ * shutdown starts another).  Guarded by scanner_lock. */
+static uintptr_t scanner_generation;
 /* It found nothing registered and waits for a registration to wake it. */
 static atomic_bool scanner_idle;
 /* Set once it was started (again in a child of fork). */
@@ -143,9 +148,9 @@ promote_all_before (int64_t before, int64_t deadline, size_t *lost)
 static void *
 scan_loop (void *arg)
 {
-   (void) arg;
+   uintptr_t generation = (uintptr_t) arg;
    pthread_mutex_lock (&scanner_lock);
-   for (;;) {
+   while (generation == scanner_generation) {
       pthread_mutex_unlock (&scanner_lock);
       size_t lost = 0; /* never: the background thread waits */
       bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US, 0, &lost);
@@ -169,6 +174,7 @@ scan_loop (void *arg)
          atomic_store (&scanner_idle, false);
       }
    }
+   pthread_mutex_unlock (&scanner_lock);
    return NULL;
 }
 
@@ -180,7 +186,7 @@ scanner_start_locked (void)
    if (scanner_running) {
       return;
    }
-   scanner_running = _mwatch_thread_start (NULL, scan_loop, NULL);
+   scanner_running = _mwatch_thread_start (&scanner_thread, scan_loop, (void *) ++scanner_generation);
    if (!scanner_running) {
       /* Tried again at the next registration; meanwhile operations held
        * back are promoted at shutdown only. */
@@ -237,6 +243,31 @@ _mwatch_pending_remove (mwatch_pending_node_t *node)
 
 /* ---------------------------------------------------------------- shutdown, fork */
 
+/* Ends the background thread and reaps it, waiting until `deadline` at
+ * most (at least a tenth of a second): it may be promoting a record whose
+ * lock another thread holds.  Past that it is left to end by itself. */
+static void
+scanner_stop (int64_t deadline)
+{
+   pthread_mutex_lock (&scanner_lock);
+   bool running = scanner_running;
+   pthread_t thread = scanner_thread;
+   if (running) {
+      scanner_generation++;
+      scanner_running = false;
+      atomic_store (&scanner_started, false);
+      pthread_cond_broadcast (&scanner_cond);
+   }
+   pthread_mutex_unlock (&scanner_lock);
+   if (!running) {
+      return;
+   }
+   int64_t left_us = deadline - mwatch_monotonic_us ();
+   if (!_mwatch_thread_join_within (thread, left_us > 100000 ? (double) left_us / 1e6 : 0.1)) {
+      pthread_detach (thread);
+   }
+}
+
 /* Before the queues drain: every held-back first record goes to them, so
  * that a running operation is timed out at the end as it would have been
  * had its first record been queued at once; and the background thread's
@@ -261,6 +292,7 @@ shutdown_promote (void)
                       "their lock for %d s",
                       lost + unfinished, MWATCH_PENDING_SHUTDOWN_WAIT_US / 1000000);
    }
+   scanner_stop (deadline);
 }
 
 static void

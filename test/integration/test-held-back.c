@@ -3,8 +3,9 @@
  * watched operation queues its first record only if it runs long.  These
  * tests check that nothing a user sees changes: a short operation queues
  * one record, not two; a stalled one still times out; one still running
- * at shutdown is still timed out as the queue drains; and with a handler
- * that is not a queue the first record goes out at once as before. */
+ * at shutdown is still timed out as the queue drains; with a handler
+ * that is not a queue the first record goes out at once as before; and
+ * shutdown leaves no thread of the library's running. */
 #include "integration/suites.h"
 #include "test-capture.h"
 
@@ -12,6 +13,7 @@
  * shortest timeout with which first records are held back. */
 #define MIN_TIMEOUT_SEC 2.0
 
+#include <dirent.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -205,6 +207,45 @@ START_TEST (test_running_at_shutdown_is_timed_out)
 }
 END_TEST
 
+/* The threads of this process, from /proc/self/task. */
+static size_t
+thread_count (void)
+{
+   DIR *dir = opendir ("/proc/self/task");
+   ck_assert (dir);
+   size_t n = 0;
+   for (struct dirent *e; (e = readdir (dir));) {
+      n += e->d_name[0] != '.';
+   }
+   closedir (dir);
+   return n;
+}
+
+START_TEST (test_shutdown_ends_the_background_thread)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_held", db, sizeof db, 5);
+   size_t before = thread_count ();
+   start_logging (MIN_TIMEOUT_SEC, false);
+
+   /* A first record held back starts the background thread. */
+   bson_t filter = BSON_INITIALIZER;
+   mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
+   ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
+   mongoc_cursor_destroy (cursor);
+   ck_assert_uint_gt (thread_count (), before);
+   /* Shutdown joins the queue's listener and the background thread: no
+    * thread of the library's outlives it. */
+   mwatch_shutdown ();
+   ck_assert_uint_eq (thread_count (), before);
+   ck_assert_uint_eq (lines_with ("final find "), 1);
+
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 START_TEST (test_direct_handler_gets_first_record_at_once)
 {
    char db[64];
@@ -247,6 +288,7 @@ held_back_suite (void)
    tcase_add_test (tc, test_stalled_operation_still_times_out);
    tcase_add_test (tc, test_running_at_shutdown_is_timed_out);
    tcase_add_test (tc, test_direct_handler_gets_first_record_at_once);
+   tcase_add_test (tc, test_shutdown_ends_the_background_thread);
    suite_add_tcase (suite, tc);
    return suite;
 }
