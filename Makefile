@@ -516,6 +516,25 @@ csv-check: all $(PLAIN_APP) $(PING_BIN)
 aggregate-check: $(CLI)
 	test/aggregate-check
 
+# The differential test against pymongowatch 1.0.0 (issue 15): the same
+# scenario through pymongo under pymongowatch (test/pymongowatch/scenario.py,
+# in the venv test/pymongowatch-env makes) and through this C program under
+# the mask, built with libmongoc alone; the final records compared field by
+# field (test/pymongowatch-check; it exits 77, "did not run", without the
+# venv).  pymongowatch-config-check: pymongowatch's sample configuration,
+# its Python-only class paths replaced, through `mongowatch check-config`.
+PYMONGOWATCH_APP := $(BUILD)/test/pymongowatch-scenario
+$(PYMONGOWATCH_APP): test/pymongowatch/scenario.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+.PHONY: pymongowatch-check pymongowatch-config-check
+pymongowatch-check: all $(PYMONGOWATCH_APP) $(PING_BIN)
+	test/server run test/pymongowatch-check
+
+pymongowatch-config-check: $(CLI)
+	test/pymongowatch-config-check
+
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
 deb-check: $(PLAIN_APP) $(PING_BIN)
