@@ -179,17 +179,19 @@ is_jsonl_record (const char *line, size_t len)
    return true;
 }
 
-/* Whether a CSV record names its columns (a "WatchID" cell) or starts with
- * a WatchID, as mongowatch's CSV without a header does. */
+/* Whether a CSV record names its columns (a "WatchID" cell) or holds a
+ * WatchID in a cell of its own, as a record of a CSV log does (and a JSON
+ * line never: its WatchID is in quotes, inside an object). */
 static bool
 is_csv_start (const char *line, size_t len, char delimiter)
 {
    mwatch_cli_csv_row_t row = {0};
    size_t pos = 0;
    mwatch_cli_csv_record (line, len, &pos, delimiter, &row);
-   bool yes = row.count > 1 && mwatch_cli_looks_like_watch_id (row.cells[0].data);
-   for (size_t i = 0; i < row.count && !yes; i++) {
-      yes = strcmp (row.cells[i].data, "WatchID") == 0;
+   bool yes = false;
+   for (size_t i = 0; row.count > 1 && i < row.count && !yes; i++) {
+      yes = strcmp (row.cells[i].data, "WatchID") == 0 ||
+            mwatch_cli_looks_like_watch_id (row.cells[i].data);
    }
    mwatch_cli_csv_row_destroy (&row);
    return yes;
@@ -216,8 +218,8 @@ jsonl_file (table_t *t, const char *file, const char *text, size_t len)
          break;
       case MWATCH_CLI_LINE_BAD:
          if (records == 0 && t->skipped == skipped && is_csv_start (line, end - start, ',')) {
-            mwatch_cli_error ("aggregate: %s:%zu: not JSON lines but CSV (it names a WatchID "
-                              "column): read it with --format csv",
+            mwatch_cli_error ("aggregate: %s:%zu: not JSON lines but CSV (a WatchID column): "
+                              "read it with --format csv",
                               file,
                               number);
             t->failed++;
@@ -285,11 +287,20 @@ columns_of (const options_t *o,
       c->iteration = 1;
       c->end = 3;
    } else {
+      long guess = -1;
+      for (size_t i = 0; i < first->count && guess < 0; i++) {
+         guess = mwatch_cli_looks_like_watch_id (first->cells[i].data) ? (long) i : -1;
+      }
+      char hint[64] = "";
+      if (guess >= 0) {
+         snprintf (hint, sizeof hint, " (column %ld holds one: -w %ld)", guess + 1, guess + 1);
+      }
       mwatch_cli_error ("aggregate: %s:%zu: no cell of the first line is \"WatchID\" and its "
                         "first cell is no WatchID: give the WatchID column's number "
-                        "with -w N (1 for the first column)",
+                        "with -w N%s",
                         file,
-                        line);
+                        line,
+                        hint);
       return false;
    }
    if (c->header) {
@@ -438,8 +449,8 @@ ends_with (const char *s, const char *suffix)
 }
 
 /* The format of one file: the one asked for, else by its name, else by its
- * first line (CSV when it names a WatchID column or starts with a
- * WatchID, as a log with a header or mongowatch's CSV does). */
+ * first line (CSV when it names a WatchID column or has a WatchID in a
+ * cell of its own). */
 static format_t
 format_of (const options_t *o, const char *name, const char *text, size_t len)
 {
