@@ -516,6 +516,13 @@ csv-check: all $(PLAIN_APP) $(PING_BIN)
 aggregate-check: $(CLI)
 	test/aggregate-check
 
+# mongowatch aggregate and pymongowatch-csv aggr write the same rows from a
+# log pymongowatch wrote against the test server; exit 77 (did NOT run)
+# where test/pymongowatch-env cannot install pymongowatch.
+.PHONY: pymongowatch-csv-check
+pymongowatch-csv-check: all $(PING_BIN)
+	test/server run test/pymongowatch-csv-check
+
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
 deb-check: $(PLAIN_APP) $(PING_BIN)
