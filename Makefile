@@ -535,6 +535,13 @@ pymongowatch-check: all $(PYMONGOWATCH_APP) $(PING_BIN)
 pymongowatch-config-check: $(CLI)
 	test/pymongowatch-config-check
 
+# mongowatch aggregate and pymongowatch-csv aggr write the same rows from a
+# log pymongowatch wrote against the test server; exit 77 (did NOT run)
+# where test/pymongowatch-env cannot install pymongowatch.
+.PHONY: pymongowatch-csv-check
+pymongowatch-csv-check: all $(PING_BIN)
+	test/server run test/pymongowatch-csv-check
+
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
 deb-check: $(PLAIN_APP) $(PING_BIN)

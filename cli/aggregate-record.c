@@ -16,6 +16,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool
+mwatch_cli_python_int (const char *text, int64_t *value)
+{
+   const char *p = text;
+   while (*p && strchr (" \t\n\r\f\v", *p)) {
+      p++;
+   }
+   bool negative = *p == '-';
+   if (*p == '-' || *p == '+') {
+      p++;
+   }
+   if (!(*p >= '0' && *p <= '9')) {
+      return false;
+   }
+   uint64_t n = 0;
+   bool over = false;
+   for (; (*p >= '0' && *p <= '9') || (*p == '_' && p[1] >= '0' && p[1] <= '9'); p++) {
+      if (*p == '_') {
+         continue;
+      }
+      over = over || n > (UINT64_MAX - 9) / 10;
+      n = over ? n : n * 10 + (uint64_t) (*p - '0');
+   }
+   while (*p && strchr (" \t\n\r\f\v", *p)) {
+      p++;
+   }
+   if (*p) {
+      return false;
+   }
+   /* Out of int64's range: the nearest end (an order of iterations that
+    * large is kept). */
+   if (over || n > (uint64_t) INT64_MAX) {
+      *value = negative ? INT64_MIN : INT64_MAX;
+   } else {
+      *value = negative ? -(int64_t) n : (int64_t) n;
+   }
+   return true;
+}
+
 void
 mwatch_cli_classify (const char *state,
                      const char *iteration_text,
@@ -23,17 +62,34 @@ mwatch_cli_classify (const char *state,
                      int64_t *iteration,
                      bool *final)
 {
-   const char *digits = iteration_text ? iteration_text : "";
-   bool final_form = strncmp (digits, "final(", 6) == 0;
-   if (final_form) {
-      digits += 6;
+   bool is_number = false;
+   *iteration = 0;
+   if (iteration_text) {
+      is_number = mwatch_cli_python_int (iteration_text, iteration);
+      if (!is_number && strncmp (iteration_text, "final(", 6) == 0) {
+         *iteration = strtoll (iteration_text + 6, NULL, 10);
+      }
    }
-   *iteration = strtoll (digits, NULL, 10);
    if (state && *state) {
       *final = strcmp (state, "final") == 0;
    } else {
-      *final = final_form || has_end;
+      /* pymongowatch finalizes a record by making its Iteration a string
+       * ("final", "final(N)"): any Iteration that is not a number is a
+       * final one, as pymongowatch-csv reads it. */
+      *final = (iteration_text && !is_number) || has_end;
    }
+}
+
+bool
+mwatch_cli_looks_like_watch_id (const char *text)
+{
+   size_t n = 0;
+   for (; text[n]; n++) {
+      if (!strchr ("0123456789abcdefABCDEF", text[n])) {
+         return false;
+      }
+   }
+   return n == 24;
 }
 
 static mwatch_cli_line_t
@@ -124,7 +180,8 @@ mwatch_cli_jsonl_record (const char *line,
 /* ---------------------------------------------------------------- CSV */
 
 void
-mwatch_cli_csv_record (const char *text, size_t len, size_t *pos, mwatch_cli_csv_row_t *row)
+mwatch_cli_csv_record (
+   const char *text, size_t len, size_t *pos, char delimiter, mwatch_cli_csv_row_t *row)
 {
    for (size_t i = 0; i < row->count; i++) {
       mwatch_buf_destroy (&row->cells[i]);
@@ -154,10 +211,10 @@ mwatch_cli_csv_record (const char *text, size_t len, size_t *pos, mwatch_cli_csv
             }
          }
       }
-      while (p < len && text[p] != ',' && text[p] != '\n' && text[p] != '\r') {
+      while (p < len && text[p] != delimiter && text[p] != '\n' && text[p] != '\r') {
          mwatch_buf_append (cell, &text[p++], 1);
       }
-      if (p < len && text[p] == ',') {
+      if (p < len && text[p] == delimiter) {
          p++;
          continue;
       }
@@ -170,6 +227,38 @@ mwatch_cli_csv_record (const char *text, size_t len, size_t *pos, mwatch_cli_csv
       break;
    }
    *pos = p;
+}
+
+void
+mwatch_cli_csv_write (mwatch_buf_t *out,
+                      const mwatch_cli_csv_row_t *row,
+                      char delimiter,
+                      const char *line_end)
+{
+   for (size_t i = 0; i < row->count; i++) {
+      const mwatch_buf_t *cell = &row->cells[i];
+      if (i) {
+         mwatch_buf_append (out, &delimiter, 1);
+      }
+      bool quote = row->count == 1 && cell->len == 0; /* else: a blank line */
+      for (size_t c = 0; c < cell->len && !quote; c++) {
+         quote = cell->data[c] == delimiter || cell->data[c] == '"' ||
+                 (cell->data[c] && strchr (line_end, cell->data[c]));
+      }
+      if (!quote) {
+         mwatch_buf_append (out, cell->data, cell->len);
+         continue;
+      }
+      mwatch_buf_append (out, "\"", 1);
+      for (size_t c = 0; c < cell->len; c++) {
+         mwatch_buf_append (out, &cell->data[c], 1);
+         if (cell->data[c] == '"') {
+            mwatch_buf_append (out, "\"", 1);
+         }
+      }
+      mwatch_buf_append (out, "\"", 1);
+   }
+   mwatch_buf_append_str (out, line_end);
 }
 
 void

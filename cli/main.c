@@ -9,7 +9,8 @@
 static const char usage[] =
    "usage: mongowatch run [-c FILE] [--] PROGRAM [ARGS...]\n"
    "       mongowatch check-config [FILE...]\n"
-   "       mongowatch aggregate [--format csv|jsonl] [FILE...]\n"
+   "       mongowatch aggregate|aggr [--format csv|jsonl] [-i | -o FILE] [-d DIALECT]\n"
+   "                 [-w N] [-t N] [FILE...]\n"
    "       mongowatch --version | --help\n"
    "\n"
    "  run           run PROGRAM with its MongoDB operations audited (LD_PRELOAD of\n"
@@ -17,7 +18,8 @@ static const char usage[] =
    "  check-config  validate configuration files (merged in the order given;\n"
    "                none: the files the mask would load) and describe them\n"
    "  aggregate     keep the newest record of each operation (WatchID) of logs\n"
-   "                written with update records; FILE - or none: stdin\n"
+   "                written with update records; FILE - or none: stdin; the\n"
+   "                options of pymongowatch-csv aggr (see mongowatch(1))\n"
    "\n"
    "See mongowatch(1) and mongowatch.yaml(5).\n";
 
@@ -44,7 +46,7 @@ main (int argc, char **argv)
    if (strcmp (command, "check-config") == 0) {
       return mwatch_cli_check_config (argc - 2, argv + 2);
    }
-   if (strcmp (command, "aggregate") == 0) {
+   if (strcmp (command, "aggregate") == 0 || strcmp (command, "aggr") == 0) {
       return mwatch_cli_aggregate (argc - 2, argv + 2);
    }
    mwatch_cli_error ("unknown command \"%s\"; try mongowatch --help", command);

@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    mwatch_cli_csv_row_t row = {0};
    for (size_t pos = 0; pos < size;) {
       size_t before = pos;
-      mwatch_cli_csv_record (text, size, &pos, &row);
+      mwatch_cli_csv_record (text, size, &pos, ',', &row);
       FUZZ_ASSERT (pos > before && pos <= size, "CSV record from %zu to %zu", before, pos);
       FUZZ_ASSERT (row.count > 0, "a CSV record without cells");
       int64_t iteration;
