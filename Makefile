@@ -486,15 +486,24 @@ daemon-check: all $(DAEMON_APP) $(PING_BIN)
 	test/server run test/daemon-check
 
 # File handlers against a real logrotate (rename with `create`, with and
-# without a postrotate SIGHUP) and, as root, a full 1 MiB tmpfs
+# without a postrotate SIGHUP, copytruncate, the WatchedFileHandler and
+# TimedRotatingFileHandler classes of a configuration) and, as root, a full
+# 1 MiB tmpfs
 # (issue 12): test/files-check.
 FILES_APP := $(BUILD)/test/files_app
 $(FILES_APP): test/files/files_app.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
+# ... and a libmongoc program under the mask (MONGOWATCH_REOPEN_ON_SIGHUP),
+# against the real server.
+MASK_WRITER := $(BUILD)/test/mask_writer
+$(MASK_WRITER): test/files/mask_writer.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
 .PHONY: files-check
-files-check: $(FILES_APP)
+files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 	test/files-check
 
 examples-check: examples $(PING_BIN)

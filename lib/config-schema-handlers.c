@@ -17,6 +17,12 @@ static const struct {
    {"logging.StreamHandler", "stream", _mwatch_cfg_build_stream},
    {"logging.FileHandler", "file", _mwatch_cfg_build_file},
    {"logging.handlers.RotatingFileHandler", "rotating_file", _mwatch_cfg_build_rotating_file},
+   {"logging.handlers.TimedRotatingFileHandler", "timed_rotating_file",
+    _mwatch_cfg_build_timed_rotating_file},
+   /* Every file handler reopens its path when logrotate moved or removed
+    * the file (and checks before each write): Python's WatchedFileHandler
+    * is the file handler. */
+   {"logging.handlers.WatchedFileHandler", "watched_file", _mwatch_cfg_build_file},
    {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
@@ -28,7 +34,8 @@ static const struct {
 static const char *const common_keys[] = {"class", "level", "formatter", "filters", NULL};
 
 #define CLASSES_HELP                                                                   \
-   "use stream, file, rotating_file, syslog, null, queue (or Python's class names) or " \
+   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, " \
+   "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 
 /* The index in `classes` of a class name, PLUGIN_CLASS for ext://, or

@@ -1,10 +1,13 @@
-/* The handler classes that write somewhere: stream, file, rotating file,
+/* The handler classes that write somewhere: stream, file (also as
+ * Python's WatchedFileHandler), rotating file, timed rotating file,
  * syslog, and null, each from its dictConfig keys. */
 #include "config-schema-private.h"
 #include "handler-private.h"
+#include "handler-timed-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -133,8 +136,57 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_comm
    return ok;
 }
 
+/* atTime: Python takes a datetime.time, which a YAML or JSON file cannot
+ * give; mongowatch takes "HH:MM" or "HH:MM:SS".  Seconds after midnight,
+ * or -1 with the error set. */
+static int
+read_at_time (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *text)
+{
+   unsigned h = 0, m = 0, sec = 0;
+   int end = 0;
+   if ((sscanf (text, "%2u:%2u%n", &h, &m, &end) == 2 && text[end] == '\0') ||
+       (sscanf (text, "%2u:%2u:%2u%n", &h, &m, &sec, &end) == 3 && text[end] == '\0')) {
+      if (h < 24 && m < 60 && sec < 60) {
+         return (int) ((h * 60 + m) * 60 + sec);
+      }
+   }
+   _mwatch_cfg_fail_key (cfg, map, "atTime",
+                         "\"%s\" is not a time of day; use \"HH:MM\" or \"HH:MM:SS\" (e.g. "
+                         "\"02:30\")",
+                         text);
+   return -1;
+}
+
+typedef enum { PLAIN_FILE, ROTATING_FILE, TIMED_FILE } file_kind_t;
+
+/* The timed rotating file handler's own keys, with Python's names. */
 static mwatch_handler_t *
-file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c, bool rotating)
+timed_file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *filename, bool delay, int64_t backup_count, const char *when, int64_t interval, bool utc, const char *at_time, bson_error_t *err)
+{
+   mwatch_timed_rotation_opts_t opts;
+   mwatch_timed_rotation_opts_init (&opts);
+   opts.when = when;
+   opts.interval = (int) interval;
+   opts.backup_count = (int) backup_count;
+   opts.utc = utc;
+   opts.delay = delay;
+   if (at_time && (opts.at_time = read_at_time (cfg, map, at_time)) < 0) {
+      return NULL;
+   }
+   mwatch_timed_t check;
+   if (!_mwatch_timed_init (&check, &opts, err)) {
+      return _mwatch_cfg_fail_at (cfg, map, "when", err->message);
+   }
+   mwatch_handler_t *handler = mwatch_handler_new_timed_rotating_file (filename, &opts, err);
+   if (!handler) {
+      _mwatch_cfg_fail_at (cfg, map, "filename", err->message);
+      _mwatch_config_error_cause (cfg->error, err);
+   }
+   return handler;
+}
+
+static mwatch_handler_t *
+file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c, file_kind_t kind)
 {
    const char *filename = NULL;
    const char *mode = "a";
@@ -145,24 +197,49 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
    /* The mask opens files at the first record by default: it configures
     * before main, long before a daemon has closed its descriptors. */
    bool delay = _mwatch_file_delay_by_default;
-   mwatch_cfg_field_t own[] = {
+   const char *when = "H";
+   int64_t interval = 1;
+   bool utc = false;
+   const char *at_time = NULL;
+   /* Python's keys of each class: a key the class does not take is an
+    * unknown key there too. */
+   const mwatch_cfg_field_t all[] = {
       {"filename", MWATCH_CFG_STRING, &filename, .required = true},
       MWATCH_CFG_FIELD ("delay", MWATCH_CFG_BOOL, &delay),
-      MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
       MWATCH_CFG_FIELD ("encoding", MWATCH_CFG_STRING, &encoding),
       MWATCH_CFG_FIELD ("add_headers_if_empty", MWATCH_CFG_BOOL, &headers),
+   };
+   const mwatch_cfg_field_t plain[] = {
+      MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
       {"maxBytes", MWATCH_CFG_INT, &max_bytes, .min = 0, .max = 1e15},
       {"backupCount", MWATCH_CFG_INT, &backup_count, .min = 0, .max = 100000},
-      MWATCH_CFG_END,
    };
-   if (!rotating) {
-      own[5].key = NULL; /* maxBytes and backupCount are the rotating handler's */
+   const mwatch_cfg_field_t timed[] = {
+      {"backupCount", MWATCH_CFG_INT, &backup_count, .min = 0, .max = 100000},
+      MWATCH_CFG_FIELD ("when", MWATCH_CFG_STRING, &when),
+      {"interval", MWATCH_CFG_INT, &interval, .min = 1, .max = 1e9},
+      MWATCH_CFG_FIELD ("utc", MWATCH_CFG_BOOL, &utc),
+      MWATCH_CFG_FIELD ("atTime", MWATCH_CFG_STRING, &at_time),
+   };
+   mwatch_cfg_field_t own[12] = {MWATCH_CFG_END};
+   size_t n = 0;
+   for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+      own[n++] = all[i];
+   }
+   /* mode for the file handler, and maxBytes and backupCount too for the
+    * rotating one; the timed one's own keys. */
+   size_t extra = kind == PLAIN_FILE ? 1 : kind == ROTATING_FILE ? 3 : sizeof timed / sizeof *timed;
+   for (size_t i = 0; i < extra; i++) {
+      own[n++] = kind == TIMED_FILE ? timed[i] : plain[i];
    }
    if (!_mwatch_cfg_read_handler (cfg, map, c, own) || !check_file_options (cfg, map, mode, encoding) ||
        (headers && !write_header (cfg, map, c, filename))) {
       return NULL;
    }
    bson_error_t err;
+   if (kind == TIMED_FILE) {
+      return timed_file_handler (cfg, map, filename, delay, backup_count, when, interval, utc, at_time, &err);
+   }
    mwatch_handler_t *handler =
       delay ? mwatch_handler_new_delayed_file (filename, max_bytes, (int) backup_count, &err)
             : mwatch_handler_new_rotating_file (filename, max_bytes, (int) backup_count, &err);
@@ -176,13 +253,19 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
 mwatch_handler_t *
 _mwatch_cfg_build_file (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
 {
-   return file_handler (cfg, map, c, false);
+   return file_handler (cfg, map, c, PLAIN_FILE);
 }
 
 mwatch_handler_t *
 _mwatch_cfg_build_rotating_file (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
 {
-   return file_handler (cfg, map, c, true);
+   return file_handler (cfg, map, c, ROTATING_FILE);
+}
+
+mwatch_handler_t *
+_mwatch_cfg_build_timed_rotating_file (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   return file_handler (cfg, map, c, TIMED_FILE);
 }
 
 /* ---------------------------------------------------------------- syslog */

@@ -279,6 +279,10 @@ _mwatch_cfg_build_rotating_file (mwatch_cfg_t *cfg,
                                  const mwatch_node_t *map,
                                  mwatch_cfg_common_t *c);
 mwatch_handler_t *
+_mwatch_cfg_build_timed_rotating_file (mwatch_cfg_t *cfg,
+                                       const mwatch_node_t *map,
+                                       mwatch_cfg_common_t *c);
+mwatch_handler_t *
 _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);

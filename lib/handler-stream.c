@@ -1,14 +1,16 @@
-/* The stream, file and rotating file handlers.
+/* The stream, file, rotating and timed rotating file handlers.
  *
- * The three are one implementation behind one vtable: a file handler is a
+ * The four are one implementation behind one vtable: a file handler is a
  * stream handler that opened its file itself (and so closes it), and
  * writes it through a buffer of its own rather than a FILE; a rotating
- * file handler is a file handler with a size limit.  So there is
+ * file handler is a file handler with a size limit, a timed one a file
+ * handler with a schedule (handler-timed.c).  So there is
  * one piece of code that writes a line, and one vtable for
  * _mwatch_stream_handler_set_autoflush() to recognize. */
 #include "handler-private.h"
 #include "fork-private.h"
 #include "handler-report-private.h"
+#include "handler-timed-private.h"
 #include "owned-fd-private.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -42,6 +45,11 @@ typedef struct {
    /* Rollover happens only when both are > 0, as in Python. */
    int64_t max_bytes;
    int backup_count;
+   /* A timed rotating file handler: its schedule, and when the next
+    * rollover is due (seconds since the epoch). */
+   bool timed_on;
+   mwatch_timed_t timed;
+   int64_t rollover_at;
    /* Bytes in the current file: its size when opened plus what was written
     * since, so that deciding to roll over costs no system call. */
    int64_t size;
@@ -368,6 +376,23 @@ roll_over (stream_impl_t *impl)
    return ok;
 }
 
+/* A timed handler's rollover, when its time has come (one time(2), a
+ * vDSO call, per record): what is buffered goes into the old file, which
+ * is closed and renamed; the caller opens the path again. */
+static void
+timed_roll_if_due (stream_impl_t *impl)
+{
+   int64_t now = (int64_t) time (NULL);
+
+   if (now < impl->rollover_at) {
+      return;
+   }
+   stream_push (impl);
+   _mwatch_owned_fd_close (&impl->file);
+   impl->rollover_at =
+      _mwatch_timed_roll (&impl->timed, impl->path, impl->rollover_at, now, &impl->file_reported);
+}
+
 /* ------------------------------------------------------------------------
  * The vtable
  * ------------------------------------------------------------------------ */
@@ -475,6 +500,9 @@ stream_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
       return;
    }
    if (impl->path) {
+      if (impl->timed_on) {
+         timed_roll_if_due (impl);
+      }
       /* Opened now when delayed or after a rollover, for the size the
        * rollover needs; whether the descriptor is still ours is checked
        * where bytes go out, in file_cookie_write. */
@@ -633,8 +661,12 @@ mwatch_reopen (void)
 
 /* A file handler, opened now or at its first record. */
 static mwatch_handler_t *
-file_handler_new (
-   const char *path, int64_t max_bytes, int backup_count, bool delay, bson_error_t *error)
+file_handler_new (const char *path,
+                  int64_t max_bytes,
+                  int backup_count,
+                  bool delay,
+                  const mwatch_timed_t *timed,
+                  bson_error_t *error)
 {
    char buf[128];
 
@@ -654,6 +686,15 @@ file_handler_new (
    /* Negative limits, like zero ones, mean "never roll over". */
    impl->max_bytes = max_bytes;
    impl->backup_count = backup_count;
+   if (timed) {
+      /* As Python: one period after the file was last written, so that an
+       * old file left by an earlier run is rolled over at once. */
+      struct stat st;
+      impl->timed_on = true;
+      impl->timed = *timed;
+      impl->rollover_at = _mwatch_timed_next (
+         timed, stat (path, &st) == 0 ? (int64_t) st.st_mtime : (int64_t) time (NULL));
+   }
    if (!delay && !file_open_fd (impl)) {
       bson_set_error (error,
                       MWATCH_ERROR_DOMAIN,
@@ -674,7 +715,7 @@ file_handler_new (
 mwatch_handler_t *
 mwatch_handler_new_file (const char *path, bson_error_t *error)
 {
-   return file_handler_new (path, 0, 0, false, error);
+   return file_handler_new (path, 0, 0, false, NULL, error);
 }
 
 mwatch_handler_t *
@@ -683,7 +724,7 @@ mwatch_handler_new_rotating_file (const char *path,
                                   int backup_count,
                                   bson_error_t *error)
 {
-   return file_handler_new (path, max_bytes, backup_count, false, error);
+   return file_handler_new (path, max_bytes, backup_count, false, NULL, error);
 }
 
 mwatch_handler_t *
@@ -692,7 +733,25 @@ mwatch_handler_new_delayed_file (const char *path,
                                  int backup_count,
                                  bson_error_t *error)
 {
-   return file_handler_new (path, max_bytes, backup_count, true, error);
+   return file_handler_new (path, max_bytes, backup_count, true, NULL, error);
+}
+
+mwatch_handler_t *
+mwatch_handler_new_timed_rotating_file (const char *path,
+                                        const mwatch_timed_rotation_opts_t *opts,
+                                        bson_error_t *error)
+{
+   mwatch_timed_rotation_opts_t defaults;
+   mwatch_timed_t timed;
+
+   if (!opts) {
+      mwatch_timed_rotation_opts_init (&defaults);
+      opts = &defaults;
+   }
+   if (!_mwatch_timed_init (&timed, opts, error)) {
+      return NULL;
+   }
+   return file_handler_new (path, 0, 0, opts->delay, &timed, error);
 }
 
 void

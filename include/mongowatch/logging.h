@@ -370,6 +370,47 @@ mwatch_handler_new_delayed_file (const char *path,
                                  int backup_count,
                                  bson_error_t *error);
 
+/* How a timed rotating file handler rolls over (Python's
+ * TimedRotatingFileHandler).  `when` (case-insensitive): "S" (seconds),
+ * "M" (minutes), "H" (hours), "D" (days), "midnight", or "W0" ... "W6"
+ * (Monday ... Sunday, at midnight); the period is `interval` of those
+ * units (>= 1).  The old file is renamed to path.SUFFIX, SUFFIX being the
+ * start of the period it covers: %Y-%m-%d_%H-%M-%S for S, %Y-%m-%d_%H-%M
+ * for M, %Y-%m-%d_%H for H, %Y-%m-%d for the others, in local time or, with
+ * `utc`, UTC.  With `backup_count` > 0 the oldest such files beyond that
+ * many are removed; 0 keeps them all.  `at_time`: for midnight and W0-W6,
+ * the time of day of the rollover in seconds after midnight (-1: midnight).
+ * `delay`: open the file at the first record (see
+ * mwatch_handler_new_delayed_file). */
+typedef struct {
+   const char *when;
+   int interval;
+   int backup_count;
+   bool utc;
+   int at_time;
+   bool delay;
+} mwatch_timed_rotation_opts_t;
+
+/* Python's defaults: when "H", interval 1, backup_count 0, local time, at
+ * midnight, not delayed. */
+MWATCH_EXPORT void
+mwatch_timed_rotation_opts_init (mwatch_timed_rotation_opts_t *opts);
+
+/* As the file handler, but rolled over by time as `opts` says (NULL: the
+ * defaults).  The first rollover is one period after the file's last
+ * modification (or now, for a new file), as in Python: a file left from an
+ * earlier run that is already due is rolled over at the first record.  The
+ * rollover happens at the first record at or after the time it is due;
+ * lines buffered before it go into the old file.  An existing path.SUFFIX
+ * is never replaced (Python removes it): that rollover is skipped, and the
+ * lines stay in the current file.  Only a regular file is renamed.  Returns
+ * NULL with `error` set for a bad option (naming it) or a file that cannot
+ * be opened. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_timed_rotating_file (const char *path,
+                                        const mwatch_timed_rotation_opts_t *opts,
+                                        bson_error_t *error);
+
 /* Syslog facilities (the numbers of RFC 5424). */
 #define MWATCH_SYSLOG_USER 1
 #define MWATCH_SYSLOG_DAEMON 3

@@ -239,5 +239,11 @@ mwatch_mask_init (void)
    if (drain && *drain && strcmp (drain, "0") != 0 && !mwatch_drain_on_signals (&error)) {
       say ("%s", error.message);
    }
+   /* Opt-in too: SIGHUP then no longer ends a program that did not handle
+    * it (logrotate's `postrotate kill -HUP` makes it reopen its files). */
+   const char *reopen = getenv ("MONGOWATCH_REOPEN_ON_SIGHUP");
+   if (reopen && *reopen && strcmp (reopen, "0") != 0 && !mwatch_reopen_on_sighup (&error)) {
+      say ("%s", error.message);
+   }
    atomic_store (&configured, true);
 }

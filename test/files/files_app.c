@@ -1,7 +1,7 @@
 /* A program that logs numbered records into a file handler, for
  * test/files-check (a real logrotate run against it).
  *
- *   files_app PATH COUNT [hup] [queue] [paced] [stops=N]
+ *   files_app PATH COUNT [hup] [queue] [paced] [stops=N] [config=FILE]
  *
  * Logs records 0 .. COUNT-1 in N parts (2 by default): after each part
  * but the last it prints "ready" on stdout and waits for a line on stdin
@@ -9,7 +9,8 @@
  * it prints "done" and ends.  `paced`: no pause; every record is logged 1 ms apart, the
  * rotation happening while it logs.  `hup`: mwatch_reopen_on_sighup().
  * `queue`: the file handler behind a queue handler, as a configuration
- * file makes it. */
+ * file makes it.  `config=FILE`: the logger "files" and its handlers are
+ * the configuration file's (PATH is then only what the script reads). */
 #include <mongowatch.h>
 
 #include <stdio.h>
@@ -40,20 +41,27 @@ main (int argc, char **argv)
    int count = atoi (argv[2]);
    bool paced = has_arg (argc, argv, "paced");
    int stops = 2;
+   const char *config = NULL;
    for (int i = 3; i < argc; i++) {
       if (strncmp (argv[i], "stops=", 6) == 0) {
          stops = atoi (argv[i] + 6);
+      } else if (strncmp (argv[i], "config=", 7) == 0) {
+         config = argv[i] + 7;
       }
    }
-   mwatch_handler_t *file = mwatch_handler_new_file (argv[1], &error);
-   mwatch_formatter_t *fmt = mwatch_formatter_new ("{message}", NULL, &error);
-   if (!file || !fmt) {
+   mwatch_handler_t *file = NULL;
+   mwatch_formatter_t *fmt = NULL;
+   if (config ? !mwatch_config_load_file (config, &error)
+              : !(file = mwatch_handler_new_file (argv[1], &error)) ||
+                   !(fmt = mwatch_formatter_new ("{message}", NULL, &error))) {
       fprintf (stderr, "files_app: %s\n", error.message);
       return 1;
    }
-   mwatch_handler_set_formatter (file, fmt);
    mwatch_handler_t *handler = file;
-   if (has_arg (argc, argv, "queue")) {
+   if (file) {
+      mwatch_handler_set_formatter (file, fmt);
+   }
+   if (file && has_arg (argc, argv, "queue")) {
       mwatch_queue_handler_opts_t opts;
       mwatch_queue_handler_opts_init (&opts);
       handler = mwatch_handler_new_queue (file, &opts);
@@ -63,13 +71,19 @@ main (int argc, char **argv)
       return 1;
    }
    mwatch_logger_t *logger = mwatch_logger_get ("files");
-   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
-   mwatch_logger_add_handler (logger, handler);
+   if (file) {
+      mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+      mwatch_logger_add_handler (logger, handler);
+   }
 
    for (int i = 0; i < count; i++) {
       if (!paced && i > 0 && stops > 0 && i % (count / stops) == 0) {
-         /* Everything logged so far is written before the rotation. */
-         mwatch_handler_flush (handler);
+         /* Everything logged so far is written before the rotation (a
+          * configuration's file handler without a queue writes every
+          * record at once). */
+         if (handler) {
+            mwatch_handler_flush (handler);
+         }
          printf ("ready\n");
          fflush (stdout);
          char line[16];

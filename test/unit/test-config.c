@@ -536,6 +536,99 @@ START_TEST (test_rotating_file_handler)
 }
 END_TEST
 
+/* Python's TimedRotatingFileHandler with its own keys: a file last
+ * written 10 s ago with when: S is rolled over at the first record into
+ * r.log.SUFFIX, SUFFIX that second in UTC. */
+START_TEST (test_timed_rotating_file_handler)
+{
+   char path[PATH_MAX], suffix[32];
+   write_file ("r.log", "old\n", path);
+   struct timeval times[2];
+   gettimeofday (&times[0], NULL);
+   times[0].tv_sec -= 10;
+   times[1] = times[0];
+   ck_assert_int_eq (utimes (path, times), 0);
+   struct tm tm;
+   gmtime_r (&times[0].tv_sec, &tm);
+   strftime (suffix, sizeof suffix, "r.log.%Y-%m-%d_%H-%M-%S", &tm);
+
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection}'}\n"
+              "handlers:\n"
+              "  r:\n"
+              "    class: logging.handlers.TimedRotatingFileHandler\n"
+              "    filename: '@D/r.log'\n"
+              "    when: s\n"
+              "    interval: 1\n"
+              "    backupCount: 3\n"
+              "    utc: true\n"
+              "    atTime: '02:30'\n"
+              "    delay: true\n"
+              "    encoding: utf-8\n"
+              "    formatter: c\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [r]}\n");
+   log_numbered (1);
+   mwatch_shutdown ();
+   assert_file (suffix, "old\n");
+   assert_file ("r.log", "c0\n");
+}
+END_TEST
+
+START_TEST (test_timed_rotating_file_errors)
+{
+   static const char *const head = "version: 1\n"
+                                   "handlers:\n"
+                                   "  r: {class: timed_rotating_file, filename: '@D/r.log', ";
+   static const struct {
+      const char *keys;
+      const char *want;
+   } cases[] = {
+      {"when: W7}\n", "handlers.r.when: unknown rollover \"when\": \"W7\""},
+      {"when: hourly}\n", "use S, M, H, D, midnight or W0"},
+      {"interval: 0}\n", "handlers.r.interval"},
+      {"atTime: '24:00'}\n", "handlers.r.atTime: \"24:00\" is not a time of day"},
+      {"atTime: noon}\n", "use \"HH:MM\" or \"HH:MM:SS\""},
+      {"mode: a}\n", "mode"},
+      {"maxBytes: 10}\n", "maxBytes"},
+      {"encoding: latin-1}\n", "UTF-8 only"},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      char text[300];
+      bson_snprintf (text, sizeof text, "%s%s", head, cases[i].keys);
+      assert_error (text, MWATCH_CONFIG_YAML, cases[i].want);
+   }
+}
+END_TEST
+
+/* Python's WatchedFileHandler is the file handler, which opens its path
+ * again when the file was moved (logrotate without copytruncate) or
+ * removed. */
+START_TEST (test_watched_file_handler)
+{
+   char path[PATH_MAX], moved[PATH_MAX];
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection}'}\n"
+              "handlers:\n"
+              "  w: {class: logging.handlers.WatchedFileHandler, filename: '@D/w.log',\n"
+              "      mode: a, encoding: utf-8, delay: false, formatter: c}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [w]}\n");
+   path_in_dir (path, "w.log");
+   path_in_dir (moved, "w.log.1");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "first", 1);
+   ck_assert_int_eq (rename (path, moved), 0);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "second", 1);
+   ck_assert_int_eq (unlink (path), 0);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "third", 1);
+   mwatch_shutdown ();
+   assert_file ("w.log.1", "first\n");
+   assert_file ("w.log", "third\n");
+}
+END_TEST
+
 START_TEST (test_csv_header_only_when_empty)
 {
    static const char *config = "version: 1\n"
@@ -1501,6 +1594,9 @@ config_suite (void)
    tcase_add_test (tc, test_logger_level_propagate_filters);
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);
+   tcase_add_test (tc, test_timed_rotating_file_handler);
+   tcase_add_test (tc, test_timed_rotating_file_errors);
+   tcase_add_test (tc, test_watched_file_handler);
    tcase_add_test (tc, test_csv_header_only_when_empty);
    tcase_add_test (tc, test_csv_header_from_formatter);
    tcase_add_test (tc, test_csv_escape_newlines);

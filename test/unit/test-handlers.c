@@ -4,6 +4,7 @@
  * Every handler gets the formatter "{levelname} {watch.Collection}", so a
  * record at INFO for collection "c1" is the line "INFO c1".  What a handler
  * reports on stderr is caught by pointing fd 2 at a file for a while. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,10 +13,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "../../lib/handler-private.h"
+#include "../../lib/handler-timed-private.h"
 #include "../../lib/syslog-socket-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
@@ -796,6 +799,255 @@ START_TEST (test_file_delay)
 END_TEST
 
 /* ------------------------------------------------------------------------
+ * Timed rotating file handler
+ * ------------------------------------------------------------------------ */
+
+/* Python's defaults but `when`, in UTC. */
+static mwatch_timed_rotation_opts_t
+utc_opts (const char *when)
+{
+   mwatch_timed_rotation_opts_t opts;
+   mwatch_timed_rotation_opts_init (&opts);
+   opts.when = when;
+   opts.utc = true;
+   return opts;
+}
+
+/* The first rollover after t, for `when`, `interval` and `at_time` in UTC:
+ * the numbers Python 3.11's TimedRotatingFileHandler.computeRollover gives
+ * for the same t (Sunday 2026-12-06 00:33:20 UTC). */
+static int64_t
+timed_next (const char *when, int interval, int at_time, int64_t t)
+{
+   bson_error_t error;
+   mwatch_timed_t timed;
+   mwatch_timed_rotation_opts_t opts = utc_opts (when);
+   opts.interval = interval;
+   opts.at_time = at_time;
+   ck_assert_msg (_mwatch_timed_init (&timed, &opts, &error), "%s", error.message);
+   return _mwatch_timed_next (&timed, t) - t;
+}
+
+START_TEST (test_timed_schedule)
+{
+   const int64_t t = 1796517200;
+   const int at_0230 = (2 * 60 + 30) * 60, at_0010 = 10 * 60;
+
+   ck_assert_int_eq (timed_next ("S", 5, -1, t), 5);
+   ck_assert_int_eq (timed_next ("m", 2, -1, t), 120);
+   ck_assert_int_eq (timed_next ("H", 1, -1, t), 3600);
+   ck_assert_int_eq (timed_next ("D", 3, -1, t), 259200);
+   ck_assert_int_eq (timed_next ("midnight", 1, -1, t), 84400);
+   ck_assert_int_eq (timed_next ("MIDNIGHT", 1, at_0230, t), 7000);
+   ck_assert_int_eq (timed_next ("midnight", 1, at_0010, t), 85000);
+   ck_assert_int_eq (timed_next ("W0", 1, -1, t), 170800);
+   ck_assert_int_eq (timed_next ("W6", 1, -1, t), 84400);
+   ck_assert_int_eq (timed_next ("w3", 1, at_0230, t), 352600);
+   ck_assert_int_eq (timed_next ("W6", 1, at_0010, t), 603400);
+
+   bson_error_t error;
+   mwatch_timed_rotation_opts_t opts = utc_opts ("W7");
+   ck_assert_ptr_null (mwatch_handler_new_timed_rotating_file ("/tmp/never", &opts, &error));
+   ck_assert_msg (strstr (error.message, "\"W7\""), "%s", error.message);
+   opts.when = "S";
+   opts.interval = 0;
+   ck_assert_ptr_null (mwatch_handler_new_timed_rotating_file ("/tmp/never", &opts, &error));
+   ck_assert_msg (strstr (error.message, "interval"), "%s", error.message);
+}
+END_TEST
+
+/* Writes `text` to `path` and dates its last change `age` seconds ago;
+ * returns that time. */
+static time_t
+old_file (const char *path, const char *text, int age)
+{
+   FILE *fp = fopen (path, "w");
+   ck_assert_ptr_nonnull (fp);
+   fputs (text, fp);
+   fclose (fp);
+   struct timeval times[2];
+   gettimeofday (&times[0], NULL);
+   times[0].tv_sec -= age;
+   times[1] = times[0];
+   ck_assert_int_eq (utimes (path, times), 0);
+   return times[0].tv_sec;
+}
+
+/* path.SUFFIX for the time t in UTC, `format` the suffix's strftime. */
+static void
+suffixed (char *out, const char *path, const char *format, time_t t)
+{
+   char suffix[64];
+   struct tm tm;
+   gmtime_r (&t, &tm);
+   strftime (suffix, sizeof suffix, format, &tm);
+   bson_snprintf (out, PATH_MAX, "%s.%s", path, suffix);
+}
+
+static mwatch_handler_t *
+timed_new (const char *path, const char *when, int backups)
+{
+   bson_error_t error;
+   mwatch_timed_rotation_opts_t opts = utc_opts (when);
+   opts.backup_count = backups;
+   mwatch_handler_t *handler = mwatch_handler_new_timed_rotating_file (path, &opts, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   use_test_format (handler);
+   return handler;
+}
+
+/* As in Python, the first rollover is a period after the file was last
+ * written: a file two hours old with when: H is rolled over at the first
+ * record, named by the hour it was written in. */
+START_TEST (test_timed_rolls_old_file)
+{
+   char dir[PATH_MAX], path[PATH_MAX], rolled[PATH_MAX];
+   test_file (dir, path, "t.log");
+   time_t mtime = old_file (path, "old\n", 2 * 3600);
+
+   mwatch_handler_t *handler = timed_new (path, "H", 0);
+   emit_numbered (handler, 1, 2);
+   mwatch_handler_destroy (handler);
+
+   suffixed (rolled, path, "%Y-%m-%d_%H", mtime);
+   assert_file (rolled, "old\n");
+   assert_file (path, "INFO c0001\nINFO c0002\n");
+}
+END_TEST
+
+/* backupCount: the oldest path.SUFFIX files beyond it go, whatever made
+ * them; files that only look alike stay. */
+START_TEST (test_timed_backup_count)
+{
+   char dir[PATH_MAX], path[PATH_MAX], name[PATH_MAX], rolled[PATH_MAX];
+   static const char *const old[] = {"2020-01-01_00-00-00", "2020-01-01_00-00-01",
+                                     "2021-05-05_10-10-10.gz"};
+   static const char *const others[] = {"2019-01-01_00-00", "x2019-01-01_00-00-00",
+                                        "2019-01-01_00-00-00x"};
+   test_file (dir, path, "t.log");
+   for (size_t i = 0; i < 3; i++) {
+      bson_snprintf (name, sizeof name, "%s.%s", path, old[i]);
+      old_file (name, "x\n", 0);
+      bson_snprintf (name, sizeof name, "%s.%s", path, others[i]);
+      old_file (name, "y\n", 0);
+   }
+   time_t mtime = old_file (path, "old\n", 10);
+
+   mwatch_handler_t *handler = timed_new (path, "S", 2);
+   emit_numbered (handler, 1, 1);
+   mwatch_handler_destroy (handler);
+
+   /* The new backup and the newest old one are the 2 kept. */
+   suffixed (rolled, path, "%Y-%m-%d_%H-%M-%S", mtime);
+   assert_file (rolled, "old\n");
+   for (size_t i = 0; i < 3; i++) {
+      bson_snprintf (name, sizeof name, "%s.%s", path, old[i]);
+      ck_assert_msg (exists (name) == (i == 2), "%s", name);
+      bson_snprintf (name, sizeof name, "%s.%s", path, others[i]);
+      ck_assert_msg (exists (name), "%s was removed", name);
+   }
+   assert_file (path, "INFO c0001\n");
+}
+END_TEST
+
+/* Python removes a backup of the same name; mongowatch keeps both: the
+ * rollover is skipped, said once, and the lines go on in path. */
+START_TEST (test_timed_never_replaces)
+{
+   char dir[PATH_MAX], path[PATH_MAX], rolled[PATH_MAX];
+   test_file (dir, path, "t.log");
+   time_t mtime = old_file (path, "old\n", 2 * 3600);
+   suffixed (rolled, path, "%Y-%m-%d_%H", mtime);
+   old_file (rolled, "keep\n", 0);
+
+   capture_t capture;
+   capture_begin (&capture, dir);
+   mwatch_handler_t *handler = timed_new (path, "H", 0);
+   emit_numbered (handler, 1, 1);
+   mwatch_handler_destroy (handler);
+   assert_reports (capture_end (&capture), rolled, 1);
+
+   assert_file (rolled, "keep\n");
+   assert_file (path, "old\nINFO c0001\n");
+}
+END_TEST
+
+static int
+compare_strings (const void *a, const void *b)
+{
+   return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The backups of path in name order (oldest first), then path itself;
+ * bson_strfreev. */
+static char **
+timed_files (const char *dir, const char *path, size_t *count)
+{
+   const char *base = strrchr (path, '/') + 1;
+   size_t base_len = strlen (base);
+   char **names = bson_malloc0 (1000 * sizeof *names);
+   size_t n = 0;
+   DIR *d = opendir (dir);
+   ck_assert_ptr_nonnull (d);
+   for (struct dirent *e; (e = readdir (d));) {
+      if (strncmp (e->d_name, base, base_len) == 0 && e->d_name[base_len] == '.') {
+         ck_assert_uint_lt (n, 998);
+         names[n++] = bson_strdup_printf ("%s/%s", dir, e->d_name);
+      }
+   }
+   closedir (d);
+   qsort (names, n, sizeof *names, compare_strings);
+   names[n++] = bson_strdup (path);
+   *count = n;
+   return names;
+}
+
+/* when: S, records logged without a pause until the handler has rolled
+ * over twice (awaited: at most 10 s): every record in exactly one file,
+ * in order, each backup named by its second. */
+START_TEST (test_timed_rolls_while_logging)
+{
+   char dir[PATH_MAX], path[PATH_MAX];
+   test_file (dir, path, "t.log");
+   mwatch_handler_t *handler = timed_new (path, "S", 0);
+   size_t count = 0;
+   int logged = 0;
+   int64_t deadline = mwatch_realtime_us () + 8 * 1000 * 1000;
+
+   do {
+      emit_numbered (handler, logged + 1, logged + 10);
+      logged += 10;
+      usleep (20 * 1000);
+      char **files = timed_files (dir, path, &count);
+      bson_strfreev (files);
+   } while (count < 3 && logged < 9950 && mwatch_realtime_us () < deadline);
+   mwatch_handler_destroy (handler);
+   ck_assert_msg (count >= 3, "%zu files after %d records", count, logged);
+
+   char **files = timed_files (dir, path, &count);
+   int next = 1;
+   for (size_t i = 0; i < count; i++) {
+      const char *suffix = files[i] + strlen (path);
+      if (i + 1 < count) {
+         ck_assert_msg (strlen (suffix) == 20 && suffix[0] == '.' && suffix[11] == '_',
+                        "%s", files[i]);
+      }
+      char *text = mwatch_test_slurp (files[i], NULL);
+      ck_assert_ptr_nonnull (text);
+      ck_assert_msg (*text, "%s is empty", files[i]);
+      for (char *line = text; *line; line = strchr (line, '\n') + 1) {
+         char want[16];
+         bson_snprintf (want, sizeof want, "INFO c%04d\n", next++);
+         ck_assert_msg (strncmp (line, want, strlen (want)) == 0, "in %s: %s", files[i], line);
+      }
+      bson_free (text);
+   }
+   ck_assert_int_eq (next, logged + 1);
+   bson_strfreev (files);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
  * Syslog handler
  * ------------------------------------------------------------------------ */
 
@@ -1183,6 +1435,14 @@ handlers_suite (void)
    tcase_add_test (tc, test_rotating_rename_fails);
    tcase_add_test (tc, test_rotating_log_removed);
    tcase_add_test (tc, test_rotating_reopen_fails);
+   suite_add_tcase (s, tc);
+
+   tc = tcase_in_temp_dir ("timed");
+   tcase_add_test (tc, test_timed_schedule);
+   tcase_add_test (tc, test_timed_rolls_old_file);
+   tcase_add_test (tc, test_timed_backup_count);
+   tcase_add_test (tc, test_timed_never_replaces);
+   tcase_add_test (tc, test_timed_rolls_while_logging);
    suite_add_tcase (s, tc);
 
    tc = tcase_in_temp_dir ("descriptors");
