@@ -46,6 +46,7 @@ typedef struct {
    const char **rename;
    const char **drop;
    bson_t *add;
+   const char **cast; /* pairs field, cast name (pymongowatch's casts) */
 } mwatch_staged_op_t;
 
 typedef struct {

@@ -30,6 +30,7 @@ op_clear (mwatch_staged_op_t *op)
 {
    bson_free (op->rename);
    bson_free (op->drop);
+   bson_free (op->cast);
    bson_destroy (op->add);
    memset (op, 0, sizeof *op);
 }
@@ -137,8 +138,11 @@ pair_push (const char **list, const char *from, const char *to)
 
 /* A cast of pymongowatch's, checked by name (null: none). */
 static bool
-read_cast (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_node_t *node)
+read_cast (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_node_t *node, const char **out)
 {
+   const char *unused;
+   out = out ? out : &unused;
+   *out = NULL;
    if (!node || node->type == MWATCH_NODE_NULL || (node->type == MWATCH_NODE_SCALAR && !*node->text)) {
       return true;
    }
@@ -149,6 +153,7 @@ read_cast (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_node_t *nod
    const char *bare = strncmp (name, "ext://", 6) == 0 ? name + 6 : name;
    for (size_t i = 0; known_casts[i]; i++) {
       if (strcmp (bare, known_casts[i]) == 0) {
+         *out = known_casts[i];
          return true;
       }
    }
@@ -194,9 +199,44 @@ read_to (mwatch_cfg_t *cfg, const mwatch_node_t *map, bool *set, const char **ou
    return ok;
 }
 
-/* The field `name` holding the constant `value`, added to op->add. */
+/* The int64 a cast makes of the constant at `iter`; false: it keeps it. */
 static bool
-add_constant (mwatch_cfg_t *cfg, mwatch_staged_op_t *op, const char *name, mwatch_node_t *value)
+cast_constant (const char *cast, const bson_iter_t *iter, int64_t *out)
+{
+   if (strcmp (cast, "pymongo.watcher.transforms.one_if_not_none") == 0) {
+      *out = BSON_ITER_HOLDS_NULL (iter) ? 0 : 1;
+      return true;
+   }
+   if (strcmp (cast, "builtins.len") != 0) {
+      return false;
+   }
+   bson_t inner;
+   uint32_t len = 0;
+   const uint8_t *data = NULL;
+   if (BSON_ITER_HOLDS_DOCUMENT (iter) || BSON_ITER_HOLDS_ARRAY (iter)) {
+      if (BSON_ITER_HOLDS_DOCUMENT (iter)) {
+         bson_iter_document (iter, &len, &data);
+      } else {
+         bson_iter_array (iter, &len, &data);
+      }
+      *out = bson_init_static (&inner, data, len) ? (int64_t) bson_count_keys (&inner) : 0;
+      return true;
+   }
+   if (BSON_ITER_HOLDS_UTF8 (iter)) {
+      const char *text = bson_iter_utf8 (iter, &len);
+      *out = 0;
+      for (uint32_t i = 0; i < len; i++) {
+         *out += ((unsigned char) text[i] & 0xC0) != 0x80;
+      }
+      return true;
+   }
+   return false; /* len() of a number fails in Python: pymongowatch keeps it */
+}
+
+/* The field `name` holding the constant `value` (through `cast`, at load:
+ * the value is the same for every record), added to op->add. */
+static bool
+add_constant (mwatch_cfg_t *cfg, mwatch_staged_op_t *op, const char *name, mwatch_node_t *value, const char *cast)
 {
    mwatch_node_pair_t pair = {.key = (char *) name, .pos = value->pos, .value = value};
    mwatch_node_t map = {.type = MWATCH_NODE_MAP, .pos = value->pos, .pairs = &pair, .count = 1};
@@ -207,7 +247,13 @@ add_constant (mwatch_cfg_t *cfg, mwatch_staged_op_t *op, const char *name, mwatc
    if (!op->add) {
       op->add = bson_new ();
    }
-   bson_concat (op->add, &doc);
+   bson_iter_t iter;
+   int64_t n;
+   if (cast && bson_iter_init (&iter, &doc) && bson_iter_next (&iter) && cast_constant (cast, &iter, &n)) {
+      BSON_APPEND_INT64 (op->add, name, n);
+   } else {
+      bson_concat (op->add, &doc);
+   }
    bson_destroy (&doc);
    return true;
 }
@@ -244,11 +290,18 @@ pymongowatch_result (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *ke
       }
       return true;
    }
-   if (value) {
+   bool own_count = count && strcmp (name, count) == 0;
+   for (size_t i = 0; !count && all_counts[i]; i++) {
+      own_count = own_count || strcmp (name, all_counts[i]) == 0;
+   }
+   /* A value under one of the operation's own counts (pymongowatch's
+    * insert_one: InsertedCount, value 1) yields to the count read from the
+    * reply, which says the same on success and the truth on failure. */
+   if (value && !own_count) {
       for (size_t i = 0; all_counts[i]; i++) {
          op->drop = strv_push (op->drop, all_counts[i]);
       }
-      return add_constant (cfg, op, name, (mwatch_node_t *) value);
+      return add_constant (cfg, op, name, (mwatch_node_t *) value, NULL);
    }
    if (count) {
       if (strcmp (name, count) != 0) {
@@ -256,10 +309,8 @@ pymongowatch_result (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *ke
       }
       return true;
    }
-   for (size_t i = 0; all_counts[i]; i++) {
-      if (strcmp (name, all_counts[i]) == 0) {
-         return true; /* one of its counts: mongowatch fills it from the reply */
-      }
+   if (own_count) {
+      return true; /* one of its counts: mongowatch fills it from the reply */
    }
    _mwatch_cfg_fail (cfg,
                      map->pos,
@@ -289,24 +340,14 @@ pymongowatch_argument (mwatch_cfg_t *cfg, const char *argument, const mwatch_nod
    if (!map) {
       map = &(const mwatch_node_t) {.type = MWATCH_NODE_MAP, .pos = node->pos};
    }
-   if (!_mwatch_cfg_read_fields (cfg, map, fields) || !read_cast (cfg, map, value_of (map, "cast"))) {
+   const char *cast = NULL;
+   if (!_mwatch_cfg_read_fields (cfg, map, fields) || !read_cast (cfg, map, value_of (map, "cast"), &cast)) {
       return false;
    }
    if (strcmp (argument, result_key) == 0) {
       return pymongowatch_result (cfg, map, argument, op);
    }
-   const mwatch_node_t *cast = value_of (map, "cast");
    const mwatch_node_t *value = value_of (map, "value");
-   if (cast && cast->type != MWATCH_NODE_NULL && !value) {
-      _mwatch_cfg_fail_key (cfg,
-                            map,
-                            "cast",
-                            "mongowatch applies no cast to an argument of %s (it keeps the filter and the "
-                            "update as they are); a cast is only checked on the result (%s) and on a `value`",
-                            op->operation,
-                            result_key);
-      return false;
-   }
    bool to_set;
    const char *to;
    if (!read_to (cfg, map, &to_set, &to)) {
@@ -323,7 +364,7 @@ pymongowatch_argument (mwatch_cfg_t *cfg, const char *argument, const mwatch_nod
       if (field) {
          op->drop = strv_push (op->drop, field);
       }
-      return !name || add_constant (cfg, op, name, (mwatch_node_t *) value);
+      return !name || add_constant (cfg, op, name, (mwatch_node_t *) value, cast);
    }
    if (!field) {
       if (!name) {
@@ -338,6 +379,10 @@ pymongowatch_argument (mwatch_cfg_t *cfg, const char *argument, const mwatch_nod
                         op->operation,
                         result_key);
       return false;
+   }
+   /* Cast even when left out, as pymongowatch does (for nothing here). */
+   if (cast) {
+      op->cast = pair_push (op->cast, field, cast);
    }
    if (!name) {
       op->drop = strv_push (op->drop, field);
@@ -455,7 +500,7 @@ result_section (mwatch_cfg_t *cfg, const mwatch_node_t *node, mwatch_staged_watc
    bool to_set = false;
    const char *to = NULL;
    bool ok = _mwatch_cfg_map (cfg, node, true, &map) &&
-             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast")) &&
+             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast"), NULL) &&
                        read_to (cfg, map, &to_set, &to)));
    if (ok && to_set && to) {
       w->result_key = to;
@@ -495,7 +540,7 @@ undefined_arguments (mwatch_cfg_t *cfg, const mwatch_node_t *node)
    bool to_set = false;
    const char *to = NULL;
    bool ok = _mwatch_cfg_map (cfg, node, true, &map) &&
-             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast")) &&
+             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast"), NULL) &&
                        read_to (cfg, map, &to_set, &to)));
    if (ok && map && (!to_set || to)) {
       ok = _mwatch_cfg_fail (cfg,
@@ -676,6 +721,9 @@ describe_watcher (mwatch_cfg_t *cfg, int kind)
       }
       if (op->drop) {
          describe_list (cfg, "drop", op->drop, 1);
+      }
+      if (op->cast) {
+         describe_list (cfg, "cast", op->cast, 2);
       }
       if (op->add) {
          char *json = bson_as_relaxed_extended_json (op->add, NULL);

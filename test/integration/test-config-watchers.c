@@ -230,7 +230,7 @@ START_TEST (test_config_pymongowatch_watchers)
                   "        _result: {to: Total, cast: builtins.len}\n"
                   "        app: {value: shop}\n"
                   "      delete_many:\n"
-                  "        filter: {to: null}\n"
+                  "        filter: {to: FilterKeys, cast: builtins.len}\n"
                   "        _result: {to: Removed}\n",
                   log_path,
                   csv_path);
@@ -274,6 +274,8 @@ START_TEST (test_config_pymongowatch_watchers)
    bson_t *deleted = find_record ("delete_many", logger, level);
    ck_assert_ptr_nonnull (deleted);
    ck_assert (!has_field (deleted, "Filter"));
+   ck_assert (bson_iter_init_find (&iter, deleted, "FilterKeys"));
+   ck_assert_int_eq (bson_iter_as_int64 (&iter), 1);
    ck_assert (!has_field (deleted, "DeletedCount"));
    ck_assert (bson_iter_init_find (&iter, deleted, "Removed"));
    ck_assert_int_eq (bson_iter_as_int64 (&iter), 4);

@@ -1402,6 +1402,11 @@ START_TEST (test_watchers_pymongowatch_operations)
                          "      update_many: {filter: {to: Query}, update: {to: null}, upsert: {to: null}}\n"
                          "      delete_one: {filter: {}, _result: {cast: builtins.len}}\n"
                          "      insert_one: {_result: {to: InsertedCount, value: 1}, app: {value: shop}}\n"
+                         "      update_one: {filter: {cast: builtins.len}, _result: {to: Done, value: done},\n"
+                         "                   n: {value: [1, 2, 3], cast: builtins.len},\n"
+                         "                   s: {value: 'héé', cast: builtins.len},\n"
+                         "                   z: {value: null, cast: pymongo.watcher.transforms.one_if_not_none},\n"
+                         "                   k: {value: 5, cast: builtins.len}}\n"
                          "      find_one_and_update:\n"
                          "        _result: {to: ModifiedCount, cast: pymongo.watcher.transforms.one_if_not_none}\n"
                          "      distinct: {_result: {to: MatchedCount, cast: 'ext://builtins.len'}}\n"
@@ -1411,9 +1416,13 @@ START_TEST (test_watchers_pymongowatch_operations)
    assert_has (got, "operation update_many: rename [Filter -> Query] drop [Update]\n");
    /* Without `to`, the argument's and the result's own names. */
    assert_has (got, "operation delete_one: rename [Filter -> filter, DeletedCount -> _result]\n");
+   /* A value under the operation's own count yields to the count. */
+   assert_has (got, "operation insert_one: add { \"app\" : \"shop\" }\n");
+   /* Casts: on an argument at each record, on a constant at load. */
    assert_has (got,
-               "operation insert_one: drop [MatchedCount, InsertedCount, UpsertedCount, ModifiedCount, "
-               "DeletedCount] add { \"InsertedCount\" : 1, \"app\" : \"shop\" }\n");
+               "operation update_one: rename [Filter -> filter] drop [MatchedCount, InsertedCount, "
+               "UpsertedCount, ModifiedCount, DeletedCount] cast [Filter -> builtins.len] add { \"Done\" : "
+               "\"done\", \"n\" : 3, \"s\" : 3, \"z\" : 0, \"k\" : 5 }\n");
    assert_has (got, "operation find_and_modify:\n");
    assert_has (got, "operation distinct:\n");
    assert_has (got, "operation insert_many: add { \"Tag\" : \"t\" }\n");
@@ -1447,9 +1456,6 @@ START_TEST (test_watchers_pymongowatch_errors)
                  "watchers.collection.operations.count._result.cast: cannot run the Python callable "
                  "\"builtins.str\": the casts mongowatch knows are builtins.len, "
                  "pymongo.watcher.transforms.one_if_not_none");
-   assert_error ("version: 1\nwatchers: {collection: {operations: {count: {filter: {cast: builtins.len}}}}}\n",
-                 MWATCH_CONFIG_YAML,
-                 "watchers.collection.operations.count.filter.cast: mongowatch applies no cast to an argument");
    assert_error ("version: 1\nwatchers: {collection: {operations: {insert_many: {documents: {to: N}}}}}\n",
                  MWATCH_CONFIG_YAML,
                  "watchers.collection.operations.insert_many.documents: mongowatch does not record the argument "
