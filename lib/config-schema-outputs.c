@@ -105,19 +105,27 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_comm
    if (cfg->st.check_only) {
       return true; /* a check writes nothing */
    }
+   mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
+   if (formatter) {
+      mwatch_formatter_header (formatter, &header);
+   } else {
+      mwatch_render_csv_header (NULL, &header);
+   }
+   mwatch_buf_append (&header, "\n", 1);
+   bool ok = _mwatch_cfg_write_if_empty (cfg, map, "filename", path, &header);
+   mwatch_buf_destroy (&header);
+   return ok;
+}
+
+bool
+_mwatch_cfg_write_if_empty (
+   mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *path, const mwatch_buf_t *text)
+{
    int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
    struct stat st;
    bool ok = fd >= 0 && fstat (fd, &st) == 0;
    if (ok && st.st_size == 0) {
-      mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
-      if (formatter) {
-         mwatch_formatter_header (formatter, &header);
-      } else {
-         mwatch_render_csv_header (NULL, &header);
-      }
-      mwatch_buf_append (&header, "\n", 1);
-      ok = write (fd, header.data, header.len) == (ssize_t) header.len;
-      mwatch_buf_destroy (&header);
+      ok = write (fd, text->data, text->len) == (ssize_t) text->len;
    }
    int saved_errno = errno;
    if (fd >= 0) {
@@ -130,7 +138,7 @@ write_header (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_cfg_comm
                      "cannot write the CSV header to %s: %s",
                      path,
                      strerror (saved_errno));
-      _mwatch_cfg_fail_at (cfg, map, "filename", message);
+      _mwatch_cfg_fail_at (cfg, map, key, message);
       _mwatch_config_error_code (cfg->error, MWATCH_ERROR_IO);
    }
    return ok;

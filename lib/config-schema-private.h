@@ -46,6 +46,7 @@ typedef struct {
    const char **rename;
    const char **drop;
    bson_t *add;
+   const char **cast; /* pairs field, cast name (pymongowatch's casts) */
 } mwatch_staged_op_t;
 
 typedef struct {
@@ -53,6 +54,9 @@ typedef struct {
    const char **fields; /* owned list, NULL for the defaults */
    mwatch_staged_op_t *ops;
    size_t op_count;
+   /* pymongowatch's "result: {to: ...}": the key its operations entries
+    * give the result under (NULL: "_result"). */
+   const char *result_key;
 } mwatch_staged_watcher_t;
 
 typedef struct {
@@ -225,6 +229,12 @@ void
 _mwatch_cfg_describe_params (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *const *skip);
 
 /* ---------------------------------------------------------------- sections */
+
+/* config-schema-outputs.c: writes `text` into the file `path` when it is
+ * empty or new (a CSV header line); on failure, an error at `key` of `map`. */
+bool
+_mwatch_cfg_write_if_empty (
+   mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *path, const mwatch_buf_t *text);
 
 /* config-schema-filters.c */
 bool

@@ -72,6 +72,7 @@ _mwatch_staging_destroy (mwatch_staging_t *st)
       for (size_t i = 0; i < w->op_count; i++) {
          bson_free (w->ops[i].rename);
          bson_free (w->ops[i].drop);
+         bson_free (w->ops[i].cast);
          bson_destroy (w->ops[i].add);
       }
       bson_free (w->ops);

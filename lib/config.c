@@ -197,6 +197,7 @@ install (const mwatch_staging_t *st)
          maps[i].rename = w->ops[i].rename;
          maps[i].drop = w->ops[i].drop;
          maps[i].add = w->ops[i].add;
+         maps[i].cast = w->ops[i].cast;
       }
       mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, maps, w->op_count);
       bson_free (maps);

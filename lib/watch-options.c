@@ -107,6 +107,7 @@ typedef struct {
    char **rename; /* pairs, NULL-terminated */
    char **drop;
    bson_t *add;
+   char **cast; /* pairs field, cast name */
 } op_map_t;
 
 /* A set of mappings (see watch-options-private.h). */
@@ -147,6 +148,7 @@ _mwatch_op_maps_unref (mwatch_op_maps_t *set)
       bson_free (m->operation);
       bson_strfreev (m->rename);
       bson_strfreev (m->drop);
+      bson_strfreev (m->cast);
       if (m->add) {
          bson_destroy (m->add);
       }
@@ -183,6 +185,7 @@ mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
             m->operation = bson_strdup (operation);
             m->rename = strv_copy (maps[i].rename);
             m->drop = strv_copy (maps[i].drop);
+            m->cast = strv_copy (maps[i].cast);
             m->add = maps[i].add ? bson_copy (maps[i].add) : NULL;
          }
       }
@@ -238,6 +241,49 @@ _mwatch_op_maps_name (const mwatch_op_maps_t *maps, const char *operation, const
    return key;
 }
 
+/* The cast of `key` in `operation`'s records (the last map's), or NULL. */
+static const char *
+cast_of (const mwatch_op_maps_t *maps, const char *operation, const char *key)
+{
+   const char *cast = NULL;
+   for (size_t i = 0; i < maps->count; i++) {
+      const op_map_t *m = &maps->maps[i];
+      for (char **c = m->cast; map_applies (m, operation) && c && c[0] && c[1]; c += 2) {
+         if (strcmp (c[0], key) == 0) {
+            cast = c[1];
+         }
+      }
+   }
+   return cast;
+}
+
+/* pymongowatch's casts, in C (see mwatch_operation_map_t). */
+static void
+apply_cast (mwatch_message_t *msg, const char *key, const char *cast)
+{
+   mwatch_value_t v;
+   if (!mwatch_message_get (msg, key, &v)) {
+      return;
+   }
+   if (strcmp (cast, "pymongo.watcher.transforms.one_if_not_none") == 0) {
+      mwatch_message_set_int64 (msg, key, v.type == MWATCH_TYPE_NULL ? 0 : 1);
+   } else if (strcmp (cast, "builtins.len") == 0) {
+      int64_t n = 0;
+      bson_t doc;
+      if ((v.type == MWATCH_TYPE_DOCUMENT || v.type == MWATCH_TYPE_ARRAY) &&
+          bson_init_static (&doc, v.value.v_doc.data, v.value.v_doc.len)) {
+         n = bson_count_keys (&doc);
+      } else if (v.type == MWATCH_TYPE_UTF8) {
+         for (size_t i = 0; i < v.value.v_utf8.len; i++) {
+            n += ((unsigned char) v.value.v_utf8.str[i] & 0xC0) != 0x80; /* a character's first byte */
+         }
+      } else {
+         return; /* Python's len() fails; pymongowatch then keeps the value */
+      }
+      mwatch_message_set_int64 (msg, key, n);
+   }
+}
+
 void
 _mwatch_op_maps_apply (const mwatch_op_maps_t *maps, const char *operation, mwatch_message_t *msg)
 {
@@ -255,6 +301,10 @@ _mwatch_op_maps_apply (const mwatch_op_maps_t *maps, const char *operation, mwat
       keys[i++] = bson_strdup (key);
    }
    for (i = 0; i < n; i++) {
+      const char *cast = cast_of (maps, operation, keys[i]);
+      if (cast) {
+         apply_cast (msg, keys[i], cast);
+      }
       const char *to = _mwatch_op_maps_name (maps, operation, keys[i]);
       if (!to) {
          mwatch_message_remove (msg, keys[i]);

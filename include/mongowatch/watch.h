@@ -100,12 +100,21 @@ mwatch_watcher_get_opts (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts
  * fields (pairs from, to, ..., NULL), and add constant fields (the
  * top-level fields of a document).  Any of them may be NULL.  Renames and
  * drops apply to the operation's arguments (Filter, DB, ...) and to the
- * results (MatchedCount, Duration, EndTime, Error, ...). */
+ * results (MatchedCount, Duration, EndTime, Error, ...).
+ *
+ * `cast` (pairs field, cast, ..., NULL; may be NULL) transforms the value
+ * of an argument field (Filter, Update, DB, Collection, context fields)
+ * before it is renamed, as pymongowatch's casts do: "builtins.len" makes a
+ * document or array its number of elements and a string its number of
+ * characters (other values stay); "pymongo.watcher.transforms.one_if_not_none"
+ * makes the value 1 (0 when it is null); "pymongo.watcher.transforms.to_watch_cursor"
+ * keeps it.  Other names are ignored. */
 typedef struct {
    const char *operation;
    const char *const *rename;
    const char *const *drop;
    const bson_t *add;
+   const char *const *cast;
 } mwatch_operation_map_t;
 
 /* Replaces the mappings of one kind of watcher (copying them), for

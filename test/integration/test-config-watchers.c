@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* pymongowatch's examples name the deprecated count and remove: the test
+ * calls them. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
 static char dir[PATH_MAX];
 static char log_path[PATH_MAX];
 
@@ -184,6 +188,124 @@ START_TEST (test_config_maps_real_operations)
 }
 END_TEST
 
+/* pymongowatch's form of the watchers section (etc/pymongowatch.yaml's
+ * count and remove examples, a result renamed, an argument left out, a
+ * custom constant field, the csv header) against real operations. */
+START_TEST (test_config_pymongowatch_watchers)
+{
+   char db[64];
+   char csv_path[PATH_MAX];
+   bson_snprintf (csv_path, sizeof csv_path, "%s/watch.csv", dir);
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_config", db, sizeof db, 12);
+   char text[4096];
+   bson_snprintf (text,
+                  sizeof text,
+                  "version: 1\n"
+                  "formatters:\n"
+                  "  json: {format: '{name} {levelname} {watch.json}'}\n"
+                  "  csv: {format: '{name},{watch.csv}'}\n"
+                  "handlers:\n"
+                  "  file: {class: file, filename: '%s', formatter: json}\n"
+                  "  csv_file: {class: file, filename: '%s', formatter: csv}\n"
+                  "  queue: {class: queue, handler: file}\n"
+                  "loggers:\n"
+                  "  mongowatch: {level: INFO, handlers: [queue, csv_file]}\n"
+                  "watchers:\n"
+                  "  global:\n"
+                  "    csv:\n"
+                  "      - file: cfg://handlers.csv_file.filename\n"
+                  "        add_headers_if_empty: 'WatcherName,{watch.csv}'\n"
+                  "  collection:\n"
+                  "    undefined_arguments: {to: null}\n"
+                  "    operations:\n"
+                  "      count:\n"
+                  "        filter: {to: Filter}\n"
+                  "        _result: {to: MatchedCount}\n"
+                  "      remove:\n"
+                  "        spec_or_id: {to: Filter}\n"
+                  "        _result: {to: _deprecated_remove}\n"
+                  "      count_documents:\n"
+                  "        filter: {to: Query}\n"
+                  "        _result: {to: Total, cast: builtins.len}\n"
+                  "        app: {value: shop}\n"
+                  "      delete_many:\n"
+                  "        filter: {to: FilterKeys, cast: builtins.len}\n"
+                  "        _result: {to: Removed}\n",
+                  log_path,
+                  csv_path);
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_load_string (text, MWATCH_CONFIG_YAML, &error), "%s", error.message);
+   ck_assert_msg (mwatch_patch_mongoc (&error), "%s", error.message);
+
+   bson_t *group = BCON_NEW ("group", BCON_INT32 (1));
+   bson_t *group2 = BCON_NEW ("group", BCON_INT32 (2));
+   bson_t *group0 = BCON_NEW ("group", BCON_INT32 (0));
+   ck_assert_int_eq (mongoc_collection_count (coll, MONGOC_QUERY_NONE, group, 0, 0, NULL, &error), 4);
+   ck_assert_int_eq (mongoc_collection_count_documents (coll, group, NULL, NULL, NULL, &error), 4);
+   ck_assert_msg (mongoc_collection_remove (coll, MONGOC_REMOVE_NONE, group, NULL, &error), "%s", error.message);
+   ck_assert_msg (mongoc_collection_delete_many (coll, group2, NULL, NULL, &error), "%s", error.message);
+   mwatch_unpatch_mongoc ();
+   mwatch_shutdown ();
+
+   char logger[64], level[16];
+   bson_iter_t iter;
+   bson_t *count = find_record ("count", logger, level);
+   ck_assert_ptr_nonnull (count);
+   ck_assert (has_field (count, "Filter.group"));
+   ck_assert (bson_iter_init_find (&iter, count, "MatchedCount"));
+   ck_assert_int_eq (bson_iter_as_int64 (&iter), 4);
+
+   bson_t *documents = find_record ("count_documents", logger, level);
+   ck_assert_ptr_nonnull (documents);
+   ck_assert (has_field (documents, "Query.group"));
+   ck_assert (!has_field (documents, "Filter"));
+   ck_assert (!has_field (documents, "MatchedCount"));
+   ck_assert (bson_iter_init_find (&iter, documents, "Total"));
+   ck_assert_int_eq (bson_iter_as_int64 (&iter), 4);
+   ck_assert_str_eq (utf8_field (documents, "app"), "shop");
+
+   bson_t *removed = find_record ("remove", logger, level);
+   ck_assert_ptr_nonnull (removed);
+   ck_assert (has_field (removed, "Filter.group"));
+   ck_assert (!has_field (removed, "DeletedCount"));
+   /* (This server's reply to the remove carries no count to rename.) */
+
+   bson_t *deleted = find_record ("delete_many", logger, level);
+   ck_assert_ptr_nonnull (deleted);
+   ck_assert (!has_field (deleted, "Filter"));
+   ck_assert (bson_iter_init_find (&iter, deleted, "FilterKeys"));
+   ck_assert_int_eq (bson_iter_as_int64 (&iter), 1);
+   ck_assert (!has_field (deleted, "DeletedCount"));
+   ck_assert (bson_iter_init_find (&iter, deleted, "Removed"));
+   ck_assert_int_eq (bson_iter_as_int64 (&iter), 4);
+
+   /* The CSV file: the header first, then one line per final record. */
+   char *csv = mwatch_test_slurp (csv_path, NULL);
+   ck_assert_ptr_nonnull (csv);
+   mwatch_buf_t header = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_append (&header, "WatcherName,", 12);
+   mwatch_render_csv_header (NULL, &header);
+   mwatch_buf_append (&header, "\n", 1);
+   ck_assert_msg (strncmp (csv, header.data, header.len) == 0, "%s", csv);
+   ck_assert (strstr (csv + header.len, "mongowatch.collection,"));
+   ck_assert_ptr_null (strstr (csv + header.len, "WatcherName"));
+   mwatch_buf_destroy (&header);
+   bson_free (csv);
+   unlink (csv_path);
+
+   bson_destroy (count);
+   bson_destroy (documents);
+   bson_destroy (removed);
+   bson_destroy (deleted);
+   bson_destroy (group);
+   bson_destroy (group2);
+   bson_destroy (group0);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 Suite *
 config_watchers_suite (void)
 {
@@ -192,6 +314,7 @@ config_watchers_suite (void)
    tcase_add_checked_fixture (tc, setup, teardown);
    tcase_set_timeout (tc, 60);
    tcase_add_test (tc, test_config_maps_real_operations);
+   tcase_add_test (tc, test_config_pymongowatch_watchers);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -1415,6 +1415,169 @@ START_TEST (test_watchers_options)
 END_TEST
 
 
+/* pymongowatch's "csv" list: the header template, with {watch.csv} made the
+ * columns mongowatch's {watch.csv} writes, goes into an empty or new file
+ * (named through cfg://), and never into one that has lines. */
+START_TEST (test_watchers_pymongowatch_csv)
+{
+   static const char config[] = "version: 1\n"
+                                "handlers:\n"
+                                "  f: {class: file, filename: '@D/w.csv'}\n"
+                                "watchers:\n"
+                                "  global:\n"
+                                "    csv:\n"
+                                "      - file: cfg://handlers.f.filename\n"
+                                "        add_headers_if_empty: \"WatcherName,{watch.csv}\\n\"\n"
+                                "      - {file: '@D/other.csv', add_headers_if_empty: '# {watch.csv}'}\n"
+                                "      - {file: '@D/kept.csv', add_headers_if_empty: 'X,{watch.csv}'}\n";
+   char kept[PATH_MAX];
+   write_file ("kept.csv", "a line\n", kept);
+   load_yaml (config);
+   mwatch_shutdown ();
+   mwatch_buf_t columns = MWATCH_BUF_INITIALIZER;
+   mwatch_render_csv_header (NULL, &columns);
+   char want[1024];
+   bson_snprintf (want, sizeof want, "WatcherName,%.*s\n", (int) columns.len, columns.data);
+   assert_file ("w.csv", want);
+   bson_snprintf (want, sizeof want, "# %.*s\n", (int) columns.len, columns.data);
+   assert_file ("other.csv", want);
+   assert_file ("kept.csv", "a line\n");
+   mwatch_buf_destroy (&columns);
+   /* Loaded again, the files have lines: nothing is added. */
+   load_yaml (config);
+   mwatch_shutdown ();
+   ck_assert_uint_eq (count_lines ("w.csv"), 1);
+
+   char path[PATH_MAX];
+   path_in_dir (path, "no-such-dir/x.csv");
+   char text[PATH_MAX + 200];
+   bson_snprintf (text,
+                  sizeof text,
+                  "version: 1\nwatchers:\n  global:\n    csv: [{file: '%s', add_headers_if_empty: 'a'}]\n",
+                  path);
+   assert_error_code (text, MWATCH_CONFIG_YAML, MWATCH_ERROR_IO, "watchers.global.csv[0].file: cannot write the CSV header");
+   assert_error ("version: 1\nwatchers: {global: {csv: [{file: x.csv}]}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.global.csv[0]");
+}
+END_TEST
+
+/* The check's description of a configuration's watchers (bson_free). */
+static char *
+describe (const char *text)
+{
+   char path[PATH_MAX];
+   write_file ("described.yaml", text, path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   char *copy = bson_strndup (description.data, description.len);
+   mwatch_buf_destroy (&description);
+   return copy;
+}
+
+static void
+assert_has (const char *text, const char *want)
+{
+   ck_assert_msg (strstr (text, want), "lacks \"%s\":\n%s", want, text);
+}
+
+/* pymongowatch's operations entries (argument: {to, cast, value}) become
+ * mongowatch's renames, drops and constant fields. */
+START_TEST (test_watchers_pymongowatch_operations)
+{
+   char *got = describe ("version: 1\n"
+                         "watchers:\n"
+                         "  collection:\n"
+                         "    operations:\n"
+                         "      count: {filter: {to: Filter}, _result: {to: MatchedCount}}\n"
+                         "      remove: {spec_or_id: {to: Filter}, _result: {to: _deprecated_remove}}\n"
+                         "      update_many: {filter: {to: Query}, update: {to: null}, upsert: {to: null}}\n"
+                         "      delete_one: {filter: {}, _result: {cast: builtins.len}}\n"
+                         "      insert_one: {_result: {to: InsertedCount, value: 1}, app: {value: shop}}\n"
+                         "      update_one: {filter: {cast: builtins.len}, _result: {to: Done, value: done},\n"
+                         "                   n: {value: [1, 2, 3], cast: builtins.len},\n"
+                         "                   s: {value: 'héé', cast: builtins.len},\n"
+                         "                   z: {value: null, cast: pymongo.watcher.transforms.one_if_not_none},\n"
+                         "                   k: {value: 5, cast: builtins.len}}\n"
+                         "      find_one_and_update:\n"
+                         "        _result: {to: ModifiedCount, cast: pymongo.watcher.transforms.one_if_not_none}\n"
+                         "      distinct: {_result: {to: MatchedCount, cast: 'ext://builtins.len'}}\n"
+                         "      insert_many: {documents: {to: null}, add: {Tag: t}}\n");
+   assert_has (got, "watcher collection operation count:\n");
+   assert_has (got, "operation remove: rename [DeletedCount -> _deprecated_remove]\n");
+   assert_has (got, "operation update_many: rename [Filter -> Query] drop [Update]\n");
+   /* Without `to`, the argument's and the result's own names. */
+   assert_has (got, "operation delete_one: rename [Filter -> filter, DeletedCount -> _result]\n");
+   /* A value under the operation's own count yields to the count. */
+   assert_has (got, "operation insert_one: add { \"app\" : \"shop\" }\n");
+   /* Casts: on an argument at each record, on a constant at load. */
+   assert_has (got,
+               "operation update_one: rename [Filter -> filter] drop [MatchedCount, InsertedCount, "
+               "UpsertedCount, ModifiedCount, DeletedCount] cast [Filter -> builtins.len] add { \"Done\" : "
+               "\"done\", \"n\" : 3, \"s\" : 3, \"z\" : 0, \"k\" : 5 }\n");
+   assert_has (got, "operation find_and_modify:\n");
+   assert_has (got, "operation distinct:\n");
+   assert_has (got, "operation insert_many: add { \"Tag\" : \"t\" }\n");
+   bson_free (got);
+
+   /* result: {to: X} is the key the entries name the result by; null
+    * leaves every count out. */
+   got = describe ("version: 1\n"
+                   "watchers:\n"
+                   "  collection:\n"
+                   "    result: {to: out}\n"
+                   "    undefined_arguments: {to: null}\n"
+                   "    operations: {count: {out: {to: Total}}}\n"
+                   "  cursor:\n"
+                   "    result: {to: null, cast: null}\n");
+   assert_has (got, "watcher collection operation count: rename [MatchedCount -> Total]\n");
+   assert_has (got,
+               "watcher cursor operation *: drop [MatchedCount, InsertedCount, UpsertedCount, ModifiedCount, "
+               "DeletedCount]\n");
+   bson_free (got);
+}
+END_TEST
+
+START_TEST (test_watchers_pymongowatch_errors)
+{
+   assert_error ("version: 1\nwatchers: {collection: {operations: {find_one: {_result: {to: MatchedCount}}}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.operations.find_one: libmongoc has no find_one call");
+   assert_error ("version: 1\nwatchers: {collection: {operations: {count: {_result: {cast: builtins.str}}}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.operations.count._result.cast: cannot run the Python callable "
+                 "\"builtins.str\": the casts mongowatch knows are builtins.len, "
+                 "pymongo.watcher.transforms.one_if_not_none");
+   assert_error ("version: 1\nwatchers: {collection: {operations: {insert_many: {documents: {to: N}}}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.operations.insert_many.documents: mongowatch does not record the argument "
+                 "\"documents\" of insert_many");
+   assert_error ("version: 1\nwatchers: {collection: {operations: {update_one: {_result: {to: R}}}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.operations.update_one._result: the result of update_one is not one field");
+   assert_error ("version: 1\nwatchers: {collection: {operations: {count: {filter: {too: F}}}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.operations.count.filter.too: unknown key");
+   assert_error ("version: 1\nwatchers: {collection: {undefined_arguments: {}}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.undefined_arguments: mongowatch records no argument");
+   assert_error ("version: 1\nwatchers: {global: {forced_delay_sec: 5}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.global.forced_delay_sec: \"forced_delay_sec\" is an argument of pymongowatch's "
+                 "WatchQueue");
+   assert_error ("version: 1\nwatchers: {cursor: {default_delimiter: ';'}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.cursor.default_delimiter: \"default_delimiter\" is an attribute");
+   assert_error ("version: 1\nwatchers: {collection: {key_value_separator: ':'}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.key_value_separator: \"key_value_separator\" is an attribute");
+   assert_error ("version: 1\nwatchers: {collection: {emit_on_new_retrieves: true}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.emit_on_new_retrieves: unknown key");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Several files merged; where the mask looks
  * ------------------------------------------------------------------------ */
@@ -1616,6 +1779,9 @@ config_suite (void)
    tcase_add_test (tc, test_never_patched_is_reported);
    tcase_add_test (tc, test_template_fields_declared);
    tcase_add_test (tc, test_watchers_options);
+   tcase_add_test (tc, test_watchers_pymongowatch_csv);
+   tcase_add_test (tc, test_watchers_pymongowatch_operations);
+   tcase_add_test (tc, test_watchers_pymongowatch_errors);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
    tcase_add_test (tc, test_search_order);
