@@ -369,12 +369,19 @@ find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name
          return factories[i].build;
       }
    }
+   const char *known[sizeof factories / sizeof *factories + 1] = {NULL};
+   for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
+      known[i] = factories[i].factory;
+   }
+   char hint[96];
+   _mwatch_cfg_did_you_mean (hint, sizeof hint, *name, known);
    _mwatch_cfg_fail (cfg,
                      written->pos,
-                     "unknown filter factory \"%s\"; use mongowatch.filters.expression, "
+                     "unknown filter factory \"%s\"%s; use mongowatch.filters.expression, "
                      "mongowatch.filters.redact, mongowatch.filters.rate, "
                      "mongowatch.filters.fields, logging.Filter or ext:///path/to/lib.so:symbol",
-                     *name);
+                     *name,
+                     hint);
    return NULL;
 }
 

@@ -66,8 +66,15 @@ class_of (mwatch_cfg_t *cfg, const mwatch_node_t *map, size_t *index)
       ok = ok && _mwatch_cfg_string (cfg, pair->value, &name);
    }
    if (ok && (*index = find_class (name)) > PLUGIN_CLASS) {
+      const char *known[2 * N_CLASSES + 1] = {NULL};
+      for (size_t i = 0; i < N_CLASSES; i++) {
+         known[2 * i] = classes[i].name;
+         known[2 * i + 1] = classes[i].python;
+      }
+      char hint[96];
+      _mwatch_cfg_did_you_mean (hint, sizeof hint, name, known);
       ok = _mwatch_cfg_fail (
-         cfg, pair->value->pos, "unknown handler class \"%s\"; " CLASSES_HELP, name);
+         cfg, pair->value->pos, "unknown handler class \"%s\"%s; " CLASSES_HELP, name, hint);
    }
    _mwatch_cfg_pop (cfg, saved);
    return ok;

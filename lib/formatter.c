@@ -7,6 +7,7 @@
 #include "json-private.h"
 #include "message-render-private.h"
 #include "refcount-private.h"
+#include "suggest-private.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -128,17 +129,25 @@ unknown_field_error (
    bson_error_t *error, const char *format, const char *name, size_t len, size_t col)
 {
    char known[256] = "";
+   char hint[80] = "";
+   mwatch_suggest_t suggest;
 
+   _mwatch_suggest_init (&suggest, name, len);
    for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
       strcat (known, known_fields[i].name);
       strcat (known, ", ");
+      _mwatch_suggest_consider (&suggest, known_fields[i].name);
+   }
+   if (_mwatch_suggest_best (&suggest)) {
+      bson_snprintf (hint, sizeof hint, "did you mean \"%s\"? ", _mwatch_suggest_best (&suggest));
    }
    set_error (error,
               format,
-              "unknown field \"%.*s\" at column %zu; known: %swatch.<field>[.<key>...]",
+              "unknown field \"%.*s\" at column %zu; %sknown: %swatch.<field>[.<key>...]",
               quote_len (name, len, 40),
               name,
               col,
+              hint,
               known);
 }
 
@@ -647,50 +656,6 @@ listed_n (const char *const *list, const char *name, size_t len)
    return false;
 }
 
-/* Edit distance, letters compared without case (a misspelling is often
- * one of case); capped at 255 and for names under 64 bytes. */
-static size_t
-distance (const char *a, size_t a_len, const char *b)
-{
-   size_t b_len = strlen (b);
-   size_t row[64];
-
-   if (a_len >= 64 || b_len >= 64) {
-      return 255;
-   }
-   for (size_t j = 0; j <= b_len; j++) {
-      row[j] = j;
-   }
-   for (size_t i = 1; i <= a_len; i++) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b_len; j++) {
-         size_t above = row[j];
-         size_t cost = tolower ((unsigned char) a[i - 1]) != tolower ((unsigned char) b[j - 1]);
-         size_t best = diagonal + cost;
-         best = above + 1 < best ? above + 1 : best;
-         best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-         row[j] = best;
-         diagonal = above;
-      }
-   }
-   return row[b_len];
-}
-
-/* The closest of `list` to `name`, if close enough to be a misspelling. */
-static const char *
-closest_in (const char *const *list, const char *name, size_t len, const char *best, size_t *best_d)
-{
-   for (; list && *list; list++) {
-      size_t d = distance (name, len, *list);
-      if (d < *best_d) {
-         *best_d = d;
-         best = *list;
-      }
-   }
-   return best;
-}
-
 bool
 _mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
                                 const char *const *declared,
@@ -712,14 +677,15 @@ _mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
       if (known) {
          continue;
       }
-      const char *best = NULL;
-      size_t best_d = 255;
+      mwatch_suggest_t suggest;
+      _mwatch_suggest_init (&suggest, piece->text, len);
       for (size_t k = 0; k < sizeof library / sizeof *library; k++) {
-         best = closest_in (library[k], piece->text, len, best, &best_d);
+         _mwatch_suggest_consider_all (&suggest, library[k]);
       }
-      best = closest_in (declared, piece->text, len, best, &best_d);
+      _mwatch_suggest_consider_all (&suggest, declared);
+      const char *best = _mwatch_suggest_best (&suggest);
       char hint[100] = "";
-      if (best && best_d <= 1 + len / 4) {
+      if (best) {
          bson_snprintf (hint, sizeof hint, "did you mean \"watch.%s\"? ", best);
       }
       set_error (error,

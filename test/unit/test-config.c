@@ -8,6 +8,7 @@
  * the watchers use, and read back from the files the handlers wrote after
  * mwatch_shutdown() has drained every queue. */
 #include "../../lib/filter-private.h"
+#include "../../lib/suggest-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
@@ -815,6 +816,52 @@ START_TEST (test_plugin_filter_and_handler)
 END_TEST
 
 /* ------------------------------------------------------------------------
+ * Did-you-mean: the one helper every unknown-name error asks
+ * ------------------------------------------------------------------------ */
+
+static const char *
+suggest_of (const char *name, const char *const *known)
+{
+   mwatch_suggest_t s;
+   _mwatch_suggest_init (&s, name, strlen (name));
+   _mwatch_suggest_consider_all (&s, known);
+   return _mwatch_suggest_best (&s);
+}
+
+START_TEST (test_suggest)
+{
+   static const char *const keys[] = {"class", "level", "filename", "handlers", "backupCount", NULL};
+   ck_assert_uint_eq (_mwatch_edit_distance ("filname", 7, "filename"), 1);
+   ck_assert_uint_eq (_mwatch_edit_distance ("kitten", 6, "sitting"), 3);
+   ck_assert_uint_eq (_mwatch_edit_distance ("LEVEL", 5, "level"), 0); /* case is free */
+   ck_assert_uint_eq (_mwatch_edit_distance ("", 0, "abc"), 3);
+   /* Only the first `len` bytes of the name count. */
+   ck_assert_uint_eq (_mwatch_edit_distance ("levelXYZ", 5, "level"), 0);
+   ck_assert_str_eq (suggest_of ("filname", keys), "filename");
+   ck_assert_str_eq (suggest_of ("handler", keys), "handlers");
+   ck_assert_str_eq (suggest_of ("backupcount", keys), "backupCount");
+   ck_assert_str_eq (suggest_of ("Class", keys), "class");
+   /* Too far to be a misspelling: 1 + len / 4 edits at most. */
+   ck_assert_ptr_null (suggest_of ("colour", keys));
+   ck_assert_ptr_null (suggest_of ("lvl", keys));
+   ck_assert_ptr_null (suggest_of ("x", NULL));
+   /* From several lists, the closest wins; between equals, the first. */
+   mwatch_suggest_t s;
+   _mwatch_suggest_init (&s, "nmae", 4);
+   _mwatch_suggest_consider (&s, "levelname");
+   _mwatch_suggest_consider (&s, NULL);
+   _mwatch_suggest_consider (&s, "name");
+   _mwatch_suggest_consider (&s, "mane");
+   ck_assert_str_eq (_mwatch_suggest_best (&s), "name");
+   /* Names of 64 bytes or more are never close. */
+   char long_name[80];
+   memset (long_name, 'a', sizeof long_name - 1);
+   long_name[sizeof long_name - 1] = '\0';
+   ck_assert_uint_eq (_mwatch_edit_distance (long_name, strlen (long_name), long_name), 255);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
  * Errors: file, line, column, key path, and a hint
  * ------------------------------------------------------------------------ */
 
@@ -857,10 +904,48 @@ static const error_case_t error_cases[] = {
     "<string>:2:14: incremental: incremental configuration is not supported"},
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandler: {}\n",
-    "<string>:2:1: handler: unknown key \"handler\"; allowed here: version,"},
+    "<string>:2:1: handler: unknown key \"handler\" (did you mean \"handlers\"?); allowed here: version,"},
    {MWATCH_CONFIG_JSON,
     "{\"version\": 1,\n \"handler\": {}}",
-    "<string>:2:2: handler: unknown key \"handler\"; allowed here: version,"},
+    "<string>:2:2: handler: unknown key \"handler\" (did you mean \"handlers\"?); allowed here: version,"},
+   /* Did-you-mean by edit distance, wherever a name is unknown. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filname: /tmp/x}\n",
+    "<string>:3:20: handlers.f.filname: unknown key \"filname\" (did you mean \"filename\"?); "
+    "allowed here: class,"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null}\nloggers:\n  a: {handler: [h]}\n",
+    "<string>:5:7: loggers.a.handler: unknown key \"handler\" (did you mean \"handlers\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: logging.StreamHandlr}\n",
+    "<string>:3:14: handlers.f.class: unknown handler class \"logging.StreamHandlr\" (did you "
+    "mean \"logging.StreamHandler\"?); use stream,"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: rotatingfile}\n",
+    "<string>:3:14: handlers.f.class: unknown handler class \"rotatingfile\" (did you mean "
+    "\"rotating_file\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  console: {class: null}\nloggers:\n  a: {handlers: [consle]}\n",
+    "<string>:5:18: loggers.a.handlers[0]: no handler named \"consle\" (did you mean "
+    "\"console\"?); the handlers defined are \"console\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  plain: {format: '{watch}'}\n"
+    "handlers:\n  h: {class: null, formatter: plian}\n",
+    "<string>:5:31: handlers.h.formatter: no formatter named \"plian\" (did you mean \"plain\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  slow: {name: a}\nhandlers:\n  h: {class: null, filters: [slwo]}\n",
+    "<string>:5:30: handlers.h.filters[0]: no filter named \"slwo\" (did you mean \"slow\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nloggers:\n  a: {level: WARNIGN}\n",
+    "<string>:3:14: loggers.a.level: unknown level \"WARNIGN\" (did you mean \"WARNING\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  f: {'()': mongowatch.filters.expresion}\n",
+    "<string>:3:13: filters.f.(): unknown filter factory \"mongowatch.filters.expresion\" (did "
+    "you mean \"mongowatch.filters.expression\"?)"},
+   /* Nothing close: no suggestion. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filename: /tmp/x, colour: red}\n",
+    "<string>:3:38: handlers.f.colour: unknown key \"colour\"; allowed here: class,"},
    /* A wrong type, in both formats, at the value. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  file:\n    class: rotating_file\n    filename: /tmp/x\n    maxBytes: ten\n",
@@ -1523,6 +1608,7 @@ config_suite (void)
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
    tcase_add_test (tc, test_search_order);
+   tcase_add_test (tc, test_suggest);
    suite_add_tcase (s, tc);
    return s;
 }

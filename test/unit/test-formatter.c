@@ -745,7 +745,7 @@ END_TEST
 START_TEST (test_errors_fields)
 {
    CHECK_ERROR ("abc {nmae}",
-                "unknown field \"nmae\" at column 5; known: asctime, created, levelname, "
+                "unknown field \"nmae\" at column 5; did you mean \"name\"? known: asctime, created, levelname, "
                 "levelno, message, name, process, thread, watch, watch.full, watch.csv, "
                 "watch.json, watch.<field>");
    CHECK_ERROR ("{name} {Name}", "unknown field \"Name\" at column 8");
