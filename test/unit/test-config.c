@@ -816,6 +816,70 @@ START_TEST (test_plugin_filter_and_handler)
 END_TEST
 
 /* ------------------------------------------------------------------------
+ * pymongowatch's names
+ * ------------------------------------------------------------------------ */
+
+/* pymongowatch's loggers stand for mongowatch's: a handler configured on
+ * pymongo.watcher gets what mongowatch logs, and a level set on
+ * pymongo.watcher.cursor is mongowatch.cursor's. */
+START_TEST (test_pymongowatch_logger_names)
+{
+   const char *text = "version: 1\n"
+                      "formatters:\n"
+                      "  f: {format: '{name} {levelname} {watch.Collection}'}\n"
+                      "handlers:\n"
+                      "  all: {class: file, filename: '@D/all.log', formatter: f}\n"
+                      "  cur: {class: file, filename: '@D/cursor.log', formatter: f}\n"
+                      "loggers:\n"
+                      "  pymongo.watcher: {level: DEBUG, handlers: [all]}\n"
+                      "  pymongo.watcher.cursor: {level: WARNING, handlers: [cur]}\n"
+                      "  pymongo.watcher.collection: {level: INFO}\n";
+   load_yaml (text);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "dropped", 1);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_WARNING, "slow", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "dropped", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "orders", 1);
+   mwatch_shutdown ();
+   assert_file ("all.log", "mongowatch.cursor WARNING slow\nmongowatch.collection INFO orders\n");
+   assert_file ("cursor.log", "mongowatch.cursor WARNING slow\n");
+
+   /* check-config says what each name stands for. */
+   char path[PATH_MAX];
+   write_file ("py.yaml", text, path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data,
+                          "logger mongowatch (pymongowatch's pymongo.watcher): level DEBUG"),
+                  "%s",
+                  description.data);
+   ck_assert_msg (strstr (description.data,
+                          "logger mongowatch.cursor (pymongowatch's pymongo.watcher.cursor): "
+                          "level WARNING"),
+                  "%s",
+                  description.data);
+   mwatch_buf_destroy (&description);
+
+   /* One logger by both its names is an error, not a silent merge. */
+   assert_error ("version: 1\nloggers:\n  mongowatch.cursor: {level: INFO}\n"
+                 "  pymongo.watcher.cursor: {level: DEBUG}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:3: loggers.pymongo.watcher.cursor: logger mongowatch.cursor is "
+                 "configured twice, as \"pymongo.watcher.cursor\" here and as "
+                 "\"mongowatch.cursor\" at line 3");
+   assert_error ("version: 1\nloggers:\n  pymongo.watcher: {level: INFO}\n"
+                 "  mongowatch: {level: DEBUG}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:3: loggers.mongowatch: logger mongowatch is configured twice");
+   /* A name under pymongo.watcher nothing logs on. */
+   assert_error ("version: 1\nloggers:\n  pymongo.watcher.cursors: {level: INFO}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:3: loggers.pymongo.watcher.cursors: no watcher logs on "
+                 "\"pymongo.watcher.cursors\" (did you mean \"pymongo.watcher.cursor\"?)");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
  * Did-you-mean: the one helper every unknown-name error asks
  * ------------------------------------------------------------------------ */
 
@@ -1609,6 +1673,7 @@ config_suite (void)
    tcase_add_test (tc, test_merged_errors_name_their_file);
    tcase_add_test (tc, test_search_order);
    tcase_add_test (tc, test_suggest);
+   tcase_add_test (tc, test_pymongowatch_logger_names);
    suite_add_tcase (s, tc);
    return s;
 }
