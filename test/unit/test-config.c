@@ -819,6 +819,20 @@ END_TEST
  * pymongowatch's names
  * ------------------------------------------------------------------------ */
 
+/* check-config's description of `text` has the lines `want1` and `want2`. */
+static void
+assert_described (const char *text, const char *want1, const char *want2)
+{
+   char path[PATH_MAX];
+   write_file ("described.yaml", text, path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data, want1), "lacks %s:\n%s", want1, description.data);
+   ck_assert_msg (strstr (description.data, want2), "lacks %s:\n%s", want2, description.data);
+   mwatch_buf_destroy (&description);
+}
+
 /* pymongowatch's loggers stand for mongowatch's: a handler configured on
  * pymongo.watcher gets what mongowatch logs, and a level set on
  * pymongo.watcher.cursor is mongowatch.cursor's. */
@@ -844,21 +858,10 @@ START_TEST (test_pymongowatch_logger_names)
    assert_file ("cursor.log", "mongowatch.cursor WARNING slow\n");
 
    /* check-config says what each name stands for. */
-   char path[PATH_MAX];
-   write_file ("py.yaml", text, path);
-   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
-   bson_error_t error;
-   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
-   ck_assert_msg (strstr (description.data,
-                          "logger mongowatch (pymongowatch's pymongo.watcher): level DEBUG"),
-                  "%s",
-                  description.data);
-   ck_assert_msg (strstr (description.data,
-                          "logger mongowatch.cursor (pymongowatch's pymongo.watcher.cursor): "
-                          "level WARNING"),
-                  "%s",
-                  description.data);
-   mwatch_buf_destroy (&description);
+   assert_described (text,
+                     "logger mongowatch (pymongowatch's pymongo.watcher): level DEBUG",
+                     "logger mongowatch.cursor (pymongowatch's pymongo.watcher.cursor): "
+                     "level WARNING");
 
    /* One logger by both its names is an error, not a silent merge. */
    assert_error ("version: 1\nloggers:\n  mongowatch.cursor: {level: INFO}\n"
@@ -876,6 +879,77 @@ START_TEST (test_pymongowatch_logger_names)
                  MWATCH_CONFIG_YAML,
                  "<string>:3:3: loggers.pymongo.watcher.cursors: no watcher logs on "
                  "\"pymongo.watcher.cursors\" (did you mean \"pymongo.watcher.cursor\"?)");
+}
+END_TEST
+
+/* pymongowatch's queue handler, as its sample file writes it, is
+ * mongowatch's queue handler in front of the handler "backend" names. */
+START_TEST (test_pymongowatch_queue_handlers)
+{
+   const char *text = "version: 1\n"
+                      "formatters:\n"
+                      "  f: {format: '{name} {watch.Collection}'}\n"
+                      "handlers:\n"
+                      "  file_queue_handler:\n"
+                      "    (): ext://pymongo.watcher.setup_queue_handler\n"
+                      "    backend: cfg://handlers.file\n"
+                      "    enable_multiprocessing: true\n"
+                      "    register_atexit: true\n"
+                      "    level: DEBUG\n"
+                      "  file: {class: file, filename: '@D/q.log', formatter: f, level: INFO}\n"
+                      "  other_queue:\n"
+                      "    class: pymongo.watcher.logger.WatchQueue\n"
+                      "    backend: 'cfg://handlers[other]'\n"
+                      "    maxsize: 10\n"
+                      "    garbage_collection_rate: 100\n"
+                      "  other: {class: file, filename: '@D/other.log', formatter: f}\n"
+                      "  third: {class: pymongo.watcher.WatchQueue, handler: last,\n"
+                      "          forced_delay_sec: 0}\n"
+                      "  last: {class: file, filename: '@D/last.log', formatter: f}\n"
+                      "loggers:\n"
+                      "  pymongo.watcher: {level: DEBUG,\n"
+                      "    handlers: [file_queue_handler, other_queue, third]}\n";
+   load_yaml (text);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "orders", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "debug_only", 1);
+   mwatch_shutdown ();
+   assert_file ("q.log", "mongowatch.cursor orders\n");
+   assert_file ("other.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+   assert_file ("last.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+
+   assert_described (text,
+                     "handler file_queue_handler: queue handler file (enable_multiprocessing: "
+                     "no effect) (register_atexit: no effect) {",
+                     "handler other_queue: queue handler other (garbage_collection_rate: "
+                     "no effect) { \"maxsize\" : 10 }");
+
+   assert_error ("version: 1\nhandlers:\n  q: {'()': ext://pymongo.watcher.setup_queue_handlr}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:13: handlers.q.(): unknown handler factory "
+                 "\"ext://pymongo.watcher.setup_queue_handlr\" (did you mean "
+                 "\"ext://pymongo.watcher.setup_queue_handler\"?)");
+   assert_error ("version: 1\nhandlers:\n  q: {'()': pymongo.watcher.setup_queue_handler,"
+                 " class: queue}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.(): give \"class\" or \"()\", not both");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, handler: h, backend: 'cfg://handlers.h'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.backend: give \"handler\" (mongowatch's name) or \"backend\"");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, backend: 'cfg://handlers.h.class'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:30: handlers.q.backend: \"backend\" names the handler the queue "
+                 "writes to: cfg://handlers.NAME, or just NAME");
+   assert_error ("version: 1\nhandlers:\n  file: {class: null}\n"
+                 "  q: {class: queue, backend: 'cfg://handlers.fiel'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:30: handlers.q.backend: cfg://handlers.fiel: no key \"fiel\" in "
+                 "handlers (did you mean \"file\"?)");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, handler: h, maxsize: 5, capacity: 9}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.maxsize: give \"capacity\" or pymongowatch's \"maxsize\", not both");
 }
 END_TEST
 
@@ -1674,6 +1748,7 @@ config_suite (void)
    tcase_add_test (tc, test_search_order);
    tcase_add_test (tc, test_suggest);
    tcase_add_test (tc, test_pymongowatch_logger_names);
+   tcase_add_test (tc, test_pymongowatch_queue_handlers);
    suite_add_tcase (s, tc);
    return s;
 }
