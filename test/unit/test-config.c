@@ -953,6 +953,49 @@ START_TEST (test_pymongowatch_queue_handlers)
 }
 END_TEST
 
+/* Python's %- and $-style formats, as a Python file writes them: "%"
+ * with or without "style" (Python's default), "$" with it; {-style ones
+ * keep working without it. */
+START_TEST (test_python_format_styles)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  pct: {format: '%(name)s %(levelname)-8s %(watch.Collection)s 100%%'}\n"
+              "  pct_styled: {format: '%(levelno)03d|%(message)s', style: '%'}\n"
+              "  dol: {format: '$name ${watch.Collection} $$', style: $}\n"
+              "  brace: {format: '{name} {watch.Collection}'}\n"
+              "handlers:\n"
+              "  a: {class: file, filename: '@D/pct.log', formatter: pct}\n"
+              "  b: {class: file, filename: '@D/pct_styled.log', formatter: pct_styled}\n"
+              "  c: {class: file, filename: '@D/dol.log', formatter: dol}\n"
+              "  d: {class: file, filename: '@D/brace.log', formatter: brace}\n"
+              "loggers:\n"
+              "  pymongo.watcher: {level: INFO, handlers: [a, b, c, d]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "orders", 1);
+   mwatch_shutdown ();
+   assert_file ("pct.log", "mongowatch.cursor INFO     orders 100%\n");
+   assert_file_has ("pct_styled.log", "020|DB=shop Collection=orders Operation=find");
+   assert_file ("dol.log", "mongowatch.cursor orders $\n");
+   assert_file ("brace.log", "mongowatch.cursor orders\n");
+
+   assert_described ("version: 1\nformatters:\n  p: {format: '%(message)s'}\n"
+                     "  d: {format: '$message', style: $}\n",
+                     "formatter p: format \"%(message)s\" style \"%\" datefmt default",
+                     "formatter d: format \"$message\" style \"$\" datefmt default");
+   /* A bad field names the file, line, key and column. */
+   assert_error ("version: 1\nformatters:\n  f:\n    format: '%(asctime)s %(levelnmae)s'\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:13: formatters.f.format: format \"%(asctime)s %(levelnmae)s\": "
+                 "unknown field \"levelnmae\" at column 13; did you mean \"levelname\"?");
+   assert_error ("version: 1\nformatters:\n  f: {format: 'cost $5', style: $}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:15: formatters.f.format: format \"cost $5\": single \"$\" at column 6");
+   assert_error ("version: 1\nformatters:\n  f: {format: '{name}', style: '#'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:32: formatters.f.style: unknown style \"#\"; use \"{\", \"%\" or \"$\"");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Did-you-mean: the one helper every unknown-name error asks
  * ------------------------------------------------------------------------ */
@@ -1749,6 +1792,7 @@ config_suite (void)
    tcase_add_test (tc, test_suggest);
    tcase_add_test (tc, test_pymongowatch_logger_names);
    tcase_add_test (tc, test_pymongowatch_queue_handlers);
+   tcase_add_test (tc, test_python_format_styles);
    suite_add_tcase (s, tc);
    return s;
 }
