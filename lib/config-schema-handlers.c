@@ -24,6 +24,9 @@ static const struct {
     * queue handler in front of a WatchQueue is what it means. */
    {"pymongo.watcher.logger.WatchQueue", "queue", NULL},
    {"pymongo.watcher.WatchQueue", "queue", NULL},
+   /* Python's QueueHandler, with its "handlers" and a WatchQueue as its
+    * "queue" (Python 3.12's dictConfig), is the same pair. */
+   {"logging.handlers.QueueHandler", "queue", NULL},
 };
 
 /* pymongowatch's handler factory ("()" in place of "class"): a
@@ -287,6 +290,89 @@ done:
    return found;
 }
 
+/* WatchQueue's keyword arguments: setup_queue_handler passes its own on
+ * to it, so they are a queue handler's keys too.  Those with no meaning
+ * here (doc/configuration.md says why) are read for their type and then
+ * left alone. */
+typedef struct {
+   int64_t maxsize;
+   double forced_delay_sec;
+   bool no_op_bool;
+   int64_t no_op_int;
+} watch_queue_args_t;
+
+#define WATCH_QUEUE_FIELDS(a)                                                                \
+   {"maxsize", MWATCH_CFG_INT, &(a).maxsize, .min = 0, .max = 1 << 30},                      \
+      {"forced_delay_sec", MWATCH_CFG_DOUBLE, &(a).forced_delay_sec, .min = 0, .max = 1e9},  \
+      MWATCH_CFG_FIELD ("enable_multiprocessing", MWATCH_CFG_BOOL, &(a).no_op_bool),         \
+      {"garbage_collection_rate", MWATCH_CFG_INT, &(a).no_op_int, .min = 1, .max = 1e15}
+
+#define WATCH_QUEUE_CLASSES                                                          \
+   "pymongo.watcher.logger.WatchQueue or pymongo.watcher.WatchQueue (ext:// or not)"
+
+/* The value of Python's QueueHandler "queue": a WatchQueue, by its class
+ * or as a mapping that makes one ("()") with keyword arguments.  Another
+ * queue (queue.Queue) would hand each record on before its operation
+ * ends, which mongowatch's queue never does, so it is refused. */
+static bool
+read_watch_queue (mwatch_cfg_t *cfg, const mwatch_node_t *node, watch_queue_args_t *args)
+{
+   const mwatch_node_t *factory = node;
+   const mwatch_node_t *map = NULL;
+   const char *text = NULL;
+   size_t saved = _mwatch_cfg_push (cfg, "queue");
+   bool ok = true;
+   if (node->type == MWATCH_NODE_MAP) {
+      const mwatch_cfg_field_t fields[] = {
+         MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+         WATCH_QUEUE_FIELDS (*args),
+         MWATCH_CFG_END,
+      };
+      map = node;
+      factory = NULL;
+      ok = _mwatch_cfg_read_fields (cfg, map, fields);
+      if (ok && !factory) {
+         ok = _mwatch_cfg_fail (cfg, map->pos, "the key \"()\" is required here: " WATCH_QUEUE_CLASSES);
+      }
+   }
+   if (ok && factory->type != MWATCH_NODE_NULL) {
+      size_t inner = map ? _mwatch_cfg_push (cfg, FACTORY_KEY) : cfg->path_len;
+      ok = _mwatch_cfg_string (cfg, factory, &text);
+      const char *bare = ok && strncmp (text, "ext://", 6) == 0 ? text + 6 : text;
+      if (ok && strcmp (bare, "pymongo.watcher.logger.WatchQueue") != 0 &&
+          strcmp (bare, "pymongo.watcher.WatchQueue") != 0) {
+         ok = _mwatch_cfg_fail (cfg,
+                                factory->pos,
+                                "the queue of a queue handler is mongowatch's WatchQueue, which "
+                                "holds a record until its operation ends; \"%s\" would not: "
+                                "remove \"queue\" or name " WATCH_QUEUE_CLASSES,
+                                text);
+      }
+      _mwatch_cfg_pop (cfg, inner);
+   }
+   _mwatch_cfg_pop (cfg, saved);
+   return ok;
+}
+
+/* Python's QueueHandler "handlers": the one handler its listener hands
+ * records to. */
+static const mwatch_node_t *
+one_of_handlers (mwatch_cfg_t *cfg, const mwatch_node_t *node)
+{
+   const mwatch_node_t *seq = NULL;
+   size_t saved = _mwatch_cfg_push (cfg, "handlers");
+   if (_mwatch_cfg_seq (cfg, node, &seq) && seq->count != 1) {
+      _mwatch_cfg_fail (cfg,
+                        node->pos,
+                        "a queue handler hands its records to one handler, and this list names "
+                        "%zu; give each handler a queue of its own",
+                        seq->count);
+      seq = NULL;
+   }
+   _mwatch_cfg_pop (cfg, saved);
+   return seq ? seq->items[0] : NULL;
+}
+
 static mwatch_handler_t *
 build_queue (mwatch_cfg_t *cfg,
              const char *name,
@@ -296,28 +382,25 @@ build_queue (mwatch_cfg_t *cfg,
 {
    const mwatch_node_t *backend_node = NULL;
    const mwatch_node_t *py_backend = NULL;
+   const mwatch_node_t *py_handlers = NULL;
+   const mwatch_node_t *py_queue = NULL;
    const char *overflow = "block";
    int64_t capacity = 0;
-   int64_t maxsize = -1;
-   double forced_delay_sec = -1;
+   watch_queue_args_t args = {.maxsize = -1, .forced_delay_sec = -1};
    mwatch_queue_handler_opts_t opts;
    mwatch_queue_handler_opts_init (&opts);
    int64_t max_bytes = (int64_t) opts.max_bytes;
-   /* pymongowatch's keys that have no meaning here (doc/configuration.md
-    * says why), read for their type and then left alone. */
-   bool no_op_bool = false;
-   int64_t no_op_int = 0;
    const mwatch_node_t *factory = NULL;
    const mwatch_cfg_field_t own[] = {
       MWATCH_CFG_FIELD ("handler", MWATCH_CFG_NODE, &backend_node),
       /* pymongowatch's setup_queue_handler and WatchQueue. */
       MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
       MWATCH_CFG_FIELD ("backend", MWATCH_CFG_NODE, &py_backend),
-      {"maxsize", MWATCH_CFG_INT, &maxsize, .min = 0, .max = 1 << 30},
-      {"forced_delay_sec", MWATCH_CFG_DOUBLE, &forced_delay_sec, .min = 0, .max = 1e9},
-      MWATCH_CFG_FIELD ("enable_multiprocessing", MWATCH_CFG_BOOL, &no_op_bool),
-      MWATCH_CFG_FIELD ("register_atexit", MWATCH_CFG_BOOL, &no_op_bool),
-      {"garbage_collection_rate", MWATCH_CFG_INT, &no_op_int, .min = 1, .max = 1e15},
+      WATCH_QUEUE_FIELDS (args),
+      MWATCH_CFG_FIELD ("register_atexit", MWATCH_CFG_BOOL, &args.no_op_bool),
+      /* Python's QueueHandler. */
+      MWATCH_CFG_FIELD ("handlers", MWATCH_CFG_NODE, &py_handlers),
+      MWATCH_CFG_FIELD ("queue", MWATCH_CFG_NODE, &py_queue),
       {"default_delay_sec", MWATCH_CFG_DOUBLE, &opts.default_delay_sec, .min = 0, .max = 1e9},
       MWATCH_CFG_FIELD ("force_default_delay", MWATCH_CFG_BOOL, &opts.force_default_delay),
       {"capacity", MWATCH_CFG_INT, &capacity, .min = 0, .max = 1 << 30},
@@ -343,29 +426,35 @@ build_queue (mwatch_cfg_t *cfg,
    /* The raw "backend" node: resolving its reference would give the
     * handler's entry, not its name. */
    const mwatch_node_pair_t *raw_backend = _mwatch_node_map_find (map, "backend");
-   if (backend_node && py_backend) {
+   if ((backend_node != NULL) + (py_backend != NULL) + (py_handlers != NULL) > 1) {
       return _mwatch_cfg_fail_at (cfg,
                                   map,
-                                  "backend",
-                                  "give \"handler\" (mongowatch's name) or \"backend\" "
-                                  "(pymongowatch's), not both");
+                                  backend_node ? "handler" : "backend",
+                                  "give one of \"handler\" (mongowatch's name), \"backend\" "
+                                  "(pymongowatch's) or \"handlers\" (Python's QueueHandler's)");
    }
-   if (!backend_node && !py_backend) {
+   if (!backend_node && !py_backend && !py_handlers) {
       _mwatch_cfg_fail (cfg,
                         map->pos,
                         "the key \"handler\" is required here: the name of the handler the "
                         "queue writes to (or pymongowatch's \"backend\")");
       return NULL;
    }
-   if (maxsize >= 0 && capacity > 0) {
+   if (py_handlers && !(backend_node = one_of_handlers (cfg, py_handlers))) {
+      return NULL;
+   }
+   if (py_queue && !read_watch_queue (cfg, py_queue, &args)) {
+      return NULL;
+   }
+   if (args.maxsize >= 0 && capacity > 0) {
       return _mwatch_cfg_fail_at (
          cfg, map, "maxsize", "give \"capacity\" or pymongowatch's \"maxsize\", not both");
    }
-   if (maxsize > 0) {
-      capacity = maxsize; /* 0, unbounded in Python, keeps the default bound */
+   if (args.maxsize > 0) {
+      capacity = args.maxsize; /* 0, unbounded in Python, keeps the default bound */
    }
-   if (forced_delay_sec >= 0) {
-      opts.default_delay_sec = forced_delay_sec;
+   if (args.forced_delay_sec >= 0) {
+      opts.default_delay_sec = args.forced_delay_sec;
       opts.force_default_delay = true;
    }
    mwatch_staged_t *backend = queue_backend (
@@ -419,6 +508,7 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
                                             FACTORY_KEY,
                                             "handler",
                                             "backend",
+                                            "handlers",
                                             "enable_multiprocessing",
                                             "register_atexit",
                                             "garbage_collection_rate",
@@ -436,9 +526,10 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
             _mwatch_cfg_describe (cfg, " handler %s", item->name);
          }
       }
-      for (size_t i = 4; queue_skip[i]; i++) {
-         if (_mwatch_node_map_find (map, queue_skip[i])) {
-            _mwatch_cfg_describe (cfg, " (%s: no effect)", queue_skip[i]);
+      /* The last three of queue_skip. */
+      for (const char *const *key = queue_skip + 5; *key; key++) {
+         if (_mwatch_node_map_find (map, *key)) {
+            _mwatch_cfg_describe (cfg, " (%s: no effect)", *key);
          }
       }
    }

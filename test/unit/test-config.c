@@ -906,9 +906,16 @@ START_TEST (test_pymongowatch_queue_handlers)
                       "  third: {class: pymongo.watcher.WatchQueue, handler: last,\n"
                       "          forced_delay_sec: 0}\n"
                       "  last: {class: file, filename: '@D/last.log', formatter: f}\n"
+                      /* Python 3.12's QueueHandler with a WatchQueue. */
+                      "  py312:\n"
+                      "    class: logging.handlers.QueueHandler\n"
+                      "    handlers: [h312]\n"
+                      "    queue: {'()': ext://pymongo.watcher.logger.WatchQueue, maxsize: 5,\n"
+                      "            enable_multiprocessing: false}\n"
+                      "  h312: {class: file, filename: '@D/py312.log', formatter: f}\n"
                       "loggers:\n"
                       "  pymongo.watcher: {level: DEBUG,\n"
-                      "    handlers: [file_queue_handler, other_queue, third]}\n";
+                      "    handlers: [file_queue_handler, other_queue, third, py312]}\n";
    load_yaml (text);
    log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "orders", 1);
    log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "debug_only", 1);
@@ -916,6 +923,7 @@ START_TEST (test_pymongowatch_queue_handlers)
    assert_file ("q.log", "mongowatch.cursor orders\n");
    assert_file ("other.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
    assert_file ("last.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+   assert_file ("py312.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
 
    assert_described (text,
                      "handler file_queue_handler: queue handler file (enable_multiprocessing: "
@@ -935,7 +943,7 @@ START_TEST (test_pymongowatch_queue_handlers)
    assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
                  "  q: {class: queue, handler: h, backend: 'cfg://handlers.h'}\n",
                  MWATCH_CONFIG_YAML,
-                 "handlers.q.backend: give \"handler\" (mongowatch's name) or \"backend\"");
+                 "handlers.q.handler: give one of \"handler\" (mongowatch's name), \"backend\"");
    assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
                  "  q: {class: queue, backend: 'cfg://handlers.h.class'}\n",
                  MWATCH_CONFIG_YAML,
@@ -946,6 +954,22 @@ START_TEST (test_pymongowatch_queue_handlers)
                  MWATCH_CONFIG_YAML,
                  "<string>:4:30: handlers.q.backend: cfg://handlers.fiel: no key \"fiel\" in "
                  "handlers (did you mean \"file\"?)");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h], queue: ext://queue.Queue}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:67: handlers.q.queue: the queue of a queue handler is mongowatch's "
+                 "WatchQueue, which holds a record until its operation ends; \"ext://queue.Queue\" "
+                 "would not");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n  i: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h, i]}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:5:55: handlers.q.handlers: a queue handler hands its records to one "
+                 "handler, and this list names 2");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h],\n"
+                 "      queue: {maxsize: 3}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.queue: the key \"()\" is required here");
    assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
                  "  q: {class: queue, handler: h, maxsize: 5, capacity: 9}\n",
                  MWATCH_CONFIG_YAML,
