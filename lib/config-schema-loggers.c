@@ -142,6 +142,23 @@ logger_name (mwatch_cfg_t *cfg, const mwatch_node_pair_t *pair)
    return NULL;
 }
 
+/* "pymongo" is above pymongowatch's loggers in Python, above none of
+ * mongowatch's here: check-config says so rather than let it log
+ * nothing unnoticed. */
+static void
+warn_pymongo (mwatch_cfg_t *cfg, const mwatch_node_pair_t *pair)
+{
+   bson_error_t where;
+   _mwatch_config_error (&where,
+                         pair->pos.file ? pair->pos.file : cfg->file,
+                         pair->pos,
+                         cfg->path,
+                         "no operation reaches logger \"pymongo\": pymongowatch's records "
+                         "propagate to it, mongowatch's to \"mongowatch\" (which "
+                         "\"pymongo.watcher\" stands for); configure that one");
+   _mwatch_cfg_describe (cfg, "warning: %s\n", where.message);
+}
+
 /* The entry before `index` of the section that configures the same
  * logger (by its name or its pymongowatch name), or NULL. */
 static const mwatch_node_pair_t *
@@ -261,6 +278,9 @@ _mwatch_cfg_loggers (mwatch_cfg_t *cfg, const mwatch_node_t *loggers, const mwat
                                 "keep one");
       } else {
          ok = logger (cfg, name, pair->value, !*pair->key, pair->key);
+         if (ok && strcmp (name, "pymongo") == 0) {
+            warn_pymongo (cfg, pair);
+         }
       }
       _mwatch_cfg_pop (cfg, saved);
    }

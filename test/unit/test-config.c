@@ -874,6 +874,11 @@ START_TEST (test_pymongowatch_logger_names)
                  "  mongowatch: {level: DEBUG}\n",
                  MWATCH_CONFIG_YAML,
                  "<string>:4:3: loggers.mongowatch: logger mongowatch is configured twice");
+   /* "pymongo", above pymongowatch's loggers, is above none of mongowatch's. */
+   assert_described ("version: 1\nloggers:\n  pymongo: {level: INFO}\n  mongowatch: {level: INFO}\n",
+                     "logger pymongo: level INFO",
+                     "described.yaml:3:3: loggers.pymongo: no operation reaches logger "
+                     "\"pymongo\"");
    /* A name under pymongo.watcher nothing logs on. */
    assert_error ("version: 1\nloggers:\n  pymongo.watcher.cursors: {level: INFO}\n",
                  MWATCH_CONFIG_YAML,
