@@ -266,10 +266,11 @@ _mwatch_cfg_loggers (mwatch_cfg_t *cfg, const mwatch_node_t *loggers, const mwat
          ok = _mwatch_cfg_fail (cfg,
                                 pair->pos,
                                 "logger %s is configured twice, as \"%s\" here and as \"%s\" "
-                                "at line %d (pymongowatch's name stands for mongowatch's); keep one",
+                                "at %s:%d (pymongowatch's name stands for mongowatch's); keep one",
                                 name,
                                 pair->key,
                                 twice->key,
+                                twice->pos.file ? twice->pos.file : cfg->file,
                                 twice->pos.line);
       } else if (!*pair->key && root) {
          ok = _mwatch_cfg_fail (cfg,

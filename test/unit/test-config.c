@@ -869,7 +869,7 @@ START_TEST (test_pymongowatch_logger_names)
                  MWATCH_CONFIG_YAML,
                  "<string>:4:3: loggers.pymongo.watcher.cursor: logger mongowatch.cursor is "
                  "configured twice, as \"pymongo.watcher.cursor\" here and as "
-                 "\"mongowatch.cursor\" at line 3");
+                 "\"mongowatch.cursor\" at <string>:3");
    assert_error ("version: 1\nloggers:\n  pymongo.watcher: {level: INFO}\n"
                  "  mongowatch: {level: DEBUG}\n",
                  MWATCH_CONFIG_YAML,
