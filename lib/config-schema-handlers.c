@@ -195,8 +195,14 @@ read_overflow (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *text, mw
          return true;
       }
    }
-   char message[200];
-   bson_snprintf (message, sizeof message, "unknown overflow policy \"%s\"; use drop_newest, drop_oldest or block", text);
+   char message[300];
+   char hint[96];
+   _mwatch_cfg_did_you_mean (hint, sizeof hint, text, names);
+   bson_snprintf (message,
+                  sizeof message,
+                  "unknown overflow policy \"%.60s\"%s; use drop_newest, drop_oldest or block",
+                  text,
+                  hint);
    _mwatch_cfg_fail_at (cfg, map, "overflow", message);
    return false;
 }

@@ -1152,6 +1152,10 @@ static const error_case_t error_cases[] = {
     "version: 1\nfilters:\n  f: {'()': mongowatch.filters.expresion}\n",
     "<string>:3:13: filters.f.(): unknown filter factory \"mongowatch.filters.expresion\" (did "
     "you mean \"mongowatch.filters.expression\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null}\n  q: {class: queue, handler: h, overflow: drop-newest}\n",
+    "<string>:4:43: handlers.q.overflow: unknown overflow policy \"drop-newest\" (did you mean "
+    "\"drop_newest\"?)"},
    /* Nothing close: no suggestion. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  f: {class: file, filename: /tmp/x, colour: red}\n",
