@@ -1,5 +1,6 @@
 /* The "formatters" and "filters" sections. */
 #include "config-schema-private.h"
+#include "formatter-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,12 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
                                    "formatter classes are not supported; a mongowatch formatter "
                                    "is a template: remove \"class\" and give \"format\"");
    }
-   if (strcmp (k->style, "{") != 0) {
-      return _mwatch_cfg_fail_key (cfg,
-                                   map,
-                                   "style",
-                                   "only \"{\" templates are supported; write %%(name)s as {name} "
-                                   "and remove \"style\" or set it to \"{\"");
+   /* Python's three styles; without "style", inferred from the template
+    * (mwatch_formatter_new_style), since mongowatch's own files write
+    * {-style templates with no "style" while Python's default is "%". */
+   if (k->style && (strlen (k->style) != 1 || !strchr ("{%$", k->style[0]))) {
+      return _mwatch_cfg_fail_key (
+         cfg, map, "style", "unknown style \"%s\"; use \"{\", \"%%\" or \"$\", as in Python", k->style);
    }
    if (k->format && k->format->type != MWATCH_NODE_NULL) {
       size_t saved = _mwatch_cfg_push (cfg, "format");
@@ -56,8 +57,9 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
          return false;
       }
    }
+   char style = k->style ? k->style[0] : '\0';
    bson_error_t err;
-   mwatch_formatter_t *built = mwatch_formatter_new (k->template, k->datefmt, &err);
+   mwatch_formatter_t *built = mwatch_formatter_new_style (k->template, k->datefmt, style, &err);
    if (!built) {
       return constructor_failed (cfg, k->format ? k->format : node, k->format ? "format" : NULL, &err);
    }
@@ -66,10 +68,14 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
       return _mwatch_cfg_fail_key (cfg, map, "columns", "%s", err.message);
    }
    mwatch_formatter_set_csv_escape_newlines (built, k->csv_escape_newlines);
+   style = k->template ? (style ? style : _mwatch_formatter_infer_style (k->template)) : '{';
    _mwatch_cfg_describe (cfg,
-                         "formatter %s: format \"%s\" datefmt %s%s%s",
+                         "formatter %s: format \"%s\"%s%s%s datefmt %s%s%s",
                          name,
                          k->template ? k->template : MWATCH_DEFAULT_FORMAT,
+                         style != '{' ? " style \"" : "",
+                         style != '{' ? (char[]) {style, '\0'} : "",
+                         style != '{' ? "\"" : "",
                          k->datefmt ? "\"" : "",
                          k->datefmt ? k->datefmt : "default",
                          k->datefmt ? "\"" : "");
@@ -87,7 +93,7 @@ formatter_build (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node,
 static bool
 formatter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
 {
-   formatter_keys_t k = {.style = "{"};
+   formatter_keys_t k = {.style = NULL};
    const mwatch_cfg_field_t fields[] = {
       MWATCH_CFG_FIELD ("format", MWATCH_CFG_NODE, &k.format),
       MWATCH_CFG_FIELD ("datefmt", MWATCH_CFG_STRING, &k.datefmt),
@@ -369,12 +375,19 @@ find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name
          return factories[i].build;
       }
    }
+   const char *known[sizeof factories / sizeof *factories + 1] = {NULL};
+   for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
+      known[i] = factories[i].factory;
+   }
+   char hint[96];
+   _mwatch_cfg_did_you_mean (hint, sizeof hint, *name, known);
    _mwatch_cfg_fail (cfg,
                      written->pos,
-                     "unknown filter factory \"%s\"; use mongowatch.filters.expression, "
+                     "unknown filter factory \"%s\"%s; use mongowatch.filters.expression, "
                      "mongowatch.filters.redact, mongowatch.filters.rate, "
                      "mongowatch.filters.fields, logging.Filter or ext:///path/to/lib.so:symbol",
-                     *name);
+                     *name,
+                     hint);
    return NULL;
 }
 

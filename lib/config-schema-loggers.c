@@ -98,8 +98,83 @@ warn_filters_above_watchers (mwatch_cfg_t *cfg, const char *name, const mwatch_n
    _mwatch_cfg_describe (cfg, "warning: %s\n", where.message);
 }
 
+/* pymongowatch's loggers, by the names its watchers log on, and the
+ * mongowatch loggers that take their place: a pymongowatch file names
+ * them, and would otherwise configure loggers nothing logs on. */
+static const struct {
+   const char *python;
+   const char *name;
+} logger_aliases[] = {
+   {"pymongo.watcher", "mongowatch"},
+   {"pymongo.watcher.cursor", "mongowatch.cursor"},
+   {"pymongo.watcher.collection", "mongowatch.collection"},
+};
+
+#define N_ALIASES (sizeof logger_aliases / sizeof *logger_aliases)
+#define PYMONGOWATCH_PREFIX "pymongo.watcher."
+
+/* The mongowatch name of the logger written `written`, or NULL with the
+ * error set for a name under pymongo.watcher that pymongowatch never logs
+ * on (a handler there would see nothing, in either). */
+static const char *
+logger_name (mwatch_cfg_t *cfg, const mwatch_node_pair_t *pair)
+{
+   const char *known[2 * N_ALIASES + 1] = {NULL};
+   for (size_t i = 0; i < N_ALIASES; i++) {
+      if (strcmp (pair->key, logger_aliases[i].python) == 0) {
+         return logger_aliases[i].name;
+      }
+      known[2 * i] = logger_aliases[i].python;
+      known[2 * i + 1] = logger_aliases[i].name;
+   }
+   if (strncmp (pair->key, PYMONGOWATCH_PREFIX, strlen (PYMONGOWATCH_PREFIX)) != 0) {
+      return pair->key;
+   }
+   char hint[96];
+   _mwatch_cfg_did_you_mean (hint, sizeof hint, pair->key, known);
+   _mwatch_cfg_fail (cfg,
+                     pair->pos,
+                     "no watcher logs on \"%s\"%s; pymongowatch's loggers are pymongo.watcher, "
+                     "pymongo.watcher.cursor and pymongo.watcher.collection, which stand for "
+                     "mongowatch, mongowatch.cursor and mongowatch.collection",
+                     pair->key,
+                     hint);
+   return NULL;
+}
+
+/* "pymongo" is above pymongowatch's loggers in Python, above none of
+ * mongowatch's here: check-config says so rather than let it log
+ * nothing unnoticed. */
+static void
+warn_pymongo (mwatch_cfg_t *cfg, const mwatch_node_pair_t *pair)
+{
+   bson_error_t where;
+   _mwatch_config_error (&where,
+                         pair->pos.file ? pair->pos.file : cfg->file,
+                         pair->pos,
+                         cfg->path,
+                         "no operation reaches logger \"pymongo\": pymongowatch's records "
+                         "propagate to it, mongowatch's to \"mongowatch\" (which "
+                         "\"pymongo.watcher\" stands for); configure that one");
+   _mwatch_cfg_describe (cfg, "warning: %s\n", where.message);
+}
+
+/* The entry before `index` of the section that configures the same
+ * logger (by its name or its pymongowatch name), or NULL. */
+static const mwatch_node_pair_t *
+configured_before (mwatch_cfg_t *cfg, const mwatch_node_t *map, size_t index, const char *name)
+{
+   for (size_t i = 0; i < index; i++) {
+      const char *other = logger_name (cfg, &map->pairs[i]);
+      if (other && strcmp (other, name) == 0) {
+         return &map->pairs[i];
+      }
+   }
+   return NULL;
+}
+
 static bool
-logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_root)
+logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_root, const char *written)
 {
    const mwatch_node_t *map = NULL;
    const mwatch_node_t *handlers = NULL;
@@ -151,9 +226,13 @@ logger (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, bool is_
    cfg->st.loggers[cfg->st.logger_count++] = setup;
 
    char level[24];
+   bool alias = strcmp (written, name) != 0;
    _mwatch_cfg_describe (cfg,
-                         "logger %s: level %s",
+                         "logger %s%s%s%s: level %s",
                          *name ? name : "(root)",
+                         alias ? " (pymongowatch's " : "",
+                         alias ? written : "",
+                         alias ? ")" : "",
                          mwatch_level_name (setup.level, level, sizeof level));
    if (!is_root) {
       _mwatch_cfg_describe (cfg, " propagate %s", setup.propagate ? "true" : "false");
@@ -178,20 +257,38 @@ _mwatch_cfg_loggers (mwatch_cfg_t *cfg, const mwatch_node_t *loggers, const mwat
    for (size_t i = 0; ok && map && i < map->count; i++) {
       const mwatch_node_pair_t *pair = &map->pairs[i];
       size_t saved = _mwatch_cfg_push (cfg, pair->key);
-      if (!*pair->key && root) {
+      const char *name = logger_name (cfg, pair);
+      const mwatch_node_pair_t *twice = name ? configured_before (cfg, map, i, name) : NULL;
+      if (!name) {
+         ok = false;
+      } else if (twice) {
+         /* Python would configure two loggers; here both are one. */
+         ok = _mwatch_cfg_fail (cfg,
+                                pair->pos,
+                                "logger %s is configured twice, as \"%s\" here and as \"%s\" "
+                                "at %s:%d (pymongowatch's name stands for mongowatch's); keep one",
+                                name,
+                                pair->key,
+                                twice->key,
+                                twice->pos.file ? twice->pos.file : cfg->file,
+                                twice->pos.line);
+      } else if (!*pair->key && root) {
          ok = _mwatch_cfg_fail (cfg,
                                 pair->pos,
                                 "the root logger is configured twice, here and in \"root\"; "
                                 "keep one");
       } else {
-         ok = logger (cfg, pair->key, pair->value, !*pair->key);
+         ok = logger (cfg, name, pair->value, !*pair->key, pair->key);
+         if (ok && strcmp (name, "pymongo") == 0) {
+            warn_pymongo (cfg, pair);
+         }
       }
       _mwatch_cfg_pop (cfg, saved);
    }
    _mwatch_cfg_pop (cfg, top);
    if (ok && root) {
       top = _mwatch_cfg_push (cfg, "root");
-      ok = logger (cfg, "", root, true);
+      ok = logger (cfg, "", root, true, "");
       _mwatch_cfg_pop (cfg, top);
    }
    return ok;

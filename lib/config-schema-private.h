@@ -183,7 +183,14 @@ _mwatch_cfg_read_fields (mwatch_cfg_t *cfg,
                          const mwatch_node_t *map,
                          const mwatch_cfg_field_t *fields);
 
-/* The error for an unknown key of `map` (at `pair`), listing `allowed`. */
+/* Did-you-mean for an unknown `name`: ` (did you mean "X"?)` with the
+ * closest of the NULL-terminated `known` (suggest-private.h), or "" when
+ * none is close.  Every error about an unknown name adds it. */
+void
+_mwatch_cfg_did_you_mean (char *hint, size_t size, const char *name, const char *const *known);
+
+/* The error for an unknown key of `map` (at `pair`), listing `allowed`
+ * and the one closest to the key. */
 bool
 _mwatch_cfg_unknown_key (mwatch_cfg_t *cfg,
                          const mwatch_node_pair_t *pair,

@@ -6,6 +6,7 @@
  * ("cfg://loggers[mongowatch.cursor].level").  A reference may lead to
  * another; a chain that comes back to itself is an error. */
 #include "config-schema-private.h"
+#include "suggest-private.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -144,8 +145,18 @@ step (mwatch_cfg_t *cfg,
    const mwatch_node_pair_t *pair = _mwatch_node_map_find (node, segment);
    if (!pair) {
       char keys[256];
+      char hint[96] = "";
       list_keys (node, keys, sizeof keys);
-      bson_snprintf (what, sizeof what, "no key \"%s\" in %s (keys there: %s)", segment, where, keys);
+      mwatch_suggest_t suggest;
+      _mwatch_suggest_init (&suggest, segment, strlen (segment));
+      for (size_t i = 0; i < node->count; i++) {
+         _mwatch_suggest_consider (&suggest, node->pairs[i].key);
+      }
+      if (_mwatch_suggest_best (&suggest)) {
+         bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", _mwatch_suggest_best (&suggest));
+      }
+      bson_snprintf (
+         what, sizeof what, "no key \"%s\" in %s%s (keys there: %s)", segment, where, hint, keys);
       return fail_ref (cfg, chain, ref, what);
    }
    return pair->value;

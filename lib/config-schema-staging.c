@@ -2,6 +2,7 @@
  * the whole file has been read, then installed or destroyed together.
  * And the description check_file gives of it. */
 #include "config-schema-private.h"
+#include "suggest-private.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -115,10 +116,19 @@ _mwatch_cfg_lookup (mwatch_cfg_t *cfg, const mwatch_staged_list_t *list, const m
    }
    char names[300] = "";
    size_t len = 0;
+   mwatch_suggest_t suggest;
+   _mwatch_suggest_init (&suggest, name, strlen (name));
    for (size_t i = 0; i < list->count && len + 1 < sizeof names; i++) {
       int n = bson_snprintf (
          names + len, sizeof names - len, "%s\"%s\"", i ? ", " : "", list->items[i].name);
       len += (size_t) BSON_MAX (n, 0);
+   }
+   for (size_t i = 0; i < list->count; i++) {
+      _mwatch_suggest_consider (&suggest, list->items[i].name);
+   }
+   char hint[96] = "";
+   if (_mwatch_suggest_best (&suggest)) {
+      bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", _mwatch_suggest_best (&suggest));
    }
    if (list->count == 0) {
       _mwatch_cfg_fail (cfg,
@@ -129,8 +139,14 @@ _mwatch_cfg_lookup (mwatch_cfg_t *cfg, const mwatch_staged_list_t *list, const m
                         list->what,
                         list->what);
    } else {
-      _mwatch_cfg_fail (
-         cfg, node->pos, "no %s named \"%s\"; the %ss defined are %s", list->what, name, list->what, names);
+      _mwatch_cfg_fail (cfg,
+                        node->pos,
+                        "no %s named \"%s\"%s; the %ss defined are %s",
+                        list->what,
+                        name,
+                        hint,
+                        list->what,
+                        names);
    }
    return NULL;
 }

@@ -6,6 +6,7 @@
  * true/false and, because Python users' files are read by PyYAML, also
  * yes/no/on/off, in lower, capitalized or upper case. */
 #include "config-schema-private.h"
+#include "suggest-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -239,11 +240,16 @@ _mwatch_cfg_level (mwatch_cfg_t *cfg, const mwatch_node_t *written, int *out)
       return expected (cfg, written, node, "a level", false);
    }
    if (!mwatch_level_parse (node->text, out)) {
+      static const char *const names[] = {
+         "CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET", NULL};
+      char hint[96];
+      _mwatch_cfg_did_you_mean (hint, sizeof hint, node->text, names);
       return _mwatch_cfg_fail (cfg,
                                written->pos,
-                               "unknown level \"%.60s\"; use CRITICAL, ERROR, WARNING, INFO, "
+                               "unknown level \"%.60s\"%s; use CRITICAL, ERROR, WARNING, INFO, "
                                "DEBUG, NOTSET or a number",
-                               node->text);
+                               node->text,
+                               hint);
    }
    return true;
 }
@@ -351,6 +357,20 @@ _mwatch_cfg_name_pairs (mwatch_cfg_t *cfg, const mwatch_node_t *written, const c
 
 /* ---------------------------------------------------------------- tables */
 
+void
+_mwatch_cfg_did_you_mean (char *hint, size_t size, const char *name, const char *const *known)
+{
+   mwatch_suggest_t suggest;
+   _mwatch_suggest_init (&suggest, name, strlen (name));
+   _mwatch_suggest_consider_all (&suggest, known);
+   const char *best = _mwatch_suggest_best (&suggest);
+   if (best) {
+      bson_snprintf (hint, size, " (did you mean \"%s\"?)", best);
+   } else if (size > 0) {
+      hint[0] = '\0';
+   }
+}
+
 bool
 _mwatch_cfg_unknown_key (mwatch_cfg_t *cfg,
                          const mwatch_node_pair_t *pair,
@@ -360,12 +380,17 @@ _mwatch_cfg_unknown_key (mwatch_cfg_t *cfg,
    char list[300] = "";
    char hint[96] = "";
    size_t len = 0;
+   mwatch_suggest_t suggest;
+   _mwatch_suggest_init (&suggest, pair->key, strlen (pair->key));
    for (size_t i = 0; i < count && len + 1 < sizeof list; i++) {
       int n = bson_snprintf (list + len, sizeof list - len, "%s%s", i ? ", " : "", allowed[i]);
       len += (size_t) BSON_MAX (n, 0);
-      if (strcasecmp (allowed[i], pair->key) == 0) {
-         bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", allowed[i]);
-      }
+   }
+   for (size_t i = 0; i < count; i++) {
+      _mwatch_suggest_consider (&suggest, allowed[i]);
+   }
+   if (_mwatch_suggest_best (&suggest)) {
+      bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", _mwatch_suggest_best (&suggest));
    }
    size_t saved = _mwatch_cfg_push (cfg, pair->key);
    _mwatch_cfg_fail (

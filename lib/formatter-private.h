@@ -6,6 +6,12 @@
 
 #include "mongowatch.h"
 
+/* The style mwatch_formatter_new_style gives a template when none is
+ * named: "%" when it has a %(name) field and no "{" at all, else "{"
+ * (mongowatch's own). */
+char
+_mwatch_formatter_infer_style (const char *format);
+
 /* Checks that each {watch.F} of the template names a field mongowatch
  * sets or one in `declared` (NULL-terminated, may be NULL): the names a
  * configuration gives fields.  On the first that is neither, returns false

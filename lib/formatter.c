@@ -7,6 +7,7 @@
 #include "json-private.h"
 #include "message-render-private.h"
 #include "refcount-private.h"
+#include "suggest-private.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -128,17 +129,25 @@ unknown_field_error (
    bson_error_t *error, const char *format, const char *name, size_t len, size_t col)
 {
    char known[256] = "";
+   char hint[80] = "";
+   mwatch_suggest_t suggest;
 
+   _mwatch_suggest_init (&suggest, name, len);
    for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++) {
       strcat (known, known_fields[i].name);
       strcat (known, ", ");
+      _mwatch_suggest_consider (&suggest, known_fields[i].name);
+   }
+   if (_mwatch_suggest_best (&suggest)) {
+      bson_snprintf (hint, sizeof hint, "did you mean \"%s\"? ", _mwatch_suggest_best (&suggest));
    }
    set_error (error,
               format,
-              "unknown field \"%.*s\" at column %zu; known: %swatch.<field>[.<key>...]",
+              "unknown field \"%.*s\" at column %zu; %sknown: %swatch.<field>[.<key>...]",
               quote_len (name, len, 40),
               name,
               col,
+              hint,
               known);
 }
 
@@ -164,6 +173,19 @@ flush_literal (mwatch_formatter_t *formatter, mwatch_buf_t *literal)
       add_piece (formatter, &piece);
       mwatch_buf_init (literal);
    }
+}
+
+/* The end of compiling: the text left becomes a piece, unless compiling
+ * `stopped` at an error. */
+static bool
+end_compile (mwatch_formatter_t *formatter, mwatch_buf_t *literal, bool stopped)
+{
+   if (stopped) {
+      mwatch_buf_destroy (literal);
+      return false;
+   }
+   flush_literal (formatter, literal);
+   return true;
 }
 
 /* "Filter.user.name": no empty key anywhere. */
@@ -239,6 +261,40 @@ column_at (column_cursor_t *cursor, const char *format, size_t offset)
    return cursor->col;
 }
 
+/* Adds the field `name` (`name_len` bytes) with the {-style spec `spec`
+ * (`spec_len` bytes, 0 for none), `col` the column where it was written.
+ * False with `error` set for an unknown name, or with `why` set (and
+ * `error` left to the caller, who knows how the spec was written) for a
+ * bad spec. */
+static bool
+add_field (mwatch_formatter_t *formatter,
+           const char *format,
+           const char *name,
+           size_t name_len,
+           const char *spec,
+           size_t spec_len,
+           size_t col,
+           char *why,
+           size_t why_size,
+           bson_error_t *error)
+{
+   piece_t piece = {.kind = PIECE_LITERAL};
+   mwatch_fmt_class_t cls;
+
+   if (!resolve_name (&piece, &cls, format, name, name_len, col, error)) {
+      return false;
+   }
+   if (spec_len > 0) {
+      if (!_mwatch_fmt_spec_parse (spec, spec_len, cls, &piece.spec, why, why_size)) {
+         bson_free (piece.text);
+         return false;
+      }
+      piece.has_spec = true;
+   }
+   add_piece (formatter, &piece);
+   return true;
+}
+
 /* The field between the braces at `open` and `close`, `col` the column of
  * `open`. */
 static bool
@@ -253,8 +309,6 @@ compile_field (mwatch_formatter_t *formatter,
    size_t field_len = close - open - 1;
    const char *colon = memchr (field, ':', field_len);
    size_t name_len = colon ? (size_t) (colon - field) : field_len;
-   piece_t piece = {.kind = PIECE_LITERAL};
-   mwatch_fmt_class_t cls;
    char why[200];
 
    if (name_len == 0) {
@@ -266,13 +320,11 @@ compile_field (mwatch_formatter_t *formatter,
                  col);
       return false;
    }
-   if (!resolve_name (&piece, &cls, format, field, name_len, col, error)) {
-      return false;
-   }
-   if (colon && colon + 1 < field + field_len) {
-      const char *spec = colon + 1;
-      size_t spec_len = field_len - name_len - 1;
-      if (!_mwatch_fmt_spec_parse (spec, spec_len, cls, &piece.spec, why, sizeof why)) {
+   const char *spec = colon ? colon + 1 : "";
+   size_t spec_len = colon ? field_len - name_len - 1 : 0;
+   why[0] = '\0';
+   if (!add_field (formatter, format, field, name_len, spec, spec_len, col, why, sizeof why, error)) {
+      if (why[0]) {
          set_error (error,
                     format,
                     "bad format spec \"%.*s\" for field \"%.*s\" at column %zu: %s; %s",
@@ -283,17 +335,14 @@ compile_field (mwatch_formatter_t *formatter,
                     col,
                     why,
                     SPEC_GRAMMAR);
-         bson_free (piece.text);
-         return false;
       }
-      piece.has_spec = true;
+      return false;
    }
-   add_piece (formatter, &piece);
    return true;
 }
 
 static bool
-compile (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
+compile_brace (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
 {
    mwatch_buf_t literal = MWATCH_BUF_INITIALIZER;
    column_cursor_t cursor = {.offset = 0, .col = 1};
@@ -334,12 +383,233 @@ compile (mwatch_formatter_t *formatter, const char *format, bson_error_t *error)
          i = close + 1;
       }
    }
-   if (format[i]) {
-      mwatch_buf_destroy (&literal);
+   return end_compile (formatter, &literal, format[i] != '\0');
+}
+
+/* ---------------------------------------------------------------- %- and $-style */
+
+/* Python's other two template styles, compiled into the same pieces as a
+ * {-style one, so that formatting does not depend on the style.  As in
+ * Python's logging, a field of a %-style template is %(name) followed by
+ * a printf conversion, and one of a $-style template is $name or
+ * ${name}; "%%" and "$$" stand for "%" and "$". */
+
+/* Reads a %-style conversion after "%(name)" at format[*j] ([flags]
+ * [width][.precision]type) into the {-style spec `spec`; false with
+ * `why` set when mongowatch cannot do what it asks. */
+static bool
+percent_conversion (const char *format, size_t *j, char *spec, size_t spec_size, char *why, size_t why_size)
+{
+   bool left = false, zero = false;
+   char sign = '\0';
+   for (; format[*j] && strchr ("#0+ -", format[*j]); (*j)++) {
+      char flag = format[*j];
+      if (flag == '#') {
+         bson_snprintf (why, why_size, "the \"#\" flag (alternate form) is not supported");
+         return false;
+      }
+      left = left || flag == '-';
+      zero = zero || flag == '0';
+      sign = flag == '+' ? '+' : flag == ' ' && sign != '+' ? ' ' : sign;
+   }
+   size_t width_at = *j;
+   while (isdigit ((unsigned char) format[*j])) {
+      (*j)++;
+   }
+   size_t width_len = *j - width_at;
+   size_t precision_at = *j;
+   if (format[*j] == '.') {
+      (*j)++;
+      while (isdigit ((unsigned char) format[*j])) {
+         (*j)++;
+      }
+   }
+   size_t precision_len = *j - precision_at;
+   char type = format[*j];
+   if (type == '*') {
+      bson_snprintf (why, why_size, "a width or precision \"*\" taken from arguments has no meaning in a log format");
       return false;
    }
-   flush_literal (formatter, &literal);
+   if (type == '\0') {
+      bson_snprintf (why, why_size, "the conversion has no type; end it with s, d, f, e or g");
+      return false;
+   }
+   if (!strchr ("sdiufFeEgG", type)) {
+      bson_snprintf (why,
+                     why_size,
+                     "conversion type \"%c\" is not supported; use s (text), d (integer) or f, e, "
+                     "g (decimals)",
+                     type);
+      return false;
+   }
+   (*j)++;
+   /* Python's "%s" writes a number's text as text: no zero padding, and
+    * "s" itself is left out, so that the field keeps its own text. */
+   bool text = type == 's';
+   char spec_type = text ? '\0' : strchr ("diu", type) ? 'd' : type;
+   /* %-style right-aligns whatever the type; {-style would left-align text. */
+   const char *align = left ? "<" : width_len > 0 && (text || !zero) ? ">" : "";
+   bson_snprintf (spec,
+                  spec_size,
+                  "%s%s%s%.*s%.*s%s",
+                  align,
+                  sign ? (sign == '+' ? "+" : " ") : "",
+                  zero && !left && !text ? "0" : "",
+                  (int) width_len,
+                  format + width_at,
+                  (int) precision_len,
+                  format + precision_at,
+                  spec_type ? (char[]) {spec_type, '\0'} : "");
    return true;
+}
+
+/* Compiles the field at format[at] (a "%" or "$" that is not doubled),
+ * `col` its column; sets *next past it.  False with `error` set. */
+typedef bool (*marked_field_fn) (mwatch_formatter_t *formatter,
+                                 const char *format,
+                                 size_t at,
+                                 size_t col,
+                                 size_t *next,
+                                 bson_error_t *error);
+
+/* The loop both styles share: literal text, the mark doubled for itself,
+ * and a field wherever the mark stands alone. */
+static bool
+compile_marked (mwatch_formatter_t *formatter,
+                const char *format,
+                char mark,
+                marked_field_fn field,
+                bson_error_t *error)
+{
+   mwatch_buf_t literal = MWATCH_BUF_INITIALIZER;
+   column_cursor_t cursor = {.offset = 0, .col = 1};
+   const char marks[2] = {mark, '\0'};
+   size_t i = 0;
+
+   while (format[i]) {
+      if (format[i] != mark) {
+         size_t run = strcspn (format + i, marks);
+         _mwatch_json_raw (&literal, format + i, run);
+         i += run;
+      } else if (format[i + 1] == mark) {
+         mwatch_buf_append (&literal, marks, 1);
+         i += 2;
+      } else {
+         /* Flushed first: a field's piece goes after the text before it. */
+         flush_literal (formatter, &literal);
+         if (!field (formatter, format, i, column_at (&cursor, format, i), &i, error)) {
+            break;
+         }
+      }
+   }
+   return end_compile (formatter, &literal, format[i] != '\0');
+}
+
+/* %(name) and its conversion. */
+static bool
+percent_field (mwatch_formatter_t *formatter,
+               const char *format,
+               size_t i,
+               size_t col,
+               size_t *next,
+               bson_error_t *error)
+{
+   char why[200];
+   char spec[64];
+   const char *close = format[i + 1] == '(' ? strchr (format + i + 2, ')') : NULL;
+   if (!close) {
+      set_error (error,
+                 format,
+                 "%s at column %zu; a field is %%(name)s, and \"%%%%\" a literal percent sign",
+                 format[i + 1] == '(' ? "unclosed \"%(\"" : "single \"%\"",
+                 col);
+      return false;
+   }
+   const char *name = format + i + 2;
+   size_t name_len = (size_t) (close - name);
+   size_t j = (size_t) (close - format) + 1;
+   why[0] = '\0';
+   if (!percent_conversion (format, &j, spec, sizeof spec, why, sizeof why)) {
+      set_error (error,
+                 format,
+                 "bad conversion \"%.*s\" at column %zu: %s",
+                 quote_len (format + i, j + 1 - i, 40),
+                 format + i,
+                 col,
+                 why);
+      return false;
+   }
+   if (!add_field (formatter, format, name, name_len, spec, strlen (spec), col, why, sizeof why, error)) {
+      if (why[0]) {
+         set_error (error,
+                    format,
+                    "bad conversion \"%.*s\" for field \"%.*s\" at column %zu: %s",
+                    quote_len (format + i, j - i, 40),
+                    format + i,
+                    quote_len (name, name_len, 40),
+                    name,
+                    col,
+                    why);
+      }
+      return false;
+   }
+   *next = j;
+   return true;
+}
+
+/* Python's string.Template names: a letter or "_", then letters, digits
+ * and "_". */
+static size_t
+identifier_len (const char *text)
+{
+   size_t len = 0;
+   if (isalpha ((unsigned char) text[0]) || text[0] == '_') {
+      while (isalnum ((unsigned char) text[len]) || text[len] == '_') {
+         len++;
+      }
+   }
+   return len;
+}
+
+/* $name or ${name}. */
+static bool
+dollar_field (mwatch_formatter_t *formatter,
+              const char *format,
+              size_t i,
+              size_t col,
+              size_t *next,
+              bson_error_t *error)
+{
+   char why[8];
+   const char *name = format + i + 1;
+   size_t name_len = identifier_len (name);
+   size_t after = i + 1 + name_len;
+   if (*name == '{') {
+      /* ${name}; a dotted ${watch.F} too, which Python's $-style cannot
+       * write. */
+      name++;
+      name_len = strcspn (name, "}");
+      after = name[name_len] == '}' ? (size_t) (name - format) + name_len + 1 : 0;
+   }
+   if (name_len == 0 || after == 0) {
+      set_error (error,
+                 format,
+                 "%s at column %zu; a field is $name or ${name}, and \"$$\" a literal dollar sign",
+                 after == 0 ? "unclosed \"${\"" : "single \"$\"",
+                 col);
+      return false;
+   }
+   if (!add_field (formatter, format, name, name_len, "", 0, col, why, sizeof why, error)) {
+      return false;
+   }
+   *next = after; /* only now: the loop stops where a field failed */
+   return true;
+}
+
+char
+_mwatch_formatter_infer_style (const char *format)
+{
+   return format && strstr (format, "%(") && !strchr (format, '{') ? '%' : '{';
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -358,18 +628,40 @@ formatter_free (mwatch_formatter_t *formatter)
 }
 
 mwatch_formatter_t *
-mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *error)
+mwatch_formatter_new_style (const char *format, const char *datefmt, char style, bson_error_t *error)
 {
+   if (!format) {
+      format = MWATCH_DEFAULT_FORMAT; /* which is {-style, whatever `style` says */
+      style = '{';
+   }
+   style = style ? style : _mwatch_formatter_infer_style (format);
+   if (style != '{' && style != '%' && style != '$') {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "unknown template style \"%c\"; use \"{\", \"%%\" or \"$\"",
+                      style);
+      return NULL;
+   }
    mwatch_formatter_t *formatter = bson_malloc0 (sizeof *formatter);
 
    atomic_init (&formatter->refs, 1);
-   formatter->format = bson_strdup (format ? format : MWATCH_DEFAULT_FORMAT);
-   if (!compile (formatter, formatter->format, error)) {
+   formatter->format = bson_strdup (format);
+   bool ok = style == '%'   ? compile_marked (formatter, formatter->format, '%', percent_field, error)
+             : style == '$' ? compile_marked (formatter, formatter->format, '$', dollar_field, error)
+                            : compile_brace (formatter, formatter->format, error);
+   if (!ok) {
       formatter_free (formatter);
       return NULL;
    }
    _mwatch_datefmt_init (&formatter->datefmt, datefmt);
    return formatter;
+}
+
+mwatch_formatter_t *
+mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *error)
+{
+   return mwatch_formatter_new_style (format, datefmt, '{', error);
 }
 
 mwatch_formatter_t *
@@ -647,50 +939,6 @@ listed_n (const char *const *list, const char *name, size_t len)
    return false;
 }
 
-/* Edit distance, letters compared without case (a misspelling is often
- * one of case); capped at 255 and for names under 64 bytes. */
-static size_t
-distance (const char *a, size_t a_len, const char *b)
-{
-   size_t b_len = strlen (b);
-   size_t row[64];
-
-   if (a_len >= 64 || b_len >= 64) {
-      return 255;
-   }
-   for (size_t j = 0; j <= b_len; j++) {
-      row[j] = j;
-   }
-   for (size_t i = 1; i <= a_len; i++) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b_len; j++) {
-         size_t above = row[j];
-         size_t cost = tolower ((unsigned char) a[i - 1]) != tolower ((unsigned char) b[j - 1]);
-         size_t best = diagonal + cost;
-         best = above + 1 < best ? above + 1 : best;
-         best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-         row[j] = best;
-         diagonal = above;
-      }
-   }
-   return row[b_len];
-}
-
-/* The closest of `list` to `name`, if close enough to be a misspelling. */
-static const char *
-closest_in (const char *const *list, const char *name, size_t len, const char *best, size_t *best_d)
-{
-   for (; list && *list; list++) {
-      size_t d = distance (name, len, *list);
-      if (d < *best_d) {
-         *best_d = d;
-         best = *list;
-      }
-   }
-   return best;
-}
-
 bool
 _mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
                                 const char *const *declared,
@@ -712,14 +960,15 @@ _mwatch_formatter_check_fields (const mwatch_formatter_t *formatter,
       if (known) {
          continue;
       }
-      const char *best = NULL;
-      size_t best_d = 255;
+      mwatch_suggest_t suggest;
+      _mwatch_suggest_init (&suggest, piece->text, len);
       for (size_t k = 0; k < sizeof library / sizeof *library; k++) {
-         best = closest_in (library[k], piece->text, len, best, &best_d);
+         _mwatch_suggest_consider_all (&suggest, library[k]);
       }
-      best = closest_in (declared, piece->text, len, best, &best_d);
+      _mwatch_suggest_consider_all (&suggest, declared);
+      const char *best = _mwatch_suggest_best (&suggest);
       char hint[100] = "";
-      if (best && best_d <= 1 + len / 4) {
+      if (best) {
          bson_snprintf (hint, sizeof hint, "did you mean \"watch.%s\"? ", best);
       }
       set_error (error,

@@ -187,6 +187,22 @@ typedef struct _mwatch_formatter_t mwatch_formatter_t;
 MWATCH_EXPORT mwatch_formatter_t *
 mwatch_formatter_new (const char *format, const char *datefmt, bson_error_t *error);
 
+/* mwatch_formatter_new for a template in one of Python's three styles:
+ * `style` '{' (the above), '%' (%(name)s with printf conversions: flags
+ * - 0 + space, width, .precision, type s d i u f F e E g G; "%%" is "%"),
+ * '$' ($name or ${name}; "$$" is "$"), or '\0' to infer it: '%' when
+ * the template has a "%(" and no "{", else '{'.  The names are those of
+ * the {-style list above in every style ("%(levelname)-8s" is
+ * "{levelname:<8}"; "%(message)s" and "$message" are {message}); a
+ * dotted name ("%(watch.Collection)s", "${watch.Collection}") reaches a
+ * field, which Python's logging cannot.  With `format` NULL the default
+ * (a {-style template) is used whatever `style` says. */
+MWATCH_EXPORT mwatch_formatter_t *
+mwatch_formatter_new_style (const char *format,
+                            const char *datefmt,
+                            char style,
+                            bson_error_t *error);
+
 /* Appends the record's line (without a newline) to `out`.  Formatting the
  * same formatter from several threads at once is safe. */
 MWATCH_EXPORT void

@@ -9,6 +9,7 @@ Suite *cursor_calls_suite (void); /* test-cursor-calls.c */
 Suite *collection_suite (void); /* test-collection.c */
 Suite *behaviour_suite (void);  /* test-behaviour.c */
 Suite *config_watchers_suite (void); /* test-config-watchers.c */
+Suite *config_pymongowatch_suite (void); /* test-config-pymongowatch.c */
 Suite *records_suite (void);    /* test-records.c */
 Suite *privacy_suite (void);    /* test-privacy.c */
 Suite *counts_suite (void);     /* test-counts.c */

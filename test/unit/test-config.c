@@ -8,6 +8,7 @@
  * the watchers use, and read back from the files the handlers wrote after
  * mwatch_shutdown() has drained every queue. */
 #include "../../lib/filter-private.h"
+#include "../../lib/suggest-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
 
@@ -908,6 +909,262 @@ START_TEST (test_plugin_filter_and_handler)
 END_TEST
 
 /* ------------------------------------------------------------------------
+ * pymongowatch's names
+ * ------------------------------------------------------------------------ */
+
+/* check-config's description of `text` has the lines `want1` and `want2`. */
+static void
+assert_described (const char *text, const char *want1, const char *want2)
+{
+   char path[PATH_MAX];
+   write_file ("described.yaml", text, path);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data, want1), "lacks %s:\n%s", want1, description.data);
+   ck_assert_msg (strstr (description.data, want2), "lacks %s:\n%s", want2, description.data);
+   mwatch_buf_destroy (&description);
+}
+
+/* pymongowatch's loggers stand for mongowatch's: a handler configured on
+ * pymongo.watcher gets what mongowatch logs, and a level set on
+ * pymongo.watcher.cursor is mongowatch.cursor's. */
+START_TEST (test_pymongowatch_logger_names)
+{
+   const char *text = "version: 1\n"
+                      "formatters:\n"
+                      "  f: {format: '{name} {levelname} {watch.Collection}'}\n"
+                      "handlers:\n"
+                      "  all: {class: file, filename: '@D/all.log', formatter: f}\n"
+                      "  cur: {class: file, filename: '@D/cursor.log', formatter: f}\n"
+                      "loggers:\n"
+                      "  pymongo.watcher: {level: DEBUG, handlers: [all]}\n"
+                      "  pymongo.watcher.cursor: {level: WARNING, handlers: [cur]}\n"
+                      "  pymongo.watcher.collection: {level: INFO}\n";
+   load_yaml (text);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "dropped", 1);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_WARNING, "slow", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "dropped", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_INFO, "orders", 1);
+   mwatch_shutdown ();
+   assert_file ("all.log", "mongowatch.cursor WARNING slow\nmongowatch.collection INFO orders\n");
+   assert_file ("cursor.log", "mongowatch.cursor WARNING slow\n");
+
+   /* check-config says what each name stands for. */
+   assert_described (text,
+                     "logger mongowatch (pymongowatch's pymongo.watcher): level DEBUG",
+                     "logger mongowatch.cursor (pymongowatch's pymongo.watcher.cursor): "
+                     "level WARNING");
+
+   /* One logger by both its names is an error, not a silent merge. */
+   assert_error ("version: 1\nloggers:\n  mongowatch.cursor: {level: INFO}\n"
+                 "  pymongo.watcher.cursor: {level: DEBUG}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:3: loggers.pymongo.watcher.cursor: logger mongowatch.cursor is "
+                 "configured twice, as \"pymongo.watcher.cursor\" here and as "
+                 "\"mongowatch.cursor\" at <string>:3");
+   assert_error ("version: 1\nloggers:\n  pymongo.watcher: {level: INFO}\n"
+                 "  mongowatch: {level: DEBUG}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:3: loggers.mongowatch: logger mongowatch is configured twice");
+   /* "pymongo", above pymongowatch's loggers, is above none of mongowatch's. */
+   assert_described ("version: 1\nloggers:\n  pymongo: {level: INFO}\n  mongowatch: {level: INFO}\n",
+                     "logger pymongo: level INFO",
+                     "described.yaml:3:3: loggers.pymongo: no operation reaches logger "
+                     "\"pymongo\"");
+   /* A name under pymongo.watcher nothing logs on. */
+   assert_error ("version: 1\nloggers:\n  pymongo.watcher.cursors: {level: INFO}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:3: loggers.pymongo.watcher.cursors: no watcher logs on "
+                 "\"pymongo.watcher.cursors\" (did you mean \"pymongo.watcher.cursor\"?)");
+}
+END_TEST
+
+/* pymongowatch's queue handler, as its sample file writes it, is
+ * mongowatch's queue handler in front of the handler "backend" names. */
+START_TEST (test_pymongowatch_queue_handlers)
+{
+   const char *text = "version: 1\n"
+                      "formatters:\n"
+                      "  f: {format: '{name} {watch.Collection}'}\n"
+                      "handlers:\n"
+                      "  file_queue_handler:\n"
+                      "    (): ext://pymongo.watcher.setup_queue_handler\n"
+                      "    backend: cfg://handlers.file\n"
+                      "    enable_multiprocessing: true\n"
+                      "    register_atexit: true\n"
+                      "    level: DEBUG\n"
+                      "  file: {class: file, filename: '@D/q.log', formatter: f, level: INFO}\n"
+                      "  other_queue:\n"
+                      "    class: pymongo.watcher.logger.WatchQueue\n"
+                      "    backend: 'cfg://handlers[other]'\n"
+                      "    maxsize: 10\n"
+                      "    garbage_collection_rate: 100\n"
+                      "  other: {class: file, filename: '@D/other.log', formatter: f}\n"
+                      "  third: {class: pymongo.watcher.WatchQueue, handler: last,\n"
+                      "          forced_delay_sec: 0}\n"
+                      "  last: {class: file, filename: '@D/last.log', formatter: f}\n"
+                      /* Python 3.12's QueueHandler with a WatchQueue. */
+                      "  py312:\n"
+                      "    class: logging.handlers.QueueHandler\n"
+                      "    handlers: [h312]\n"
+                      "    queue: {'()': ext://pymongo.watcher.logger.WatchQueue, maxsize: 5,\n"
+                      "            enable_multiprocessing: false}\n"
+                      "  h312: {class: file, filename: '@D/py312.log', formatter: f}\n"
+                      "loggers:\n"
+                      "  pymongo.watcher: {level: DEBUG,\n"
+                      "    handlers: [file_queue_handler, other_queue, third, py312]}\n";
+   load_yaml (text);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "orders", 1);
+   log_op ("mongowatch.collection", MWATCH_LEVEL_DEBUG, "debug_only", 1);
+   mwatch_shutdown ();
+   assert_file ("q.log", "mongowatch.cursor orders\n");
+   assert_file ("other.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+   assert_file ("last.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+   assert_file ("py312.log", "mongowatch.cursor orders\nmongowatch.collection debug_only\n");
+
+   assert_described (text,
+                     "handler file_queue_handler: queue handler file (enable_multiprocessing: "
+                     "no effect) (register_atexit: no effect) {",
+                     "handler other_queue: queue handler other (garbage_collection_rate: "
+                     "no effect) { \"maxsize\" : 10 }");
+
+   assert_error ("version: 1\nhandlers:\n  q: {'()': ext://pymongo.watcher.setup_queue_handlr}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:13: handlers.q.(): unknown handler factory "
+                 "\"ext://pymongo.watcher.setup_queue_handlr\" (did you mean "
+                 "\"ext://pymongo.watcher.setup_queue_handler\"?)");
+   assert_error ("version: 1\nhandlers:\n  q: {'()': pymongo.watcher.setup_queue_handler,"
+                 " class: queue}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.(): give \"class\" or \"()\", not both");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, handler: h, backend: 'cfg://handlers.h'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.handler: give one of \"handler\" (mongowatch's name), \"backend\"");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, backend: 'cfg://handlers.h.class'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:30: handlers.q.backend: \"backend\" names the handler the queue "
+                 "writes to: cfg://handlers.NAME, or just NAME");
+   assert_error ("version: 1\nhandlers:\n  file: {class: null}\n"
+                 "  q: {class: queue, backend: 'cfg://handlers.fiel'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:30: handlers.q.backend: cfg://handlers.fiel: no key \"fiel\" in "
+                 "handlers (did you mean \"file\"?)");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h], queue: ext://queue.Queue}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:67: handlers.q.queue: the queue of a queue handler is mongowatch's "
+                 "WatchQueue, which holds a record until its operation ends; \"ext://queue.Queue\" "
+                 "would not");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n  i: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h, i]}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:5:55: handlers.q.handlers: a queue handler hands its records to one "
+                 "handler, and this list names 2");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: logging.handlers.QueueHandler, handlers: [h],\n"
+                 "      queue: {maxsize: 3}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.queue: the key \"()\" is required here");
+   assert_error ("version: 1\nhandlers:\n  h: {class: null}\n"
+                 "  q: {class: queue, handler: h, maxsize: 5, capacity: 9}\n",
+                 MWATCH_CONFIG_YAML,
+                 "handlers.q.maxsize: give \"capacity\" or pymongowatch's \"maxsize\", not both");
+}
+END_TEST
+
+/* Python's %- and $-style formats, as a Python file writes them: "%"
+ * with or without "style" (Python's default), "$" with it; {-style ones
+ * keep working without it. */
+START_TEST (test_python_format_styles)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  pct: {format: '%(name)s %(levelname)-8s %(watch.Collection)s 100%%'}\n"
+              "  pct_styled: {format: '%(levelno)03d|%(message)s', style: '%'}\n"
+              "  dol: {format: '$name ${watch.Collection} $$', style: $}\n"
+              "  brace: {format: '{name} {watch.Collection}'}\n"
+              "handlers:\n"
+              "  a: {class: file, filename: '@D/pct.log', formatter: pct}\n"
+              "  b: {class: file, filename: '@D/pct_styled.log', formatter: pct_styled}\n"
+              "  c: {class: file, filename: '@D/dol.log', formatter: dol}\n"
+              "  d: {class: file, filename: '@D/brace.log', formatter: brace}\n"
+              "loggers:\n"
+              "  pymongo.watcher: {level: INFO, handlers: [a, b, c, d]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "orders", 1);
+   mwatch_shutdown ();
+   assert_file ("pct.log", "mongowatch.cursor INFO     orders 100%\n");
+   assert_file_has ("pct_styled.log", "020|DB=shop Collection=orders Operation=find");
+   assert_file ("dol.log", "mongowatch.cursor orders $\n");
+   assert_file ("brace.log", "mongowatch.cursor orders\n");
+
+   assert_described ("version: 1\nformatters:\n  p: {format: '%(message)s'}\n"
+                     "  d: {format: '$message', style: $}\n",
+                     "formatter p: format \"%(message)s\" style \"%\" datefmt default",
+                     "formatter d: format \"$message\" style \"$\" datefmt default");
+   /* A bad field names the file, line, key and column. */
+   assert_error ("version: 1\nformatters:\n  f:\n    format: '%(asctime)s %(levelnmae)s'\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:4:13: formatters.f.format: format \"%(asctime)s %(levelnmae)s\": "
+                 "unknown field \"levelnmae\" at column 13; did you mean \"levelname\"?");
+   assert_error ("version: 1\nformatters:\n  f: {format: 'cost $5', style: $}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:15: formatters.f.format: format \"cost $5\": single \"$\" at column 6");
+   assert_error ("version: 1\nformatters:\n  f: {format: '{name}', style: '#'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "<string>:3:32: formatters.f.style: unknown style \"#\"; use \"{\", \"%\" or \"$\"");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Did-you-mean: the one helper every unknown-name error asks
+ * ------------------------------------------------------------------------ */
+
+static const char *
+suggest_of (const char *name, const char *const *known)
+{
+   mwatch_suggest_t s;
+   _mwatch_suggest_init (&s, name, strlen (name));
+   _mwatch_suggest_consider_all (&s, known);
+   return _mwatch_suggest_best (&s);
+}
+
+START_TEST (test_suggest)
+{
+   static const char *const keys[] = {"class", "level", "filename", "handlers", "backupCount", NULL};
+   ck_assert_uint_eq (_mwatch_edit_distance ("filname", 7, "filename"), 1);
+   ck_assert_uint_eq (_mwatch_edit_distance ("kitten", 6, "sitting"), 3);
+   ck_assert_uint_eq (_mwatch_edit_distance ("LEVEL", 5, "level"), 0); /* case is free */
+   ck_assert_uint_eq (_mwatch_edit_distance ("", 0, "abc"), 3);
+   /* Only the first `len` bytes of the name count. */
+   ck_assert_uint_eq (_mwatch_edit_distance ("levelXYZ", 5, "level"), 0);
+   ck_assert_str_eq (suggest_of ("filname", keys), "filename");
+   ck_assert_str_eq (suggest_of ("handler", keys), "handlers");
+   ck_assert_str_eq (suggest_of ("backupcount", keys), "backupCount");
+   ck_assert_str_eq (suggest_of ("Class", keys), "class");
+   /* Too far to be a misspelling: 1 + len / 4 edits at most. */
+   ck_assert_ptr_null (suggest_of ("colour", keys));
+   ck_assert_ptr_null (suggest_of ("lvl", keys));
+   ck_assert_ptr_null (suggest_of ("x", NULL));
+   /* From several lists, the closest wins; between equals, the first. */
+   mwatch_suggest_t s;
+   _mwatch_suggest_init (&s, "nmae", 4);
+   _mwatch_suggest_consider (&s, "levelname");
+   _mwatch_suggest_consider (&s, NULL);
+   _mwatch_suggest_consider (&s, "name");
+   _mwatch_suggest_consider (&s, "mane");
+   ck_assert_str_eq (_mwatch_suggest_best (&s), "name");
+   /* Names of 64 bytes or more are never close. */
+   char long_name[80];
+   memset (long_name, 'a', sizeof long_name - 1);
+   long_name[sizeof long_name - 1] = '\0';
+   ck_assert_uint_eq (_mwatch_edit_distance (long_name, strlen (long_name), long_name), 255);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
  * Errors: file, line, column, key path, and a hint
  * ------------------------------------------------------------------------ */
 
@@ -950,10 +1207,52 @@ static const error_case_t error_cases[] = {
     "<string>:2:14: incremental: incremental configuration is not supported"},
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandler: {}\n",
-    "<string>:2:1: handler: unknown key \"handler\"; allowed here: version,"},
+    "<string>:2:1: handler: unknown key \"handler\" (did you mean \"handlers\"?); allowed here: version,"},
    {MWATCH_CONFIG_JSON,
     "{\"version\": 1,\n \"handler\": {}}",
-    "<string>:2:2: handler: unknown key \"handler\"; allowed here: version,"},
+    "<string>:2:2: handler: unknown key \"handler\" (did you mean \"handlers\"?); allowed here: version,"},
+   /* Did-you-mean by edit distance, wherever a name is unknown. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filname: /tmp/x}\n",
+    "<string>:3:20: handlers.f.filname: unknown key \"filname\" (did you mean \"filename\"?); "
+    "allowed here: class,"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null}\nloggers:\n  a: {handler: [h]}\n",
+    "<string>:5:7: loggers.a.handler: unknown key \"handler\" (did you mean \"handlers\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: logging.StreamHandlr}\n",
+    "<string>:3:14: handlers.f.class: unknown handler class \"logging.StreamHandlr\" (did you "
+    "mean \"logging.StreamHandler\"?); use stream,"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: rotatingfile}\n",
+    "<string>:3:14: handlers.f.class: unknown handler class \"rotatingfile\" (did you mean "
+    "\"rotating_file\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  console: {class: null}\nloggers:\n  a: {handlers: [consle]}\n",
+    "<string>:5:18: loggers.a.handlers[0]: no handler named \"consle\" (did you mean "
+    "\"console\"?); the handlers defined are \"console\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nformatters:\n  plain: {format: '{watch}'}\n"
+    "handlers:\n  h: {class: null, formatter: plian}\n",
+    "<string>:5:31: handlers.h.formatter: no formatter named \"plian\" (did you mean \"plain\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  slow: {name: a}\nhandlers:\n  h: {class: null, filters: [slwo]}\n",
+    "<string>:5:30: handlers.h.filters[0]: no filter named \"slwo\" (did you mean \"slow\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nloggers:\n  a: {level: WARNIGN}\n",
+    "<string>:3:14: loggers.a.level: unknown level \"WARNIGN\" (did you mean \"WARNING\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  f: {'()': mongowatch.filters.expresion}\n",
+    "<string>:3:13: filters.f.(): unknown filter factory \"mongowatch.filters.expresion\" (did "
+    "you mean \"mongowatch.filters.expression\"?)"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  h: {class: null}\n  q: {class: queue, handler: h, overflow: drop-newest}\n",
+    "<string>:4:43: handlers.q.overflow: unknown overflow policy \"drop-newest\" (did you mean "
+    "\"drop_newest\"?)"},
+   /* Nothing close: no suggestion. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nhandlers:\n  f: {class: file, filename: /tmp/x, colour: red}\n",
+    "<string>:3:38: handlers.f.colour: unknown key \"colour\"; allowed here: class,"},
    /* A wrong type, in both formats, at the value. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  file:\n    class: rotating_file\n    filename: /tmp/x\n    maxBytes: ten\n",
@@ -1785,6 +2084,10 @@ config_suite (void)
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
    tcase_add_test (tc, test_search_order);
+   tcase_add_test (tc, test_suggest);
+   tcase_add_test (tc, test_pymongowatch_logger_names);
+   tcase_add_test (tc, test_pymongowatch_queue_handlers);
+   tcase_add_test (tc, test_python_format_styles);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -75,23 +75,31 @@ find_message (void)
    "DB=test Collection=users Operation=find Filter={\"user\":{\"name\":\"ann\",\"age\":30}," \
    "\"tags\":[\"a\",\"b\"]} Duration=0.25 MatchedCount=3"
 
+/* A template of `style` ('{', '%', '$', or '\0' to infer it). */
 static mwatch_formatter_t *
-compile_ok (const char *format, const char *datefmt)
+compile_styled (const char *format, const char *datefmt, char style)
 {
    bson_error_t error;
-   mwatch_formatter_t *formatter = mwatch_formatter_new (format, datefmt, &error);
+   mwatch_formatter_t *formatter = mwatch_formatter_new_style (format, datefmt, style, &error);
    ck_assert_msg (formatter, "format \"%s\" refused: %s", format, error.message);
    return formatter;
 }
 
-/* Formats `record` with a new formatter and checks the whole line. */
-static void
-check_line (const char *format,
-            const char *datefmt,
-            const mwatch_record_t *record,
-            const char *want)
+static mwatch_formatter_t *
+compile_ok (const char *format, const char *datefmt)
 {
-   mwatch_formatter_t *formatter = compile_ok (format, datefmt);
+   return compile_styled (format, datefmt, '{');
+}
+
+/* Formats `record` with a new formatter of `style` and checks the whole
+ * line. */
+static void
+check_styled_line (const char *format,
+                   char style,
+                   const mwatch_record_t *record,
+                   const char *want)
+{
+   mwatch_formatter_t *formatter = compile_styled (format, NULL, style);
    mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
 
    mwatch_formatter_format (formatter, record, &out);
@@ -102,6 +110,25 @@ check_line (const char *format,
                   format,
                   out.data,
                   want);
+   mwatch_buf_destroy (&out);
+   mwatch_formatter_destroy (formatter);
+}
+
+/* Formats `record` with a new formatter and checks the whole line. */
+static void
+check_line (const char *format,
+            const char *datefmt,
+            const mwatch_record_t *record,
+            const char *want)
+{
+   if (!datefmt) {
+      check_styled_line (format, '{', record, want);
+      return;
+   }
+   mwatch_formatter_t *formatter = compile_ok (format, datefmt);
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   mwatch_formatter_format (formatter, record, &out);
+   ck_assert_msg (strcmp (out.data, want) == 0, "got [%s], want [%s]", out.data, want);
    mwatch_buf_destroy (&out);
    mwatch_formatter_destroy (formatter);
 }
@@ -164,13 +191,14 @@ check_values (const value_case_t *cases)
    }
 }
 
-/* The template must be refused with every `parts` string in the message. */
+/* The template of `style` must be refused with every `parts` string in
+ * the message. */
 static void
-check_error (const char *format, const char *const *parts)
+check_styled_error (const char *format, char style, const char *const *parts)
 {
    bson_error_t error;
    memset (&error, 0, sizeof error);
-   mwatch_formatter_t *formatter = mwatch_formatter_new (format, NULL, &error);
+   mwatch_formatter_t *formatter = mwatch_formatter_new_style (format, NULL, style, &error);
 
    ck_assert_msg (formatter == NULL, "format \"%s\" was accepted", format);
    ck_assert_uint_eq (error.domain, MWATCH_ERROR_DOMAIN);
@@ -184,11 +212,13 @@ check_error (const char *format, const char *const *parts)
    }
 }
 
-#define CHECK_ERROR(format, ...)                                 \
+#define CHECK_STYLED_ERROR(format, style, ...)                   \
    do {                                                          \
       const char *const parts_[] = {__VA_ARGS__, NULL};          \
-      check_error ((format), parts_);                            \
+      check_styled_error ((format), (style), parts_);            \
    } while (0)
+
+#define CHECK_ERROR(format, ...) CHECK_STYLED_ERROR ((format), '{', __VA_ARGS__)
 
 /* ---------------------------------------------------------------- templates */
 
@@ -745,7 +775,7 @@ END_TEST
 START_TEST (test_errors_fields)
 {
    CHECK_ERROR ("abc {nmae}",
-                "unknown field \"nmae\" at column 5; known: asctime, created, levelname, "
+                "unknown field \"nmae\" at column 5; did you mean \"name\"? known: asctime, created, levelname, "
                 "levelno, message, name, process, thread, watch, watch.full, watch.csv, "
                 "watch.json, watch.<field>");
    CHECK_ERROR ("{name} {Name}", "unknown field \"Name\" at column 8");
@@ -986,6 +1016,106 @@ START_TEST (test_csv_header_of_template)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- Python's other styles */
+
+/* check_styled_line for each case, on a record of find_message(). */
+static void
+check_styled_find_lines (char style, const line_case_t *cases)
+{
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = make_record (msg);
+   for (; cases->format; cases++) {
+      check_styled_line (cases->format, style, &record, cases->want);
+   }
+   mwatch_message_destroy (msg);
+}
+
+/* Python's %-style, as logging.Formatter(style="%") writes it. */
+START_TEST (test_percent_style)
+{
+   const line_case_t cases[] = {
+      {"%(asctime)s %(name)s %(levelname)s %(message)s",
+       "2025-11-25 11:40:00,123 app.db INFO " FIND_DEFAULT},
+      {"%(levelname)-8s|%(levelname)8s|%(levelname).2s", "INFO    |    INFO|IN"},
+      {"%(levelno)d %(levelno)05d %(levelno)-4d| %(levelno)+d %(levelno)i %(levelno)u",
+       "20 00020 20  | +20 20 20"},
+      {"%(process)s %(thread)6s %(process)-3s|", "77   4242 77 |"},
+      {"%(created)f %(created).3f %(created)s", "1764070800.123456 1764070800.123 1764070800.123456"},
+      {"100%% %(name)s %%(name)s", "100% app.db %(name)s"},
+      {"{literal} %(name)s", "{literal} app.db"},
+      {"%(watch)s", FIND_DEFAULT},
+      {"%(message)s", FIND_DEFAULT},
+      {"%(watch.Collection)s %(watch.Duration).1f %(watch.MatchedCount)03d",
+       "users 0.2 003"},
+      {"no fields at all", "no fields at all"},
+      {NULL, NULL},
+   };
+   check_styled_find_lines ('%', cases);
+}
+END_TEST
+
+/* Python's $-style: $name, ${name}, $$. */
+START_TEST (test_dollar_style)
+{
+   const line_case_t cases[] = {
+      {"$name ${levelname}: $message", "app.db INFO: " FIND_DEFAULT},
+      {"$$5 ${watch.Collection} $watch", "$5 users " FIND_DEFAULT},
+      /* As string.Template: a name ends at the first non-word character. */
+      {"$name.x ${name}x {name} %(name)s", "app.db.x app.dbx {name} %(name)s"},
+      {NULL, NULL},
+   };
+   check_styled_find_lines ('$', cases);
+}
+END_TEST
+
+/* No style given: "%" when the template has "%(" and no "{", else "{",
+ * so that mongowatch's {-style templates keep their meaning. */
+START_TEST (test_inferred_style)
+{
+   const line_case_t cases[] = {
+      {"%(name)s %(levelname)-5s|", "app.db INFO |"},
+      {"{name} %(name)s", "app.db %(name)s"},
+      {"{name} {watch.Collection}", "app.db users"},
+      {"100% $name", "100% $name"},
+      {NULL, NULL},
+   };
+   check_styled_find_lines ('\0', cases);
+   ck_assert_int_eq (_mwatch_formatter_infer_style ("%(name)s"), '%');
+   ck_assert_int_eq (_mwatch_formatter_infer_style ("{name} %(name)s"), '{');
+   ck_assert_int_eq (_mwatch_formatter_infer_style ("5%"), '{');
+   /* No template: the default, {-style whatever the style. */
+   bson_error_t error;
+   mwatch_formatter_t *formatter = mwatch_formatter_new_style (NULL, NULL, '%', &error);
+   ck_assert_msg (formatter, "%s", error.message);
+   mwatch_formatter_destroy (formatter);
+}
+END_TEST
+
+START_TEST (test_errors_other_styles)
+{
+   CHECK_STYLED_ERROR ("%(nmae)s", '%', "unknown field \"nmae\" at column 1; did you mean \"name\"?");
+   CHECK_STYLED_ERROR ("abc %d", '%', "single \"%\" at column 5", "\"%%\" a literal percent");
+   CHECK_STYLED_ERROR ("100%", '%', "single \"%\" at column 4");
+   CHECK_STYLED_ERROR ("x %(name", '%', "unclosed \"%(\" at column 3");
+   CHECK_STYLED_ERROR ("%(name)", '%', "bad conversion \"%(name)\" at column 1", "has no type");
+   CHECK_STYLED_ERROR ("%(name)x", '%', "conversion type \"x\" is not supported");
+   CHECK_STYLED_ERROR ("%(name)r", '%', "conversion type \"r\" is not supported");
+   CHECK_STYLED_ERROR ("%(name)#s", '%', "the \"#\" flag");
+   CHECK_STYLED_ERROR ("%(name)*s", '%', "\"*\" taken from arguments");
+   CHECK_STYLED_ERROR ("ab %(levelname)d",
+                       '%',
+                       "bad conversion \"%(levelname)d\" for field \"levelname\" at column 4",
+                       "this field is text");
+   CHECK_STYLED_ERROR ("%(filename)s", '%', "unknown field \"filename\"");
+   CHECK_STYLED_ERROR ("cost $5", '$', "single \"$\" at column 6", "\"$$\" a literal dollar");
+   CHECK_STYLED_ERROR ("$", '$', "single \"$\" at column 1");
+   CHECK_STYLED_ERROR ("a ${name", '$', "unclosed \"${\" at column 3");
+   CHECK_STYLED_ERROR ("${}", '$', "single \"$\" at column 1");
+   CHECK_STYLED_ERROR ("$nmae", '$', "unknown field \"nmae\" at column 1; did you mean \"name\"?");
+   CHECK_STYLED_ERROR ("x", '#', "unknown template style \"#\"");
+}
+END_TEST
+
 /* One TCase per group of tests; `utc` runs each with TZ=UTC. */
 static TCase *
 add_tcase (Suite *suite, const char *name, bool utc, const TTest *const *tests)
@@ -1047,6 +1177,13 @@ formatter_suite (void)
       test_errors_long_format,
       NULL,
    };
+   const TTest *const styles_tests[] = {
+      test_percent_style,
+      test_dollar_style,
+      test_inferred_style,
+      test_errors_other_styles,
+      NULL,
+   };
    const TTest *const bounds_tests[] = {
       test_compile_many_fields,
       NULL,
@@ -1063,6 +1200,7 @@ formatter_suite (void)
    add_tcase (suite, "asctime", true, asctime_tests);
    add_tcase (suite, "specs", true, specs_tests);
    add_tcase (suite, "errors", false, errors_tests);
+   add_tcase (suite, "styles", true, styles_tests);
    add_tcase (suite, "lifecycle", true, lifecycle_tests);
    /* 23 s before compiling was made linear. */
    tcase_set_timeout (add_tcase (suite, "bounds", false, bounds_tests), 5);
