@@ -517,6 +517,30 @@ START_TEST (test_pymongowatch_rate_filter)
 }
 END_TEST
 
+/* The fields a modify filter sets and the rates of a RateFilter's
+ * attributes are fields the configuration names: a template may show
+ * them. */
+START_TEST (test_modify_and_attributes_fields_known)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Slow} {watch.Table} {watch.InsertedCountRate}'}\n"
+              "filters:\n"
+              "  m:\n"
+              "    (): mongowatch.filters.modify\n"
+              "    execute: |\n"
+              "      Slow = Duration > 10; Table = Collection\n"
+              "  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n");
+   assert_error ("version: 1\n"
+                 "formatters:\n"
+                 "  c: {format: '{watch.Slower}'}\n"
+                 "filters:\n"
+                 "  m: {'()': mongowatch.filters.modify, execute: 'Slow = Duration > 10'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "unknown field \"watch.Slower\"");
+}
+END_TEST
+
 START_TEST (test_logger_level_propagate_filters)
 {
    load_yaml ("version: 1\n"
@@ -1615,6 +1639,7 @@ config_suite (void)
    tcase_add_test (tc, test_rate_ignore_intermediates_key);
    tcase_add_test (tc, test_pymongowatch_filter_classes);
    tcase_add_test (tc, test_pymongowatch_rate_filter);
+   tcase_add_test (tc, test_modify_and_attributes_fields_known);
    tcase_add_test (tc, test_logger_level_propagate_filters);
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);
