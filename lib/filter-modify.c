@@ -67,44 +67,55 @@ truthy (const mwatch_value_t *v)
    }
 }
 
-/* Adds `target`'s sources to MWATCH_DERIVED_FIELD: each source with
+/* `target`'s entry in MWATCH_DERIVED_FIELD, made before the target is
+ * set (the target may be one of its own sources): each source with
  * whether the default redaction covers it, and the sources of a source
  * that was itself derived. */
 static void
-mark_derived (mwatch_message_t *msg, const char *target, char *const *sources)
+derived_entry (const mwatch_message_t *msg, char *const *sources, bson_t *entry)
 {
    mwatch_value_t old;
-   bson_t derived = BSON_INITIALIZER;
    bson_t have;
-   bson_t entry;
    bson_iter_t it;
    bson_iter_t inner;
    bool had = mwatch_message_get (msg, MWATCH_DERIVED_FIELD, &old) &&
               mwatch_value_as_bson (&old, &have);
 
-   /* Other targets' entries stay; this target's is made anew. */
-   if (had && bson_iter_init (&it, &have)) {
+   bson_init (entry);
+   for (size_t i = 0; sources[i]; i++) {
+      mwatch_value_t v;
+      bool covered = strcmp (sources[i], "Error") == 0 ||
+                     (mwatch_message_get (msg, sources[i], &v) &&
+                      (v.type == MWATCH_TYPE_DOCUMENT || v.type == MWATCH_TYPE_ARRAY));
+      bson_append_bool (entry, sources[i], -1, covered);
+      if (had && bson_iter_init_find (&it, &have, sources[i]) &&
+          BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &inner)) {
+         while (bson_iter_next (&inner)) {
+            bson_append_bool (entry, bson_iter_key (&inner), -1, bson_iter_as_bool (&inner));
+         }
+      }
+   }
+}
+
+/* Puts `entry` under `target` in MWATCH_DERIVED_FIELD; other targets'
+ * entries stay. */
+static void
+mark_derived (mwatch_message_t *msg, const char *target, const bson_t *entry)
+{
+   mwatch_value_t old;
+   bson_t have;
+   bson_iter_t it;
+   bson_t derived = BSON_INITIALIZER;
+
+   if (mwatch_message_get (msg, MWATCH_DERIVED_FIELD, &old) &&
+       mwatch_value_as_bson (&old, &have) && bson_iter_init (&it, &have)) {
       while (bson_iter_next (&it)) {
          if (strcmp (bson_iter_key (&it), target) != 0) {
             bson_append_iter (&derived, NULL, 0, &it);
          }
       }
    }
-   bson_append_document_begin (&derived, target, -1, &entry);
-   for (size_t i = 0; sources && sources[i]; i++) {
-      mwatch_value_t v;
-      bool covered = strcmp (sources[i], "Error") == 0 ||
-                     (mwatch_message_get (msg, sources[i], &v) &&
-                      (v.type == MWATCH_TYPE_DOCUMENT || v.type == MWATCH_TYPE_ARRAY));
-      bson_append_bool (&entry, sources[i], -1, covered);
-      if (had && bson_iter_init_find (&it, &have, sources[i]) &&
-          BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &inner)) {
-         while (bson_iter_next (&inner)) {
-            bson_append_bool (&entry, bson_iter_key (&inner), -1, bson_iter_as_bool (&inner));
-         }
-      }
-   }
-   bson_append_document_end (&derived, &entry);
+   bson_append_document (&derived, target, -1, entry);
    mwatch_message_set_document (msg, MWATCH_DERIVED_FIELD, &derived);
    bson_destroy (&derived);
 }
@@ -165,12 +176,18 @@ run (const modify_t *m, mwatch_message_t *msg, bool *result)
          }
       }
       const char *target = s->names[0];
+      bool derived = s->kind == STMT_SET && s->sources && s->sources[0];
+      bson_t entry;
+      if (derived) {
+         derived_entry (msg, s->sources, &entry);
+      }
       mwatch_message_set_value (msg, target, &own);
       bson_destroy (&tmp);
       if (s->kind == STMT_MASK) {
          _mwatch_redact_mask_field (msg, target);
-      } else if (s->sources && s->sources[0]) {
-         mark_derived (msg, target, s->sources);
+      } else if (derived) {
+         mark_derived (msg, target, &entry);
+         bson_destroy (&entry);
       }
    }
    return true;

@@ -1773,6 +1773,15 @@ START_TEST (test_modify_then_redact)
    ck_assert_msg (!strstr (full, "_mwatch"), "%s", full);
    bson_free (full);
    mwatch_message_destroy (msg);
+
+   /* a document field replaced by a value out of itself stays covered */
+   mwatch_filter_t *narrow = modify_ok ("Filter = Filter.user", true);
+   msg = remove_message ();
+   ck_assert (apply (narrow, msg));
+   ck_assert (apply (redact, msg));
+   ck_assert_str_eq (utf8_at (msg, "Filter"), "xxxxx");
+   mwatch_message_destroy (msg);
+   mwatch_filter_destroy (narrow);
    mwatch_filter_destroy (redact);
 
    /* by name: only what comes from a named field */
