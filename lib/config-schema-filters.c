@@ -1,5 +1,6 @@
 /* The "formatters" and "filters" sections. */
 #include "config-schema-private.h"
+#include "filter-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -246,7 +247,8 @@ modify_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_er
    }
    at->node = _mwatch_node_map_find (map, "execute")->value;
    at->key = "execute";
-   mwatch_filter_t *filter = mwatch_filter_new_modify (execute, exception_result, err);
+   mwatch_filter_t *filter = python ? _mwatch_filter_new_modify_python (execute, exception_result, err)
+                                    : mwatch_filter_new_modify (execute, exception_result, err);
    if (!filter && python) {
       char why[sizeof err->message];
       bson_strncpy (why, err->message, sizeof why);

@@ -180,6 +180,7 @@ leaf_node (parser_t *p)
 
    switch (tok->kind) {
    case TOK_PATH:
+      prog->dotted |= memchr (p->lex.text + tok->start, '.', tok->len) != NULL;
       at = reserve_string (p, tok->len);
       memcpy (prog->strings + at, p->lex.text + tok->start, tok->len);
       prog->strings_len += tok->len;

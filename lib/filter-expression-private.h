@@ -121,6 +121,7 @@ typedef struct {
    char *strings; /* every path and string literal, each NUL-terminated */
    size_t strings_len;
    regex_t **regexes; /* one block each: a regex_t may not be moved */
+   bool dotted; /* a path was written with a dot (Python has no such path) */
    size_t regex_count;
    /* Strings longer than MWATCH_EXPR_MAX_SUBJECT that =~ did not match
     * for that reason (evaluation runs on any number of threads at once). */

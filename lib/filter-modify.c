@@ -313,9 +313,12 @@ stmt_fail (bson_error_t *error, size_t line, const char *what, const char *text,
    return false;
 }
 
-/* One statement, text[0..len) without the separator. */
+/* One statement, text[0..len) without the separator.  `python`: only
+ * what Python's exec would run the same (pymongowatch's ExecuteFilter):
+ * no mask(), no del (Python's drops a local, not the field), no dotted
+ * path (an attribute of a dict raises in Python). */
 static bool
-parse_stmt (stmt_t *s, const char *text, size_t len, size_t number, bson_error_t *error)
+parse_stmt (stmt_t *s, const char *text, size_t len, size_t number, bool python, bson_error_t *error)
 {
    const char *p = text;
    const char *end = text + len;
@@ -327,6 +330,9 @@ parse_stmt (stmt_t *s, const char *text, size_t len, size_t number, bson_error_t
       size_t n = 0;
       bson_free (name);
       s->kind = STMT_DEL;
+      if (python) {
+         return stmt_fail (error, number, "Python's del removes a variable, not the field", text, len);
+      }
       for (;;) {
          char *field = take_name (&p, end);
          if (field) {
@@ -391,11 +397,26 @@ parse_stmt (stmt_t *s, const char *text, size_t len, size_t number, bson_error_t
       return stmt_fail (error, number, inner.message, text, len);
    }
    s->sources = sources_of (&s->prog);
+   if (python && (s->kind == STMT_MASK || s->prog.dotted)) {
+      bool mask = s->kind == STMT_MASK;
+      _mwatch_expr_program_destroy (&s->prog);
+      _mwatch_names_free (s->names);
+      _mwatch_names_free (s->sources);
+      memset (s, 0, sizeof *s);
+      s->kind = STMT_DEL; /* nothing left to free */
+      return stmt_fail (error,
+                        number,
+                        mask ? "mask() is not Python"
+                                             : "a dotted path is an attribute in Python; "
+                                               "write Field[\"key\"]",
+                        text,
+                        len);
+   }
    return true;
 }
 
-mwatch_filter_t *
-mwatch_filter_new_modify (const char *statements, bool exception_result, bson_error_t *error)
+static mwatch_filter_t *
+new_modify (const char *statements, bool exception_result, bool python, bson_error_t *error)
 {
    if (!statements) {
       bson_set_error (error,
@@ -434,7 +455,7 @@ mwatch_filter_new_modify (const char *statements, bool exception_result, bson_er
       }
       if (s < q && *s != '#') {
          m->stmts = bson_realloc (m->stmts, (m->count + 1) * sizeof *m->stmts);
-         if (!parse_stmt (&m->stmts[m->count], s, (size_t) (q - s), number, error)) {
+         if (!parse_stmt (&m->stmts[m->count], s, (size_t) (q - s), number, python, error)) {
             modify_destroy (m);
             return NULL;
          }
@@ -452,4 +473,16 @@ mwatch_filter_new_modify (const char *statements, bool exception_result, bson_er
       return NULL;
    }
    return mwatch_filter_new (&modify_vtable, m);
+}
+
+mwatch_filter_t *
+mwatch_filter_new_modify (const char *statements, bool exception_result, bson_error_t *error)
+{
+   return new_modify (statements, exception_result, false, error);
+}
+
+mwatch_filter_t *
+_mwatch_filter_new_modify_python (const char *statements, bool exception_result, bson_error_t *error)
+{
+   return new_modify (statements, exception_result, true, error);
 }

@@ -40,6 +40,12 @@ _mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_rec
  * source it covers (filter-redact.c). */
 #define MWATCH_DERIVED_FIELD "_mwatch_derived"
 
+/* mwatch_filter_new_modify for pymongowatch's ExecuteFilter: only the
+ * statements Python's exec runs the same way (no mask(), no del, no dotted
+ * path); anything else is refused. */
+mwatch_filter_t *
+_mwatch_filter_new_modify_python (const char *statements, bool exception_result, bson_error_t *error);
+
 /* Replaces the field `name` by its placeholder redaction (strings as many
  * x, numbers 0, ...), as the redact filter's default mode does: the
  * modify filter's mask(). */

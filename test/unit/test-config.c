@@ -541,6 +541,38 @@ START_TEST (test_modify_and_attributes_fields_known)
 }
 END_TEST
 
+/* The sample's fix_deprecated_remove_results, left as an ExecuteFilter:
+ * its one line is within the modify filter's statements. */
+START_TEST (test_pymongowatch_execute_filter_within_modify)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} {watch.DeletedCount}'}\n"
+              "filters:\n"
+              "  fix_deprecated_remove_results:\n"
+              "    (): ext://pymongo.watcher.filters.ExecuteFilter\n"
+              "    execute: |\n"
+              "      DeletedCount = _deprecated_remove[\"n\"]\n"
+              "handlers:\n"
+              "  h: {class: file, filename: '@D/fix.log', formatter: c,"
+              " filters: [fix_deprecated_remove_results]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: DEBUG, handlers: [h]}\n");
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *reply = BCON_NEW ("n", BCON_INT32 (4), "ok", BCON_DOUBLE (1));
+   mwatch_message_set_utf8 (msg, "Collection", "removed");
+   mwatch_message_set_document (msg, "_deprecated_remove", reply);
+   mwatch_message_set_ready (msg);
+   mwatch_logger_log (mwatch_logger_get ("mongowatch.collection"), MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, msg);
+   mwatch_message_destroy (msg);
+   bson_destroy (reply);
+   /* without _deprecated_remove: unchanged, kept (exception_result true) */
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "found", 1);
+   mwatch_shutdown ();
+   assert_file ("fix.log", "removed 4\nfound \n");
+}
+END_TEST
+
 START_TEST (test_logger_level_propagate_filters)
 {
    load_yaml ("version: 1\n"
@@ -1046,6 +1078,24 @@ static const error_case_t error_cases[] = {
     "version: 1\nfilters:\n  m: {'()': mongowatch.filters.modify, execute: 'A = ', "
     "exception_result: false}\n",
     "<string>:3:49: filters.m.execute: modify filter: statement 1 \"A = \": expression \"\": empty"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'del Filter'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"del Filter\": Python's del removes a variable, not the field"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'Who = Filter.user'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"Who = Filter.user\": a dotted path is an attribute in Python; write Field[\"key\"]"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'Filter = mask(Filter)'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"Filter = mask(Filter)\": mask() is not Python"},
    /* Queues. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  q: {class: queue}\n",
@@ -1640,6 +1690,7 @@ config_suite (void)
    tcase_add_test (tc, test_pymongowatch_filter_classes);
    tcase_add_test (tc, test_pymongowatch_rate_filter);
    tcase_add_test (tc, test_modify_and_attributes_fields_known);
+   tcase_add_test (tc, test_pymongowatch_execute_filter_within_modify);
    tcase_add_test (tc, test_logger_level_propagate_filters);
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);
