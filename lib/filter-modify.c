@@ -366,6 +366,10 @@ parse_stmt (stmt_t *s, const char *text, size_t len, size_t number, bool python,
    if (strcmp (name, "_result") == 0) {
       s->kind = STMT_RESULT;
       bson_free (name);
+   } else if (python && name[0] == '_') {
+      /* pymongowatch writes back only the names without '_'. */
+      bson_free (name);
+      return stmt_fail (error, number, "a name starting with _ is not written back in Python", text, len);
    } else if (name[0] == '_' && strcmp (name, "_watch") == 0) {
       bson_free (name);
       return stmt_fail (error, number, "assign to a field, not to _watch", text, len);

@@ -1091,6 +1091,9 @@ static const error_case_t error_cases[] = {
     "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
     "\"Who = Filter.user\": a dotted path is an attribute in Python; write Field[\"key\"]"},
    {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: '_tmp = 1'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python"},
+   {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'Filter = mask(Filter)'}\n",
     "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
     "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
