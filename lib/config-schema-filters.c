@@ -196,16 +196,10 @@ expression_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bso
       return NULL;
    }
    if (exception_node && exception_node->type != MWATCH_NODE_NULL) {
-      const mwatch_cfg_field_t flag[] = {
-         MWATCH_CFG_FIELD ("exception_result", MWATCH_CFG_BOOL, &exception_result),
-         MWATCH_CFG_END,
-      };
-      /* Read again as a boolean, for its own error message. */
-      mwatch_node_t only = *map;
-      mwatch_node_pair_t pair = *_mwatch_node_map_find (map, "exception_result");
-      only.pairs = &pair;
-      only.count = 1;
-      if (!_mwatch_cfg_read_fields (cfg, &only, flag)) {
+      size_t saved = _mwatch_cfg_push (cfg, "exception_result");
+      bool ok = _mwatch_cfg_bool (cfg, exception_node, &exception_result);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
          return NULL;
       }
       strict = true;
@@ -290,7 +284,8 @@ redact_mode (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mode, mwat
 }
 
 /* Options that mean something in one mode only are errors in the others,
- * so that a file does not look safer than it is. */
+ * so that a file does not look safer than it is (and the rate filter's
+ * options that mongowatch cannot honour: `wanted` false). */
 static bool
 redact_check (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, bool wanted, const char *why)
 {
@@ -352,20 +347,6 @@ done:
    return filter;
 }
 
-/* pymongowatch's RateFilter keys that mongowatch cannot honour. */
-static bool
-rate_refuse (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, const char *why)
-{
-   const mwatch_node_pair_t *pair = _mwatch_node_map_find (map, key);
-   if (!pair) {
-      return true;
-   }
-   size_t saved = _mwatch_cfg_push (cfg, key);
-   _mwatch_cfg_fail (cfg, pair->pos, "%s", why);
-   _mwatch_cfg_pop (cfg, saved);
-   return false;
-}
-
 /* mongowatch.filters.rate, and (`python`) pymongowatch's RateFilter:
  * `attributes` for fields, output_rate_sec 60 by default, the rate into
  * the field itself with suffix "/s", records without the fields passed. */
@@ -395,16 +376,18 @@ rate_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_erro
    };
    mwatch_filter_t *filter = NULL;
    if (!_mwatch_cfg_read_fields (cfg, map, fields) ||
-       !rate_refuse (cfg,
-                     map,
-                     "extra_timeout_sec",
+       !redact_check (cfg,
+                      map,
+                      "extra_timeout_sec",
+                      false,
                      "mongowatch's rate filter reports a window when the next counted record "
                      "closes it, and has no timed report of a window that no record closes: "
                      "remove extra_timeout_sec (doc/configuration.md, section 6, "
                      "mongowatch.filters.rate)") ||
-       (!python && !rate_refuse (cfg,
-                                 map,
-                                 "ignore_nones",
+       (!python && !redact_check (cfg,
+                                  map,
+                                  "ignore_nones",
+                                  false,
                                  "ignore_nones belongs to pymongowatch's RateFilter, which passes "
                                  "records without the fields; mongowatch.filters.rate counts "
                                  "every record"))) {
