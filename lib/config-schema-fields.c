@@ -3,8 +3,9 @@
  * column for good.  Once the whole configuration is read, each
  * formatter's {watch.F} fields are checked against the fields mongowatch
  * sets and those the configuration itself names anywhere: under columns,
- * default_fields, fields (and the rate filter's F + "Rate" and F + "Sum")
- * and keep, the keys of add, the targets of rename.  A formatter with
+ * default_fields, fields and attributes (and the rate filter's F + "Rate"
+ * and F + "Sum") and keep, the keys of add, the targets of rename, and the
+ * fields a modify filter's statements set (Field = ...).  A formatter with
  * allow_unknown_fields: true is not checked, for fields set at run time
  * (mwatch_context_set, a plugin filter). */
 #include "config-schema-private.h"
@@ -36,11 +37,45 @@ is_one_of (const char *key, const char *const *list)
    return false;
 }
 
+static bool
+name_char (char c, bool first)
+{
+   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+          (!first && c >= '0' && c <= '9');
+}
+
+/* The targets of a modify filter's statements: a name at the start of a
+ * statement followed by a lone "=". */
+static void
+collect_targets (names_t *n, const char *text)
+{
+   for (const char *p = text; *p;) {
+      while (*p == ' ' || *p == '\t' || *p == '\r') {
+         p++;
+      }
+      const char *start = p;
+      while (name_char (*p, p == start)) {
+         p++;
+      }
+      const char *end = p;
+      while (*p == ' ' || *p == '\t') {
+         p++;
+      }
+      if (end > start && p[0] == '=' && p[1] != '=') {
+         char *name = bson_strndup (start, (size_t) (end - start));
+         add_name (n, name, "");
+         bson_free (name);
+      }
+      p += strcspn (p, "\n;");
+      p += *p != '\0';
+   }
+}
+
 /* The names `node` and everything below it give fields. */
 static void
 collect (names_t *n, const mwatch_node_t *node)
 {
-   static const char *const lists[] = {"columns", "default_fields", "fields", "keep", NULL};
+   static const char *const lists[] = {"columns", "default_fields", "fields", "attributes", "keep", NULL};
 
    for (size_t i = 0; node->type == MWATCH_NODE_SEQ && i < node->count; i++) {
       collect (n, node->items[i]);
@@ -48,11 +83,14 @@ collect (names_t *n, const mwatch_node_t *node)
    for (size_t i = 0; node->type == MWATCH_NODE_MAP && i < node->count; i++) {
       const char *key = node->pairs[i].key;
       const mwatch_node_t *value = node->pairs[i].value;
+      if (strcmp (key, "execute") == 0 && value->type == MWATCH_NODE_SCALAR) {
+         collect_targets (n, value->text);
+      }
       for (size_t j = 0; value->type == MWATCH_NODE_SEQ && j < value->count; j++) {
          const mwatch_node_t *item = value->items[j];
          if (item->type == MWATCH_NODE_SCALAR && is_one_of (key, lists)) {
             add_name (n, item->text, "");
-            if (strcmp (key, "fields") == 0) {
+            if (strcmp (key, "fields") == 0 || strcmp (key, "attributes") == 0) {
                add_name (n, item->text, "Rate");
                add_name (n, item->text, "Sum");
             }

@@ -1,6 +1,7 @@
 /* The "formatters" and "filters" sections. */
 #include "config-schema-private.h"
 #include "formatter-private.h"
+#include "filter-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,11 @@ _mwatch_cfg_formatters (mwatch_cfg_t *cfg, const mwatch_node_t *section)
 /* ---------------------------------------------------------------- filters */
 
 #define FACTORY_KEY "()"
+/* The factory may be named by "class" too, as a handler's is. */
+#define CLASS_KEY "class"
+#define FACTORY_FIELDS(out_)                                  \
+   MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, (out_)), \
+      MWATCH_CFG_FIELD (CLASS_KEY, MWATCH_CFG_NODE, (out_))
 
 /* Where a constructor's error belongs: the value it was built from, or
  * the filter as a whole. */
@@ -164,7 +170,7 @@ build_name_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bso
    const char *name = NULL;
    const mwatch_node_t *factory = NULL;
    const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      FACTORY_FIELDS (&factory),
       {"name", MWATCH_CFG_STRING, &name, .required = true},
       MWATCH_CFG_END,
    };
@@ -176,22 +182,97 @@ build_name_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bso
    return mwatch_filter_new_callback (name_filter, bson_strdup (name), bson_free);
 }
 
+/* `strict`: pymongowatch's ExpressionFilter, whose exception_result
+ * defaults to false; mongowatch's own is strict only when exception_result
+ * is given, so that its records stay as they were without it. */
 static mwatch_filter_t *
-build_expression (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+expression_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err, bool strict)
 {
    const mwatch_node_t *factory = NULL;
    const char *expression = NULL;
+   const mwatch_node_t *exception_node = NULL;
+   bool exception_result = false;
    const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      FACTORY_FIELDS (&factory),
       {"expression", MWATCH_CFG_STRING, &expression, .required = true},
+      MWATCH_CFG_FIELD ("exception_result", MWATCH_CFG_NODE, &exception_node),
       MWATCH_CFG_END,
    };
    if (!_mwatch_cfg_read_fields (cfg, map, fields)) {
       return NULL;
    }
+   if (exception_node && exception_node->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "exception_result");
+      bool ok = _mwatch_cfg_bool (cfg, exception_node, &exception_result);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
+         return NULL;
+      }
+      strict = true;
+   }
    at->node = _mwatch_node_map_find (map, "expression")->value;
    at->key = "expression";
-   return mwatch_filter_new_expression (expression, err);
+   return strict ? mwatch_filter_new_expression_strict (expression, exception_result, err)
+                 : mwatch_filter_new_expression (expression, err);
+}
+
+static mwatch_filter_t *
+build_expression (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return expression_filter (cfg, map, at, err, false);
+}
+
+static mwatch_filter_t *
+build_py_expression (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return expression_filter (cfg, map, at, err, true);
+}
+
+/* mongowatch.filters.modify, and pymongowatch's ExecuteFilter when its
+ * Python is within the modify filter's statements. */
+static mwatch_filter_t *
+modify_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err, bool python)
+{
+   const mwatch_node_t *factory = NULL;
+   const char *execute = NULL;
+   bool exception_result = true;
+   const mwatch_cfg_field_t fields[] = {
+      FACTORY_FIELDS (&factory),
+      {"execute", MWATCH_CFG_STRING, &execute, .required = true},
+      MWATCH_CFG_FIELD ("exception_result", MWATCH_CFG_BOOL, &exception_result),
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_fields (cfg, map, fields)) {
+      return NULL;
+   }
+   at->node = _mwatch_node_map_find (map, "execute")->value;
+   at->key = "execute";
+   mwatch_filter_t *filter = python ? _mwatch_filter_new_modify_python (execute, exception_result, err)
+                                    : mwatch_filter_new_modify (execute, exception_result, err);
+   if (!filter && python) {
+      char why[sizeof err->message];
+      bson_strncpy (why, err->message, sizeof why);
+      bson_set_error (err,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "ExecuteFilter runs Python, which mongowatch cannot; write this filter as "
+                      "\"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+                      "mongowatch.filters.modify), whose statements this text is not within: %s",
+                      why);
+   }
+   return filter;
+}
+
+static mwatch_filter_t *
+build_modify (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return modify_filter (cfg, map, at, err, false);
+}
+
+static mwatch_filter_t *
+build_py_execute (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return modify_filter (cfg, map, at, err, true);
 }
 
 static bool
@@ -209,7 +290,8 @@ redact_mode (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *mode, mwat
 }
 
 /* Options that mean something in one mode only are errors in the others,
- * so that a file does not look safer than it is. */
+ * so that a file does not look safer than it is (and the rate filter's
+ * options that mongowatch cannot honour: `wanted` false). */
 static bool
 redact_check (mwatch_cfg_t *cfg, const mwatch_node_t *map, const char *key, bool wanted, const char *why)
 {
@@ -233,7 +315,7 @@ build_redact (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_err
    mwatch_redact_opts_t opts;
    mwatch_redact_opts_init (&opts);
    const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      FACTORY_FIELDS (&factory),
       MWATCH_CFG_FIELD ("mode", MWATCH_CFG_STRING, &mode),
       MWATCH_CFG_FIELD ("token", MWATCH_CFG_STRING, &opts.token),
       MWATCH_CFG_FIELD ("secret", MWATCH_CFG_STRING, &opts.secret),
@@ -271,28 +353,89 @@ done:
    return filter;
 }
 
+/* mongowatch.filters.rate, and (`python`) pymongowatch's RateFilter:
+ * `attributes` for fields, output_rate_sec 60 by default, the rate into
+ * the field itself with suffix "/s", records without the fields passed. */
 static mwatch_filter_t *
-build_rate (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+rate_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err, bool python)
 {
    const mwatch_node_t *factory = NULL;
-   double seconds = 0;
+   const mwatch_node_t *suffix = NULL;
+   const mwatch_node_t *extra_timeout = NULL; /* refused below */
    const char **names = NULL;
-   bool ignore_intermediates = true;
+   bool multiprocessing = false;
+   bool clone_watch = true;
+   mwatch_rate_opts_t opts;
+   mwatch_rate_opts_init (&opts);
+   opts.output_rate_sec = python ? 60 : 0;
    const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
-      {"output_rate_sec", MWATCH_CFG_DOUBLE, &seconds, .required = true, .min = 0, .max = 1e9},
-      MWATCH_CFG_FIELD ("fields", MWATCH_CFG_NAMES, &names),
-      MWATCH_CFG_FIELD ("ignore_intermediates", MWATCH_CFG_BOOL, &ignore_intermediates),
+      FACTORY_FIELDS (&factory),
+      {"output_rate_sec", MWATCH_CFG_DOUBLE, &opts.output_rate_sec, .required = !python, .min = 0, .max = 1e9},
+      MWATCH_CFG_FIELD (python ? "attributes" : "fields", MWATCH_CFG_NAMES, &names),
+      MWATCH_CFG_FIELD ("ignore_intermediates", MWATCH_CFG_BOOL, &opts.ignore_intermediates),
+      MWATCH_CFG_FIELD ("suffix", MWATCH_CFG_NODE, &suffix),
+      MWATCH_CFG_FIELD ("ignore_nones", MWATCH_CFG_BOOL, &opts.ignore_nones),
+      MWATCH_CFG_FIELD ("enable_multiprocessing", MWATCH_CFG_BOOL, &multiprocessing),
+      MWATCH_CFG_FIELD ("clone_watch", MWATCH_CFG_BOOL, &clone_watch),
+      MWATCH_CFG_FIELD ("extra_timeout_sec", MWATCH_CFG_NODE, &extra_timeout),
       MWATCH_CFG_END,
    };
    mwatch_filter_t *filter = NULL;
-   if (_mwatch_cfg_read_fields (cfg, map, fields)) {
-      at->node = _mwatch_node_map_find (map, "output_rate_sec")->value;
-      at->key = "output_rate_sec";
-      filter = mwatch_filter_new_rate_ex (seconds, names, ignore_intermediates, err);
+   if (!_mwatch_cfg_read_fields (cfg, map, fields) ||
+       !redact_check (cfg,
+                      map,
+                      "extra_timeout_sec",
+                      false,
+                     "mongowatch's rate filter reports a window when the next counted record "
+                     "closes it, and has no timed report of a window that no record closes: "
+                     "remove extra_timeout_sec (doc/configuration.md, section 6, "
+                     "mongowatch.filters.rate)") ||
+       (!python && !redact_check (cfg,
+                                  map,
+                                  "ignore_nones",
+                                  false,
+                                 "ignore_nones belongs to pymongowatch's RateFilter, which passes "
+                                 "records without the fields; mongowatch.filters.rate counts "
+                                 "every record"))) {
+      goto done;
    }
+   if (python && !names) {
+      _mwatch_cfg_fail (cfg, map->pos, "the key \"attributes\" is required: the fields to rate");
+      goto done;
+   }
+   opts.fields = names;
+   opts.pass_unrelated = python;
+   if (python || suffix) {
+      opts.rate_in_field = true;
+      opts.suffix = python && !suffix ? "/s" : NULL;
+      if (suffix && suffix->type != MWATCH_NODE_NULL) {
+         size_t saved = _mwatch_cfg_push (cfg, "suffix");
+         bool ok = _mwatch_cfg_string (cfg, suffix, &opts.suffix);
+         _mwatch_cfg_pop (cfg, saved);
+         if (!ok) {
+            goto done;
+         }
+      }
+   }
+   const mwatch_node_pair_t *rate = _mwatch_node_map_find (map, "output_rate_sec");
+   at->node = rate ? rate->value : map;
+   at->key = rate ? "output_rate_sec" : NULL;
+   filter = mwatch_filter_new_rate_opts (&opts, err);
+done:
    bson_free (names);
    return filter;
+}
+
+static mwatch_filter_t *
+build_rate (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return rate_filter (cfg, map, at, err, false);
+}
+
+static mwatch_filter_t *
+build_py_rate (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
+{
+   return rate_filter (cfg, map, at, err, true);
 }
 
 static mwatch_filter_t *
@@ -304,7 +447,7 @@ build_fields (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_err
    const char **drop = NULL;
    const char **rename = NULL;
    const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD (FACTORY_KEY, MWATCH_CFG_NODE, &factory),
+      FACTORY_FIELDS (&factory),
       MWATCH_CFG_FIELD ("keep", MWATCH_CFG_NAMES, &keep),
       MWATCH_CFG_FIELD ("drop", MWATCH_CFG_NAMES, &drop),
       MWATCH_CFG_FIELD ("rename", MWATCH_CFG_NODE, &rename_node),
@@ -330,15 +473,18 @@ build_fields (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_err
 static mwatch_filter_t *
 build_plugin (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_error_t *err)
 {
-   static const char *const skip[] = {FACTORY_KEY, NULL};
+   static const char *const skip[] = {FACTORY_KEY, CLASS_KEY, NULL};
    const mwatch_node_pair_t *factory = _mwatch_node_map_find (map, FACTORY_KEY);
    bson_t params;
+   if (!factory) {
+      factory = _mwatch_node_map_find (map, CLASS_KEY);
+   }
    BSON_UNUSED (at);
    BSON_UNUSED (err);
    if (!_mwatch_cfg_to_bson (cfg, map, skip, &params)) {
       return NULL;
    }
-   size_t saved = _mwatch_cfg_push (cfg, FACTORY_KEY);
+   size_t saved = _mwatch_cfg_push (cfg, factory->key);
    mwatch_filter_t *filter = _mwatch_cfg_plugin (cfg, factory->value, &params, false);
    _mwatch_cfg_pop (cfg, saved);
    bson_destroy (&params);
@@ -358,8 +504,15 @@ static const struct {
    {"mongowatch.filters.redact", build_redact},
    {"mongowatch.filters.rate", build_rate},
    {"mongowatch.filters.fields", build_fields},
+   {"mongowatch.filters.modify", build_modify},
    {"logging.Filter", build_name_filter},
+   /* pymongowatch's classes, with or without ext:// */
+   {"pymongo.watcher.filters.ExpressionFilter", build_py_expression},
+   {"pymongo.watcher.filters.RateFilter", build_py_rate},
+   {"pymongo.watcher.filters.ExecuteFilter", build_py_execute},
 };
+
+#define PYMONGOWATCH_FILTERS "pymongo.watcher.filters."
 
 static filter_builder_t
 find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name)
@@ -367,13 +520,26 @@ find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name
    if (!_mwatch_cfg_string (cfg, written, name)) {
       return NULL;
    }
-   if (strncmp (*name, "ext://", 6) == 0) {
-      return build_plugin;
-   }
+   const char *bare = strncmp (*name, "ext://", 6) == 0 ? *name + 6 : *name;
    for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
-      if (strcmp (*name, factories[i].factory) == 0) {
+      if (strcmp (bare, factories[i].factory) == 0 &&
+          (bare == *name || strncmp (bare, PYMONGOWATCH_FILTERS, strlen (PYMONGOWATCH_FILTERS)) == 0)) {
          return factories[i].build;
       }
+   }
+   if (strncmp (bare, PYMONGOWATCH_FILTERS, strlen (PYMONGOWATCH_FILTERS)) == 0) {
+      _mwatch_cfg_fail (cfg,
+                        written->pos,
+                        "pymongowatch's filter \"%s\" has no mongowatch counterpart: "
+                        "ExpressionFilter, RateFilter and ExecuteFilter map to mongowatch's "
+                        "expression, rate and modify filters; RestoreOriginalWatcher is not needed "
+                        "(a filter changes only its own handler's records), nor AddPymongoResults "
+                        "(the watchers set the counts)",
+                        bare);
+      return NULL;
+   }
+   if (bare != *name) {
+      return build_plugin;
    }
    const char *known[sizeof factories / sizeof *factories + 1] = {NULL};
    for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
@@ -385,7 +551,8 @@ find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name
                      written->pos,
                      "unknown filter factory \"%s\"%s; use mongowatch.filters.expression, "
                      "mongowatch.filters.redact, mongowatch.filters.rate, "
-                     "mongowatch.filters.fields, logging.Filter or ext:///path/to/lib.so:symbol",
+                     "mongowatch.filters.fields, mongowatch.filters.modify, logging.Filter "
+                     "or ext:///path/to/lib.so:symbol",
                      *name,
                      hint);
    return NULL;
@@ -399,10 +566,18 @@ filter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
       return false;
    }
    const mwatch_node_pair_t *factory = _mwatch_node_map_find (map, FACTORY_KEY);
+   const mwatch_node_pair_t *klass = _mwatch_node_map_find (map, CLASS_KEY);
    const char *factory_name = "logging.Filter";
    filter_builder_t build = build_name_filter;
+   if (factory && klass) {
+      size_t saved = _mwatch_cfg_push (cfg, CLASS_KEY);
+      _mwatch_cfg_fail (cfg, klass->pos, "give \"()\" or \"class\", not both");
+      _mwatch_cfg_pop (cfg, saved);
+      return false;
+   }
+   factory = factory ? factory : klass;
    if (factory) {
-      size_t saved = _mwatch_cfg_push (cfg, FACTORY_KEY);
+      size_t saved = _mwatch_cfg_push (cfg, factory->key);
       build = find_factory (cfg, factory->value, &factory_name);
       _mwatch_cfg_pop (cfg, saved);
       if (!build) {
@@ -424,7 +599,7 @@ filter (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node)
       return err.domain ? constructor_failed (cfg, at.node, at.key, &err) : false;
    }
    _mwatch_staged_add (&cfg->st.filters, name, built);
-   static const char *const skip[] = {FACTORY_KEY, NULL};
+   static const char *const skip[] = {FACTORY_KEY, CLASS_KEY, NULL};
    _mwatch_cfg_describe (cfg, "filter %s: %s", name, factory_name);
    _mwatch_cfg_describe_params (cfg, map, skip);
    _mwatch_cfg_describe (cfg, "\n");

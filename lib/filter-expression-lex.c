@@ -67,6 +67,12 @@ static const struct {
    {"true", TOK_TRUE},
    {"false", TOK_FALSE},
    {"null", TOK_NULL},
+   {"is", TOK_IS},
+   /* Python's spellings, so that pymongowatch's expressions read as they
+    * were written. */
+   {"True", TOK_TRUE},
+   {"False", TOK_FALSE},
+   {"None", TOK_NULL},
 };
 
 static bool
@@ -179,29 +185,34 @@ lex_number (mwatch_expr_lexer_t *lex)
    return true;
 }
 
+/* A string in double quotes, or in single quotes as Python writes them. */
 static bool
 lex_string (mwatch_expr_lexer_t *lex)
 {
    const char *t = lex->text;
+   char quote = t[lex->pos];
    size_t i = lex->pos + 1;
 
-   for (; i < lex->len && t[i] != '"'; i++) {
+   for (; i < lex->len && t[i] != quote; i++) {
       if (t[i] != '\\') {
          continue;
       }
-      if (i + 1 < lex->len && strchr ("\"\\nt", t[i + 1])) {
+      if (i + 1 < lex->len && strchr ("\"'\\nt", t[i + 1])) {
          i++;
          continue;
       }
       return lex_fail (lex,
                        i,
-                       "the escapes are \\\", \\\\, \\n and \\t",
+                       "the escapes are \\\", \\', \\\\, \\n and \\t",
                        "unknown escape \"\\%.1s\" in a string",
                        t + i + 1);
    }
    if (i >= lex->len) {
-      return lex_fail (
-         lex, lex->pos, "close the string with a double quote", "unterminated string");
+      return lex_fail (lex,
+                       lex->pos,
+                       quote == '"' ? "close the string with a double quote"
+                                    : "close the string with a single quote",
+                       "unterminated string");
    }
    lex->tok.kind = TOK_STRING;
    lex->tok.len = i + 1 - lex->pos;
@@ -273,8 +284,7 @@ lex_operator (mwatch_expr_lexer_t *lex)
    }
    return lex_fail (lex,
                     lex->pos,
-                    *t == '\'' ? "strings take double quotes"
-                                : "operators are == != < <= > >= in =~ and or not",
+                    "operators are == != < <= > >= in =~ is and or not",
                     "unexpected character \"%.*s\"",
                     (int) n,
                     t);
@@ -302,7 +312,7 @@ _mwatch_expr_lexer_next (mwatch_expr_lexer_t *lex)
       ok = lex_path (lex);
    } else if (is_digit (c) || (c == '-' && (is_digit (c1) || c1 == '.'))) {
       ok = lex_number (lex);
-   } else if (c == '"') {
+   } else if (c == '"' || c == '\'') {
       ok = lex_string (lex);
    } else {
       ok = lex_operator (lex);

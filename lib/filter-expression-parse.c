@@ -5,10 +5,16 @@
  *   and_expr := not_expr ("and" not_expr)*
  *   not_expr := "not" not_expr | compare
  *   compare  := operand [(== != < <= > >=) operand
- *                       | "in" "[" [value ("," value)*] "]"
+ *                       | ["not"] "in" "[" [value ("," value)*] "]"
+ *                       | "is" ["not"] (null | true | false)
  *                       | "=~" string]
  *   operand  := value | "(" or_expr ")"
- *   value    := path | string | number | true | false | null
+ *   value    := path subscript* | string | number | true | false | null
+ *   subscript:= "[" (string | integer) "]"
+ *
+ * Python's spellings (True, False, None, 'single quotes', is, not in,
+ * field["key"], _watch["Field"]) are there so that pymongowatch's
+ * expressions load as they were written.
  *
  * Chains of and/or become one node with a list of children rather than a
  * tree as deep as the chain is long, and parentheses and `not`s nest at
@@ -16,6 +22,7 @@
  * the parser or the evaluator recurse without bound. */
 #include "filter-expression-private.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +34,7 @@ typedef struct {
    size_t nodes_cap;
    size_t strings_cap;
    int depth;
+   bool value; /* a lone literal is the whole program's value */
    bool failed;
    bson_error_t *error;
 } parser_t;
@@ -172,6 +180,7 @@ leaf_node (parser_t *p)
 
    switch (tok->kind) {
    case TOK_PATH:
+      prog->dotted |= memchr (p->lex.text + tok->start, '.', tok->len) != NULL;
       at = reserve_string (p, tok->len);
       memcpy (prog->strings + at, p->lex.text + tok->start, tok->len);
       prog->strings_len += tok->len;
@@ -211,11 +220,67 @@ leaf_node (parser_t *p)
 static int32_t
 parse_or (parser_t *p);
 
-/* The operators between two operands: == != < <= > >= in =~ */
+/* The operators between two operands: == != < <= > >= in not-in =~ is */
 static bool
 is_operator (mwatch_expr_tok_kind_t kind)
 {
-   return (kind >= TOK_EQ && kind <= TOK_GE) || kind == TOK_IN || kind == TOK_MATCH;
+   return (kind >= TOK_EQ && kind <= TOK_GE) || kind == TOK_IN || kind == TOK_MATCH ||
+          kind == TOK_IS;
+}
+
+/* Python's subscripts after the path just stored (the last string of the
+ * pool): Filter["user"]["name"] is Filter.user.name, tags[0] is tags.0,
+ * and _watch["Field"] (pymongowatch's name for the whole message) is
+ * Field. */
+static bool
+parse_subscripts (parser_t *p, int32_t n)
+{
+   mwatch_expr_program_t *prog = p->prog;
+   size_t at = prog->nodes[n].str;
+
+   while (p->lex.tok.kind == TOK_LBRACKET) {
+      if (!advance (p)) {
+         return false;
+      }
+      const mwatch_expr_tok_t *tok = &p->lex.tok;
+      if (tok->kind != TOK_STRING && !(tok->kind == TOK_INT && tok->v_int >= 0)) {
+         fail_here (p,
+                    "write a key in quotes or an index, as in Filter[\"user\"] or tags[0]",
+                    "expected a key");
+         return false;
+      }
+      /* The path ends the pool: drop its NUL and add ".key". */
+      bool whole = strcmp (prog->strings + at, "_watch") == 0;
+      prog->strings_len = whole ? at : prog->strings_len - 1;
+      size_t key_at = reserve_string (p, tok->len + 1) + !whole;
+      size_t key_len;
+      if (tok->kind == TOK_STRING) {
+         key_len = _mwatch_expr_lexer_unquote (&p->lex, prog->strings + key_at);
+      } else {
+         key_len = (size_t) snprintf (prog->strings + key_at, tok->len + 1, "%" PRId64, tok->v_int);
+      }
+      if (key_len == 0 || memchr (prog->strings + key_at, '.', key_len) ||
+          memchr (prog->strings + key_at, '\0', key_len)) {
+         fail_here (p, "a key is not empty and holds no dot or NUL", "bad key");
+         return false;
+      }
+      if (!whole) {
+         prog->strings[prog->strings_len] = '.';
+      }
+      prog->strings_len = key_at + key_len;
+      prog->strings[prog->strings_len++] = '\0';
+      if (!advance (p)) {
+         return false;
+      }
+      if (p->lex.tok.kind != TOK_RBRACKET) {
+         fail_here (p, "close the subscript with \"]\"", "expected \"]\"");
+         return false;
+      }
+      if (!advance (p)) {
+         return false;
+      }
+   }
+   return true;
 }
 
 static const char value_hint[] =
@@ -252,7 +317,10 @@ parse_operand (parser_t *p)
    }
    if (kind == TOK_PATH || (kind >= TOK_STRING && kind <= TOK_NULL)) {
       int32_t n = leaf_node (p);
-      return advance (p) ? n : -1;
+      if (!advance (p)) {
+         return -1;
+      }
+      return kind != TOK_PATH || parse_subscripts (p, n) ? n : -1;
    }
    return fail_here (p, value_hint, "expected a value");
 }
@@ -350,6 +418,9 @@ parse_regex (parser_t *p)
 static int32_t
 lone_operand (parser_t *p, int32_t operand, mwatch_expr_tok_kind_t kind, size_t start)
 {
+   if (p->value) {
+      return operand;
+   }
    if (kind >= TOK_STRING && kind <= TOK_DOUBLE) {
       return fail (p,
                    start,
@@ -375,14 +446,41 @@ parse_compare (parser_t *p)
    int32_t right;
    bool ok;
 
+   bool negated = false;
+   if (left >= 0 && op == TOK_NOT) {
+      /* Python's "x not in [...]". */
+      if (!advance (p)) {
+         return -1;
+      }
+      if (p->lex.tok.kind != TOK_IN) {
+         return fail_here (p, "write not before the condition, or \"not in\"", "expected in");
+      }
+      negated = true;
+      op = TOK_IN;
+   }
    if (left < 0 || !is_operator (op)) {
       return left < 0 ? -1 : lone_operand (p, left, first_kind, start);
    }
-   int32_t n = new_node (p, op == TOK_IN ? NODE_IN : op == TOK_MATCH ? NODE_MATCH : NODE_CMP, left);
-   p->prog->nodes[n].op = op;
    if (!advance (p)) {
       return -1;
    }
+   if (op == TOK_IS) {
+      /* Python's identity, for the constants only: there it is ==. */
+      op = TOK_EQ;
+      if (p->lex.tok.kind == TOK_NOT) {
+         op = TOK_NE;
+         if (!advance (p)) {
+            return -1;
+         }
+      }
+      mwatch_expr_tok_kind_t k = p->lex.tok.kind;
+      if (k != TOK_NULL && k != TOK_TRUE && k != TOK_FALSE) {
+         return fail_here (
+            p, "is compares with None, True or False; compare other values with ==", "expected None");
+      }
+   }
+   int32_t n = new_node (p, op == TOK_IN ? NODE_IN : op == TOK_MATCH ? NODE_MATCH : NODE_CMP, left);
+   p->prog->nodes[n].op = op;
    if (op == TOK_IN) {
       ok = parse_list (p, &right);
    } else {
@@ -400,7 +498,7 @@ parse_compare (parser_t *p)
    if (is_operator (p->lex.tok.kind)) {
       return fail_here (p, "join two comparisons with and", "comparisons do not chain");
    }
-   return n;
+   return negated ? new_node (p, NODE_NOT, n) : n;
 }
 
 static int32_t
@@ -479,12 +577,10 @@ fail_trailing (parser_t *p)
    fail_here (p, hint, "unexpected token");
 }
 
-bool
-_mwatch_expr_program_compile (mwatch_expr_program_t *prog,
-                              const char *expression,
-                              bson_error_t *error)
+static bool
+compile (mwatch_expr_program_t *prog, const char *expression, bool value, bson_error_t *error)
 {
-   parser_t p = {.prog = prog, .error = error};
+   parser_t p = {.prog = prog, .error = error, .value = value};
 
    memset (prog, 0, sizeof *prog);
    _mwatch_expr_lexer_init (&p.lex, expression);
@@ -508,6 +604,22 @@ _mwatch_expr_program_compile (mwatch_expr_program_t *prog,
       }
    }
    return true;
+}
+
+bool
+_mwatch_expr_program_compile (mwatch_expr_program_t *prog,
+                              const char *expression,
+                              bson_error_t *error)
+{
+   return compile (prog, expression, false, error);
+}
+
+bool
+_mwatch_expr_program_compile_value (mwatch_expr_program_t *prog,
+                                    const char *text,
+                                    bson_error_t *error)
+{
+   return compile (prog, text, true, error);
 }
 
 void

@@ -46,6 +46,7 @@ typedef enum {
    TOK_GT,
    TOK_GE,
    TOK_MATCH,
+   TOK_IS, /* Python's: `is None`, `is not True` */
    TOK_LPAREN,
    TOK_RPAREN,
    TOK_LBRACKET,
@@ -120,6 +121,7 @@ typedef struct {
    char *strings; /* every path and string literal, each NUL-terminated */
    size_t strings_len;
    regex_t **regexes; /* one block each: a regex_t may not be moved */
+   bool dotted; /* a path was written with a dot (Python has no such path) */
    size_t regex_count;
    /* Strings longer than MWATCH_EXPR_MAX_SUBJECT that =~ did not match
     * for that reason (evaluation runs on any number of threads at once). */
@@ -144,5 +146,27 @@ _mwatch_expr_program_destroy (mwatch_expr_program_t *prog);
 /* Evaluates the program against `msg` (NULL: every field is null). */
 bool
 _mwatch_expr_program_eval (const mwatch_expr_program_t *prog, const mwatch_message_t *msg);
+
+/* The same, strictly: *failed when a field read is not there or two
+ * values have no order (Python's eval would raise); the result then
+ * means nothing. */
+bool
+_mwatch_expr_program_eval_strict (const mwatch_expr_program_t *prog,
+                                  const mwatch_message_t *msg,
+                                  bool *failed);
+
+/* The program's value: a path's value (a view into `msg`), a literal, or
+ * a condition's boolean; strictly, false as above. */
+bool
+_mwatch_expr_program_value (const mwatch_expr_program_t *prog,
+                            const mwatch_message_t *msg,
+                            mwatch_value_t *out);
+
+/* Compiles `text` as a value rather than a condition: a lone literal
+ * ("x", 0, null) is allowed (the modify filter's right-hand sides). */
+bool
+_mwatch_expr_program_compile_value (mwatch_expr_program_t *prog,
+                                    const char *text,
+                                    bson_error_t *error);
 
 #endif

@@ -13,27 +13,39 @@
 
 #include <string.h>
 
+/* One evaluation.  With `strict` (pymongowatch's ExpressionFilter), a
+ * field that is not there or an ordering between values that have no
+ * order sets `failed`, as Python's eval raises NameError or TypeError,
+ * and the evaluation stops: its result is then the filter's
+ * exception_result.  Without it, a missing field is null and such an
+ * ordering is false. */
+typedef struct {
+   const mwatch_expr_program_t *prog;
+   const mwatch_message_t *msg;
+   bool strict;
+   bool failed;
+} eval_t;
+
 static bool
-eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32_t n);
+eval_bool (eval_t *ev, int32_t n);
 
 static void
-eval_value (const mwatch_expr_program_t *prog,
-            const mwatch_message_t *msg,
-            int32_t n,
-            mwatch_value_t *out)
+eval_value (eval_t *ev, int32_t n, mwatch_value_t *out)
 {
+   const mwatch_expr_program_t *prog = ev->prog;
    const mwatch_expr_node_t *node = &prog->nodes[n];
 
    if (node->kind == NODE_VALUE) {
       *out = node->value;
    } else if (node->kind == NODE_PATH) {
       /* A path that is not there is null. */
-      if (!mwatch_message_get (msg, prog->strings + node->str, out)) {
+      if (!mwatch_message_get (ev->msg, prog->strings + node->str, out)) {
          out->type = MWATCH_TYPE_NULL;
+         ev->failed |= ev->strict;
       }
    } else {
       out->type = MWATCH_TYPE_BOOL;
-      out->value.v_bool = eval_bool (prog, msg, n);
+      out->value.v_bool = eval_bool (ev, n);
    }
 }
 
@@ -121,12 +133,24 @@ equal (const mwatch_value_t *a, const mwatch_value_t *b)
    }
 }
 
+/* An ordering that fails: in strict mode an error unless both are
+ * numbers (a NaN orders nothing, in Python too). */
+static bool
+unordered (eval_t *ev, const mwatch_value_t *a, const mwatch_value_t *b)
+{
+   ev->failed |= ev->strict && !(is_number (a) && is_number (b));
+   return false;
+}
+
 /* The comparison operators; != is exactly "not ==". */
 static bool
-compare (mwatch_expr_tok_kind_t op, const mwatch_value_t *a, const mwatch_value_t *b)
+compare (eval_t *ev, mwatch_expr_tok_kind_t op, const mwatch_value_t *a, const mwatch_value_t *b)
 {
    int result;
 
+   if (op != TOK_EQ && op != TOK_NE && !order (a, b, &result)) {
+      return unordered (ev, a, b);
+   }
    switch (op) {
    case TOK_EQ:
       return equal (a, b);
@@ -146,8 +170,9 @@ compare (mwatch_expr_tok_kind_t op, const mwatch_value_t *a, const mwatch_value_
 }
 
 static bool
-eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32_t n)
+eval_bool (eval_t *ev, int32_t n)
 {
+   const mwatch_expr_program_t *prog = ev->prog;
    const mwatch_expr_node_t *node = &prog->nodes[n];
    mwatch_value_t a;
    mwatch_value_t b;
@@ -156,29 +181,29 @@ eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32
    case NODE_OR:
    case NODE_AND:
       /* Short-circuit: or stops at the first true, and at the first false. */
-      for (int32_t c = node->a; c >= 0; c = prog->nodes[c].next) {
-         if (eval_bool (prog, msg, c) == (node->kind == NODE_OR)) {
+      for (int32_t c = node->a; c >= 0 && !ev->failed; c = prog->nodes[c].next) {
+         if (eval_bool (ev, c) == (node->kind == NODE_OR)) {
             return node->kind == NODE_OR;
          }
       }
       return node->kind == NODE_AND;
    case NODE_NOT:
-      return !eval_bool (prog, msg, node->a);
+      return !eval_bool (ev, node->a);
    case NODE_CMP:
-      eval_value (prog, msg, node->a, &a);
-      eval_value (prog, msg, node->b, &b);
-      return compare (node->op, &a, &b);
+      eval_value (ev, node->a, &a);
+      eval_value (ev, node->b, &b);
+      return compare (ev, node->op, &a, &b);
    case NODE_IN:
-      eval_value (prog, msg, node->a, &a);
+      eval_value (ev, node->a, &a);
       for (int32_t c = node->b; c >= 0; c = prog->nodes[c].next) {
-         eval_value (prog, msg, c, &b);
+         eval_value (ev, c, &b);
          if (equal (&a, &b)) {
             return true;
          }
       }
       return false;
    case NODE_MATCH:
-      eval_value (prog, msg, node->a, &a);
+      eval_value (ev, node->a, &a);
       /* regexec reads up to a NUL, and every string here has one at its
        * end: message text is stored with one, BSON strings carry one and
        * the program's literals do too.  So a string with a NUL inside is
@@ -201,7 +226,7 @@ eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32
    case NODE_VALUE:
    default:
       /* A path or literal alone: true when it is the boolean true. */
-      eval_value (prog, msg, n, &a);
+      eval_value (ev, n, &a);
       return a.type == MWATCH_TYPE_BOOL && a.value.v_bool;
    }
 }
@@ -209,22 +234,57 @@ eval_bool (const mwatch_expr_program_t *prog, const mwatch_message_t *msg, int32
 bool
 _mwatch_expr_program_eval (const mwatch_expr_program_t *prog, const mwatch_message_t *msg)
 {
-   return eval_bool (prog, msg, prog->root);
+   eval_t ev = {.prog = prog, .msg = msg};
+   return eval_bool (&ev, prog->root);
 }
+
+bool
+_mwatch_expr_program_eval_strict (const mwatch_expr_program_t *prog,
+                                  const mwatch_message_t *msg,
+                                  bool *failed)
+{
+   eval_t ev = {.prog = prog, .msg = msg, .strict = true};
+   bool result = eval_bool (&ev, prog->root);
+   *failed = ev.failed;
+   return result;
+}
+
+bool
+_mwatch_expr_program_value (const mwatch_expr_program_t *prog,
+                            const mwatch_message_t *msg,
+                            mwatch_value_t *out)
+{
+   eval_t ev = {.prog = prog, .msg = msg, .strict = true};
+   eval_value (&ev, prog->root, out);
+   return !ev.failed;
+}
+
+typedef struct {
+   mwatch_expr_program_t prog; /* first: the program is the filter's impl */
+   bool strict;
+   bool exception_result;
+} expression_t;
 
 static bool
 expression_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
    BSON_UNUSED (self);
-   /* A record without a message (a plain text line) has every field null. */
-   return _mwatch_expr_program_eval (impl, record->watch);
+   expression_t *e = impl;
+   if (!e->strict) {
+      /* A record without a message (a plain text line) has every field null. */
+      return _mwatch_expr_program_eval (&e->prog, record->watch);
+   }
+   bool failed;
+   bool result = _mwatch_expr_program_eval_strict (&e->prog, record->watch, &failed);
+   return failed ? e->exception_result : result;
 }
 
 static void
 expression_destroy (void *impl)
 {
-   _mwatch_expr_program_destroy (impl);
-   bson_free (impl);
+   expression_t *e = impl;
+   _mwatch_expr_program_destroy (&e->prog);
+   bson_free (e);
 }
 
 static const mwatch_filter_vtable_t expression_vtable = {
@@ -232,10 +292,10 @@ static const mwatch_filter_vtable_t expression_vtable = {
    .destroy = expression_destroy,
 };
 
-mwatch_filter_t *
-mwatch_filter_new_expression (const char *expression, bson_error_t *error)
+static mwatch_filter_t *
+new_expression (const char *expression, bool strict, bool exception_result, bson_error_t *error)
 {
-   mwatch_expr_program_t *prog;
+   expression_t *e;
 
    if (!expression) {
       bson_set_error (error,
@@ -244,10 +304,26 @@ mwatch_filter_new_expression (const char *expression, bson_error_t *error)
                       "the expression filter needs an expression, as in Collection == \"news\"");
       return NULL;
    }
-   prog = bson_malloc (sizeof *prog);
-   if (!_mwatch_expr_program_compile (prog, expression, error)) {
-      bson_free (prog);
+   e = bson_malloc0 (sizeof *e);
+   if (!_mwatch_expr_program_compile (&e->prog, expression, error)) {
+      bson_free (e);
       return NULL;
    }
-   return mwatch_filter_new (&expression_vtable, prog);
+   e->strict = strict;
+   e->exception_result = exception_result;
+   return mwatch_filter_new (&expression_vtable, e);
+}
+
+mwatch_filter_t *
+mwatch_filter_new_expression (const char *expression, bson_error_t *error)
+{
+   return new_expression (expression, false, false, error);
+}
+
+mwatch_filter_t *
+mwatch_filter_new_expression_strict (const char *expression,
+                                     bool exception_result,
+                                     bson_error_t *error)
+{
+   return new_expression (expression, true, exception_result, error);
 }

@@ -33,4 +33,23 @@ _mwatch_filter_rate_set_clock (int64_t (*clock) (void));
 bool
 _mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record);
 
+/* The private field in which the modify filter lists the fields it set
+ * from other fields: { target: { source: covered, ... }, ... }, `covered`
+ * true when the source was a document, an array or Error (what the
+ * default redaction covers).  The redact filter redacts a target whose
+ * source it covers (filter-redact.c). */
+#define MWATCH_DERIVED_FIELD "_mwatch_derived"
+
+/* mwatch_filter_new_modify for pymongowatch's ExecuteFilter: only the
+ * statements Python's exec runs the same way (no mask(), no del, no dotted
+ * path); anything else is refused. */
+mwatch_filter_t *
+_mwatch_filter_new_modify_python (const char *statements, bool exception_result, bson_error_t *error);
+
+/* Replaces the field `name` by its placeholder redaction (strings as many
+ * x, numbers 0, ...), as the redact filter's default mode does: the
+ * modify filter's mask(). */
+void
+_mwatch_redact_mask_field (mwatch_message_t *msg, const char *name);
+
 #endif

@@ -17,6 +17,7 @@
 #include "filter-private.h"
 #include "fork-private.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,6 +42,12 @@ typedef struct rate_filter {
    int64_t start;
    int64_t records;
    bool ignore_intermediates;
+   /* pymongowatch's RateFilter: the rate also replaces the field itself
+    * (rounded, with `suffix`), and records without the fields pass. */
+   bool rate_in_field;
+   char *suffix;
+   bool pass_unrelated;
+   bool ignore_nones;
    /* Every rate filter, for fork(). */
    struct rate_filter *prev;
    struct rate_filter *next;
@@ -138,8 +145,36 @@ window_report (const rate_filter_t *f, double seconds, mwatch_message_t *msg)
          mwatch_message_set_int64 (msg, f->sum_names[i], sum->v_int64);
       }
    }
+   for (size_t i = 0; f->rate_in_field && i < f->count; i++) {
+      const sum_t *sum = &f->sums[i];
+      double total = sum->is_double ? sum->v_double : (double) sum->v_int64;
+      /* Python's round(): halves to even, as nearbyint's default mode. */
+      double rounded = nearbyint (total / seconds);
+      int64_t rate = rounded >= -9.2e18 && rounded <= 9.2e18 ? (int64_t) rounded : 0;
+      if (f->suffix) {
+         char *text = bson_strdup_printf ("%" PRId64 "%s", rate, f->suffix);
+         mwatch_message_set_utf8 (msg, f->fields[i], text);
+         bson_free (text);
+      } else {
+         mwatch_message_set_int64 (msg, f->fields[i], rate);
+      }
+   }
    mwatch_message_set_double (msg, "RateWindow", seconds);
    mwatch_message_set_int64 (msg, "RateRecords", f->records);
+}
+
+/* The record has one of the fields (not null, with ignore_nones). */
+static bool
+related (const rate_filter_t *f, const mwatch_message_t *msg)
+{
+   for (size_t i = 0; i < f->count; i++) {
+      mwatch_value_t value;
+      if (mwatch_message_get (msg, f->fields[i], &value) &&
+          (!f->ignore_nones || value.type != MWATCH_TYPE_NULL)) {
+         return true;
+      }
+   }
+   return false;
 }
 
 static bool
@@ -152,6 +187,9 @@ rate_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 
    /* A plain text line has nothing to add up: it goes through. */
    if (!msg) {
+      return true;
+   }
+   if (f->pass_unrelated && !related (f, msg)) {
       return true;
    }
    if (f->ignore_intermediates && !mwatch_message_is_ready (msg)) {
@@ -205,6 +243,7 @@ rate_destroy (void *impl)
    _mwatch_names_free (f->fields);
    _mwatch_names_free (f->rate_names);
    _mwatch_names_free (f->sum_names);
+   bson_free (f->suffix);
    bson_free (f->sums);
    bson_free (f->spare);
    bson_free (f);
@@ -227,7 +266,28 @@ mwatch_filter_new_rate_ex (double output_rate_sec,
                            bool ignore_intermediates,
                            bson_error_t *error)
 {
+   mwatch_rate_opts_t opts;
+   mwatch_rate_opts_init (&opts);
+   opts.output_rate_sec = output_rate_sec;
+   opts.fields = fields;
+   opts.ignore_intermediates = ignore_intermediates;
+   return mwatch_filter_new_rate_opts (&opts, error);
+}
+
+void
+mwatch_rate_opts_init (mwatch_rate_opts_t *opts)
+{
+   memset (opts, 0, sizeof *opts);
+   opts->ignore_intermediates = true;
+   opts->ignore_nones = true;
+}
+
+mwatch_filter_t *
+mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error)
+{
    rate_filter_t *f;
+   double output_rate_sec = opts->output_rate_sec;
+   const char *const *fields = opts->fields;
 
    if (!(output_rate_sec > 0) || !isfinite (output_rate_sec)) {
       bson_set_error (error,
@@ -244,7 +304,11 @@ mwatch_filter_new_rate_ex (double output_rate_sec,
    f = bson_malloc0 (sizeof *f);
    pthread_mutex_init (&f->lock, NULL);
    f->period_us = output_rate_sec * 1e6;
-   f->ignore_intermediates = ignore_intermediates;
+   f->ignore_intermediates = opts->ignore_intermediates;
+   f->rate_in_field = opts->rate_in_field;
+   f->suffix = opts->rate_in_field && opts->suffix ? bson_strdup (opts->suffix) : NULL;
+   f->pass_unrelated = opts->pass_unrelated;
+   f->ignore_nones = opts->ignore_nones;
    f->fields = _mwatch_names_copy (fields ? fields : default_fields, &f->count);
    f->rate_names = bson_malloc0 ((f->count + 1) * sizeof *f->rate_names);
    f->sum_names = bson_malloc0 ((f->count + 1) * sizeof *f->sum_names);

@@ -357,6 +357,53 @@ redact_all (const redact_filter_t *f, mwatch_message_t *msg)
    redact_error_text (msg);
 }
 
+/* Fields a modify filter set from other fields (MWATCH_DERIVED_FIELD,
+ * filter-modify.c) hold what their sources held: each is redacted when
+ * one of its sources is covered here (listed in `fields`, or, without
+ * `fields`, a document, an array or Error when it was read), unless this
+ * filter redacted it already.  So a value copied out of a query (X =
+ * Filter.ssn) is no clearer than the query, wherever the copy stands in
+ * the list of filters. */
+static void
+redact_derived (const redact_filter_t *f, mwatch_message_t *msg)
+{
+   mwatch_value_t derived;
+   bson_t doc;
+   bson_iter_t target;
+   bson_iter_t source;
+
+   if (!mwatch_message_get (msg, MWATCH_DERIVED_FIELD, &derived) ||
+       !mwatch_value_as_bson (&derived, &doc) || !bson_iter_init (&target, &doc)) {
+      return;
+   }
+   char **covered = NULL;
+   size_t n = 0;
+   while (bson_iter_next (&target)) {
+      const char *name = bson_iter_key (&target);
+      mwatch_value_t now;
+      bool done = f->fields ? _mwatch_names_contain (f->fields, name)
+                            : (mwatch_message_get (msg, name, &now) &&
+                               (now.type == MWATCH_TYPE_DOCUMENT || now.type == MWATCH_TYPE_ARRAY));
+      bool hit = false;
+      if (!done && BSON_ITER_HOLDS_DOCUMENT (&target) && bson_iter_recurse (&target, &source)) {
+         while (!hit && bson_iter_next (&source)) {
+            hit = f->fields ? _mwatch_names_contain (f->fields, bson_iter_key (&source))
+                            : bson_iter_as_bool (&source);
+         }
+      }
+      if (hit) {
+         covered = bson_realloc (covered, (n + 2) * sizeof *covered);
+         covered[n++] = bson_strdup (name);
+         covered[n] = NULL;
+      }
+   }
+   /* Set after the walk: setting a field moves the message's storage. */
+   for (size_t i = 0; i < n; i++) {
+      redact_field (f, msg, covered[i]);
+   }
+   _mwatch_names_free (covered);
+}
+
 static bool
 redact_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 {
@@ -364,6 +411,9 @@ redact_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
    const redact_filter_t *f = impl;
    mwatch_message_t *msg = record->watch;
 
+   if (msg) {
+      redact_derived (f, msg);
+   }
    if (msg && !f->fields) {
       redact_all (f, msg);
    }
@@ -371,6 +421,13 @@ redact_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
       redact_field (f, msg, f->fields[i]);
    }
    return true;
+}
+
+void
+_mwatch_redact_mask_field (mwatch_message_t *msg, const char *name)
+{
+   static const redact_filter_t masker = {.mode = MWATCH_REDACT_PLACEHOLDER};
+   redact_field (&masker, msg, name);
 }
 
 static void

@@ -44,6 +44,19 @@ extern "C" {
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_expression (const char *expression, bson_error_t *error);
 
+/* The same, evaluated as pymongowatch's ExpressionFilter (Python's eval)
+ * is: reading a field the record does not have, or ordering two values
+ * that have no order between them (null < 1, "a" < 1), stops the
+ * evaluation, and the record is then kept if `exception_result` is true
+ * and dropped if it is false (pymongowatch's default).  The expression
+ * also accepts Python's spellings: True False None, 'single quotes',
+ * `is None`, `is not None`, `not in`, field["key"], _watch["Field"]
+ * (these are accepted by mwatch_filter_new_expression too). */
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new_expression_strict (const char *expression,
+                                     bool exception_result,
+                                     bson_error_t *error);
+
 /* ------------------------------------------------------------------------
  * redact: the privacy mask.  Walks the named fields and replaces every
  * value while keeping keys and operators ($in, $gt, ...), so the shape of
@@ -114,6 +127,29 @@ mwatch_filter_new_rate_ex (double output_rate_sec,
                            bool ignore_intermediates,
                            bson_error_t *error);
 
+/* All of the rate filter's options, for pymongowatch's RateFilter. */
+typedef struct {
+   double output_rate_sec;     /* > 0 */
+   const char *const *fields;  /* NULL-terminated; NULL: as above */
+   bool ignore_intermediates;  /* true: only final records count */
+   /* The kept record's field F itself becomes the window's rate of F,
+    * rounded to an integer (halves to even), followed by `suffix` when it
+    * is not NULL ("12/s": pymongowatch's suffix; NULL: the integer). */
+   bool rate_in_field;
+   const char *suffix;
+   /* A record that has none of `fields` passes unchanged and counts in no
+    * window (pymongowatch); with ignore_nones a null field is as none. */
+   bool pass_unrelated;
+   bool ignore_nones;
+} mwatch_rate_opts_t;
+
+/* ignore_intermediates and ignore_nones true, everything else 0/NULL. */
+MWATCH_EXPORT void
+mwatch_rate_opts_init (mwatch_rate_opts_t *opts);
+
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error);
+
 /* ------------------------------------------------------------------------
  * fields: keeps, drops or renames top-level fields.  `keep` (if not NULL)
  * removes every field not listed; then `drop` removes those listed; then
@@ -126,6 +162,30 @@ mwatch_filter_new_fields (const char *const *keep,
                           const char *const *drop,
                           const char *const *rename,
                           bson_error_t *error);
+
+/* ------------------------------------------------------------------------
+ * modify: sets, masks and removes fields, and may drop the record; the C
+ * form of pymongowatch's ExecuteFilter.  `statements`, one a line or
+ * separated by ';' ('#' starts a comment line):
+ *
+ *   Field = <value>         a path, a literal or a condition of the
+ *                           expression language (Slow = Duration > 1,
+ *                           DeletedCount = _deprecated_remove["n"])
+ *   Field = mask(<value>)   the value masked as the redact filter's
+ *                           placeholder mode does (Filter = mask(Filter))
+ *   del Field, Other        removes fields (a rename: New = Old; del Old)
+ *   _result = <condition>   keeps the record only when it is true
+ *
+ * Statements run in order, strictly: a field read that is not there, a
+ * del of a field that is not there, or an ordering of values without an
+ * order stops them, leaves the record as it came, and the filter returns
+ * `exception_result` (pymongowatch's default: true).  A field set from
+ * other fields is redacted by a redact filter run after this one whenever
+ * that filter covers one of its sources.  Records without a message pass.
+ * ------------------------------------------------------------------------ */
+
+MWATCH_EXPORT mwatch_filter_t *
+mwatch_filter_new_modify (const char *statements, bool exception_result, bson_error_t *error);
 
 #ifdef __cplusplus
 }

@@ -17,5 +17,6 @@ Suite *fork_suite (void);       /* test-fork.c */
 Suite *held_back_suite (void);  /* test-held-back.c */
 Suite *held_back_review_suite (void); /* test-held-back-review.c */
 Suite *lazy_build_suite (void); /* test-lazy-build.c */
+Suite *pymongowatch_filters_suite (void); /* test-pymongowatch-filters.c */
 
 #endif

@@ -444,6 +444,136 @@ START_TEST (test_rate_ignore_intermediates_key)
 }
 END_TEST
 
+/* pymongowatch's filter classes, as its sample configuration writes them
+ * (with "()" and ext://, or "class"), load and filter as in Python; the
+ * sample's ExecuteFilter uses are written as mongowatch.filters.modify. */
+START_TEST (test_pymongowatch_filter_classes)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} {watch.Filter} {watch.Duration}'}\n"
+              "filters:\n"
+              "  slow:\n"
+              "    (): ext://pymongo.watcher.filters.ExpressionFilter\n"
+              "    expression: |\n"
+              "      Collection == \"pywatch\" and Duration > 0.00001\n"
+              "  slow_or_error:\n"
+              "    class: pymongo.watcher.filters.ExpressionFilter\n"
+              "    expression: Missing > 1\n"
+              "    exception_result: true\n"
+              "  mask:\n"
+              "    (): mongowatch.filters.modify\n"
+              "    execute: |\n"
+              "      Filter = mask(Filter)\n"
+              "handlers:\n"
+              "  h: {class: file, filename: '@D/slow.log', formatter: c, filters: [slow, mask]}\n"
+              "  e: {class: file, filename: '@D/error.log', formatter: c, filters: [slow_or_error]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: DEBUG, handlers: [h, e]}\n");
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "pywatch", 0.5);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "other", 0.5);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "pywatch", 0.000001);
+   mwatch_shutdown ();
+   assert_file ("slow.log", "pywatch {\"user\":\"xxxxx\",\"age\":{\"$gt\":0}} 0.5\n");
+   /* Missing > 1 raises: exception_result true keeps every record */
+   ck_assert_uint_eq (count_lines ("error.log"), 3);
+}
+END_TEST
+
+/* The RateFilter of pymongowatch's sample: attributes, the rate into the
+ * field with suffix "/s", enable_multiprocessing accepted; records without
+ * the attribute pass. */
+START_TEST (test_pymongowatch_rate_filter)
+{
+   _mwatch_filter_rate_set_clock (rate_clock);
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} {watch.InsertedCount}'}\n"
+              "filters:\n"
+              "  file_insert_rate:\n"
+              "    (): ext://pymongo.watcher.filters.RateFilter\n"
+              "    output_rate_sec: 10\n"
+              "    enable_multiprocessing: true\n"
+              "    ignore_intermediates: true\n"
+              "    attributes:\n"
+              "      - InsertedCount\n"
+              "handlers:\n"
+              "  h: {class: file, filename: '@D/rate.log', formatter: c, filters: [file_insert_rate]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: DEBUG, handlers: [h]}\n");
+   mwatch_logger_t *logger = mwatch_logger_get ("mongowatch.collection");
+   for (int i = 0; i < 3; i++) {
+      mwatch_message_t *msg = mwatch_message_new ();
+      mwatch_message_set_utf8 (msg, "Collection", "c");
+      mwatch_message_set_int64 (msg, "InsertedCount", 50);
+      mwatch_message_set_ready (msg);
+      rate_now = i * 5000000; /* 0 s, 5 s, 10 s */
+      mwatch_logger_log (logger, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, msg);
+      mwatch_message_destroy (msg);
+   }
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "find", 1);
+   mwatch_shutdown ();
+   _mwatch_filter_rate_set_clock (NULL);
+   assert_file ("rate.log", "c 10/s\nfind \n");
+}
+END_TEST
+
+/* The fields a modify filter sets and the rates of a RateFilter's
+ * attributes are fields the configuration names: a template may show
+ * them. */
+START_TEST (test_modify_and_attributes_fields_known)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Slow} {watch.Table} {watch.InsertedCountRate}'}\n"
+              "filters:\n"
+              "  m:\n"
+              "    (): mongowatch.filters.modify\n"
+              "    execute: |\n"
+              "      Slow = Duration > 10; Table = Collection\n"
+              "  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n");
+   assert_error ("version: 1\n"
+                 "formatters:\n"
+                 "  c: {format: '{watch.Slower}'}\n"
+                 "filters:\n"
+                 "  m: {'()': mongowatch.filters.modify, execute: 'Slow = Duration > 10'}\n",
+                 MWATCH_CONFIG_YAML,
+                 "unknown field \"watch.Slower\"");
+}
+END_TEST
+
+/* The sample's fix_deprecated_remove_results, left as an ExecuteFilter:
+ * its one line is within the modify filter's statements. */
+START_TEST (test_pymongowatch_execute_filter_within_modify)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} {watch.DeletedCount}'}\n"
+              "filters:\n"
+              "  fix_deprecated_remove_results:\n"
+              "    (): ext://pymongo.watcher.filters.ExecuteFilter\n"
+              "    execute: |\n"
+              "      DeletedCount = _deprecated_remove[\"n\"]\n"
+              "handlers:\n"
+              "  h: {class: file, filename: '@D/fix.log', formatter: c,"
+              " filters: [fix_deprecated_remove_results]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: DEBUG, handlers: [h]}\n");
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *reply = BCON_NEW ("n", BCON_INT32 (4), "ok", BCON_DOUBLE (1));
+   mwatch_message_set_utf8 (msg, "Collection", "removed");
+   mwatch_message_set_document (msg, "_deprecated_remove", reply);
+   mwatch_message_set_ready (msg);
+   mwatch_logger_log (mwatch_logger_get ("mongowatch.collection"), MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, msg);
+   mwatch_message_destroy (msg);
+   bson_destroy (reply);
+   /* without _deprecated_remove: unchanged, kept (exception_result true) */
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "found", 1);
+   mwatch_shutdown ();
+   assert_file ("fix.log", "removed 4\nfound \n");
+}
+END_TEST
+
 START_TEST (test_logger_level_propagate_filters)
 {
    load_yaml ("version: 1\n"
@@ -1299,6 +1429,68 @@ static const error_case_t error_cases[] = {
     "version: 1\nfilters:\n  r: {'()': mongowatch.filters.rate, output_rate_sec: 1, "
     "ignore_intermediates: maybe}\n",
     "<string>:3:80: filters.r.ignore_intermediates: expected true or false, got \"maybe\""},
+   /* pymongowatch's filter classes. */
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m:\n    (): ext://pymongo.watcher.filters.ExecuteFilter\n"
+    "    execute: |\n      import numbers as _numbers\n",
+    "<string>:5:14: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; "
+    "write this filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': ext://pymongo.watcher.filters.RateFilter, "
+    "attributes: [InsertedCount], extra_timeout_sec: 5}\n",
+    "<string>:3:84: filters.r.extra_timeout_sec: mongowatch's rate filter reports a window"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': ext://pymongo.watcher.filters.RateFilter}\n",
+    "<string>:3:6: filters.r: the key \"attributes\" is required"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [A], "
+    "drop_record: true}\n",
+    "<string>:3:72: filters.r.drop_record: unknown key \"drop_record\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': mongowatch.filters.rate, output_rate_sec: 1, ignore_nones: true}\n",
+    "<string>:3:58: filters.r.ignore_nones: ignore_nones belongs to pymongowatch's RateFilter"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  e: {class: ext://pymongo.watcher.filters.ExpressionFilter, "
+    "expression: 'A > 1', exception_result: sometimes}\n",
+    "<string>:3:101: filters.e.exception_result: expected true or false, got \"sometimes\""},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  e: {class: ext://pymongo.watcher.filters.ExpressionFilter, "
+    "expresion: 'A > 1'}\n",
+    "<string>:3:62: filters.e.expresion: unknown key \"expresion\"; allowed here: (), class, "
+    "expression, exception_result"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  e: {'()': mongowatch.filters.expression, class: mongowatch.filters.expression, "
+    "expression: 'A > 1'}\n",
+    "<string>:3:44: filters.e.class: give \"()\" or \"class\", not both"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  a: {'()': ext://pymongo.watcher.filters.AddPymongoResults}\n",
+    "<string>:3:13: filters.a.(): pymongowatch's filter \"pymongo.watcher.filters.AddPymongoResults\" "
+    "has no mongowatch counterpart"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': mongowatch.filters.modify, execute: 'A = ', "
+    "exception_result: false}\n",
+    "<string>:3:49: filters.m.execute: modify filter: statement 1 \"A = \": expression \"\": empty"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'del Filter'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"del Filter\": Python's del removes a variable, not the field"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'Who = Filter.user'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"Who = Filter.user\": a dotted path is an attribute in Python; write Field[\"key\"]"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: '_tmp = 1'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  m: {'()': ext://pymongo.watcher.filters.ExecuteFilter, execute: 'Filter = mask(Filter)'}\n",
+    "<string>:3:67: filters.m.execute: ExecuteFilter runs Python, which mongowatch cannot; write this "
+    "filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6, "
+    "mongowatch.filters.modify), whose statements this text is not within: modify filter: statement 1 "
+    "\"Filter = mask(Filter)\": mask() is not Python"},
    /* Queues. */
    {MWATCH_CONFIG_YAML,
     "version: 1\nhandlers:\n  q: {class: queue}\n",
@@ -2053,6 +2245,10 @@ config_suite (void)
    tcase_add_test (tc, test_formatter_default_when_unnamed);
    tcase_add_test (tc, test_handler_level_and_filters);
    tcase_add_test (tc, test_rate_ignore_intermediates_key);
+   tcase_add_test (tc, test_pymongowatch_filter_classes);
+   tcase_add_test (tc, test_pymongowatch_rate_filter);
+   tcase_add_test (tc, test_modify_and_attributes_fields_known);
+   tcase_add_test (tc, test_pymongowatch_execute_filter_within_modify);
    tcase_add_test (tc, test_logger_level_propagate_filters);
    tcase_add_test (tc, test_disable_existing_loggers);
    tcase_add_test (tc, test_rotating_file_handler);

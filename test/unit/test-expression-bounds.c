@@ -156,7 +156,7 @@ END_TEST
 START_TEST (test_lex_error_after_regex_frees_it)
 {
    refused ("Collection =~ \"^news\" && DB == \"x\"", "unknown operator \"&&\"");
-   refused ("Collection =~ \"a\" and DB =~ \"b\" 'c'", "unexpected character");
+   refused ("Collection =~ \"a\" and DB =~ \"b\" #", "unexpected character");
 }
 END_TEST
 

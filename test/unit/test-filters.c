@@ -367,7 +367,7 @@ START_TEST (test_expr_syntax_errors)
       {"a || b", "unknown operator \"||\" at column 3; write or"},
       {"a ! b", "unknown operator \"!\" at column 3"},
       {"a # b", "unexpected character \"#\" at column 3"},
-      {"Collection == 'news'", "unexpected character \"'\" at column 15; strings take double"},
+      {"Collection == 'news", "unterminated string at column 15; close the string with a single quote"},
       {"\"\xc3\xa9\" = 1", "at column 5"},
       {"Collection == [\"a\"]", "a list is only allowed after in at column 15"},
       {"[1] == Collection", "a list is only allowed after in at column 1"},
@@ -1503,6 +1503,358 @@ START_TEST (test_fields_errors)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- pymongowatch forms */
+
+/* Python's spellings that pymongowatch's expressions use. */
+START_TEST (test_expr_python_spellings)
+{
+   static const expr_case_t cases[] = {
+      {"Collection == 'news'", true},
+      {"Collection == 'it\\'s'", false},
+      {"Ready == True", true},
+      {"Ready is True", true},
+      {"Ready is not False", true},
+      {"Missing is None", true},
+      {"Collection is not None", true},
+      {"Collection is None", false},
+      {"Collection not in ['a', 'b']", true},
+      {"Collection not in [\"news\"]", false},
+      {"not Collection not in [\"news\"]", true},
+      {"Filter[\"user\"][\"name\"] == \"admin7\"", true},
+      {"Filter['user']['tags'][1] == 'b'", true},
+      {"Filter.user['age'] == 42", true},
+      {"_watch[\"Collection\"] == \"news\"", true},
+      {"_watch['Filter']['user'][\"name\"] == 'admin7'", true},
+      /* the sample's slow filter, a block scalar's newline included */
+      {"Collection == \"pywatch\" and Duration > 0.00001\n", false},
+      {"Collection == \"news\" and Duration > 0.00001\n", true},
+   };
+   CHECK_CASES (cases);
+   syntax_error ("Collection is \"news\"", "is compares with None, True or False");
+   syntax_error ("Filter[\"\"] == 1", "bad key at column 8");
+   syntax_error ("Filter[\"a.b\"] == 1", "bad key");
+   syntax_error ("Filter[\"a\" == 1", "expected \"]\" at column 12");
+   syntax_error ("Filter[-1] == 1", "expected a key at column 8");
+   syntax_error ("Collection not [\"a\"]", "expected in at column 16");
+}
+END_TEST
+
+static bool
+strict_on (const char *expression, bool exception_result, mwatch_message_t *msg)
+{
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_expression_strict (expression, exception_result, &error);
+   ck_assert_msg (filter, "%s: %s", expression, error.message);
+   bool result = apply (filter, msg);
+   mwatch_filter_destroy (filter);
+   return result;
+}
+
+/* exception_result: what the filter says when Python's eval would raise
+ * (a missing name, an ordering without an order), for the whole
+ * expression; short-circuit spares what is not evaluated. */
+START_TEST (test_expr_exception_result)
+{
+   static const struct {
+      const char *expression;
+      bool fails;    /* evaluation raises in Python */
+      bool result;   /* the result when it does not */
+   } cases[] = {
+      {"Missing > 1", true, false},
+      {"not (Missing > 1)", true, false},
+      {"Missing == 1 or true", true, false},
+      {"Collection == \"x\" and Missing > 1", false, false},
+      {"Collection == \"news\" or Missing > 1", false, true},
+      {"Collection > 1", true, false},
+      {"not (Collection < 1)", true, false},
+      {"Collection in [Missing]", true, false},
+      {"Nan > 1", false, false},
+      {"Duration > 1", false, true},
+      {"Collection == 1", false, false},
+      {"Filter.user.nobody == 1", true, false},
+   };
+   mwatch_message_t *msg = expr_message ();
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      for (int exc = 0; exc < 2; exc++) {
+         bool want = cases[i].fails ? (bool) exc : cases[i].result;
+         ck_assert_msg (strict_on (cases[i].expression, exc, msg) == want,
+                        "%s with exception_result %d should be %d",
+                        cases[i].expression,
+                        exc,
+                        want);
+      }
+   }
+   /* mongowatch's own filter stays as it was: missing is null */
+   ck_assert (eval_on ("not (Missing > 1)", msg));
+   mwatch_message_destroy (msg);
+   /* a text record (no message): every name is missing */
+   ck_assert (!strict_on ("Duration > 1", false, NULL));
+   ck_assert (strict_on ("Duration > 1", true, NULL));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- modify */
+
+static mwatch_filter_t *
+modify_ok (const char *statements, bool exception_result)
+{
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_modify (statements, exception_result, &error);
+   ck_assert_msg (filter, "%s: %s", statements, error.message);
+   return filter;
+}
+
+static char *
+full_of (const mwatch_message_t *msg)
+{
+   mwatch_buf_t out;
+   mwatch_buf_init (&out);
+   mwatch_message_render_full (msg, &out);
+   return out.data;
+}
+
+static void
+assert_full (const mwatch_message_t *msg, const char *want)
+{
+   char *got = full_of (msg);
+   ck_assert_str_eq (got, want);
+   bson_free (got);
+}
+
+/* A remove's reply, as pymongowatch's sample maps it. */
+static mwatch_message_t *
+remove_message (void)
+{
+   mwatch_message_t *msg = bare_message ();
+   bson_t *reply = BCON_NEW ("n", BCON_INT32 (3), "ok", BCON_DOUBLE (1));
+   bson_t *filter = BCON_NEW ("user", BCON_UTF8 ("alice"), "age", BCON_INT32 (42));
+   mwatch_message_set_utf8 (msg, "Collection", "people");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_document (msg, "_deprecated_remove", reply);
+   mwatch_message_set_double (msg, "Duration", 0.5);
+   bson_destroy (reply);
+   bson_destroy (filter);
+   return msg;
+}
+
+/* The README's and the sample's ExecuteFilter uses, translated. */
+START_TEST (test_modify_statements)
+{
+   /* fix_deprecated_remove_results, verbatim */
+   mwatch_filter_t *filter = modify_ok ("DeletedCount = _deprecated_remove[\"n\"]\n", true);
+   mwatch_message_t *msg = remove_message ();
+   ck_assert (apply (filter, msg));
+   ck_assert_int_eq (int_at (msg, "DeletedCount"), 3);
+   mwatch_filter_destroy (filter);
+   mwatch_message_destroy (msg);
+
+   /* mask (the sample's _mask), set, rename, drop, a condition */
+   filter = modify_ok ("# the sample's mask\n"
+                       "Filter = mask(Filter)\n"
+                       "Table = Collection; del Collection\n"
+                       "Slow = Duration > 0.1\n"
+                       "Note = 'checked'\n"
+                       "del _deprecated_remove\n",
+                       true);
+   msg = remove_message ();
+   ck_assert (apply (filter, msg));
+   assert_full (msg,
+                "Filter={\"user\":\"xxxxx\",\"age\":0} Duration=0.5 Table=people Slow=true "
+                "Note=checked");
+   mwatch_filter_destroy (filter);
+   mwatch_message_destroy (msg);
+
+   /* _result keeps or drops the record */
+   filter = modify_ok ("_result = Collection != \"people\"", true);
+   msg = remove_message ();
+   ck_assert (!apply (filter, msg));
+   mwatch_message_set_utf8 (msg, "Collection", "other");
+   ck_assert (apply (filter, msg));
+   mwatch_filter_destroy (filter);
+   mwatch_message_destroy (msg);
+
+   /* statements see what the ones before them set */
+   filter = modify_ok ("A = 2; B = A; _result = B == 2", false);
+   msg = bare_message ();
+   ck_assert (apply (filter, msg));
+   ck_assert_int_eq (int_at (msg, "B"), 2);
+   mwatch_filter_destroy (filter);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+/* A failing statement leaves the record as it came (Python writes back
+ * nothing when exec raises) and gives exception_result. */
+START_TEST (test_modify_exception_result)
+{
+   static const char *const failing[] = {
+      "A = 1\nDeletedCount = _deprecated_remove[\"n\"]",
+      "A = 1\ndel Nothing",
+      "A = 1\nB = Collection > 1",
+   };
+   for (size_t i = 0; i < sizeof failing / sizeof *failing; i++) {
+      for (int exc = 0; exc < 2; exc++) {
+         mwatch_filter_t *filter = modify_ok (failing[i], exc);
+         mwatch_message_t *msg = bare_message ();
+         mwatch_message_set_utf8 (msg, "Collection", "c");
+         ck_assert_int_eq (apply (filter, msg), exc);
+         assert_full (msg, "Collection=c");
+         mwatch_filter_destroy (filter);
+         mwatch_message_destroy (msg);
+      }
+   }
+   /* a text record passes */
+   mwatch_filter_t *filter = modify_ok ("A = Missing", false);
+   mwatch_record_t record = record_of (NULL);
+   ck_assert (mwatch_filter_apply (filter, &record));
+   mwatch_filter_destroy (filter);
+}
+END_TEST
+
+START_TEST (test_modify_errors)
+{
+   static const struct {
+      const char *text;
+      const char *want;
+   } cases[] = {
+      {"", "has no statement"},
+      {"# only a comment\n\n", "has no statement"},
+      {"import numbers as _numbers", "statement 1 \"import numbers as _numbers\": a statement is"},
+      {"A = 1\nB == 2", "statement 2 \"B == 2\": a statement is Field = value"},
+      {"A = ", "statement 1"},
+      {"A = (1", "expected \")\""},
+      {"del", "a statement is"},
+      {"del A,", "del names fields"},
+      {"del A B", "separate the fields with commas"},
+      {"_watch = 1", "assign to a field, not to _watch"},
+      {"Filter = _mask(Filter)", "statement 1"},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      bson_error_t error;
+      mwatch_filter_t *filter = mwatch_filter_new_modify (cases[i].text, true, &error);
+      ck_assert_msg (!filter, "%s compiled", cases[i].text);
+      ck_assert_msg (strstr (error.message, cases[i].want), "%s: \"%s\" lacks \"%s\"", cases[i].text,
+                     error.message, cases[i].want);
+   }
+}
+END_TEST
+
+static const char *
+utf8_at (const mwatch_message_t *msg, const char *path)
+{
+   mwatch_value_t value;
+   ck_assert_msg (mwatch_message_get (msg, path, &value), "no %s", path);
+   ck_assert_int_eq (value.type, MWATCH_TYPE_UTF8);
+   return value.value.v_utf8.str;
+}
+
+/* A field the modify filter copied out of a document is redacted by a
+ * later redact filter as its source is, by default and by name; masked
+ * values and values from metadata are left alone. */
+START_TEST (test_modify_then_redact)
+{
+   mwatch_filter_t *modify = modify_ok ("Who = Filter.user; Again = Who; Age = Filter['age'];"
+                                        "Masked = mask(Filter.user); Table = Collection;"
+                                        "Raw = _deprecated_remove.n",
+                                        true);
+   mwatch_filter_t *redact = mwatch_filter_new_redact (NULL, NULL);
+   mwatch_message_t *msg = remove_message ();
+   ck_assert (apply (modify, msg));
+   ck_assert_str_eq (utf8_at (msg, "Who"), "alice");
+   ck_assert (apply (redact, msg));
+   ck_assert_str_eq (utf8_at (msg, "Who"), "xxxxx");
+   ck_assert_str_eq (utf8_at (msg, "Again"), "xxxxx");
+   ck_assert_int_eq (int_at (msg, "Age"), 0);
+   ck_assert_str_eq (utf8_at (msg, "Masked"), "xxxxx");
+   ck_assert_str_eq (utf8_at (msg, "Table"), "people");
+   ck_assert_int_eq (int_at (msg, "Raw"), 0);
+   /* the bookkeeping field is private: not rendered */
+   char *full = full_of (msg);
+   ck_assert_msg (!strstr (full, "_mwatch"), "%s", full);
+   bson_free (full);
+   mwatch_message_destroy (msg);
+
+   /* a document field replaced by a value out of itself stays covered */
+   mwatch_filter_t *narrow = modify_ok ("Filter = Filter.user", true);
+   msg = remove_message ();
+   ck_assert (apply (narrow, msg));
+   ck_assert (apply (redact, msg));
+   ck_assert_str_eq (utf8_at (msg, "Filter"), "xxxxx");
+   mwatch_message_destroy (msg);
+   mwatch_filter_destroy (narrow);
+   mwatch_filter_destroy (redact);
+
+   /* by name: only what comes from a named field */
+   static const char *const named[] = {"Filter", NULL};
+   mwatch_redact_opts_t opts;
+   mwatch_redact_opts_init (&opts);
+   opts.fields = named;
+   opts.mode = MWATCH_REDACT_TOKEN;
+   redact = mwatch_filter_new_redact (&opts, NULL);
+   msg = remove_message ();
+   ck_assert (apply (modify, msg));
+   ck_assert (apply (redact, msg));
+   ck_assert_str_eq (utf8_at (msg, "Who"), "***");
+   ck_assert_str_eq (utf8_at (msg, "Again"), "***");
+   ck_assert_int_eq (int_at (msg, "Raw"), 3);
+   ck_assert_str_eq (utf8_at (msg, "Table"), "people");
+   mwatch_message_destroy (msg);
+   mwatch_filter_destroy (redact);
+   mwatch_filter_destroy (modify);
+}
+END_TEST
+
+/* pymongowatch's RateFilter: the rate into the field with its suffix,
+ * records without the fields passed unchanged. */
+START_TEST (test_rate_pymongowatch_options)
+{
+   static const char *const fields[] = {"InsertedCount", NULL};
+   mwatch_rate_opts_t opts;
+   mwatch_rate_opts_init (&opts);
+   opts.output_rate_sec = 10;
+   opts.fields = fields;
+   opts.rate_in_field = true;
+   opts.suffix = "/s";
+   opts.pass_unrelated = true;
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_rate_opts (&opts, &error);
+   ck_assert_msg (filter, "%s", error.message);
+   mwatch_message_t *kept = NULL;
+
+   ck_assert (!offer (filter, 0, 100, NULL, NULL));
+   ck_assert (!offer (filter, 4, 105, NULL, NULL));
+   /* unrelated: no InsertedCount, or a null one */
+   mwatch_message_t *other = final_message ();
+   mwatch_message_set_utf8 (other, "Operation", "find");
+   ck_assert (apply (filter, other));
+   assert_full (other, "Operation=find");
+   mwatch_message_set_null (other, "InsertedCount");
+   ck_assert (apply (filter, other));
+   mwatch_message_destroy (other);
+   ck_assert (offer (filter, 10, 7, NULL, &kept));
+   /* 205 in 10 s: 20.5 rounds to even */
+   ck_assert_str_eq (utf8_at (kept, "InsertedCount"), "20/s");
+   ck_assert (double_at (kept, "InsertedCountRate") == 20.5);
+   ck_assert_int_eq (int_at (kept, "RateRecords"), 2);
+   mwatch_message_destroy (kept);
+   mwatch_filter_destroy (filter);
+
+   /* suffix null: the integer */
+   opts.suffix = NULL;
+   opts.pass_unrelated = false;
+   filter = mwatch_filter_new_rate_opts (&opts, &error);
+   ck_assert (!offer (filter, 0, 30, NULL, NULL));
+   other = final_message ();
+   fake_now = INT64_C (5000000000) + 1000000;
+   ck_assert (!apply (filter, other));
+   mwatch_message_destroy (other);
+   ck_assert (offer (filter, 10, 1, NULL, &kept));
+   ck_assert_int_eq (int_at (kept, "InsertedCount"), 3);
+   mwatch_message_destroy (kept);
+   mwatch_filter_destroy (filter);
+}
+END_TEST
+
 Suite *
 filters_suite (void)
 {
@@ -1529,6 +1881,12 @@ filters_suite (void)
    tcase_add_test (expr, test_expr_null_expression);
    tcase_add_test (expr, test_expr_depth_limit);
    tcase_add_test (expr, test_expr_evaluation_allocates_nothing);
+   tcase_add_test (expr, test_expr_python_spellings);
+   tcase_add_test (expr, test_expr_exception_result);
+   tcase_add_test (expr, test_modify_statements);
+   tcase_add_test (expr, test_modify_exception_result);
+   tcase_add_test (expr, test_modify_errors);
+   tcase_add_test (expr, test_modify_then_redact);
    suite_add_tcase (suite, expr);
 
    tcase_add_test (hash, test_sha256_vectors);
@@ -1552,6 +1910,7 @@ filters_suite (void)
    tcase_add_test (rate, test_rate_counts_every_record_on_request);
    tcase_add_test (rate, test_rate_errors);
    tcase_add_test (rate, test_rate_threads);
+   tcase_add_test (rate, test_rate_pymongowatch_options);
    suite_add_tcase (suite, rate);
 
    tcase_add_test (fields, test_fields_keep_drop_rename);
