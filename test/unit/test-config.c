@@ -1456,7 +1456,7 @@ static const error_case_t error_cases[] = {
    {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  e: {class: ext://pymongo.watcher.filters.ExpressionFilter, "
     "expresion: 'A > 1'}\n",
-    "<string>:3:62: filters.e.expresion: unknown key \"expresion\"; allowed here: (), class, "
+    "<string>:3:62: filters.e.expresion: unknown key \"expresion\" (did you mean \"expression\"?); allowed here: (), class, "
     "expression, exception_result"},
    {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  e: {'()': mongowatch.filters.expression, class: mongowatch.filters.expression, "
