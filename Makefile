@@ -395,7 +395,7 @@ check: deps
 	$(MAKE) tests
 	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
-	   files-check load-check
+	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private
@@ -532,6 +532,12 @@ aggregate-check: $(CLI)
 # field (test/pymongowatch-check; it exits 77, "did not run", without the
 # venv).  pymongowatch-config-check: pymongowatch's sample configuration,
 # its Python-only class paths replaced, through `mongowatch check-config`.
+# A check that needs pymongowatch from the package index exits 77 where it
+# cannot have it: `make check` then goes on, saying loudly that the check
+# did NOT run (never that it passed); any other failure stops it.
+not_run_ok = $(1) || { s=$$?; [ $$s -eq 77 ] || exit $$s; \
+  echo "*** $@: NOT RUN (pymongowatch unavailable here, reason above); not counted as passed" >&2; }
+
 PYMONGOWATCH_APP := $(BUILD)/test/pymongowatch-scenario
 $(PYMONGOWATCH_APP): test/pymongowatch/scenario.c
 	@mkdir -p $(dir $@)
@@ -539,17 +545,17 @@ $(PYMONGOWATCH_APP): test/pymongowatch/scenario.c
 
 .PHONY: pymongowatch-check pymongowatch-config-check
 pymongowatch-check: all $(PYMONGOWATCH_APP) $(PING_BIN)
-	test/server run test/pymongowatch-check
+	$(call not_run_ok,test/server run test/pymongowatch-check)
 
 pymongowatch-config-check: $(CLI)
-	test/pymongowatch-config-check
+	$(call not_run_ok,test/pymongowatch-config-check)
 
 # mongowatch aggregate and pymongowatch-csv aggr write the same rows from a
 # log pymongowatch wrote against the test server; exit 77 (did NOT run)
 # where test/pymongowatch-env cannot install pymongowatch.
 .PHONY: pymongowatch-csv-check
 pymongowatch-csv-check: all $(PING_BIN)
-	test/server run test/pymongowatch-csv-check
+	$(call not_run_ok,test/server run test/pymongowatch-csv-check)
 
 # Builds the Debian packages, installs them with dpkg, uses them, purges
 # them (root): test/deb-check.  `make deb` only builds them, into ../.
