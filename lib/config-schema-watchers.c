@@ -482,6 +482,27 @@ operations (mwatch_cfg_t *cfg, const mwatch_node_t *node, mwatch_staged_watcher_
    return ok;
 }
 
+/* A section {to, cast} of pymongowatch's (result, undefined_arguments):
+ * `*map` receives the section (NULL when it is null), `*to_set` whether
+ * `to` is given and `*to` its name (NULL for null or "").  The cast is
+ * checked only (see pymongowatch_result). */
+static bool
+to_cast_section (mwatch_cfg_t *cfg, const mwatch_node_t *node, const mwatch_node_t **map, bool *to_set, const char **to)
+{
+   const mwatch_node_t *ignored = NULL;
+   const mwatch_cfg_field_t fields[] = {
+      MWATCH_CFG_FIELD ("to", MWATCH_CFG_NODE, &ignored),
+      MWATCH_CFG_FIELD ("cast", MWATCH_CFG_NODE, &ignored),
+      MWATCH_CFG_END,
+   };
+   *map = NULL;
+   *to_set = false;
+   *to = NULL;
+   return _mwatch_cfg_map (cfg, node, true, map) &&
+          (!*map || (_mwatch_cfg_read_fields (cfg, *map, fields) && read_cast (cfg, *map, value_of (*map, "cast"), NULL) &&
+                     read_to (cfg, *map, to_set, to)));
+}
+
 /* pymongowatch's "result: {to, cast}": the key its operations entries
  * give the result under; null or "" leaves every count out of the records
  * (a drop on the "*" entry of the kind).  The cast is checked only (see
@@ -489,19 +510,11 @@ operations (mwatch_cfg_t *cfg, const mwatch_node_t *node, mwatch_staged_watcher_
 static bool
 result_section (mwatch_cfg_t *cfg, const mwatch_node_t *node, mwatch_staged_watcher_t *w)
 {
-   const mwatch_node_t *map = NULL;
-   const mwatch_node_t *ignored = NULL;
-   const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD ("to", MWATCH_CFG_NODE, &ignored),
-      MWATCH_CFG_FIELD ("cast", MWATCH_CFG_NODE, &ignored),
-      MWATCH_CFG_END,
-   };
+   const mwatch_node_t *map;
+   bool to_set;
+   const char *to;
    size_t saved = _mwatch_cfg_push (cfg, "result");
-   bool to_set = false;
-   const char *to = NULL;
-   bool ok = _mwatch_cfg_map (cfg, node, true, &map) &&
-             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast"), NULL) &&
-                       read_to (cfg, map, &to_set, &to)));
+   bool ok = to_cast_section (cfg, node, &map, &to_set, &to);
    if (ok && to_set && to) {
       w->result_key = to;
    } else if (ok && to_set) {
@@ -529,19 +542,11 @@ result_section (mwatch_cfg_t *cfg, const mwatch_node_t *node, mwatch_staged_watc
 static bool
 undefined_arguments (mwatch_cfg_t *cfg, const mwatch_node_t *node)
 {
-   const mwatch_node_t *map = NULL;
-   const mwatch_node_t *ignored = NULL;
-   const mwatch_cfg_field_t fields[] = {
-      MWATCH_CFG_FIELD ("to", MWATCH_CFG_NODE, &ignored),
-      MWATCH_CFG_FIELD ("cast", MWATCH_CFG_NODE, &ignored),
-      MWATCH_CFG_END,
-   };
+   const mwatch_node_t *map;
+   bool to_set;
+   const char *to;
    size_t saved = _mwatch_cfg_push (cfg, "undefined_arguments");
-   bool to_set = false;
-   const char *to = NULL;
-   bool ok = _mwatch_cfg_map (cfg, node, true, &map) &&
-             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && read_cast (cfg, map, value_of (map, "cast"), NULL) &&
-                       read_to (cfg, map, &to_set, &to)));
+   bool ok = to_cast_section (cfg, node, &map, &to_set, &to);
    if (ok && map && (!to_set || to)) {
       ok = _mwatch_cfg_fail (cfg,
                              map->pos,
