@@ -68,6 +68,10 @@ typedef struct {
    mwatch_staged_logger_t *loggers;
    size_t logger_count;
    mwatch_staged_watcher_t watchers[2];
+   /* watchers.global's default_delimiter and key_value_separator (the
+    * tree's strings); NULL: the defaults. */
+   const char *delimiter;
+   const char *key_value_separator;
    mwatch_buf_t description;
 } mwatch_staging_t;
 

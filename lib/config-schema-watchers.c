@@ -3,6 +3,7 @@
  * key by key; in "operations" an entry of the kind's own section replaces
  * the global entry of the same operation whole. */
 #include "config-schema-private.h"
+#include "json-private.h"
 
 #include <string.h>
 
@@ -616,14 +617,6 @@ not_watchers_keys (mwatch_cfg_t *cfg, const mwatch_node_t *map)
       {"forced_delay_sec",
        "is an argument of pymongowatch's WatchQueue, not of its watchers: in mongowatch give the queue handler "
        "(class: queue) default_delay_sec: N and force_default_delay: true"},
-      {"default_delimiter",
-       "is an attribute of pymongowatch's WatchMessage that its configuration cannot set: mongowatch's {watch} "
-       "separates fields by one space as pymongowatch's does; to choose the separators, write the fields in "
-       "the formatter's template ({watch.DB};{watch.Collection})"},
-      {"key_value_separator",
-       "is an attribute of pymongowatch's WatchMessage (default_key_value_separator) that its configuration "
-       "cannot set: mongowatch's {watch} writes key=value as pymongowatch's does; to choose the separators, "
-       "write the fields in the formatter's template (DB: {watch.DB})"},
    };
    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
       if (_mwatch_node_map_find (map, keys[i].key)) {
@@ -632,6 +625,51 @@ not_watchers_keys (mwatch_cfg_t *cfg, const mwatch_node_t *map)
       }
    }
    return true;
+}
+
+/* pymongowatch's WatchMessage.default_delimiter and
+ * default_key_value_separator (also read as key_value_separator): the
+ * separators of {watch} and {watch.full}.  They are attributes of the one
+ * message class, for every watcher: only "global" takes them.  `nodes`:
+ * the three keys' values, as read_fields found them. */
+static const char *const separator_keys[3] = {
+   "default_delimiter", "key_value_separator", "default_key_value_separator"};
+
+static bool
+separators (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, const mwatch_node_t *const nodes[3])
+{
+   const char *values[3] = {NULL, NULL, NULL};
+   bool ok = true;
+   for (size_t i = 0; ok && i < 3; i++) {
+      if (nodes[i] && strcmp (name, "global") != 0) {
+         ok = _mwatch_cfg_fail_key (cfg,
+                                    map,
+                                    separator_keys[i],
+                                    "\"%s\" applies to every watcher at once, as in pymongowatch (an "
+                                    "attribute of its WatchMessage): give it under watchers.global, not "
+                                    "watchers.%s",
+                                    separator_keys[i],
+                                    name);
+      } else if (nodes[i] && nodes[i]->type != MWATCH_NODE_NULL) {
+         size_t saved = _mwatch_cfg_push (cfg, separator_keys[i]);
+         ok = _mwatch_cfg_string (cfg, nodes[i], &values[i]);
+         _mwatch_cfg_pop (cfg, saved);
+      }
+   }
+   if (ok && nodes[1] && nodes[2]) {
+      ok = _mwatch_cfg_fail_key (cfg,
+                                 map,
+                                 separator_keys[2],
+                                 "\"key_value_separator\" and \"default_key_value_separator\" are one option: "
+                                 "give one of them");
+   }
+   if (ok && values[0]) {
+      cfg->st.delimiter = values[0];
+   }
+   if (ok && (values[1] || values[2])) {
+      cfg->st.key_value_separator = values[1] ? values[1] : values[2];
+   }
+   return ok;
 }
 
 /* Reads one section (global or a kind's) into the options of `kind`. */
@@ -645,6 +683,7 @@ section (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, int kin
    const mwatch_node_t *csv = NULL;
    const mwatch_node_t *result = NULL;
    const mwatch_node_t *undefined = NULL;
+   const mwatch_node_t *seps[3] = {NULL, NULL, NULL};
    const char **fields_list = NULL;
    mwatch_cfg_field_t fields[] = {
       {"timeout_sec", MWATCH_CFG_DOUBLE, &w->opts.timeout_sec, .min = 0, .max = 1e9},
@@ -654,15 +693,18 @@ section (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *node, int kin
       MWATCH_CFG_FIELD ("csv", MWATCH_CFG_NODE, &csv),
       MWATCH_CFG_FIELD ("result", MWATCH_CFG_NODE, &result),
       MWATCH_CFG_FIELD ("undefined_arguments", MWATCH_CFG_NODE, &undefined),
+      MWATCH_CFG_FIELD (separator_keys[0], MWATCH_CFG_NODE, &seps[0]),
+      MWATCH_CFG_FIELD (separator_keys[1], MWATCH_CFG_NODE, &seps[1]),
+      MWATCH_CFG_FIELD (separator_keys[2], MWATCH_CFG_NODE, &seps[2]),
       MWATCH_CFG_FIELD ("emit_on_new_retrieves", MWATCH_CFG_BOOL, &w->opts.emit_on_new_retrieves),
       MWATCH_CFG_END,
    };
    if (strcmp (name, "collection") == 0) {
-      fields[7].key = NULL; /* cursors only */
+      fields[10].key = NULL; /* cursors only */
    }
    size_t top = _mwatch_cfg_push (cfg, name);
    bool ok = _mwatch_cfg_map (cfg, node, true, &map) && (!map || not_watchers_keys (cfg, map)) &&
-             (!map || _mwatch_cfg_read_fields (cfg, map, fields));
+             (!map || (_mwatch_cfg_read_fields (cfg, map, fields) && separators (cfg, name, map, seps)));
    if (ok && levels && levels->type != MWATCH_NODE_NULL) {
       ok = log_levels (cfg, levels, &w->opts);
    }
@@ -739,6 +781,28 @@ describe_watcher (mwatch_cfg_t *cfg, int kind)
    }
 }
 
+/* The separators, when the file sets them, as JSON strings: a space or
+ * an empty one stays visible. */
+static void
+describe_separators (mwatch_cfg_t *cfg)
+{
+   const char *values[2] = {cfg->st.delimiter, cfg->st.key_value_separator};
+   const char *labels[2] = {"default_delimiter", "key_value_separator"};
+   if (!values[0] && !values[1]) {
+      return;
+   }
+   _mwatch_cfg_describe (cfg, "watchers global:");
+   for (int i = 0; i < 2; i++) {
+      if (values[i]) {
+         mwatch_buf_t quoted = MWATCH_BUF_INITIALIZER;
+         _mwatch_json_string (&quoted, values[i], strlen (values[i]));
+         _mwatch_cfg_describe (cfg, " %s %s", labels[i], quoted.data);
+         mwatch_buf_destroy (&quoted);
+      }
+   }
+   _mwatch_cfg_describe (cfg, "\n");
+}
+
 bool
 _mwatch_cfg_watchers (mwatch_cfg_t *cfg, const mwatch_node_t *node)
 {
@@ -759,6 +823,9 @@ _mwatch_cfg_watchers (mwatch_cfg_t *cfg, const mwatch_node_t *node)
    _mwatch_cfg_pop (cfg, top);
    for (int kind = 0; ok && kind < 2; kind++) {
       describe_watcher (cfg, kind);
+   }
+   if (ok) {
+      describe_separators (cfg);
    }
    return ok;
 }

@@ -5,6 +5,7 @@
 #include "config-schema-private.h"
 #include "config-trust-private.h"
 #include "fork-private.h"
+#include "message-render-private.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -186,6 +187,8 @@ install (const mwatch_staging_t *st)
    _mwatch_loggers_install (setups, st->logger_count, st->disable_existing, true);
    bson_free (setups);
 
+   /* Absent from the file, they go back to the defaults. */
+   _mwatch_render_set_separators (st->delimiter, st->key_value_separator);
    for (int kind = 0; kind < 2; kind++) {
       const mwatch_staged_watcher_t *w = &st->watchers[kind];
       mwatch_watcher_opts_t opts = w->opts;

@@ -5,6 +5,15 @@
 
 #include "buf-private.h"
 
+/* The separators of the key=value renderings ({watch}, {watch.full}):
+ * between two fields (`delimiter`, " " by default) and between a key and
+ * its value (`key_value`, "="); NULL for a default.  Process-wide, as
+ * pymongowatch's WatchMessage attributes are; the strings are copied.  A
+ * line rendered meanwhile on another thread uses the old pair or the new
+ * one whole. */
+void
+_mwatch_render_set_separators (const char *delimiter, const char *key_value);
+
 /* A value as in the key=value renderings. */
 void
 _mwatch_render_value_text (mwatch_buf_t *out, const mwatch_value_t *value);

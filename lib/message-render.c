@@ -6,6 +6,7 @@
 #include "message-render-private.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 typedef enum { MODE_TEXT, MODE_CSV, MODE_JSON } render_mode_t;
@@ -123,25 +124,6 @@ next_public (mwatch_message_iter_t *iter, const char **key, mwatch_value_t *valu
 
 /* ---------------------------------------------------------------- key=value */
 
-/* `bare_key`: the key is known to need no quotes, as the library's own
- * field names do. */
-static void
-write_pair (mwatch_buf_t *out,
-            bool *first,
-            const char *key,
-            bool bare_key,
-            const mwatch_value_t *value)
-{
-   separate (out, first, ' ');
-   if (bare_key) {
-      _mwatch_buf_put (out, key, strlen (key));
-   } else {
-      _mwatch_text_string (out, key, strlen (key));
-   }
-   _mwatch_buf_putc (out, '=');
-   write_value (out, value, MODE_TEXT);
-}
-
 /* Messages with more fields than this, rare, are rendered by a lookup per
  * listed field instead. */
 #define INDEX_MAX 64
@@ -195,17 +177,19 @@ field_index_find (const field_index_t *index, const char *key)
    return NULL;
 }
 
-/* The library's default list, the usual {watch}, gets a table made once:
- * the names' lengths and their buckets.  Rendering it then reads the
- * message once, keeps the values of the listed names, and writes them in
- * the list's order: no index of the message's fields, no search per
- * listed name, no strlen per key.  The bytes are those of the general
- * path below (test-fast-paths.c compares the two). */
+/* The library's default list, the usual {watch}, gets a table made once
+ * per pair of separators: the names' lengths and their buckets.
+ * Rendering it then reads the message once, keeps the values of the
+ * listed names, and writes them in the list's order: no index of the
+ * message's fields, no search per listed name, no strlen per key.  The
+ * bytes are those of the general path below (test-fast-paths.c compares
+ * the two). */
 #define DEFAULT_MAX 32 /* bits of the `found` mask below */
-/* Each name is kept as " Name=", in a slot of PAIR_SLOT bytes copied
- * whole (PAIR_COPY bytes from the space or from the name, a fixed size
- * that the compiler turns into a few moves, where a memcpy of the exact
- * length is a call); names too long for it make the table unused. */
+/* Each name is kept as "<delimiter>Name<separator>" (" Name=" by
+ * default), in a slot of PAIR_SLOT bytes copied whole (PAIR_COPY bytes
+ * from the delimiter or from the name, a fixed size that the compiler
+ * turns into a few moves, where a memcpy of the exact length is a call);
+ * names or separators too long for it make the table unused. */
 #define PAIR_SLOT 32
 #define PAIR_COPY 24
 
@@ -217,31 +201,62 @@ typedef struct {
    char pair[DEFAULT_MAX][PAIR_SLOT]; /* " Name=", zeros after */
 } default_table_t;
 
-static default_table_t default_table;
+/* The separators of the key=value renderings (pymongowatch's
+ * WatchMessage.default_delimiter and default_key_value_separator), with
+ * the default list's table made for them.  A set is immutable once
+ * published: a render loads the pointer once and uses that set to its
+ * end, so a configuration loaded meanwhile on another thread changes the
+ * next line, never half of one, and the render path takes no lock.  Sets
+ * are never freed: every one made stays on a list (equal ones shared, so
+ * reloading does not grow memory), as a line being rendered may still
+ * read one that is no longer current. */
+typedef struct separators {
+   struct separators *next;
+   char *delimiter;
+   size_t delimiter_len;
+   char *key_value;
+   size_t key_value_len;
+   default_table_t table;
+} separators_t;
+
+static char default_delimiter[] = " ";
+static char default_key_value[] = "=";
+static separators_t default_separators = {
+   .delimiter = default_delimiter,
+   .delimiter_len = 1,
+   .key_value = default_key_value,
+   .key_value_len = 1,
+};
 static pthread_once_t default_table_once = PTHREAD_ONCE_INIT;
+/* NULL: default_separators. */
+static _Atomic (separators_t *) current_separators;
+/* Every set made but the default, newest first. */
+static _Atomic (separators_t *) all_separators;
 
 static void
-default_table_init (void)
+table_init (separators_t *s)
 {
-   default_table_t *t = &default_table;
+   default_table_t *t = &s->table;
    size_t n = 0;
 
    while (mwatch_default_fields[n]) {
       n++;
    }
-   if (n > DEFAULT_MAX) {
+   /* The copy starts past the delimiter and takes PAIR_COPY bytes. */
+   if (n > DEFAULT_MAX || s->delimiter_len > PAIR_SLOT - PAIR_COPY) {
       return;
    }
    for (size_t i = n; i-- > 0;) {
       const char *name = mwatch_default_fields[i];
       size_t len = strlen (name);
-      if (len == 0 || len + 2 > PAIR_COPY) {
+      size_t total = s->delimiter_len + len + s->key_value_len;
+      if (len == 0 || total > PAIR_COPY) {
          return;
       }
-      t->pair[i][0] = ' ';
-      memcpy (t->pair[i] + 1, name, len);
-      t->pair[i][len + 1] = '=';
-      t->len[i] = len + 2;
+      memcpy (t->pair[i], s->delimiter, s->delimiter_len);
+      memcpy (t->pair[i] + s->delimiter_len, name, len);
+      memcpy (t->pair[i] + s->delimiter_len + len, s->key_value, s->key_value_len);
+      t->len[i] = total;
       /* Filled from the end, so a bucket lists its names in list order. */
       t->next[i] = t->head[BUCKET (name)];
       t->head[BUCKET (name)] = (uint8_t) (i + 1);
@@ -249,19 +264,95 @@ default_table_init (void)
    t->n = n;
 }
 
+static void
+default_table_init (void)
+{
+   table_init (&default_separators);
+}
+
+/* The set in force, for one line. */
+static inline const separators_t *
+separators (void)
+{
+   const separators_t *s = atomic_load_explicit (&current_separators, memory_order_acquire);
+   if (!s) {
+      pthread_once (&default_table_once, default_table_init);
+      s = &default_separators;
+   }
+   return s;
+}
+
+void
+_mwatch_render_set_separators (const char *delimiter, const char *key_value)
+{
+   delimiter = delimiter ? delimiter : default_delimiter;
+   key_value = key_value ? key_value : default_key_value;
+   separators_t *s = NULL;
+   if (strcmp (delimiter, default_delimiter) != 0 || strcmp (key_value, default_key_value) != 0) {
+      s = atomic_load_explicit (&all_separators, memory_order_acquire);
+      while (s && (strcmp (s->delimiter, delimiter) != 0 || strcmp (s->key_value, key_value) != 0)) {
+         s = s->next;
+      }
+   }
+   if (!s && (strcmp (delimiter, default_delimiter) != 0 || strcmp (key_value, default_key_value) != 0)) {
+      s = bson_malloc0 (sizeof *s);
+      s->delimiter = bson_strdup (delimiter);
+      s->delimiter_len = strlen (delimiter);
+      s->key_value = bson_strdup (key_value);
+      s->key_value_len = strlen (key_value);
+      table_init (s);
+      /* Two loads at once may both add an equal set: harmless. */
+      s->next = atomic_load_explicit (&all_separators, memory_order_relaxed);
+      while (!atomic_compare_exchange_weak_explicit (
+         &all_separators, &s->next, s, memory_order_release, memory_order_relaxed)) {
+      }
+   }
+   atomic_store_explicit (&current_separators, s, memory_order_release);
+}
+
+/* `bare_key`: the key is known to need no quotes, as the library's own
+ * field names do. */
+static void
+write_pair (mwatch_buf_t *out,
+            const separators_t *s,
+            bool *first,
+            const char *key,
+            bool bare_key,
+            const mwatch_value_t *value)
+{
+   /* One byte each unless configured otherwise: a store, not a copy. */
+   if (*first) {
+      *first = false;
+   } else if (s->delimiter_len == 1) {
+      _mwatch_buf_putc (out, s->delimiter[0]);
+   } else {
+      _mwatch_buf_put (out, s->delimiter, s->delimiter_len);
+   }
+   if (bare_key) {
+      _mwatch_buf_put (out, key, strlen (key));
+   } else {
+      _mwatch_text_string (out, key, strlen (key));
+   }
+   if (s->key_value_len == 1) {
+      _mwatch_buf_putc (out, s->key_value[0]);
+   } else {
+      _mwatch_buf_put (out, s->key_value, s->key_value_len);
+   }
+   write_value (out, value, MODE_TEXT);
+}
+
 /* Writes `msg`'s fields of mwatch_default_fields and returns true, or
  * returns false having written nothing, for the general path to do it. */
 static bool
-render_default (const mwatch_message_t *msg, mwatch_buf_t *out)
+render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t *out)
 {
-   const default_table_t *t = &default_table;
+   const default_table_t *t = &s->table;
    mwatch_value_t values[DEFAULT_MAX];
    uint32_t found = 0;
    mwatch_message_iter_t iter;
    const char *key;
    mwatch_value_t value;
 
-   pthread_once (&default_table_once, default_table_init);
    /* As the general path: past INDEX_MAX fields, lookups by name. */
    if (t->n == 0 || mwatch_message_count (msg) > INDEX_MAX) {
       return false;
@@ -280,7 +371,7 @@ render_default (const mwatch_message_t *msg, mwatch_buf_t *out)
          }
       }
    }
-   size_t skip = 1; /* no space before the first pair */
+   size_t skip = s->delimiter_len; /* no delimiter before the first pair */
    for (size_t i = 0; found; i++, found >>= 1) {
       if (found & 1u) {
          if (out->len + PAIR_COPY >= out->cap) {
@@ -301,8 +392,9 @@ mwatch_message_render (const mwatch_message_t *msg,
                        const char *const *fields,
                        mwatch_buf_t *out)
 {
+   const separators_t *s = separators ();
    fields = fields ? fields : mwatch_message_get_default_fields (msg);
-   if (fields == mwatch_default_fields && render_default (msg, out)) {
+   if (fields == mwatch_default_fields && render_default (msg, s, out)) {
       return;
    }
 
@@ -322,7 +414,7 @@ mwatch_message_render (const mwatch_message_t *msg,
          found = &value;
       }
       if (found) {
-         write_pair (out, &first, *fields, ours, found);
+         write_pair (out, s, &first, *fields, ours, found);
       }
    }
 }
@@ -334,10 +426,11 @@ mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out)
    const char *key;
    mwatch_value_t value;
    bool first = true;
+   const separators_t *s = separators ();
 
    mwatch_message_iter_init (&iter, msg);
    while (next_public (&iter, &key, &value)) {
-      write_pair (out, &first, key, false, &value);
+      write_pair (out, s, &first, key, false, &value);
    }
 }
 

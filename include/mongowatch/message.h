@@ -231,7 +231,9 @@ mwatch_message_set_timeout (mwatch_message_t *msg, double seconds);
  *   as a JSON string ("a b"); datetimes as ISO-8601 UTC with microseconds
  *   (2026-11-25T11:40:00.123456Z); documents, arrays and other BSON values
  *   as compact relaxed extended JSON ({"age":{"$gt":30}}).
- * Fields are separated by one space.
+ * Fields are separated by one space, and a key from its value by '=',
+ * unless a configuration set watchers.global.default_delimiter and
+ * key_value_separator (doc/configuration.md, section 9).
  * ------------------------------------------------------------------------ */
 
 /* The fields {watch} shows by default, in order, NULL-terminated:

@@ -8,6 +8,7 @@
  * the watchers use, and read back from the files the handlers wrote after
  * mwatch_shutdown() has drained every queue. */
 #include "../../lib/filter-private.h"
+#include "../../lib/message-render-private.h"
 #include "../../lib/suggest-private.h"
 #include "test-util.h"
 #include "unit/suites.h"
@@ -40,6 +41,7 @@ static void
 teardown (void)
 {
    mwatch_shutdown ();
+   _mwatch_render_set_separators (NULL, NULL);
    for (int kind = 0; kind < 2; kind++) {
       mwatch_watcher_set_opts ((mwatch_watcher_kind_t) kind, NULL);
       mwatch_watcher_set_operation_maps ((mwatch_watcher_kind_t) kind, NULL, 0);
@@ -2057,15 +2059,109 @@ START_TEST (test_watchers_pymongowatch_errors)
                  MWATCH_CONFIG_YAML,
                  "watchers.global.forced_delay_sec: \"forced_delay_sec\" is an argument of pymongowatch's "
                  "WatchQueue");
+   /* The separators are pymongowatch's one message class's: global only. */
    assert_error ("version: 1\nwatchers: {cursor: {default_delimiter: ';'}}\n",
                  MWATCH_CONFIG_YAML,
-                 "watchers.cursor.default_delimiter: \"default_delimiter\" is an attribute");
+                 "<string>:2:40: watchers.cursor.default_delimiter: \"default_delimiter\" applies to every "
+                 "watcher at once, as in pymongowatch (an attribute of its WatchMessage): give it under "
+                 "watchers.global, not watchers.cursor");
    assert_error ("version: 1\nwatchers: {collection: {key_value_separator: ':'}}\n",
                  MWATCH_CONFIG_YAML,
-                 "watchers.collection.key_value_separator: \"key_value_separator\" is an attribute");
+                 "watchers.collection.key_value_separator: \"key_value_separator\" applies to every watcher");
+   assert_error ("version: 1\nwatchers: {collection: {default_key_value_separator: ':'}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.collection.default_key_value_separator: \"default_key_value_separator\" applies");
+   assert_error ("version: 1\nwatchers: {global: {key_value_separator: ':', default_key_value_separator: '='}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.global.default_key_value_separator: \"key_value_separator\" and "
+                 "\"default_key_value_separator\" are one option: give one of them");
+   assert_error ("version: 1\nwatchers: {global: {default_delimiter: [';']}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "watchers.global.default_delimiter: expected a string, got a list");
+   assert_error ("version: 1\nwatchers: {global: {default_delimitr: ';'}}\n",
+                 MWATCH_CONFIG_YAML,
+                 "(did you mean \"default_delimiter\"?)");
    assert_error ("version: 1\nwatchers: {collection: {emit_on_new_retrieves: true}}\n",
                  MWATCH_CONFIG_YAML,
                  "watchers.collection.emit_on_new_retrieves: unknown key");
+}
+END_TEST
+
+/* watchers.global's default_delimiter and key_value_separator (or
+ * default_key_value_separator, pymongowatch's attribute name): the
+ * separators of {watch} and {watch.full}; a configuration without them
+ * goes back to " " and "=". */
+START_TEST (test_watchers_separators)
+{
+   static const char *const handlers = "handlers:\n"
+                                       "  out: {class: file, filename: '@D/out.log', formatter: w}\n"
+                                       "loggers:\n"
+                                       "  mongowatch: {level: INFO, handlers: [out]}\n";
+   char *config = bson_strdup_printf ("version: 1\n"
+                                      "formatters:\n"
+                                      "  w: {format: '{watch}#{watch.full}'}\n"
+                                      "%s"
+                                      "watchers:\n"
+                                      "  global: {default_delimiter: '|', key_value_separator: ':'}\n",
+                                      handlers);
+   load_yaml (config);
+   bson_free (config);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "news", 1.25);
+   mwatch_shutdown ();
+   assert_file_has ("out.log",
+                    "DB:shop|Collection:news|Operation:find|Filter:{\"user\":\"alice\",\"age\":{\"$gt\":30}}"
+                    "|Duration:1.25#");
+   assert_file_has ("out.log", "|DB:shop|Collection:news|Operation:find|");
+   assert_file_lacks ("out.log", "=");
+
+   /* Empty, and several bytes of UTF-8, under pymongowatch's own name. */
+   config = bson_strdup_printf ("version: 1\n"
+                                "formatters:\n"
+                                "  w: {format: '{watch}'}\n"
+                                "%s"
+                                "watchers:\n"
+                                "  global: {default_delimiter: '', default_key_value_separator: \" \u2192 \"}\n",
+                                handlers);
+   load_yaml (config);
+   bson_free (config);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "c2", 2);
+   mwatch_shutdown ();
+   assert_file_has ("out.log",
+                    "DB \xe2\x86\x92 shopCollection \xe2\x86\x92 c2Operation \xe2\x86\x92 find"
+                    "Filter \xe2\x86\x92 {");
+
+   /* Too long for the default list's table: the general path, alike. */
+   config = bson_strdup_printf ("version: 1\n"
+                                "formatters:\n"
+                                "  w: {format: '{watch}'}\n"
+                                "%s"
+                                "watchers:\n"
+                                "  global: {default_delimiter: ' ;;;;;;;;; ', key_value_separator: ' :: '}\n",
+                                handlers);
+   load_yaml (config);
+   bson_free (config);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "c3", 3);
+   mwatch_shutdown ();
+   assert_file_has ("out.log", "\nDB :: shop ;;;;;;;;; Collection :: c3 ;;;;;;;;; Operation :: find ;;;;;;;;; ");
+
+   /* Loaded again without them: the defaults. */
+   config = bson_strdup_printf ("version: 1\nformatters:\n  w: {format: '{watch}'}\n%s", handlers);
+   load_yaml (config);
+   bson_free (config);
+   log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "c4", 4);
+   mwatch_shutdown ();
+   assert_file_has ("out.log", "\nDB=shop Collection=c4 Operation=find Filter=");
+
+   /* check-config shows them when set, as JSON strings. */
+   char *got = describe ("version: 1\nwatchers: {global: {default_delimiter: '', key_value_separator: ' = '}}\n");
+   assert_has (got, "watchers global: default_delimiter \"\" key_value_separator \" = \"\n");
+   bson_free (got);
+   got = describe ("version: 1\nwatchers: {global: {default_key_value_separator: ':'}}\n");
+   assert_has (got, "watchers global: key_value_separator \":\"\n");
+   bson_free (got);
+   got = describe ("version: 1\nwatchers: {global: {timeout_sec: 3}}\n");
+   ck_assert_msg (!strstr (got, "watchers global:"), "%s", got);
+   bson_free (got);
 }
 END_TEST
 
@@ -2277,6 +2373,7 @@ config_suite (void)
    tcase_add_test (tc, test_watchers_pymongowatch_csv);
    tcase_add_test (tc, test_watchers_pymongowatch_operations);
    tcase_add_test (tc, test_watchers_pymongowatch_errors);
+   tcase_add_test (tc, test_watchers_separators);
    tcase_add_test (tc, test_files_merge_in_order);
    tcase_add_test (tc, test_merged_errors_name_their_file);
    tcase_add_test (tc, test_search_order);

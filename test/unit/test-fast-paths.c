@@ -3,6 +3,8 @@
  * they were before, kept here as references.  Each fast path must write
  * exactly what its reference writes, byte for byte. */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -662,6 +664,11 @@ END_TEST
 
 /* ------------------------------------------------------------ {watch} */
 
+/* The separators the reference writes, as _mwatch_render_set_separators
+ * was last given them. */
+static const char *ref_delimiter = " ";
+static const char *ref_key_value = "=";
+
 /* {watch} as it was: one lookup by name per listed field. */
 static void
 reference_render (const mwatch_message_t *msg, const char *const *fields, mwatch_buf_t *out)
@@ -674,7 +681,7 @@ reference_render (const mwatch_message_t *msg, const char *const *fields, mwatch
          continue;
       }
       if (!first) {
-         mwatch_buf_append (out, " ", 1);
+         mwatch_buf_append_str (out, ref_delimiter);
       }
       first = false;
       if (_mwatch_text_is_bare (*fields, strlen (*fields))) {
@@ -682,7 +689,7 @@ reference_render (const mwatch_message_t *msg, const char *const *fields, mwatch
       } else {
          _mwatch_json_string (out, *fields, strlen (*fields));
       }
-      mwatch_buf_append (out, "=", 1);
+      mwatch_buf_append_str (out, ref_key_value);
       _mwatch_render_value_text (out, &value);
    }
 }
@@ -777,7 +784,8 @@ END_TEST
 /* The default list's own path (message-render.c, render_default): records
  * as the watchers make them, the listed fields set in random orders among
  * others, some missing, some set twice, each of several types. */
-START_TEST (test_render_default_random)
+static void
+render_default_random (int rounds)
 {
    static const char *const others[] = {
       "WatchID", "Iteration", "StartTime", "EndTime", "_private", "Dx", "D", "a b", "Errors",
@@ -790,7 +798,7 @@ START_TEST (test_render_default_random)
       n_default++;
    }
    rng_seed (14);
-   for (int i = 0; i < 5000; i++) {
+   for (int i = 0; i < rounds; i++) {
       mwatch_message_t *msg = mwatch_message_new ();
       size_t n = rng_next () % 40;
       for (size_t k = 0; k < n; k++) {
@@ -822,6 +830,92 @@ START_TEST (test_render_default_random)
    bson_destroy (filter);
 }
 END_TEST
+START_TEST (test_render_default_random)
+{
+   render_default_random (5000);
+}
+END_TEST
+
+/* Other separators (watchers.global.default_delimiter and
+ * key_value_separator): the default list's table is made for them, or,
+ * too long for its slots, left to the general path; both write what the
+ * reference writes. */
+START_TEST (test_render_separators)
+{
+   static const char *const pairs[][2] = {
+      {"|", ":"}, {"", ""}, {", ", " => "}, {"\xe2\x80\xa2", "\xe2\x86\x92"},
+      {"12345678", "="}, {"123456789", "="}, {" ", "0123456789abcdefghij"},
+   };
+   for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+      _mwatch_render_set_separators (pairs[p][0], pairs[p][1]);
+      ref_delimiter = pairs[p][0];
+      ref_key_value = pairs[p][1];
+      render_default_random (300);
+      mwatch_message_t *msg = mwatch_message_new ();
+      mwatch_message_set_utf8 (msg, "DB", "shop");
+      mwatch_message_set_int64 (msg, "a b", 1);
+      static const char *const fields[] = {"DB", "a b", NULL};
+      check_render (msg, fields);
+      mwatch_buf_t full = MWATCH_BUF_INITIALIZER;
+      mwatch_message_render_full (msg, &full);
+      char *want = bson_strdup_printf ("DB%sshop%s\"a b\"%s1", ref_key_value, ref_delimiter, ref_key_value);
+      ck_assert_msg (strstr (full.data, want), "{watch.full} %s lacks %s", full.data, want);
+      bson_free (want);
+      mwatch_buf_destroy (&full);
+      mwatch_message_destroy (msg);
+   }
+   _mwatch_render_set_separators (NULL, NULL);
+   ref_delimiter = " ";
+   ref_key_value = "=";
+   render_default_random (100);
+}
+END_TEST
+
+/* A configuration loaded while the listener renders: each line has the old
+ * separators or the new ones, whole. */
+static atomic_bool flipping;
+
+static void *
+flip_separators (void *arg)
+{
+   (void) arg;
+   for (int i = 0; atomic_load (&flipping); i++) {
+      _mwatch_render_set_separators (i % 2 ? "|" : NULL, i % 2 ? ":" : NULL);
+   }
+   return NULL;
+}
+
+START_TEST (test_render_separators_switched)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "news");
+   mwatch_message_set_double (msg, "Duration", 1.5);
+   pthread_t thread;
+   atomic_store (&flipping, true);
+   ck_assert_int_eq (pthread_create (&thread, NULL, flip_separators, NULL), 0);
+   int seen[2] = {0, 0};
+   /* Until both were seen (each switch a whole load apart), 10 s at most. */
+   int64_t give_up = mwatch_monotonic_us () + 10 * 1000 * 1000;
+   for (int i = 0; i < 200 || ((!seen[0] || !seen[1]) && mwatch_monotonic_us () < give_up); i++) {
+      mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+      mwatch_message_render (msg, NULL, &out);
+      if (strcmp (out.data, "DB=shop Collection=news Duration=1.5") == 0) {
+         seen[0]++;
+      } else {
+         ck_assert_str_eq (out.data, "DB:shop|Collection:news|Duration:1.5");
+         seen[1]++;
+      }
+      mwatch_buf_destroy (&out);
+   }
+   atomic_store (&flipping, false);
+   pthread_join (thread, NULL);
+   ck_assert_msg (seen[0] && seen[1], "lines with the default separators: %d, with the others: %d", seen[0], seen[1]);
+   _mwatch_render_set_separators (NULL, NULL);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
 
 START_TEST (test_render_default_names_bare)
 {
@@ -1147,6 +1241,8 @@ fast_paths_suite (void)
    tcase_add_test (bson, test_bson_corrupt);
    tcase_add_test (render, test_render_index_random);
    tcase_add_test (render, test_render_default_random);
+   tcase_add_test (render, test_render_separators);
+   tcase_add_test (render, test_render_separators_switched);
    tcase_add_test (render, test_render_index_many_fields);
    tcase_add_test (render, test_render_default_names_bare);
    tcase_set_timeout (render, 60);
