@@ -3,6 +3,7 @@
 #include "formatter-private.h"
 #include "filter-private.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,7 +362,7 @@ rate_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_erro
 {
    const mwatch_node_t *factory = NULL;
    const mwatch_node_t *suffix = NULL;
-   const mwatch_node_t *extra_timeout = NULL; /* refused below */
+   const mwatch_node_t *extra_timeout = NULL;
    const char **names = NULL;
    bool multiprocessing = false;
    bool clone_watch = true;
@@ -382,14 +383,6 @@ rate_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_erro
    };
    mwatch_filter_t *filter = NULL;
    if (!_mwatch_cfg_read_fields (cfg, map, fields) ||
-       !redact_check (cfg,
-                      map,
-                      "extra_timeout_sec",
-                      false,
-                     "mongowatch's rate filter reports a window when the next counted record "
-                     "closes it, and has no timed report of a window that no record closes: "
-                     "remove extra_timeout_sec (doc/configuration.md, section 6, "
-                     "mongowatch.filters.rate)") ||
        (!python && !redact_check (cfg,
                                   map,
                                   "ignore_nones",
@@ -416,6 +409,19 @@ rate_filter (mwatch_cfg_t *cfg, const mwatch_node_t *map, place_t *at, bson_erro
             goto done;
          }
       }
+   }
+   /* A timed report of the last window: pymongowatch's RateFilter has one
+    * by default (half of output_rate_sec, truncated as Python's int());
+    * mongowatch's only when asked. */
+   if (extra_timeout && extra_timeout->type != MWATCH_NODE_NULL) {
+      size_t saved = _mwatch_cfg_push (cfg, "extra_timeout_sec");
+      bool ok = _mwatch_cfg_double (cfg, extra_timeout, 0, 1e9, &opts.extra_timeout_sec);
+      _mwatch_cfg_pop (cfg, saved);
+      if (!ok) {
+         goto done;
+      }
+   } else if (python) {
+      opts.extra_timeout_sec = trunc (opts.output_rate_sec / 2);
    }
    const mwatch_node_pair_t *rate = _mwatch_node_map_find (map, "output_rate_sec");
    at->node = rate ? rate->value : map;

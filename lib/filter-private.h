@@ -28,6 +28,21 @@ _mwatch_names_check (const char *const *names, const char *what, bson_error_t *e
 void
 _mwatch_filter_rate_set_clock (int64_t (*clock) (void));
 
+/* The implementation of `filter` if its vtable is `vtable`, else NULL
+ * (filter.c): how a built-in recognises its own filters. */
+void *
+_mwatch_filter_impl_of (mwatch_filter_t *filter, const mwatch_filter_vtable_t *vtable);
+
+/* A rate filter with extra_timeout_sec hands out the record it holds for
+ * the window going on when the window is due, or at once when `closing`:
+ * true, with the record in *out (the caller frees out->watch and
+ * out->text), and the window starts anew.  Otherwise false, and *due is
+ * lowered to the held record's due time (monotonic microseconds) if it has
+ * one.  False for any other filter.  Called by a queue handler's listener
+ * (handler.c, _mwatch_handler_filters_release). */
+bool
+_mwatch_filter_rate_release (mwatch_filter_t *filter, bool closing, mwatch_record_t *out, int64_t *due);
+
 /* Runs `filters` in order on `record` (filter.c): false as soon as one
  * drops it. */
 bool

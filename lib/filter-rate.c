@@ -12,10 +12,26 @@
  * so they are dropped without adding anything.  A record is final when
  * its message is ready (mwatch_message_is_ready).
  *
+ * With extra_timeout_sec (pymongowatch's; its RateFilter's default is
+ * half of output_rate_sec) a window that no record closes is reported
+ * too: the filter holds a copy of the window's last counted record, and
+ * when output_rate_sec + extra_timeout_sec have passed since the window
+ * began, or when the queue handler it sits on closes, that copy leaves
+ * with the window's figures (as if the window lasted output_rate_sec) and
+ * the next record begins a new window.  A record closing the window in
+ * time makes the copy needless; it then counts in the window it closes
+ * (pymongowatch's way), so that every window ends with a record of its
+ * own.  A queue handler's listener hands the copies out when due and when
+ * the queue closes; a plain handler only when it closes
+ * (_mwatch_filter_rate_release): pymongowatch's RateFilter too times out
+ * only on its QueueHandler.  A copy that nothing handed out (the filter on
+ * a logger) is reported as lost when the filter goes.
+ *
  * The state is shared by every thread that runs the filter (a logger's
  * filter runs on each logging thread), hence the mutex. */
 #include "filter-private.h"
 #include "fork-private.h"
+#include "report-private.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -48,6 +64,11 @@ typedef struct rate_filter {
    char *suffix;
    bool pass_unrelated;
    bool ignore_nones;
+   /* extra_timeout_sec, < 0 for none; and the record held for a timed
+    * report of the window going on (held.watch NULL: none). */
+   int64_t extra_us;
+   mwatch_record_t held;
+   int64_t held_due;
    /* Every rate filter, for fork(). */
    struct rate_filter *prev;
    struct rate_filter *next;
@@ -77,10 +98,28 @@ rates_fork_release (void)
    pthread_mutex_unlock (&rates_lock);
 }
 
+static void
+held_free (rate_filter_t *f)
+{
+   mwatch_message_destroy (f->held.watch);
+   bson_free ((char *) f->held.text);
+   memset (&f->held, 0, sizeof f->held);
+}
+
+/* The child's copy of a held record is the parent's to report. */
+static void
+rates_fork_child (void)
+{
+   for (rate_filter_t *f = rates; f; f = f->next) {
+      held_free (f);
+   }
+   rates_fork_release ();
+}
+
 MWATCH_FORK_INIT (rates_fork_init)
 {
    _mwatch_fork_register (MWATCH_FORK_RANK_RATE_FILTERS, rates_fork_prepare, rates_fork_release,
-                          rates_fork_release);
+                          rates_fork_child);
 }
 
 static const char *const default_fields[] = {
@@ -198,7 +237,18 @@ rate_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
    pthread_mutex_lock (&f->lock);
    /* Read under the lock, so that the threads see time go forward. */
    int64_t now = atomic_load (&rate_clock) ();
-   if (f->started && (double) (now - f->start) >= f->period_us) {
+   if (f->started && (double) (now - f->start) >= f->period_us && f->extra_us >= 0) {
+      /* Timed windows end with the record that closes one, as
+       * pymongowatch's: every window, the last too, is reported by a
+       * record of its own (held or closing). */
+      add_record (f, f->sums, msg);
+      f->records++;
+      window_report (f, (double) (now - f->start) / 1e6, msg);
+      memset (f->sums, 0, f->count * sizeof *f->sums);
+      f->started = false;
+      f->records = 0;
+      keep = true;
+   } else if (f->started && (double) (now - f->start) >= f->period_us) {
       /* The record's own values go into the next window; read them before
        * the report writes into the record, in case a field's figures bear
        * the name of another field. */
@@ -219,9 +269,48 @@ rate_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
       }
       add_record (f, f->sums, msg);
       f->records++;
+      if (f->extra_us >= 0) {
+         /* The window's last record so far, for a report at its due
+          * time (see _mwatch_filter_rate_release). */
+         held_free (f);
+         f->held = *record;
+         f->held.text = record->text ? bson_strdup (record->text) : NULL;
+         f->held.watch = mwatch_message_copy (msg);
+         f->held_due = f->start + (int64_t) f->period_us + f->extra_us;
+      }
+   }
+   if (keep) {
+      held_free (f); /* the window is reported: its held record is not needed */
    }
    pthread_mutex_unlock (&f->lock);
    return keep;
+}
+
+/* The filter behind `filter` when it is a rate filter, else NULL. */
+static rate_filter_t *rate_impl (mwatch_filter_t *filter);
+
+bool
+_mwatch_filter_rate_release (mwatch_filter_t *filter, bool closing, mwatch_record_t *out, int64_t *due)
+{
+   rate_filter_t *f = rate_impl (filter);
+   bool released = false;
+   if (!f || f->extra_us < 0) {
+      return false;
+   }
+   pthread_mutex_lock (&f->lock);
+   if (f->held.watch && (closing || atomic_load (&rate_clock) () >= f->held_due)) {
+      window_report (f, f->period_us / 1e6, f->held.watch);
+      *out = f->held;
+      memset (&f->held, 0, sizeof f->held);
+      memset (f->sums, 0, f->count * sizeof *f->sums);
+      f->started = false;
+      f->records = 0;
+      released = true;
+   } else if (f->held.watch && f->held_due < *due) {
+      *due = f->held_due;
+   }
+   pthread_mutex_unlock (&f->lock);
+   return released;
 }
 
 static void
@@ -239,6 +328,14 @@ rate_destroy (void *impl)
       f->next->prev = f->prev;
    }
    pthread_mutex_unlock (&rates_lock);
+   if (f->held.watch) {
+      /* Not lost silently: nothing handed it out before the filter went. */
+      _mwatch_report ("rate filter: the window going on (%" PRId64
+                      " records) was not written: extra_timeout_sec reports a window only "
+                      "from a handler's filters, not a logger's",
+                      f->records);
+      held_free (f);
+   }
    pthread_mutex_destroy (&f->lock);
    _mwatch_names_free (f->fields);
    _mwatch_names_free (f->rate_names);
@@ -253,6 +350,12 @@ static const mwatch_filter_vtable_t rate_vtable = {
    .filter = rate_filter,
    .destroy = rate_destroy,
 };
+
+static rate_filter_t *
+rate_impl (mwatch_filter_t *filter)
+{
+   return _mwatch_filter_impl_of (filter, &rate_vtable);
+}
 
 mwatch_filter_t *
 mwatch_filter_new_rate (double output_rate_sec, const char *const *fields, bson_error_t *error)
@@ -280,6 +383,7 @@ mwatch_rate_opts_init (mwatch_rate_opts_t *opts)
    memset (opts, 0, sizeof *opts);
    opts->ignore_intermediates = true;
    opts->ignore_nones = true;
+   opts->extra_timeout_sec = -1;
 }
 
 mwatch_filter_t *
@@ -298,6 +402,15 @@ mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error
                       output_rate_sec);
       return NULL;
    }
+   if (!(opts->extra_timeout_sec < 1e9)) {
+      bson_set_error (error,
+                      MWATCH_ERROR_DOMAIN,
+                      MWATCH_ERROR_INVALID_ARGUMENT,
+                      "rate filter: extra_timeout_sec is %g; it must be a number of seconds "
+                      "below 1e9 (negative: none)",
+                      opts->extra_timeout_sec);
+      return NULL;
+   }
    if (!_mwatch_names_check (fields, "rate filter: fields", error)) {
       return NULL;
    }
@@ -309,6 +422,7 @@ mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error
    f->suffix = opts->rate_in_field && opts->suffix ? bson_strdup (opts->suffix) : NULL;
    f->pass_unrelated = opts->pass_unrelated;
    f->ignore_nones = opts->ignore_nones;
+   f->extra_us = opts->extra_timeout_sec >= 0 ? (int64_t) (opts->extra_timeout_sec * 1e6) : -1;
    f->fields = _mwatch_names_copy (fields ? fields : default_fields, &f->count);
    f->rate_names = bson_malloc0 ((f->count + 1) * sizeof *f->rate_names);
    f->sum_names = bson_malloc0 ((f->count + 1) * sizeof *f->sum_names);

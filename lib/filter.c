@@ -95,6 +95,12 @@ mwatch_filter_destroy (mwatch_filter_t *filter)
    bson_free (filter);
 }
 
+void *
+_mwatch_filter_impl_of (mwatch_filter_t *filter, const mwatch_filter_vtable_t *vtable)
+{
+   return filter && filter->vtable == vtable ? filter->impl : NULL;
+}
+
 /* Runs `filters` in order; the first that drops the record ends it. */
 bool
 _mwatch_filters_apply (mwatch_filter_t *const *filters, size_t count, mwatch_record_t *record)

@@ -66,6 +66,17 @@ _mwatch_handler_filter (mwatch_handler_t *handler,
                         bool owned,
                         mwatch_message_t **copy);
 
+/* Hands each record a rate filter of `handler` holds for a window that is
+ * due (all of them when `closing`) through the filters after it and then
+ * to `emit`, outside the handler's lock; returns the earliest due time
+ * (monotonic microseconds) of the records still held, INT64_MAX if none.
+ * The queue handler's listener calls it (see filter-rate.c). */
+int64_t
+_mwatch_handler_filters_release (mwatch_handler_t *handler,
+                                 bool closing,
+                                 void (*emit) (void *ctx, mwatch_record_t *record),
+                                 void *ctx);
+
 /* ---------------------------------------------------------------- built-in handlers */
 
 

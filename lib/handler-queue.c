@@ -202,21 +202,49 @@ maybe_report (queue_handler_t *qh)
    return (double) (qh->next_report - now) / 1e6;
 }
 
+/* A record a rate filter held for its window, on to the backend. */
+static void
+deliver_released (void *ctx, mwatch_record_t *record)
+{
+   queue_handler_t *qh = ctx;
+   const mwatch_record_priv_t owned = {.owned = true};
+   _mwatch_handler_handle (qh->backend, record, &owned);
+}
+
+/* Hands out the windows of the handler's rate filters that are due (all
+ * when `closing`); the earliest due time of those still held. */
+static int64_t
+release_windows (queue_handler_t *qh, bool closing)
+{
+   return _mwatch_handler_filters_release (qh->self, closing, deliver_released, qh);
+}
+
 static void *
 listen_loop (void *arg)
 {
    queue_handler_t *qh = arg;
    _mwatch_queue_thread_never_waits ();
    unsigned since_check = 0;
+   int64_t window_due = INT64_MAX;
    for (;;) {
       mwatch_message_t *msg;
       void *data;
+      if (window_due <= mwatch_monotonic_us ()) {
+         window_due = release_windows (qh, false);
+      }
       mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
       while (status == MWATCH_QUEUE_TIMEOUT) {
          /* Nothing more due now: push out what was written, then wait —
-          * no longer than until drops not yet reported may be. */
+          * no longer than until drops not yet reported may be, or a rate
+          * filter's window is. */
+         window_due = release_windows (qh, false);
          mwatch_handler_flush (qh->backend);
          double idle = maybe_report (qh);
+         if (window_due != INT64_MAX) {
+            double until = (double) (window_due - mwatch_monotonic_us ()) / 1e6;
+            until = until > 0 ? until : 0;
+            idle = idle < 0 || until < idle ? until : idle;
+         }
          status = idle < 0 ? mwatch_queue_get (qh->queue, &msg, &data)
                            : mwatch_queue_get_timeout (qh->queue, idle, &msg, &data);
       }
@@ -229,12 +257,16 @@ listen_loop (void *arg)
          continue;
       }
       deliver (qh, msg, data);
+      /* The record may have begun a held window: learn its due time. */
+      window_due = INT64_MIN;
       if (++since_check == 1024) { /* a queue that never runs dry */
          since_check = 0;
          maybe_report (qh);
       }
    }
    if (!atomic_load (&qh->abandoned)) {
+      /* Closed and drained: the windows going on are written now. */
+      release_windows (qh, true);
       mwatch_handler_flush (qh->backend);
    }
    return NULL;

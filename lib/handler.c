@@ -259,6 +259,65 @@ _mwatch_handler_filter (mwatch_handler_t *handler,
    return keep;
 }
 
+int64_t
+_mwatch_handler_filters_release (mwatch_handler_t *handler,
+                                 bool closing,
+                                 void (*emit) (void *ctx, mwatch_record_t *record),
+                                 void *ctx)
+{
+   int64_t due = INT64_MAX;
+   if (!atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
+      return due;
+   }
+   /* Gathered under the lock, handed on after it, as records are. */
+   pthread_rwlock_rdlock (&handler->config);
+   size_t count = handler->filter_count, released = 0;
+   mwatch_record_t *records = bson_malloc0 ((count + 1) * sizeof *records);
+   for (size_t i = 0; i < count; i++) {
+      mwatch_record_t *record = &records[released];
+      if (_mwatch_filter_rate_release (handler->filters[i], closing, record, &due)) {
+         /* The filters after the one that held it have not seen it. */
+         if (_mwatch_filters_apply (handler->filters + i + 1, count - i - 1, record)) {
+            released++;
+         } else {
+            mwatch_message_destroy (record->watch);
+            bson_free ((char *) record->text);
+         }
+      }
+   }
+   pthread_rwlock_unlock (&handler->config);
+   for (size_t i = 0; i < released; i++) {
+      emit (ctx, &records[i]);
+      mwatch_message_destroy (records[i].watch);
+      bson_free ((char *) records[i].text);
+   }
+   bson_free (records);
+   return due;
+}
+
+/* A filtered record into a handler that is not deferred, under its lock. */
+static bool
+emit_unless_closed (mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   bool emitted = false;
+   pthread_mutex_lock (&handler->lock);
+   if (!handler->closed) {
+      const mwatch_handler_t *outer = emitting;
+      emitting = handler;
+      handler->vtable->emit (handler->impl, handler, record);
+      emitting = outer;
+      emitted = true;
+   }
+   pthread_mutex_unlock (&handler->lock);
+   return emitted;
+}
+
+static void
+emit_released (void *ctx, mwatch_record_t *record)
+{
+   emit_unless_closed (ctx, record);
+}
+
 bool
 mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record)
 {
@@ -310,15 +369,7 @@ _mwatch_handler_handle (mwatch_handler_t *handler,
    mwatch_message_t *copy;
    bool emitted = false;
    if (_mwatch_handler_filter (handler, &own, priv->owned, &copy)) {
-      pthread_mutex_lock (&handler->lock);
-      if (!handler->closed) {
-         const mwatch_handler_t *outer = emitting;
-         emitting = handler;
-         handler->vtable->emit (handler->impl, handler, &own);
-         emitting = outer;
-         emitted = true;
-      }
-      pthread_mutex_unlock (&handler->lock);
+      emitted = emit_unless_closed (handler, &own);
    }
    mwatch_message_destroy (copy);
    return emitted;
@@ -358,6 +409,9 @@ mwatch_handler_close (mwatch_handler_t *handler)
       }
       return;
    }
+   /* A rate filter's window going on is written before the end (a queue
+    * handler's listener does this for its own filters while draining). */
+   _mwatch_handler_filters_release (handler, true, emit_released, handler);
    pthread_mutex_lock (&handler->lock);
    if (!handler->closed) {
       handler->closed = true;

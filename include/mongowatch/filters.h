@@ -106,7 +106,7 @@ mwatch_filter_new_redact (const mwatch_redact_opts_t *opts, bson_error_t *error)
  * sum over the window divided by the window's seconds) and "FSum", plus
  * RateWindow (seconds) and RateRecords (records in the window); every
  * other record is dropped.  A window with no record after it is not
- * reported.  Only final records (mwatch_message_is_ready) count, so that
+ * reported, unless extra_timeout_sec (below) says when.  Only final records (mwatch_message_is_ready) count, so that
  * each operation counts once: first, update and timeout records are
  * dropped and add nothing (pymongowatch's ignore_intermediates).
  * ------------------------------------------------------------------------ */
@@ -141,9 +141,16 @@ typedef struct {
     * window (pymongowatch); with ignore_nones a null field is as none. */
    bool pass_unrelated;
    bool ignore_nones;
+   /* >= 0: a window that no record closes is reported too, by a copy of
+    * its last counted record, output_rate_sec + extra_timeout_sec after
+    * the window began or when the queue handler the filter is on closes;
+    * a record that closes a window then counts in it (pymongowatch's
+    * RateFilter; it needs the filter on a queue handler).  < 0: none. */
+   double extra_timeout_sec;
 } mwatch_rate_opts_t;
 
-/* ignore_intermediates and ignore_nones true, everything else 0/NULL. */
+/* ignore_intermediates and ignore_nones true, extra_timeout_sec -1,
+ * everything else 0/NULL. */
 MWATCH_EXPORT void
 mwatch_rate_opts_init (mwatch_rate_opts_t *opts);
 

@@ -516,7 +516,146 @@ START_TEST (test_pymongowatch_rate_filter)
    log_op ("mongowatch.cursor", MWATCH_LEVEL_INFO, "find", 1);
    mwatch_shutdown ();
    _mwatch_filter_rate_set_clock (NULL);
-   assert_file ("rate.log", "c 10/s\nfind \n");
+   /* The record at 10 s closes the window and counts in it (extra_timeout_sec
+    * 5 by default): 150 in 10 s. */
+   assert_file ("rate.log", "c 15/s\nfind \n");
+}
+END_TEST
+
+/* Logs a finished insert of `inserted` documents on mongowatch.collection. */
+static void
+log_insert (int64_t inserted)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "Collection", "c");
+   mwatch_message_set_int64 (msg, "InsertedCount", inserted);
+   mwatch_message_set_ready (msg);
+   mwatch_logger_log (mwatch_logger_get ("mongowatch.collection"), MWATCH_LEVEL_INFO,
+                      MWATCH_LEVEL_INFO, msg);
+   mwatch_message_destroy (msg);
+}
+
+/* extra_timeout_sec: on a queue handler, a window that no record closes
+ * is written output_rate_sec + extra_timeout_sec after it began, by the
+ * listener, with no record coming and before shutdown. */
+START_TEST (test_rate_extra_timeout_reports_last_window)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.Collection} {watch.InsertedCount} {watch.RateRecords}'}\n"
+              "filters:\n"
+              "  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount],\n"
+              "      output_rate_sec: 0.2, extra_timeout_sec: 0.1}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/rate.log', formatter: c}\n"
+              "  q: {class: queue, handler: f, filters: [r]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [q]}\n");
+   log_insert (1);
+   log_insert (1);
+   /* Awaited, within a bound ten times the 0.3 s it takes (and below
+    * Check's 4 s timeout, so that a miss fails with its message). */
+   int64_t give_up = mwatch_monotonic_us () + 3 * 1000 * 1000;
+   size_t lines = 0;
+   while ((lines = count_lines ("rate.log")) == 0 && mwatch_monotonic_us () < give_up) {
+      struct timespec nap = {0, 10 * 1000 * 1000};
+      nanosleep (&nap, NULL);
+   }
+   ck_assert_msg (lines == 1, "the window was not written within 3 s");
+   /* 2 in the window, counted as output_rate_sec long: 10/s */
+   assert_file ("rate.log", "c 10/s 2\n");
+   mwatch_shutdown ();
+   assert_file ("rate.log", "c 10/s 2\n");
+}
+END_TEST
+
+/* At shutdown the window going on is written, by a queue handler's
+ * listener and by a plain handler's close (pymongowatch's RateFilter has
+ * extra_timeout_sec by default); mongowatch's rate filter without
+ * extra_timeout_sec keeps its old way: the window no record closes is not
+ * reported. */
+START_TEST (test_rate_pending_window_written_at_shutdown)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.InsertedCount} {watch.RateRecords}'}\n"
+              "filters:\n"
+              "  r1: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n"
+              "  r2: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n"
+              "  r3: {'()': mongowatch.filters.rate, output_rate_sec: 60, fields: [InsertedCount]}\n"
+              "handlers:\n"
+              "  f: {class: file, filename: '@D/queued.log', formatter: c}\n"
+              "  q: {class: queue, handler: f, filters: [r1]}\n"
+              "  p: {class: file, filename: '@D/plain.log', formatter: c, filters: [r2]}\n"
+              "  m: {class: file, filename: '@D/own.log', formatter: c, filters: [r3]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [q, p, m]}\n");
+   log_insert (60);
+   log_insert (60);
+   assert_file ("plain.log", "");
+   mwatch_shutdown ();
+   /* 120 in a window of output_rate_sec (60 s by default): 2/s */
+   assert_file ("queued.log", "2/s 2\n");
+   assert_file ("plain.log", "2/s 2\n");
+   assert_file ("own.log", "");
+}
+END_TEST
+
+/* A forked child does not write its parent's window going on: the parent
+ * does, once. */
+START_TEST (test_rate_pending_window_not_written_by_child)
+{
+   load_yaml ("version: 1\n"
+              "formatters:\n"
+              "  c: {format: '{watch.InsertedCount} {watch.RateRecords}'}\n"
+              "filters:\n"
+              "  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n"
+              "handlers:\n"
+              "  p: {class: file, filename: '@D/plain.log', formatter: c, filters: [r]}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [p]}\n");
+   log_insert (60);
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      mwatch_shutdown ();
+      _exit (0);
+   }
+   int status;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+   mwatch_shutdown ();
+   assert_file ("plain.log", "1/s 1\n");
+}
+END_TEST
+
+/* On a logger nothing writes the window going on: the filter says so
+ * when it goes, with the number of records it held. */
+START_TEST (test_rate_pending_window_on_logger_reported)
+{
+   char path[PATH_MAX];
+   path_in_dir (path, "stderr.txt");
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   FILE *capture = fopen (path, "w");
+   ck_assert_ptr_nonnull (capture);
+   dup2 (fileno (capture), STDERR_FILENO);
+   load_yaml ("version: 1\n"
+              "filters:\n"
+              "  r: {'()': ext://pymongo.watcher.filters.RateFilter, attributes: [InsertedCount]}\n"
+              "handlers:\n"
+              "  n: {class: null}\n"
+              "loggers:\n"
+              "  mongowatch: {level: INFO, handlers: [n]}\n"
+              "  mongowatch.collection: {filters: [r]}\n");
+   log_insert (60);
+   log_insert (60);
+   mwatch_shutdown ();
+   fflush (stderr);
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   fclose (capture);
+   assert_file_has ("stderr.txt", "rate filter: the window going on (2 records) was not written");
 }
 END_TEST
 
@@ -1439,8 +1578,12 @@ static const error_case_t error_cases[] = {
     "write this filter as \"()\": mongowatch.filters.modify (doc/configuration.md, section 6"},
    {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  r: {'()': ext://pymongo.watcher.filters.RateFilter, "
-    "attributes: [InsertedCount], extra_timeout_sec: 5}\n",
-    "<string>:3:84: filters.r.extra_timeout_sec: mongowatch's rate filter reports a window"},
+    "attributes: [InsertedCount], extra_timeout_sec: -1}\n",
+    "<string>:3:103: filters.r.extra_timeout_sec: -1 is out of range; give a number from 0 to 1e+09"},
+   {MWATCH_CONFIG_YAML,
+    "version: 1\nfilters:\n  r: {'()': mongowatch.filters.rate, output_rate_sec: 1, "
+    "extra_timeout_sec: soon}\n",
+    "<string>:3:77: filters.r.extra_timeout_sec: expected a number, got \"soon\""},
    {MWATCH_CONFIG_YAML,
     "version: 1\nfilters:\n  r: {'()': ext://pymongo.watcher.filters.RateFilter}\n",
     "<string>:3:6: filters.r: the key \"attributes\" is required"},
@@ -2343,6 +2486,10 @@ config_suite (void)
    tcase_add_test (tc, test_rate_ignore_intermediates_key);
    tcase_add_test (tc, test_pymongowatch_filter_classes);
    tcase_add_test (tc, test_pymongowatch_rate_filter);
+   tcase_add_test (tc, test_rate_extra_timeout_reports_last_window);
+   tcase_add_test (tc, test_rate_pending_window_written_at_shutdown);
+   tcase_add_test (tc, test_rate_pending_window_not_written_by_child);
+   tcase_add_test (tc, test_rate_pending_window_on_logger_reported);
    tcase_add_test (tc, test_modify_and_attributes_fields_known);
    tcase_add_test (tc, test_pymongowatch_execute_filter_within_modify);
    tcase_add_test (tc, test_logger_level_propagate_filters);

@@ -1855,6 +1855,80 @@ START_TEST (test_rate_pymongowatch_options)
 }
 END_TEST
 
+/* extra_timeout_sec: the window's last record is held and handed out at
+ * output_rate_sec + extra_timeout_sec, or at once when closing; a record
+ * closing a window in time counts in it; defaults and errors. */
+START_TEST (test_rate_extra_timeout)
+{
+   static const char *const fields[] = {"InsertedCount", NULL};
+   mwatch_rate_opts_t opts;
+   mwatch_rate_opts_init (&opts);
+   ck_assert (opts.extra_timeout_sec < 0); /* none by default */
+   opts.output_rate_sec = 10;
+   opts.fields = fields;
+   opts.extra_timeout_sec = 5;
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_rate_opts (&opts, &error);
+   ck_assert_msg (filter, "%s", error.message);
+   mwatch_record_t out;
+   int64_t due = INT64_MAX;
+
+   ck_assert (!_mwatch_filter_rate_release (filter, false, &out, &due));
+   ck_assert (due == INT64_MAX); /* nothing held */
+   ck_assert (!offer (filter, 0, 10, NULL, NULL));
+   ck_assert (!offer (filter, 4, 20, NULL, NULL));
+   fake_now = INT64_C (5000000000) + 14999999;
+   ck_assert (!_mwatch_filter_rate_release (filter, false, &out, &due));
+   ck_assert (due == INT64_C (5000000000) + 15000000);
+   fake_now++;
+   ck_assert (_mwatch_filter_rate_release (filter, false, &out, &due));
+   /* the last record, with the window's figures over output_rate_sec */
+   ck_assert_int_eq (int_at (out.watch, "InsertedCountSum"), 30);
+   ck_assert (double_at (out.watch, "InsertedCountRate") == 3.0);
+   ck_assert (double_at (out.watch, "RateWindow") == 10.0);
+   ck_assert_int_eq (int_at (out.watch, "RateRecords"), 2);
+   ck_assert_int_eq (int_at (out.watch, "InsertedCount"), 20);
+   mwatch_message_destroy (out.watch);
+   due = INT64_MAX;
+   ck_assert (!_mwatch_filter_rate_release (filter, true, &out, &due));
+
+   /* A new window; the record closing it counts in it and nothing stays
+    * held. */
+   mwatch_message_t *kept = NULL;
+   ck_assert (!offer (filter, 20, 1, NULL, NULL));
+   ck_assert (offer (filter, 30, 3, NULL, &kept));
+   ck_assert_int_eq (int_at (kept, "InsertedCountSum"), 4);
+   ck_assert_int_eq (int_at (kept, "RateRecords"), 2);
+   mwatch_message_destroy (kept);
+   ck_assert (!_mwatch_filter_rate_release (filter, true, &out, &due));
+
+   /* Closing hands out a window before it is due. */
+   ck_assert (!offer (filter, 31, 7, NULL, NULL));
+   ck_assert (_mwatch_filter_rate_release (filter, true, &out, &due));
+   ck_assert_int_eq (int_at (out.watch, "RateRecords"), 1);
+   mwatch_message_destroy (out.watch);
+   mwatch_filter_destroy (filter);
+
+   /* Another filter, or a rate filter without extra_timeout_sec, holds
+    * nothing. */
+   mwatch_filter_t *other = mwatch_filter_new_fields (NULL, NULL, NULL, &error);
+   ck_assert_msg (other, "%s", error.message);
+   ck_assert (!_mwatch_filter_rate_release (other, true, &out, &due));
+   mwatch_filter_destroy (other);
+   other = mwatch_filter_new_rate (10, fields, &error);
+   ck_assert (!offer (other, 0, 1, NULL, NULL));
+   ck_assert (!_mwatch_filter_rate_release (other, true, &out, &due));
+   mwatch_filter_destroy (other);
+
+   const double bad[] = {1e9, INFINITY, NAN};
+   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      opts.extra_timeout_sec = bad[i];
+      ck_assert_ptr_null (mwatch_filter_new_rate_opts (&opts, &error));
+      ck_assert (strstr (error.message, "extra_timeout_sec"));
+   }
+}
+END_TEST
+
 Suite *
 filters_suite (void)
 {
@@ -1911,6 +1985,7 @@ filters_suite (void)
    tcase_add_test (rate, test_rate_errors);
    tcase_add_test (rate, test_rate_threads);
    tcase_add_test (rate, test_rate_pymongowatch_options);
+   tcase_add_test (rate, test_rate_extra_timeout);
    suite_add_tcase (suite, rate);
 
    tcase_add_test (fields, test_fields_keep_drop_rename);
