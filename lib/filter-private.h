@@ -43,6 +43,11 @@ _mwatch_filter_impl_of (mwatch_filter_t *filter, const mwatch_filter_vtable_t *v
 bool
 _mwatch_filter_rate_release (mwatch_filter_t *filter, bool closing, mwatch_record_t *out, int64_t *due);
 
+/* Whether `filter` may hold a record for a window (a rate filter with
+ * extra_timeout_sec): the handlers that have none never ask the above. */
+bool
+_mwatch_filter_rate_holds (mwatch_filter_t *filter);
+
 /* Runs `filters` in order on `record` (filter.c): false as soon as one
  * drops it. */
 bool

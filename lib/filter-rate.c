@@ -290,6 +290,13 @@ rate_filter (void *impl, mwatch_filter_t *self, mwatch_record_t *record)
 static rate_filter_t *rate_impl (mwatch_filter_t *filter);
 
 bool
+_mwatch_filter_rate_holds (mwatch_filter_t *filter)
+{
+   rate_filter_t *f = rate_impl (filter);
+   return f && f->extra_us >= 0;
+}
+
+bool
 _mwatch_filter_rate_release (mwatch_filter_t *filter, bool closing, mwatch_record_t *out, int64_t *due)
 {
    rate_filter_t *f = rate_impl (filter);

@@ -27,6 +27,10 @@ struct _mwatch_handler_t {
    /* filter_count, readable without the lock: most handlers have no
     * filter, and then a record need not take the lock at all. */
    atomic_size_t has_filters;
+   /* How many of them may hold a record for a window (rate filters with
+    * extra_timeout_sec): without one, the listener's look for due windows
+    * after each record is this one load. */
+   atomic_size_t holding_filters;
    mwatch_formatter_t *formatter; /* NULL: the default one */
    mwatch_buf_t line;
    bool closed;
@@ -68,6 +72,7 @@ mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl)
    atomic_init (&handler->refs, 1);
    atomic_init (&handler->level, MWATCH_LEVEL_NOTSET);
    atomic_init (&handler->has_filters, 0);
+   atomic_init (&handler->holding_filters, 0);
    atomic_init (&handler->kept, false);
    atomic_init (&handler->retiring, false);
    pthread_mutex_init (&handler->lock, NULL);
@@ -186,6 +191,9 @@ mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter)
                                     (handler->filter_count + 1) * sizeof *handler->filters);
    handler->filters[handler->filter_count++] = filter;
    atomic_store_explicit (&handler->has_filters, handler->filter_count, memory_order_release);
+   if (_mwatch_filter_rate_holds (filter)) {
+      atomic_fetch_add_explicit (&handler->holding_filters, 1, memory_order_release);
+   }
    pthread_rwlock_unlock (&handler->config);
 }
 
@@ -266,7 +274,7 @@ _mwatch_handler_filters_release (mwatch_handler_t *handler,
                                  void *ctx)
 {
    int64_t due = INT64_MAX;
-   if (!atomic_load_explicit (&handler->has_filters, memory_order_acquire)) {
+   if (!atomic_load_explicit (&handler->holding_filters, memory_order_acquire)) {
       return due;
    }
    /* Gathered under the lock, handed on after it, as records are. */
