@@ -287,14 +287,15 @@ _mwatch_render_set_separators (const char *delimiter, const char *key_value)
 {
    delimiter = delimiter ? delimiter : default_delimiter;
    key_value = key_value ? key_value : default_key_value;
-   separators_t *s = NULL;
-   if (strcmp (delimiter, default_delimiter) != 0 || strcmp (key_value, default_key_value) != 0) {
-      s = atomic_load_explicit (&all_separators, memory_order_acquire);
-      while (s && (strcmp (s->delimiter, delimiter) != 0 || strcmp (s->key_value, key_value) != 0)) {
-         s = s->next;
-      }
+   if (strcmp (delimiter, default_delimiter) == 0 && strcmp (key_value, default_key_value) == 0) {
+      atomic_store_explicit (&current_separators, NULL, memory_order_release);
+      return;
    }
-   if (!s && (strcmp (delimiter, default_delimiter) != 0 || strcmp (key_value, default_key_value) != 0)) {
+   separators_t *s = atomic_load_explicit (&all_separators, memory_order_acquire);
+   while (s && (strcmp (s->delimiter, delimiter) != 0 || strcmp (s->key_value, key_value) != 0)) {
+      s = s->next;
+   }
+   if (!s) {
       s = bson_malloc0 (sizeof *s);
       s->delimiter = bson_strdup (delimiter);
       s->delimiter_len = strlen (delimiter);
