@@ -526,7 +526,7 @@ find_factory (mwatch_cfg_t *cfg, const mwatch_node_t *written, const char **name
    if (!_mwatch_cfg_string (cfg, written, name)) {
       return NULL;
    }
-   const char *bare = strncmp (*name, "ext://", 6) == 0 ? *name + 6 : *name;
+   const char *bare = _mwatch_cfg_python_path (*name);
    for (size_t i = 0; i < sizeof factories / sizeof *factories; i++) {
       if (strcmp (bare, factories[i].factory) == 0 &&
           (bare == *name || strncmp (bare, PYMONGOWATCH_FILTERS, strlen (PYMONGOWATCH_FILTERS)) == 0)) {

@@ -82,7 +82,7 @@ factory_of (mwatch_cfg_t *cfg, const mwatch_node_pair_t *pair, size_t *index)
    const char *name;
    size_t saved = _mwatch_cfg_push (cfg, FACTORY_KEY);
    bool ok = _mwatch_cfg_string (cfg, pair->value, &name);
-   const char *bare = ok && strncmp (name, "ext://", 6) == 0 ? name + 6 : name;
+   const char *bare = ok ? _mwatch_cfg_python_path (name) : NULL;
    if (ok && strcmp (bare, QUEUE_FACTORY) == 0) {
       *index = queue_class ();
    } else if (ok) {
@@ -152,7 +152,7 @@ is_queue (size_t index)
 static bool
 names_queue (const char *text)
 {
-   const char *bare = strncmp (text, "ext://", 6) == 0 ? text + 6 : text;
+   const char *bare = _mwatch_cfg_python_path (text);
    return strcmp (bare, QUEUE_FACTORY) == 0 || is_queue (find_class (text));
 }
 
@@ -351,7 +351,7 @@ read_watch_queue (mwatch_cfg_t *cfg, const mwatch_node_t *node, watch_queue_args
    if (ok && factory->type != MWATCH_NODE_NULL) {
       size_t inner = map ? _mwatch_cfg_push (cfg, FACTORY_KEY) : cfg->path_len;
       ok = _mwatch_cfg_string (cfg, factory, &text);
-      const char *bare = ok && strncmp (text, "ext://", 6) == 0 ? text + 6 : text;
+      const char *bare = ok ? _mwatch_cfg_python_path (text) : NULL;
       if (ok && strcmp (bare, "pymongo.watcher.logger.WatchQueue") != 0 &&
           strcmp (bare, "pymongo.watcher.WatchQueue") != 0) {
          ok = _mwatch_cfg_fail (cfg,

@@ -187,6 +187,12 @@ _mwatch_cfg_read_fields (mwatch_cfg_t *cfg,
                          const mwatch_node_t *map,
                          const mwatch_cfg_field_t *fields);
 
+/* A Python object's path as dictConfig takes it, written with or without
+ * "ext://" (pymongowatch's classes, factories and casts): the path
+ * without the prefix. */
+const char *
+_mwatch_cfg_python_path (const char *name);
+
 /* Did-you-mean for an unknown `name`: ` (did you mean "X"?)` with the
  * closest of the NULL-terminated `known` (suggest-private.h), or "" when
  * none is close.  Every error about an unknown name adds it. */

@@ -357,6 +357,12 @@ _mwatch_cfg_name_pairs (mwatch_cfg_t *cfg, const mwatch_node_t *written, const c
 
 /* ---------------------------------------------------------------- tables */
 
+const char *
+_mwatch_cfg_python_path (const char *name)
+{
+   return strncmp (name, "ext://", 6) == 0 ? name + 6 : name;
+}
+
 void
 _mwatch_cfg_did_you_mean (char *hint, size_t size, const char *name, const char *const *known)
 {

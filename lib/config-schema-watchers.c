@@ -151,7 +151,7 @@ read_cast (mwatch_cfg_t *cfg, const mwatch_node_t *map, const mwatch_node_t *nod
    if (!_mwatch_cfg_string (cfg, node, &name)) {
       return false;
    }
-   const char *bare = strncmp (name, "ext://", 6) == 0 ? name + 6 : name;
+   const char *bare = _mwatch_cfg_python_path (name);
    for (size_t i = 0; known_casts[i]; i++) {
       if (strcmp (bare, known_casts[i]) == 0) {
          *out = known_casts[i];
