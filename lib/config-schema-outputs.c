@@ -244,6 +244,11 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
        (headers && !write_header (cfg, map, c, filename))) {
       return NULL;
    }
+   /* A check that says what to do with log files: a delayed handler
+    * checks its path without creating anything, the others open it. */
+   if (cfg->st.check_only && cfg->st.check_files >= 0) {
+      delay = cfg->st.check_files == MWATCH_CONFIG_CHECK_DRY_RUN;
+   }
    bson_error_t err;
    if (kind == TIMED_FILE) {
       return timed_file_handler (cfg, map, filename, delay, backup_count, when, interval, utc, at_time, &err);

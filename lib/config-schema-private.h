@@ -61,6 +61,9 @@ typedef struct {
 
 typedef struct {
    bool check_only; /* build to validate: no side effects beyond that */
+   /* A check's log files (mwatch_config_check_files_mode): -1 as a load
+    * would open them, else an mwatch_config_check_mode_t. */
+   int check_files;
    bool disable_existing;
    mwatch_staged_list_t formatters;
    mwatch_staged_list_t filters;
