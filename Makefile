@@ -214,8 +214,8 @@ $(STATIC): $(LIB_OBJS)
 # so that a build with another PREFIX recompiles what uses them.
 $(BUILD)/paths.h: Makefile FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define MWATCH_SYSCONFDIR "%s"\n#define MWATCH_LIBDIR "%s"\n#define MWATCH_VERSION "%s"\n' \
-	   '$(SYSCONFDIR)' '$(LIBDIR)' '$(VERSION)' > $@.tmp
+	@printf '#define MWATCH_SYSCONFDIR "%s"\n#define MWATCH_LIBDIR "%s"\n#define MWATCH_VERSION "%s"\n#define MWATCH_SOVERSION "%s"\n' \
+	   '$(SYSCONFDIR)' '$(LIBDIR)' '$(VERSION)' '$(SOVERSION)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(BUILD)/lib/config-search.o: $(BUILD)/paths.h
