@@ -509,6 +509,13 @@ files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
 
+# The command from the build tree, nothing installed: `mongowatch run`
+# leaves no /dev/shm/mongoc-PID behind (100 runs), uses build/lib's mask
+# and audits; check-config's --dry-run and --open (test/cli-check).
+.PHONY: cli-check
+cli-check: all $(PLAIN_APP) $(PING_BIN)
+	test/server run test/cli-check
+
 # A setuid-root program started by another user ignores that user's
 # configuration (root, or sudo): test/secure-check.
 secure-check: all
