@@ -24,7 +24,10 @@
 #   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each:
 #                        make SANITIZE=fuzzer fuzz, the same rules with
 #                        clang's libFuzzer, ASan and UBSan, into build/fuzzer/
-#   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
+#   make install PREFIX=/usr/local DESTDIR=   header, libraries, mask, command,
+#                        pkg-config file, CMake package (LIBDIR/cmake/mongowatch),
+#                        PREFIX/etc/mongowatch.yaml (writing to LOGDIR, made if
+#                        missing), man pages, PREFIX/share/doc/mongowatch
 #   make uninstall
 #   make clean           removes build/
 #
@@ -42,6 +45,20 @@ SYSCONFDIR   ?= $(PREFIX)/etc
 # SYSCONFDIR/mongowatch/: the Debian package puts it there).
 SAMPLE_CONFIG ?= $(SYSCONFDIR)/mongowatch.yaml
 MANDIR       ?= $(PREFIX)/share/man
+# find_package(mongowatch): mongowatch-config.cmake and its version file.
+CMAKEDIR     ?= $(LIBDIR)/cmake/mongowatch
+# The sample configurations, the documents and the examples.
+DOCDIR       ?= $(PREFIX)/share/doc/mongowatch
+# Where the installed configuration writes its logs: the sample's
+# /var/log/mongowatch for the system's prefixes, else under PREFIX (an
+# install into a home folder, without root, writes to a folder it owns).
+# make install makes the folder (0750) when it is missing.
+ifneq ($(filter /usr /usr/local,$(PREFIX)),)
+LOCALSTATEDIR ?= /var
+else
+LOCALSTATEDIR ?= $(PREFIX)/var
+endif
+LOGDIR       ?= $(LOCALSTATEDIR)/log/mongowatch
 DESTDIR      ?=
 
 CC           ?= cc
@@ -259,6 +276,27 @@ $(PC): pkgconfig/mongowatch.pc.in Makefile FORCE
 	sed -e 's|@PREFIX@|$(PC_PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# The live configuration make install puts at SAMPLE_CONFIG: the sample,
+# writing to LOGDIR.
+LIVE_CONFIG  := $(BUILD)/etc/mongowatch.yaml
+$(LIVE_CONFIG): etc/mongowatch.yaml Makefile FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|/var/log/mongowatch|$(LOGDIR)|g' $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# The CMake package (cmake/*.in): the paths of the library and the header
+# relative to CMAKEDIR, so that a staged tree (DESTDIR) works where it
+# lands; the pointer size, for the version file's ABI check.
+CMAKE_FILES  := $(BUILD)/cmake/mongowatch-config.cmake $(BUILD)/cmake/mongowatch-config-version.cmake
+CMAKE_SUBST   = -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' \
+                -e 's|@CMAKE_LIBDIR_REL@|$(shell realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g' \
+                -e 's|@CMAKE_INCLUDEDIR_REL@|$(shell realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g' \
+                -e 's|@SIZEOF_VOID_P@|$(shell echo __SIZEOF_POINTER__ | $(CC) -x c -E -P - | tail -n1)|g'
+$(CMAKE_FILES): $(BUILD)/cmake/%: cmake/%.in Makefile FORCE
+	@mkdir -p $(dir $@)
+	@sed $(CMAKE_SUBST) $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 FORCE:
 
@@ -516,6 +554,15 @@ examples-check: examples $(PING_BIN)
 cli-check: all $(PLAIN_APP) $(PING_BIN)
 	test/server run test/cli-check
 
+# The CMake package: a CMake project builds examples/quickstart.c against a
+# tree installed into a temporary DESTDIR, with mongowatch::mongowatch
+# listed after mongo::mongoc_shared and before it, and runs both against
+# the server (test/cmake-check; exit 77, did NOT run, without cmake).
+.PHONY: cmake-check
+cmake-check: all $(PING_BIN)
+	test/server run test/cmake-check || { s=$$?; [ $$s -eq 77 ] || exit $$s; \
+	  echo "*** $@: NOT RUN (no cmake here, reason above); not counted as passed" >&2; }
+
 # A setuid-root program started by another user ignores that user's
 # configuration (root, or sudo): test/secure-check.
 secure-check: all
@@ -645,15 +692,24 @@ endif
 
 MAN_PAGES    := doc/man/mongowatch.1 doc/man/mongowatch.3 doc/man/mongowatch.yaml.5
 
-# The sample configuration goes to SYSCONFDIR unless one is there already;
-# uninstall removes it only when it is still the sample.
-install: all $(CLI_DIST)
+DOC_FILES    := README.md CHANGES.md $(wildcard doc/*.md) etc/mongowatch.yaml etc/mongowatch.json
+
+# The live configuration (the sample, writing to LOGDIR) goes to
+# SAMPLE_CONFIG unless one is there already; uninstall removes it only
+# when it is still that.  LOGDIR is made when missing, 0750 (and group adm,
+# Debian's group of those who read logs, when root installs), so that the
+# configuration works at once for programs run as root; an existing one
+# keeps its owner and mode (a service user may own it).  The sample itself,
+# the documents and the examples go to DOCDIR.
+install: all $(CLI_DIST) $(LIVE_CONFIG) $(CMAKE_FILES)
 	install -d $(DESTDIR)$(INCLUDEDIR)/mongowatch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	   $(DESTDIR)$(BINDIR) $(DESTDIR)$(dir $(SAMPLE_CONFIG)) $(DESTDIR)$(MANDIR)/man1 \
-	   $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
+	   $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(CLI_DIST) $(DESTDIR)$(BINDIR)/mongowatch
 	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
-	[ -e $(DESTDIR)$(SAMPLE_CONFIG) ] || install -m 0644 etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG)
+	[ -e $(DESTDIR)$(SAMPLE_CONFIG) ] || install -m 0644 $(LIVE_CONFIG) $(DESTDIR)$(SAMPLE_CONFIG)
+	[ -d $(DESTDIR)$(LOGDIR) ] || { install -d -m 0750 $(DESTDIR)$(LOGDIR) && \
+	   if [ "$$(id -u)" -eq 0 ] && getent group adm >/dev/null; then chgrp adm $(DESTDIR)$(LOGDIR); fi; }
 	install -m 0644 doc/man/mongowatch.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 doc/man/mongowatch.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 doc/man/mongowatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/
@@ -664,8 +720,12 @@ install: all $(CLI_DIST)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmongowatch.so
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+	install -m 0644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/*.c $(DESTDIR)$(DOCDIR)/examples/
 
-uninstall:
+# The log folder goes only when empty: logs are never removed.
+uninstall: $(LIVE_CONFIG)
 	rm -f $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/mongowatch
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -674,7 +734,12 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mongowatch $(DESTDIR)$(LIBDIR)/$(notdir $(PRELOAD))
 	rm -f $(DESTDIR)$(MANDIR)/man1/mongowatch.1 $(DESTDIR)$(MANDIR)/man3/mongowatch.3 \
 	   $(DESTDIR)$(MANDIR)/man5/mongowatch.yaml.5
-	! cmp -s etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
+	rm -f $(addprefix $(DESTDIR)$(CMAKEDIR)/,$(notdir $(CMAKE_FILES))) \
+	   $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	   $(addprefix $(DESTDIR)$(DOCDIR)/,$(wildcard examples/*.c))
+	rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	! cmp -s $(LIVE_CONFIG) $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
+	rmdir $(DESTDIR)$(LOGDIR) 2>/dev/null || true
 
 # Every output is under build/ (a variant's under build/VARIANT/).  The
 # files in lib/ and pkgconfig/ are what builds before that left there.
