@@ -433,7 +433,8 @@ check: deps
 	$(MAKE) tests
 	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
-	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check
+	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
+	   cli-check cmake-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private
