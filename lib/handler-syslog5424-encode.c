@@ -1,0 +1,373 @@
+/* RFC 5424 messages for the remote syslog handler: the header, the watch
+ * fields as STRUCTURED-DATA, the formatted line as MSG, the truncation
+ * rules, and RFC 6587's octet-counting frame.  Pure: no I/O, no state. */
+#include "handler-syslog5424-private.h"
+#include "syslog-socket-private.h"
+#include "json-private.h"
+#include "message-render-private.h"
+
+#include <string.h>
+
+/* The longest a message's SD-PARAMs are shortened, round after round,
+ * before the record is given up: one per field is the rule, a few more
+ * when escaping makes a value longer than its cut. */
+#define SHORTEN_ROUNDS 64
+
+static const char bom[] = "\xef\xbb\xbf";
+#define BOM_LEN 3
+
+static bool
+is_printusascii (unsigned char c)
+{
+   return c >= 33 && c <= 126;
+}
+
+/* Not allowed in an SD-NAME (RFC 5424 6.3.2 and 6.3.3). */
+static bool
+is_sd_name_char (unsigned char c)
+{
+   return is_printusascii (c) && c != '=' && c != ']' && c != '"';
+}
+
+void
+_mwatch_5424_escape_value (mwatch_buf_t *out, const char *value, size_t len)
+{
+   const uint8_t *s = (const uint8_t *) value;
+   size_t i = 0;
+   while (i < len) {
+      uint8_t c = s[i];
+      if (c < 0x80) {
+         if (c == '"' || c == '\\' || c == ']') {
+            _mwatch_buf_putc (out, '\\');
+         }
+         _mwatch_buf_putc (out, (char) c);
+         i++;
+         continue;
+      }
+      size_t skip;
+      size_t n = _mwatch_utf8_next (s + i, len - i, &skip);
+      if (n == 0) {
+         MWATCH_BUF_PUT_LIT (out, "\xef\xbf\xbd");
+         i += skip;
+      } else {
+         _mwatch_buf_put (out, value + i, n);
+         i += n;
+      }
+   }
+}
+
+void
+_mwatch_5424_param_name (mwatch_buf_t *out, const char *name)
+{
+   size_t n = 0;
+   for (; name[n] && n < MWATCH_5424_SD_NAME_MAX; n++) {
+      unsigned char c = (unsigned char) name[n];
+      _mwatch_buf_putc (out, is_sd_name_char (c) ? (char) c : '_');
+   }
+   if (n == 0) {
+      _mwatch_buf_putc (out, '_');
+   }
+}
+
+bool
+_mwatch_5424_check_sd_id (const char *sd_id, const char **why)
+{
+   const char *at = sd_id ? strchr (sd_id, '@') : NULL;
+   size_t len = sd_id ? strlen (sd_id) : 0;
+   if (len == 0 || len > MWATCH_5424_SD_NAME_MAX) {
+      *why = "an SD-ID has 1 to 32 characters";
+      return false;
+   }
+   for (size_t i = 0; i < len; i++) {
+      if (!is_sd_name_char ((unsigned char) sd_id[i])) {
+         *why = "an SD-ID has printable US-ASCII characters only, and no space, '=', ']' or '\"'";
+         return false;
+      }
+   }
+   /* A name without '@' is reserved to IANA (timeQuality, origin, meta). */
+   if (!at || at == sd_id) {
+      *why = "a private SD-ID is NAME@ENTERPRISE-NUMBER (e.g. mongowatch@32473); names without "
+             "'@' are IANA's";
+      return false;
+   }
+   const char *pen = at + 1;
+   if (!*pen || strspn (pen, "0123456789.") != strlen (pen) || pen[0] == '.' ||
+       pen[strlen (pen) - 1] == '.' || strstr (pen, "..")) {
+      *why = "after '@' comes a private enterprise number: digits, or digits and dots (e.g. "
+             "32473)";
+      return false;
+   }
+   return true;
+}
+
+bool
+_mwatch_5424_check_header_field (const char *text, size_t max, const char **why)
+{
+   size_t len = strlen (text);
+   if (len == 0 || len > max) {
+      *why = max == MWATCH_5424_HOSTNAME_MAX ? "a HOSTNAME has 1 to 255 characters"
+                                              : "an APP-NAME has 1 to 48 characters";
+      return false;
+   }
+   for (size_t i = 0; i < len; i++) {
+      if (!is_printusascii ((unsigned char) text[i])) {
+         *why = "printable US-ASCII characters only, no space";
+         return false;
+      }
+   }
+   return true;
+}
+
+void
+_mwatch_5424_frame (mwatch_buf_t *out, const char *msg, size_t len)
+{
+   _mwatch_text_uint (out, len, 1);
+   _mwatch_buf_putc (out, ' ');
+   _mwatch_buf_put (out, msg, len);
+}
+
+/* A header field, or NILVALUE when there is none. */
+static void
+put_field (mwatch_buf_t *out, const char *text)
+{
+   if (text && *text) {
+      mwatch_buf_append_str (out, text);
+   } else {
+      _mwatch_buf_putc (out, '-');
+   }
+   _mwatch_buf_putc (out, ' ');
+}
+
+/* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID " */
+static void
+put_header (mwatch_buf_t *out,
+            const mwatch_5424_header_t *header,
+            const mwatch_record_t *record,
+            int pid)
+{
+   _mwatch_buf_putc (out, '<');
+   _mwatch_text_uint (
+      out, (uint64_t) (header->facility * 8 + _mwatch_syslog_severity (record->level)), 1);
+   MWATCH_BUF_PUT_LIT (out, ">1 ");
+   if (record->created > 0) {
+      _mwatch_text_datetime (out, record->created);
+      _mwatch_buf_putc (out, ' ');
+   } else {
+      MWATCH_BUF_PUT_LIT (out, "- ");
+   }
+   put_field (out, header->hostname);
+   put_field (out, header->app_name);
+   _mwatch_text_uint (out, (uint64_t) (pid > 0 ? pid : 0), 1);
+   _mwatch_buf_putc (out, ' ');
+   /* MSGID: the operation ("find", "insert_many"), which a relay can
+    * route on; any byte a MSGID may not have becomes '_'. */
+   mwatch_value_t op;
+   if (record->watch && mwatch_message_get (record->watch, "Operation", &op) &&
+       op.type == MWATCH_TYPE_UTF8 && op.value.v_utf8.len > 0) {
+      size_t n = op.value.v_utf8.len < MWATCH_5424_MSGID_MAX ? op.value.v_utf8.len
+                                                              : MWATCH_5424_MSGID_MAX;
+      for (size_t i = 0; i < n; i++) {
+         unsigned char c = (unsigned char) op.value.v_utf8.str[i];
+         _mwatch_buf_putc (out, is_printusascii (c) ? (char) c : '_');
+      }
+      _mwatch_buf_putc (out, ' ');
+   } else {
+      MWATCH_BUF_PUT_LIT (out, "- ");
+   }
+}
+
+/* One SD-PARAM: its name (the tree's key) and its value's text, which a
+ * shortening round may replace. */
+typedef struct {
+   const char *key;
+   mwatch_buf_t value;
+   size_t removed; /* bytes of the value cut so far */
+   size_t mark;    /* length of the marker it ends with */
+} param_t;
+
+typedef struct {
+   param_t *items;
+   size_t n;
+} params_t;
+
+static void
+params_collect (params_t *params, const mwatch_message_t *msg)
+{
+   mwatch_message_iter_t iter;
+   const char *key;
+   mwatch_value_t value;
+   size_t count = 0;
+
+   params->items = NULL;
+   params->n = 0;
+   if (!msg) {
+      return;
+   }
+   mwatch_message_iter_init (&iter, msg);
+   while (mwatch_message_iter_next (&iter, &key, &value)) {
+      count++;
+   }
+   params->items = bson_malloc0 ((count ? count : 1) * sizeof *params->items);
+   mwatch_message_iter_init (&iter, msg);
+   while (mwatch_message_iter_next (&iter, &key, &value)) {
+      /* Fields whose names start with '_' belong to filters and handlers
+       * (the renderings leave them out too). */
+      if (key[0] == '_') {
+         continue;
+      }
+      param_t *p = &params->items[params->n++];
+      p->key = key;
+      mwatch_buf_init (&p->value);
+      /* Strings as they are, documents and arrays as relaxed JSON, times
+       * as ISO-8601 UTC, null as the empty string: a CSV cell's text. */
+      _mwatch_render_value_csv (&p->value, &value);
+   }
+}
+
+static void
+params_destroy (params_t *params)
+{
+   for (size_t i = 0; i < params->n; i++) {
+      mwatch_buf_destroy (&params->items[i].value);
+   }
+   bson_free (params->items);
+}
+
+/* "[SD-ID NAME="VALUE" ...]", or NILVALUE without parameters. */
+static void
+put_sd (mwatch_buf_t *out, const char *sd_id, const params_t *params)
+{
+   if (params->n == 0) {
+      _mwatch_buf_putc (out, '-');
+      return;
+   }
+   _mwatch_buf_putc (out, '[');
+   mwatch_buf_append_str (out, sd_id);
+   for (size_t i = 0; i < params->n; i++) {
+      const param_t *p = &params->items[i];
+      _mwatch_buf_putc (out, ' ');
+      _mwatch_5424_param_name (out, p->key);
+      MWATCH_BUF_PUT_LIT (out, "=\"");
+      _mwatch_5424_escape_value (out, p->value.data ? p->value.data : "", p->value.len);
+      _mwatch_buf_putc (out, '"');
+   }
+   _mwatch_buf_putc (out, ']');
+}
+
+/* The longest text of `len` bytes that keeps at most `keep` bytes and
+ * ends at a character boundary. */
+static size_t
+utf8_cut (const char *text, size_t len, size_t keep)
+{
+   if (keep >= len) {
+      return len;
+   }
+   while (keep > 0 && ((unsigned char) text[keep] & 0xC0) == 0x80) {
+      keep--;
+   }
+   return keep;
+}
+
+static size_t
+put_mark (mwatch_buf_t *out, size_t removed)
+{
+   char mark[MWATCH_TRUNCATED_MARK_MAX];
+   size_t n = (size_t) bson_snprintf (mark, sizeof mark, MWATCH_TRUNCATED_MARK, removed);
+   _mwatch_buf_put (out, mark, n);
+   return n;
+}
+
+/* Cuts the longest SD-PARAM value by at least `cut` bytes (its marker
+ * first, when it was cut before) and ends it with a marker counting all
+ * it lost.  False when no value is long enough to gain anything. */
+static bool
+shorten_longest (params_t *params, size_t cut)
+{
+   param_t *longest = NULL;
+   for (size_t i = 0; i < params->n; i++) {
+      param_t *p = &params->items[i];
+      size_t text = p->value.len - p->mark;
+      if (text > 0 && (p->mark > 0 || text > MWATCH_TRUNCATED_MARK_MAX) &&
+          (!longest || p->value.len > longest->value.len)) {
+         longest = p;
+      }
+   }
+   if (!longest) {
+      return false;
+   }
+   size_t text = longest->value.len - longest->mark;
+   size_t want = cut + MWATCH_TRUNCATED_MARK_MAX;
+   size_t keep = utf8_cut (longest->value.data, text, want < text ? text - want : 0);
+   longest->removed += text - keep;
+   longest->value.len = keep;
+   longest->mark = put_mark (&longest->value, longest->removed);
+   return true;
+}
+
+bool
+_mwatch_5424_encode (mwatch_buf_t *out,
+                     const mwatch_5424_header_t *header,
+                     const mwatch_record_t *record,
+                     const char *msg,
+                     size_t msg_len,
+                     int pid)
+{
+   size_t start = out->len;
+   size_t max = header->max_length;
+   params_t params;
+   bool fits = false;
+
+   put_header (out, header, record, pid);
+   size_t head_len = out->len - start;
+   params_collect (&params, record->watch);
+   put_sd (out, header->sd_id, &params);
+   size_t sd_end = out->len;
+   /* " " and the BOM before MSG. */
+   size_t extra = msg_len > 0 ? 1 + (header->bom ? BOM_LEN : 0) : 0;
+
+   if (sd_end - start + extra + msg_len <= max) {
+      fits = true;
+   } else if (sd_end - start + extra + MWATCH_TRUNCATED_MARK_MAX < max) {
+      /* MSG is cut first, at a character boundary, to what room is left. */
+      size_t room = max - (sd_end - start) - extra - MWATCH_TRUNCATED_MARK_MAX;
+      size_t keep = utf8_cut (msg, msg_len, room);
+      _mwatch_buf_putc (out, ' ');
+      if (header->bom) {
+         _mwatch_buf_put (out, bom, BOM_LEN);
+      }
+      _mwatch_buf_put (out, msg, keep);
+      put_mark (out, msg_len - keep);
+      params_destroy (&params);
+      return true;
+   } else {
+      /* No room left for MSG: it goes, and the longest values are cut
+       * until the rest fits. */
+      msg_len = 0;
+      fits = sd_end - start <= max;
+      for (int round = 0; round < SHORTEN_ROUNDS && !fits; round++) {
+         size_t excess = out->len - start - max;
+         if (!shorten_longest (&params, excess)) {
+            break;
+         }
+         out->len = start + head_len;
+         put_sd (out, header->sd_id, &params);
+         fits = out->len - start <= max;
+      }
+   }
+   params_destroy (&params);
+   if (!fits) {
+      out->len = start;
+      if (out->data) {
+         out->data[start] = '\0';
+      }
+      return false;
+   }
+   if (msg_len > 0) {
+      _mwatch_buf_putc (out, ' ');
+      if (header->bom) {
+         _mwatch_buf_put (out, bom, BOM_LEN);
+      }
+      _mwatch_buf_put (out, msg, msg_len);
+   }
+   return true;
+}
