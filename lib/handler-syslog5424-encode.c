@@ -277,9 +277,17 @@ put_mark (mwatch_buf_t *out, size_t removed)
    return n;
 }
 
-/* Cuts the longest SD-PARAM value by at least `cut` bytes (its marker
- * first, when it was cut before) and ends it with a marker counting all
- * it lost.  False when no value is long enough to gain anything. */
+/* The bytes `c` takes once escaped: '"', '\' and ']' two. */
+static size_t
+escaped_cost (char c)
+{
+   return c == '"' || c == '\\' || c == ']' ? 2 : 1;
+}
+
+/* Cuts the longest SD-PARAM value (its marker first, when it was cut
+ * before) so that its escaped text is at least `cut` bytes shorter, at a
+ * character boundary, and ends it with a marker counting all it lost.
+ * False when no value is long enough to gain anything. */
 static bool
 shorten_longest (params_t *params, size_t cut)
 {
@@ -295,9 +303,21 @@ shorten_longest (params_t *params, size_t cut)
    if (!longest) {
       return false;
    }
+   const char *data = longest->value.data;
    size_t text = longest->value.len - longest->mark;
-   size_t want = cut + MWATCH_TRUNCATED_MARK_MAX;
-   size_t keep = utf8_cut (longest->value.data, text, want < text ? text - want : 0);
+   size_t escaped = 0;
+   for (size_t i = 0; i < text; i++) {
+      escaped += escaped_cost (data[i]);
+   }
+   /* The longest prefix whose escaped text leaves room for the cut and a
+    * marker (whose ']' is escaped too). */
+   size_t want = cut + MWATCH_TRUNCATED_MARK_MAX + 1;
+   size_t budget = want < escaped ? escaped - want : 0;
+   size_t keep = 0;
+   for (size_t used = 0; keep < text && used + escaped_cost (data[keep]) <= budget; keep++) {
+      used += escaped_cost (data[keep]);
+   }
+   keep = utf8_cut (data, text, keep);
    longest->removed += text - keep;
    longest->value.len = keep;
    longest->mark = put_mark (&longest->value, longest->removed);
