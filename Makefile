@@ -517,7 +517,7 @@ $(SYSLOG5424_APP): test/syslog5424/syslog5424_app.c $(SHARED_LINKS)
 tests: $(SYSLOG5424_APP)
 
 .PHONY: syslog5424-check
-syslog5424-check: all $(SYSLOG5424_APP) $(PING_BIN)
+syslog5424-check: all $(SYSLOG5424_APP) $(BUILD)/examples/syslog5424 $(PING_BIN)
 	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) test/syslog5424-check
 
 examples-check: examples $(PING_BIN)
