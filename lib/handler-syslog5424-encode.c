@@ -16,17 +16,40 @@
 static const char bom[] = "\xef\xbb\xbf";
 #define BOM_LEN 3
 
+/* What each byte may be, looked up rather than compared: a byte an SD-NAME
+ * (a PARAM-NAME, an SD-ID) may have, printable US-ASCII but '=', ' ', ']'
+ * and '"' (RFC 5424 6.3.2, 6.3.3); and a byte an SD-PARAM value takes as
+ * it is, ASCII but '"', '\' and ']'. */
+enum { NAME_BYTE = 1, PLAIN_VALUE_BYTE = 2 };
+static const uint8_t byte_class[256] = {
+   [0 ... 32] = PLAIN_VALUE_BYTE,                   /* controls, ' ' */
+   ['!'] = NAME_BYTE | PLAIN_VALUE_BYTE,
+   ['"'] = 0,
+   ['#' ... '<'] = NAME_BYTE | PLAIN_VALUE_BYTE,
+   ['='] = PLAIN_VALUE_BYTE,
+   ['>' ... '['] = NAME_BYTE | PLAIN_VALUE_BYTE,
+   ['\\'] = NAME_BYTE,
+   [']'] = 0,
+   ['^' ... '~'] = NAME_BYTE | PLAIN_VALUE_BYTE,
+   [127] = PLAIN_VALUE_BYTE,
+};
 static bool
 is_printusascii (unsigned char c)
 {
    return c >= 33 && c <= 126;
 }
 
-/* Not allowed in an SD-NAME (RFC 5424 6.3.2 and 6.3.3). */
 static bool
 is_sd_name_char (unsigned char c)
 {
-   return is_printusascii (c) && c != '=' && c != ']' && c != '"';
+   return byte_class[c] & NAME_BYTE;
+}
+
+/* Bytes an SD-PARAM value takes as they are. */
+static bool
+is_plain_value_byte (uint8_t c)
+{
+   return byte_class[c] & PLAIN_VALUE_BYTE;
 }
 
 void
@@ -35,12 +58,20 @@ _mwatch_5424_escape_value (mwatch_buf_t *out, const char *value, size_t len)
    const uint8_t *s = (const uint8_t *) value;
    size_t i = 0;
    while (i < len) {
+      /* Runs of plain bytes are copied whole. */
+      size_t run = i;
+      while (run < len && is_plain_value_byte (s[run])) {
+         run++;
+      }
+      _mwatch_buf_put (out, value + i, run - i);
+      i = run;
+      if (i == len) {
+         break;
+      }
       uint8_t c = s[i];
       if (c < 0x80) {
-         if (c == '"' || c == '\\' || c == ']') {
-            _mwatch_buf_putc (out, '\\');
-         }
-         _mwatch_buf_putc (out, (char) c);
+         char pair[2] = {'\\', (char) c};
+         _mwatch_buf_put (out, pair, 2);
          i++;
          continue;
       }
@@ -59,6 +90,16 @@ _mwatch_5424_escape_value (mwatch_buf_t *out, const char *value, size_t len)
 void
 _mwatch_5424_param_name (mwatch_buf_t *out, const char *name)
 {
+   /* Field names are nearly always valid names already: one scan, one
+    * copy. */
+   size_t ok = 0;
+   while (ok < MWATCH_5424_SD_NAME_MAX && name[ok] && is_sd_name_char ((unsigned char) name[ok])) {
+      ok++;
+   }
+   if (ok > 0 && (name[ok] == '\0' || ok == MWATCH_5424_SD_NAME_MAX)) {
+      _mwatch_buf_put (out, name, ok);
+      return;
+   }
    size_t n = 0;
    for (; name[n] && n < MWATCH_5424_SD_NAME_MAX; n++) {
       unsigned char c = (unsigned char) name[n];
@@ -176,38 +217,43 @@ put_header (mwatch_buf_t *out,
    }
 }
 
-/* One SD-PARAM: its name (the tree's key) and its value's text, which a
- * shortening round may replace. */
+/* One SD-PARAM: its name (the message's key) and where its value's text
+ * is in the values buffer; a shortening round appends the shorter text
+ * there and moves the offset. */
 typedef struct {
    const char *key;
-   mwatch_buf_t value;
+   size_t off;
+   size_t len;
    size_t removed; /* bytes of the value cut so far */
    size_t mark;    /* length of the marker it ends with */
 } param_t;
 
+/* Records seldom have more fields: no allocation for them. */
+#define PARAMS_ON_STACK 48
+
 typedef struct {
    param_t *items;
    size_t n;
+   size_t cap;
+   mwatch_buf_t *values;
+   param_t stack[PARAMS_ON_STACK];
 } params_t;
 
 static void
-params_collect (params_t *params, const mwatch_message_t *msg)
+params_collect (params_t *params, const mwatch_message_t *msg, mwatch_buf_t *values)
 {
    mwatch_message_iter_t iter;
    const char *key;
    mwatch_value_t value;
-   size_t count = 0;
 
-   params->items = NULL;
+   params->items = params->stack;
    params->n = 0;
+   params->cap = PARAMS_ON_STACK;
+   params->values = values;
+   mwatch_buf_clear (values);
    if (!msg) {
       return;
    }
-   mwatch_message_iter_init (&iter, msg);
-   while (mwatch_message_iter_next (&iter, &key, &value)) {
-      count++;
-   }
-   params->items = bson_malloc0 ((count ? count : 1) * sizeof *params->items);
    mwatch_message_iter_init (&iter, msg);
    while (mwatch_message_iter_next (&iter, &key, &value)) {
       /* Fields whose names start with '_' belong to filters and handlers
@@ -215,22 +261,39 @@ params_collect (params_t *params, const mwatch_message_t *msg)
       if (key[0] == '_') {
          continue;
       }
+      if (params->n == params->cap) {
+         param_t *more = bson_malloc (2 * params->cap * sizeof *more);
+         memcpy (more, params->items, params->n * sizeof *more);
+         if (params->items != params->stack) {
+            bson_free (params->items);
+         }
+         params->items = more;
+         params->cap *= 2;
+      }
       param_t *p = &params->items[params->n++];
       p->key = key;
-      mwatch_buf_init (&p->value);
+      p->off = values->len;
+      p->removed = 0;
+      p->mark = 0;
       /* Strings as they are, documents and arrays as relaxed JSON, times
        * as ISO-8601 UTC, null as the empty string: a CSV cell's text. */
-      _mwatch_render_value_csv (&p->value, &value);
+      _mwatch_render_value_csv (values, &value);
+      p->len = values->len - p->off;
    }
 }
 
 static void
 params_destroy (params_t *params)
 {
-   for (size_t i = 0; i < params->n; i++) {
-      mwatch_buf_destroy (&params->items[i].value);
+   if (params->items != params->stack) {
+      bson_free (params->items);
    }
-   bson_free (params->items);
+}
+
+static const char *
+param_value (const params_t *params, const param_t *p)
+{
+   return params->values->data + p->off;
 }
 
 /* "[SD-ID NAME="VALUE" ...]", or NILVALUE without parameters. */
@@ -248,7 +311,7 @@ put_sd (mwatch_buf_t *out, const char *sd_id, const params_t *params)
       _mwatch_buf_putc (out, ' ');
       _mwatch_5424_param_name (out, p->key);
       MWATCH_BUF_PUT_LIT (out, "=\"");
-      _mwatch_5424_escape_value (out, p->value.data ? p->value.data : "", p->value.len);
+      _mwatch_5424_escape_value (out, p->len ? param_value (params, p) : "", p->len);
       _mwatch_buf_putc (out, '"');
    }
    _mwatch_buf_putc (out, ']');
@@ -294,17 +357,19 @@ shorten_longest (params_t *params, size_t cut)
    param_t *longest = NULL;
    for (size_t i = 0; i < params->n; i++) {
       param_t *p = &params->items[i];
-      size_t text = p->value.len - p->mark;
+      size_t text = p->len - p->mark;
       if (text > 0 && (p->mark > 0 || text > MWATCH_TRUNCATED_MARK_MAX) &&
-          (!longest || p->value.len > longest->value.len)) {
+          (!longest || p->len > longest->len)) {
          longest = p;
       }
    }
    if (!longest) {
       return false;
    }
-   const char *data = longest->value.data;
-   size_t text = longest->value.len - longest->mark;
+   size_t text = longest->len - longest->mark;
+   /* Room first: appending below must not move the text it copies. */
+   _mwatch_buf_grow (params->values, text + MWATCH_TRUNCATED_MARK_MAX);
+   const char *data = param_value (params, longest);
    size_t escaped = 0;
    for (size_t i = 0; i < text; i++) {
       escaped += escaped_cost (data[i]);
@@ -319,13 +384,17 @@ shorten_longest (params_t *params, size_t cut)
    }
    keep = utf8_cut (data, text, keep);
    longest->removed += text - keep;
-   longest->value.len = keep;
-   longest->mark = put_mark (&longest->value, longest->removed);
+   size_t off = params->values->len;
+   _mwatch_buf_put (params->values, data, keep);
+   longest->mark = put_mark (params->values, longest->removed);
+   longest->off = off;
+   longest->len = params->values->len - off;
    return true;
 }
 
 bool
 _mwatch_5424_encode (mwatch_buf_t *out,
+                     mwatch_buf_t *scratch,
                      const mwatch_5424_header_t *header,
                      const mwatch_record_t *record,
                      const char *msg,
@@ -339,7 +408,7 @@ _mwatch_5424_encode (mwatch_buf_t *out,
 
    put_header (out, header, record, pid);
    size_t head_len = out->len - start;
-   params_collect (&params, record->watch);
+   params_collect (&params, record->watch, scratch);
    put_sd (out, header->sd_id, &params);
    size_t sd_end = out->len;
    /* " " and the BOM before MSG. */

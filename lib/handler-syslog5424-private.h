@@ -34,9 +34,12 @@ typedef struct {
  * without a message), MSG the formatted line `msg`.  Longer than
  * max_length, MSG is cut first, then the longest SD-PARAM values, each
  * ending with the truncation marker (see the function).  False, with
- * `out` as it was, when even that cannot make it fit. */
+ * `out` as it was, when even that cannot make it fit.  `scratch` holds
+ * the values' text meanwhile: a buffer the caller reuses, so that a warm
+ * handler allocates nothing. */
 bool
 _mwatch_5424_encode (mwatch_buf_t *out,
+                     mwatch_buf_t *scratch,
                      const mwatch_5424_header_t *header,
                      const mwatch_record_t *record,
                      const char *msg,

@@ -65,6 +65,7 @@ typedef struct {
    int64_t backoff_us;       /* the wait after the next failure */
    mwatch_buf_t message;     /* reused: a warm handler allocates nothing */
    mwatch_buf_t frame;
+   mwatch_buf_t scratch;
    mwatch_io_stats_t io;
    char last_error[256];
 
@@ -296,7 +297,7 @@ s5424_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
    mwatch_buf_clear (&impl->message);
    mwatch_buf_clear (&impl->frame);
    if (!_mwatch_5424_encode (
-          &impl->message, &impl->header, record, line, len, (int) getpid ())) {
+          &impl->message, &impl->scratch, &impl->header, record, line, len, (int) getpid ())) {
       counter_add (&impl->dropped, 1);
       _mwatch_io_failed (&impl->io, 1,
                          "syslog %s: a record does not fit in %zu bytes, even with its values "
@@ -350,6 +351,7 @@ s5424_destroy (void *ptr)
    disconnect (impl);
    mwatch_buf_destroy (&impl->message);
    mwatch_buf_destroy (&impl->frame);
+   mwatch_buf_destroy (&impl->scratch);
    bson_free (impl->address);
    bson_free (impl->host);
    bson_free (impl->port);
@@ -544,6 +546,7 @@ mwatch_handler_new_syslog5424 (const mwatch_syslog5424_opts_t *opts, bson_error_
    impl->backoff_us = BACKOFF_MIN_US;
    mwatch_buf_init (&impl->message);
    mwatch_buf_init (&impl->frame);
+   mwatch_buf_init (&impl->scratch);
 
    /* Not connected now: the daemon may start after the program, and a
     * record finds it then.  A name that does not resolve is a mistake

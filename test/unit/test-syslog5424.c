@@ -144,9 +144,9 @@ START_TEST (test_encode)
    mwatch_message_t *msg = sample_message ();
    mwatch_record_t record = sample_record (msg);
    mwatch_5424_header_t h = header (8192);
-   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER, scratch = MWATCH_BUF_INITIALIZER;
 
-   ck_assert (_mwatch_5424_encode (&out, &h, &record, "find on shop", 12, 4242));
+   ck_assert (_mwatch_5424_encode (&out, &scratch, &h, &record, "find on shop", 12, 4242));
    ck_assert_str_eq (out.data,
                      "<158>1 2026-12-06T12:00:00.123456Z db1.example.org shopd 4242 find "
                      "[mongowatch@32473 WatchID=\"6b14cec8a306aa0d9c36282d\" Iteration=\"0\" "
@@ -164,13 +164,14 @@ START_TEST (test_encode)
    record.created = 0;
    record.level = MWATCH_LEVEL_ERROR;
    record.watch = NULL;
-   ck_assert (_mwatch_5424_encode (&out, &h, &record, "plain", 5, 7));
+   ck_assert (_mwatch_5424_encode (&out, &scratch, &h, &record, "plain", 5, 7));
    ck_assert_str_eq (out.data, "<155>1 - - - 7 - - \xef\xbb\xbfplain");
    /* No MSG: no space and no BOM after the SD. */
    mwatch_buf_clear (&out);
-   ck_assert (_mwatch_5424_encode (&out, &h, &record, "", 0, 7));
+   ck_assert (_mwatch_5424_encode (&out, &scratch, &h, &record, "", 0, 7));
    ck_assert_str_eq (out.data, "<155>1 - - - 7 - -");
    mwatch_buf_destroy (&out);
+   mwatch_buf_destroy (&scratch);
    mwatch_message_destroy (msg);
 }
 END_TEST
@@ -199,6 +200,7 @@ START_TEST (test_truncate_msg)
    mwatch_message_t *msg = sample_message ();
    mwatch_record_t record = sample_record (msg);
    mwatch_buf_t out = MWATCH_BUF_INITIALIZER, line = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t scratch = MWATCH_BUF_INITIALIZER;
    /* 2000 bytes of two-byte characters: a cut falls inside one unless it
     * is careful. */
    for (int i = 0; i < 1000; i++) {
@@ -208,7 +210,7 @@ START_TEST (test_truncate_msg)
       mwatch_5424_header_t h = header (max);
       h.bom = true;
       mwatch_buf_clear (&out);
-      ck_assert (_mwatch_5424_encode (&out, &h, &record, line.data, line.len, 1));
+      ck_assert (_mwatch_5424_encode (&out, &scratch, &h, &record, line.data, line.len, 1));
       ck_assert_uint_le (out.len, max);
       /* The SD whole, MSG cut at a character boundary and marked. */
       const char *sd_end = strstr (out.data, "Flag=\"true\"] \xef\xbb\xbf");
@@ -224,6 +226,7 @@ START_TEST (test_truncate_msg)
    }
    mwatch_buf_destroy (&line);
    mwatch_buf_destroy (&out);
+   mwatch_buf_destroy (&scratch);
    mwatch_message_destroy (msg);
 }
 END_TEST
@@ -240,9 +243,9 @@ START_TEST (test_truncate_sd)
    mwatch_message_set_utf8 (msg, "Comment", "\xe2\x9c\x93\xe2\x9c\x93\xe2\x9c\x93");
    mwatch_record_t record = sample_record (msg);
    mwatch_5424_header_t h = header (480);
-   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER, scratch = MWATCH_BUF_INITIALIZER;
 
-   ck_assert (_mwatch_5424_encode (&out, &h, &record, "the line", 8, 1));
+   ck_assert (_mwatch_5424_encode (&out, &scratch, &h, &record, "the line", 8, 1));
    ck_assert_uint_le (out.len, 480);
    /* MSG left out, the SD closed, the longest value cut and marked with
     * what it lost of its 600 bytes; the short ones whole. */
@@ -277,11 +280,12 @@ START_TEST (test_truncate_sd)
    record.watch = many;
    mwatch_buf_clear (&out);
    mwatch_buf_append_str (&out, "kept");
-   ck_assert (!_mwatch_5424_encode (&out, &h, &record, "the line", 8, 1));
+   ck_assert (!_mwatch_5424_encode (&out, &scratch, &h, &record, "the line", 8, 1));
    ck_assert_str_eq (out.data, "kept");
    mwatch_message_destroy (many);
    mwatch_buf_destroy (&big);
    mwatch_buf_destroy (&out);
+   mwatch_buf_destroy (&scratch);
    mwatch_message_destroy (msg);
 }
 END_TEST
