@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mongowatch.h"
@@ -465,6 +466,46 @@ START_TEST (test_tcp_reconnect)
 }
 END_TEST
 
+START_TEST (test_fork_own_connection)
+{
+   /* A forked child sends on a connection of its own: two processes
+    * writing into one stream would interleave their frames. */
+   int port = 0;
+   int listener = tcp_listen (&port);
+   char address[64], frame[512];
+   bson_snprintf (address, sizeof address, "127.0.0.1:%d", port);
+   mwatch_handler_t *handler = handler_new (MWATCH_SYSLOG5424_TCP, address, 5);
+   emit (handler, 1);
+   int parent_conn = accept (listener, NULL, NULL);
+   read_frame (parent_conn, frame, sizeof frame);
+
+   pid_t child = fork ();
+   ck_assert_int_ge (child, 0);
+   if (child == 0) {
+      emit (handler, 2);
+      mwatch_syslog5424_stats_t st;
+      mwatch_syslog5424_handler_stats (handler, &st);
+      _exit (st.sent == 2 && st.connects == 2 ? 0 : 1);
+   }
+   int child_conn = accept (listener, NULL, NULL);
+   ck_assert_int_ge (child_conn, 0);
+   read_frame (child_conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"2\"] line 2"), "%s", frame);
+   int status;
+   ck_assert (mwatch_test_child_exited (child, 10, &status));
+   ck_assert_int_eq (status, 0);
+   /* The parent's connection is still its own, and nothing of the
+    * child's came on it. */
+   emit (handler, 3);
+   read_frame (parent_conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"3\"] line 3"), "%s", frame);
+   mwatch_handler_destroy (handler);
+   close (child_conn);
+   close (parent_conn);
+   close (listener);
+}
+END_TEST
+
 START_TEST (test_retry_bound)
 {
    /* A port nobody listens on: the record is retried, with backoff, for
@@ -505,6 +546,7 @@ syslog5424_suite (void)
    tcase_add_test (tc, test_config_errors);
    tcase_add_test (tc, test_unix_datagram);
    tcase_add_test (tc, test_tcp_reconnect);
+   tcase_add_test (tc, test_fork_own_connection);
    tcase_add_test (tc, test_retry_bound);
    suite_add_tcase (s, tc);
    return s;
