@@ -46,6 +46,8 @@
 #define STREAM_MAX_LENGTH ((size_t) 16 << 20)
 /* The first wait after a failed attempt; it doubles up to the maximum. */
 #define BACKOFF_MIN_US 50000
+/* The least time one connection attempt is given. */
+#define CONNECT_MIN_US 1000000
 
 typedef struct {
    mwatch_syslog5424_transport_t transport;
@@ -191,13 +193,21 @@ do_connect (s5424_t *impl, int64_t deadline)
    return true;
 }
 
-/* A stream connection whose peer closed it, or that broke, reads as
- * ready: a syslog receiver sends nothing. */
+/* Whether the peer closed a stream connection, or it broke.  A syslog
+ * receiver sends nothing; what one sends anyway is read and dropped. */
 static bool
 stream_lost (int fd)
 {
    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
-   return poll (&p, 1, 0) > 0;
+   if (poll (&p, 1, 0) <= 0) {
+      return false;
+   }
+   if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) {
+      return true;
+   }
+   char buf[512];
+   ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /* Whether our socket can be written to now: still ours, of this process,
@@ -261,7 +271,10 @@ deliver (s5424_t *impl, int64_t deadline)
             while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
             }
          }
-         if (!do_connect (impl, deadline)) {
+         /* A connection gets a second at least, also when the record's
+          * time is up (retry_timeout_sec 0: one attempt). */
+         now = mwatch_monotonic_us ();
+         if (!do_connect (impl, deadline > now + CONNECT_MIN_US ? deadline : now + CONNECT_MIN_US)) {
             err = errno;
             goto failed;
          }

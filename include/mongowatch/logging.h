@@ -518,7 +518,9 @@ typedef struct {
     * for datagrams, to 16 MiB for streams. */
    size_t max_length;
    bool bom; /* true by default, as RFC 5424 6.4 asks for UTF-8 text */
-   double retry_timeout_sec; /* 10 s by default; 0 to 3600 */
+   /* 10 s by default; 0 to 3600; 0: one attempt (a connection is given
+    * a second at least), no retry. */
+   double retry_timeout_sec;
    double backoff_max_sec;   /* 2 s by default; 0 to 3600 (at least 50 ms) */
 } mwatch_syslog5424_opts_t;
 

@@ -445,6 +445,12 @@ START_TEST (test_tcp_reconnect)
    int conn = accept (listener, NULL, NULL);
    read_frame (conn, frame, sizeof frame);
    ck_assert_msg (strstr (frame, "[mongowatch@32473 N=\"1\"] line 1"), "%s", frame);
+   /* A receiver that writes something is not one that went away: what it
+    * wrote is read and dropped, the connection kept. */
+   ck_assert_int_eq (write (conn, "hello", 5), 5);
+   emit (handler, 5);
+   read_frame (conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"5\"] line 5"), "%s", frame);
    /* The daemon restarts: its connection and listener close, a new
     * listener comes on the same port.  The next record must reach it,
     * not the dead connection. */
@@ -457,7 +463,7 @@ START_TEST (test_tcp_reconnect)
    ck_assert_msg (strstr (frame, "N=\"2\"] line 2"), "%s", frame);
    mwatch_syslog5424_stats_t st;
    mwatch_syslog5424_handler_stats (handler, &st);
-   ck_assert_uint_eq (st.sent, 2);
+   ck_assert_uint_eq (st.sent, 3);
    ck_assert_uint_eq (st.dropped, 0);
    ck_assert_uint_eq (st.connects, 2);
    mwatch_handler_destroy (handler);
@@ -506,6 +512,25 @@ START_TEST (test_fork_own_connection)
 }
 END_TEST
 
+START_TEST (test_one_attempt)
+{
+   /* retry_timeout_sec 0: one attempt, and a connection still has time
+    * to be made. */
+   int port = 0;
+   int listener = tcp_listen (&port);
+   char address[64], frame[512];
+   bson_snprintf (address, sizeof address, "127.0.0.1:%d", port);
+   mwatch_handler_t *handler = handler_new (MWATCH_SYSLOG5424_TCP, address, 0);
+   emit (handler, 1);
+   int conn = accept (listener, NULL, NULL);
+   read_frame (conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"1\"] line 1"), "%s", frame);
+   mwatch_handler_destroy (handler);
+   close (conn);
+   close (listener);
+}
+END_TEST
+
 START_TEST (test_retry_bound)
 {
    /* A port nobody listens on: the record is retried, with backoff, for
@@ -547,6 +572,7 @@ syslog5424_suite (void)
    tcase_add_test (tc, test_unix_datagram);
    tcase_add_test (tc, test_tcp_reconnect);
    tcase_add_test (tc, test_fork_own_connection);
+   tcase_add_test (tc, test_one_attempt);
    tcase_add_test (tc, test_retry_bound);
    suite_add_tcase (s, tc);
    return s;
