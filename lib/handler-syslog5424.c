@@ -16,13 +16,13 @@
  * daemon shorter than the retry bound loses nothing the queue could hold.
  *
  * A stream connection shows a daemon that went away only at a later
- * write: before each message, a connection the peer closed (readable, or
- * hung up: a syslog receiver never writes) is replaced first, so that a
- * restarted daemon's new listener gets the message rather than the old
- * connection's void.  What the kernel took before the peer closed without
- * reading it is lost the way RFC 6587 says plain TCP loses it; UDP loses
- * what the network drops.  A forked child opens a connection of its own:
- * two processes writing one stream would interleave their frames. */
+ * write: before each message, a connection the peer closed (hung up, or
+ * at its end of file) is replaced first, so that a restarted daemon's new
+ * listener gets the message rather than the old connection's void.  What
+ * the kernel took before the peer closed without reading it is lost the
+ * way RFC 6587 says plain TCP loses it; UDP loses what the network
+ * drops.  A forked child opens a connection of its own: two processes
+ * writing one stream would interleave their frames. */
 #include "handler-private.h"
 #include "handler-report-private.h"
 #include "handler-syslog5424-private.h"
