@@ -545,6 +545,20 @@ $(MASK_WRITER): test/files/mask_writer.c
 files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 	test/files-check
 
+# The remote syslog handler (RFC 5424) against a real rsyslogd that
+# test/rsyslog starts on loopback (issue 16, part 2): test/syslog5424-check,
+# which exits 77 (NOT RUN) without rsyslogd.
+SYSLOG5424_APP := $(BUILD)/test/syslog5424_app
+$(SYSLOG5424_APP): test/syslog5424/syslog5424_app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+tests: $(SYSLOG5424_APP)
+
+.PHONY: syslog5424-check
+syslog5424-check: all $(SYSLOG5424_APP) $(BUILD)/examples/syslog5424 $(PING_BIN)
+	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) test/syslog5424-check
+
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
 

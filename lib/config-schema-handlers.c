@@ -24,6 +24,9 @@ static const struct {
     * is the file handler. */
    {"logging.handlers.WatchedFileHandler", "watched_file", _mwatch_cfg_build_file},
    {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
+   /* Python's SysLogHandler speaks RFC 3164 to a local socket: the remote
+    * RFC 5424 handler has a name of mongowatch's own. */
+   {"mongowatch.handlers.Syslog5424Handler", "syslog5424", _mwatch_cfg_build_syslog5424},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
@@ -47,7 +50,8 @@ static const struct {
 static const char *const common_keys[] = {"class", "level", "formatter", "filters", NULL};
 
 #define CLASSES_HELP                                                                   \
-   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, " \
+   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, syslog5424, " \
+   "null, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 

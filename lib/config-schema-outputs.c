@@ -293,8 +293,8 @@ static const struct {
    {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
 };
 
-static bool
-read_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility)
+bool
+_mwatch_cfg_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility)
 {
    int64_t number;
    size_t saved = _mwatch_cfg_push (cfg, "facility");
@@ -347,12 +347,13 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
                          map,
                          "address",
                          "only a local syslog socket is supported: give its path (e.g. "
-                         "/dev/log), not a host and port");
+                         "/dev/log), not a host and port; for a remote daemon use class "
+                         "syslog5424 (RFC 5424)");
       }
       socket_path = address->text;
    }
    if (facility_node && facility_node->type != MWATCH_NODE_NULL &&
-       !read_facility (cfg, facility_node, &facility)) {
+       !_mwatch_cfg_facility (cfg, facility_node, &facility)) {
       return NULL;
    }
    bson_error_t err;

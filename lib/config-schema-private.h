@@ -314,6 +314,12 @@ _mwatch_cfg_build_timed_rotating_file (mwatch_cfg_t *cfg,
                                        mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+/* A syslog facility: a name (user, local0, ...) or a number 0 to 23. */
+bool
+_mwatch_cfg_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility);
+/* config-schema-syslog5424.c: the remote syslog handler (RFC 5424). */
+mwatch_handler_t *
+_mwatch_cfg_build_syslog5424 (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 

@@ -460,6 +460,98 @@ mwatch_syslog_handler_set_max_length (mwatch_handler_t *handler,
                                       size_t max_length,
                                       bson_error_t *error);
 
+/* The remote syslog handler (RFC 5424): each record as one message
+ *
+ *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID NAME="VALUE" ...] MSG
+ *
+ * PRI from `facility` and the record's level (severities as the local
+ * syslog handler's), TIMESTAMP the record's creation in UTC with
+ * microseconds, PROCID the sending process, MSGID the record's Operation
+ * ("find", "insert_many"; "-" without one), one SD-PARAM per field of the
+ * record's WatchMessage (fields starting with '_' apart) under the SD-ID
+ * `sd_id`, its value as in {watch.csv} (documents and arrays as relaxed
+ * JSON, times as ISO-8601, null as "") with '"', '\' and ']' escaped, and
+ * MSG the formatted line, after the UTF-8 BOM unless `bom` is false.
+ * A message longer than `max_length` has MSG cut first, then, if that is
+ * not enough, MSG left out and the longest SD-PARAM values cut, each cut
+ * ending with "…[truncated N bytes]".
+ *
+ * Transports: UDP (RFC 5426, one message per datagram), TCP (RFC 6587
+ * octet counting: "LEN MSG"), a unix datagram socket (rsyslog's imuxsock,
+ * /dev/log) or a unix stream socket (octet counting).
+ *
+ * Put it behind a queue handler (mwatch_handler_new_queue): emit sends the
+ * record at once and, when it cannot (the daemon is down or restarting,
+ * a stream connection was closed), reconnects and retries with a backoff
+ * doubling up to `backoff_max_sec`, for at most `retry_timeout_sec`
+ * before it drops the record, counts it and reports it on
+ * "mongowatch.stats" once per failure episode (and once when sending
+ * works again); the queue buffers what comes meanwhile, within its own
+ * bound, and bounds the exit with its shutdown_timeout_sec. */
+typedef enum {
+   MWATCH_SYSLOG5424_UDP = 0,
+   MWATCH_SYSLOG5424_TCP,
+   MWATCH_SYSLOG5424_UNIX,        /* a datagram socket */
+   MWATCH_SYSLOG5424_UNIX_STREAM, /* octet counting, as TCP */
+} mwatch_syslog5424_transport_t;
+
+typedef struct {
+   mwatch_syslog5424_transport_t transport; /* UDP by default */
+   /* UDP and TCP: "HOST:PORT", "[IPV6]:PORT", or a host alone (port
+    * 514), resolved again at each connection; unix: the socket's path.
+    * Required. */
+   const char *address;
+   int facility; /* MWATCH_SYSLOG_USER by default; 0 to 23 */
+   /* HOSTNAME: NULL for gethostname(), "" for NILVALUE; 1 to 255
+    * printable US-ASCII characters. */
+   const char *hostname;
+   /* APP-NAME: NULL for the program's name, "" for NILVALUE; 1 to 48
+    * printable US-ASCII characters. */
+   const char *app_name;
+   /* The SD-ID of the watch fields, NAME@PRIVATE-ENTERPRISE-NUMBER: NULL
+    * for "mongowatch@32473" (32473 is the example number RFC 5612
+    * reserves for documentation; an organisation with a number of its
+    * own should use it). */
+   const char *sd_id;
+   /* The longest message (its frame apart): 8,192 bytes by default,
+    * rsyslog's default limit; 480 (what every receiver takes) to 65,507
+    * for datagrams, to 16 MiB for streams. */
+   size_t max_length;
+   bool bom; /* true by default, as RFC 5424 6.4 asks for UTF-8 text */
+   /* 10 s by default; 0 to 3600; 0: one attempt (a connection is given
+    * a second at least), no retry. */
+   double retry_timeout_sec;
+   double backoff_max_sec;   /* 2 s by default; 0 to 3600 (at least 50 ms) */
+} mwatch_syslog5424_opts_t;
+
+#define MWATCH_SYSLOG5424_DEFAULT_MAX_LENGTH 8192
+
+/* Fills `opts` with the defaults above (no address). */
+MWATCH_EXPORT void
+mwatch_syslog5424_opts_init (mwatch_syslog5424_opts_t *opts);
+
+/* The remote syslog handler, as `opts` says (NULL: the defaults, which
+ * have no address: an error).  It connects at the first record, not now,
+ * so that the daemon may start later.  NULL with `error` set
+ * (MWATCH_ERROR_INVALID_ARGUMENT) for an option out of range, naming it,
+ * or (MWATCH_ERROR_IO) a host name that does not resolve. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_syslog5424 (const mwatch_syslog5424_opts_t *opts, bson_error_t *error);
+
+/* What a remote syslog handler did so far: messages sent, records
+ * dropped (not sent within the retry bound, or too long even shortened),
+ * connections made (the first included). */
+typedef struct {
+   uint64_t sent;
+   uint64_t dropped;
+   uint64_t connects;
+} mwatch_syslog5424_stats_t;
+
+/* Fills `stats` for `handler`; all zero when it is not a remote syslog
+ * handler.  Safe from any thread. */
+MWATCH_EXPORT void
+mwatch_syslog5424_handler_stats (mwatch_handler_t *handler, mwatch_syslog5424_stats_t *stats);
+
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
                                   const mwatch_record_t *record,
