@@ -25,6 +25,8 @@ static const struct {
    {"logging.handlers.WatchedFileHandler", "watched_file", _mwatch_cfg_build_file},
    {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
+   /* Counters and duration histograms in a Prometheus text file. */
+   {"mongowatch.handlers.MetricsHandler", "metrics", _mwatch_cfg_build_metrics},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -48,6 +50,7 @@ static const char *const common_keys[] = {"class", "level", "formatter", "filter
 
 #define CLASSES_HELP                                                                   \
    "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, " \
+   "metrics, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 
