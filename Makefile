@@ -506,6 +506,21 @@ $(MASK_WRITER): test/files/mask_writer.c
 files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 	test/files-check
 
+# Many processes, one file (issue 16): a pre-fork server under the mask,
+# 8 workers x 10,000 finds into one JSON-lines file through a queue, with
+# a rotating handler shared by all and with a rename half-way; every line
+# read back (test/prefork-check).
+PREFORK_APP := $(BUILD)/test/prefork_app
+$(PREFORK_APP): test/prefork/prefork_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+tests: $(PREFORK_APP)
+
+.PHONY: prefork-check
+prefork-check: all $(PREFORK_APP) $(PING_BIN)
+	test/server run test/prefork-check
+
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
 
