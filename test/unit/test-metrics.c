@@ -407,9 +407,11 @@ START_TEST (test_reader_never_sees_a_partial_file)
    pthread_t thread;
    ck_assert_int_eq (pthread_create (&thread, NULL, emitter_main, &e), 0);
    ck_assert (await_value (path, PROM_LAST_FAMILY, 0));
+   /* Under valgrind (make memcheck), fewer: each read is slow there. */
+   const int want_reads = getenv ("MWATCH_MEMCHECK") ? 100 : 2000;
    int reads = 0, versions = 0;
    double last = -1;
-   for (int i = 0; i < 2000; i++) {
+   for (int i = 0; i < want_reads; i++) {
       size_t len;
       char *text = mwatch_test_slurp (path, &len);
       ck_assert_msg (text, "read %d: %s", i, strerror (errno));
@@ -425,9 +427,9 @@ START_TEST (test_reader_never_sees_a_partial_file)
    atomic_store (&e.stop, true);
    pthread_join (thread, NULL);
    mwatch_handler_destroy (e.handler);
-   ck_assert_int_eq (reads, 2000);
+   ck_assert_int_eq (reads, want_reads);
    /* It was really rewritten while read. */
-   ck_assert_msg (versions > 10, "only %d versions seen", versions);
+   ck_assert_msg (versions > (want_reads > 100 ? 10 : 1), "only %d versions seen", versions);
 }
 END_TEST
 
