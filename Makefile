@@ -506,6 +506,19 @@ $(MASK_WRITER): test/files/mask_writer.c
 files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 	test/files-check
 
+# The real node_exporter's textfile collector reads the metrics handler's
+# file (test/node-exporter-check; 77, NOT RUN, without node_exporter).
+METRICS_WRITER := $(BUILD)/test/metrics_writer
+$(METRICS_WRITER): test/metrics/metrics_writer.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+tests: $(METRICS_WRITER)
+
+.PHONY: node-exporter-check
+node-exporter-check: all $(METRICS_WRITER)
+	test/node-exporter-check
+
 # Many processes, one file (issue 16): a pre-fork server under the mask,
 # 8 workers x 10,000 finds into one JSON-lines file through a queue, with
 # a rotating handler shared by all and with a rename half-way; every line
