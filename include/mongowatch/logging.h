@@ -494,7 +494,7 @@ typedef struct {
 } mwatch_metrics_handler_opts_t;
 
 #define MWATCH_METRICS_DEFAULT_INTERVAL_SEC 15.0
-#define MWATCH_METRICS_DEFAULT_MAX_SERIES 10000
+#define MWATCH_METRICS_DEFAULT_MAX_SERIES 1000
 #define MWATCH_METRICS_MAX_SERIES_LIMIT 1000000
 
 /* Fills `opts` with the defaults above. */

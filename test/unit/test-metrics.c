@@ -284,7 +284,7 @@ START_TEST (test_handler_counts_final_records)
    bson_error_t error;
    mwatch_metrics_handler_opts_t opts;
    mwatch_metrics_handler_opts_init (&opts);
-   ck_assert (opts.interval_sec == 15.0 && opts.max_series == 10000);
+   ck_assert (opts.interval_sec == 15.0 && opts.max_series == 1000);
    opts.interval_sec = 3600; /* written at close only, here */
    mwatch_handler_t *h = mwatch_handler_new_metrics (path, &opts, &error);
    ck_assert_msg (h, "%s", error.message);
