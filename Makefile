@@ -434,7 +434,7 @@ check: deps
 	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
 	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
-	   cli-check cmake-check syslog5424-check
+	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private
@@ -559,6 +559,34 @@ tests: $(SYSLOG5424_APP)
 syslog5424-check: all $(SYSLOG5424_APP) $(BUILD)/examples/syslog5424 $(PING_BIN)
 	$(call not_run_ok,MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) test/syslog5424-check)
 
+# The real node_exporter's textfile collector reads the metrics handler's
+# file (test/node-exporter-check; 77, NOT RUN, without node_exporter).
+METRICS_WRITER := $(BUILD)/test/metrics_writer
+$(METRICS_WRITER): test/metrics/metrics_writer.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+tests: $(METRICS_WRITER)
+
+.PHONY: node-exporter-check
+node-exporter-check: all $(METRICS_WRITER)
+	$(call not_run_ok,test/node-exporter-check)
+
+# Many processes, one file (issue 16): a pre-fork server under the mask,
+# 8 workers x 10,000 finds into one JSON-lines file through a queue, with
+# a rotating handler shared by all and with a rename half-way; every line
+# read back (test/prefork-check).
+PREFORK_APP := $(BUILD)/test/prefork_app
+$(PREFORK_APP): test/prefork/prefork_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+tests: $(PREFORK_APP)
+
+.PHONY: prefork-check
+prefork-check: all $(PREFORK_APP) $(PING_BIN)
+	test/server run test/prefork-check
+
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
 
@@ -652,6 +680,7 @@ asan-check:
 tsan-check:
 	CK_RUN_SUITE=logging $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=queue $(MAKE) SANITIZE=thread unit-check
+	CK_RUN_SUITE=metrics $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=behaviour CK_RUN_CASE=threads $(MAKE) SANITIZE=thread integration-check
 
 # ---------------------------------------------------------------- fuzz

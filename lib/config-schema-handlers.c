@@ -28,6 +28,8 @@ static const struct {
     * RFC 5424 handler has a name of mongowatch's own. */
    {"mongowatch.handlers.Syslog5424Handler", "syslog5424", _mwatch_cfg_build_syslog5424},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
+   /* Counters and duration histograms in a Prometheus text file. */
+   {"mongowatch.handlers.MetricsHandler", "metrics", _mwatch_cfg_build_metrics},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -51,7 +53,7 @@ static const char *const common_keys[] = {"class", "level", "formatter", "filter
 
 #define CLASSES_HELP                                                                   \
    "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, syslog5424, " \
-   "null, " \
+   "null, metrics, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 

@@ -75,6 +75,11 @@ typedef enum {
     * takes them with no watch's lock held).  The child starts its own
     * background thread. */
    MWATCH_FORK_RANK_PENDING,
+   /* handler-metrics.c metrics_lock: every metrics handler's table and
+    * writer state (a leaf, taken under a handler's lock by emit).  The
+    * child empties its tables (the parent's counts are the parent's) and
+    * starts a writer of its own at its first record. */
+   MWATCH_FORK_RANK_METRICS,
    /* message.c: no lock; the child draws new WatchID randomness, so as
     * not to repeat its parent's WatchIDs. */
    MWATCH_FORK_RANK_OID,

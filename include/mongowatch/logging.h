@@ -551,6 +551,52 @@ typedef struct {
  * handler.  Safe from any thread. */
 MWATCH_EXPORT void
 mwatch_syslog5424_handler_stats (mwatch_handler_t *handler, mwatch_syslog5424_stats_t *stats);
+/* The metrics handler: counts each final record (State "final") per
+ * (DB, Collection, Operation) — operations, errors (records with an Error
+ * field), documents by count field, and a histogram of Duration in fixed
+ * buckets of 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+ * 0.5, 1, 2.5, 5 and 10 seconds — and writes them to the file at `path`
+ * in Prometheus' text exposition format, for node_exporter's textfile
+ * collector (name it NAME.prom in the collector's folder).  Other records
+ * (first, update, timeout) are not counted; the formatter is not used.
+ *
+ * Emitting formats nothing and does no I/O: a thread of the handler's
+ * own, started at the first record, writes the file every
+ * `interval_sec` when the counts changed, and closing the handler writes
+ * it once more.  Each write is whole: a temporary file in the same folder
+ * (".NAME.PID.tmp"), fsync, rename over `path`; a reader sees the old
+ * file or the new one.  A write that fails is reported once on
+ * "mongowatch.stats" and tried again every interval; the counts are
+ * cumulative, so the next good write has them all.  At most `max_series`
+ * series are kept: records of a new one beyond that are counted in
+ * mongowatch_metrics_records_dropped_total and reported once.
+ *
+ * After fork() a child counts afresh.  Every "{pid}" in `path` is the
+ * writing process's id: then each process writes a file of its own, its
+ * series labelled pid="N".  Without "{pid}" the file is the configuring
+ * process's, and a child counts nothing (said once).
+ *
+ * NULL, with `error` set, for a missing path, an option out of range, or
+ * a folder that is not there or not writable (naming it).  doc/
+ * configuration.md, "metrics", lists the series. */
+typedef struct {
+   double interval_sec; /* MWATCH_METRICS_DEFAULT_INTERVAL_SEC; 0.001 to 86400 */
+   size_t max_series;   /* MWATCH_METRICS_DEFAULT_MAX_SERIES; 1 to 1,000,000 */
+} mwatch_metrics_handler_opts_t;
+
+#define MWATCH_METRICS_DEFAULT_INTERVAL_SEC 15.0
+#define MWATCH_METRICS_DEFAULT_MAX_SERIES 1000
+#define MWATCH_METRICS_MAX_SERIES_LIMIT 1000000
+
+/* Fills `opts` with the defaults above. */
+MWATCH_EXPORT void
+mwatch_metrics_handler_opts_init (mwatch_metrics_handler_opts_t *opts);
+
+/* `opts` may be NULL for the defaults. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_metrics (const char *path,
+                            const mwatch_metrics_handler_opts_t *opts,
+                            bson_error_t *error);
 
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
