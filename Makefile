@@ -46,7 +46,7 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1
+DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1 libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
