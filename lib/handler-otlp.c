@@ -205,7 +205,9 @@ otlp_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
       impl->oldest = mwatch_monotonic_us ();
    }
    impl->bytes += size;
-   if (impl->count >= impl->max_batch) {
+   /* The first record starts the sender's schedule delay (it waits
+    * without a limit on an empty buffer); a full batch goes at once. */
+   if (impl->count == 1 || impl->count >= impl->max_batch) {
       pthread_cond_signal (&impl->wake);
    }
    pthread_mutex_unlock (&impl->lock);
