@@ -298,7 +298,7 @@ $(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
 # Real libmongoc against test/server's FerretDB, the otlp handler sending
 # to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
 # when the Collector is not built.
-otlp-check: $(OTLP_APP) $(PING_BIN)
+otlp-check: $(OTLP_APP) $(PING_BIN) $(BUILD)/examples/otlp
 	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) MONGOWATCH_OTLP_APP=$(CURDIR)/$(OTLP_APP) test/otlp-check
 
 # NOT a MongoDB: the fake wire server of the load check (test/fake-server).
