@@ -66,6 +66,9 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
       {"export_timeout_sec", MWATCH_CFG_DOUBLE, &opts.export_timeout_sec, .min = 0.001, .max = 3600},
       {"max_backoff_sec", MWATCH_CFG_DOUBLE, &opts.max_backoff_sec, .min = 0.001, .max = 3600},
       {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001, .max = 3600},
+      MWATCH_CFG_FIELD ("metrics", MWATCH_CFG_BOOL, &opts.metrics),
+      {"metrics_interval_sec", MWATCH_CFG_DOUBLE, &opts.metrics_interval_sec, .min = 0.001, .max = 86400},
+      MWATCH_CFG_FIELD ("metrics_endpoint", MWATCH_CFG_STRING, &opts.metrics_endpoint),
       MWATCH_CFG_END,
    };
    if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
@@ -87,9 +90,10 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
    mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &err);
    if (!handler) {
       /* The setting it names, or the endpoint (an OTEL_ variable). */
-      const char *key = strstr (err.message, "logs_endpoint")     ? "logs_endpoint"
-                        : strstr (err.message, "traces_endpoint") ? "traces_endpoint"
-                                                                  : "endpoint";
+      const char *key = strstr (err.message, "logs_endpoint")      ? "logs_endpoint"
+                        : strstr (err.message, "traces_endpoint")  ? "traces_endpoint"
+                        : strstr (err.message, "metrics_endpoint") ? "metrics_endpoint"
+                                                                   : "endpoint";
       _mwatch_cfg_fail_at (cfg, map, key, err.message);
       _mwatch_config_error_cause (cfg->error, &err);
    }

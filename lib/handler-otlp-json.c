@@ -595,3 +595,121 @@ _mwatch_otlp_signal_url (const char *base, const char *signal)
    }
    return bson_strdup_printf ("%.*s/v1/%s", (int) len, base, signal);
 }
+
+/* ---------------------------------------------------------------- metrics */
+
+const double _mwatch_otlp_bounds[MWATCH_OTLP_BUCKETS - 1] = {
+   0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5,
+};
+
+void
+_mwatch_otlp_series_add (mwatch_otlp_series_t *series, double seconds)
+{
+   size_t b = 0;
+   /* OpenTelemetry's buckets are upper-inclusive: (bound[i-1], bound[i]]. */
+   while (b < MWATCH_OTLP_BUCKETS - 1 && seconds > _mwatch_otlp_bounds[b]) {
+      b++;
+   }
+   series->buckets[b]++;
+   if (series->count == 0 || seconds < series->min) {
+      series->min = seconds;
+   }
+   if (series->count == 0 || seconds > series->max) {
+      series->max = seconds;
+   }
+   series->count++;
+   series->sum += seconds;
+}
+
+bool
+_mwatch_otlp_series_key (const mwatch_record_t *record, mwatch_otlp_text_t key[3], double *seconds, bool *failed)
+{
+   static const char *const fields[3] = {"DB", "Collection", "Operation"};
+   mwatch_value_t v;
+   if (!record->watch || !mwatch_message_is_ready (record->watch) ||
+       !mwatch_message_get (record->watch, "Duration", &v) || v.type != MWATCH_TYPE_DOUBLE) {
+      return false;
+   }
+   *seconds = v.value.v_double;
+   for (int i = 0; i < 3; i++) {
+      key[i].str = "";
+      key[i].len = 0;
+      if (mwatch_message_get (record->watch, fields[i], &v) && v.type == MWATCH_TYPE_UTF8) {
+         key[i].str = v.value.v_utf8.str;
+         key[i].len = v.value.v_utf8.len;
+      }
+   }
+   *failed = mwatch_message_get (record->watch, "Error", &v) && v.type != MWATCH_TYPE_NULL;
+   return true;
+}
+
+static void
+put_nanos_value (mwatch_buf_t *out, int64_t us)
+{
+   mwatch_buf_append (out, "\"", 1);
+   _mwatch_json_int64 (out, us * 1000);
+   mwatch_buf_append (out, "\"", 1);
+}
+
+void
+_mwatch_otlp_metrics_envelope (mwatch_buf_t *out,
+                               const char *resource,
+                               const mwatch_otlp_series_t *series,
+                               size_t count,
+                               int64_t start_us,
+                               int64_t now_us)
+{
+   mwatch_buf_clear (out);
+   mwatch_buf_append_str (out, "{\"resourceMetrics\":[{\"resource\":{\"attributes\":");
+   mwatch_buf_append_str (out, resource);
+   mwatch_buf_append_str (out, "},\"scopeMetrics\":[{\"scope\":{\"name\":\"mongowatch\",\"version\":\"" MWATCH_VERSION_STRING
+                               "\"},\"metrics\":[{\"name\":\"db.client.operation.duration\","
+                               "\"description\":\"Duration of database client operations.\","
+                               "\"unit\":\"s\",\"histogram\":{\"aggregationTemporality\":2,"
+                               "\"dataPoints\":[");
+   for (size_t i = 0; i < count; i++) {
+      const mwatch_otlp_series_t *s = &series[i];
+      bool first = true;
+      mwatch_buf_append_str (out, i ? ",{\"attributes\":[" : "{\"attributes\":[");
+      attr_string (out, &first, "db.system.name", "mongodb", 7);
+      if (*s->db) {
+         attr_string (out, &first, "db.namespace", s->db, strlen (s->db));
+      }
+      if (*s->collection) {
+         attr_string (out, &first, "db.collection.name", s->collection, strlen (s->collection));
+      }
+      if (*s->operation) {
+         attr_string (out, &first, "db.operation.name", s->operation, strlen (s->operation));
+      }
+      if (s->failed) {
+         attr_string (out, &first, "error.type", "_OTHER", 6);
+      }
+      mwatch_buf_append_str (out, "],\"startTimeUnixNano\":");
+      put_nanos_value (out, start_us);
+      mwatch_buf_append_str (out, ",\"timeUnixNano\":");
+      put_nanos_value (out, now_us);
+      mwatch_buf_append_str (out, ",\"count\":\"");
+      _mwatch_json_int64 (out, (int64_t) s->count);
+      mwatch_buf_append_str (out, "\",\"sum\":");
+      _mwatch_json_double (out, s->sum);
+      mwatch_buf_append_str (out, ",\"min\":");
+      _mwatch_json_double (out, s->min);
+      mwatch_buf_append_str (out, ",\"max\":");
+      _mwatch_json_double (out, s->max);
+      mwatch_buf_append_str (out, ",\"bucketCounts\":[");
+      for (size_t b = 0; b < MWATCH_OTLP_BUCKETS; b++) {
+         mwatch_buf_append_str (out, b ? ",\"" : "\"");
+         _mwatch_json_int64 (out, (int64_t) s->buckets[b]);
+         mwatch_buf_append (out, "\"", 1);
+      }
+      mwatch_buf_append_str (out, "],\"explicitBounds\":[");
+      for (size_t b = 0; b < MWATCH_OTLP_BUCKETS - 1; b++) {
+         if (b) {
+            mwatch_buf_append (out, ",", 1);
+         }
+         _mwatch_json_double (out, _mwatch_otlp_bounds[b]);
+      }
+      mwatch_buf_append_str (out, "]}");
+   }
+   mwatch_buf_append_str (out, "]}}]}]}]}");
+}

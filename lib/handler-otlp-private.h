@@ -90,4 +90,55 @@ _mwatch_otlp_signal_url (const char *base, const char *signal);
 void
 _mwatch_otlp_snake_case (mwatch_buf_t *out, const char *name);
 
+/* ---------------------------------------------------------------- metrics */
+
+/* The histogram's bucket bounds, in seconds: those OpenTelemetry's
+ * database conventions advise for db.client.operation.duration. */
+#define MWATCH_OTLP_BUCKETS 14
+extern const double _mwatch_otlp_bounds[MWATCH_OTLP_BUCKETS - 1];
+
+/* One series of db.client.operation.duration: the operations of one
+ * (DB, Collection, Operation, failed) since the handler started
+ * (cumulative, so that an export that failed loses nothing: the next
+ * carries the totals). */
+typedef struct {
+   char *db;
+   char *collection;
+   char *operation;
+   bool failed;
+   uint64_t count;
+   double sum, min, max;
+   uint64_t buckets[MWATCH_OTLP_BUCKETS];
+} mwatch_otlp_series_t;
+
+/* Adds one operation of `seconds` to `series`. */
+void
+_mwatch_otlp_series_add (mwatch_otlp_series_t *series, double seconds);
+
+/* Text borrowed from a message: not NUL-terminated. */
+typedef struct {
+   const char *str;
+   size_t len;
+} mwatch_otlp_text_t;
+
+/* Whether `record` is a final record that counts in a series: its DB,
+ * Collection and Operation into `key` (empty when absent), its Duration,
+ * whether it failed (an Error field). */
+bool
+_mwatch_otlp_series_key (const mwatch_record_t *record,
+                         mwatch_otlp_text_t key[3],
+                         double *seconds,
+                         bool *failed);
+
+/* The request body of `count` series: one histogram metric,
+ * db.client.operation.duration (unit s, cumulative from `start_us` to
+ * `now_us`). */
+void
+_mwatch_otlp_metrics_envelope (mwatch_buf_t *out,
+                               const char *resource,
+                               const mwatch_otlp_series_t *series,
+                               size_t count,
+                               int64_t start_us,
+                               int64_t now_us);
+
 #endif /* MWATCH_HANDLER_OTLP_PRIVATE_H */

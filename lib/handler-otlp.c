@@ -70,6 +70,17 @@ typedef struct otlp_impl {
    int64_t next_report;
    uint64_t rng[2];      /* trace and span ids (xorshift128+) */
 
+   /* Metrics (under `lock`): the series, and a generation counted at
+    * each operation added, so that the sender exports only what changed. */
+   bool metrics;
+   char *metrics_url;
+   int64_t metrics_interval_us;
+   int64_t metrics_start;   /* wall clock, when counting began */
+   int64_t next_metrics;    /* monotonic */
+   mwatch_otlp_series_t *series;
+   size_t n_series, cap_series;
+   uint64_t metrics_gen, metrics_sent_gen;
+
    /* The sender's own. */
    pthread_t sender;
    bool sender_running;
@@ -163,10 +174,85 @@ pop_locked (otlp_impl_t *impl, size_t n)
    impl->count -= n;
 }
 
+/* Frees every buffered entry, sent or not. */
+static void
+entries_clear (otlp_impl_t *impl)
+{
+   for (size_t i = 0; i < impl->count; i++) {
+      entry_free (&impl->ring[(impl->head + i) % impl->max_queue]);
+   }
+   impl->head = impl->count = impl->bytes = 0;
+}
+
+/* Forgets the metrics' series. */
+static void
+series_clear (otlp_impl_t *impl)
+{
+   for (size_t i = 0; i < impl->n_series; i++) {
+      bson_free (impl->series[i].db);
+      bson_free (impl->series[i].collection);
+      bson_free (impl->series[i].operation);
+   }
+   impl->n_series = 0;
+}
+
+/* The most series kept: a bound on memory and on the request, against
+ * an application that names collections by the thousand. */
+#define MAX_SERIES 1000
+
+static bool
+text_is (const char *str, const mwatch_otlp_text_t *t)
+{
+   return strlen (str) == t->len && memcmp (str, t->str, t->len) == 0;
+}
+
+/* Counts a final record in its series (the handler's lock held). */
+static void
+metrics_add (otlp_impl_t *impl, const mwatch_record_t *record)
+{
+   mwatch_otlp_text_t key[3];
+   double seconds;
+   bool failed;
+   if (!_mwatch_otlp_series_key (record, key, &seconds, &failed)) {
+      return;
+   }
+   pthread_mutex_lock (&impl->lock);
+   mwatch_otlp_series_t *s = NULL;
+   for (size_t i = 0; i < impl->n_series && !s; i++) {
+      mwatch_otlp_series_t *c = &impl->series[i];
+      if (c->failed == failed && text_is (c->operation, &key[2]) && text_is (c->collection, &key[1]) &&
+          text_is (c->db, &key[0])) {
+         s = c;
+      }
+   }
+   if (!s && impl->n_series < MAX_SERIES) {
+      if (impl->n_series == impl->cap_series) {
+         impl->cap_series = impl->cap_series ? impl->cap_series * 2 : 16;
+         impl->series = bson_realloc (impl->series, impl->cap_series * sizeof *impl->series);
+      }
+      s = &impl->series[impl->n_series++];
+      memset (s, 0, sizeof *s);
+      s->db = bson_strndup (key[0].str, key[0].len);
+      s->collection = bson_strndup (key[1].str, key[1].len);
+      s->operation = bson_strndup (key[2].str, key[2].len);
+      s->failed = failed;
+   }
+   if (s) {
+      _mwatch_otlp_series_add (s, seconds);
+      impl->metrics_gen++;
+   } else {
+      impl->stats.metrics_overflow++;
+   }
+   pthread_mutex_unlock (&impl->lock);
+}
+
 static void
 otlp_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
    otlp_impl_t *impl = data;
+   if (impl->metrics) {
+      metrics_add (impl, record);
+   }
    mwatch_otlp_kind_t kind = _mwatch_otlp_kind (record, impl->spans);
    if (kind == MWATCH_OTLP_SKIP) {
       return;
@@ -302,6 +388,23 @@ post (otlp_impl_t *impl, CURL *curl, const char *url, const mwatch_buf_t *body, 
 
 /* ---------------------------------------------------------------- sender */
 
+/* A request's timeout: export_timeout_sec, cut to what is left of the
+ * close's time. */
+static int64_t
+request_timeout (const otlp_impl_t *impl, bool closing, int64_t deadline)
+{
+   int64_t left = deadline - mwatch_monotonic_us ();
+   return closing && left < impl->export_timeout_us ? left : impl->export_timeout_us;
+}
+
+/* The resource's attributes, process.pid as it is now (a child has its own). */
+static void
+resource_json (const otlp_impl_t *impl, mwatch_buf_t *out)
+{
+   _mwatch_otlp_resource (out, impl->service_name, (const char *const *) impl->resource_pairs,
+                          (int64_t) getpid ());
+}
+
 /* Reports (without our lock) what `text` says. */
 static void
 report (const char *text, bool closing)
@@ -341,21 +444,16 @@ send_batch (otlp_impl_t *impl, CURL *curl, mwatch_buf_t *body, size_t n, bool cl
    pthread_mutex_unlock (&impl->lock);
 
    mwatch_buf_t resource = MWATCH_BUF_INITIALIZER;
-   _mwatch_otlp_resource (&resource, impl->service_name, (const char *const *) impl->resource_pairs,
-                          (int64_t) getpid ());
+   resource_json (impl, &resource);
    bool done = true;
    for (int spans = 0; spans < 2 && done; spans++) {
       size_t taken = _mwatch_otlp_envelope (body, resource.data, batch, n, spans);
       if (taken == 0) {
          continue;
       }
-      int64_t timeout = impl->export_timeout_us;
-      if (closing && deadline - mwatch_monotonic_us () < timeout) {
-         timeout = deadline - mwatch_monotonic_us ();
-      }
       uint64_t rejected = 0;
       outcome_t outcome = post (impl, curl, spans ? impl->traces_url : impl->logs_url, body,
-                                timeout, why, why_size, &rejected);
+                                request_timeout (impl, closing, deadline), why, why_size, &rejected);
       pthread_mutex_lock (&impl->lock);
       if (outcome == RETRY) {
          done = false;
@@ -400,6 +498,46 @@ send_batch (otlp_impl_t *impl, CURL *curl, mwatch_buf_t *body, size_t n, bool cl
    return done;
 }
 
+/* Exports the series as they are now; false when the endpoint did not
+ * take them (the next export carries the same totals and more). */
+static bool
+export_metrics (otlp_impl_t *impl, CURL *curl, mwatch_buf_t *body, bool closing, int64_t deadline,
+                char *why, size_t why_size)
+{
+   pthread_mutex_lock (&impl->lock);
+   /* A copy of the counts; the names are never freed before the handler. */
+   size_t n = impl->n_series;
+   mwatch_otlp_series_t *copy = bson_malloc ((n ? n : 1) * sizeof *copy);
+   memcpy (copy, impl->series, n * sizeof *copy);
+   uint64_t gen = impl->metrics_gen;
+   int64_t start = impl->metrics_start;
+   pthread_mutex_unlock (&impl->lock);
+
+   mwatch_buf_t resource = MWATCH_BUF_INITIALIZER;
+   resource_json (impl, &resource);
+   _mwatch_otlp_metrics_envelope (body, resource.data, copy, n, start, mwatch_realtime_us ());
+   uint64_t rejected = 0;
+   outcome_t outcome = post (impl, curl, impl->metrics_url, body, request_timeout (impl, closing, deadline),
+                             why, why_size, &rejected);
+   mwatch_buf_destroy (&resource);
+   bson_free (copy);
+   pthread_mutex_lock (&impl->lock);
+   if (outcome == SENT) {
+      impl->metrics_sent_gen = gen;
+      impl->stats.metrics_sent++;
+   } else if (outcome == REFUSED) {
+      /* Refused for good: sending the same again would not help. */
+      impl->metrics_sent_gen = gen;
+   }
+   pthread_mutex_unlock (&impl->lock);
+   if (outcome == REFUSED) {
+      char text[700];
+      bson_snprintf (text, sizeof text, "otlp handler \"%s\": metrics: %s", display_name (impl), why);
+      report (text, closing);
+   }
+   return outcome != RETRY;
+}
+
 static void *
 sender_main (void *arg)
 {
@@ -409,11 +547,34 @@ sender_main (void *arg)
    int64_t backoff_us = 0, retry_at = 0;
    char why[600] = "";
 
+   int64_t metrics_backoff_us = 0;
    pthread_mutex_lock (&impl->lock);
    for (;;) {
       int64_t now = mwatch_monotonic_us ();
-      if (impl->closing && (impl->count == 0 || now >= impl->deadline || !curl)) {
+      bool metrics_due = impl->metrics && impl->metrics_gen != impl->metrics_sent_gen;
+      if (impl->closing && ((impl->count == 0 && !metrics_due) || now >= impl->deadline || !curl)) {
          break;
+      }
+      /* The metrics, when they changed: every interval, at once when
+       * closing (after the records), never before their retry time. */
+      if (metrics_due && now >= impl->next_metrics && (!impl->closing || impl->count == 0)) {
+         bool closing = impl->closing;
+         int64_t deadline = impl->deadline;
+         pthread_mutex_unlock (&impl->lock);
+         bool ok = export_metrics (impl, curl, &body, closing, deadline, why, sizeof why);
+         pthread_mutex_lock (&impl->lock);
+         if (ok) {
+            metrics_backoff_us = 0;
+            impl->next_metrics = mwatch_monotonic_us () + impl->metrics_interval_us;
+         } else {
+            metrics_backoff_us = metrics_backoff_us ? metrics_backoff_us * 2
+                                                    : (int64_t) (FIRST_BACKOFF_SEC * 1e6);
+            if (metrics_backoff_us > impl->max_backoff_us) {
+               metrics_backoff_us = impl->max_backoff_us;
+            }
+            impl->next_metrics = mwatch_monotonic_us () + metrics_backoff_us;
+         }
+         continue;
       }
       /* When to send: a full batch, a flush or close, the oldest
        * record's delay; never before the backoff ends. */
@@ -425,6 +586,9 @@ sender_main (void *arg)
       }
       if (due < retry_at) {
          due = retry_at;
+      }
+      if (metrics_due && impl->next_metrics < due) {
+         due = impl->next_metrics;
       }
       if (impl->closing && due > impl->deadline) {
          due = impl->deadline;
@@ -542,6 +706,8 @@ otlp_close (void *data, mwatch_handler_t *handler)
    pthread_mutex_lock (&impl->lock);
    impl->closing = true;
    impl->deadline = mwatch_monotonic_us () + impl->shutdown_timeout_us;
+   /* The metrics go out now, after the records, whatever their interval. */
+   impl->next_metrics = mwatch_monotonic_us ();
    pthread_cond_signal (&impl->wake);
    bool running = impl->sender_running;
    pthread_mutex_unlock (&impl->lock);
@@ -562,8 +728,17 @@ otlp_close (void *data, mwatch_handler_t *handler)
    }
    pthread_mutex_lock (&impl->lock);
    uint64_t dropped = impl->stats.dropped;
+   bool unexported = impl->metrics && impl->metrics_gen != impl->metrics_sent_gen;
    pthread_mutex_unlock (&impl->lock);
    report_drops (impl, dropped, true);
+   if (unexported) {
+      char text[300];
+      bson_snprintf (text, sizeof text,
+                     "otlp handler \"%s\": the last metrics were not exported to %s before "
+                     "closing ran out of time",
+                     display_name (impl), impl->metrics_url);
+      report (text, true);
+   }
 }
 
 static void
@@ -580,9 +755,10 @@ otlp_destroy (void *data)
       impl->next->prev = impl->prev;
    }
    pthread_mutex_unlock (&live_lock);
-   for (size_t i = 0; i < impl->count; i++) {
-      entry_free (&impl->ring[(impl->head + i) % impl->max_queue]);
-   }
+   entries_clear (impl);
+   series_clear (impl);
+   bson_free (impl->series);
+   bson_free (impl->metrics_url);
    bson_free (impl->ring);
    bson_free (impl->logs_url);
    bson_free (impl->traces_url);
@@ -617,6 +793,7 @@ mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts)
    opts->export_timeout_sec = 10.0;
    opts->max_backoff_sec = 5.0;
    opts->shutdown_timeout_sec = 5.0;
+   opts->metrics_interval_sec = 60.0;
 }
 
 static const char *
@@ -644,11 +821,9 @@ signal_url (const char *own, const char *own_var, const char *base, const char *
 {
    const char *url = own ? own : env (own_var);
    if (url) {
-      return check_url (url, own ? (strcmp (signal, "logs") == 0 ? "logs_endpoint" : "traces_endpoint")
-                                 : own_var,
-                        error)
-                ? bson_strdup (url)
-                : NULL;
+      char what[32];
+      bson_snprintf (what, sizeof what, "%s_endpoint", signal);
+      return check_url (url, own ? what : own_var, error) ? bson_strdup (url) : NULL;
    }
    return check_url (base, base_what, error) ? _mwatch_otlp_signal_url (base, signal) : NULL;
 }
@@ -696,6 +871,7 @@ check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
                      : !(opts->export_timeout_sec > 0)  ? "export_timeout_sec"
                      : !(opts->max_backoff_sec > 0)     ? "max_backoff_sec"
                      : !(opts->shutdown_timeout_sec > 0) ? "shutdown_timeout_sec"
+                     : opts->metrics && !(opts->metrics_interval_sec > 0) ? "metrics_interval_sec"
                                                          : NULL;
    if (bad) {
       bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
@@ -735,10 +911,14 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
                                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", base, base_what,
                                              "traces", error)
                                : NULL;
+   char *metrics_url = traces_url ? signal_url (opts->metrics_endpoint,
+                                                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", base,
+                                                base_what, "metrics", error)
+                                  : NULL;
    /* Resource: the configuration's pairs over OTEL_RESOURCE_ATTRIBUTES. */
    char **env_attrs = NULL, **env_headers = NULL;
    const char *text;
-   bool ok = traces_url != NULL;
+   bool ok = metrics_url != NULL;
    if (ok && (text = env ("OTEL_RESOURCE_ATTRIBUTES"))) {
       ok = (env_attrs = _mwatch_otlp_parse_pairs (text, "OTEL_RESOURCE_ATTRIBUTES", error)) != NULL;
    }
@@ -750,6 +930,7 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    if (!ok) {
       bson_free (logs_url);
       bson_free (traces_url);
+      bson_free (metrics_url);
       _mwatch_otlp_pairs_free (env_attrs);
       return NULL;
    }
@@ -758,6 +939,11 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    impl->logs_url = logs_url;
    impl->traces_url = traces_url;
    impl->spans = opts->spans;
+   impl->metrics = opts->metrics;
+   impl->metrics_url = metrics_url;
+   impl->metrics_interval_us = (int64_t) (opts->metrics_interval_sec * 1e6);
+   impl->metrics_start = mwatch_realtime_us ();
+   impl->next_metrics = mwatch_monotonic_us () + impl->metrics_interval_us;
    impl->resource_pairs =
       _mwatch_otlp_pairs_merge (opts->resource_attributes, (const char *const *) env_attrs);
    /* service.name: the setting, OTEL_SERVICE_NAME, the attributes, or
@@ -857,12 +1043,14 @@ static void
 fork_child (void)
 {
    for (otlp_impl_t *impl = live; impl; impl = impl->next) {
-      for (size_t i = 0; i < impl->count; i++) {
-         entry_free (&impl->ring[(impl->head + i) % impl->max_queue]);
-      }
-      impl->head = impl->count = impl->bytes = 0;
+      entries_clear (impl);
       impl->flush_asked = impl->failing = false;
       memset (&impl->stats, 0, sizeof impl->stats);
+      /* The metrics are cumulative per process (process.pid): the child
+       * counts from zero, from now. */
+      series_clear (impl);
+      impl->metrics_gen = impl->metrics_sent_gen = 0;
+      impl->metrics_start = mwatch_realtime_us ();
       impl->reported_dropped = 0;
       impl->episode_retries = 0;
       _mwatch_cond_init_monotonic (&impl->wake);

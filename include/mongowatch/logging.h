@@ -538,6 +538,19 @@ typedef struct {
    double max_backoff_sec;
    /* The longest close waits for the buffer to be sent: 5 s. */
    double shutdown_timeout_sec;
+   /* Also OTLP metrics: the histogram db.client.operation.duration (unit
+    * s, cumulative, OpenTelemetry's advised bucket bounds from 1 ms to
+    * 5 s) of the final records, one series per DB, Collection, Operation
+    * (and error.type "_OTHER" for the failed ones, so that its count is
+    * the errors), sent every `metrics_interval_sec` (60 s) when it
+    * changed, and at close.  At most 1,000 series; operations beyond
+    * them are left out and counted (`metrics_overflow`).  False by
+    * default. */
+   bool metrics;
+   double metrics_interval_sec;
+   /* The metrics' URL as it is.  NULL: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    * else ENDPOINT/v1/metrics. */
+   const char *metrics_endpoint;
 } mwatch_otlp_opts_t;
 
 /* Fills `opts` with the defaults above (every string NULL). */
@@ -556,14 +569,17 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error);
 
 /* What an OpenTelemetry handler did so far: log records the endpoint
  * accepted (`sent`), spans it accepted, records dropped (buffer full,
- * refused, left at close), requests tried again, and records buffered
- * now. */
+ * refused, left at close), requests tried again, records buffered now;
+ * metrics exports accepted, and operations left out of the metrics
+ * (beyond 1,000 series). */
 typedef struct {
    uint64_t sent;
    uint64_t spans_sent;
    uint64_t dropped;
    uint64_t retries;
    uint64_t queued;
+   uint64_t metrics_sent;
+   uint64_t metrics_overflow;
 } mwatch_otlp_stats_t;
 
 /* The counters of `handler`; zeros for a handler of another kind. */

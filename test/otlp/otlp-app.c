@@ -260,6 +260,81 @@ run_operations (app_t *app)
    insert_one (app, 1, false);
 }
 
+/* The duration histogram the handler exported at close: one series per
+ * operation of the collection (the failed insert_one its own, with
+ * error.type), each counting its operations. */
+static void
+check_metrics (const app_t *app)
+{
+   char pattern[4096];
+   glob_t g;
+   snprintf (pattern, sizeof pattern, "%s/metrics.*.jsonl", need_env ("MONGOWATCH_COLLECTOR_DIR"));
+   CHECK (glob (pattern, 0, NULL, &g) == 0, "no metrics file");
+   /* The last export is cumulative: keep the last point of each series. */
+   json_t *points = json_object ();
+   for (size_t f = 0; f < g.gl_pathc; f++) {
+      FILE *in = fopen (g.gl_pathv[f], "r");
+      char *line = NULL;
+      size_t cap = 0;
+      while (in && getline (&line, &cap, in) > 0) {
+         json_t *req = json_loads (line, 0, NULL);
+         CHECK (req, "a metrics line is not JSON");
+         size_t i, j, k, m;
+         json_t *rm, *sm, *metric, *p;
+         json_array_foreach (json_object_get (req, "resourceMetrics"), i, rm)
+         {
+            json_array_foreach (json_object_get (rm, "scopeMetrics"), j, sm)
+            {
+               json_array_foreach (json_object_get (sm, "metrics"), k, metric)
+               {
+                  CHECK (same (json_string_value (json_object_get (metric, "name")),
+                               "db.client.operation.duration"),
+                         "metric %s", json_string_value (json_object_get (metric, "name")));
+                  json_array_foreach (json_object_get (json_object_get (metric, "histogram"), "dataPoints"), m, p)
+                  {
+                     json_t *attrs = json_object_get (p, "attributes");
+                     if (!same (attr_str (attrs, "db.collection.name"), app->name)) {
+                        continue;
+                     }
+                     char key[200];
+                     snprintf (key, sizeof key, "%s%s", attr_str (attrs, "db.operation.name"),
+                               attr (attrs, "error.type") ? " failed" : "");
+                     json_object_set (points, key, p);
+                  }
+               }
+            }
+         }
+         json_decref (req);
+      }
+      free (line);
+      if (in) {
+         fclose (in);
+      }
+   }
+   globfree (&g);
+   static const char *const series[] = {"insert_one",      "insert_many", "find",       "update_many",
+                                        "count_documents", "aggregate",   "delete_one", "insert_one failed"};
+   CHECK (json_object_size (points) == sizeof series / sizeof *series, "%zu series",
+          json_object_size (points));
+   for (size_t i = 0; i < sizeof series / sizeof *series; i++) {
+      json_t *p = json_object_get (points, series[i]);
+      CHECK (p, "no series %s", series[i]);
+      CHECK (same (json_string_value (json_object_get (p, "count")), "1"), "%s: count %s", series[i],
+             json_string_value (json_object_get (p, "count")));
+      CHECK (same (attr_str (json_object_get (p, "attributes"), "db.namespace"), app->db), "%s: db", series[i]);
+      size_t b;
+      json_t *bucket;
+      long long in_buckets = 0;
+      json_array_foreach (json_object_get (p, "bucketCounts"), b, bucket)
+      {
+         in_buckets += atoll (json_string_value (bucket));
+      }
+      CHECK (in_buckets == 1, "%s: %lld in the buckets", series[i], in_buckets);
+      CHECK (json_real_value (json_object_get (p, "sum")) > 0, "%s: sum", series[i]);
+   }
+   json_decref (points);
+}
+
 static void
 scenario_attributes (void)
 {
@@ -274,6 +349,7 @@ scenario_attributes (void)
                         "  otlp:\n"
                         "    class: otlp\n"
                         "    spans: true\n"
+                        "    metrics: true\n"
                         "    filters: [redact]\n"
                         "    resource_attributes: {service.version: 1.2.3}\n"
                         "  otlp_queue:\n"
@@ -395,6 +471,7 @@ scenario_attributes (void)
    json_decref (mine);
    json_decref (logs);
    json_decref (spans);
+   check_metrics (&app);
    app_close (&app);
 }
 

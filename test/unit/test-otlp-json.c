@@ -374,6 +374,10 @@ START_TEST (settings_errors)
        "handlers.o.headers.x"},
       {"version: 1\nhandlers:\n  o:\n    class: mongowatch.handlers.OTLPHandler\n    spans: maybe\n",
        "handlers.o.spans"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics: true\n    metrics_interval_sec: 0\n",
+       "handlers.o.metrics_interval_sec"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics_endpoint: 4318\n",
+       "handlers.o.metrics_endpoint"},
    };
    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
       ck_assert (!mwatch_config_load_string (bad[i].yaml, MWATCH_CONFIG_YAML, &error));
@@ -391,6 +395,77 @@ START_TEST (settings_errors)
 }
 END_TEST
 
+/* The duration histogram: upper-inclusive buckets, count, sum, min, max,
+ * one series per key, error.type on a failed one's. */
+START_TEST (metrics_histogram)
+{
+   mwatch_otlp_series_t series[2] = {
+      {.db = "shop", .collection = "orders", .operation = "find"},
+      {.db = "shop", .collection = "orders", .operation = "insert_one", .failed = true},
+   };
+   _mwatch_otlp_series_add (&series[0], 0.001);  /* bucket 0: (-inf, 0.001] */
+   _mwatch_otlp_series_add (&series[0], 0.0011); /* bucket 1: (0.001, 0.005] */
+   _mwatch_otlp_series_add (&series[0], 9.0);    /* the last: (5, +inf) */
+   _mwatch_otlp_series_add (&series[1], 0.2);
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_metrics_envelope (&out, "[]", series, 2, 1700000000000000, 1700000060000000);
+   json_t *root = parse (&out);
+   json_t *metric = json_array_get (
+      json_object_get (json_array_get (json_object_get (json_array_get (json_object_get (root, "resourceMetrics"), 0),
+                                                        "scopeMetrics"),
+                                       0),
+                       "metrics"),
+      0);
+   ck_assert_str_eq (json_string_value (json_object_get (metric, "name")), "db.client.operation.duration");
+   ck_assert_str_eq (json_string_value (json_object_get (metric, "unit")), "s");
+   json_t *histogram = json_object_get (metric, "histogram");
+   ck_assert_int_eq (json_integer_value (json_object_get (histogram, "aggregationTemporality")), 2);
+   json_t *points = json_object_get (histogram, "dataPoints");
+   ck_assert_uint_eq (json_array_size (points), 2);
+   json_t *p0 = json_array_get (points, 0);
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "count")), "3");
+   ck_assert (json_real_value (json_object_get (p0, "sum")) == 0.001 + 0.0011 + 9.0);
+   ck_assert (json_real_value (json_object_get (p0, "min")) == 0.001);
+   ck_assert (json_real_value (json_object_get (p0, "max")) == 9.0);
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "startTimeUnixNano")), "1700000000000000000");
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "timeUnixNano")), "1700000060000000000");
+   json_t *buckets = json_object_get (p0, "bucketCounts");
+   json_t *bounds = json_object_get (p0, "explicitBounds");
+   ck_assert_uint_eq (json_array_size (buckets), json_array_size (bounds) + 1);
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, 0)), "1");
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, 1)), "1");
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, json_array_size (bounds))), "1");
+   ck_assert (json_real_value (json_array_get (bounds, 0)) == 0.001);
+   json_t *a0 = json_object_get (p0, "attributes");
+   assert_string_attr (a0, "db.system.name", "mongodb");
+   assert_string_attr (a0, "db.namespace", "shop");
+   assert_string_attr (a0, "db.collection.name", "orders");
+   assert_string_attr (a0, "db.operation.name", "find");
+   ck_assert_ptr_null (attribute (a0, "error.type"));
+   json_t *a1 = json_object_get (json_array_get (points, 1), "attributes");
+   assert_string_attr (a1, "db.operation.name", "insert_one");
+   assert_string_attr (a1, "error.type", "_OTHER");
+   json_decref (root);
+   mwatch_buf_destroy (&out);
+
+   /* Which records count: final ones with a Duration. */
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   mwatch_otlp_text_t key[3];
+   double seconds;
+   bool failed;
+   ck_assert (_mwatch_otlp_series_key (&record, key, &seconds, &failed));
+   ck_assert (key[2].len == 4 && memcmp (key[2].str, "find", 4) == 0);
+   ck_assert (seconds == 0.25 && !failed);
+   mwatch_message_destroy (msg);
+   msg = mwatch_message_new ();
+   record.watch = msg;
+   mwatch_message_set_double (msg, "Duration", 1);
+   ck_assert (!_mwatch_otlp_series_key (&record, key, &seconds, &failed)); /* not final */
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
 Suite *
 otlp_json_suite (void)
 {
@@ -403,6 +478,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, envelope_scopes);
    tcase_add_test (tc, environment_lists);
    tcase_add_test (tc, settings_errors);
+   tcase_add_test (tc, metrics_histogram);
    suite_add_tcase (s, tc);
    return s;
 }
