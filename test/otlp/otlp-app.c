@@ -263,8 +263,40 @@ run_operations (app_t *app)
 /* The duration histogram the handler exported at close: one series per
  * operation of the collection (the failed insert_one its own, with
  * error.type), each counting its operations. */
+static json_t *
+metric_points (const app_t *app);
+
 static void
 check_metrics (const app_t *app)
+{
+   json_t *points = metric_points (app);
+   static const char *const series[] = {"insert_one",      "insert_many", "find",       "update_many",
+                                        "count_documents", "aggregate",   "delete_one", "insert_one failed"};
+   CHECK (json_object_size (points) == sizeof series / sizeof *series, "%zu series",
+          json_object_size (points));
+   for (size_t i = 0; i < sizeof series / sizeof *series; i++) {
+      json_t *p = json_object_get (points, series[i]);
+      CHECK (p, "no series %s", series[i]);
+      CHECK (same (json_string_value (json_object_get (p, "count")), "1"), "%s: count %s", series[i],
+             json_string_value (json_object_get (p, "count")));
+      CHECK (same (attr_str (json_object_get (p, "attributes"), "db.namespace"), app->db), "%s: db", series[i]);
+      size_t b;
+      json_t *bucket;
+      long long in_buckets = 0;
+      json_array_foreach (json_object_get (p, "bucketCounts"), b, bucket)
+      {
+         in_buckets += atoll (json_string_value (bucket));
+      }
+      CHECK (in_buckets == 1, "%s: %lld in the buckets", series[i], in_buckets);
+      CHECK (json_real_value (json_object_get (p, "sum")) > 0, "%s: sum", series[i]);
+   }
+   json_decref (points);
+}
+
+/* The last data point of each series of the collection, by
+ * "OPERATION" or "OPERATION failed". */
+static json_t *
+metric_points (const app_t *app)
 {
    char pattern[4096];
    glob_t g;
@@ -312,27 +344,7 @@ check_metrics (const app_t *app)
       }
    }
    globfree (&g);
-   static const char *const series[] = {"insert_one",      "insert_many", "find",       "update_many",
-                                        "count_documents", "aggregate",   "delete_one", "insert_one failed"};
-   CHECK (json_object_size (points) == sizeof series / sizeof *series, "%zu series",
-          json_object_size (points));
-   for (size_t i = 0; i < sizeof series / sizeof *series; i++) {
-      json_t *p = json_object_get (points, series[i]);
-      CHECK (p, "no series %s", series[i]);
-      CHECK (same (json_string_value (json_object_get (p, "count")), "1"), "%s: count %s", series[i],
-             json_string_value (json_object_get (p, "count")));
-      CHECK (same (attr_str (json_object_get (p, "attributes"), "db.namespace"), app->db), "%s: db", series[i]);
-      size_t b;
-      json_t *bucket;
-      long long in_buckets = 0;
-      json_array_foreach (json_object_get (p, "bucketCounts"), b, bucket)
-      {
-         in_buckets += atoll (json_string_value (bucket));
-      }
-      CHECK (in_buckets == 1, "%s: %lld in the buckets", series[i], in_buckets);
-      CHECK (json_real_value (json_object_get (p, "sum")) > 0, "%s: sum", series[i]);
-   }
-   json_decref (points);
+   return points;
 }
 
 static void
@@ -479,7 +491,7 @@ scenario_attributes (void)
 
 /* The otlp handler straight on "mongowatch", as the API makes it. */
 static mwatch_handler_t *
-attach (const char *endpoint, size_t max_queue, double shutdown_timeout)
+attach (const char *endpoint, size_t max_queue, double shutdown_timeout, bool metrics)
 {
    bson_error_t error;
    mwatch_otlp_opts_t opts;
@@ -490,6 +502,8 @@ attach (const char *endpoint, size_t max_queue, double shutdown_timeout)
    opts.schedule_delay_sec = 0.05;
    opts.shutdown_timeout_sec = shutdown_timeout;
    opts.service_name = "otlp-check";
+   opts.metrics = metrics;
+   opts.metrics_interval_sec = 0.2;
    mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
    CHECK (handler, "mwatch_handler_new_otlp: %s", error.message);
    mwatch_handler_set_name (handler, "otlp");
@@ -534,10 +548,27 @@ await_sent (mwatch_handler_t *handler)
    CHECK (false, "records still buffered after 10 s");
 }
 
+/* Waits until the handler has made `n` metrics exports (every 0.2 s
+ * while its counts change). */
+static void
+await_metrics (mwatch_handler_t *handler, uint64_t n)
+{
+   mwatch_otlp_stats_t st;
+   for (int i = 0; i < 2000; i++) {
+      mwatch_otlp_handler_stats (handler, &st);
+      if (st.metrics_sent >= n) {
+         return;
+      }
+      usleep (5000);
+   }
+   CHECK (false, "%llu metrics exports after 10 s, not %llu", (unsigned long long) st.metrics_sent,
+          (unsigned long long) n);
+}
+
 static void
 scenario_restart (void)
 {
-   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 10.0);
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 10.0, true);
    app_t app;
    app_open (&app, "restart");
    int id = 0;
@@ -545,6 +576,8 @@ scenario_restart (void)
       insert_one (&app, ++id, true);
    }
    await_sent (handler);
+   /* The metrics go out on their own, before any close. */
+   await_metrics (handler, 1);
    /* Down mid-stream: 60 records wait in the buffer (room for 100). */
    collector ("stop");
    for (int i = 0; i < 60; i++) {
@@ -576,10 +609,19 @@ scenario_restart (void)
           (unsigned long long) st.sent, (unsigned long long) st.dropped);
    mwatch_handler_ref (handler);
    mwatch_shutdown ();
-   mwatch_handler_destroy (handler);
    collector ("stop");
    size_t n = count_mine (&app);
    CHECK (n == 200, "the Collector wrote %zu of the 200 records sent", n);
+   /* The metrics count every operation, the 30 whose records the full
+    * buffer dropped too: cumulative, the last export (at close) has all
+    * 230. */
+   mwatch_otlp_handler_stats (handler, &st);
+   CHECK (st.metrics_sent >= 2, "%llu metrics exports", (unsigned long long) st.metrics_sent);
+   json_t *points = metric_points (&app);
+   const char *count = json_string_value (json_object_get (json_object_get (points, "insert_one"), "count"));
+   CHECK (same (count, "230"), "insert_one counted %s times", count ? count : "no");
+   json_decref (points);
+   mwatch_handler_destroy (handler);
    app_close (&app);
 }
 
@@ -588,7 +630,7 @@ scenario_down (void)
 {
    /* A port the Collector had: nothing listens there now. */
    collector ("stop");
-   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 2048, 1.0);
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 2048, 1.0, false);
    mwatch_handler_ref (handler);
    app_t app;
    app_open (&app, "down");
