@@ -12,6 +12,8 @@
  *                         buffer holds: exactly the excess dropped and counted
  *   otlp-app down         no Collector at all: counted drops, a report, and
  *                         close within its bound
+ *   otlp-app fork         records buffered at fork(): the parent sends its
+ *                         own, the child only its own
  *
  * Prints "otlp-app SCENARIO: N passed, 0 failed" or exits 1 naming the
  * first check that failed. */
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mongowatch.h"
@@ -491,7 +494,7 @@ scenario_attributes (void)
 
 /* The otlp handler straight on "mongowatch", as the API makes it. */
 static mwatch_handler_t *
-attach (const char *endpoint, size_t max_queue, double shutdown_timeout, bool metrics)
+attach (const char *endpoint, size_t max_queue, double shutdown_timeout, bool metrics, double delay)
 {
    bson_error_t error;
    mwatch_otlp_opts_t opts;
@@ -499,7 +502,7 @@ attach (const char *endpoint, size_t max_queue, double shutdown_timeout, bool me
    opts.endpoint = endpoint;
    opts.max_queue_size = max_queue;
    opts.max_backoff_sec = 0.5;
-   opts.schedule_delay_sec = 0.05;
+   opts.schedule_delay_sec = delay;
    opts.shutdown_timeout_sec = shutdown_timeout;
    opts.service_name = "otlp-check";
    opts.metrics = metrics;
@@ -568,7 +571,7 @@ await_metrics (mwatch_handler_t *handler, uint64_t n)
 static void
 scenario_restart (void)
 {
-   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 10.0, true);
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 10.0, true, 0.05);
    app_t app;
    app_open (&app, "restart");
    int id = 0;
@@ -630,7 +633,7 @@ scenario_down (void)
 {
    /* A port the Collector had: nothing listens there now. */
    collector ("stop");
-   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 2048, 1.0, false);
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 2048, 1.0, false, 0.05);
    mwatch_handler_ref (handler);
    app_t app;
    app_open (&app, "down");
@@ -653,6 +656,90 @@ scenario_down (void)
    app_close (&app);
 }
 
+/* The insert_one records of the collection, by the process.pid of their
+ * resource: {"PID": count}. */
+static json_t *
+inserts_by_pid (const app_t *app)
+{
+   json_t *logs = collected (false);
+   json_t *by_pid = json_object ();
+   size_t i;
+   json_t *e;
+   json_array_foreach (logs, i, e)
+   {
+      json_t *attrs = json_object_get (json_object_get (e, "item"), "attributes");
+      if (same (attr_str (attrs, "db.collection.name"), app->name) &&
+          same (attr_str (attrs, "db.operation.name"), "insert_one")) {
+         char pid[32];
+         snprintf (pid, sizeof pid, "%lld", attr_int (json_object_get (e, "resource"), "process.pid"));
+         json_t *n = json_object_get (by_pid, pid);
+         json_object_set_new (by_pid, pid, json_integer (n ? json_integer_value (n) + 1 : 1));
+      }
+   }
+   json_decref (logs);
+   return by_pid;
+}
+
+/* fork() with records buffered: the parent sends its own, the child
+ * (a sender thread of its own) only its own, none twice. */
+static void
+scenario_fork (void)
+{
+   /* A schedule delay of a minute: the records wait in the buffer until
+    * a close sends them. */
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 10.0, false, 60);
+   app_t app;
+   app_open (&app, "fork");
+   for (int i = 0; i < 5; i++) {
+      insert_one (&app, i + 1, true);
+   }
+   mwatch_otlp_stats_t st;
+   mwatch_otlp_handler_stats (handler, &st);
+   CHECK (st.queued == 5, "%llu records buffered at fork", (unsigned long long) st.queued);
+   pid_t child = fork ();
+   CHECK (child >= 0, "fork");
+   if (child == 0) {
+      /* libmongoc forbids the parent's client in the child: a new one. */
+      app_t own;
+      app_open (&own, "fork");
+      snprintf (own.name, sizeof own.name, "%s", app.name);
+      mongoc_collection_destroy (own.coll);
+      own.coll = mongoc_client_get_collection (own.client, own.db, own.name);
+      for (int i = 0; i < 3; i++) {
+         insert_one (&own, 100 + i, true);
+      }
+      mwatch_otlp_handler_stats (handler, &st);
+      int status = st.queued + st.sent == 3 ? 0 : 3;
+      mwatch_shutdown ();
+      mwatch_otlp_handler_stats (handler, &st);
+      status = status ? status : st.sent == 3 && st.dropped == 0 ? 0 : 4;
+      mongoc_collection_destroy (own.coll);
+      mongoc_client_destroy (own.client);
+      _exit (status);
+   }
+   int status;
+   CHECK (waitpid (child, &status, 0) == child && WIFEXITED (status) && WEXITSTATUS (status) == 0,
+          "the child's records: status %d", status);
+   mwatch_handler_ref (handler);
+   mwatch_shutdown ();
+   mwatch_otlp_handler_stats (handler, &st);
+   CHECK (st.sent == 5 && st.dropped == 0, "the parent: sent %llu, dropped %llu", (unsigned long long) st.sent,
+          (unsigned long long) st.dropped);
+   mwatch_handler_destroy (handler);
+   collector ("stop");
+   json_t *by_pid = inserts_by_pid (&app);
+   char pid[32];
+   snprintf (pid, sizeof pid, "%d", (int) getpid ());
+   json_t *parent = json_object_get (by_pid, pid);
+   snprintf (pid, sizeof pid, "%d", (int) child);
+   json_t *kid = json_object_get (by_pid, pid);
+   CHECK (json_object_size (by_pid) == 2 && parent && json_integer_value (parent) == 5 && kid &&
+             json_integer_value (kid) == 3,
+          "records by process: %s", json_dumps (by_pid, JSON_COMPACT));
+   json_decref (by_pid);
+   app_close (&app);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -664,8 +751,10 @@ main (int argc, char **argv)
       scenario_restart ();
    } else if (strcmp (scenario, "down") == 0) {
       scenario_down ();
+   } else if (strcmp (scenario, "fork") == 0) {
+      scenario_fork ();
    } else {
-      fprintf (stderr, "usage: otlp-app attributes|restart|down\n");
+      fprintf (stderr, "usage: otlp-app attributes|restart|down|fork\n");
       return 2;
    }
    mongoc_cleanup ();
