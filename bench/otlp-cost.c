@@ -4,7 +4,7 @@
  * endpoint (a real Collector: test/collector), then closes.
  *
  *   test/collector run sh -c 'valgrind --tool=callgrind \
- *       build/bench/otlp-cost N "$MONGOWATCH_COLLECTOR_ENDPOINT" [spans|null]'
+ *       build/bench/otlp-cost N "$MONGOWATCH_COLLECTOR_ENDPOINT" [spans|metrics|null]'
  *
  * Run it with the otlp handler and with "null" (the null handler, the same
  * records built): the difference over N is the instructions one record
@@ -29,6 +29,8 @@ main (int argc, char **argv)
    mwatch_otlp_opts_init (&opts);
    opts.endpoint = argv[2];
    opts.spans = argc > 3 && strcmp (argv[3], "spans") == 0;
+   /* Metrics at the default interval: counted per record, sent at close. */
+   opts.metrics = argc > 3 && strcmp (argv[3], "metrics") == 0;
    opts.max_queue_size = (size_t) (n > 0 ? n : 1);
    opts.shutdown_timeout_sec = 60;
    opts.export_timeout_sec = 60;
