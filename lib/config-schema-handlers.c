@@ -515,7 +515,9 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
       }
       bson_free (filters);
    }
-   static const char *const skip[] = {"class", NULL};
+   /* An otlp handler's headers carry API keys: a description may end up
+    * in a ticket. */
+   static const char *const skip[] = {"class", "headers", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",

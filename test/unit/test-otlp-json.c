@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mongowatch.h"
 #include "test-util.h"
@@ -392,6 +393,21 @@ START_TEST (settings_errors)
                      MWATCH_CONFIG_YAML, &error),
                   "%s", error.message);
    mwatch_shutdown ();
+
+   /* A check describes the handler without its headers (API keys). */
+   char path[] = "/tmp/mwatch-otlp-XXXXXX.yaml";
+   int fd = mkstemps (path, 5);
+   ck_assert_int_ge (fd, 0);
+   const char *text = "version: 1\nhandlers:\n  o:\n    class: otlp\n    spans: true\n"
+                      "    headers: {x-api-key: s3cret}\n";
+   ck_assert_int_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text));
+   close (fd);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data, "\"spans\" : true"), "%s", description.data);
+   ck_assert_msg (!strstr (description.data, "s3cret"), "%s", description.data);
+   mwatch_buf_destroy (&description);
+   unlink (path);
 }
 END_TEST
 
