@@ -337,6 +337,22 @@ keep_response (char *data, size_t size, size_t nmemb, void *user)
 
 typedef enum { SENT, RETRY, REFUSED } outcome_t;
 
+/* `url` as reports show it: without the user and password a URL may
+ * carry ("https://user:token@host/..."), which must not reach a log. */
+static void
+shown_url (const char *url, char *out, size_t size)
+{
+   const char *host = strstr (url, "://");
+   host = host ? host + 3 : url;
+   size_t authority = strcspn (host, "/?#");
+   const char *at = memchr (host, '@', authority);
+   if (at) {
+      bson_snprintf (out, size, "%.*s%s", (int) (host - url), url, at + 1);
+   } else {
+      bson_snprintf (out, size, "%s", url);
+   }
+}
+
 /* One POST.  `why` gets a failure's description. */
 static outcome_t
 post (otlp_impl_t *impl, CURL *curl, const char *url, const mwatch_buf_t *body, int64_t timeout_us,
@@ -361,8 +377,10 @@ post (otlp_impl_t *impl, CURL *curl, const char *url, const mwatch_buf_t *body, 
    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_error);
 
    CURLcode rc = curl_easy_perform (curl);
+   char shown[512];
+   shown_url (url, shown, sizeof shown);
    if (rc != CURLE_OK) {
-      bson_snprintf (why, why_size, "cannot send to %s: %s", url,
+      bson_snprintf (why, why_size, "cannot send to %s: %s", shown,
                      curl_error[0] ? curl_error : curl_easy_strerror (rc));
       return RETRY;
    }
@@ -381,7 +399,7 @@ post (otlp_impl_t *impl, CURL *curl, const char *url, const mwatch_buf_t *body, 
       }
       return SENT;
    }
-   bson_snprintf (why, why_size, "%s answered HTTP %ld: %.200s", url, status, response.text);
+   bson_snprintf (why, why_size, "%s answered HTTP %ld: %.200s", shown, status, response.text);
    /* OTLP/HTTP's retryable answers. */
    return status == 429 || status == 502 || status == 503 || status == 504 ? RETRY : REFUSED;
 }
@@ -636,11 +654,12 @@ sender_main (void *arg)
          retry_at = 0;
          backoff_us = 0;
          if (impl->failing) {
-            char text[700];
+            char text[700], shown[512];
+            shown_url (impl->logs_url, shown, sizeof shown);
             bson_snprintf (text, sizeof text,
                            "otlp handler \"%s\": sending to %s works again after %" PRIu64
                            " retries; %" PRIu64 " records dropped in all so far",
-                           display_name (impl), impl->logs_url, impl->episode_retries,
+                           display_name (impl), shown, impl->episode_retries,
                            impl->stats.dropped);
             impl->failing = false;
             impl->episode_retries = 0;
@@ -732,11 +751,12 @@ otlp_close (void *data, mwatch_handler_t *handler)
    pthread_mutex_unlock (&impl->lock);
    report_drops (impl, dropped, true);
    if (unexported) {
-      char text[300];
+      char text[900], shown[512];
+      shown_url (impl->metrics_url, shown, sizeof shown);
       bson_snprintf (text, sizeof text,
                      "otlp handler \"%s\": the last metrics were not exported to %s before "
                      "closing ran out of time",
-                     display_name (impl), impl->metrics_url);
+                     display_name (impl), shown);
       report (text, true);
    }
 }
