@@ -41,6 +41,8 @@
 #define FIRST_BACKOFF_SEC 0.1
 /* What is kept of a refusing endpoint's answer, for the report. */
 #define MAX_RESPONSE 512
+/* The most bytes of records in one request (see batch_size_locked). */
+#define REQUEST_MAX_BYTES ((size_t) 4 << 20)
 /* At most how often the drops are reported while the handler runs. */
 #define REPORT_INTERVAL_US ((int64_t) 10 * 1000 * 1000)
 
@@ -556,6 +558,27 @@ export_metrics (otlp_impl_t *impl, CURL *curl, mwatch_buf_t *body, bool closing,
    return outcome != RETRY;
 }
 
+/* How many of the first buffered entries go in one request: up to
+ * max_batch_size, and no more than REQUEST_MAX_BYTES of them (but at
+ * least one), under the 20 MiB a Collector's receiver takes by default,
+ * so that a few large records (a long Filter) do not have a whole batch
+ * refused with them. */
+static size_t
+batch_size_locked (const otlp_impl_t *impl)
+{
+   size_t n = 0, bytes = 0;
+   while (n < impl->count && n < impl->max_batch) {
+      const mwatch_otlp_entry_t *e = &impl->ring[(impl->head + n) % impl->max_queue];
+      size_t size = e->log_len > e->span_len ? e->log_len : e->span_len;
+      if (n > 0 && bytes + size > REQUEST_MAX_BYTES) {
+         break;
+      }
+      bytes += size;
+      n++;
+   }
+   return n;
+}
+
 static void *
 sender_main (void *arg)
 {
@@ -636,7 +659,7 @@ sender_main (void *arg)
       if (impl->closing && now >= impl->deadline) {
          break;
       }
-      size_t n = impl->count < impl->max_batch ? impl->count : impl->max_batch;
+      size_t n = batch_size_locked (impl);
       bool closing = impl->closing;
       int64_t deadline = impl->deadline;
       pthread_mutex_unlock (&impl->lock);

@@ -14,6 +14,7 @@
  *                         close within its bound
  *   otlp-app fork         records buffered at fork(): the parent sends its
  *                         own, the child only its own
+ *   otlp-app large        records too large to go all in one request
  *
  * Prints "otlp-app SCENARIO: N passed, 0 failed" or exits 1 naming the
  * first check that failed. */
@@ -745,6 +746,42 @@ scenario_fork (void)
    app_close (&app);
 }
 
+/* Records larger than a Collector takes in one request together (its
+ * receiver refuses bodies over 20 MiB): 12 finds with a 1 MiB Filter,
+ * some 2 MiB of JSON each (26 MiB, under the buffer's 32), all buffered
+ * (a schedule delay of a minute) and sent at close, all arrive. */
+static void
+scenario_large (void)
+{
+   mwatch_handler_t *handler = attach (need_env ("MONGOWATCH_COLLECTOR_ENDPOINT"), 100, 30.0, false, 60);
+   mwatch_handler_ref (handler);
+   app_t app;
+   app_open (&app, "large");
+   size_t len = (size_t) 1 << 20;
+   char *big = malloc (len + 1);
+   memset (big, 'x', len);
+   big[len] = '\0';
+   bson_t *filter = BCON_NEW ("name", big);
+   for (int i = 0; i < 12; i++) {
+      mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (app.coll, filter, NULL, NULL);
+      const bson_t *doc;
+      while (mongoc_cursor_next (cursor, &doc)) {
+      }
+      bson_error_t error;
+      CHECK (!mongoc_cursor_error (cursor, &error), "find: %s", error.message);
+      mongoc_cursor_destroy (cursor);
+   }
+   mwatch_shutdown ();
+   mwatch_otlp_stats_t st;
+   mwatch_otlp_handler_stats (handler, &st);
+   CHECK (st.sent == 12 && st.dropped == 0, "large records: sent %llu, dropped %llu",
+          (unsigned long long) st.sent, (unsigned long long) st.dropped);
+   mwatch_handler_destroy (handler);
+   bson_destroy (filter);
+   free (big);
+   app_close (&app);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -758,8 +795,10 @@ main (int argc, char **argv)
       scenario_down ();
    } else if (strcmp (scenario, "fork") == 0) {
       scenario_fork ();
+   } else if (strcmp (scenario, "large") == 0) {
+      scenario_large ();
    } else {
-      fprintf (stderr, "usage: otlp-app attributes|restart|down|fork\n");
+      fprintf (stderr, "usage: otlp-app attributes|restart|down|fork|large\n");
       return 2;
    }
    mongoc_cleanup ();
