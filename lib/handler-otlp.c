@@ -1058,6 +1058,23 @@ mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats
    pthread_mutex_unlock (&impl->lock);
 }
 
+bool
+mwatch_otlp_handler_stats_by_name (const char *name, mwatch_otlp_stats_t *stats)
+{
+   bool found = false;
+   memset (stats, 0, sizeof *stats);
+   pthread_mutex_lock (&live_lock);
+   for (otlp_impl_t *impl = live; impl && !found; impl = impl->next) {
+      const char *own = mwatch_handler_get_name (impl->self);
+      if (name && own && strcmp (own, name) == 0) {
+         mwatch_otlp_handler_stats (impl->self, stats);
+         found = true;
+      }
+   }
+   pthread_mutex_unlock (&live_lock);
+   return found;
+}
+
 /* ---------------------------------------------------------------- fork */
 
 static void

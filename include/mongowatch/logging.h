@@ -586,6 +586,12 @@ typedef struct {
 MWATCH_EXPORT void
 mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats);
 
+/* The counters of the live OpenTelemetry handler named `name` (a
+ * configuration names its handlers after their keys): false, with
+ * `stats` zeroed, when there is none. */
+MWATCH_EXPORT bool
+mwatch_otlp_handler_stats_by_name (const char *name, mwatch_otlp_stats_t *stats);
+
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
                                   const mwatch_record_t *record,

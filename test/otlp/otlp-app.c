@@ -381,6 +381,14 @@ scenario_attributes (void)
    app_t app;
    app_open (&app, "attributes");
    run_operations (&app);
+   /* The configuration's handler, found by its name: every operation is
+    * sent, buffered, or still in the queue in front of it. */
+   mwatch_otlp_stats_t st;
+   CHECK (mwatch_otlp_handler_stats_by_name ("otlp", &st), "no otlp handler named otlp");
+   CHECK (st.dropped == 0 && st.sent + st.queued <= N_OPS, "by name: sent %llu, queued %llu",
+          (unsigned long long) st.sent, (unsigned long long) st.queued);
+   CHECK (!mwatch_otlp_handler_stats_by_name ("otlp_queue", &st) && st.sent == 0,
+          "a queue handler is no otlp handler");
    /* Every record is sent at close (the queue drains into the handler,
     * which sends before it closes); then the Collector writes it all. */
    mwatch_shutdown ();
