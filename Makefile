@@ -63,7 +63,7 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1
+DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1 libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
@@ -204,7 +204,7 @@ $(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or 
 endif
 endif
 
-.PHONY: all check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
+.PHONY: all check otlp-check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) $(SHARED_LINKS) $(STATIC) $(PRELOAD) $(CLI) $(PC)
@@ -326,6 +326,19 @@ $(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o
 $(PING_BIN): $(BUILD)/test/ping.o
 	$(LINK) -o $@ $^ $(DEPS_LIBS)
 
+# The OpenTelemetry handler end to end (test/otlp-check): linked as a
+# user's program is.
+OTLP_APP     := $(BUILD)/test/otlp-app
+$(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+# Real libmongoc against test/server's FerretDB, the otlp handler sending
+# to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
+# when the Collector is not built.
+otlp-check: $(OTLP_APP) $(PING_BIN) $(BUILD)/examples/otlp
+	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) MONGOWATCH_OTLP_APP=$(CURDIR)/$(OTLP_APP) test/otlp-check
+
 # NOT a MongoDB: the fake wire server of the load check (test/fake-server).
 FAKE_SERVER  := $(BUILD)/test/fake-server
 $(FAKE_SERVER): test/fake-server/fake-server.c
@@ -434,7 +447,8 @@ check: deps
 	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
 	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
-	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check
+	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check \
+	   otlp-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private

@@ -30,6 +30,7 @@ static const struct {
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
    /* Counters and duration histograms in a Prometheus text file. */
    {"mongowatch.handlers.MetricsHandler", "metrics", _mwatch_cfg_build_metrics},
+   {"mongowatch.handlers.OTLPHandler", "otlp", _mwatch_cfg_build_otlp},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -53,7 +54,7 @@ static const char *const common_keys[] = {"class", "level", "formatter", "filter
 
 #define CLASSES_HELP                                                                   \
    "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, syslog5424, " \
-   "null, metrics, " \
+   "null, metrics, otlp, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 
@@ -520,7 +521,9 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
       }
       bson_free (filters);
    }
-   static const char *const skip[] = {"class", NULL};
+   /* An otlp handler's headers carry API keys: a description may end up
+    * in a ticket. */
+   static const char *const skip[] = {"class", "headers", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",

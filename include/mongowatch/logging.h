@@ -598,6 +598,138 @@ mwatch_handler_new_metrics (const char *path,
                             const mwatch_metrics_handler_opts_t *opts,
                             bson_error_t *error);
 
+/* ------------------------------------------------------------------------
+ * The OpenTelemetry handler: records as OTLP log records (and, optionally,
+ * spans) over OTLP/HTTP with JSON bodies, to an OpenTelemetry Collector or
+ * any OTLP/HTTP endpoint.
+ *
+ * Each final record (and each record that left a queue by timeout, and
+ * each plain text record) becomes one log record: its body the handler's
+ * formatted line ("{message}" unless a formatter is set), its severity the
+ * record's level, its instrumentation scope the logger's name, and its
+ * attributes those of OpenTelemetry's database conventions:
+ * db.system.name "mongodb", db.namespace (DB), db.collection.name
+ * (Collection), db.operation.name (Operation: find, insert_many, ...),
+ * db.query.text (the Filter as JSON, as the handler's filters left it:
+ * redacted when they redact), db.response.returned_rows (the documents a
+ * cursor returned), error.type "_OTHER" and error.message (Error) for a
+ * failed operation; every other field as mongowatch.<field in snake
+ * case> (mongowatch.watch_id, mongowatch.duration, mongowatch.inserted_count,
+ * context fields), and thread.id.  First and update records are not sent.
+ * With `spans`, each final record is also a span (kind CLIENT, named
+ * "OPERATION COLLECTION", from StartTime to EndTime, status ERROR when it
+ * failed), and its log record carries the span's trace and span ids.
+ *
+ * Sending is done by a thread of the handler's own, in batches: emit only
+ * encodes the record and puts it into a bounded buffer.  A record the full
+ * buffer cannot take is dropped and counted; a batch the endpoint refuses
+ * for good (an HTTP status other than 429, 502, 503, 504) is dropped and
+ * counted; a collector that is down, restarting or answering 429/50x is
+ * tried again with exponential backoff (0.1 s doubling up to
+ * max_backoff_sec, with jitter) while the buffer holds the records.
+ * Failures and drops are reported on "mongowatch.stats" once per episode
+ * and when sending works again, and the drops in all at close.  Closing
+ * sends what is buffered for at most shutdown_timeout_sec, then counts
+ * what is left as dropped.  A child after fork() drops its copies of the
+ * parent's buffered records (the parent sends them) and sends its own
+ * from a thread of its own.
+ *
+ * Every string is copied; NULL means "from the environment, as
+ * OpenTelemetry's SDKs read it, else the default".
+ * ------------------------------------------------------------------------ */
+typedef struct {
+   /* The base URL: the logs go to ENDPOINT/v1/logs, the spans to
+    * ENDPOINT/v1/traces.  NULL: OTEL_EXPORTER_OTLP_ENDPOINT, else
+    * http://localhost:4318. */
+   const char *endpoint;
+   /* The logs' URL as it is.  NULL: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    * else from `endpoint`. */
+   const char *logs_endpoint;
+   /* The spans' URL as it is.  NULL: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    * else from `endpoint`. */
+   const char *traces_endpoint;
+   /* Also a span per final record: false by default. */
+   bool spans;
+   /* service.name.  NULL: OTEL_SERVICE_NAME, else service.name from
+    * OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:PROGRAM". */
+   const char *service_name;
+   /* More resource attributes, as pairs key, value, ..., NULL (NULL:
+    * none); they are added to those of OTEL_RESOURCE_ATTRIBUTES
+    * ("k=v,k2=v2", values percent-encoded) and win over them. */
+   const char *const *resource_attributes;
+   /* HTTP headers, as pairs name, value, ..., NULL (an API key, say).
+    * NULL: OTEL_EXPORTER_OTLP_LOGS_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS
+    * (same syntax as the attributes). */
+   const char *const *headers;
+   /* Records the buffer holds: 2048 (OpenTelemetry's default); and the
+    * bound on their encoded bytes: 32 MiB. */
+   size_t max_queue_size;
+   size_t max_queue_bytes;
+   /* Records in one request: 512. */
+   size_t max_batch_size;
+   /* How long a record may wait for a batch to fill: 1 s.  A flush (which
+    * a queue's listener makes whenever it runs dry) sends at once. */
+   double schedule_delay_sec;
+   /* The longest one request may take: 10 s. */
+   double export_timeout_sec;
+   /* The longest wait between two tries: 5 s. */
+   double max_backoff_sec;
+   /* The longest close waits for the buffer to be sent: 5 s. */
+   double shutdown_timeout_sec;
+   /* Also OTLP metrics: the histogram db.client.operation.duration (unit
+    * s, cumulative, OpenTelemetry's advised bucket bounds from 1 ms to
+    * 5 s) of the final records, one series per DB, Collection, Operation
+    * (and error.type "_OTHER" for the failed ones, so that its count is
+    * the errors), sent every `metrics_interval_sec` (60 s) when it
+    * changed, and at close.  At most 1,000 series; operations beyond
+    * them are left out and counted (`metrics_overflow`).  False by
+    * default. */
+   bool metrics;
+   double metrics_interval_sec;
+   /* The metrics' URL as it is.  NULL: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    * else ENDPOINT/v1/metrics. */
+   const char *metrics_endpoint;
+} mwatch_otlp_opts_t;
+
+/* Fills `opts` with the defaults above (every string NULL). */
+MWATCH_EXPORT void
+mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts);
+
+/* A new OpenTelemetry handler (`opts` NULL: the defaults), its sending
+ * thread started.  Nothing is sent yet: a collector that is down at
+ * start is tried again as above, not an error.  NULL with `error` set
+ * (naming the setting or the variable) for a URL that is not http:// or
+ * https://, an OTEL_EXPORTER_OTLP_PROTOCOL of grpc (this handler speaks
+ * OTLP/HTTP only), a malformed header or attribute list, a size of 0, or
+ * a thread that cannot be started. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error);
+
+/* What an OpenTelemetry handler did so far: log records the endpoint
+ * accepted (`sent`), spans it accepted, records dropped (buffer full,
+ * refused, left at close), requests tried again, records buffered now;
+ * metrics exports accepted, and operations left out of the metrics
+ * (beyond 1,000 series). */
+typedef struct {
+   uint64_t sent;
+   uint64_t spans_sent;
+   uint64_t dropped;
+   uint64_t retries;
+   uint64_t queued;
+   uint64_t metrics_sent;
+   uint64_t metrics_overflow;
+} mwatch_otlp_stats_t;
+
+/* The counters of `handler`; zeros for a handler of another kind. */
+MWATCH_EXPORT void
+mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats);
+
+/* The counters of the live OpenTelemetry handler named `name` (a
+ * configuration names its handlers after their keys): false, with
+ * `stats` zeroed, when there is none. */
+MWATCH_EXPORT bool
+mwatch_otlp_handler_stats_by_name (const char *name, mwatch_otlp_stats_t *stats);
+
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
                                   const mwatch_record_t *record,

@@ -34,5 +34,6 @@ Suite *report_locks_suite (void); /* test-report-locks.c */
 Suite *lazy_dispatch_suite (void); /* test-lazy-dispatch.c */
 Suite *syslog5424_suite (void); /* test-syslog5424.c */
 Suite *metrics_suite (void); /* test-metrics.c */
+Suite *otlp_json_suite (void); /* test-otlp-json.c */
 
 #endif
