@@ -337,7 +337,7 @@ $(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
 # to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
 # when the Collector is not built.
 otlp-check: $(OTLP_APP) $(PING_BIN) $(BUILD)/examples/otlp
-	MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) MONGOWATCH_OTLP_APP=$(CURDIR)/$(OTLP_APP) test/otlp-check
+	$(call not_run_ok,MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) MONGOWATCH_OTLP_APP=$(CURDIR)/$(OTLP_APP) test/otlp-check)
 
 # NOT a MongoDB: the fake wire server of the load check (test/fake-server).
 FAKE_SERVER  := $(BUILD)/test/fake-server
