@@ -25,6 +25,7 @@ static const struct {
    {"logging.handlers.WatchedFileHandler", "watched_file", _mwatch_cfg_build_file},
    {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
+   {"mongowatch.handlers.MongoDBHandler", "mongodb", _mwatch_cfg_build_mongodb},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -47,7 +48,7 @@ static const struct {
 static const char *const common_keys[] = {"class", "level", "formatter", "filters", NULL};
 
 #define CLASSES_HELP                                                                   \
-   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, " \
+   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, mongodb, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 

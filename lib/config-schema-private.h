@@ -313,6 +313,8 @@ mwatch_handler_t *
 _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+mwatch_handler_t *
+_mwatch_cfg_build_mongodb (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 
 /* config-schema-loggers.c: the "loggers" section and the top-level root. */
 bool

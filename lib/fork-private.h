@@ -60,6 +60,10 @@ typedef enum {
    MWATCH_FORK_RANK_LOGGERS,
    /* handler-queue.c live_lock, then each queue's mutex (queue.c). */
    MWATCH_FORK_RANK_QUEUE_HANDLERS,
+   /* handler-mongodb.c live_lock, then each MongoDB handler's mutex (a
+    * leaf: emit takes it under its handler's lock).  The child drops the
+    * parent's buffered records and starts a thread of its own. */
+   MWATCH_FORK_RANK_MONGODB_HANDLERS,
    /* filter-rate.c rates_lock, then each rate filter's lock (a leaf: a
     * logger's filters run under config_lock read, which prepare shares). */
    MWATCH_FORK_RANK_RATE_FILTERS,
