@@ -432,10 +432,10 @@ mongodb_close (void *impl, mwatch_handler_t *handler)
    uint64_t dropped = m->stats.dropped, lost = m->stats.lost_at_close;
    pthread_mutex_unlock (&m->mutex);
    if (dropped > 0) {
-      _mwatch_report ("mongodb handler \"%s\": %" PRIu64 " record%s dropped in all, %" PRIu64
-                      " of them left unwritten at close (%s)",
-                      display_name (m), dropped, dropped == 1 ? "" : "s", lost,
-                      m->error[0] ? m->error : "the buffer was full");
+      _mwatch_report ("mongodb handler \"%s\": %" PRIu64 " record%s dropped in all: %" PRIu64
+                      " while its buffer was full, %" PRIu64 " left unwritten at close (%s)",
+                      display_name (m), dropped, dropped == 1 ? "" : "s", dropped - lost, lost,
+                      m->where);
    }
 }
 
