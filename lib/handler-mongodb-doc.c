@@ -12,13 +12,70 @@
 #define ESC_DOLLAR "\xef\xbc\x84"
 #define ESC_DOT "\xef\xbc\x8e"
 
+/* Whether `len` bytes of `str` are UTF-8 the server accepts: ASCII
+ * without NUL is, at a byte per step (bson_utf8_validate costs several
+ * times that, and nearly every text is ASCII). */
+static bool
+text_ok (const char *str, size_t len)
+{
+   for (size_t i = 0; i < len; i++) {
+      unsigned char c = (unsigned char) str[i];
+      if (c == 0 || c >= 0x80) {
+         return bson_utf8_validate (str, len, false);
+      }
+   }
+   return true;
+}
+
+/* Whether `key` is stored as it is: see ESC_DOLLAR. */
+static bool
+key_ok (const char *key)
+{
+   if (key[0] == '$') {
+      return false;
+   }
+   for (const char *p = key; *p; p++) {
+      if (*p == '.') {
+         return false;
+      }
+      if ((unsigned char) *p >= 0x80) {
+         return !strchr (p, '.') && bson_utf8_validate (key, strlen (key), false);
+      }
+   }
+   return true;
+}
+
+/* Whether the document of `iter` holds nothing to clean, at any depth:
+ * then it is copied whole. */
+static bool
+doc_ok (bson_iter_t *iter)
+{
+   bson_iter_t child;
+   while (bson_iter_next (iter)) {
+      if (!key_ok (bson_iter_key (iter))) {
+         return false;
+      }
+      if (BSON_ITER_HOLDS_UTF8 (iter)) {
+         uint32_t len;
+         const char *str = bson_iter_utf8 (iter, &len);
+         if (!text_ok (str, len)) {
+            return false;
+         }
+      } else if ((BSON_ITER_HOLDS_DOCUMENT (iter) || BSON_ITER_HOLDS_ARRAY (iter)) &&
+                 (!bson_iter_recurse (iter, &child) || !doc_ok (&child))) {
+         return false;
+      }
+   }
+   return true;
+}
+
 /* `str` as UTF-8 the server accepts, in `out`: NUL and ill-formed bytes
  * become U+FFFD.  Returns the text to store: `str` itself when it was
  * fine, which it nearly always is, else out->data. */
 static const char *
 clean_text (const char *str, size_t len, size_t *out_len, mwatch_buf_t *out)
 {
-   if (bson_utf8_validate (str, len, false)) {
+   if (text_ok (str, len)) {
       *out_len = len;
       return str;
    }
@@ -32,7 +89,7 @@ clean_text (const char *str, size_t len, size_t *out_len, mwatch_buf_t *out)
 static const char *
 clean_key (const char *key, mwatch_buf_t *out)
 {
-   if (key[0] != '$' && !strchr (key, '.') && bson_utf8_validate (key, strlen (key), false)) {
+   if (key_ok (key)) {
       return key;
    }
    mwatch_buf_t raw = MWATCH_BUF_INITIALIZER;
@@ -98,6 +155,14 @@ append_clean_doc (bson_t *dst, const char *key, const bson_t *src, bool array)
 {
    bson_t child;
    bson_iter_t iter;
+   if (bson_iter_init (&iter, src) && doc_ok (&iter)) {
+      if (array) {
+         bson_append_array (dst, key, -1, src);
+      } else {
+         bson_append_document (dst, key, -1, src);
+      }
+      return;
+   }
    if (array) {
       bson_append_array_begin (dst, key, -1, &child);
    } else {
