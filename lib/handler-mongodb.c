@@ -387,6 +387,9 @@ mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
    }
    pthread_mutex_unlock (&m->mutex);
    bson_destroy (doc);
+   /* Under the handler's lock, as every handler's failure reports: a
+    * report that comes back to this handler is not given to it
+    * (handler.c). */
    report (text);
 }
 
@@ -505,6 +508,10 @@ fork_child (void)
          bson_destroy (m->ring[(m->head + i) % m->capacity]);
       }
       m->head = m->count = m->bytes = 0;
+      /* The counters and failure episode are the parent's too. */
+      memset (&m->stats, 0, sizeof m->stats);
+      m->episode = 0;
+      m->failing = m->drop_reported = m->refusing = false;
       m->started = false;
       m->client = NULL;
       m->index_done = false;

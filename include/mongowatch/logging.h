@@ -576,7 +576,8 @@ mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stat
  * serverSelectionTimeoutMS (2 s) and socketTimeoutMS (10 s).
  *
  * After fork() the child's handler starts a thread and client of its own
- * at its first record; the parent's buffered records are the parent's. */
+ * at its first record; the parent's buffered records are the parent's,
+ * and the child's counters (mwatch_mongodb_handler_stats) start at 0. */
 typedef struct {
    const char *uri;        /* required: mongodb://... */
    const char *database;   /* required */

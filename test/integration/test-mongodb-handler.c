@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "integration/suites.h"
@@ -544,6 +545,73 @@ START_TEST (server_down_at_start)
 }
 END_TEST
 
+/* A handler that is also a handler of "mongowatch.stats": its thread's
+ * reports (made under no lock) come back to it as records, counted as
+ * drops while its buffer is full; its emit's own drop report is not
+ * given back to it (handler.c), so nothing waits on its own lock. */
+START_TEST (drop_report_to_itself)
+{
+   char audit[64], uri[128];
+   snprintf (uri, sizeof uri, "mongodb://127.0.0.1:%d/", free_port ());
+   mwatch_mongodb_handler_opts_t opts;
+   mwatch_mongodb_handler_opts_init (&opts);
+   opts.uri = uri;
+   opts.capacity = 2;
+   opts.shutdown_timeout_sec = 0.5;
+   mwatch_handler_t *h = audit_start (audit, sizeof audit, &opts);
+   mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), h);
+   for (int i = 0; i < 5; i++) {
+      log_seq (h, i);
+   }
+   /* The thread's "cannot insert" comes back as one more record. */
+   int64_t deadline = mwatch_monotonic_us () + 20 * 1000000;
+   while (stats_of (h).dropped < 4 && mwatch_monotonic_us () < deadline) {
+      usleep (10000);
+   }
+   ck_assert_uint_ge (stats_of (h).dropped, 4);
+   mwatch_shutdown ();
+   mwatch_handler_destroy (h);
+}
+END_TEST
+
+/* After fork() the child's records go through a thread and client of
+ * its own; the parent's, buffered before the fork, are the parent's. */
+START_TEST (fork_child_inserts_its_own)
+{
+   char audit[64];
+   mwatch_handler_t *h = audit_start (audit, sizeof audit, NULL);
+   log_seq (h, 0);
+   ck_assert_uint_eq (await_inserted (h, 1, 20), 1);
+   log_seq (h, 1);
+   pid_t child = fork ();
+   ck_assert (child >= 0);
+   if (child == 0) {
+      for (int i = 100; i < 103; i++) {
+         log_seq (h, i);
+      }
+      uint64_t stored = await_inserted (h, 3, 20);
+      mwatch_handler_close (h);
+      _exit (stored == 3 ? 0 : 1);
+   }
+   int status;
+   ck_assert (mwatch_test_child_exited (child, 30, &status));
+   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "the child's records were not stored");
+   log_seq (h, 2);
+   ck_assert_uint_eq (await_inserted (h, 3, 20), 3);
+   size_t n;
+   bson_t **docs = read_docs (audit, &n);
+   ck_assert_uint_eq (n, 6);
+   int64_t sum = 0;
+   for (size_t i = 0; i < n; i++) {
+      sum += int_at (docs[i], "watch.Seq");
+   }
+   ck_assert_int_eq (sum, 0 + 1 + 2 + 100 + 101 + 102);
+   free_docs (docs, n);
+   mwatch_handler_destroy (h);
+   drop_db (audit);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- TTL */
 
 START_TEST (ttl_index)
@@ -720,6 +788,8 @@ mongodb_handler_suite (void)
    tcase_add_test (tc, config_behind_queue_redacts_filter);
    tcase_add_test (tc, restart_mid_stream);
    tcase_add_test (tc, server_down_at_start);
+   tcase_add_test (tc, drop_report_to_itself);
+   tcase_add_test (tc, fork_child_inserts_its_own);
    tcase_add_test (tc, ttl_index);
    tcase_add_test (tc, documented_aggregations);
    suite_add_tcase (s, tc);
