@@ -6,6 +6,7 @@
  * somewhere, then the queue handlers, each in front of a backend from the
  * first pass.  A handler that several loggers name is one object. */
 #include "config-schema-private.h"
+#include "handler-mongodb-private.h"
 
 #include <string.h>
 
@@ -515,7 +516,7 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
       }
       bson_free (filters);
    }
-   static const char *const skip[] = {"class", NULL};
+   static const char *const skip[] = {"class", "uri", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",
@@ -546,6 +547,13 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
             _mwatch_cfg_describe (cfg, " (%s: no effect)", *key);
          }
       }
+   }
+   /* A URI (the mongodb handler's) is shown without its password. */
+   const mwatch_node_pair_t *uri = _mwatch_node_map_find (map, "uri");
+   if (!is_queue (index) && uri && uri->value->type == MWATCH_NODE_SCALAR) {
+      char *shown = _mwatch_mongodb_uri_shown (uri->value->text);
+      _mwatch_cfg_describe (cfg, " uri %s", shown);
+      bson_free (shown);
    }
    _mwatch_cfg_describe_params (cfg, map, is_queue (index) ? queue_skip : skip);
    _mwatch_cfg_describe (cfg, "\n");

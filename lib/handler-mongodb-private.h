@@ -30,4 +30,9 @@ _mwatch_mongodb_record_doc (const mwatch_record_t *record, bson_t *doc);
 bool
 _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_error_t *error, const char **key);
 
+/* `uri` with its password, if it has one, as "***" (allocated): what a
+ * description or a report may show. */
+char *
+_mwatch_mongodb_uri_shown (const char *uri);
+
 #endif /* MWATCH_HANDLER_MONGODB_PRIVATE_H */

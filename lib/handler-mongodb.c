@@ -604,6 +604,25 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    return true;
 }
 
+char *
+_mwatch_mongodb_uri_shown (const char *uri)
+{
+   const char *scheme = strstr (uri, "://");
+   const char *user = scheme ? scheme + 3 : uri;
+   size_t host_part = strcspn (user, "/?");
+   const char *at = NULL;
+   for (const char *p = user; p < user + host_part; p++) {
+      if (*p == '@') {
+         at = p; /* the last '@' ends the user information */
+      }
+   }
+   const char *colon = at ? memchr (user, ':', (size_t) (at - user)) : NULL;
+   if (!colon) {
+      return bson_strdup (uri);
+   }
+   return bson_strdup_printf ("%.*s***%s", (int) (colon + 1 - uri), uri, at);
+}
+
 /* Bounds on one attempt where the URI sets none, so that a server that
  * does not answer costs a retry, not the closing's time bound. */
 static void
