@@ -291,7 +291,11 @@ sender_main (void *arg)
          m->stats.inserted += n - refused;
          m->stats.refused += refused;
          backoff = RETRY_MIN_SEC;
-         if (m->failing) {
+         /* The episode ends with a batch sent after a failure, or, when
+          * the buffer filled because the server is slower than the
+          * records come (no failure), once it is half empty again: not
+          * at every batch of a sustained overload. */
+         if (m->failing || (m->drop_reported && m->count < m->capacity / 2)) {
             text = bson_strdup_printf ("mongodb handler \"%s\": inserting into %s works again; "
                                        "%" PRIu64 " record%s dropped during the failure",
                                        display_name (m), m->where, m->episode,
@@ -380,9 +384,10 @@ mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
          m->drop_reported = true;
          text = bson_strdup_printf (
             "mongodb handler \"%s\": its buffer is full (%zu records, %zu bytes at most) "
-            "while %s is unavailable (%s); dropping records until inserting works again",
+            "while %s %s%s%s; dropping records until inserting works again",
             display_name (m), m->capacity, m->max_bytes, m->where,
-            m->error[0] ? m->error : "slow");
+            m->failing ? "is unavailable (" : "stores records slower than they come",
+            m->failing ? m->error : "", m->failing ? ")" : "");
       }
    }
    pthread_mutex_unlock (&m->mutex);

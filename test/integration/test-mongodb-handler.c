@@ -6,6 +6,7 @@
 #include <mongoc/mongoc.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,12 +488,30 @@ END_TEST
 
 /* ---------------------------------------------------------------- down at start */
 
+/* Reports arrive on the handler's thread while a test reads them. */
+static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How many times `what` is in the reports so far. */
+static size_t
+occurrences (const mwatch_buf_t *reports, const char *what)
+{
+   size_t n = 0;
+   pthread_mutex_lock (&reports_lock);
+   for (const char *p = reports->data ? strstr (reports->data, what) : NULL; p; p = strstr (p + 1, what)) {
+      n++;
+   }
+   pthread_mutex_unlock (&reports_lock);
+   return n;
+}
+
 static void
 collect_text (const char *line, size_t len, const mwatch_record_t *record, void *user_data)
 {
    BSON_UNUSED (record);
+   pthread_mutex_lock (&reports_lock);
    mwatch_buf_append ((mwatch_buf_t *) user_data, line, len);
    mwatch_buf_append ((mwatch_buf_t *) user_data, "\n", 1);
+   pthread_mutex_unlock (&reports_lock);
 }
 
 /* A loopback port nobody listens on. */
@@ -527,8 +546,13 @@ START_TEST (server_down_at_start)
       log_seq (h, i);
    }
    await_failed_batch (h);
-   ck_assert_msg (reports.data && strstr (reports.data, "mongodb handler \"audit\": cannot insert into") &&
-                     strstr (reports.data, "127.0.0.1") && strstr (reports.data, "retrying"),
+   /* The report follows the counter. */
+   int64_t deadline = mwatch_monotonic_us () + 20 * 1000000;
+   while (occurrences (&reports, "cannot insert into") == 0 && mwatch_monotonic_us () < deadline) {
+      usleep (10000);
+   }
+   ck_assert_msg (occurrences (&reports, "mongodb handler \"audit\": cannot insert into") == 1 &&
+                     occurrences (&reports, "127.0.0.1") && occurrences (&reports, "retrying"),
                   "report: %s", reports.data ? reports.data : "(none)");
    int64_t start = mwatch_monotonic_us ();
    mwatch_handler_close (h);
@@ -571,6 +595,52 @@ START_TEST (drop_report_to_itself)
    ck_assert_uint_ge (stats_of (h).dropped, 4);
    mwatch_shutdown ();
    mwatch_handler_destroy (h);
+}
+END_TEST
+
+/* Records that come faster than the server stores them fill the buffer
+ * with no failure: each such episode is reported, and ended once the
+ * buffer is half empty again. */
+START_TEST (overload_episodes)
+{
+   char audit[64];
+   mwatch_buf_t reports = MWATCH_BUF_INITIALIZER;
+   mwatch_handler_t *stats = mwatch_handler_new_callback (collect_text, &reports, NULL);
+   mwatch_formatter_t *plain = mwatch_formatter_new ("{message}", NULL, NULL);
+   mwatch_handler_set_formatter (stats, plain);
+   mwatch_formatter_destroy (plain);
+   mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), stats);
+   mwatch_mongodb_handler_opts_t opts;
+   mwatch_mongodb_handler_opts_init (&opts);
+   opts.capacity = 10;
+   opts.batch_size = 5;
+   mwatch_handler_t *h = audit_start (audit, sizeof audit, &opts);
+   for (int burst = 0; burst < 2; burst++) {
+      for (int i = 0; i < 2000; i++) {
+         log_seq (h, burst * 2000 + i);
+      }
+      int64_t deadline = mwatch_monotonic_us () + 30 * 1000000;
+      mwatch_mongodb_handler_stats_t st;
+      do {
+         usleep (10000);
+         st = stats_of (h);
+      } while (st.inserted + st.dropped < (uint64_t) (burst + 1) * 2000 && mwatch_monotonic_us () < deadline);
+      ck_assert_uint_eq (st.inserted + st.dropped, (uint64_t) (burst + 1) * 2000);
+      ck_assert_uint_gt (st.dropped, 0);
+      ck_assert_uint_eq (st.failed_batches, 0);
+      /* The report follows the counters. */
+      while (occurrences (&reports, "works again;") < (size_t) burst + 1 && mwatch_monotonic_us () < deadline) {
+         usleep (10000);
+      }
+      ck_assert_msg (occurrences (&reports, "its buffer is full") == (size_t) burst + 1 &&
+                        occurrences (&reports, "works again;") == (size_t) burst + 1,
+                     "burst %d: %s", burst, reports.data ? reports.data : "(none)");
+   }
+   mwatch_handler_destroy (h);
+   mwatch_shutdown ();
+   mwatch_handler_destroy (stats);
+   mwatch_buf_destroy (&reports);
+   drop_db (audit);
 }
 END_TEST
 
@@ -646,8 +716,8 @@ START_TEST (ttl_index)
    if (!found) {
       /* FerretDB 1.24 has no TTL indexes: the handler says so, once,
        * and stores the records all the same. */
-      ck_assert_msg (reports.data && strstr (reports.data, "cannot create the TTL index") &&
-                        strstr (reports.data, "expireAfterSeconds"),
+      ck_assert_msg (occurrences (&reports, "cannot create the TTL index") == 1 &&
+                        occurrences (&reports, "expireAfterSeconds"),
                      "no index and no report: %s", reports.data ? reports.data : "(none)");
       fprintf (stderr, "ttl_index: the server refused the TTL index: %s", reports.data);
    }
@@ -789,6 +859,7 @@ mongodb_handler_suite (void)
    tcase_add_test (tc, restart_mid_stream);
    tcase_add_test (tc, server_down_at_start);
    tcase_add_test (tc, drop_report_to_itself);
+   tcase_add_test (tc, overload_episodes);
    tcase_add_test (tc, fork_child_inserts_its_own);
    tcase_add_test (tc, ttl_index);
    tcase_add_test (tc, documented_aggregations);
