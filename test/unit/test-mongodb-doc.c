@@ -197,6 +197,40 @@ START_TEST (config_keys)
 }
 END_TEST
 
+/* A URI's password is never shown: not by check-config's description. */
+START_TEST (uri_password_hidden)
+{
+   static const char *const cases[][2] = {
+      {"mongodb://auditor:s3cr3t@db1:27017,db2/?authSource=admin",
+       "mongodb://auditor:***@db1:27017,db2/?authSource=admin"},
+      {"mongodb://a%40b:p@ss:w@h/", "mongodb://a%40b:***@h/"},
+      {"mongodb://auditor@h/", "mongodb://auditor@h/"},
+      {"mongodb://h:27017/?x=a:b@c", "mongodb://h:27017/?x=a:b@c"},
+      {"mongodb+srv://u:p@cluster.example.net", "mongodb+srv://u:***@cluster.example.net"},
+   };
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      char *shown = _mwatch_mongodb_uri_shown (cases[i][0]);
+      ck_assert_str_eq (shown, cases[i][1]);
+      bson_free (shown);
+   }
+   char path[] = "/tmp/mwatch-mongodb-XXXXXX.yaml";
+   int fd = mkstemps (path, 5);
+   ck_assert (fd >= 0);
+   const char *text = "version: 1\nhandlers:\n  audit: {class: mongodb, uri: "
+                      "\"mongodb://auditor:s3cr3t@db1/\", database: a, collection: b}\n";
+   ck_assert (write (fd, text, strlen (text)) == (ssize_t) strlen (text));
+   close (fd);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data, "uri mongodb://auditor:***@db1/") &&
+                     !strstr (description.data, "s3cr3t"),
+                  "%s", description.data);
+   mwatch_buf_destroy (&description);
+   unlink (path);
+}
+END_TEST
+
 Suite *
 mongodb_doc_suite (void)
 {
@@ -206,6 +240,7 @@ mongodb_doc_suite (void)
    tcase_add_test (tc, text_record);
    tcase_add_test (tc, constructor_checks);
    tcase_add_test (tc, config_keys);
+   tcase_add_test (tc, uri_password_hidden);
    suite_add_tcase (s, tc);
    return s;
 }
