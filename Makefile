@@ -696,6 +696,7 @@ tsan-check:
 	CK_RUN_SUITE=queue $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=metrics $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=behaviour CK_RUN_CASE=threads $(MAKE) SANITIZE=thread integration-check
+	CK_RUN_SUITE=mongodb_handler $(MAKE) SANITIZE=thread integration-check
 
 # ---------------------------------------------------------------- fuzz
 

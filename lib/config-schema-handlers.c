@@ -6,6 +6,7 @@
  * somewhere, then the queue handlers, each in front of a backend from the
  * first pass.  A handler that several loggers name is one object. */
 #include "config-schema-private.h"
+#include "handler-mongodb-private.h"
 
 #include <string.h>
 
@@ -31,6 +32,7 @@ static const struct {
    /* Counters and duration histograms in a Prometheus text file. */
    {"mongowatch.handlers.MetricsHandler", "metrics", _mwatch_cfg_build_metrics},
    {"mongowatch.handlers.OTLPHandler", "otlp", _mwatch_cfg_build_otlp},
+   {"mongowatch.handlers.MongoDBHandler", "mongodb", _mwatch_cfg_build_mongodb},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -54,7 +56,7 @@ static const char *const common_keys[] = {"class", "level", "formatter", "filter
 
 #define CLASSES_HELP                                                                   \
    "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, syslog5424, " \
-   "null, metrics, otlp, " \
+   "null, metrics, otlp, mongodb, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 
@@ -521,9 +523,9 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
       }
       bson_free (filters);
    }
-   /* An otlp handler's headers carry API keys: a description may end up
-    * in a ticket. */
-   static const char *const skip[] = {"class", "headers", NULL};
+   /* An otlp handler's headers carry API keys, a mongodb handler's uri a
+    * password: a description may end up in a ticket. */
+   static const char *const skip[] = {"class", "headers", "uri", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",
@@ -554,6 +556,13 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
             _mwatch_cfg_describe (cfg, " (%s: no effect)", *key);
          }
       }
+   }
+   /* A URI (the mongodb handler's) is shown without its password. */
+   const mwatch_node_pair_t *uri = _mwatch_node_map_find (map, "uri");
+   if (!is_queue (index) && uri && uri->value->type == MWATCH_NODE_SCALAR) {
+      char *shown = _mwatch_mongodb_uri_shown (uri->value->text);
+      _mwatch_cfg_describe (cfg, " uri %s", shown);
+      bson_free (shown);
    }
    _mwatch_cfg_describe_params (cfg, map, is_queue (index) ? queue_skip : skip);
    _mwatch_cfg_describe (cfg, "\n");

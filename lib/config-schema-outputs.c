@@ -1,7 +1,8 @@
 /* The handler classes that write somewhere: stream, file (also as
  * Python's WatchedFileHandler), rotating file, timed rotating file,
- * syslog, null, and metrics, each from its dictConfig keys. */
+ * syslog, null, metrics and mongodb, each from its dictConfig keys. */
 #include "config-schema-private.h"
+#include "handler-mongodb-private.h"
 #include "handler-private.h"
 #include "handler-timed-private.h"
 
@@ -404,6 +405,53 @@ _mwatch_cfg_build_metrics (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_c
    mwatch_handler_t *handler = mwatch_handler_new_metrics (filename, &opts, &err);
    if (!handler) {
       _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+   }
+   return handler;
+}
+
+/* ---------------------------------------------------------------- mongodb */
+
+/* The MongoDB audit handler (handler-mongodb.c): where, and its bounds. */
+mwatch_handler_t *
+_mwatch_cfg_build_mongodb (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   mwatch_mongodb_handler_opts_t opts;
+   mwatch_mongodb_handler_opts_init (&opts);
+   int64_t capacity = (int64_t) opts.capacity, max_bytes = (int64_t) opts.max_bytes,
+           batch_size = (int64_t) opts.batch_size;
+   const mwatch_cfg_field_t own[] = {
+      {"uri", MWATCH_CFG_STRING, &opts.uri, .required = true},
+      {"database", MWATCH_CFG_STRING, &opts.database, .required = true},
+      {"collection", MWATCH_CFG_STRING, &opts.collection, .required = true},
+      {"ttl_sec", MWATCH_CFG_INT, &opts.ttl_sec, .min = 0, .max = 1e12},
+      {"capacity", MWATCH_CFG_INT, &capacity, .min = 1, .max = 1e9},
+      {"max_bytes", MWATCH_CFG_INT, &max_bytes, .min = 1, .max = 1e15},
+      {"batch_size", MWATCH_CFG_INT, &batch_size, .min = 1, .max = 100000},
+      {"retry_max_sec", MWATCH_CFG_DOUBLE, &opts.retry_max_sec, .min = 0.1, .max = 86400},
+      {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001, .max = 86400},
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
+      return NULL;
+   }
+   if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
+      return _mwatch_cfg_fail_at (cfg,
+                                  map,
+                                  "formatter",
+                                  "a mongodb handler stores typed documents, not formatted lines; "
+                                  "remove its formatter");
+   }
+   opts.capacity = (size_t) capacity;
+   opts.max_bytes = (size_t) max_bytes;
+   opts.batch_size = (size_t) batch_size;
+   bson_error_t err;
+   const char *key = "uri";
+   mwatch_handler_t *handler = _mwatch_mongodb_check_opts (&opts, &err, &key)
+                                  ? mwatch_handler_new_mongodb (&opts, &err)
+                                  : NULL;
+   if (!handler) {
+      _mwatch_cfg_fail_at (cfg, map, key, err.message);
       _mwatch_config_error_cause (cfg->error, &err);
    }
    return handler;

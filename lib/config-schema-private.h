@@ -328,6 +328,8 @@ _mwatch_cfg_build_metrics (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_c
 /* config-schema-otlp.c: the OpenTelemetry handler. */
 mwatch_handler_t *
 _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+mwatch_handler_t *
+_mwatch_cfg_build_mongodb (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 
 /* config-schema-loggers.c: the "loggers" section and the top-level root. */
 bool

@@ -64,6 +64,10 @@ typedef enum {
     * leaf: its sender thread and emit take nothing under it).  The child
     * drops the parent's buffered records and starts a sender of its own. */
    MWATCH_FORK_RANK_OTLP,
+   /* handler-mongodb.c live_lock, then each MongoDB handler's mutex (a
+    * leaf: emit takes it under its handler's lock).  The child drops the
+    * parent's buffered records and starts a thread of its own. */
+   MWATCH_FORK_RANK_MONGODB_HANDLERS,
    /* filter-rate.c rates_lock, then each rate filter's lock (a leaf: a
     * logger's filters run under config_lock read, which prepare shares). */
    MWATCH_FORK_RANK_RATE_FILTERS,

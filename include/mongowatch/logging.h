@@ -805,6 +805,91 @@ mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *sta
 MWATCH_EXPORT bool
 mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stats);
 
+/* The MongoDB audit handler: each record as a typed document in the
+ * collection `database`.`collection` of the server at `uri`, inserted by
+ * a thread of the handler's own, in batches (one insert_many of what has
+ * arrived, up to batch_size records), on a client of its own whose calls
+ * are never watched: the audit writes make no records.
+ *
+ * A stored document: _id (an ObjectId made by the handler), created (the
+ * record's time, a date), name (the logger), levelname, levelno (int32),
+ * process and thread (int64), message (a text record's text) and watch:
+ * the WatchMessage's fields in order with their own types: WatchID an
+ * ObjectId, StartTime and EndTime dates (milliseconds; the message keeps
+ * microseconds), Filter and Update sub-documents, the counts and
+ * Iteration int64, Duration a double of seconds (as in every other
+ * output), Error a string, context fields strings.  Fields whose name
+ * starts with '_' are left out.  Keys inside documents that start with
+ * '$' or hold a '.' ({"age": {"$gt": 30}}, {"user.name": "x"}), which
+ * MongoDB before 5.0 and FerretDB refuse to store, have that '$' and each
+ * '.' replaced by U+FF04 (＄) and U+FF0E (．).  The handler's formatter
+ * is not used.  Its filters run as any handler's: a redact filter
+ * redacts the stored Filter.
+ *
+ * With `ttl_sec` > 0 the handler creates the index "mongowatch_ttl" on
+ * created with expireAfterSeconds `ttl_sec` before its first insert (a
+ * server that refuses it, as FerretDB does, is reported once and the
+ * records are kept).
+ *
+ * Nothing is lost silently: while the server is down or does not answer
+ * the records wait in a buffer of at most `capacity` records and
+ * `max_bytes` bytes of documents and the batch is retried with a backoff
+ * (100 ms, doubling up to retry_max_sec); beyond the buffer's bound new
+ * records are dropped, counted and reported on "mongowatch.stats" once
+ * per failure, and once when inserting works again.  Every document has
+ * its _id before its first attempt: a batch sent again after a lost
+ * reply does not store a record twice.  A record the server refuses (a
+ * write error) is counted and reported.  Closing (mwatch_shutdown(),
+ * exit) waits at most shutdown_timeout_sec for the buffer to empty; what
+ * is left is counted and reported on stderr.  Each attempt is bounded by
+ * the URI's connectTimeoutMS (2 s unless the URI sets it),
+ * serverSelectionTimeoutMS (2 s) and socketTimeoutMS (10 s).
+ *
+ * After fork() the child's handler starts a thread and client of its own
+ * at its first record; the parent's buffered records are the parent's,
+ * and the child's counters (mwatch_mongodb_handler_stats) start at 0. */
+typedef struct {
+   const char *uri;        /* required: mongodb://... */
+   const char *database;   /* required */
+   const char *collection; /* required */
+   int64_t ttl_sec;        /* 0: no TTL index */
+   size_t capacity;        /* MWATCH_MONGODB_DEFAULT_CAPACITY */
+   size_t max_bytes;       /* MWATCH_MONGODB_DEFAULT_MAX_BYTES */
+   size_t batch_size;      /* MWATCH_MONGODB_DEFAULT_BATCH_SIZE */
+   double retry_max_sec;   /* 5 s; at least 0.1 */
+   double shutdown_timeout_sec; /* 5 s */
+} mwatch_mongodb_handler_opts_t;
+
+#define MWATCH_MONGODB_DEFAULT_CAPACITY ((size_t) 100000)
+#define MWATCH_MONGODB_DEFAULT_MAX_BYTES ((size_t) 64 << 20)
+#define MWATCH_MONGODB_DEFAULT_BATCH_SIZE ((size_t) 1000)
+
+/* Fills `opts` with the defaults above (uri, database and collection
+ * NULL). */
+MWATCH_EXPORT void
+mwatch_mongodb_handler_opts_init (mwatch_mongodb_handler_opts_t *opts);
+
+/* The handler (see above).  Connects at the first record, not now: a
+ * server that is down is reported when the first batch fails.  NULL, with
+ * `error` saying which, for a missing or bad URI, database or collection
+ * name, or an option out of its bounds. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_mongodb (const mwatch_mongodb_handler_opts_t *opts, bson_error_t *error);
+
+/* What a MongoDB handler did so far. */
+typedef struct {
+   uint64_t inserted;       /* records stored */
+   uint64_t dropped;        /* records dropped: buffer full, or left at close */
+   uint64_t lost_at_close;  /* of `dropped`: left when closing ran out of time */
+   uint64_t refused;        /* records the server refused (a write error) */
+   uint64_t failed_batches; /* attempts that failed and were retried */
+   uint64_t buffered;       /* records waiting now */
+} mwatch_mongodb_handler_stats_t;
+
+/* Fills `stats`; false (zeroed) when `handler` is not a MongoDB handler. */
+MWATCH_EXPORT bool
+mwatch_mongodb_handler_stats (mwatch_handler_t *handler, mwatch_mongodb_handler_stats_t *stats);
+
 /* ------------------------------------------------------------------------
  * Loggers.  Named with dots ("mongowatch.cursor"); each name's parent is
  * the name without its last part, and the root logger ("") is everyone's

@@ -19,5 +19,6 @@ Suite *held_back_review_suite (void); /* test-held-back-review.c */
 Suite *lazy_build_suite (void); /* test-lazy-build.c */
 Suite *pymongowatch_filters_suite (void); /* test-pymongowatch-filters.c */
 Suite *metrics_integration_suite (void); /* test-metrics.c */
+Suite *mongodb_handler_suite (void); /* test-mongodb-handler.c */
 
 #endif

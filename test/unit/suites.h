@@ -35,5 +35,6 @@ Suite *lazy_dispatch_suite (void); /* test-lazy-dispatch.c */
 Suite *syslog5424_suite (void); /* test-syslog5424.c */
 Suite *metrics_suite (void); /* test-metrics.c */
 Suite *otlp_json_suite (void); /* test-otlp-json.c */
+Suite *mongodb_doc_suite (void); /* test-mongodb-doc.c */
 
 #endif
