@@ -83,7 +83,7 @@ typedef struct {
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
-/* `opts` may be NULL for the defaults.  Never fails. */
+/* Creates a WatchQueue with `opts` (NULL: the defaults).  Never fails. */
 MWATCH_EXPORT mwatch_queue_t *
 mwatch_queue_new (const mwatch_queue_opts_t *opts);
 
@@ -118,7 +118,8 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data);
 
-/* As mwatch_queue_get(), but gives up with MWATCH_QUEUE_TIMEOUT after
+/* Waits at most `timeout_sec` for a message: as mwatch_queue_get(), but
+ * gives up with MWATCH_QUEUE_TIMEOUT after
  * `timeout_sec` seconds (0: do not wait). */
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get_timeout (mwatch_queue_t *queue,
@@ -145,6 +146,7 @@ typedef struct {
    size_t max_bytes; /* the bound on it, 0 for none */
 } mwatch_queue_stats_t;
 
+/* Fills `stats` with the queue's counters and sizes, taken at once. */
 MWATCH_EXPORT void
 mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 
