@@ -46,7 +46,10 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1
+# libmongoc 2.x names its pkg-config files mongoc2 and bson2:
+# make MONGOC_PKGS="mongoc2 bson2" (doc/libmongoc-versions.md).
+MONGOC_PKGS  ?= libmongoc-1.0 libbson-1.0
+DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
@@ -703,6 +706,23 @@ uninstall-man3:
 # them in a scratch mandb.
 man-check: $(SHARED) man
 	test/man-check $(SHARED)
+
+# ---------------------------------------------------------------- libmongoc versions
+
+# The wrappers of the functions libmongoc 2.0 removed compile only for 1.x
+# (lib/mongoc-compat-private.h): checked with the installed headers, the
+# version faked to 2.0.  mongoc-headers-check also builds against the
+# headers of other versions, which mongoc-headers fetches (Debian's 1.17,
+# 1.30 and 2.x, with apt-get download, into build/mongoc-headers).
+.PHONY: mongoc-versions-check mongoc-headers mongoc-headers-check
+mongoc-versions-check: all
+	test/mongoc-versions-check
+
+mongoc-headers:
+	scripts/fetch-mongoc-headers
+
+mongoc-headers-check: all
+	test/mongoc-versions-check --headers
 
 # Every output is under build/ (a variant's under build/VARIANT/).  The
 # files in lib/ and pkgconfig/ are what builds before that left there.
