@@ -106,9 +106,10 @@ typedef enum {
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
 
-/* Waits until a message is due and takes it: the caller owns *msg.  After
- * mwatch_queue_close() it returns what is left at once, due or not, in
- * order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
+/* Waits until a message is due and takes it: the caller owns *msg.
+ * Returns MWATCH_QUEUE_OK with the message in *msg and its data in *data.
+ * After mwatch_queue_close() it returns what is left at once, due or not,
+ * in order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
  *
  * While messages come densely (the last two taken less than 2 ms apart),
  * a waiting consumer looks again after 2 ms, and a put it will find that
