@@ -24,7 +24,10 @@
 #   make fuzz            the fuzz targets (test/fuzz/), FUZZ_SECONDS each:
 #                        make SANITIZE=fuzzer fuzz, the same rules with
 #                        clang's libFuzzer, ASan and UBSan, into build/fuzzer/
-#   make install PREFIX=/usr/local DESTDIR=   header, libraries, pkg-config file
+#   make install PREFIX=/usr/local DESTDIR=   header, libraries, mask, command,
+#                        pkg-config file, CMake package (LIBDIR/cmake/mongowatch),
+#                        PREFIX/etc/mongowatch.yaml (writing to LOGDIR, made if
+#                        missing), man pages, PREFIX/share/doc/mongowatch
 #   make uninstall
 #   make clean           removes build/
 #
@@ -42,6 +45,20 @@ SYSCONFDIR   ?= $(PREFIX)/etc
 # SYSCONFDIR/mongowatch/: the Debian package puts it there).
 SAMPLE_CONFIG ?= $(SYSCONFDIR)/mongowatch.yaml
 MANDIR       ?= $(PREFIX)/share/man
+# find_package(mongowatch): mongowatch-config.cmake and its version file.
+CMAKEDIR     ?= $(LIBDIR)/cmake/mongowatch
+# The sample configurations, the documents and the examples.
+DOCDIR       ?= $(PREFIX)/share/doc/mongowatch
+# Where the installed configuration writes its logs: the sample's
+# /var/log/mongowatch for the system's prefixes, else under PREFIX (an
+# install into a home folder, without root, writes to a folder it owns).
+# make install makes the folder (0750) when it is missing.
+ifneq ($(filter /usr /usr/local,$(PREFIX)),)
+LOCALSTATEDIR ?= /var
+else
+LOCALSTATEDIR ?= $(PREFIX)/var
+endif
+LOGDIR       ?= $(LOCALSTATEDIR)/log/mongowatch
 DESTDIR      ?=
 
 CC           ?= cc
@@ -49,7 +66,7 @@ PKG_CONFIG   ?= pkg-config
 # libmongoc 2.x names its pkg-config files mongoc2 and bson2:
 # make MONGOC_PKGS="mongoc2 bson2" (doc/libmongoc-versions.md).
 MONGOC_PKGS  ?= libmongoc-1.0 libbson-1.0
-DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1
+DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1 libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
@@ -190,7 +207,7 @@ $(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or 
 endif
 endif
 
-.PHONY: all check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
+.PHONY: all check otlp-check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) $(SHARED_LINKS) $(STATIC) $(PRELOAD) $(CLI) $(PC)
@@ -217,8 +234,8 @@ $(STATIC): $(LIB_OBJS)
 # so that a build with another PREFIX recompiles what uses them.
 $(BUILD)/paths.h: Makefile FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define MWATCH_SYSCONFDIR "%s"\n#define MWATCH_LIBDIR "%s"\n#define MWATCH_VERSION "%s"\n' \
-	   '$(SYSCONFDIR)' '$(LIBDIR)' '$(VERSION)' > $@.tmp
+	@printf '#define MWATCH_SYSCONFDIR "%s"\n#define MWATCH_LIBDIR "%s"\n#define MWATCH_VERSION "%s"\n#define MWATCH_SOVERSION "%s"\n' \
+	   '$(SYSCONFDIR)' '$(LIBDIR)' '$(VERSION)' '$(SOVERSION)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(BUILD)/lib/config-search.o: $(BUILD)/paths.h
@@ -263,6 +280,27 @@ $(PC): pkgconfig/mongowatch.pc.in Makefile FORCE
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
+# The live configuration make install puts at SAMPLE_CONFIG: the sample,
+# writing to LOGDIR.
+LIVE_CONFIG  := $(BUILD)/etc/mongowatch.yaml
+$(LIVE_CONFIG): etc/mongowatch.yaml Makefile FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|/var/log/mongowatch|$(LOGDIR)|g' $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# The CMake package (cmake/*.in): the paths of the library and the header
+# relative to CMAKEDIR, so that a staged tree (DESTDIR) works where it
+# lands; the pointer size, for the version file's ABI check.
+CMAKE_FILES  := $(BUILD)/cmake/mongowatch-config.cmake $(BUILD)/cmake/mongowatch-config-version.cmake
+CMAKE_SUBST   = -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' \
+                -e 's|@CMAKE_LIBDIR_REL@|$(shell realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g' \
+                -e 's|@CMAKE_INCLUDEDIR_REL@|$(shell realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g' \
+                -e 's|@SIZEOF_VOID_P@|$(shell echo __SIZEOF_POINTER__ | $(CC) -x c -E -P - | tail -n1)|g'
+$(CMAKE_FILES): $(BUILD)/cmake/%: cmake/%.in Makefile FORCE
+	@mkdir -p $(dir $@)
+	@sed $(CMAKE_SUBST) $< > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
 FORCE:
 
 # ---------------------------------------------------------------- tests
@@ -290,6 +328,19 @@ $(INTEG_BIN): $(INTEG_SRCS:test/%.c=$(BUILD)/test/%.o) $(BUILD)/test/test-util.o
 
 $(PING_BIN): $(BUILD)/test/ping.o
 	$(LINK) -o $@ $^ $(DEPS_LIBS)
+
+# The OpenTelemetry handler end to end (test/otlp-check): linked as a
+# user's program is.
+OTLP_APP     := $(BUILD)/test/otlp-app
+$(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+# Real libmongoc against test/server's FerretDB, the otlp handler sending
+# to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
+# when the Collector is not built.
+otlp-check: $(OTLP_APP) $(PING_BIN) $(BUILD)/examples/otlp
+	$(call not_run_ok,MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) MONGOWATCH_OTLP_APP=$(CURDIR)/$(OTLP_APP) test/otlp-check)
 
 # NOT a MongoDB: the fake wire server of the load check (test/fake-server).
 FAKE_SERVER  := $(BUILD)/test/fake-server
@@ -398,7 +449,9 @@ check: deps
 	$(MAKE) tests
 	$(MAKE) layers-check unit-check integration-check memcheck install-check preload-check mask-check \
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
-	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check
+	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
+	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check \
+	   otlp-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private
@@ -509,8 +562,65 @@ $(MASK_WRITER): test/files/mask_writer.c
 files-check: all $(FILES_APP) $(MASK_WRITER) $(PING_BIN)
 	test/files-check
 
+# The remote syslog handler (RFC 5424) against a real rsyslogd that
+# test/rsyslog starts on loopback (issue 16, part 2): test/syslog5424-check,
+# which exits 77 (NOT RUN) without rsyslogd.
+SYSLOG5424_APP := $(BUILD)/test/syslog5424_app
+$(SYSLOG5424_APP): test/syslog5424/syslog5424_app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+tests: $(SYSLOG5424_APP)
+
+.PHONY: syslog5424-check
+syslog5424-check: all $(SYSLOG5424_APP) $(BUILD)/examples/syslog5424 $(PING_BIN)
+	$(call not_run_ok,MONGOWATCH_PING=$(CURDIR)/$(PING_BIN) test/syslog5424-check)
+
+# The real node_exporter's textfile collector reads the metrics handler's
+# file (test/node-exporter-check; 77, NOT RUN, without node_exporter).
+METRICS_WRITER := $(BUILD)/test/metrics_writer
+$(METRICS_WRITER): test/metrics/metrics_writer.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+tests: $(METRICS_WRITER)
+
+.PHONY: node-exporter-check
+node-exporter-check: all $(METRICS_WRITER)
+	$(call not_run_ok,test/node-exporter-check)
+
+# Many processes, one file (issue 16): a pre-fork server under the mask,
+# 8 workers x 10,000 finds into one JSON-lines file through a queue, with
+# a rotating handler shared by all and with a rename half-way; every line
+# read back (test/prefork-check).
+PREFORK_APP := $(BUILD)/test/prefork_app
+$(PREFORK_APP): test/prefork/prefork_app.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(MONGOC_CFLAGS) -o $@ $< $(MONGOC_LIBS)
+
+tests: $(PREFORK_APP)
+
+.PHONY: prefork-check
+prefork-check: all $(PREFORK_APP) $(PING_BIN)
+	test/server run test/prefork-check
+
 examples-check: examples $(PING_BIN)
 	test/server run test/examples-check
+
+# The command from the build tree, nothing installed: `mongowatch run`
+# leaves no /dev/shm/mongoc-PID behind (100 runs), uses build/lib's mask
+# and audits; check-config's --dry-run and --open (test/cli-check).
+.PHONY: cli-check
+cli-check: all $(PLAIN_APP) $(PING_BIN)
+	test/server run test/cli-check
+
+# The CMake package: a CMake project builds examples/quickstart.c against a
+# tree installed into a temporary DESTDIR, with mongowatch::mongowatch
+# listed after mongo::mongoc_shared and before it, and runs both against
+# the server (test/cmake-check; exit 77, did NOT run, without cmake).
+.PHONY: cmake-check
+cmake-check: all $(PING_BIN)
+	$(call not_run_ok,test/server run test/cmake-check)
 
 # A setuid-root program started by another user ignores that user's
 # configuration (root, or sudo): test/secure-check.
@@ -535,11 +645,12 @@ aggregate-check: $(CLI)
 # field (test/pymongowatch-check; it exits 77, "did not run", without the
 # venv).  pymongowatch-config-check: pymongowatch's sample configuration,
 # its Python-only class paths replaced, through `mongowatch check-config`.
-# A check that needs pymongowatch from the package index exits 77 where it
-# cannot have it: `make check` then goes on, saying loudly that the check
+# A check that needs what a machine may lack (pymongowatch from the package
+# index, cmake, rsyslogd; used by cmake-check and syslog5424-check too)
+# exits 77 where it cannot have it: `make check` then goes on, saying loudly that the check
 # did NOT run (never that it passed); any other failure stops it.
 not_run_ok = $(1) || { s=$$?; [ $$s -eq 77 ] || exit $$s; \
-  echo "*** $@: NOT RUN (pymongowatch unavailable here, reason above); not counted as passed" >&2; }
+  echo "*** $@: NOT RUN (what it needs is unavailable here, reason above); not counted as passed" >&2; }
 
 PYMONGOWATCH_APP := $(BUILD)/test/pymongowatch-scenario
 $(PYMONGOWATCH_APP): test/pymongowatch/scenario.c
@@ -586,6 +697,7 @@ asan-check:
 tsan-check:
 	CK_RUN_SUITE=logging $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=queue $(MAKE) SANITIZE=thread unit-check
+	CK_RUN_SUITE=metrics $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=behaviour CK_RUN_CASE=threads $(MAKE) SANITIZE=thread integration-check
 
 # ---------------------------------------------------------------- fuzz
@@ -641,15 +753,24 @@ endif
 
 MAN_PAGES    := doc/man/mongowatch.1 doc/man/mongowatch.3 doc/man/mongowatch.yaml.5
 
-# The sample configuration goes to SYSCONFDIR unless one is there already;
-# uninstall removes it only when it is still the sample.
-install: all $(CLI_DIST)
+DOC_FILES    := README.md CHANGES.md $(wildcard doc/*.md) etc/mongowatch.yaml etc/mongowatch.json
+
+# The live configuration (the sample, writing to LOGDIR) goes to
+# SAMPLE_CONFIG unless one is there already; uninstall removes it only
+# when it is still that.  LOGDIR is made when missing, 0750 (and group adm,
+# Debian's group of those who read logs, when root installs), so that the
+# configuration works at once for programs run as root; an existing one
+# keeps its owner and mode (a service user may own it).  The sample itself,
+# the documents and the examples go to DOCDIR.
+install: all $(CLI_DIST) $(LIVE_CONFIG) $(CMAKE_FILES)
 	install -d $(DESTDIR)$(INCLUDEDIR)/mongowatch $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	   $(DESTDIR)$(BINDIR) $(DESTDIR)$(dir $(SAMPLE_CONFIG)) $(DESTDIR)$(MANDIR)/man1 \
-	   $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
+	   $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(CLI_DIST) $(DESTDIR)$(BINDIR)/mongowatch
 	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
-	[ -e $(DESTDIR)$(SAMPLE_CONFIG) ] || install -m 0644 etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG)
+	[ -e $(DESTDIR)$(SAMPLE_CONFIG) ] || install -m 0644 $(LIVE_CONFIG) $(DESTDIR)$(SAMPLE_CONFIG)
+	[ -d $(DESTDIR)$(LOGDIR) ] || { install -d -m 0750 $(DESTDIR)$(LOGDIR) && \
+	   if [ "$$(id -u)" -eq 0 ] && getent group adm >/dev/null; then chgrp adm $(DESTDIR)$(LOGDIR); fi; }
 	install -m 0644 doc/man/mongowatch.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 doc/man/mongowatch.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 doc/man/mongowatch.yaml.5 $(DESTDIR)$(MANDIR)/man5/
@@ -660,8 +781,12 @@ install: all $(CLI_DIST)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmongowatch.so
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/mongowatch.pc
+	install -m 0644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/*.c $(DESTDIR)$(DOCDIR)/examples/
 
-uninstall:
+# The log folder goes only when empty: logs are never removed.
+uninstall: $(LIVE_CONFIG)
 	rm -f $(DESTDIR)$(INCLUDEDIR)/mongowatch.h
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/mongowatch
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -670,7 +795,12 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mongowatch $(DESTDIR)$(LIBDIR)/$(notdir $(PRELOAD))
 	rm -f $(DESTDIR)$(MANDIR)/man1/mongowatch.1 $(DESTDIR)$(MANDIR)/man3/mongowatch.3 \
 	   $(DESTDIR)$(MANDIR)/man5/mongowatch.yaml.5
-	! cmp -s etc/mongowatch.yaml $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
+	rm -f $(addprefix $(DESTDIR)$(CMAKEDIR)/,$(notdir $(CMAKE_FILES))) \
+	   $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	   $(addprefix $(DESTDIR)$(DOCDIR)/,$(wildcard examples/*.c))
+	rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	! cmp -s $(LIVE_CONFIG) $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
+	rmdir $(DESTDIR)$(LOGDIR) 2>/dev/null || true
 
 # ---------------------------------------------------------------- man pages
 

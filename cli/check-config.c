@@ -1,5 +1,7 @@
 /* mongowatch check-config: builds the configuration as a load would,
- * installs nothing, and describes it. */
+ * installs nothing, and describes it.  Log files are only checked (their
+ * folder exists and is writable) unless --open: then they are opened,
+ * created when new. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -18,19 +20,34 @@ print_description (const char *text)
    }
 }
 
+static const char check_usage[] =
+   "usage: mongowatch check-config [--dry-run | --open] [--] [FILE...]";
+
 int
 mwatch_cli_check_config (int argc, char **argv)
 {
    char **found = NULL;
-   const char *const *paths = (const char *const *) argv;
-   size_t count = (size_t) argc;
-   if (argc > 0 && argv[0][0] == '-' && strcmp (argv[0], "-") != 0) {
-      mwatch_cli_error ("check-config: unknown option \"%s\"; usage: mongowatch check-config "
-                        "[FILE...]",
-                        argv[0]);
-      return 2;
+   /* A check creates no log file unless asked to: it may run as another
+    * user than the program, or before the program's folders are made. */
+   mwatch_config_check_mode_t mode = MWATCH_CONFIG_CHECK_DRY_RUN;
+   int i = 0;
+   for (; i < argc && argv[i][0] == '-' && strcmp (argv[i], "-") != 0; i++) {
+      if (strcmp (argv[i], "--") == 0) {
+         i++;
+         break;
+      }
+      if (strcmp (argv[i], "--dry-run") == 0) {
+         mode = MWATCH_CONFIG_CHECK_DRY_RUN;
+      } else if (strcmp (argv[i], "--open") == 0) {
+         mode = MWATCH_CONFIG_CHECK_OPEN;
+      } else {
+         mwatch_cli_error ("check-config: unknown option \"%s\"; %s", argv[i], check_usage);
+         return 2;
+      }
    }
-   if (argc == 0) {
+   const char *const *paths = (const char *const *) argv + i;
+   size_t count = (size_t) (argc - i);
+   if (count == 0) {
       found = mwatch_config_search (&count);
       paths = (const char *const *) found;
       if (count == 0) {
@@ -42,10 +59,10 @@ mwatch_cli_check_config (int argc, char **argv)
    }
    mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
    bson_error_t error;
-   bool ok = mwatch_config_check_files (paths, count, &description, &error);
+   bool ok = mwatch_config_check_files_mode (paths, count, mode, &description, &error);
    if (ok) {
-      for (size_t i = 0; i < count; i++) {
-         printf ("file %s\n", paths[i]);
+      for (size_t k = 0; k < count; k++) {
+         printf ("file %s\n", paths[k]);
       }
       print_description (description.data ? description.data : "");
       printf ("ok\n");

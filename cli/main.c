@@ -8,7 +8,7 @@
 
 static const char usage[] =
    "usage: mongowatch run [-c FILE] [--] PROGRAM [ARGS...]\n"
-   "       mongowatch check-config [FILE...]\n"
+   "       mongowatch check-config [--dry-run | --open] [FILE...]\n"
    "       mongowatch aggregate|aggr [--format csv|jsonl] [-i | -o FILE] [-d DIALECT]\n"
    "                 [-w N] [-t N] [FILE...]\n"
    "       mongowatch --version | --help\n"
@@ -16,7 +16,9 @@ static const char usage[] =
    "  run           run PROGRAM with its MongoDB operations audited (LD_PRELOAD of\n"
    "                the mask); -c FILE: the configuration to use\n"
    "  check-config  validate configuration files (merged in the order given;\n"
-   "                none: the files the mask would load) and describe them\n"
+   "                none: the files the mask would load) and describe them;\n"
+   "                log files are not created: each folder must exist and be\n"
+   "                writable (--dry-run, the default); --open opens them\n"
    "  aggregate     keep the newest record of each operation (WatchID) of logs\n"
    "                written with update records; FILE - or none: stdin; the\n"
    "                options of pymongowatch-csv aggr (see mongowatch(1))\n"

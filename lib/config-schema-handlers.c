@@ -24,7 +24,13 @@ static const struct {
     * is the file handler. */
    {"logging.handlers.WatchedFileHandler", "watched_file", _mwatch_cfg_build_file},
    {"logging.handlers.SysLogHandler", "syslog", _mwatch_cfg_build_syslog},
+   /* Python's SysLogHandler speaks RFC 3164 to a local socket: the remote
+    * RFC 5424 handler has a name of mongowatch's own. */
+   {"mongowatch.handlers.Syslog5424Handler", "syslog5424", _mwatch_cfg_build_syslog5424},
    {"logging.NullHandler", "null", _mwatch_cfg_build_null},
+   /* Counters and duration histograms in a Prometheus text file. */
+   {"mongowatch.handlers.MetricsHandler", "metrics", _mwatch_cfg_build_metrics},
+   {"mongowatch.handlers.OTLPHandler", "otlp", _mwatch_cfg_build_otlp},
    {"mongowatch.handlers.QueueHandler", "queue", NULL},
    /* pymongowatch's WatchQueue, named where a handler class goes: the
     * queue handler in front of a WatchQueue is what it means. */
@@ -47,7 +53,8 @@ static const struct {
 static const char *const common_keys[] = {"class", "level", "formatter", "filters", NULL};
 
 #define CLASSES_HELP                                                                   \
-   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, null, " \
+   "use stream, file, rotating_file, timed_rotating_file, watched_file, syslog, syslog5424, " \
+   "null, metrics, otlp, " \
    "queue (or Python's class names) or "                                                 \
    "ext:///path/to/lib.so:symbol"
 
@@ -514,7 +521,9 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
       }
       bson_free (filters);
    }
-   static const char *const skip[] = {"class", NULL};
+   /* An otlp handler's headers carry API keys: a description may end up
+    * in a ticket. */
+   static const char *const skip[] = {"class", "headers", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",

@@ -1,6 +1,6 @@
 /* The handler classes that write somewhere: stream, file (also as
  * Python's WatchedFileHandler), rotating file, timed rotating file,
- * syslog, and null, each from its dictConfig keys. */
+ * syslog, null, and metrics, each from its dictConfig keys. */
 #include "config-schema-private.h"
 #include "handler-private.h"
 #include "handler-timed-private.h"
@@ -244,6 +244,11 @@ file_handler (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *
        (headers && !write_header (cfg, map, c, filename))) {
       return NULL;
    }
+   /* A check that says what to do with log files: a delayed handler
+    * checks its path without creating anything, the others open it. */
+   if (cfg->st.check_only && cfg->st.check_files >= 0) {
+      delay = cfg->st.check_files == MWATCH_CONFIG_CHECK_DRY_RUN;
+   }
    bson_error_t err;
    if (kind == TIMED_FILE) {
       return timed_file_handler (cfg, map, filename, delay, backup_count, when, interval, utc, at_time, &err);
@@ -288,8 +293,8 @@ static const struct {
    {"local3", 19}, {"local4", 20}, {"local5", 21}, {"local6", 22}, {"local7", 23},
 };
 
-static bool
-read_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility)
+bool
+_mwatch_cfg_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility)
 {
    int64_t number;
    size_t saved = _mwatch_cfg_push (cfg, "facility");
@@ -342,12 +347,13 @@ _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cf
                          map,
                          "address",
                          "only a local syslog socket is supported: give its path (e.g. "
-                         "/dev/log), not a host and port");
+                         "/dev/log), not a host and port; for a remote daemon use class "
+                         "syslog5424 (RFC 5424)");
       }
       socket_path = address->text;
    }
    if (facility_node && facility_node->type != MWATCH_NODE_NULL &&
-       !read_facility (cfg, facility_node, &facility)) {
+       !_mwatch_cfg_facility (cfg, facility_node, &facility)) {
       return NULL;
    }
    bson_error_t err;
@@ -366,4 +372,39 @@ mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
 {
    return _mwatch_cfg_read_handler (cfg, map, c, NULL) ? mwatch_handler_new_null () : NULL;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+mwatch_handler_t *
+_mwatch_cfg_build_metrics (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c)
+{
+   const char *filename = NULL;
+   mwatch_metrics_handler_opts_t opts;
+   mwatch_metrics_handler_opts_init (&opts);
+   int64_t max_series = (int64_t) opts.max_series;
+   const mwatch_cfg_field_t own[] = {
+      {"filename", MWATCH_CFG_STRING, &filename, .required = true},
+      {"interval_sec", MWATCH_CFG_DOUBLE, &opts.interval_sec, .min = 0.001, .max = 86400},
+      {"max_series", MWATCH_CFG_INT, &max_series, .min = 1, .max = MWATCH_METRICS_MAX_SERIES_LIMIT},
+      MWATCH_CFG_END,
+   };
+   if (!_mwatch_cfg_read_handler (cfg, map, c, own)) {
+      return NULL;
+   }
+   if (c->formatter && c->formatter->type != MWATCH_NODE_NULL) {
+      return _mwatch_cfg_fail_at (cfg,
+                                  map,
+                                  "formatter",
+                                  "a metrics handler counts records and formats none; remove "
+                                  "\"formatter\"");
+   }
+   opts.max_series = (size_t) max_series;
+   bson_error_t err;
+   mwatch_handler_t *handler = mwatch_handler_new_metrics (filename, &opts, &err);
+   if (!handler) {
+      _mwatch_cfg_fail_at (cfg, map, "filename", err.message);
+      _mwatch_config_error_cause (cfg->error, &err);
+   }
+   return handler;
 }

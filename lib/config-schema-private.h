@@ -61,6 +61,9 @@ typedef struct {
 
 typedef struct {
    bool check_only; /* build to validate: no side effects beyond that */
+   /* A check's log files (mwatch_config_check_files_mode): -1 as a load
+    * would open them, else an mwatch_config_check_mode_t. */
+   int check_files;
    bool disable_existing;
    mwatch_staged_list_t formatters;
    mwatch_staged_list_t filters;
@@ -311,8 +314,20 @@ _mwatch_cfg_build_timed_rotating_file (mwatch_cfg_t *cfg,
                                        mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_syslog (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+/* A syslog facility: a name (user, local0, ...) or a number 0 to 23. */
+bool
+_mwatch_cfg_facility (mwatch_cfg_t *cfg, const mwatch_node_t *node, int *facility);
+/* config-schema-syslog5424.c: the remote syslog handler (RFC 5424). */
+mwatch_handler_t *
+_mwatch_cfg_build_syslog5424 (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 mwatch_handler_t *
 _mwatch_cfg_build_null (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+/* The metrics handler (Prometheus text file), config-schema-outputs.c. */
+mwatch_handler_t *
+_mwatch_cfg_build_metrics (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
+/* config-schema-otlp.c: the OpenTelemetry handler. */
+mwatch_handler_t *
+_mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_common_t *c);
 
 /* config-schema-loggers.c: the "loggers" section and the top-level root. */
 bool

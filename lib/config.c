@@ -210,9 +210,10 @@ install (const mwatch_staging_t *st)
 /* ---------------------------------------------------------------- loading */
 
 /* Builds the configuration `tree` (taken) and, unless `description` asks
- * for a check only, installs it. */
+ * for a check only, installs it.  `check_files`: a check's log files, as
+ * mwatch_staging_t says. */
 static bool
-load_tree (mwatch_node_t *tree, const char *file, mwatch_buf_t *description, bson_error_t *error)
+load_tree (mwatch_node_t *tree, const char *file, mwatch_buf_t *description, int check_files, bson_error_t *error)
 {
    mwatch_cfg_t *cfg = bson_malloc0 (sizeof *cfg);
    cfg->file = file;
@@ -220,6 +221,7 @@ load_tree (mwatch_node_t *tree, const char *file, mwatch_buf_t *description, bso
    cfg->error = error;
    _mwatch_staging_init (&cfg->st);
    cfg->st.check_only = description != NULL;
+   cfg->st.check_files = check_files;
 
    if (!cfg->st.check_only) {
       pthread_mutex_lock (&load_lock);
@@ -267,7 +269,7 @@ mwatch_config_load_string (const char *text, mwatch_config_format_t format, bson
       return false;
    }
    mwatch_node_t *tree = parse (text, strlen (text), format, STRING_FILE, error);
-   return tree && load_tree (tree, STRING_FILE, NULL, error);
+   return tree && load_tree (tree, STRING_FILE, NULL, -1, error);
 }
 
 /* The tree of the file at `path`, or NULL with `error` set. */
@@ -334,7 +336,7 @@ bool
 mwatch_config_load_files (const char *const *paths, size_t count, bson_error_t *error)
 {
    mwatch_node_t *tree = parse_files (paths, count, error);
-   return tree && load_tree (tree, paths[count - 1], NULL, error);
+   return tree && load_tree (tree, paths[count - 1], NULL, -1, error);
 }
 
 bool
@@ -343,17 +345,45 @@ mwatch_config_load_file (const char *path, bson_error_t *error)
    return mwatch_config_load_files (&path, 1, error);
 }
 
+/* A check of the merged files; `check_files` as load_tree's. */
+static bool
+check_files (const char *const *paths, size_t count, int files, mwatch_buf_t *description, bson_error_t *error)
+{
+   mwatch_buf_t ignored = MWATCH_BUF_INITIALIZER;
+   mwatch_node_t *tree = parse_files (paths, count, error);
+   bool ok = tree && load_tree (tree, paths[count - 1], description ? description : &ignored, files, error);
+   mwatch_buf_destroy (&ignored);
+   return ok;
+}
+
 bool
 mwatch_config_check_files (const char *const *paths,
                            size_t count,
                            mwatch_buf_t *description,
                            bson_error_t *error)
 {
-   mwatch_buf_t ignored = MWATCH_BUF_INITIALIZER;
-   mwatch_node_t *tree = parse_files (paths, count, error);
-   bool ok = tree && load_tree (tree, paths[count - 1], description ? description : &ignored, error);
-   mwatch_buf_destroy (&ignored);
-   return ok;
+   return check_files (paths, count, -1, description, error);
+}
+
+bool
+mwatch_config_check_files_mode (const char *const *paths,
+                                size_t count,
+                                mwatch_config_check_mode_t mode,
+                                mwatch_buf_t *description,
+                                bson_error_t *error)
+{
+   if (mode != MWATCH_CONFIG_CHECK_DRY_RUN && mode != MWATCH_CONFIG_CHECK_OPEN) {
+      mwatch_pos_t nowhere = {0, 0, NULL};
+      _mwatch_config_error (error,
+                            count > 0 && paths[0] ? paths[0] : "(none)",
+                            nowhere,
+                            NULL,
+                            "unknown check mode %d; use MWATCH_CONFIG_CHECK_DRY_RUN or "
+                            "MWATCH_CONFIG_CHECK_OPEN",
+                            (int) mode);
+      return false;
+   }
+   return check_files (paths, count, (int) mode, description, error);
 }
 
 bool

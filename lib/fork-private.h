@@ -60,6 +60,10 @@ typedef enum {
    MWATCH_FORK_RANK_LOGGERS,
    /* handler-queue.c live_lock, then each queue's mutex (queue.c). */
    MWATCH_FORK_RANK_QUEUE_HANDLERS,
+   /* handler-otlp.c live_lock, then each OpenTelemetry handler's lock (a
+    * leaf: its sender thread and emit take nothing under it).  The child
+    * drops the parent's buffered records and starts a sender of its own. */
+   MWATCH_FORK_RANK_OTLP,
    /* filter-rate.c rates_lock, then each rate filter's lock (a leaf: a
     * logger's filters run under config_lock read, which prepare shares). */
    MWATCH_FORK_RANK_RATE_FILTERS,
@@ -75,6 +79,11 @@ typedef enum {
     * takes them with no watch's lock held).  The child starts its own
     * background thread. */
    MWATCH_FORK_RANK_PENDING,
+   /* handler-metrics.c metrics_lock: every metrics handler's table and
+    * writer state (a leaf, taken under a handler's lock by emit).  The
+    * child empties its tables (the parent's counts are the parent's) and
+    * starts a writer of its own at its first record. */
+   MWATCH_FORK_RANK_METRICS,
    /* message.c: no lock; the child draws new WatchID randomness, so as
     * not to repeat its parent's WatchIDs. */
    MWATCH_FORK_RANK_OID,

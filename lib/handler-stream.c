@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -349,7 +350,21 @@ roll_over (stream_impl_t *impl)
 
    /* The lines still buffered belong to the old file. */
    stream_push (impl);
-   _mwatch_owned_fd_close (&impl->file);
+   /* Processes sharing the file (a pre-fork server's workers) may all
+    * find it full at once, and two shifts of the backups racing rename
+    * one backup over another, losing its lines.  An exclusive flock on the
+    * file makes them take turns; the one that gets it after another's
+    * rotation finds the path no longer names its file, and only reopens.
+    * The descriptor stays open, and so the lock held, until the shift is
+    * done. */
+   if (impl->file.fd >= 0) {
+      while (flock (impl->file.fd, LOCK_EX) != 0 && errno == EINTR) {
+      }
+      if (!file_path_names_fd (impl)) {
+         _mwatch_owned_fd_close (&impl->file);
+         return true;
+      }
+   }
 
    char *dst = backup_name (impl->path, impl->backup_count);
    if (unlink (dst) != 0 && errno != ENOENT) {
@@ -373,6 +388,7 @@ roll_over (stream_impl_t *impl)
       dst = src;
    }
    bson_free (dst);
+   _mwatch_owned_fd_close (&impl->file);
    return ok;
 }
 

@@ -40,11 +40,8 @@
 #define SYSLOG_MIN_DATAGRAM 1024
 #define SYSLOG_MAX_LENGTH_LIMIT ((size_t) 16 << 20)
 
-/* What a shortened value ends with: "…[truncated N bytes]", N the bytes of
- * the value removed (of its JSON text, for a document or an array). */
-#define TRUNCATED_MARK "\xe2\x80\xa6[truncated %zu bytes]"
-/* The marker's longest text (N of 20 digits). */
-#define TRUNCATED_MARK_MAX (sizeof TRUNCATED_MARK + 20)
+#define TRUNCATED_MARK MWATCH_TRUNCATED_MARK
+#define TRUNCATED_MARK_MAX MWATCH_TRUNCATED_MARK_MAX
 /* Rounds of shortening one record before giving it up: one per field is
  * the rule, a few more when escaping (a quote, a control character) makes
  * a value's line text longer than the value. */
@@ -108,25 +105,6 @@ syslog_send (syslog_impl_t *impl, const char *data, size_t len)
    return err;
 }
 
-/* The severities of RFC 5424 for mongowatch's levels. */
-static int
-syslog_severity (int level)
-{
-   if (level >= MWATCH_LEVEL_CRITICAL) {
-      return 2;
-   }
-   if (level >= MWATCH_LEVEL_ERROR) {
-      return 3;
-   }
-   if (level >= MWATCH_LEVEL_WARNING) {
-      return 4;
-   }
-   if (level >= MWATCH_LEVEL_INFO) {
-      return 6;
-   }
-   return 7;
-}
-
 /* Puts "<PRI>ident[pid]: " and the record's line into impl->datagram. */
 static void
 syslog_build (mwatch_handler_t *handler, const mwatch_record_t *record)
@@ -138,7 +116,7 @@ syslog_build (mwatch_handler_t *handler, const mwatch_record_t *record)
    char head[64];
 
    mwatch_buf_clear (dg);
-   bson_snprintf (head, sizeof head, "<%d>", impl->facility * 8 + syslog_severity (record->level));
+   bson_snprintf (head, sizeof head, "<%d>", impl->facility * 8 + _mwatch_syslog_severity (record->level));
    mwatch_buf_append_str (dg, head);
    mwatch_buf_append_str (dg, impl->ident);
    /* getpid () at send time, as syslog(3): right in a forked child too. */

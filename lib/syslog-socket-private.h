@@ -1,4 +1,5 @@
-/* Internal: datagrams to a local syslog socket (syslog-socket.c). */
+/* Internal: datagrams to a local syslog socket, and what the syslog
+ * handlers share (syslog-socket.c). */
 #ifndef MWATCH_SYSLOG_SOCKET_PRIVATE_H
 #define MWATCH_SYSLOG_SOCKET_PRIVATE_H
 
@@ -14,6 +15,17 @@ _mwatch_syslog_connect (const char *path);
  * the next report in one of its own sockets. */
 void
 _mwatch_syslog_report (const char *message);
+
+/* The severity of RFC 5424 for a mongowatch level: CRITICAL and above 2,
+ * ERROR 3, WARNING 4, INFO 6, DEBUG and below 7. */
+int
+_mwatch_syslog_severity (int level);
+
+/* What a value shortened to fit a syslog message ends with:
+ * "…[truncated N bytes]", N the bytes of the value removed; and the
+ * marker's longest text (N of 20 digits). */
+#define MWATCH_TRUNCATED_MARK "\xe2\x80\xa6[truncated %zu bytes]"
+#define MWATCH_TRUNCATED_MARK_MAX (sizeof MWATCH_TRUNCATED_MARK + 20)
 
 /* The socket _mwatch_syslog_report sends to: /dev/log (tests change it). */
 extern const char *_mwatch_report_socket;

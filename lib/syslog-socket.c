@@ -1,5 +1,5 @@
 /* Datagrams to a local syslog socket: the syslog handler's connection and
- * the reports of last resort. */
+ * the reports of last resort; and the severities both syslog handlers use. */
 #include "syslog-socket-private.h"
 #include "mongoc-compat-private.h"
 
@@ -56,4 +56,22 @@ _mwatch_syslog_report (const char *message)
    BSON_UNUSED (sent); /* a report that cannot be sent is not reported */
    close (fd);
    bson_free (datagram);
+}
+
+int
+_mwatch_syslog_severity (int level)
+{
+   if (level >= MWATCH_LEVEL_CRITICAL) {
+      return 2;
+   }
+   if (level >= MWATCH_LEVEL_ERROR) {
+      return 3;
+   }
+   if (level >= MWATCH_LEVEL_WARNING) {
+      return 4;
+   }
+   if (level >= MWATCH_LEVEL_INFO) {
+      return 6;
+   }
+   return 7;
 }

@@ -44,8 +44,9 @@ mwatch_patch_mongoc (bson_error_t *error)
                       "mongowatch cannot watch: libmongoc comes before libmongowatch in "
                       "this program's symbol search order, so the application's mongoc "
                       "calls never reach mongowatch; link with -lmongowatch before "
-                      "-lmongoc-1.0 (as `pkg-config --libs mongowatch` does) or load it "
-                      "with LD_PRELOAD=libmongowatch.so.0");
+                      "-lmongoc-1.0 (as `pkg-config --libs mongowatch` does; with CMake, "
+                      "link the target mongowatch::mongowatch of find_package(mongowatch)) "
+                      "or load it with LD_PRELOAD=libmongowatch.so.0");
       return false;
    }
    _mwatch_note_patched ();

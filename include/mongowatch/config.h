@@ -107,6 +107,33 @@ mwatch_config_check_files (const char *const *paths,
                            mwatch_buf_t *description,
                            bson_error_t *error);
 
+/* What mwatch_config_check_files_mode does with the log files of the file
+ * handlers (file, rotating_file, timed_rotating_file, watched_file). */
+typedef enum {
+   /* Creates and opens no log file: a file that exists must be a writable
+    * file, and the folder of one that does not must exist and be writable
+    * (searchable too), which is what opening it will need. */
+   MWATCH_CONFIG_CHECK_DRY_RUN = 0,
+   /* Opens every log file, creating a new one (empty), whatever the
+    * handler's "delay" says: the real open(2), as the user checking it. */
+   MWATCH_CONFIG_CHECK_OPEN = 1,
+} mwatch_config_check_mode_t;
+
+/* mwatch_config_check_files, with the handlers' log files treated as
+ * `mode` says (mwatch_config_check_files itself opens them as a load
+ * would: at once unless a handler has "delay: true").  An error about a
+ * log file names the configuration file, the handler's key ("handlers.
+ * NAME.filename"), the log file and why, e.g.
+ * "/etc/mongowatch.yaml:93:15: handlers.csv_file.filename: cannot open log
+ * file "/var/log/mongowatch/watch.csv": No such file or directory".  For
+ * `mongowatch check-config` (--dry-run, the default, and --open). */
+MWATCH_EXPORT bool
+mwatch_config_check_files_mode (const char *const *paths,
+                                size_t count,
+                                mwatch_config_check_mode_t mode,
+                                mwatch_buf_t *description,
+                                bson_error_t *error);
+
 /* The configuration files the mask (libmongowatch-preload.so) loads, in
  * the order it merges them, lowest priority first; only files that exist:
  *

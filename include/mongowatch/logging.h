@@ -474,6 +474,276 @@ mwatch_syslog_handler_set_max_length (mwatch_handler_t *handler,
                                       size_t max_length,
                                       bson_error_t *error);
 
+/* The remote syslog handler (RFC 5424): each record as one message
+ *
+ *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID NAME="VALUE" ...] MSG
+ *
+ * PRI from `facility` and the record's level (severities as the local
+ * syslog handler's), TIMESTAMP the record's creation in UTC with
+ * microseconds, PROCID the sending process, MSGID the record's Operation
+ * ("find", "insert_many"; "-" without one), one SD-PARAM per field of the
+ * record's WatchMessage (fields starting with '_' apart) under the SD-ID
+ * `sd_id`, its value as in {watch.csv} (documents and arrays as relaxed
+ * JSON, times as ISO-8601, null as "") with '"', '\' and ']' escaped, and
+ * MSG the formatted line, after the UTF-8 BOM unless `bom` is false.
+ * A message longer than `max_length` has MSG cut first, then, if that is
+ * not enough, MSG left out and the longest SD-PARAM values cut, each cut
+ * ending with "…[truncated N bytes]".
+ *
+ * Transports: UDP (RFC 5426, one message per datagram), TCP (RFC 6587
+ * octet counting: "LEN MSG"), a unix datagram socket (rsyslog's imuxsock,
+ * /dev/log) or a unix stream socket (octet counting).
+ *
+ * Put it behind a queue handler (mwatch_handler_new_queue): emit sends the
+ * record at once and, when it cannot (the daemon is down or restarting,
+ * a stream connection was closed), reconnects and retries with a backoff
+ * doubling up to `backoff_max_sec`, for at most `retry_timeout_sec`
+ * before it drops the record, counts it and reports it on
+ * "mongowatch.stats" once per failure episode (and once when sending
+ * works again); the queue buffers what comes meanwhile, within its own
+ * bound, and bounds the exit with its shutdown_timeout_sec. */
+typedef enum {
+   MWATCH_SYSLOG5424_UDP = 0,
+   MWATCH_SYSLOG5424_TCP,
+   MWATCH_SYSLOG5424_UNIX,        /* a datagram socket */
+   MWATCH_SYSLOG5424_UNIX_STREAM, /* octet counting, as TCP */
+} mwatch_syslog5424_transport_t;
+
+typedef struct {
+   mwatch_syslog5424_transport_t transport; /* UDP by default */
+   /* UDP and TCP: "HOST:PORT", "[IPV6]:PORT", or a host alone (port
+    * 514), resolved again at each connection; unix: the socket's path.
+    * Required. */
+   const char *address;
+   int facility; /* MWATCH_SYSLOG_USER by default; 0 to 23 */
+   /* HOSTNAME: NULL for gethostname(), "" for NILVALUE; 1 to 255
+    * printable US-ASCII characters. */
+   const char *hostname;
+   /* APP-NAME: NULL for the program's name, "" for NILVALUE; 1 to 48
+    * printable US-ASCII characters. */
+   const char *app_name;
+   /* The SD-ID of the watch fields, NAME@PRIVATE-ENTERPRISE-NUMBER: NULL
+    * for "mongowatch@32473" (32473 is the example number RFC 5612
+    * reserves for documentation; an organisation with a number of its
+    * own should use it). */
+   const char *sd_id;
+   /* The longest message (its frame apart): 8,192 bytes by default,
+    * rsyslog's default limit; 480 (what every receiver takes) to 65,507
+    * for datagrams, to 16 MiB for streams. */
+   size_t max_length;
+   bool bom; /* true by default, as RFC 5424 6.4 asks for UTF-8 text */
+   /* 10 s by default; 0 to 3600; 0: one attempt (a connection is given
+    * a second at least), no retry. */
+   double retry_timeout_sec;
+   double backoff_max_sec;   /* 2 s by default; 0 to 3600 (at least 50 ms) */
+} mwatch_syslog5424_opts_t;
+
+#define MWATCH_SYSLOG5424_DEFAULT_MAX_LENGTH 8192
+
+/* Fills `opts` with the defaults above (no address). */
+MWATCH_EXPORT void
+mwatch_syslog5424_opts_init (mwatch_syslog5424_opts_t *opts);
+
+/* The remote syslog handler, as `opts` says (NULL: the defaults, which
+ * have no address: an error).  It connects at the first record, not now,
+ * so that the daemon may start later.  NULL with `error` set
+ * (MWATCH_ERROR_INVALID_ARGUMENT) for an option out of range, naming it,
+ * or (MWATCH_ERROR_IO) a host name that does not resolve. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_syslog5424 (const mwatch_syslog5424_opts_t *opts, bson_error_t *error);
+
+/* What a remote syslog handler did so far: messages sent, records
+ * dropped (not sent within the retry bound, or too long even shortened),
+ * connections made (the first included). */
+typedef struct {
+   uint64_t sent;
+   uint64_t dropped;
+   uint64_t connects;
+} mwatch_syslog5424_stats_t;
+
+/* Fills `stats` for `handler`; all zero when it is not a remote syslog
+ * handler.  Safe from any thread. */
+MWATCH_EXPORT void
+mwatch_syslog5424_handler_stats (mwatch_handler_t *handler, mwatch_syslog5424_stats_t *stats);
+/* The metrics handler: counts each final record (State "final") per
+ * (DB, Collection, Operation) — operations, errors (records with an Error
+ * field), documents by count field, and a histogram of Duration in fixed
+ * buckets of 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+ * 0.5, 1, 2.5, 5 and 10 seconds — and writes them to the file at `path`
+ * in Prometheus' text exposition format, for node_exporter's textfile
+ * collector (name it NAME.prom in the collector's folder).  Other records
+ * (first, update, timeout) are not counted; the formatter is not used.
+ *
+ * Emitting formats nothing and does no I/O: a thread of the handler's
+ * own, started at the first record, writes the file every
+ * `interval_sec` when the counts changed, and closing the handler writes
+ * it once more.  Each write is whole: a temporary file in the same folder
+ * (".NAME.PID.tmp"), fsync, rename over `path`; a reader sees the old
+ * file or the new one.  A write that fails is reported once on
+ * "mongowatch.stats" and tried again every interval; the counts are
+ * cumulative, so the next good write has them all.  At most `max_series`
+ * series are kept: records of a new one beyond that are counted in
+ * mongowatch_metrics_records_dropped_total and reported once.
+ *
+ * After fork() a child counts afresh.  Every "{pid}" in `path` is the
+ * writing process's id: then each process writes a file of its own, its
+ * series labelled pid="N".  Without "{pid}" the file is the configuring
+ * process's, and a child counts nothing (said once).
+ *
+ * NULL, with `error` set, for a missing path, an option out of range, or
+ * a folder that is not there or not writable (naming it).  doc/
+ * configuration.md, "metrics", lists the series. */
+typedef struct {
+   double interval_sec; /* MWATCH_METRICS_DEFAULT_INTERVAL_SEC; 0.001 to 86400 */
+   size_t max_series;   /* MWATCH_METRICS_DEFAULT_MAX_SERIES; 1 to 1,000,000 */
+} mwatch_metrics_handler_opts_t;
+
+#define MWATCH_METRICS_DEFAULT_INTERVAL_SEC 15.0
+#define MWATCH_METRICS_DEFAULT_MAX_SERIES 1000
+#define MWATCH_METRICS_MAX_SERIES_LIMIT 1000000
+
+/* Fills `opts` with the defaults above. */
+MWATCH_EXPORT void
+mwatch_metrics_handler_opts_init (mwatch_metrics_handler_opts_t *opts);
+
+/* `opts` may be NULL for the defaults. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_metrics (const char *path,
+                            const mwatch_metrics_handler_opts_t *opts,
+                            bson_error_t *error);
+
+/* ------------------------------------------------------------------------
+ * The OpenTelemetry handler: records as OTLP log records (and, optionally,
+ * spans) over OTLP/HTTP with JSON bodies, to an OpenTelemetry Collector or
+ * any OTLP/HTTP endpoint.
+ *
+ * Each final record (and each record that left a queue by timeout, and
+ * each plain text record) becomes one log record: its body the handler's
+ * formatted line ("{message}" unless a formatter is set), its severity the
+ * record's level, its instrumentation scope the logger's name, and its
+ * attributes those of OpenTelemetry's database conventions:
+ * db.system.name "mongodb", db.namespace (DB), db.collection.name
+ * (Collection), db.operation.name (Operation: find, insert_many, ...),
+ * db.query.text (the Filter as JSON, as the handler's filters left it:
+ * redacted when they redact), db.response.returned_rows (the documents a
+ * cursor returned), error.type "_OTHER" and error.message (Error) for a
+ * failed operation; every other field as mongowatch.<field in snake
+ * case> (mongowatch.watch_id, mongowatch.duration, mongowatch.inserted_count,
+ * context fields), and thread.id.  First and update records are not sent.
+ * With `spans`, each final record is also a span (kind CLIENT, named
+ * "OPERATION COLLECTION", from StartTime to EndTime, status ERROR when it
+ * failed), and its log record carries the span's trace and span ids.
+ *
+ * Sending is done by a thread of the handler's own, in batches: emit only
+ * encodes the record and puts it into a bounded buffer.  A record the full
+ * buffer cannot take is dropped and counted; a batch the endpoint refuses
+ * for good (an HTTP status other than 429, 502, 503, 504) is dropped and
+ * counted; a collector that is down, restarting or answering 429/50x is
+ * tried again with exponential backoff (0.1 s doubling up to
+ * max_backoff_sec, with jitter) while the buffer holds the records.
+ * Failures and drops are reported on "mongowatch.stats" once per episode
+ * and when sending works again, and the drops in all at close.  Closing
+ * sends what is buffered for at most shutdown_timeout_sec, then counts
+ * what is left as dropped.  A child after fork() drops its copies of the
+ * parent's buffered records (the parent sends them) and sends its own
+ * from a thread of its own.
+ *
+ * Every string is copied; NULL means "from the environment, as
+ * OpenTelemetry's SDKs read it, else the default".
+ * ------------------------------------------------------------------------ */
+typedef struct {
+   /* The base URL: the logs go to ENDPOINT/v1/logs, the spans to
+    * ENDPOINT/v1/traces.  NULL: OTEL_EXPORTER_OTLP_ENDPOINT, else
+    * http://localhost:4318. */
+   const char *endpoint;
+   /* The logs' URL as it is.  NULL: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    * else from `endpoint`. */
+   const char *logs_endpoint;
+   /* The spans' URL as it is.  NULL: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    * else from `endpoint`. */
+   const char *traces_endpoint;
+   /* Also a span per final record: false by default. */
+   bool spans;
+   /* service.name.  NULL: OTEL_SERVICE_NAME, else service.name from
+    * OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:PROGRAM". */
+   const char *service_name;
+   /* More resource attributes, as pairs key, value, ..., NULL (NULL:
+    * none); they are added to those of OTEL_RESOURCE_ATTRIBUTES
+    * ("k=v,k2=v2", values percent-encoded) and win over them. */
+   const char *const *resource_attributes;
+   /* HTTP headers, as pairs name, value, ..., NULL (an API key, say).
+    * NULL: OTEL_EXPORTER_OTLP_LOGS_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS
+    * (same syntax as the attributes). */
+   const char *const *headers;
+   /* Records the buffer holds: 2048 (OpenTelemetry's default); and the
+    * bound on their encoded bytes: 32 MiB. */
+   size_t max_queue_size;
+   size_t max_queue_bytes;
+   /* Records in one request: 512. */
+   size_t max_batch_size;
+   /* How long a record may wait for a batch to fill: 1 s.  A flush (which
+    * a queue's listener makes whenever it runs dry) sends at once. */
+   double schedule_delay_sec;
+   /* The longest one request may take: 10 s. */
+   double export_timeout_sec;
+   /* The longest wait between two tries: 5 s. */
+   double max_backoff_sec;
+   /* The longest close waits for the buffer to be sent: 5 s. */
+   double shutdown_timeout_sec;
+   /* Also OTLP metrics: the histogram db.client.operation.duration (unit
+    * s, cumulative, OpenTelemetry's advised bucket bounds from 1 ms to
+    * 5 s) of the final records, one series per DB, Collection, Operation
+    * (and error.type "_OTHER" for the failed ones, so that its count is
+    * the errors), sent every `metrics_interval_sec` (60 s) when it
+    * changed, and at close.  At most 1,000 series; operations beyond
+    * them are left out and counted (`metrics_overflow`).  False by
+    * default. */
+   bool metrics;
+   double metrics_interval_sec;
+   /* The metrics' URL as it is.  NULL: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    * else ENDPOINT/v1/metrics. */
+   const char *metrics_endpoint;
+} mwatch_otlp_opts_t;
+
+/* Fills `opts` with the defaults above (every string NULL). */
+MWATCH_EXPORT void
+mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts);
+
+/* A new OpenTelemetry handler (`opts` NULL: the defaults), its sending
+ * thread started.  Nothing is sent yet: a collector that is down at
+ * start is tried again as above, not an error.  NULL with `error` set
+ * (naming the setting or the variable) for a URL that is not http:// or
+ * https://, an OTEL_EXPORTER_OTLP_PROTOCOL of grpc (this handler speaks
+ * OTLP/HTTP only), a malformed header or attribute list, a size of 0, or
+ * a thread that cannot be started. */
+MWATCH_EXPORT mwatch_handler_t *
+mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error);
+
+/* What an OpenTelemetry handler did so far: log records the endpoint
+ * accepted (`sent`), spans it accepted, records dropped (buffer full,
+ * refused, left at close), requests tried again, records buffered now;
+ * metrics exports accepted, and operations left out of the metrics
+ * (beyond 1,000 series). */
+typedef struct {
+   uint64_t sent;
+   uint64_t spans_sent;
+   uint64_t dropped;
+   uint64_t retries;
+   uint64_t queued;
+   uint64_t metrics_sent;
+   uint64_t metrics_overflow;
+} mwatch_otlp_stats_t;
+
+/* The counters of `handler`; zeros for a handler of another kind. */
+MWATCH_EXPORT void
+mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats);
+
+/* The counters of the live OpenTelemetry handler named `name` (a
+ * configuration names its handlers after their keys): false, with
+ * `stats` zeroed, when there is none. */
+MWATCH_EXPORT bool
+mwatch_otlp_handler_stats_by_name (const char *name, mwatch_otlp_stats_t *stats);
+
 typedef void (*mwatch_line_cb_t) (const char *line,
                                   size_t len,
                                   const mwatch_record_t *record,

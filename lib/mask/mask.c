@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 
 static const void *mask_base; /* the mask's own load address */
@@ -202,11 +204,35 @@ mongoc_init (void)
    }
 }
 
+/* A process in which only the mask brought libmongoc (a shell, env, a
+ * wrapper script: `mongowatch run -- ./start.sh`): libmongoc's automatic
+ * init (as Debian builds it) has made its counters file,
+ * /dev/shm/mongoc-PID, for nobody.  It would stay for good when the
+ * process ends by _exit (dash does) or execs (keeping its PID, so that the
+ * program it becomes finds the name taken and says "Falling back to malloc
+ * for counters").  Its name goes now; the mapping, which is all libmongoc
+ * uses, stays, and libmongoc's own cleanup at exit finds nothing to
+ * remove.  The name is libmongoc 1.x's ("/mongoc-" and the PID); a process
+ * that uses libmongoc itself keeps its file, as it would without the
+ * mask. */
+static void
+forget_counters_file (void)
+{
+#if defined(MONGOC_ENABLE_SHM_COUNTERS) && !defined(MONGOC_NO_AUTOMATIC_GLOBALS)
+   char name[32];
+   bson_snprintf (name, sizeof name, "/mongoc-%u", (unsigned) getpid ());
+   shm_unlink (name);
+#endif
+}
+
 __attribute__ ((constructor)) static void
 mwatch_mask_init (void)
 {
    bson_error_t error;
    quiet = !process_uses_mongoc ();
+   if (quiet) {
+      forget_counters_file ();
+   }
    /* Before main, a daemon has yet to fork and close its descriptors:
     * files are opened at the first record unless `delay: false`. */
    _mwatch_file_delay_by_default = true;

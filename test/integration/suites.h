@@ -18,5 +18,6 @@ Suite *held_back_suite (void);  /* test-held-back.c */
 Suite *held_back_review_suite (void); /* test-held-back-review.c */
 Suite *lazy_build_suite (void); /* test-lazy-build.c */
 Suite *pymongowatch_filters_suite (void); /* test-pymongowatch-filters.c */
+Suite *metrics_integration_suite (void); /* test-metrics.c */
 
 #endif

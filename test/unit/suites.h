@@ -32,5 +32,8 @@ bool file_faults_child_main (int *status);
 Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
 Suite *report_locks_suite (void); /* test-report-locks.c */
 Suite *lazy_dispatch_suite (void); /* test-lazy-dispatch.c */
+Suite *syslog5424_suite (void); /* test-syslog5424.c */
+Suite *metrics_suite (void); /* test-metrics.c */
+Suite *otlp_json_suite (void); /* test-otlp-json.c */
 
 #endif

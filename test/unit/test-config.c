@@ -1885,6 +1885,65 @@ START_TEST (test_check_installs_nothing)
 }
 END_TEST
 
+/* mwatch_config_check_files_mode: a dry run creates no log file, and
+ * names the handler, key and file whose folder is missing or not
+ * writable; MWATCH_CONFIG_CHECK_OPEN opens (creates) them, even with
+ * "delay: true". */
+START_TEST (test_check_mode_dry_run_and_open)
+{
+   char path[PATH_MAX];
+   char log[PATH_MAX];
+   write_file ("m.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  plain: {class: file, filename: '@D/plain.log'}\n"
+               "  rolled: {class: rotating_file, filename: '@D/rolled.log', maxBytes: 10, "
+               "backupCount: 1, add_headers_if_empty: true}\n"
+               "  timed: {class: timed_rotating_file, filename: '@D/timed.log', delay: true}\n"
+               "loggers:\n"
+               "  mongowatch: {level: INFO, handlers: [plain, rolled, timed]}\n",
+               path);
+   const char *const paths[] = {path};
+   bson_error_t error;
+   ck_assert_msg (mwatch_config_check_files_mode (paths, 1, MWATCH_CONFIG_CHECK_DRY_RUN, NULL, &error),
+                  "%s",
+                  error.message);
+   const char *names[] = {"plain.log", "rolled.log", "timed.log"};
+   for (size_t i = 0; i < 3; i++) {
+      path_in_dir (log, names[i]);
+      ck_assert_msg (access (log, F_OK) != 0, "a dry run created %s", log);
+   }
+   ck_assert_msg (mwatch_config_check_files_mode (paths, 1, MWATCH_CONFIG_CHECK_OPEN, NULL, &error),
+                  "%s",
+                  error.message);
+   for (size_t i = 0; i < 3; i++) {
+      path_in_dir (log, names[i]);
+      ck_assert_msg (access (log, F_OK) == 0, "--open did not create %s", log);
+   }
+   /* The check wrote no header into the file it opened. */
+   assert_file ("rolled.log", "");
+
+   /* A missing folder: the handler, its key and the file are named. */
+   write_file ("nodir.yaml",
+               "version: 1\n"
+               "handlers:\n"
+               "  audit: {class: file, filename: '@D/nowhere/audit.log'}\n",
+               path);
+   for (int mode = 0; mode < 2; mode++) {
+      ck_assert (!mwatch_config_check_files_mode (paths, 1, (mwatch_config_check_mode_t) mode, NULL, &error));
+      char *want = expand ("nodir.yaml:3:34: handlers.audit.filename: cannot open log file "
+                           "\"@D/nowhere/audit.log\": No such file or directory");
+      ck_assert_msg (strstr (error.message, want), "mode %d: %s", mode, error.message);
+      bson_free (want);
+   }
+   path_in_dir (log, "nowhere");
+   ck_assert (access (log, F_OK) != 0);
+
+   ck_assert (!mwatch_config_check_files_mode (paths, 1, (mwatch_config_check_mode_t) 7, NULL, &error));
+   ck_assert_msg (strstr (error.message, "unknown check mode 7"), "%s", error.message);
+}
+END_TEST
+
 /* Filters on "mongowatch" (or the root) never see an operation, which is
  * logged on a logger below it: the check warns, at the filters; filters
  * on a watcher's own logger or on a handler draw no warning. */
@@ -2513,6 +2572,7 @@ config_suite (void)
    tcase_add_test (tc, test_failed_load_changes_nothing);
    tcase_add_test (tc, test_reload_loses_nothing);
    tcase_add_test (tc, test_check_installs_nothing);
+   tcase_add_test (tc, test_check_mode_dry_run_and_open);
    tcase_add_test (tc, test_check_warns_of_filters_above_watchers);
    tcase_add_test (tc, test_never_patched_is_reported);
    tcase_add_test (tc, test_template_fields_declared);

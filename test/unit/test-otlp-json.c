@@ -1,0 +1,500 @@
+/* The OpenTelemetry handler's pure parts: a record as an OTLP/JSON log
+ * record and span (every attribute of the database conventions), the
+ * request bodies, the environment's "k=v" lists and signal URLs, which
+ * records are sent, and the configuration keys' errors.  The handler
+ * against a real Collector is test/otlp-check's. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mongowatch.h"
+#include "test-util.h"
+#include "unit/suites.h"
+
+#include "../../lib/handler-otlp-private.h"
+
+static const uint8_t trace_id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                     0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+static const uint8_t span_id[8] = {0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+
+/* A final find on "shop.orders" that returned 3 documents. */
+static mwatch_message_t *
+find_message (void)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   bson_t *filter = BCON_NEW ("status", "A", "qty", "{", "$gt", BCON_INT32 (5), "}");
+   mwatch_message_set_datetime (msg, "StartTime", 1700000000000000);
+   mwatch_message_set_utf8 (msg, "State", "final");
+   mwatch_message_set_utf8 (msg, "DB", "shop");
+   mwatch_message_set_utf8 (msg, "Collection", "orders");
+   mwatch_message_set_utf8 (msg, "Operation", "find");
+   mwatch_message_set_document (msg, "Filter", filter);
+   mwatch_message_set_datetime (msg, "EndTime", 1700000000250000);
+   mwatch_message_set_double (msg, "Duration", 0.25);
+   mwatch_message_set_int64 (msg, "MatchedCount", 3);
+   mwatch_message_set_ready (msg);
+   bson_destroy (filter);
+   return msg;
+}
+
+static mwatch_record_t
+record_of (const char *logger, mwatch_message_t *msg)
+{
+   return (mwatch_record_t) {
+      .name = logger,
+      .level = MWATCH_LEVEL_INFO,
+      .timeout_level = MWATCH_LEVEL_INFO,
+      .created = 1700000000300000,
+      .thread = 4242,
+      .process = 1,
+      .watch = msg,
+   };
+}
+
+static json_t *
+parse (const mwatch_buf_t *buf)
+{
+   json_error_t jerr;
+   json_t *root = json_loadb (buf->data, buf->len, 0, &jerr);
+   ck_assert_msg (root, "not JSON (%s): %s", jerr.text, buf->data);
+   return root;
+}
+
+/* The value object of attribute `key` in the array `attributes`, or NULL. */
+static json_t *
+attribute (json_t *attributes, const char *key)
+{
+   size_t i;
+   json_t *item;
+   json_t *found = NULL;
+   json_array_foreach (attributes, i, item)
+   {
+      if (strcmp (json_string_value (json_object_get (item, "key")), key) == 0) {
+         ck_assert_msg (!found, "attribute %s twice", key);
+         found = json_object_get (item, "value");
+      }
+   }
+   return found;
+}
+
+static void
+assert_string_attr (json_t *attributes, const char *key, const char *expected)
+{
+   json_t *v = attribute (attributes, key);
+   ck_assert_msg (v, "no attribute %s", key);
+   ck_assert_str_eq (json_string_value (json_object_get (v, "stringValue")), expected);
+}
+
+static void
+assert_int_attr (json_t *attributes, const char *key, const char *expected)
+{
+   json_t *v = attribute (attributes, key);
+   ck_assert_msg (v, "no attribute %s", key);
+   /* OTLP/JSON: 64-bit integers are strings. */
+   ck_assert_str_eq (json_string_value (json_object_get (v, "intValue")), expected);
+}
+
+START_TEST (log_record_of_a_find)
+{
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   mwatch_buf_t log = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_encode (&record, "the body", 8, trace_id, span_id, &log, NULL);
+   json_t *root = parse (&log);
+
+   ck_assert_str_eq (json_string_value (json_object_get (root, "timeUnixNano")),
+                     "1700000000300000000");
+   ck_assert_int_eq (json_integer_value (json_object_get (root, "severityNumber")), 9);
+   ck_assert_str_eq (json_string_value (json_object_get (root, "severityText")), "INFO");
+   ck_assert_str_eq (json_string_value (json_object_get (json_object_get (root, "body"), "stringValue")),
+                     "the body");
+   /* No span asked: no ids. */
+   ck_assert_ptr_null (json_object_get (root, "traceId"));
+
+   json_t *attrs = json_object_get (root, "attributes");
+   assert_string_attr (attrs, "db.system.name", "mongodb");
+   assert_string_attr (attrs, "db.namespace", "shop");
+   assert_string_attr (attrs, "db.collection.name", "orders");
+   assert_string_attr (attrs, "db.operation.name", "find");
+   assert_string_attr (attrs, "db.query.text", "{\"status\":\"A\",\"qty\":{\"$gt\":5}}");
+   assert_int_attr (attrs, "db.response.returned_rows", "3");
+   assert_int_attr (attrs, "mongowatch.matched_count", "3");
+   assert_string_attr (attrs, "mongowatch.state", "final");
+   assert_string_attr (attrs, "mongowatch.watch_id", mwatch_message_watch_id (msg));
+   assert_int_attr (attrs, "mongowatch.iteration", "0");
+   assert_string_attr (attrs, "mongowatch.start_time", "2023-11-14T22:13:20.000000Z");
+   assert_string_attr (attrs, "mongowatch.end_time", "2023-11-14T22:13:20.250000Z");
+   ck_assert (json_real_value (json_object_get (attribute (attrs, "mongowatch.duration"), "doubleValue")) ==
+              0.25);
+   assert_int_attr (attrs, "thread.id", "4242");
+   /* No error, and the semantic fields are not repeated under mongowatch. */
+   ck_assert_ptr_null (attribute (attrs, "error.type"));
+   ck_assert_ptr_null (attribute (attrs, "mongowatch.db"));
+   ck_assert_ptr_null (attribute (attrs, "mongowatch.filter"));
+   /* Every field and the four extra attributes, nothing else. */
+   ck_assert_uint_eq (json_array_size (attrs), mwatch_message_count (msg) + 3);
+
+   json_decref (root);
+   mwatch_buf_destroy (&log);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+START_TEST (span_and_error)
+{
+   mwatch_message_t *msg = find_message ();
+   mwatch_message_set_utf8 (msg, "Error", "connection \"reset\"");
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   mwatch_buf_t log = MWATCH_BUF_INITIALIZER, span = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_encode (&record, "b", 1, trace_id, span_id, &log, &span);
+   json_t *lr = parse (&log);
+   json_t *sp = parse (&span);
+
+   ck_assert_str_eq (json_string_value (json_object_get (lr, "traceId")),
+                     "0123456789abcdef0011223344556677");
+   ck_assert_str_eq (json_string_value (json_object_get (lr, "spanId")), "fedcba9876543210");
+   ck_assert_str_eq (json_string_value (json_object_get (sp, "traceId")),
+                     "0123456789abcdef0011223344556677");
+   ck_assert_str_eq (json_string_value (json_object_get (sp, "spanId")), "fedcba9876543210");
+   ck_assert_str_eq (json_string_value (json_object_get (sp, "name")), "find orders");
+   ck_assert_int_eq (json_integer_value (json_object_get (sp, "kind")), 3);
+   ck_assert_str_eq (json_string_value (json_object_get (sp, "startTimeUnixNano")),
+                     "1700000000000000000");
+   ck_assert_str_eq (json_string_value (json_object_get (sp, "endTimeUnixNano")),
+                     "1700000000250000000");
+   json_t *status = json_object_get (sp, "status");
+   ck_assert_int_eq (json_integer_value (json_object_get (status, "code")), 2);
+   ck_assert_str_eq (json_string_value (json_object_get (status, "message")), "connection \"reset\"");
+
+   json_t *attrs[2] = {json_object_get (lr, "attributes"), json_object_get (sp, "attributes")};
+   for (int i = 0; i < 2; i++) {
+      assert_string_attr (attrs[i], "error.type", "_OTHER");
+      assert_string_attr (attrs[i], "error.message", "connection \"reset\"");
+      assert_string_attr (attrs[i], "db.operation.name", "find");
+      ck_assert_ptr_null (attribute (attrs[i], "mongowatch.error"));
+   }
+   json_decref (lr);
+   json_decref (sp);
+   mwatch_buf_destroy (&log);
+   mwatch_buf_destroy (&span);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+/* A collection operation's MatchedCount is what its query matched, not
+ * rows returned; a context field keeps its name; a string Filter (already
+ * text) stays as it is. */
+START_TEST (collection_record)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_message_set_utf8 (msg, "Operation", "update_many");
+   mwatch_message_set_utf8 (msg, "Filter", "{redacted}");
+   mwatch_message_set_int64 (msg, "MatchedCount", 7);
+   mwatch_message_set_int64 (msg, "ModifiedCount", 6);
+   mwatch_message_set_utf8 (msg, "user", "alice");
+   mwatch_message_set_bool (msg, "primaryPreferred", true);
+   mwatch_message_set_null (msg, "Nothing");
+   mwatch_message_set_ready (msg);
+   mwatch_record_t record = record_of ("mongowatch.collection", msg);
+   mwatch_buf_t log = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_encode (&record, "", 0, trace_id, span_id, &log, NULL);
+   json_t *root = parse (&log);
+   json_t *attrs = json_object_get (root, "attributes");
+   ck_assert_ptr_null (attribute (attrs, "db.response.returned_rows"));
+   assert_int_attr (attrs, "mongowatch.matched_count", "7");
+   assert_int_attr (attrs, "mongowatch.modified_count", "6");
+   assert_string_attr (attrs, "mongowatch.user", "alice");
+   assert_string_attr (attrs, "db.query.text", "{redacted}");
+   ck_assert (json_is_true (json_object_get (attribute (attrs, "mongowatch.primary_preferred"),
+                                              "boolValue")));
+   ck_assert_ptr_null (attribute (attrs, "mongowatch.nothing"));
+   json_decref (root);
+   mwatch_buf_destroy (&log);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+START_TEST (which_records)
+{
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   /* A first record (not ready, no timeout) is not sent. */
+   ck_assert_int_eq (_mwatch_otlp_kind (&record, true), MWATCH_OTLP_SKIP);
+   mwatch_message_set_utf8 (msg, "State", "update");
+   ck_assert_int_eq (_mwatch_otlp_kind (&record, true), MWATCH_OTLP_SKIP);
+   /* A timeout is a log record, never a span (the operation goes on). */
+   mwatch_message_set_utf8 (msg, "State", "timeout");
+   ck_assert_int_eq (_mwatch_otlp_kind (&record, true), MWATCH_OTLP_LOG);
+   mwatch_message_set_ready (msg);
+   ck_assert_int_eq (_mwatch_otlp_kind (&record, true), MWATCH_OTLP_LOG_AND_SPAN);
+   ck_assert_int_eq (_mwatch_otlp_kind (&record, false), MWATCH_OTLP_LOG);
+   mwatch_record_t text = {.name = "mongowatch.stats", .level = 30, .text = "dropped"};
+   ck_assert_int_eq (_mwatch_otlp_kind (&text, true), MWATCH_OTLP_LOG);
+   mwatch_buf_t log = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_encode (&text, "dropped", 7, trace_id, span_id, &log, NULL);
+   json_t *root = parse (&log);
+   ck_assert_int_eq (json_integer_value (json_object_get (root, "severityNumber")), 13);
+   /* A text record has no database attributes. */
+   ck_assert_ptr_null (attribute (json_object_get (root, "attributes"), "db.system.name"));
+   json_decref (root);
+   mwatch_buf_destroy (&log);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+START_TEST (envelope_scopes)
+{
+   mwatch_otlp_entry_t entries[4] = {
+      {.scope = "mongowatch.cursor", .log = "{\"a\":1}", .log_len = 7},
+      {.scope = "mongowatch.cursor", .log = "{\"a\":2}", .log_len = 7, .span = "{\"s\":2}", .span_len = 7},
+      {.scope = "mongowatch.collection", .log = NULL, .span = "{\"s\":3}", .span_len = 7},
+      {.scope = "mongowatch.collection", .log = "{\"a\":4}", .log_len = 7},
+   };
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER, res = MWATCH_BUF_INITIALIZER;
+   const char *pairs[] = {"deployment.environment.name", "test", "service.name", "ignored", NULL};
+   _mwatch_otlp_resource (&res, "svc", pairs, 77);
+
+   ck_assert_uint_eq (_mwatch_otlp_envelope (&out, res.data, entries, 4, false), 3);
+   json_t *root = parse (&out);
+   json_t *rl = json_array_get (json_object_get (root, "resourceLogs"), 0);
+   json_t *rattrs = json_object_get (json_object_get (rl, "resource"), "attributes");
+   assert_string_attr (rattrs, "service.name", "svc");
+   assert_string_attr (rattrs, "deployment.environment.name", "test");
+   assert_int_attr (rattrs, "process.pid", "77");
+   assert_string_attr (rattrs, "telemetry.sdk.name", "mongowatch");
+   json_t *scopes = json_object_get (rl, "scopeLogs");
+   ck_assert_uint_eq (json_array_size (scopes), 2);
+   ck_assert_str_eq (json_string_value (json_object_get (json_object_get (json_array_get (scopes, 0), "scope"), "name")),
+                     "mongowatch.cursor");
+   ck_assert_uint_eq (json_array_size (json_object_get (json_array_get (scopes, 0), "logRecords")), 2);
+   ck_assert_uint_eq (json_array_size (json_object_get (json_array_get (scopes, 1), "logRecords")), 1);
+   json_decref (root);
+
+   ck_assert_uint_eq (_mwatch_otlp_envelope (&out, res.data, entries, 4, true), 2);
+   root = parse (&out);
+   scopes = json_object_get (json_array_get (json_object_get (root, "resourceSpans"), 0), "scopeSpans");
+   ck_assert_uint_eq (json_array_size (scopes), 2);
+   json_decref (root);
+
+   mwatch_otlp_entry_t none[1] = {{.scope = "x"}};
+   ck_assert_uint_eq (_mwatch_otlp_envelope (&out, res.data, none, 1, false), 0);
+   mwatch_buf_destroy (&out);
+   mwatch_buf_destroy (&res);
+}
+END_TEST
+
+START_TEST (environment_lists)
+{
+   bson_error_t error;
+   char **pairs = _mwatch_otlp_parse_pairs (" a = 1 ,b=x%20y%2Cz,, ", "OTEL_RESOURCE_ATTRIBUTES", &error);
+   ck_assert_msg (pairs, "%s", error.message);
+   ck_assert_str_eq (pairs[0], "a");
+   ck_assert_str_eq (pairs[1], "1");
+   ck_assert_str_eq (pairs[2], "b");
+   ck_assert_str_eq (pairs[3], "x y,z");
+   ck_assert_ptr_null (pairs[4]);
+
+   const char *mine[] = {"a", "mine", NULL};
+   char **merged = _mwatch_otlp_pairs_merge (mine, (const char *const *) pairs);
+   ck_assert_str_eq (merged[0], "a");
+   ck_assert_str_eq (merged[1], "mine");
+   ck_assert_str_eq (merged[2], "b");
+   ck_assert_ptr_null (merged[4]);
+   _mwatch_otlp_pairs_free (merged);
+   _mwatch_otlp_pairs_free (pairs);
+
+   ck_assert_ptr_null (_mwatch_otlp_parse_pairs ("a=1,novalue", "OTEL_X", &error));
+   ck_assert_msg (strstr (error.message, "OTEL_X: item 2 (\"novalue\")"), "%s", error.message);
+   ck_assert_ptr_null (_mwatch_otlp_parse_pairs ("=1", "OTEL_X", &error));
+   ck_assert_ptr_null (_mwatch_otlp_parse_pairs ("a=%zz", "OTEL_X", &error));
+   ck_assert_ptr_null (_mwatch_otlp_parse_pairs ("a=%2", "OTEL_X", &error));
+
+   char *url = _mwatch_otlp_signal_url ("http://h:4318", "logs");
+   ck_assert_str_eq (url, "http://h:4318/v1/logs");
+   bson_free (url);
+   url = _mwatch_otlp_signal_url ("https://h/base/", "traces");
+   ck_assert_str_eq (url, "https://h/base/v1/traces");
+   bson_free (url);
+
+   mwatch_buf_t name = MWATCH_BUF_INITIALIZER;
+   const char *cases[][2] = {{"WatchID", "watch_id"},        {"MatchedCount", "matched_count"},
+                             {"DB", "db"},                   {"user", "user"},
+                             {"HTTPCode", "http_code"},      {"Field2Name", "field2_name"}};
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      mwatch_buf_clear (&name);
+      _mwatch_otlp_snake_case (&name, cases[i][0]);
+      ck_assert_str_eq (name.data, cases[i][1]);
+   }
+   mwatch_buf_destroy (&name);
+}
+END_TEST
+
+/* The handler's settings, from the constructor and from a configuration:
+ * each error names what is wrong. */
+START_TEST (settings_errors)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   opts.endpoint = "ftp://h";
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "endpoint \"ftp://h\" is not an http"), "%s", error.message);
+   mwatch_otlp_opts_init (&opts);
+   opts.max_batch_size = 0;
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "max_batch_size"), "%s", error.message);
+
+   setenv ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_PROTOCOL is \"grpc\""), "%s", error.message);
+   unsetenv ("OTEL_EXPORTER_OTLP_PROTOCOL");
+   setenv ("OTEL_RESOURCE_ATTRIBUTES", "a=1,b", 1);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "OTEL_RESOURCE_ATTRIBUTES: item 2"), "%s", error.message);
+   unsetenv ("OTEL_RESOURCE_ATTRIBUTES");
+   setenv ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "localhost:4318", 1);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT \"localhost:4318\""), "%s",
+                  error.message);
+   unsetenv ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+
+   static const struct {
+      const char *yaml;
+      const char *expected;
+   } bad[] = {
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpont: http://h\n",
+       "handlers.o.endpont"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: h:4318\n",
+       "handlers.o.endpoint"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    max_queue_size: 0\n",
+       "handlers.o.max_queue_size"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    resource_attributes: [a]\n",
+       "handlers.o.resource_attributes"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      x: {a: 1}\n",
+       "handlers.o.headers.x"},
+      {"version: 1\nhandlers:\n  o:\n    class: mongowatch.handlers.OTLPHandler\n    spans: maybe\n",
+       "handlers.o.spans"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics: true\n    metrics_interval_sec: 0\n",
+       "handlers.o.metrics_interval_sec"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics_endpoint: 4318\n",
+       "handlers.o.metrics_endpoint"},
+   };
+   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      ck_assert (!mwatch_config_load_string (bad[i].yaml, MWATCH_CONFIG_YAML, &error));
+      ck_assert_msg (strstr (error.message, bad[i].expected), "case %zu: %s", i, error.message);
+   }
+   /* A good one loads (nothing is sent: no record). */
+   ck_assert_msg (mwatch_config_load_string (
+                     "version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: http://127.0.0.1:9\n"
+                     "    spans: true\n    service_name: svc\n    resource_attributes: {team: db}\n"
+                     "    headers: {x-key: s3cret}\n    shutdown_timeout_sec: 0.2\n"
+                     "loggers:\n  mongowatch:\n    handlers: [o]\n    level: INFO\n",
+                     MWATCH_CONFIG_YAML, &error),
+                  "%s", error.message);
+   mwatch_shutdown ();
+
+   /* A check describes the handler without its headers (API keys). */
+   char path[] = "/tmp/mwatch-otlp-XXXXXX.yaml";
+   int fd = mkstemps (path, 5);
+   ck_assert_int_ge (fd, 0);
+   const char *text = "version: 1\nhandlers:\n  o:\n    class: otlp\n    spans: true\n"
+                      "    headers: {x-api-key: s3cret}\n";
+   ck_assert_int_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text));
+   close (fd);
+   mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
+   ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
+   ck_assert_msg (strstr (description.data, "\"spans\" : true"), "%s", description.data);
+   ck_assert_msg (!strstr (description.data, "s3cret"), "%s", description.data);
+   mwatch_buf_destroy (&description);
+   unlink (path);
+}
+END_TEST
+
+/* The duration histogram: upper-inclusive buckets, count, sum, min, max,
+ * one series per key, error.type on a failed one's. */
+START_TEST (metrics_histogram)
+{
+   mwatch_otlp_series_t series[2] = {
+      {.db = "shop", .collection = "orders", .operation = "find"},
+      {.db = "shop", .collection = "orders", .operation = "insert_one", .failed = true},
+   };
+   _mwatch_otlp_series_add (&series[0], 0.001);  /* bucket 0: (-inf, 0.001] */
+   _mwatch_otlp_series_add (&series[0], 0.0011); /* bucket 1: (0.001, 0.005] */
+   _mwatch_otlp_series_add (&series[0], 9.0);    /* the last: (5, +inf) */
+   _mwatch_otlp_series_add (&series[1], 0.2);
+   mwatch_buf_t out = MWATCH_BUF_INITIALIZER;
+   _mwatch_otlp_metrics_envelope (&out, "[]", series, 2, 1700000000000000, 1700000060000000);
+   json_t *root = parse (&out);
+   json_t *metric = json_array_get (
+      json_object_get (json_array_get (json_object_get (json_array_get (json_object_get (root, "resourceMetrics"), 0),
+                                                        "scopeMetrics"),
+                                       0),
+                       "metrics"),
+      0);
+   ck_assert_str_eq (json_string_value (json_object_get (metric, "name")), "db.client.operation.duration");
+   ck_assert_str_eq (json_string_value (json_object_get (metric, "unit")), "s");
+   json_t *histogram = json_object_get (metric, "histogram");
+   ck_assert_int_eq (json_integer_value (json_object_get (histogram, "aggregationTemporality")), 2);
+   json_t *points = json_object_get (histogram, "dataPoints");
+   ck_assert_uint_eq (json_array_size (points), 2);
+   json_t *p0 = json_array_get (points, 0);
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "count")), "3");
+   ck_assert (json_real_value (json_object_get (p0, "sum")) == 0.001 + 0.0011 + 9.0);
+   ck_assert (json_real_value (json_object_get (p0, "min")) == 0.001);
+   ck_assert (json_real_value (json_object_get (p0, "max")) == 9.0);
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "startTimeUnixNano")), "1700000000000000000");
+   ck_assert_str_eq (json_string_value (json_object_get (p0, "timeUnixNano")), "1700000060000000000");
+   json_t *buckets = json_object_get (p0, "bucketCounts");
+   json_t *bounds = json_object_get (p0, "explicitBounds");
+   ck_assert_uint_eq (json_array_size (buckets), json_array_size (bounds) + 1);
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, 0)), "1");
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, 1)), "1");
+   ck_assert_str_eq (json_string_value (json_array_get (buckets, json_array_size (bounds))), "1");
+   ck_assert (json_real_value (json_array_get (bounds, 0)) == 0.001);
+   json_t *a0 = json_object_get (p0, "attributes");
+   assert_string_attr (a0, "db.system.name", "mongodb");
+   assert_string_attr (a0, "db.namespace", "shop");
+   assert_string_attr (a0, "db.collection.name", "orders");
+   assert_string_attr (a0, "db.operation.name", "find");
+   ck_assert_ptr_null (attribute (a0, "error.type"));
+   json_t *a1 = json_object_get (json_array_get (points, 1), "attributes");
+   assert_string_attr (a1, "db.operation.name", "insert_one");
+   assert_string_attr (a1, "error.type", "_OTHER");
+   json_decref (root);
+   mwatch_buf_destroy (&out);
+
+   /* Which records count: final ones with a Duration. */
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   mwatch_otlp_text_t key[3];
+   double seconds;
+   bool failed;
+   ck_assert (_mwatch_otlp_series_key (&record, key, &seconds, &failed));
+   ck_assert (key[2].len == 4 && memcmp (key[2].str, "find", 4) == 0);
+   ck_assert (seconds == 0.25 && !failed);
+   mwatch_message_destroy (msg);
+   msg = mwatch_message_new ();
+   record.watch = msg;
+   mwatch_message_set_double (msg, "Duration", 1);
+   ck_assert (!_mwatch_otlp_series_key (&record, key, &seconds, &failed)); /* not final */
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+Suite *
+otlp_json_suite (void)
+{
+   Suite *s = suite_create ("otlp_json");
+   TCase *tc = tcase_create ("encoding");
+   tcase_add_test (tc, log_record_of_a_find);
+   tcase_add_test (tc, span_and_error);
+   tcase_add_test (tc, collection_record);
+   tcase_add_test (tc, which_records);
+   tcase_add_test (tc, envelope_scopes);
+   tcase_add_test (tc, environment_lists);
+   tcase_add_test (tc, settings_errors);
+   tcase_add_test (tc, metrics_histogram);
+   suite_add_tcase (s, tc);
+   return s;
+}
