@@ -63,7 +63,10 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1 libcurl
+# libmongoc 2.x names its pkg-config files mongoc2 and bson2:
+# make MONGOC_PKGS="mongoc2 bson2" (doc/libmongoc-versions.md).
+MONGOC_PKGS  ?= libmongoc-1.0 libbson-1.0
+DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1 libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
@@ -799,6 +802,58 @@ uninstall: $(LIVE_CONFIG)
 	rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	! cmp -s $(LIVE_CONFIG) $(DESTDIR)$(SAMPLE_CONFIG) || rm -f $(DESTDIR)$(SAMPLE_CONFIG)
 	rmdir $(DESTDIR)$(LOGDIR) 2>/dev/null || true
+
+# ---------------------------------------------------------------- man pages
+
+# One page per public function and variable, generated from the header
+# comments by scripts/gen-man into build/man/man3 (never committed).
+# mongowatch(3) lists them by area between two marker lines, which
+# `scripts/gen-man --index doc/man/mongowatch.3` rewrites; man-check fails
+# while that list is stale.
+MAN3_DIR       := $(BUILD)/man/man3
+MAN3_STAMP     := $(MAN3_DIR)/.stamp
+PUBLIC_HEADERS := include/mongowatch.h $(wildcard include/mongowatch/*.h)
+
+.PHONY: man man-check install-man3 uninstall-man3
+all: man
+man: $(MAN3_STAMP)
+
+$(MAN3_STAMP): $(PUBLIC_HEADERS) scripts/gen-man
+	rm -rf $(MAN3_DIR)
+	scripts/gen-man --outdir $(MAN3_DIR) --version $(VERSION)
+	touch $@
+
+install: install-man3
+install-man3: man
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(MAN3_DIR)/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+uninstall: uninstall-man3
+uninstall-man3:
+	for f in $$(scripts/gen-man --list); do rm -f $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+
+# Every exported symbol has a page and every page a function of the header
+# and the library; pages render without warnings; `man -k mwatch` finds
+# them in a scratch mandb.
+man-check: $(SHARED) man
+	test/man-check $(SHARED)
+
+# ---------------------------------------------------------------- libmongoc versions
+
+# The wrappers of the functions libmongoc 2.0 removed compile only for 1.x
+# (lib/mongoc-compat-private.h): checked with the installed headers, the
+# version faked to 2.0.  mongoc-headers-check also builds against the
+# headers of other versions, which mongoc-headers fetches (Debian's 1.17,
+# 1.30 and 2.x, with apt-get download, into build/mongoc-headers).
+.PHONY: mongoc-versions-check mongoc-headers mongoc-headers-check
+mongoc-versions-check: all
+	test/mongoc-versions-check
+
+mongoc-headers:
+	scripts/fetch-mongoc-headers
+
+mongoc-headers-check: all
+	test/mongoc-versions-check --headers
 
 # Every output is under build/ (a variant's under build/VARIANT/).  The
 # files in lib/ and pkgconfig/ are what builds before that left there.

@@ -1,5 +1,6 @@
-/* The seed's two filters in C: slow queries on the "news" collection, and
- * a privacy filter that removes the values a query asked for.
+/* The two filters of pymongowatch's README, in C: slow queries on the
+ * "news" collection, and a privacy filter that removes the values a query
+ * asked for.
  *
  *   DIR/slow-news.log       a C callback keeps the records of "news" that
  *                           took longer than SLOW seconds
@@ -7,7 +8,7 @@
  *                           Collection == "news" and Duration > SLOW
  *   DIR/private.log         every record, every field ({watch.full}), with
  *                           the values of Filter replaced by null
- *   stderr                  both on one handler, as the seed's last lines
+ *   stderr                  both on one handler, as the README's last lines
  *                           do: slow news queries, without their values
  *
  *   cc filters.c $(pkg-config --cflags --libs mongowatch) -o filters
@@ -24,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The seed's SlowQueriesOnNewsCollectionFilter.  `user_data` is the
+/* The README's SlowQueriesOnNewsCollectionFilter.  `user_data` is the
  * threshold.  It runs on a queue's listener thread, on the queue's own
  * copy of the message, so it may read the message without locking. */
 static bool
@@ -57,7 +58,7 @@ slow_news_filter_new (double slow)
    return mwatch_filter_new_callback (slow_news, data, bson_free);
 }
 
-/* The seed's UserPrivacyFilter, whose remove_private_data turns every
+/* The README's UserPrivacyFilter, whose remove_private_data turns every
  * value into None: the redact filter in its null mode.  Keys and
  * operators stay, so the shape of each query can still be audited. */
 static mwatch_filter_t *

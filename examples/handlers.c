@@ -1,4 +1,4 @@
-/* The seed's four handlers in C.
+/* The four handlers of pymongowatch's README, in C.
  *
  *   (a) every record, on the console (stderr) and in DIR/all.log
  *   (b) cursor records in a simple format: DIR/cursor-simple.log
@@ -71,13 +71,13 @@ set_up_logging (const char *dir, bson_error_t *error)
       return false;
    }
 
-   /* (b) Cursor records only, in the seed's simple format. */
+   /* (b) Cursor records only, in the README's simple format. */
    if (!(h = file_handler (dir, "cursor-simple.log", error)) ||
        !add_handler ("mongowatch.cursor", "{name} - {watch}", h, error)) {
       return false;
    }
 
-   /* (c) The seed's customised format, with mongowatch's field names:
+   /* (c) The README's customised format, with mongowatch's field names:
     * dotted paths pick single fields of the WatchMessage. */
    if (!(h = file_handler (dir, "cursor-custom.log", error)) ||
        !add_handler ("mongowatch.cursor",

@@ -1,6 +1,6 @@
-/* The seed's "Option 1" in C: patch libmongoc at start-up, add the default
- * handler (stderr, "{asctime} {name} - {watch}"), and run a few ordinary
- * mongoc calls, which are now audited.
+/* "Option 1" of pymongowatch's README, in C: patch libmongoc at start-up,
+ * add the default handler (stderr, "{asctime} {name} - {watch}"), and run
+ * a few ordinary mongoc calls, which are now audited.
  *
  *   cc quickstart.c $(pkg-config --cflags --libs mongowatch) -o quickstart
  *   ./quickstart mongodb://127.0.0.1:27017

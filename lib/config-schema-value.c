@@ -6,6 +6,7 @@
  * true/false and, because Python users' files are read by PyYAML, also
  * yes/no/on/off, in lower, capitalized or upper case. */
 #include "config-schema-private.h"
+#include "mongoc-compat-private.h"
 #include "suggest-private.h"
 
 #include <errno.h>
@@ -539,7 +540,7 @@ append_value (mwatch_cfg_t *cfg, bson_t *doc, const char *key, const mwatch_node
       bson_append_document_end (doc, &child);
       break;
    case MWATCH_NODE_SEQ:
-      bson_append_array_begin (doc, key, -1, &child);
+      _mwatch_bson_append_array_begin (doc, key, -1, &child);
       for (size_t i = 0; ok && i < node->count; i++) {
          char index[16];
          const char *index_key;

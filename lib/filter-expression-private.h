@@ -4,6 +4,7 @@
 #ifndef MWATCH_FILTER_EXPRESSION_PRIVATE_H
 #define MWATCH_FILTER_EXPRESSION_PRIVATE_H
 
+#include "mongoc-compat-private.h"
 #include "mongowatch.h"
 
 #include <regex.h>

@@ -4,6 +4,7 @@
 #ifndef MWATCH_FILTER_PRIVATE_H
 #define MWATCH_FILTER_PRIVATE_H
 
+#include "mongoc-compat-private.h"
 #include "mongowatch.h"
 
 /* A copy of a NULL-terminated list of strings (NULL for NULL), and its

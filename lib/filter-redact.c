@@ -197,7 +197,7 @@ redact_document (const redact_filter_t *f, const bson_t *src, bson_t *dst, int d
             bson_append_document_begin (dst, key, key_len, &child);
          } else {
             bson_iter_array (&iter, &len, &data);
-            bson_append_array_begin (dst, key, key_len, &child);
+            _mwatch_bson_append_array_begin (dst, key, key_len, &child);
          }
          if (bson_init_static (&inner, data, len)) {
             redact_document (f, &inner, &child, depth + 1);

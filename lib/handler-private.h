@@ -4,6 +4,7 @@
 #ifndef MWATCH_HANDLER_PRIVATE_H
 #define MWATCH_HANDLER_PRIVATE_H
 
+#include "mongoc-compat-private.h"
 #include "mongowatch.h"
 #include "record-private.h"
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "fast-tls-private.h"
+#include "mongoc-compat-private.h"
 #include "mongowatch.h"
 
 /* The wrappers define and forward libmongoc's deprecated functions too,

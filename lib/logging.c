@@ -1,4 +1,4 @@
-/* mwatch_add_logging_handlers: the seed's one-call set-up. */
+/* mwatch_add_logging_handlers: pymongowatch's one-call set-up. */
 #include "mongowatch.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Datagrams to a local syslog socket: the syslog handler's connection and
  * the reports of last resort; and the severities both syslog handlers use. */
 #include "syslog-socket-private.h"
+#include "mongoc-compat-private.h"
 
 #include "mongowatch.h"
 

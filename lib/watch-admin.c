@@ -16,6 +16,7 @@
                                             NULL, &error),                                   \
                    _mwatch_call_end (&call, result, MWATCH_COUNTS_NONE))
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 WATCHED_CREATE_INDEX (mongoc_collection_create_index_with_opts,
                       (mongoc_collection_t *collection, const bson_t *keys,
                        const mongoc_index_opt_t *opt, const bson_t *opts, bson_t *reply,
@@ -29,6 +30,7 @@ WATCHED_CREATE_INDEX (mongoc_collection_ensure_index,
                       (mongoc_collection_t *collection, const bson_t *keys,
                        const mongoc_index_opt_t *opt, bson_error_t *error),
                       (collection, keys, opt, error))
+#endif
 
 static void
 start_drop_index (mwatch_call_t *call,

@@ -21,6 +21,7 @@ MWATCH_WRAPPER (int64_t, mongoc_collection_estimated_document_count,
                                          NULL, &error),
                 _mwatch_call_end_count (&call, result))
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_WRAPPER (int64_t, mongoc_collection_count,
                 (mongoc_collection_t *collection, mongoc_query_flags_t flags, const bson_t *query,
                  int64_t skip, int64_t limit, const mongoc_read_prefs_t *read_prefs,
@@ -36,3 +37,4 @@ MWATCH_WRAPPER (int64_t, mongoc_collection_count_with_opts,
                 (collection, flags, query, skip, limit, opts, read_prefs, error),
                 _mwatch_call_start_coll (&call, "count", collection, query, NULL, NULL, &error),
                 _mwatch_call_end_count (&call, result))
+#endif

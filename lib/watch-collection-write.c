@@ -32,6 +32,7 @@ MWATCH_WRAPPER (bool, mongoc_collection_insert,
                 _mwatch_call_end_gle (&call, result, collection,
                                       MWATCH_COUNT_INSERTED | MWATCH_COUNT_ASSUME_ONE))
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_WRAPPER (bool, mongoc_collection_insert_bulk,
                 (mongoc_collection_t *collection, mongoc_insert_flags_t flags,
                  const bson_t **documents, uint32_t n_documents,
@@ -40,7 +41,9 @@ MWATCH_WRAPPER (bool, mongoc_collection_insert_bulk,
                 _mwatch_call_start_coll (&call, "insert_bulk", collection, NULL, NULL, NULL,
                                          &error),
                 _mwatch_call_end_gle (&call, result, collection, MWATCH_COUNT_INSERTED))
+#endif
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 /* An insert when the document has no _id, else an upsert by _id: either
  * set of counts, whichever the last error document has. */
 MWATCH_WRAPPER (bool, mongoc_collection_save,
@@ -50,6 +53,7 @@ MWATCH_WRAPPER (bool, mongoc_collection_save,
                 _mwatch_call_start_coll (&call, "save", collection, NULL, NULL, NULL, &error),
                 _mwatch_call_end_gle (&call, result, collection,
                                       MWATCH_COUNT_INSERTED | MWATCH_COUNTS_UPDATE))
+#endif
 
 /* ---------------------------------------------------------------- updates */
 
@@ -114,6 +118,7 @@ MWATCH_WRAPPER (bool, mongoc_collection_remove,
                                          &error),
                 _mwatch_call_end_gle (&call, result, collection, MWATCH_COUNT_DELETED))
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_WRAPPER (bool, mongoc_collection_delete,
                 (mongoc_collection_t *collection, mongoc_delete_flags_t flags,
                  const bson_t *selector, const mongoc_write_concern_t *write_concern,
@@ -122,6 +127,7 @@ MWATCH_WRAPPER (bool, mongoc_collection_delete,
                 _mwatch_call_start_coll (&call, "delete", collection, selector, NULL, NULL,
                                          &error),
                 _mwatch_call_end_gle (&call, result, collection, MWATCH_COUNT_DELETED))
+#endif
 
 /* ---------------------------------------------------------------- find and modify */
 

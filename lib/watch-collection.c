@@ -230,7 +230,15 @@ _mwatch_call_end_gle (mwatch_call_t *call,
 {
    stop (call);
    if (ok || !rejected_before_sending (call->error)) {
+#if MWATCH_MONGOC_1X_API
       read_counts (call, ok, mongoc_collection_get_last_error (collection), counts);
+#else
+      /* libmongoc 2 has no last error document: mongoc_collection_insert,
+       * _update and _remove give no counts (an insert that worked still
+       * counts one, MWATCH_COUNT_ASSUME_ONE). */
+      BSON_UNUSED (collection);
+      read_counts (call, ok, NULL, counts);
+#endif
    }
    finish (call, ok);
 }

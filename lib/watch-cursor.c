@@ -122,6 +122,7 @@ pipeline_of (const bson_t *pipeline, bson_t *out)
    _mwatch_doc_part (pipeline, keys, 1, out);
 }
 
+#if MWATCH_MONGOC_1X_API /* for mongoc_collection_find, removed in libmongoc 2.0 */
 /* A legacy query may wrap its filter as {"$query": {...}, "$orderby": ...}. */
 static void
 legacy_filter_of (const bson_t *query, bson_t *out)
@@ -129,6 +130,7 @@ legacy_filter_of (const bson_t *query, bson_t *out)
    static const char *const keys[] = {"$query"};
    _mwatch_doc_part (query, keys, 1, out);
 }
+#endif
 
 /* The "filter" of listCollections / listDatabases options. */
 static const bson_t *
@@ -191,6 +193,7 @@ mongoc_collection_find_with_opts (mongoc_collection_t *collection,
    return watched_find_with_opts (collection, filter, opts, read_prefs);
 }
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_collection_find);
 mongoc_cursor_t *
 mongoc_collection_find (mongoc_collection_t *collection,
@@ -215,6 +218,7 @@ mongoc_collection_find (mongoc_collection_t *collection,
    watch_cursor_of_collection (cursor, start, "find", collection, &filter, false);
    return cursor;
 }
+#endif
 
 MWATCH_REAL_SYM (mongoc_collection_aggregate);
 mongoc_cursor_t *
@@ -268,6 +272,7 @@ mongoc_collection_find_indexes_with_opts (mongoc_collection_t *collection, const
    return cursor;
 }
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_collection_find_indexes);
 mongoc_cursor_t *
 mongoc_collection_find_indexes (mongoc_collection_t *collection, bson_error_t *error)
@@ -280,6 +285,7 @@ mongoc_collection_find_indexes (mongoc_collection_t *collection, bson_error_t *e
    watch_cursor_of_collection (cursor, start, "listIndexes", collection, NULL, false);
    return cursor;
 }
+#endif
 
 MWATCH_REAL_SYM (mongoc_database_find_collections_with_opts);
 mongoc_cursor_t *
@@ -296,6 +302,7 @@ mongoc_database_find_collections_with_opts (mongoc_database_t *database, const b
    return cursor;
 }
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_database_find_collections);
 mongoc_cursor_t *
 mongoc_database_find_collections (mongoc_database_t *database,
@@ -311,6 +318,7 @@ mongoc_database_find_collections (mongoc_database_t *database,
                  filter, false);
    return cursor;
 }
+#endif
 
 MWATCH_REAL_SYM (mongoc_client_find_databases_with_opts);
 mongoc_cursor_t *
@@ -327,6 +335,7 @@ mongoc_client_find_databases_with_opts (mongoc_client_t *client, const bson_t *o
    return cursor;
 }
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_client_find_databases);
 mongoc_cursor_t *
 mongoc_client_find_databases (mongoc_client_t *client, bson_error_t *error)
@@ -339,7 +348,9 @@ mongoc_client_find_databases (mongoc_client_t *client, bson_error_t *error)
    watch_cursor (cursor, start, "listDatabases", "admin", NULL, NULL, false);
    return cursor;
 }
+#endif
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_collection_command);
 mongoc_cursor_t *
 mongoc_collection_command (mongoc_collection_t *collection,
@@ -363,6 +374,7 @@ mongoc_collection_command (mongoc_collection_t *collection,
                                        _mwatch_command_loggable (command), false);
    return cursor;
 }
+#endif
 
 /* Splits a namespace "db.collection" from a command reply's cursor.ns. */
 static bool

@@ -181,6 +181,7 @@ mongoc_collection_create_bulk_operation_with_opts (mongoc_collection_t *collecti
    return bulk;
 }
 
+#if MWATCH_MONGOC_1X_API /* removed in libmongoc 2.0 */
 MWATCH_REAL_SYM (mongoc_collection_create_bulk_operation);
 mongoc_bulk_operation_t *
 mongoc_collection_create_bulk_operation (mongoc_collection_t *collection,
@@ -192,6 +193,7 @@ mongoc_collection_create_bulk_operation (mongoc_collection_t *collection,
    remember_bulk (bulk, collection);
    return bulk;
 }
+#endif
 
 /* A bulk operation made with mongoc_bulk_operation_new gets its names
  * from these setters (and one made from a collection may be moved). */

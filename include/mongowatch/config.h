@@ -1,8 +1,8 @@
 /*
  * mongowatch configuration files: the whole logging and watching setup in
  * one YAML or JSON file, in the schema of Python's logging.config.dictConfig
- * plus a "watchers" section.  doc/configuration.md and mongowatch.yaml(5)
- * describe every key; etc/mongowatch.yaml is a commented sample.
+ * plus a "watchers" section.  mongowatch.yaml(5) describes every key;
+ * PREFIX/share/doc/mongowatch/mongowatch.yaml is a commented sample.
  *
  * Included by <mongowatch.h>; do not include it on its own.
  *
@@ -71,12 +71,15 @@ mwatch_config_load_file (const char *path, bson_error_t *error);
  * key by key, at every depth (a later file can change one handler's level
  * and keep the rest); any other value, lists included, replaces the
  * earlier one.  An empty file changes nothing.  Each error names the file
- * its key came from.  All or nothing, as mwatch_config_load_file. */
+ * its key came from.  All or nothing, as mwatch_config_load_file: returns
+ * false with `error` set, changing nothing, on any error. */
 MWATCH_EXPORT bool
 mwatch_config_load_files (const char *const *paths, size_t count, bson_error_t *error);
 
-/* As mwatch_config_load_file, from text in memory; errors name the file
- * "<string>". */
+/* Loads a configuration from text in memory and installs it, as
+ * mwatch_config_load_file does; errors name the file "<string>".  Returns
+ * false with `error` set, changing nothing, for text that is not a valid
+ * configuration. */
 MWATCH_EXPORT bool
 mwatch_config_load_string (const char *text,
                            mwatch_config_format_t format,
@@ -89,11 +92,15 @@ mwatch_config_load_string (const char *text,
  * (which may be NULL) a human-readable account of the formatters, filters,
  * handlers, loggers and watcher options the file would set up, one per
  * line; the same configuration gives the same text, whatever its format.
- * For a check-config command. */
+ * Returns false, with `error` set, for a configuration that
+ * mwatch_config_load_file would refuse.  For a check-config command. */
 MWATCH_EXPORT bool
 mwatch_config_check_file (const char *path, mwatch_buf_t *description, bson_error_t *error);
 
-/* mwatch_config_check_file for mwatch_config_load_files. */
+/* Validates several files as mwatch_config_load_files would load them,
+ * and installs nothing: mwatch_config_check_file for
+ * mwatch_config_load_files.  Returns false, with `error` set, where that
+ * would. */
 MWATCH_EXPORT bool
 mwatch_config_check_files (const char *const *paths,
                            size_t count,

@@ -41,11 +41,14 @@ extern "C" {
  * 1-based column.
  * ------------------------------------------------------------------------ */
 
+/* A filter that keeps the records for which `expression` (the language
+ * above) is true.  NULL, with `error` naming the column, for an expression
+ * that does not parse. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_expression (const char *expression, bson_error_t *error);
 
-/* The same, evaluated as pymongowatch's ExpressionFilter (Python's eval)
- * is: reading a field the record does not have, or ordering two values
+/* An expression filter with the semantics of pymongowatch's
+ * ExpressionFilter (Python's eval): reading a field the record does not have, or ordering two values
  * that have no order between them (null < 1, "a" < 1), stops the
  * evaluation, and the record is then kept if `exception_result` is true
  * and dropped if it is false (pymongowatch's default).  The expression
@@ -92,9 +95,15 @@ typedef struct {
                                 * array field, and Error after its ':' */
 } mwatch_redact_opts_t;
 
+/* Fills `opts` with the defaults: placeholder mode, every document or
+ * array field, Error cut after its first ':'. */
 MWATCH_EXPORT void
 mwatch_redact_opts_init (mwatch_redact_opts_t *opts);
 
+/* A filter that masks the values of fields (see above), as `opts` says
+ * (NULL: the defaults).  NULL,
+ * with `error` set, for an unknown mode, the HMAC mode without a secret,
+ * or a field name that is empty or holds a dot. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_redact (const mwatch_redact_opts_t *opts, bson_error_t *error);
 
@@ -111,14 +120,15 @@ mwatch_filter_new_redact (const mwatch_redact_opts_t *opts, bson_error_t *error)
  * dropped and add nothing (pymongowatch's ignore_intermediates).
  * ------------------------------------------------------------------------ */
 
-/* `fields` NULL-terminated; NULL: MatchedCount InsertedCount UpsertedCount
- * ModifiedCount DeletedCount. */
+/* A rate filter (see above) over `fields` (NULL-terminated; NULL:
+ * MatchedCount InsertedCount UpsertedCount ModifiedCount DeletedCount). */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_rate (double output_rate_sec,
                         const char *const *fields,
                         bson_error_t *error);
 
-/* The same; with `ignore_intermediates` false every record counts and can
+/* As mwatch_filter_new_rate, with a choice of which records count: with
+ * `ignore_intermediates` false every record counts and can
  * close a window, the intermediate ones too (an operation then counts once
  * per record of it). */
 MWATCH_EXPORT mwatch_filter_t *
@@ -149,11 +159,14 @@ typedef struct {
    double extra_timeout_sec;
 } mwatch_rate_opts_t;
 
-/* ignore_intermediates and ignore_nones true, extra_timeout_sec -1,
- * everything else 0/NULL. */
+/* Fills `opts` with the defaults: ignore_intermediates and ignore_nones
+ * true, extra_timeout_sec -1, everything else 0/NULL. */
 MWATCH_EXPORT void
 mwatch_rate_opts_init (mwatch_rate_opts_t *opts);
 
+/* The rate filter with every option of `opts` (mwatch_rate_opts_t).
+ * NULL, with `error` set, for an output_rate_sec that is not a positive
+ * number or an extra_timeout_sec of 1e9 or more. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error);
 
@@ -164,6 +177,9 @@ mwatch_filter_new_rate_opts (const mwatch_rate_opts_t *opts, bson_error_t *error
  * Keeps every record.
  * ------------------------------------------------------------------------ */
 
+/* A filter that keeps, drops or renames top-level fields (see above).  Any of `keep`, `drop` and `rename` may
+ * be NULL.  NULL, with `error` set, for a name that is empty or holds a
+ * dot, or a rename list of odd length. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_fields (const char *const *keep,
                           const char *const *drop,
@@ -191,6 +207,9 @@ mwatch_filter_new_fields (const char *const *keep,
  * that filter covers one of its sources.  Records without a message pass.
  * ------------------------------------------------------------------------ */
 
+/* The modify filter: runs `statements` (see above) on each record.
+ * NULL, with `error` naming the statement, for statements that do not
+ * parse or an empty `statements`. */
 MWATCH_EXPORT mwatch_filter_t *
 mwatch_filter_new_modify (const char *statements, bool exception_result, bson_error_t *error);
 

@@ -38,8 +38,8 @@ extern "C" {
 #define MWATCH_LEVEL_ERROR 40
 #define MWATCH_LEVEL_CRITICAL 50
 
-/* "DEBUG", "INFO", ..., "NOTSET"; "Level N" for other numbers, written
- * into `buf` (at least 24 bytes) and returned. */
+/* The name of `level`: "DEBUG", "INFO", ..., "NOTSET"; "Level N" for
+ * other numbers, written into `buf` (at least 24 bytes) and returned. */
 MWATCH_EXPORT const char *
 mwatch_level_name (int level, char *buf, size_t size);
 
@@ -137,7 +137,8 @@ mwatch_filter_new_callback (mwatch_filter_cb_t callback,
                             void *user_data,
                             void (*free_user_data) (void *));
 
-/* Runs the filter on `record`. */
+/* Runs the filter on `record`.  Returns true to keep the record, false to
+ * drop it. */
 MWATCH_EXPORT bool
 mwatch_filter_apply (mwatch_filter_t *filter, mwatch_record_t *record);
 
@@ -219,7 +220,7 @@ mwatch_formatter_ref (mwatch_formatter_t *formatter);
 MWATCH_EXPORT void
 mwatch_formatter_destroy (mwatch_formatter_t *formatter);
 
-/* The columns {watch.csv} writes, in order (NULL-terminated, copied; NULL:
+/* Sets the columns {watch.csv} writes, in order (NULL-terminated, copied; NULL:
  * mwatch_csv_columns).  Fields no column names go into the trailing
  * MWATCH_CSV_EXTRA column, as a JSON object (see mwatch_message_render_csv).
  * Set before the formatter is given to a handler.  False, with `error`
@@ -229,7 +230,8 @@ mwatch_formatter_set_columns (mwatch_formatter_t *formatter,
                               const char *const *columns,
                               bson_error_t *error);
 
-/* Whether {watch.csv} (and the header's cells) write each line feed and
+/* Sets how {watch.csv} writes line breaks inside cells.  Whether
+ * {watch.csv} (and the header's cells) write each line feed and
  * carriage return inside a cell as the two characters \n and \r, and each
  * backslash as two, so that every record is one physical line for
  * shippers that read a line at a time; reversible (undo the escapes after
@@ -285,10 +287,12 @@ typedef struct {
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new (const mwatch_handler_vtable_t *vtable, void *impl);
 
+/* The implementation `impl` that `handler` was made with
+ * (mwatch_handler_new). */
 MWATCH_EXPORT void *
 mwatch_handler_impl (const mwatch_handler_t *handler);
 
-/* A name for reports about the handler (records it dropped, failures):
+/* Sets a name for reports about the handler (records it dropped, failures):
  * a configuration file names each handler it builds after its key.  Set
  * it before the handler is attached anywhere; `name` is copied. */
 MWATCH_EXPORT void
@@ -298,13 +302,17 @@ mwatch_handler_set_name (mwatch_handler_t *handler, const char *name);
 MWATCH_EXPORT const char *
 mwatch_handler_get_name (const mwatch_handler_t *handler);
 
+/* Sets the handler's level: records below it are ignored (NOTSET, the
+ * default, lets every record through). */
 MWATCH_EXPORT void
 mwatch_handler_set_level (mwatch_handler_t *handler, int level);
 
+/* The handler's level. */
 MWATCH_EXPORT int
 mwatch_handler_get_level (const mwatch_handler_t *handler);
 
-/* Takes a reference to `formatter` (NULL: back to the default). */
+/* Sets the handler's formatter, taking a reference to it (NULL: back to
+ * the default). */
 MWATCH_EXPORT void
 mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *formatter);
 
@@ -312,7 +320,7 @@ mwatch_handler_set_formatter (mwatch_handler_t *handler, mwatch_formatter_t *for
 MWATCH_EXPORT bool
 mwatch_handler_has_formatter (const mwatch_handler_t *handler);
 
-/* Appends a filter (taking a reference). */
+/* Appends `filter` to the handler's filters, taking a reference to it. */
 MWATCH_EXPORT void
 mwatch_handler_add_filter (mwatch_handler_t *handler, mwatch_filter_t *filter);
 
@@ -329,6 +337,8 @@ mwatch_handler_format (mwatch_handler_t *handler,
 MWATCH_EXPORT bool
 mwatch_handler_handle (mwatch_handler_t *handler, mwatch_record_t *record);
 
+/* Pushes out what the handler has buffered (its vtable's flush), under
+ * its lock. */
 MWATCH_EXPORT void
 mwatch_handler_flush (mwatch_handler_t *handler);
 
@@ -358,7 +368,8 @@ mwatch_handler_new_stream (FILE *stream);
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new_file (const char *path, bson_error_t *error);
 
-/* As the file handler, but when a line would make the file larger than
+/* A file handler that rolls the file over by size.  As the file handler,
+ * but when a line would make the file larger than
  * `max_bytes`, renames path.N-1 to path.N ... path to path.1, keeping
  * `backup_count` old files, and starts a new one.  As in Python, with
  * max_bytes or backup_count 0 the file is never rolled over. */
@@ -368,7 +379,8 @@ mwatch_handler_new_rotating_file (const char *path,
                                   int backup_count,
                                   bson_error_t *error);
 
-/* As the rotating file handler (max_bytes or backup_count 0: a plain file
+/* A file handler that opens its file at the first record.  As the
+ * rotating file handler (max_bytes or backup_count 0: a plain file
  * handler), but the file is opened at the first record rather than now,
  * like Python's FileHandler(delay=True): a daemon that is configured
  * before it forks and closes every descriptor loses nothing.  The path is
@@ -407,12 +419,12 @@ typedef struct {
    bool delay;
 } mwatch_timed_rotation_opts_t;
 
-/* Python's defaults: when "H", interval 1, backup_count 0, local time, at
+/* Fills `opts` with Python's defaults: when "H", interval 1, backup_count 0, local time, at
  * midnight, not delayed. */
 MWATCH_EXPORT void
 mwatch_timed_rotation_opts_init (mwatch_timed_rotation_opts_t *opts);
 
-/* As the file handler, but rolled over by time as `opts` says (NULL: the
+/* A file handler rolled over by time, as `opts` says (NULL: the
  * defaults).  The first rollover is one period after the file's last
  * modification (or now, for a new file), as in Python: a file left from an
  * earlier run that is already due is rolled over at the first record.  The
@@ -433,8 +445,8 @@ mwatch_handler_new_timed_rotating_file (const char *path,
 #define MWATCH_SYSLOG_LOCAL0 16
 #define MWATCH_SYSLOG_LOCAL7 23
 
-/* Sends each line as a datagram "<PRI>ident[pid]: line" to the local
- * syslog socket `socket_path` (NULL: /dev/log).  Levels map to severities:
+/* A handler that sends each line to the local syslog socket
+ * `socket_path` (NULL: /dev/log), as a datagram "<PRI>ident[pid]: line".  Levels map to severities:
  * CRITICAL and above 2, ERROR 3, WARNING 4, INFO 6, DEBUG and below 7.
  * `ident` NULL: the program's name. */
 MWATCH_EXPORT mwatch_handler_t *
@@ -443,7 +455,9 @@ mwatch_handler_new_syslog (const char *socket_path,
                            const char *ident,
                            bson_error_t *error);
 
-/* Sending never waits: a record the socket cannot take at once (its
+/* Sets the longest datagram a syslog handler sends.
+ *
+ * Sending never waits: a record the socket cannot take at once (its
  * reader is not reading) is dropped, counted and reported on
  * "mongowatch.stats" once per episode, and once when sending works again.
  * A record whose datagram would be longer than `max_length` bytes (65,000
@@ -786,10 +800,12 @@ typedef struct {
 
 #define MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES ((size_t) 32 << 20)
 
+/* Fills `opts` with the defaults given above. */
 MWATCH_EXPORT void
 mwatch_queue_handler_opts_init (mwatch_queue_handler_opts_t *opts);
 
-/* `opts` may be NULL for the defaults. */
+/* The queue handler (see mwatch_queue_handler_opts_t above), in front of
+ * `backend`.  `opts` may be NULL for the defaults. */
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new_queue (mwatch_handler_t *backend,
                           const mwatch_queue_handler_opts_t *opts);
@@ -904,13 +920,16 @@ typedef struct _mwatch_logger_t mwatch_logger_t;
 MWATCH_EXPORT mwatch_logger_t *
 mwatch_logger_get (const char *name);
 
+/* The logger's dotted name ("" for the root logger). */
 MWATCH_EXPORT const char *
 mwatch_logger_name (const mwatch_logger_t *logger);
 
-/* NOTSET makes the logger inherit its ancestors' level. */
+/* Sets the logger's level; NOTSET makes the logger inherit its ancestors'
+ * level. */
 MWATCH_EXPORT void
 mwatch_logger_set_level (mwatch_logger_t *logger, int level);
 
+/* The level set on the logger itself (NOTSET if none). */
 MWATCH_EXPORT int
 mwatch_logger_get_level (const mwatch_logger_t *logger);
 
@@ -918,17 +937,22 @@ mwatch_logger_get_level (const mwatch_logger_t *logger);
 MWATCH_EXPORT int
 mwatch_logger_effective_level (const mwatch_logger_t *logger);
 
+/* Whether a record at `level` would be handled: true when `level` is at
+ * least the logger's effective level. */
 MWATCH_EXPORT bool
 mwatch_logger_is_enabled_for (const mwatch_logger_t *logger, int level);
 
+/* Whether records go on to the handlers of the logger's ancestors (true,
+ * the default). */
 MWATCH_EXPORT void
 mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate);
 
-/* Takes a reference to `handler`. */
+/* Attaches `handler` to the logger, taking a reference to it. */
 MWATCH_EXPORT void
 mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
 
-/* Returns false if the handler was not attached. */
+/* Detaches `handler` from the logger.  Returns false if the handler was
+ * not attached. */
 MWATCH_EXPORT bool
 mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler);
 
@@ -938,7 +962,8 @@ mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler
 MWATCH_EXPORT bool
 mwatch_logger_has_handlers (mwatch_logger_t *logger);
 
-/* Takes a reference to `filter`.  A logger's filters run on the thread
+/* Attaches `filter` to the logger, taking a reference to it.  A logger's
+ * filters run on the thread
  * that logs, as in Python: for a watched operation, the application's
  * thread, which then builds the record's message there (a record that
  * reaches only queues otherwise has its message built by their
@@ -962,7 +987,8 @@ MWATCH_EXPORT void
 mwatch_logger_log_text (mwatch_logger_t *logger, int level, const char *text);
 
 /* ------------------------------------------------------------------------
- * The entry point of the seed: add handlers to a logger in one call.
+ * Set-up in one call: add handlers to a logger (pymongowatch's
+ * add_logging_handlers).
  * ------------------------------------------------------------------------ */
 
 typedef struct {

@@ -104,36 +104,44 @@ mwatch_message_new (void);
 MWATCH_EXPORT mwatch_message_t *
 mwatch_message_copy (const mwatch_message_t *msg);
 
+/* Frees the message and every value read from it (NULL: nothing). */
 MWATCH_EXPORT void
 mwatch_message_destroy (mwatch_message_t *msg);
 
 /* Setters.  Each copies its value and returns false, changing nothing, when
  * `key` is NULL, empty or contains '.', or a required pointer is NULL. */
+/* Sets `key` to null. */
 MWATCH_EXPORT bool
 mwatch_message_set_null (mwatch_message_t *msg, const char *key);
+/* Sets `key` to a boolean. */
 MWATCH_EXPORT bool
 mwatch_message_set_bool (mwatch_message_t *msg, const char *key, bool value);
+/* Sets `key` to an integer. */
 MWATCH_EXPORT bool
 mwatch_message_set_int64 (mwatch_message_t *msg, const char *key, int64_t value);
+/* Sets `key` to a double. */
 MWATCH_EXPORT bool
 mwatch_message_set_double (mwatch_message_t *msg, const char *key, double value);
-/* A NUL-terminated UTF-8 string. */
+/* Sets `key` to a NUL-terminated UTF-8 string. */
 MWATCH_EXPORT bool
 mwatch_message_set_utf8 (mwatch_message_t *msg, const char *key, const char *value);
-/* `len` bytes of UTF-8, which may include NUL bytes. */
+/* Sets `key` to `len` bytes of UTF-8, which may include NUL bytes. */
 MWATCH_EXPORT bool
 mwatch_message_set_utf8_len (mwatch_message_t *msg,
                              const char *key,
                              const char *value,
                              size_t len);
-/* Microseconds since the Unix epoch, UTC. */
+/* Sets `key` to a date and time: `us` microseconds since the Unix epoch,
+ * UTC. */
 MWATCH_EXPORT bool
 mwatch_message_set_datetime (mwatch_message_t *msg, const char *key, int64_t us);
+/* Sets `key` to a copy of the document `doc`. */
 MWATCH_EXPORT bool
 mwatch_message_set_document (mwatch_message_t *msg, const char *key, const bson_t *doc);
+/* Sets `key` to a copy of `array` (a BSON array). */
 MWATCH_EXPORT bool
 mwatch_message_set_array (mwatch_message_t *msg, const char *key, const bson_t *array);
-/* Any value, e.g. one read from another message. */
+/* Sets `key` to any value, e.g. one read from another message. */
 MWATCH_EXPORT bool
 mwatch_message_set_value (mwatch_message_t *msg,
                           const char *key,
@@ -174,10 +182,12 @@ typedef struct {
    size_t priv_pos;
 } mwatch_message_iter_t;
 
+/* Starts an iteration over the fields of `msg`, before the first. */
 MWATCH_EXPORT void
 mwatch_message_iter_init (mwatch_message_iter_t *iter, const mwatch_message_t *msg);
 
-/* Advances to the next field; false when there is none. */
+/* Advances to the next field, setting `key` and `value`, and returns true;
+ * returns false when there is none. */
 MWATCH_EXPORT bool
 mwatch_message_iter_next (mwatch_message_iter_t *iter,
                           const char **key,
@@ -202,6 +212,7 @@ mwatch_message_iteration (const mwatch_message_t *msg);
 MWATCH_EXPORT int64_t
 mwatch_message_next_iteration (mwatch_message_t *msg);
 
+/* Whether the message is ready: the operation it describes is over. */
 MWATCH_EXPORT bool
 mwatch_message_is_ready (const mwatch_message_t *msg);
 
@@ -233,7 +244,7 @@ mwatch_message_set_timeout (mwatch_message_t *msg, double seconds);
  *   as compact relaxed extended JSON ({"age":{"$gt":30}}).
  * Fields are separated by one space, and a key from its value by '=',
  * unless a configuration set watchers.global.default_delimiter and
- * key_value_separator (doc/configuration.md, section 9).
+ * key_value_separator (see mongowatch.yaml(5), "watchers").
  * ------------------------------------------------------------------------ */
 
 /* The fields {watch} shows by default, in order, NULL-terminated:
@@ -246,7 +257,7 @@ MWATCH_EXPORT extern const char *const mwatch_default_fields[];
  * InsertedCount UpsertedCount ModifiedCount DeletedCount Error. */
 MWATCH_EXPORT extern const char *const mwatch_csv_columns[];
 
-/* The fields {watch} shows for this message: `fields` is NULL-terminated
+/* Sets the fields {watch} shows for this message: `fields` is NULL-terminated
  * and not copied, so it must outlive the message (and its copies); NULL
  * goes back to mwatch_default_fields.  Watchers set it from their
  * default_fields option. */

@@ -83,7 +83,7 @@ typedef struct {
 MWATCH_EXPORT void
 mwatch_queue_opts_init (mwatch_queue_opts_t *opts);
 
-/* `opts` may be NULL for the defaults.  Never fails. */
+/* Creates a WatchQueue with `opts` (NULL: the defaults).  Never fails. */
 MWATCH_EXPORT mwatch_queue_t *
 mwatch_queue_new (const mwatch_queue_opts_t *opts);
 
@@ -106,9 +106,10 @@ typedef enum {
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
 
-/* Waits until a message is due and takes it: the caller owns *msg.  After
- * mwatch_queue_close() it returns what is left at once, due or not, in
- * order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
+/* Waits until a message is due and takes it: the caller owns *msg.
+ * Returns MWATCH_QUEUE_OK with the message in *msg and its data in *data.
+ * After mwatch_queue_close() it returns what is left at once, due or not,
+ * in order, then MWATCH_QUEUE_CLOSED.  `data` may be NULL.
  *
  * While messages come densely (the last two taken less than 2 ms apart),
  * a waiting consumer looks again after 2 ms, and a put it will find that
@@ -118,7 +119,8 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data);
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data);
 
-/* As mwatch_queue_get(), but gives up with MWATCH_QUEUE_TIMEOUT after
+/* Waits at most `timeout_sec` for a message: as mwatch_queue_get(), but
+ * gives up with MWATCH_QUEUE_TIMEOUT after
  * `timeout_sec` seconds (0: do not wait). */
 MWATCH_EXPORT mwatch_queue_status_t
 mwatch_queue_get_timeout (mwatch_queue_t *queue,
@@ -145,6 +147,7 @@ typedef struct {
    size_t max_bytes; /* the bound on it, 0 for none */
 } mwatch_queue_stats_t;
 
+/* Fills `stats` with the queue's counters and sizes, taken at once. */
 MWATCH_EXPORT void
 mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats);
 

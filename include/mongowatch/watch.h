@@ -41,10 +41,10 @@
 extern "C" {
 #endif
 
-/* Turns watching on.  Cheap, idempotent and thread-safe.  Fails, with an
- * error that says how to fix the link, when libmongoc's own functions come
- * before mongowatch's in the symbol search order, so that nothing could be
- * watched. */
+/* Turns watching on.  Cheap, idempotent and thread-safe.  Returns true
+ * when watching is on; false, with `error` saying how to fix the link,
+ * when libmongoc's own functions come before mongowatch's in the symbol
+ * search order, so that nothing could be watched. */
 MWATCH_EXPORT bool
 mwatch_patch_mongoc (bson_error_t *error);
 
@@ -54,6 +54,8 @@ mwatch_patch_mongoc (bson_error_t *error);
 MWATCH_EXPORT void
 mwatch_unpatch_mongoc (void);
 
+/* Whether watching is on: mwatch_patch_mongoc() succeeded and
+ * mwatch_unpatch_mongoc() was not called since. */
 MWATCH_EXPORT bool
 mwatch_is_patched (void);
 
@@ -82,7 +84,7 @@ typedef struct {
    const char *const *default_fields;
 } mwatch_watcher_opts_t;
 
-/* The defaults above. */
+/* Fills `opts` with the defaults above. */
 MWATCH_EXPORT void
 mwatch_watcher_opts_init (mwatch_watcher_opts_t *opts);
 
@@ -91,6 +93,8 @@ mwatch_watcher_opts_init (mwatch_watcher_opts_t *opts);
 MWATCH_EXPORT void
 mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t *opts);
 
+/* Copies the options of one kind of watcher into `opts` (the defaults
+ * for a kind never set, or not a kind). */
 MWATCH_EXPORT void
 mwatch_watcher_get_opts (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts);
 
@@ -165,6 +169,7 @@ mwatch_cursor_get (const mongoc_cursor_t *cursor);
 MWATCH_EXPORT mwatch_message_t *
 mwatch_cursor_lock (mwatch_cursor_t *watch);
 
+/* Unlocks a watch that mwatch_cursor_lock() locked. */
 MWATCH_EXPORT void
 mwatch_cursor_unlock (mwatch_cursor_t *watch);
 
