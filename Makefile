@@ -451,7 +451,7 @@ check: deps
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
 	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
 	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check \
-	   otlp-check
+	   otlp-check man-check mongoc-versions-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private
