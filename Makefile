@@ -63,11 +63,15 @@ DESTDIR      ?=
 
 CC           ?= cc
 PKG_CONFIG   ?= pkg-config
-DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1 libcurl
+DEPS_PKGS    := libmongoc-1.0 libbson-1.0 jansson yaml-0.1
+# libcurl: its header only (types and constants); the otlp handler loads
+# libcurl.so.4 when it is made (lib/curl-loader.c), so that a program
+# without one, any program under the mask, never maps libcurl.
+DEPS_HEADERS_ONLY := libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
-DEPS_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS))
+DEPS_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS) $(DEPS_HEADERS_ONLY))
 DEPS_LIBS     = $(shell $(PKG_CONFIG) --libs $(DEPS_PKGS))
 CHECK_CFLAGS  = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check)
@@ -332,6 +336,19 @@ OTLP_APP     := $(BUILD)/test/otlp-app
 $(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+# libcurl loaded only by the otlp handler (test/lazy-curl-check): the
+# program is linked as a user's program is.
+LAZY_CURL_APP := $(BUILD)/test/lazy-curl-app
+$(LAZY_CURL_APP): test/lazy-curl/lazy-curl-app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+.PHONY: lazy-curl-check
+tests: $(LAZY_CURL_APP)
+
+lazy-curl-check: all $(LAZY_CURL_APP)
+	test/lazy-curl-check
 
 # Real libmongoc against test/server's FerretDB, the otlp handler sending
 # to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
