@@ -66,11 +66,15 @@ PKG_CONFIG   ?= pkg-config
 # libmongoc 2.x names its pkg-config files mongoc2 and bson2:
 # make MONGOC_PKGS="mongoc2 bson2" (doc/libmongoc-versions.md).
 MONGOC_PKGS  ?= libmongoc-1.0 libbson-1.0
-DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1 libcurl
+DEPS_PKGS    := $(MONGOC_PKGS) jansson yaml-0.1
+# libcurl: its header only (types and constants); the otlp handler loads
+# libcurl.so.4 when it is made (lib/curl-loader.c), so that a program
+# without one, any program under the mask, never maps libcurl.
+DEPS_HEADERS_ONLY := libcurl
 
 # Recursive (=) so that pkg-config runs when a recipe needs the flags, after
 # `make check` has installed what was missing.
-DEPS_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS))
+DEPS_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(DEPS_PKGS) $(DEPS_HEADERS_ONLY))
 DEPS_LIBS     = $(shell $(PKG_CONFIG) --libs $(DEPS_PKGS))
 CHECK_CFLAGS  = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS    = $(shell $(PKG_CONFIG) --libs check)
@@ -336,6 +340,19 @@ $(OTLP_APP): test/otlp/otlp-app.c $(SHARED_LINKS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
 
+# libcurl loaded only by the otlp handler (test/lazy-curl-check): the
+# program is linked as a user's program is.
+LAZY_CURL_APP := $(BUILD)/test/lazy-curl-app
+$(LAZY_CURL_APP): test/lazy-curl/lazy-curl-app.c $(SHARED_LINKS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LINK_MWATCH) $(DEPS_LIBS)
+
+.PHONY: lazy-curl-check
+tests: $(LAZY_CURL_APP)
+
+lazy-curl-check: all $(LAZY_CURL_APP)
+	test/lazy-curl-check
+
 # Real libmongoc against test/server's FerretDB, the otlp handler sending
 # to a real OpenTelemetry Collector (test/collector); exits 77 (NOT RUN)
 # when the Collector is not built.
@@ -451,7 +468,7 @@ check: deps
 	   daemon-check examples-check csv-check secure-check aggregate-check fuzz-check deb-check \
 	   files-check load-check pymongowatch-check pymongowatch-config-check pymongowatch-csv-check \
 	   cli-check cmake-check syslog5424-check prefork-check node-exporter-check \
-	   otlp-check man-check mongoc-versions-check
+	   otlp-check man-check mongoc-versions-check lazy-curl-check
 
 # The layers of doc/ARCHITECTURE.md held: no call or include up the layers,
 # no cycle between files, every file in the source map, every private

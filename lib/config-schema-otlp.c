@@ -2,6 +2,7 @@
  * OpenTelemetry handler from its keys, each checked here so that an error
  * names the file, the place and the key. */
 #include "config-schema-private.h"
+#include "curl-loader-private.h"
 
 #include <string.h>
 
@@ -89,8 +90,10 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
    bson_error_t err;
    mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &err);
    if (!handler) {
-      /* The setting it names, or the endpoint (an OTEL_ variable). */
-      const char *key = strstr (err.message, "logs_endpoint")      ? "logs_endpoint"
+      /* The setting it names, the class (no libcurl to load), or the
+       * endpoint (an OTEL_ variable). */
+      const char *key = strstr (err.message, MWATCH_CURL_SONAME)   ? "class"
+                        : strstr (err.message, "logs_endpoint")    ? "logs_endpoint"
                         : strstr (err.message, "traces_endpoint")  ? "traces_endpoint"
                         : strstr (err.message, "metrics_endpoint") ? "metrics_endpoint"
                                                                    : "endpoint";

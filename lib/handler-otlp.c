@@ -6,7 +6,8 @@
  * appends it to a bounded buffer; it never waits for the network.  The
  * sender thread takes up to max_batch_size records at a time, when a
  * batch is full, a flush asked for it, or the oldest record waited
- * schedule_delay_sec, and POSTs them with libcurl.  A collector that is
+ * schedule_delay_sec, and POSTs them with libcurl (loaded by the first
+ * handler made: curl-loader.c).  A collector that is
  * down or restarting (no connection, a timeout, 429, 502, 503, 504) is
  * tried again with backoff while the buffer keeps the records; what the
  * full buffer cannot take is dropped and counted; a batch refused for good
@@ -23,13 +24,13 @@
  * HTTP exchange runs without it: the sender alone removes entries, at the
  * head, and emit alone adds them, at the tail, so the entries being sent
  * stay put. */
+#include "curl-loader-private.h"
 #include "fork-private.h"
 #include "handler-otlp-private.h"
 #include "handler-private.h"
 #include "handler-report-private.h"
 #include "thread-private.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ typedef struct otlp_impl {
    bool spans;
    char *service_name;
    char **resource_pairs;
+   const mwatch_curl_api_t *curl; /* libcurl's functions */
    struct curl_slist *headers;
    size_t max_queue, max_queue_bytes, max_batch;
    int64_t schedule_delay_us, export_timeout_us, max_backoff_us, shutdown_timeout_us;
@@ -96,15 +98,6 @@ typedef struct otlp_impl {
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static otlp_impl_t *live;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_ready;
-
-static void
-curl_init_once (void)
-{
-   curl_ready = curl_global_init (CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
 
 static const char *
 display_name (const otlp_impl_t *impl)
@@ -365,29 +358,29 @@ post (otlp_impl_t *impl, CURL *curl, const char *url, const mwatch_buf_t *body, 
    long timeout_ms = (long) (timeout_us / 1000);
    timeout_ms = timeout_ms < 1 ? 1 : timeout_ms;
 
-   curl_easy_setopt (curl, CURLOPT_URL, url);
-   curl_easy_setopt (curl, CURLOPT_POST, 1L);
-   curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body->data);
-   curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->len);
-   curl_easy_setopt (curl, CURLOPT_HTTPHEADER, impl->headers);
-   curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-   curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+   impl->curl->easy_setopt (curl, CURLOPT_URL, url);
+   impl->curl->easy_setopt (curl, CURLOPT_POST, 1L);
+   impl->curl->easy_setopt (curl, CURLOPT_POSTFIELDS, body->data);
+   impl->curl->easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->len);
+   impl->curl->easy_setopt (curl, CURLOPT_HTTPHEADER, impl->headers);
+   impl->curl->easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+   impl->curl->easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
    /* Signals are the application's; curl's resolver timeouts use none. */
-   curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, keep_response);
-   curl_easy_setopt (curl, CURLOPT_WRITEDATA, &response);
-   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_error);
+   impl->curl->easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+   impl->curl->easy_setopt (curl, CURLOPT_WRITEFUNCTION, keep_response);
+   impl->curl->easy_setopt (curl, CURLOPT_WRITEDATA, &response);
+   impl->curl->easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_error);
 
-   CURLcode rc = curl_easy_perform (curl);
+   CURLcode rc = impl->curl->easy_perform (curl);
    char shown[512];
    shown_url (url, shown, sizeof shown);
    if (rc != CURLE_OK) {
       bson_snprintf (why, why_size, "cannot send to %s: %s", shown,
-                     curl_error[0] ? curl_error : curl_easy_strerror (rc));
+                     curl_error[0] ? curl_error : impl->curl->easy_strerror (rc));
       return RETRY;
    }
    long status = 0;
-   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+   impl->curl->easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
    if (status >= 200 && status < 300) {
       /* A partial success names the records the endpoint rejected. */
       const char *key = strstr (response.text, "\"rejectedLogRecords\"");
@@ -583,7 +576,7 @@ static void *
 sender_main (void *arg)
 {
    otlp_impl_t *impl = arg;
-   CURL *curl = curl_easy_init ();
+   CURL *curl = impl->curl->easy_init ();
    mwatch_buf_t body = MWATCH_BUF_INITIALIZER;
    int64_t backoff_us = 0, retry_at = 0;
    char why[600] = "";
@@ -727,7 +720,7 @@ sender_main (void *arg)
    pthread_mutex_unlock (&impl->lock);
    mwatch_buf_destroy (&body);
    if (curl) {
-      curl_easy_cleanup (curl);
+      impl->curl->easy_cleanup (curl);
    }
    return NULL;
 }
@@ -807,7 +800,7 @@ otlp_destroy (void *data)
    bson_free (impl->traces_url);
    bson_free (impl->service_name);
    _mwatch_otlp_pairs_free (impl->resource_pairs);
-   curl_slist_free_all (impl->headers);
+   impl->curl->slist_free_all (impl->headers);
    mwatch_buf_destroy (&impl->encoded);
    mwatch_buf_destroy (&impl->span_encoded);
    pthread_mutex_destroy (&impl->lock);
@@ -893,12 +886,12 @@ check_protocol (bson_error_t *error)
 }
 
 static struct curl_slist *
-make_headers (const char *const *pairs)
+make_headers (const mwatch_curl_api_t *api, const char *const *pairs)
 {
-   struct curl_slist *list = curl_slist_append (NULL, "Content-Type: application/json");
+   struct curl_slist *list = api->slist_append (NULL, "Content-Type: application/json");
    for (size_t i = 0; pairs && pairs[i]; i += 2) {
       char *line = bson_strdup_printf ("%s: %s", pairs[i], pairs[i + 1] ? pairs[i + 1] : "");
-      list = curl_slist_append (list, line);
+      list = api->slist_append (list, line);
       bson_free (line);
    }
    return list;
@@ -935,10 +928,9 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    if (!check_sizes (opts, error) || !check_protocol (error)) {
       return NULL;
    }
-   pthread_once (&curl_once, curl_init_once);
-   if (!curl_ready) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
-                      "otlp handler: libcurl could not be initialized");
+   /* The first handler loads libcurl; a program without one never maps it. */
+   const mwatch_curl_api_t *curl = _mwatch_curl_api (error);
+   if (!curl) {
       return NULL;
    }
 
@@ -999,7 +991,8 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    }
    impl->service_name = service ? bson_strdup (service)
                                 : bson_strdup_printf ("unknown_service:%s", program_invocation_short_name);
-   impl->headers = make_headers (opts->headers ? opts->headers : (const char *const *) env_headers);
+   impl->curl = curl;
+   impl->headers = make_headers (curl, opts->headers ? opts->headers : (const char *const *) env_headers);
    _mwatch_otlp_pairs_free (env_attrs);
    _mwatch_otlp_pairs_free (env_headers);
    impl->max_queue = opts->max_queue_size;

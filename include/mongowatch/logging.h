@@ -714,8 +714,10 @@ mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts);
  * start is tried again as above, not an error.  NULL with `error` set
  * (naming the setting or the variable) for a URL that is not http:// or
  * https://, an OTEL_EXPORTER_OTLP_PROTOCOL of grpc (this handler speaks
- * OTLP/HTTP only), a malformed header or attribute list, a size of 0, or
- * a thread that cannot be started. */
+ * OTLP/HTTP only), a malformed header or attribute list, a size of 0,
+ * a libcurl that cannot be loaded (the first handler made loads
+ * libcurl.so.4, Debian package libcurl4; it is not linked), or a thread
+ * that cannot be started. */
 MWATCH_EXPORT mwatch_handler_t *
 mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error);
 

@@ -12,6 +12,7 @@
 #include "test-util.h"
 #include "unit/suites.h"
 
+#include "../../lib/curl-loader-private.h"
 #include "../../lib/handler-otlp-private.h"
 
 static const uint8_t trace_id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
@@ -411,6 +412,38 @@ START_TEST (settings_errors)
 }
 END_TEST
 
+/* libcurl is loaded by the first otlp handler made: where it cannot be,
+ * making one fails with an error that names libcurl.so.4 and the package
+ * to install (in a configuration, at the handler's class), and the other
+ * handlers are made as before. */
+START_TEST (libcurl_missing)
+{
+   bson_error_t error;
+   _mwatch_curl_set_soname_for_test ("/nonexistent/" MWATCH_CURL_SONAME);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "cannot load /nonexistent/libcurl.so.4"), "%s", error.message);
+   ck_assert_msg (strstr (error.message, "install the Debian package libcurl4"), "%s", error.message);
+
+   ck_assert (!mwatch_config_load_string ("version: 1\nhandlers:\n  o:\n    class: otlp\n",
+                                          MWATCH_CONFIG_YAML, &error));
+   ck_assert_msg (strstr (error.message, "handlers.o.class"), "%s", error.message);
+   ck_assert_msg (strstr (error.message, "libcurl.so.4"), "%s", error.message);
+   ck_assert_msg (strstr (error.message, "libcurl4"), "%s", error.message);
+
+   /* A library without curl's functions. */
+   _mwatch_curl_set_soname_for_test ("libc.so.6");
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "libc.so.6 has no curl_easy_init"), "%s", error.message);
+
+   ck_assert_msg (mwatch_config_load_string ("version: 1\nhandlers:\n  out:\n    class: stream\n"
+                                             "loggers:\n  mongowatch:\n    handlers: [out]\n",
+                                             MWATCH_CONFIG_YAML, &error),
+                  "%s", error.message);
+   mwatch_shutdown ();
+   _mwatch_curl_set_soname_for_test (NULL);
+}
+END_TEST
+
 /* The duration histogram: upper-inclusive buckets, count, sum, min, max,
  * one series per key, error.type on a failed one's. */
 START_TEST (metrics_histogram)
@@ -494,6 +527,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, envelope_scopes);
    tcase_add_test (tc, environment_lists);
    tcase_add_test (tc, settings_errors);
+   tcase_add_test (tc, libcurl_missing);
    tcase_add_test (tc, metrics_histogram);
    suite_add_tcase (s, tc);
    return s;
