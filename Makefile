@@ -375,7 +375,7 @@ bench-pipeline: $(BUILD)/bench/pipeline
 # and RSS over 10 million operations, and the scaling part.  About 60
 # minutes on 2 cores.
 bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss \
-       $(BUILD)/bench/scaling $(FAKE_SERVER)
+       $(BUILD)/bench/overflow $(BUILD)/bench/scaling $(FAKE_SERVER)
 	test/server run bench/run-all
 
 # The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),
