@@ -515,6 +515,15 @@ mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *sta
    stats->dropped_ready += qh->lost_final_at_close;
 }
 
+mwatch_queue_t *
+_mwatch_queue_handler_queue (mwatch_handler_t *handler)
+{
+   if (_mwatch_handler_vtable (handler) != &queue_handler_vtable) {
+      return NULL;
+   }
+   return ((queue_handler_t *) mwatch_handler_impl (handler))->queue;
+}
+
 bool
 mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stats)
 {

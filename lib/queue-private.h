@@ -55,6 +55,10 @@ _mwatch_queue_handlers_defer_wakes (void);
 void
 _mwatch_queue_handlers_send_wakes (void);
 
+/* For tests: a queue handler's queue (NULL for another handler). */
+mwatch_queue_t *
+_mwatch_queue_handler_queue (mwatch_handler_t *handler);
+
 /* For tests: how many times a put woke a consumer (a sleeping one: a put
  * while every consumer is busy wakes none), and when the leading
  * consumer wakes by itself (0: no consumer leads). */

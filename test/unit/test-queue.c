@@ -873,8 +873,8 @@ START_TEST (test_busy_consumer_gets_no_wakeups)
 END_TEST
 
 /* _mwatch_queue_handlers_defer_wakes: a queue handler's put between the
- * pair leaves its sleeping listener asleep (it would sleep up to a second
- * by itself) until the pair ends, and then the record is written at once. */
+ * pair leaves its sleeping listener asleep until the pair ends, and then
+ * the record is written at once. */
 typedef struct {
    atomic_int records;
 } defer_counter_t;
@@ -898,8 +898,16 @@ START_TEST (test_deferred_wake_waits_for_the_end)
    mwatch_handler_t *backend = mwatch_handler_new (&defer_counter_vtable, &c);
    mwatch_handler_t *queue = mwatch_handler_new_queue (backend, NULL);
    mwatch_logger_add_handler (logger, queue);
+   mwatch_queue_t *q = _mwatch_queue_handler_queue (queue);
+   ck_assert_ptr_nonnull (q);
    for (int round = 0; round < 3; round++) {
-      sleep_ms (20); /* the listener goes to sleep: nothing is queued */
+      /* The listener asleep, and not due to wake by itself (it does every
+       * second) within the next 200 ms: only a wake-up brings it. */
+      int64_t until;
+      while (!(until = _mwatch_queue_leader_until (q)) ||
+             until - mwatch_monotonic_us () < 200000) {
+         sleep_ms (10);
+      }
       _mwatch_queue_handlers_defer_wakes ();
       _mwatch_queue_handlers_defer_wakes (); /* nested: the outer pair counts */
       mwatch_message_t *msg = ready_msg ();
