@@ -343,7 +343,7 @@ bench-callgrind: $(WORKLOADS) $(PING_BIN)
 # A benchmark is not a test: check builds every one (tests) and runs none.
 # Its scripts are read by bash -n, so that a slip shows here rather than at
 # the next make bench.
-BENCH_SCRIPTS := bench/run-workloads bench/run-all bench/callgrind-workloads $(wildcard bench/peer/run)
+BENCH_SCRIPTS := bench/run-workloads bench/run-all bench/callgrind-workloads bench/wakeups $(wildcard bench/peer/run)
 .PHONY: bench-scripts
 bench-scripts:
 	@for s in $(BENCH_SCRIPTS); do bash -n $$s || exit 1; done
