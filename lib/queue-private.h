@@ -42,23 +42,6 @@ _mwatch_queue_put_owing (mwatch_queue_t *queue, mwatch_message_t *msg, void *dat
 void
 _mwatch_queue_wake (mwatch_queue_t *queue);
 
-/* Between these two calls on a thread (nested: the outermost pair counts),
- * the queue handlers' puts leave the wake-up of their listener until the
- * end.  A watch ends its operation inside its lock, which the listener
- * takes to build the record: woken at the put, the listener found that
- * lock still held in about 40 % of the records of a find against
- * FerretDB, and slept on it, at the cost of two more context switches and
- * three more system calls per record.  Defined in handler-queue.c. */
-void
-_mwatch_queue_handlers_defer_wakes (void);
-
-void
-_mwatch_queue_handlers_send_wakes (void);
-
-/* For tests: a queue handler's queue (NULL for another handler). */
-mwatch_queue_t *
-_mwatch_queue_handler_queue (mwatch_handler_t *handler);
-
 /* For tests: how many times a put woke a consumer (a sleeping one: a put
  * while every consumer is busy wakes none), and when the leading
  * consumer wakes by itself (0: no consumer leads). */

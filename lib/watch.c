@@ -33,7 +33,7 @@
 #include "watch-private.h"
 #include "watch-secrets-private.h"
 #include "thread-private.h"
-#include "queue-private.h"
+#include "handler-private.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/handler-private.h"
 #include "../../lib/queue-private.h"
 #include "../../lib/queue-store-private.h"
 #include "mongowatch.h"
