@@ -710,7 +710,7 @@ void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
 {
    /* The listener builds the final record under this lock: woken only
-    * once it is let go of (queue-private.h). */
+    * once it is let go of (handler-private.h). */
    _mwatch_queue_handlers_defer_wakes ();
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
