@@ -414,7 +414,7 @@ bench-callgrind: $(WORKLOADS) $(PING_BIN)
 # A benchmark is not a test: check builds every one (tests) and runs none.
 # Its scripts are read by bash -n, so that a slip shows here rather than at
 # the next make bench.
-BENCH_SCRIPTS := bench/run-workloads bench/run-all bench/callgrind-workloads $(wildcard bench/peer/run)
+BENCH_SCRIPTS := bench/run-workloads bench/run-all bench/callgrind-workloads bench/wakeups $(wildcard bench/peer/run)
 .PHONY: bench-scripts
 bench-scripts:
 	@for s in $(BENCH_SCRIPTS); do bash -n $$s || exit 1; done
@@ -446,7 +446,7 @@ bench-pipeline: $(BUILD)/bench/pipeline
 # and RSS over 10 million operations, and the scaling part.  About 60
 # minutes on 2 cores.
 bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss \
-       $(BUILD)/bench/scaling $(FAKE_SERVER)
+       $(BUILD)/bench/overflow $(BUILD)/bench/scaling $(FAKE_SERVER)
 	test/server run bench/run-all
 
 # The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),

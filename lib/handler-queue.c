@@ -69,6 +69,32 @@ typedef struct queue_handler {
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static queue_handler_t *live;
 
+/* Wake-ups left until the end (queue-private.h,
+ * _mwatch_queue_handlers_defer_wakes): how deep the thread is in such
+ * pairs, and the handlers owed one, each held by a reference until then
+ * (a configuration may close and free it meanwhile). */
+#define OWED_MAX 4
+static _Thread_local unsigned defer_depth;
+static _Thread_local unsigned owed_count;
+static _Thread_local mwatch_handler_t *owed_wakes[OWED_MAX];
+
+/* Notes that qh's listener is owed a wake-up; with no room left (more
+ * queue handlers than a record ever reaches) it is sent at once. */
+static void
+owe_wake (queue_handler_t *qh)
+{
+   for (unsigned i = 0; i < owed_count; i++) {
+      if (owed_wakes[i] == qh->self) {
+         return;
+      }
+   }
+   if (owed_count == OWED_MAX) {
+      _mwatch_queue_wake (qh->queue);
+      return;
+   }
+   owed_wakes[owed_count++] = mwatch_handler_ref (qh->self);
+}
+
 /* `queued` lives in the message's block (see queue_handler_emit). */
 static void
 queued_record_free (mwatch_message_t *msg, void *data, void *user_data)
@@ -321,7 +347,37 @@ queue_handler_emit_priv (mwatch_handler_t *handler,
    queued->below_level = priv->below_level;
    queued->live = _mwatch_live_ref (priv->live);
    /* Whatever the outcome, the queue owns msg and queued from here. */
-   mwatch_queue_put (qh->queue, msg, queued);
+   if (!defer_depth) {
+      mwatch_queue_put (qh->queue, msg, queued);
+      return;
+   }
+   bool owed;
+   _mwatch_queue_put_owing (qh->queue, msg, queued, &owed);
+   if (owed) {
+      owe_wake (qh);
+   }
+}
+
+/* ---------------------------------------------------------------- wakes */
+
+void
+_mwatch_queue_handlers_defer_wakes (void)
+{
+   defer_depth++;
+}
+
+void
+_mwatch_queue_handlers_send_wakes (void)
+{
+   if (--defer_depth) {
+      return;
+   }
+   for (unsigned i = 0; i < owed_count; i++) {
+      queue_handler_t *qh = mwatch_handler_impl (owed_wakes[i]);
+      _mwatch_queue_wake (qh->queue);
+      mwatch_handler_destroy (owed_wakes[i]);
+   }
+   owed_count = 0;
 }
 
 /* A vtable must have an emit; the handler base calls
@@ -457,6 +513,15 @@ mwatch_queue_handler_stats (mwatch_handler_t *handler, mwatch_queue_stats_t *sta
    mwatch_queue_stats (qh->queue, stats);
    stats->dropped += qh->lost_at_close;
    stats->dropped_ready += qh->lost_final_at_close;
+}
+
+mwatch_queue_t *
+_mwatch_queue_handler_queue (mwatch_handler_t *handler)
+{
+   if (_mwatch_handler_vtable (handler) != &queue_handler_vtable) {
+      return NULL;
+   }
+   return ((queue_handler_t *) mwatch_handler_impl (handler))->queue;
 }
 
 bool

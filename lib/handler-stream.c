@@ -73,6 +73,9 @@ typedef struct {
    /* The value of reopen_generation when the file was opened: a different
     * one means mwatch_reopen() was called since. */
    unsigned generation;
+   /* Monotonic time of the last look at whether the path still names the
+    * file (file_moved). */
+   int64_t path_checked;
    /* A file handler: its handler, and its place in the list of file
     * handlers that mwatch_reopen() walks. */
    mwatch_handler_t *handler;
@@ -135,6 +138,7 @@ file_open_fd (stream_impl_t *impl)
    impl->regular = S_ISREG (st.st_mode);
    impl->open_errno = 0;
    impl->generation = atomic_load (&reopen_generation);
+   impl->path_checked = mwatch_monotonic_us ();
    return true;
 }
 
@@ -154,18 +158,45 @@ file_path_names_fd (const stream_impl_t *impl)
    return st.st_dev == impl->file.dev && st.st_ino == impl->file.ino;
 }
 
+/* Whether impl->path no longer names the file impl->file has open, whose
+ * fstat is `st`.  Without a queue (autoflush: every record is written on
+ * the thread that logs it) the path is looked at before every write(2),
+ * as Python's WatchedFileHandler does.  Behind a queue, where the listener
+ * writes a sparse stream's records one write(2) each, at most every
+ * PATH_CHECK_US: a stat walks the path, the dearest of a record's system
+ * calls after the write.  A file renamed meanwhile (logrotate) gets the
+ * records of that window, which are then in the renamed file, whole, as
+ * the records before the rename are; a removed file has no name left
+ * (st_nlink 0), and is noticed at once, since its records would be lost. */
+#define PATH_CHECK_US 100000
+
+static bool
+file_moved (stream_impl_t *impl, const struct stat *st)
+{
+   if (!atomic_load (&impl->autoflush) && st->st_nlink > 0) {
+      int64_t now = mwatch_monotonic_us ();
+      if (now - impl->path_checked < PATH_CHECK_US) {
+         return false;
+      }
+      impl->path_checked = now;
+   }
+   return !file_path_names_fd (impl);
+}
+
 /* Makes impl->file the file that impl->path names, before bytes go out:
  * the descriptor must still be ours (a daemon may have closed it and
  * reused the number, issue 18), the path must still name its file (moved
- * or removed), and no mwatch_reopen() may have come since it was opened.
- * Otherwise what is ours is closed and the path opened again (created if
- * missing).  One fstat and one stat per write(2): behind a queue that is
- * one pair per burst of records, not per record. */
+ * or removed; see file_moved), and no mwatch_reopen() may have come since
+ * it was opened.  Otherwise what is ours is closed and the path opened
+ * again (created if missing).  One fstat per write(2), and a stat with it
+ * as file_moved says. */
 static bool
 file_ready (stream_impl_t *impl)
 {
-   if (_mwatch_owned_fd_check (&impl->file) &&
-       (impl->generation != atomic_load (&reopen_generation) || !file_path_names_fd (impl))) {
+   struct stat st;
+
+   if (_mwatch_owned_fd_check_stat (&impl->file, &st) &&
+       (impl->generation != atomic_load (&reopen_generation) || file_moved (impl, &st))) {
       _mwatch_owned_fd_close (&impl->file);
    }
    return impl->file.fd >= 0 || file_open_fd (impl);

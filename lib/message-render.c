@@ -364,7 +364,10 @@ render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t
          continue;
       }
       for (size_t i = t->head[BUCKET (key)]; i; i = t->next[i - 1]) {
-         if (strcmp (mwatch_default_fields[i - 1], key) == 0) {
+         /* The library's own fields, set by the watchers, carry its static
+          * names, the very strings of the list: no comparison then. */
+         const char *name = mwatch_default_fields[i - 1];
+         if (name == key || strcmp (name, key) == 0) {
             /* A later field of the same name wins, as in the index. */
             values[i - 1] = value;
             found |= UINT32_C (1) << (i - 1);

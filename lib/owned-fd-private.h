@@ -4,6 +4,7 @@
 #define MWATCH_OWNED_FD_PRIVATE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* A descriptor a handler opened, and the identity (device and inode) of
@@ -27,6 +28,11 @@ _mwatch_owned_fd_take (mwatch_owned_fd_t *owned, int fd);
  * fork or a failed write would miss a number reused without either. */
 bool
 _mwatch_owned_fd_check (mwatch_owned_fd_t *owned);
+
+/* _mwatch_owned_fd_check, giving what the fstat found in *st when the
+ * descriptor is still ours (its link count tells a removed file). */
+bool
+_mwatch_owned_fd_check_stat (mwatch_owned_fd_t *owned, struct stat *st);
 
 /* Closes owned->fd if it is still ours, and forgets it either way. */
 void

@@ -24,15 +24,21 @@ _mwatch_owned_fd_take (mwatch_owned_fd_t *owned, int fd)
 }
 
 bool
+_mwatch_owned_fd_check_stat (mwatch_owned_fd_t *owned, struct stat *st)
+{
+   if (owned->fd >= 0 &&
+       (fstat (owned->fd, st) != 0 || st->st_dev != owned->dev || st->st_ino != owned->ino)) {
+      owned->fd = -1; /* the application's now: never written to, never closed */
+   }
+   return owned->fd >= 0;
+}
+
+bool
 _mwatch_owned_fd_check (mwatch_owned_fd_t *owned)
 {
    struct stat st;
 
-   if (owned->fd >= 0 &&
-       (fstat (owned->fd, &st) != 0 || st.st_dev != owned->dev || st.st_ino != owned->ino)) {
-      owned->fd = -1; /* the application's now: never written to, never closed */
-   }
-   return owned->fd >= 0;
+   return _mwatch_owned_fd_check_stat (owned, &st);
 }
 
 void

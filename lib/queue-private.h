@@ -32,7 +32,18 @@ _mwatch_queue_fork_child (mwatch_queue_t *queue);
  * doc/PERFORMANCE.md holds as the bound. */
 #define MWATCH_QUEUE_LINGER_US 2000
 
-/* For tests: how many times a put woke a consumer, and when the leading
+/* mwatch_queue_put, except that a wake-up the put owes a sleeping consumer
+ * is not sent: *owed says whether one is, and the caller sends it with
+ * _mwatch_queue_wake, soon (the record waits for it).  For a producer that
+ * still holds a lock the consumer will want for this record. */
+mwatch_queue_status_t
+_mwatch_queue_put_owing (mwatch_queue_t *queue, mwatch_message_t *msg, void *data, bool *owed);
+
+void
+_mwatch_queue_wake (mwatch_queue_t *queue);
+
+/* For tests: how many times a put woke a consumer (a sleeping one: a put
+ * while every consumer is busy wakes none), and when the leading
  * consumer wakes by itself (0: no consumer leads). */
 uint64_t
 _mwatch_queue_put_wakeups (mwatch_queue_t *queue);

@@ -16,7 +16,8 @@
  * wake-up or two per message instead of one put's wake-up, and timer
  * wake-ups cost as much).  A put whose message the leader will find in time
  * anyway (due after the leader wakes, or ready and the leader wakes
- * within LINGER_US) wakes nobody.  Under a steady stream the producers
+ * within LINGER_US) wakes nobody, and neither does one made while no
+ * consumer sleeps (a busy listener looks again before it sleeps).  Under a steady stream the producers
  * then never wake the consumer, which takes what came every LINGER_US; a
  * running operation's record, due only at its timeout, never wakes it. */
 #include "thread-private.h"
@@ -24,13 +25,24 @@
 #include "queue-private.h"
 #include "queue-store-private.h"
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 struct _mwatch_queue_t {
    pthread_mutex_t mutex;
-   pthread_cond_t due_cond;  /* consumers: a new top, a baton, or close */
+   /* Consumers wait on this futex word for a new top, a baton, or close
+    * (due_sleep, due_wake): bumped by whoever wakes them.  Not a condition
+    * variable: glibc's takes the mutex back from a wait marked contended,
+    * so that every wake-up cost the consumer a second FUTEX_WAKE system
+    * call, with nobody to wake, at its next unlock. */
+   _Atomic uint32_t due_seq;
+   size_t due_sleepers;      /* consumers in due_sleep, under the mutex */
    pthread_cond_t room_cond; /* BLOCK producers: room, or close */
    mwatch_qstore_t store;
 
@@ -51,10 +63,10 @@ struct _mwatch_queue_t {
    int64_t last_take;    /* monotonic time of the last message taken */
    int64_t take_gap;     /* between the last two takes */
    size_t blocked_producers;
-   uint64_t put_wakeups; /* due_cond signals by puts, for tests */
-   /* A put deposed the leader: it signals due_cond once it has let go of
-    * the mutex, so that the consumer it wakes does not wake only to wait
-    * for the mutex and be woken again by the unlock. */
+   uint64_t put_wakeups; /* wake-ups puts sent a sleeping consumer, for tests */
+   /* A put deposed the leader: it wakes a sleeping consumer once it has
+    * let go of the mutex, so that the consumer it wakes does not wake only
+    * to wait for the mutex and be woken again by the unlock. */
    bool wake_after_put;
    /* A blocked put ran out of time and no message was taken since: puts
     * into the full queue drop at once rather than each waiting again. */
@@ -137,6 +149,41 @@ queue_wait (mwatch_queue_t *queue, pthread_cond_t *cond, int64_t until)
    pthread_cond_timedwait (cond, &queue->mutex, &ts);
 }
 
+/* A consumer's wait for the top to come due, a baton or close: until woken
+ * or, unless never, until `until`.  The caller holds the mutex, which is
+ * let go of meanwhile.  The word is read under the mutex: whoever changes
+ * what the consumer waits for does so under the mutex and bumps the word
+ * after, so the change is either seen before sleeping or ends the sleep. */
+static void
+due_sleep (mwatch_queue_t *queue, int64_t until)
+{
+   uint32_t seq = atomic_load_explicit (&queue->due_seq, memory_order_relaxed);
+   struct timespec ts;
+   const struct timespec *at = NULL;
+   if (until != MWATCH_DUE_NEVER) {
+      ts = _mwatch_timespec_at (until); /* absolute, CLOCK_MONOTONIC */
+      at = &ts;
+   }
+   queue->due_sleepers++;
+   pthread_mutex_unlock (&queue->mutex);
+   /* Returns when woken, at `until`, on a signal, or at once when the word
+    * moved on: each is a look again for the caller. */
+   syscall (SYS_futex, &queue->due_seq, FUTEX_WAIT_BITSET_PRIVATE, seq, at, NULL,
+            FUTEX_BITSET_MATCH_ANY);
+   pthread_mutex_lock (&queue->mutex);
+   queue->due_sleepers--;
+}
+
+/* Wakes up to `count` consumers in due_sleep (INT_MAX: all), with or
+ * without the mutex.  The caller saw a sleeper under the mutex: with none
+ * there is no system call to make. */
+static void
+due_wake (mwatch_queue_t *queue, int count)
+{
+   atomic_fetch_add_explicit (&queue->due_seq, 1, memory_order_release);
+   syscall (SYS_futex, &queue->due_seq, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
 /* ------------------------------------------------------------------------
  * Construction.
  * ------------------------------------------------------------------------ */
@@ -154,7 +201,8 @@ static void
 queue_init_sync (mwatch_queue_t *queue)
 {
    /* Due times are monotonic. */
-   _mwatch_cond_init_monotonic (&queue->due_cond);
+   atomic_init (&queue->due_seq, 0);
+   queue->due_sleepers = 0;
    _mwatch_cond_init_monotonic (&queue->room_cond);
    pthread_mutex_init (&queue->mutex, NULL);
 }
@@ -237,7 +285,6 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
       queue->discard_free_user_data (queue->discard_user_data);
    }
    _mwatch_qstore_destroy (&queue->store);
-   pthread_cond_destroy (&queue->due_cond);
    pthread_cond_destroy (&queue->room_cond);
    pthread_mutex_destroy (&queue->mutex);
    bson_free (queue);
@@ -265,7 +312,6 @@ queue_top_changed (mwatch_queue_t *queue, size_t slot, bool ready)
       return; /* the leader wakes in time for it */
    }
    queue->leader = NULL;
-   queue->put_wakeups++;
    queue->wake_after_put = true;
 }
 
@@ -408,8 +454,10 @@ queue_admit (mwatch_queue_t *queue,
    }
 }
 
-mwatch_queue_status_t
-mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
+/* The put; a wake-up it owes a sleeping consumer is sent now, or left to
+ * the caller in *owed (see queue-private.h). */
+static mwatch_queue_status_t
+queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data, bool *owed)
 {
    BSON_ASSERT_PARAM (queue);
    BSON_ASSERT_PARAM (msg);
@@ -427,18 +475,47 @@ mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
    if (queue->blocked_producers && !queue_full (queue, facts.bytes)) {
       pthread_cond_signal (&queue->room_cond);
    }
-   bool wake = queue->wake_after_put;
+   /* Only a consumer that sleeps needs waking: one that is busy (the
+    * listener writing) looks at the queue again before it sleeps, so a
+    * busy listener costs its producers no system call at all. */
+   bool wake = queue->wake_after_put && queue->due_sleepers;
    queue->wake_after_put = false;
+   if (wake) {
+      queue->put_wakeups++;
+   }
    pthread_mutex_unlock (&queue->mutex);
    if (wake) {
       /* The leader is deposed under the mutex: a consumer that comes to
        * wait meanwhile leads and sees the new top; one already waiting
-       * gets this signal. */
-      pthread_cond_signal (&queue->due_cond);
+       * gets this wake-up. */
+      if (owed) {
+         *owed = true;
+      } else {
+         due_wake (queue, 1);
+      }
    }
 
    queue_discard (queue, &rejected);
    return status;
+}
+
+mwatch_queue_status_t
+mwatch_queue_put (mwatch_queue_t *queue, mwatch_message_t *msg, void *data)
+{
+   return queue_put (queue, msg, data, NULL);
+}
+
+mwatch_queue_status_t
+_mwatch_queue_put_owing (mwatch_queue_t *queue, mwatch_message_t *msg, void *data, bool *owed)
+{
+   *owed = false;
+   return queue_put (queue, msg, data, owed);
+}
+
+void
+_mwatch_queue_wake (mwatch_queue_t *queue)
+{
+   due_wake (queue, 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -467,7 +544,7 @@ queue_wait_due (mwatch_queue_t *queue,
          until = bound;
       }
    }
-   queue_wait (queue, &queue->due_cond, until);
+   due_sleep (queue, until);
    if (queue->leader == token) {
       queue->leader = NULL;
    }
@@ -520,8 +597,8 @@ queue_get_until (mwatch_queue_t *queue,
    mwatch_queue_status_t status = queue_take (queue, deadline, msg, data);
    /* Whoever leaves with entries queued and no leader hands the timing of
     * the top to a sleeping consumer. */
-   if (!queue->leader && queue->store.count) {
-      pthread_cond_signal (&queue->due_cond);
+   if (!queue->leader && queue->store.count && queue->due_sleepers) {
+      due_wake (queue, 1);
    }
    /* Blocked producers are woken together once the queue is half empty,
     * not one per message taken: with many producers, a wake-up per take
@@ -563,7 +640,7 @@ mwatch_queue_close (mwatch_queue_t *queue)
    BSON_ASSERT_PARAM (queue);
    pthread_mutex_lock (&queue->mutex);
    queue->closed = true;
-   pthread_cond_broadcast (&queue->due_cond);
+   due_wake (queue, INT_MAX);
    pthread_cond_broadcast (&queue->room_cond);
    pthread_mutex_unlock (&queue->mutex);
 }

@@ -33,6 +33,7 @@
 #include "watch-private.h"
 #include "watch-secrets-private.h"
 #include "thread-private.h"
+#include "handler-private.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -708,6 +709,9 @@ _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
 void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
 {
+   /* The listener builds the final record under this lock: woken only
+    * once it is let go of (handler-private.h). */
+   _mwatch_queue_handlers_defer_wakes ();
    pthread_mutex_lock (&watch->lock);
    if (!watch->finished) {
       watch->finished = true;
@@ -731,6 +735,7 @@ _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
       emit_locked (watch, watch->opts.final_level, STATE_FINAL);
    }
    pthread_mutex_unlock (&watch->lock);
+   _mwatch_queue_handlers_send_wakes ();
 }
 
 /* ---------------------------------------------------------------- live */

@@ -263,6 +263,77 @@ START_TEST (test_removed_file_is_created_again)
 }
 END_TEST
 
+/* Behind a queue (no autoflush: the listener flushes) the path is looked
+ * at no more often than every 100 ms (handler-stream.c, PATH_CHECK_US):
+ * a record written just after a rename goes to the renamed file, whole,
+ * and one written later than the bound to a new file at the path.  With
+ * a stat before every write(2) the first would be in the new file.  The
+ * first part only counts when the rename came within 90 ms of the open
+ * (the last look): on a machine too slow for that it is done again. */
+START_TEST (test_rename_behind_queue_noticed_within_bound)
+{
+   int conclusive = 0;
+   for (int attempt = 0; attempt < 10 && !conclusive; attempt++) {
+      char *moved = bson_strdup_printf ("%s.%d", path, attempt + 1);
+      int64_t opened = mwatch_monotonic_us ();
+      mwatch_handler_t *h = file_handler ("ff.bound");
+      _mwatch_stream_handler_set_autoflush (h, false);
+      log_record ("ff.bound", 0);
+      mwatch_handler_flush (h);
+      ck_assert_int_eq (rename (path, moved), 0);
+      log_record ("ff.bound", 1);
+      mwatch_handler_flush (h);
+      bool in_time = mwatch_monotonic_us () - opened < 90000;
+      int64_t renamed = mwatch_monotonic_us ();
+      while (mwatch_monotonic_us () - renamed < 110000) {
+         usleep (10000);
+      }
+      log_record ("ff.bound", 2);
+      mwatch_handler_flush (h);
+      int seen[3] = {0};
+      int old_lines = read_records (moved, seen, 3);
+      ck_assert_int_eq (old_lines + read_records (path, seen, 3), 3);
+      ck_assert_int_eq (seen[0] + seen[1] + seen[2], 3);
+      int fresh[3] = {0};
+      ck_assert_int_ge (read_records (path, fresh, 3), 1);
+      ck_assert_int_eq (fresh[2], 1); /* later than the bound: the new file */
+      if (in_time) {
+         conclusive++;
+         ck_assert_int_eq (old_lines, 2); /* within it: the renamed file */
+      }
+      mwatch_logger_remove_handler (mwatch_logger_get ("ff.bound"), h);
+      mwatch_handler_destroy (h);
+      ck_assert_int_eq (unlink (path), 0);
+      bson_free (moved);
+   }
+   ck_assert_msg (conclusive, "no attempt renamed the file within 90 ms of opening it");
+   ck_assert_int_eq (reports.count, 0);
+}
+END_TEST
+
+/* Behind a queue too, a removed file is noticed at the next write, not
+ * after the bound: its link count is 0 (the fstat made anyway), and what
+ * went to it would be lost. */
+START_TEST (test_removed_behind_queue_noticed_at_once)
+{
+   mwatch_handler_t *h = file_handler ("ff.gone");
+   _mwatch_stream_handler_set_autoflush (h, false);
+   log_record ("ff.gone", 0);
+   mwatch_handler_flush (h);
+   ck_assert_int_eq (unlink (path), 0);
+   for (int i = 1; i < 5; i++) {
+      log_record ("ff.gone", i);
+      mwatch_handler_flush (h);
+   }
+   int seen[5] = {0};
+   ck_assert_int_eq (read_records (path, seen, 5), 4);
+   ck_assert_int_eq (seen[0], 0);
+   ck_assert_int_eq (reports.count, 0);
+   mwatch_logger_remove_handler (mwatch_logger_get ("ff.gone"), h);
+   mwatch_handler_destroy (h);
+}
+END_TEST
+
 /* The folder removed: a failure episode, reported once with the records
  * counted; when the folder is back, the file is made again and that is
  * reported too, with the count. */
@@ -550,6 +621,8 @@ file_faults_suite (void)
    tcase_add_test (tc, test_long_line_on_a_full_file);
    tcase_add_test (tc, test_renamed_file_is_reopened);
    tcase_add_test (tc, test_removed_file_is_created_again);
+   tcase_add_test (tc, test_rename_behind_queue_noticed_within_bound);
+   tcase_add_test (tc, test_removed_behind_queue_noticed_at_once);
    tcase_add_test (tc, test_removed_folder_is_a_failure_episode);
    tcase_add_test (tc, test_reopen_lets_go_of_the_old_file);
    tcase_add_test (tc, test_sighup_reopens_and_chains);

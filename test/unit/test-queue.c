@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/handler-private.h"
 #include "../../lib/queue-private.h"
 #include "../../lib/queue-store-private.h"
 #include "mongowatch.h"
@@ -822,6 +823,111 @@ START_TEST (test_linger_spares_puts_a_wakeup)
    ck_assert_msg (conclusive == 3, "a consumer waiting 1.0-1.95 ms after two takes lingered in %d "
                   "of %d attempts", conclusive, attempts);
    mwatch_queue_destroy (h.q);
+}
+END_TEST
+
+/* A consumer that never sleeps (it looks with a zero timeout, as the
+ * listener does between records while it writes a burst): puts into the
+ * empty queue make each a new top, and wake nobody, since nobody sleeps.
+ * A put used to signal whenever no consumer led, which a busy one never
+ * does: one wake-up call per record on the producer's thread. */
+typedef struct {
+   mwatch_queue_t *q;
+   atomic_bool stop;
+   atomic_int taken;
+} busy_consumer_t;
+
+static void *
+busy_consumer (void *arg)
+{
+   busy_consumer_t *b = arg;
+   while (!atomic_load (&b->stop)) {
+      mwatch_message_t *msg;
+      void *data;
+      if (mwatch_queue_get_timeout (b->q, 0, &msg, &data) == MWATCH_QUEUE_OK) {
+         mwatch_message_destroy (msg);
+         atomic_fetch_add (&b->taken, 1);
+      }
+   }
+   return NULL;
+}
+
+START_TEST (test_busy_consumer_gets_no_wakeups)
+{
+   busy_consumer_t b = {.q = mwatch_queue_new (NULL)};
+   atomic_init (&b.stop, false);
+   atomic_init (&b.taken, 0);
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, busy_consumer, &b), 0);
+   uint64_t before = _mwatch_queue_put_wakeups (b.q);
+   for (int i = 0; i < 200; i++) {
+      put_ok (b.q, ready_msg (), (uintptr_t) i + 1);
+      while (atomic_load (&b.taken) != i + 1) {
+         sched_yield (); /* taken: the next put finds the queue empty */
+      }
+   }
+   ck_assert_uint_eq (_mwatch_queue_put_wakeups (b.q) - before, 0);
+   atomic_store (&b.stop, true);
+   pthread_join (thread, NULL);
+   mwatch_queue_destroy (b.q);
+}
+END_TEST
+
+/* _mwatch_queue_handlers_defer_wakes: a queue handler's put between the
+ * pair leaves its sleeping listener asleep until the pair ends, and then
+ * the record is written at once. */
+typedef struct {
+   atomic_int records;
+} defer_counter_t;
+
+static void
+defer_counter_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   (void) handler;
+   (void) record;
+   atomic_fetch_add (&((defer_counter_t *) impl)->records, 1);
+}
+
+static const mwatch_handler_vtable_t defer_counter_vtable = {.emit = defer_counter_emit};
+
+START_TEST (test_deferred_wake_waits_for_the_end)
+{
+   defer_counter_t c;
+   atomic_init (&c.records, 0);
+   mwatch_logger_t *logger = mwatch_logger_get ("queue.defer");
+   mwatch_logger_set_level (logger, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *backend = mwatch_handler_new (&defer_counter_vtable, &c);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, NULL);
+   mwatch_logger_add_handler (logger, queue);
+   mwatch_queue_t *q = _mwatch_queue_handler_queue (queue);
+   ck_assert_ptr_nonnull (q);
+   for (int round = 0; round < 3; round++) {
+      /* The listener asleep, and not due to wake by itself (it does every
+       * second) within the next 200 ms: only a wake-up brings it. */
+      int64_t until;
+      while (!(until = _mwatch_queue_leader_until (q)) ||
+             until - mwatch_monotonic_us () < 200000) {
+         sleep_ms (10);
+      }
+      _mwatch_queue_handlers_defer_wakes ();
+      _mwatch_queue_handlers_defer_wakes (); /* nested: the outer pair counts */
+      mwatch_message_t *msg = ready_msg ();
+      mwatch_logger_log (logger, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, msg);
+      mwatch_message_destroy (msg);
+      _mwatch_queue_handlers_send_wakes ();
+      sleep_ms (50);
+      ck_assert_int_eq (atomic_load (&c.records), round);
+      int64_t start = mwatch_monotonic_us ();
+      _mwatch_queue_handlers_send_wakes ();
+      while (atomic_load (&c.records) == round && mwatch_monotonic_us () - start < 5000000) {
+         sched_yield ();
+      }
+      ck_assert_int_eq (atomic_load (&c.records), round + 1);
+      ck_assert_int_lt (mwatch_monotonic_us () - start, 500000);
+   }
+   mwatch_logger_remove_handler (logger, queue);
+   mwatch_handler_destroy (queue);
+   mwatch_handler_destroy (backend);
 }
 END_TEST
 
@@ -1727,6 +1833,8 @@ queue_suite (void)
    tcase_add_test (tc, test_far_put_then_ready_put);
    tcase_add_test (tc, test_two_consumers_two_dues);
    tcase_add_test (tc, test_linger_spares_puts_a_wakeup);
+   tcase_add_test (tc, test_busy_consumer_gets_no_wakeups);
+   tcase_add_test (tc, test_deferred_wake_waits_for_the_end);
    suite_add_tcase (s, tc);
 
    tc = tcase_with ("discard", 10);
