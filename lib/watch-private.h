@@ -62,16 +62,26 @@ _mwatch_watch_detach (mwatch_watch_t *watch);
 bool
 _mwatch_watch_is_detached (const mwatch_watch_t *watch);
 
-/* Sets an integer field under the watch's lock (counts from a reply).
- * `key` is one of the library's field names, a string that lives as long
- * as the process (the watch keeps the pointer). */
-void
-_mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value);
+/* An integer field of the final record (a count from a reply).  `key` is
+ * one of the library's field names, a string that lives as long as the
+ * process (the watch keeps the pointer). */
+typedef struct {
+   const char *key;
+   int64_t value;
+} mwatch_count_value_t;
 
 /* Ends the operation: EndTime, Duration, Error when `error` is set (and
  * its code non-zero), ready, and the final record.  Only the first call
  * counts. */
 void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error);
+
+/* The same, the `n` counts set first, in their order, as if each had been
+ * set on its own before the end: one take of the watch's lock for all. */
+void
+_mwatch_watch_final_counts (mwatch_watch_t *watch,
+                            const bson_error_t *error,
+                            const mwatch_count_value_t *counts,
+                            size_t n);
 
 #endif

@@ -693,14 +693,49 @@ _mwatch_watch_is_detached (const mwatch_watch_t *watch)
    return atomic_load_explicit (&((mwatch_watch_t *) watch)->detached, memory_order_acquire);
 }
 
+/* The final record's part of _mwatch_watch_final_counts; the caller holds
+ * the lock and saw the watch not finished. */
+static void
+final_locked (mwatch_watch_t *watch, const bson_error_t *error)
+{
+   watch->finished = true;
+   cancel_held_back_locked (watch);
+   late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
+   late_add (watch, LATE_END, NULL, end.value);
+   if (watch->msg) {
+      put_late (watch, watch->msg, &end, &watch->last, false);
+   }
+   if (error && error->code && MAPPED_NAME (watch, "Error")) {
+      watch->error = bson_strdup (error->message);
+      late_field_t failed = {.kind = LATE_ERROR};
+      late_add (watch, LATE_ERROR, NULL, 0);
+      if (watch->msg) {
+         put_late (watch, watch->msg, &failed, &watch->last, false);
+      }
+   }
+   if (watch->msg) {
+      mwatch_message_set_ready (watch->msg);
+   }
+   emit_locked (watch, watch->opts.final_level, STATE_FINAL);
+}
+
 void
-_mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
+_mwatch_watch_final_counts (mwatch_watch_t *watch,
+                            const bson_error_t *error,
+                            const mwatch_count_value_t *counts,
+                            size_t n)
 {
    pthread_mutex_lock (&watch->lock);
-   late_field_t late = {.kind = LATE_COUNT, .key = key, .value = value};
-   late_add (watch, LATE_COUNT, key, value);
-   if (watch->msg) {
-      put_late (watch, watch->msg, &late, &watch->last, false);
+   /* Counts set after the end would not be in its record: none are. */
+   if (!watch->finished) {
+      for (size_t i = 0; i < n; i++) {
+         late_field_t late = {.kind = LATE_COUNT, .key = counts[i].key, .value = counts[i].value};
+         late_add (watch, LATE_COUNT, late.key, late.value);
+         if (watch->msg) {
+            put_late (watch, watch->msg, &late, &watch->last, false);
+         }
+      }
+      final_locked (watch, error);
    }
    pthread_mutex_unlock (&watch->lock);
 }
@@ -708,29 +743,7 @@ _mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
 void
 _mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
 {
-   pthread_mutex_lock (&watch->lock);
-   if (!watch->finished) {
-      watch->finished = true;
-      cancel_held_back_locked (watch);
-      late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
-      late_add (watch, LATE_END, NULL, end.value);
-      if (watch->msg) {
-         put_late (watch, watch->msg, &end, &watch->last, false);
-      }
-      if (error && error->code && MAPPED_NAME (watch, "Error")) {
-         watch->error = bson_strdup (error->message);
-         late_field_t failed = {.kind = LATE_ERROR};
-         late_add (watch, LATE_ERROR, NULL, 0);
-         if (watch->msg) {
-            put_late (watch, watch->msg, &failed, &watch->last, false);
-         }
-      }
-      if (watch->msg) {
-         mwatch_message_set_ready (watch->msg);
-      }
-      emit_locked (watch, watch->opts.final_level, STATE_FINAL);
-   }
-   pthread_mutex_unlock (&watch->lock);
+   _mwatch_watch_final_counts (watch, error, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- live */
