@@ -6,6 +6,7 @@
 #include "formatter-private.h"
 #include "filter-private.h"
 #include "handler-private.h"
+#include "logger-private.h"
 #include "refcount-private.h"
 
 #include <pthread.h>
@@ -151,6 +152,8 @@ void
 mwatch_handler_set_level (mwatch_handler_t *handler, int level)
 {
    atomic_store_explicit (&handler->level, level, memory_order_relaxed);
+   /* Whether a record's walk wants its message here may change. */
+   _mwatch_logger_config_changed ();
 }
 
 int

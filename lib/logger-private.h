@@ -80,6 +80,12 @@ typedef struct {
 
 extern atomic_uint _mwatch_levels_generation;
 
+/* Bumps _mwatch_levels_generation after a change of what a record's route
+ * depends on (a level, a propagation, a logger's handlers or filters, a
+ * handler's level): the cached answers and routes are taken again. */
+void
+_mwatch_logger_config_changed (void);
+
 static inline bool
 _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,
                                   int level,

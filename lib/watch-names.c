@@ -1,5 +1,6 @@
 /* Interposed creators and destroyers of collections and bulk operations,
  * recording database names (see watch-names-private.h). */
+#include "fast-tls-private.h"
 #include "interpose-private.h"
 #include "ptrmap-private.h"
 #include "watch-names-private.h"
@@ -64,7 +65,7 @@ typedef struct {
    bool found;
 } lookup_t;
 
-static _Thread_local lookup_t *current_lookup;
+static _Thread_local lookup_t *current_lookup MWATCH_FAST_TLS;
 
 static void *
 copy_names (void *names)

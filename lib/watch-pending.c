@@ -7,6 +7,7 @@
  * background thread starts at the first registration, ticks every
  * MWATCH_PENDING_SCAN_US while anything is registered, and sleeps
  * otherwise until a registration wakes it. */
+#include "fast-tls-private.h"
 #include "fork-private.h"
 #include "report-private.h"
 #include "thread-private.h"
@@ -32,7 +33,7 @@ typedef struct {
 
 static shard_t shards[SHARDS];
 static atomic_uint next_shard;
-static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
+static _Thread_local unsigned my_shard MWATCH_FAST_TLS = SHARDS; /* SHARDS: not chosen yet */
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
