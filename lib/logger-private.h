@@ -3,6 +3,7 @@
 #ifndef MWATCH_LOGGER_PRIVATE_H
 #define MWATCH_LOGGER_PRIVATE_H
 
+#include "handler-private.h"
 #include "live-private.h"
 #include "record-private.h"
 #include "mongowatch.h"
@@ -77,14 +78,6 @@ typedef struct {
    unsigned generation;
    bool enabled;
 } mwatch_level_cache_t;
-
-extern atomic_uint _mwatch_levels_generation;
-
-/* Bumps _mwatch_levels_generation after a change of what a record's route
- * depends on (a level, a propagation, a logger's handlers or filters, a
- * handler's level): the cached answers and routes are taken again. */
-void
-_mwatch_logger_config_changed (void);
 
 static inline bool
 _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,

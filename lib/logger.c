@@ -1,5 +1,6 @@
 /* Loggers: dotted names in a tree, levels inherited from ancestors,
  * handlers and filters, and the walk a record takes up the tree. */
+#include "clock-private.h"
 #include "fast-tls-private.h"
 #include "filter-private.h"
 #include "handler-private.h"
@@ -51,15 +52,6 @@ struct _mwatch_logger_t {
  * asks writers to be preferred only for SCHED_FIFO and SCHED_RR threads;
  * glibc decides by the kind alone, whatever the threads' policy.) */
 static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
-/* Bumped whenever a logger's level changes, so that callers may cache an
- * answer of mwatch_logger_is_enabled_for (mwatch_level_cache_t). */
-atomic_uint _mwatch_levels_generation = 1;
-
-void
-_mwatch_logger_config_changed (void)
-{
-   atomic_fetch_add_explicit (&_mwatch_levels_generation, 1, memory_order_release);
-}
 /* Guards the list of loggers (creation and lookup).  The list is also
  * read without it (_mwatch_logger_find, _mwatch_loggers_install): a
  * logger is written whole before it is published at the head (release),
@@ -210,7 +202,7 @@ void
 mwatch_logger_set_level (mwatch_logger_t *logger, int level)
 {
    atomic_store_explicit (&logger->level, level, memory_order_relaxed);
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
 }
 
 int
@@ -241,7 +233,7 @@ void
 mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate)
 {
    atomic_store_explicit (&logger->propagate, propagate, memory_order_relaxed);
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -256,7 +248,7 @@ mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
                                     (logger->handler_count + 1) * sizeof *logger->handlers);
    logger->handlers[logger->handler_count++] = handler;
    pthread_rwlock_unlock (&config_lock);
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
 }
 
 bool
@@ -274,7 +266,7 @@ mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler
       }
    }
    pthread_rwlock_unlock (&config_lock);
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
    if (found) {
       mwatch_handler_destroy (handler);
    }
@@ -290,7 +282,7 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
                                    (logger->filter_count + 1) * sizeof *logger->filters);
    logger->filters[logger->filter_count++] = filter;
    pthread_rwlock_unlock (&config_lock);
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
 }
 
 /* ---------------------------------------------------------------- logging */
@@ -430,7 +422,7 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->name = logger->name;
    record->level = level;
    record->timeout_level = timeout_level;
-   record->created = mwatch_realtime_us ();
+   record->created = _mwatch_realtime_now ();
    record->thread = _mwatch_thread_id ();
    record->process = _mwatch_process_id ();
    record->text = NULL;
@@ -757,7 +749,7 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
    }
    pthread_rwlock_unlock (&config_lock);
    /* Handlers, filters and `disabled` changed with the levels. */
-   _mwatch_logger_config_changed ();
+   _mwatch_route_generation_bump ();
    bson_free (targets);
 
    /* No record can reach the old handlers any more: drain and close them

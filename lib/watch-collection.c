@@ -2,6 +2,7 @@
  * a watch, time the real call with nested calls unwatched, read the counts,
  * log the final record.  What the application passed is never touched:
  * when it gave no reply or no error, the real call gets ours. */
+#include "clock-private.h"
 #include "interpose-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"
@@ -125,7 +126,7 @@ _mwatch_call_start (mwatch_call_t *call,
    call->error = *error;
    call->count_n = 0;
    _mwatch_watch_first (call->watch);
-   call->start = mwatch_monotonic_us ();
+   call->start = _mwatch_monotonic_now ();
    _mwatch_enter ();
 }
 
@@ -151,7 +152,7 @@ static void
 stop (mwatch_call_t *call)
 {
    _mwatch_leave ();
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    _mwatch_watch_progress (call->watch, end - call->start, end, false, false);
 }
 

@@ -20,6 +20,7 @@
  * built on the application's thread, as before (see dispatch in
  * logger.c); mwatch_cursor_lock builds it for the application to change,
  * and from then on the watch's records are built from that message. */
+#include "clock-private.h"
 #include "block-pool-private.h"
 #include "interpose-private.h"
 #include "live-private.h"
@@ -218,7 +219,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->logger = _mwatch_watcher_logger (kind);
    watch->maps = _mwatch_watcher_config (kind, &watch->opts);
    _mwatch_watch_oid_new (&watch->id);
-   watch->start_time = mwatch_realtime_us ();
+   watch->start_time = _mwatch_realtime_now ();
    watch->context = _mwatch_context_capture ();
    watch->spare = (char *) (watch + 1);
    watch->spare_end = (char *) watch + MWATCH_BLOCK_SIZE;
@@ -230,7 +231,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->filter.type = MWATCH_TYPE_NULL;
    watch->update.type = MWATCH_TYPE_NULL;
    atomic_init (&watch->duration_us, 0);
-   atomic_init (&watch->last_activity, mwatch_monotonic_us ());
+   atomic_init (&watch->last_activity, _mwatch_monotonic_now ());
    atomic_init (&watch->matched, 0);
    atomic_init (&watch->updates_made, 0);
    atomic_init (&watch->detached, false);
@@ -323,7 +324,7 @@ snapshot (const mwatch_watch_t *watch, record_state_t state)
    int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
    return (mwatch_live_snapshot_t) {
       .iteration = state == STATE_FIRST ? 0 : state == STATE_FINAL ? updates + 1 : updates,
-      .due = state == STATE_FINAL ? mwatch_monotonic_us () : timeout_due (watch),
+      .due = state == STATE_FINAL ? _mwatch_monotonic_now () : timeout_due (watch),
       .ready = state == STATE_FINAL,
       .state = state,
       .duration_us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed),
@@ -571,7 +572,7 @@ hold_back_first_locked (mwatch_watch_t *watch)
    case MWATCH_ROUTE_NONE:
       return true;
    case MWATCH_ROUTE_QUEUES:
-      watch->held_created = mwatch_realtime_us ();
+      watch->held_created = _mwatch_realtime_now ();
       watch->held_thread = _mwatch_thread_id ();
       _mwatch_pending_add (&watch->pending, &pending_ops);
       watch->first_pending = true;
@@ -700,7 +701,7 @@ final_locked (mwatch_watch_t *watch, const bson_error_t *error)
 {
    watch->finished = true;
    cancel_held_back_locked (watch);
-   late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
+   late_field_t end = {.kind = LATE_END, .value = _mwatch_realtime_now ()};
    late_add (watch, LATE_END, NULL, end.value);
    if (watch->msg) {
       put_late (watch, watch->msg, &end, &watch->last, false);
@@ -776,7 +777,7 @@ live_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_
    *due = timeout_due (watch);
    if (watch->finished) {
       action = MWATCH_LIVE_DROP;
-   } else if (!draining && *due > mwatch_monotonic_us ()) {
+   } else if (!draining && *due > _mwatch_monotonic_now ()) {
       action = MWATCH_LIVE_REQUEUE;
    } else {
       mwatch_live_snapshot_t snap = snapshot (watch, STATE_TIMEOUT);
