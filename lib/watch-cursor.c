@@ -98,6 +98,9 @@ watch_cursor (const mongoc_cursor_t *cursor,
       _mwatch_watch_detach (replaced);
       _mwatch_watch_unref (replaced);
    }
+   /* The thread that made the cursor reads it next, most often: its
+    * first mongoc_cursor_next finds it cached, without the map. */
+   last_watch_set (cursor, _mwatch_watch_ref (watch));
 }
 
 static void
