@@ -24,6 +24,10 @@ struct _mwatch_logger_t {
    bool default_propagate;
    /* Set by a configuration with disable_existing_loggers. */
    atomic_bool disabled;
+   /* The effective level as last found, with the generation it was found
+    * at: (generation << 32) | (uint32_t) level; 0 (generation 0, never
+    * current) until asked. */
+   _Atomic uint64_t effective;
    /* Guarded by config_lock. */
    mwatch_handler_t **handlers;
    size_t handler_count;
@@ -107,6 +111,8 @@ root_init_locked (void)
    atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
    __atomic_store_n (&loggers, &root_logger, __ATOMIC_RELEASE);
+   /* Its level was set without mwatch_logger_set_level. */
+   _mwatch_route_generation_bump ();
 }
 
 static mwatch_logger_t *
@@ -211,8 +217,8 @@ mwatch_logger_get_level (const mwatch_logger_t *logger)
    return atomic_load_explicit (&((mwatch_logger_t *) logger)->level, memory_order_relaxed);
 }
 
-int
-mwatch_logger_effective_level (const mwatch_logger_t *logger)
+static int
+effective_walk (const mwatch_logger_t *logger)
 {
    for (; logger; logger = logger->parent) {
       int level = mwatch_logger_get_level (logger);
@@ -221,6 +227,29 @@ mwatch_logger_effective_level (const mwatch_logger_t *logger)
       }
    }
    return MWATCH_LEVEL_NOTSET;
+}
+
+/* Asked for each record (and each watched operation's start): kept in the
+ * logger against the configuration's generation, which every level change
+ * bumps after making it, so that one atomic load of each answers while no
+ * level changes.  A generation read before the walk: a change meanwhile
+ * leaves the answer stale by its generation, and the next call walks. */
+int
+mwatch_logger_effective_level (const mwatch_logger_t *logger)
+{
+   if (!logger) {
+      return MWATCH_LEVEL_NOTSET;
+   }
+   mwatch_logger_t *l = (mwatch_logger_t *) logger;
+   unsigned generation = atomic_load_explicit (&_mwatch_levels_generation, memory_order_acquire);
+   uint64_t known = atomic_load_explicit (&l->effective, memory_order_relaxed);
+   if ((unsigned) (known >> 32) == generation) {
+      return (int) (int32_t) (uint32_t) known;
+   }
+   int level = effective_walk (logger);
+   atomic_store_explicit (&l->effective, ((uint64_t) generation << 32) | (uint32_t) level,
+                          memory_order_relaxed);
+   return level;
 }
 
 bool

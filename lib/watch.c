@@ -214,7 +214,9 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->first_pending = false;
    atomic_init (&watch->refs, 1);
    watch->live.ops = &live_ops;
-   pthread_mutex_init (&watch->lock, NULL);
+   /* The default mutex, as pthread_mutex_init (NULL attributes) makes it,
+    * without the call. */
+   watch->lock = (pthread_mutex_t) PTHREAD_MUTEX_INITIALIZER;
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
    watch->maps = _mwatch_watcher_config (kind, &watch->opts);

@@ -317,6 +317,33 @@ START_TEST (test_route_follows_each_change)
 }
 END_TEST
 
+/* The effective level is kept in each logger against the same generation
+ * (lib/logger.c, mwatch_logger_effective_level): a change of its own level
+ * or of an ancestor's is seen at once. */
+START_TEST (test_effective_level_follows_each_change)
+{
+   mwatch_logger_t *parent = mwatch_logger_get ("lazy.effective");
+   mwatch_logger_t *child = mwatch_logger_get ("lazy.effective.child");
+   mwatch_logger_t *root = mwatch_logger_get (NULL);
+   int root_level = mwatch_logger_get_level (root);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+   mwatch_logger_set_level (parent, MWATCH_LEVEL_INFO);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_INFO);
+   ck_assert (!mwatch_logger_is_enabled_for (child, MWATCH_LEVEL_DEBUG));
+   mwatch_logger_set_level (child, MWATCH_LEVEL_DEBUG);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_DEBUG);
+   ck_assert (mwatch_logger_is_enabled_for (child, MWATCH_LEVEL_DEBUG));
+   mwatch_logger_set_level (child, MWATCH_LEVEL_NOTSET);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_INFO);
+   mwatch_logger_set_level (parent, MWATCH_LEVEL_NOTSET);
+   mwatch_logger_set_level (root, MWATCH_LEVEL_ERROR);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_ERROR);
+   mwatch_logger_set_level (root, root_level);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+}
+END_TEST
+
 Suite *
 lazy_dispatch_suite (void)
 {
@@ -327,6 +354,7 @@ lazy_dispatch_suite (void)
    tcase_add_test (tc, test_plain_handler_builds_on_the_logging_thread);
    tcase_add_test (tc, test_level_changed_during_the_walk);
    tcase_add_test (tc, test_route_follows_each_change);
+   tcase_add_test (tc, test_effective_level_follows_each_change);
    suite_add_tcase (suite, tc);
    return suite;
 }
