@@ -69,6 +69,8 @@ typedef struct {
 #define HEAP_PARTS_MAX 8
 
 struct _mwatch_watch_t {
+   /* First: see _mwatch_watch_counters. */
+   mwatch_watch_counters_t counters;
    atomic_int refs;
    /* What a queue holding one of its records sees of it (live_ops). */
    mwatch_live_t live;
@@ -93,17 +95,6 @@ struct _mwatch_watch_t {
    void *heap_parts[HEAP_PARTS_MAX];
    size_t heap_count;
    size_t bytes; /* all it holds, charged to a queue keeping its record */
-   /* The counters the application's thread bumps on every call into
-    * libmongoc (every document of a cursor): atomics, so that this costs
-    * no lock.  A listener reading them for a timeout snapshot may see one
-    * call's time without its document; the next record is exact. */
-   _Atomic int64_t duration_us;   /* time spent inside libmongoc */
-   _Atomic int64_t last_activity; /* monotonic */
-   _Atomic int64_t matched;
-   /* Updates the operation made, logged or not (a batch that brought
-    * documents, or every call without emit_on_new_retrieves): its records'
-    * Iteration, the same whatever the levels and handlers. */
-   _Atomic int64_t updates_made;
    /* The rest is guarded by `lock`. */
    late_field_t late[LATE_MAX];
    size_t late_count;
@@ -124,7 +115,6 @@ struct _mwatch_watch_t {
    mwatch_pending_node_t pending;
    int64_t held_created; /* when and where the record held back was made */
    int64_t held_thread;
-   atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
 /* ---------------------------------------------------------------- fields */
@@ -203,6 +193,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *collection)
 {
    /* Watches are made and freed as often as records: from the pool. */
+   _Static_assert (offsetof (mwatch_watch_t, counters) == 0, "the counters come first");
    _Static_assert (sizeof (mwatch_watch_t) + 256 <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    /* What a watched operation logs is written at exit, whenever logging
     * was set up. */
@@ -232,11 +223,12 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->collection = keep_string (watch, collection);
    watch->filter.type = MWATCH_TYPE_NULL;
    watch->update.type = MWATCH_TYPE_NULL;
-   atomic_init (&watch->duration_us, 0);
-   atomic_init (&watch->last_activity, _mwatch_monotonic_now ());
-   atomic_init (&watch->matched, 0);
-   atomic_init (&watch->updates_made, 0);
-   atomic_init (&watch->detached, false);
+   atomic_init (&watch->counters.duration_us, 0);
+   atomic_init (&watch->counters.last_activity, _mwatch_monotonic_now ());
+   atomic_init (&watch->counters.matched, 0);
+   atomic_init (&watch->counters.updates_made, 0);
+   atomic_init (&watch->counters.detached, false);
+   watch->counters.emit_on_new_retrieves = watch->opts.emit_on_new_retrieves;
    watch->late_count = 0;
    watch->late_overflow = false;
    watch->error = NULL;
@@ -313,7 +305,7 @@ timeout_due (const mwatch_watch_t *watch)
    if (!(watch->opts.timeout_sec > 0)) {
       return MWATCH_DUE_NEVER;
    }
-   return atomic_load_explicit (&watch->last_activity, memory_order_relaxed) +
+   return atomic_load_explicit (&watch->counters.last_activity, memory_order_relaxed) +
           (int64_t) (watch->opts.timeout_sec * 1e6);
 }
 
@@ -323,14 +315,14 @@ timeout_due (const mwatch_watch_t *watch)
 static mwatch_live_snapshot_t
 snapshot (const mwatch_watch_t *watch, record_state_t state)
 {
-   int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
+   int64_t updates = atomic_load_explicit (&watch->counters.updates_made, memory_order_relaxed);
    return (mwatch_live_snapshot_t) {
       .iteration = state == STATE_FIRST ? 0 : state == STATE_FINAL ? updates + 1 : updates,
       .due = state == STATE_FINAL ? _mwatch_monotonic_now () : timeout_due (watch),
       .ready = state == STATE_FINAL,
       .state = state,
-      .duration_us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed),
-      .matched = atomic_load_explicit (&watch->matched, memory_order_relaxed),
+      .duration_us = atomic_load_explicit (&watch->counters.duration_us, memory_order_relaxed),
+      .matched = atomic_load_explicit (&watch->counters.matched, memory_order_relaxed),
    };
 }
 
@@ -658,42 +650,15 @@ progress_update (mwatch_watch_t *watch)
 }
 
 void
-_mwatch_watch_progress (
-   mwatch_watch_t *watch, int64_t us, int64_t end, bool matched, bool fetched)
+_mwatch_watch_update (mwatch_watch_t *watch)
 {
-   atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
-   atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
-   bool update = !watch->opts.emit_on_new_retrieves;
-   if (matched) {
-      int64_t count = atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed) + 1;
-      /* emit_on_new_retrieves: an update per batch that brought
-       * documents, not per document: a new document read by a call that
-       * made a round trip, or the very first one (its batch may have come
-       * with the call that made the cursor). */
-      update = update || fetched || count == 1;
-   }
-   if (!update) {
-      return;
-   }
    /* Counted whether or not it is logged: records are numbered by it. */
-   atomic_fetch_add_explicit (&watch->updates_made, 1, memory_order_relaxed);
+   atomic_fetch_add_explicit (&watch->counters.updates_made, 1, memory_order_relaxed);
    /* The common case, updates below every logger's level, takes no lock. */
    if (_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
                                          &watch->updates)) {
       progress_update (watch);
    }
-}
-
-void
-_mwatch_watch_detach (mwatch_watch_t *watch)
-{
-   atomic_store_explicit (&watch->detached, true, memory_order_release);
-}
-
-bool
-_mwatch_watch_is_detached (const mwatch_watch_t *watch)
-{
-   return atomic_load_explicit (&((mwatch_watch_t *) watch)->detached, memory_order_acquire);
 }
 
 /* The final record's part of _mwatch_watch_final_counts; the caller holds
