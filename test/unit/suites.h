@@ -32,6 +32,6 @@ bool file_faults_child_main (int *status);
 Suite *syslog_faults_suite (void); /* test-syslog-faults.c */
 Suite *report_locks_suite (void); /* test-report-locks.c */
 Suite *lazy_dispatch_suite (void); /* test-lazy-dispatch.c */
-Suite *names_cache_suite (void); /* test-names-cache.c */
+Suite *thread_caches_suite (void); /* test-thread-caches.c */
 
 #endif
