@@ -1,27 +1,18 @@
 /* The two clocks: wall time for timestamps in logs, monotonic time for due
  * times.  clock_gettime on Linux is served by the vDSO, without a syscall. */
+#include "clock-private.h"
 #include "mongowatch.h"
-
-#include <time.h>
-
-static int64_t
-clock_us (clockid_t id)
-{
-   struct timespec ts;
-   clock_gettime (id, &ts);
-   return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int64_t
 mwatch_realtime_us (void)
 {
-   return clock_us (CLOCK_REALTIME);
+   return _mwatch_realtime_now ();
 }
 
 int64_t
 mwatch_monotonic_us (void)
 {
-   return clock_us (CLOCK_MONOTONIC);
+   return _mwatch_monotonic_now ();
 }
 
 const char *

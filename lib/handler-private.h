@@ -9,6 +9,18 @@
 #include "record-private.h"
 
 #include <sys/types.h>
+#include <stdatomic.h>
+
+/* The generation of what a record's route depends on: the loggers'
+ * levels, propagation, handlers and filters, the handlers' levels, the
+ * configuration installed.  Every such change bumps it (after making the
+ * change), so that answers cached against it (mwatch_level_cache_t, the
+ * per-thread routes of logger.c) are taken again.  Here, below the
+ * loggers, because a handler's level is one of them. */
+extern atomic_uint _mwatch_levels_generation;
+
+void
+_mwatch_route_generation_bump (void);
 
 const mwatch_handler_vtable_t *
 _mwatch_handler_vtable (const mwatch_handler_t *handler);

@@ -147,10 +147,21 @@ mwatch_handler_get_name (const mwatch_handler_t *handler)
    return handler->name;
 }
 
+/* Starts at 1, so that a zeroed cache is never current. */
+atomic_uint _mwatch_levels_generation = 1;
+
+void
+_mwatch_route_generation_bump (void)
+{
+   atomic_fetch_add_explicit (&_mwatch_levels_generation, 1, memory_order_release);
+}
+
 void
 mwatch_handler_set_level (mwatch_handler_t *handler, int level)
 {
    atomic_store_explicit (&handler->level, level, memory_order_relaxed);
+   /* Whether a record's walk wants its message here may change. */
+   _mwatch_route_generation_bump ();
 }
 
 int

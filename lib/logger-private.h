@@ -3,6 +3,7 @@
 #ifndef MWATCH_LOGGER_PRIVATE_H
 #define MWATCH_LOGGER_PRIVATE_H
 
+#include "handler-private.h"
 #include "live-private.h"
 #include "record-private.h"
 #include "mongowatch.h"
@@ -77,8 +78,6 @@ typedef struct {
    unsigned generation;
    bool enabled;
 } mwatch_level_cache_t;
-
-extern atomic_uint _mwatch_levels_generation;
 
 static inline bool
 _mwatch_logger_is_enabled_cached (const mwatch_logger_t *logger,

@@ -1,5 +1,7 @@
 /* Loggers: dotted names in a tree, levels inherited from ancestors,
  * handlers and filters, and the walk a record takes up the tree. */
+#include "clock-private.h"
+#include "fast-tls-private.h"
 #include "filter-private.h"
 #include "handler-private.h"
 #include "logger-private.h"
@@ -22,6 +24,10 @@ struct _mwatch_logger_t {
    bool default_propagate;
    /* Set by a configuration with disable_existing_loggers. */
    atomic_bool disabled;
+   /* The effective level as last found, with the generation it was found
+    * at: (generation << 32) | (uint32_t) level; 0 (generation 0, never
+    * current) until asked. */
+   _Atomic uint64_t effective;
    /* Guarded by config_lock. */
    mwatch_handler_t **handlers;
    size_t handler_count;
@@ -50,9 +56,6 @@ struct _mwatch_logger_t {
  * asks writers to be preferred only for SCHED_FIFO and SCHED_RR threads;
  * glibc decides by the kind alone, whatever the threads' policy.) */
 static pthread_rwlock_t config_lock = PTHREAD_RWLOCK_INITIALIZER;
-/* Bumped whenever a logger's level changes, so that callers may cache an
- * answer of mwatch_logger_is_enabled_for (mwatch_level_cache_t). */
-atomic_uint _mwatch_levels_generation = 1;
 /* Guards the list of loggers (creation and lookup).  The list is also
  * read without it (_mwatch_logger_find, _mwatch_loggers_install): a
  * logger is written whole before it is published at the head (release),
@@ -63,7 +66,7 @@ static mwatch_logger_t root_logger;
 
 /* ---------------------------------------------------------------- threads */
 
-static _Thread_local int64_t cached_thread_id;
+static _Thread_local int64_t cached_thread_id MWATCH_FAST_TLS;
 static int64_t cached_process_id;
 
 int64_t
@@ -108,6 +111,8 @@ root_init_locked (void)
    atomic_init (&root_logger.disabled, false);
    root_logger.next = loggers;
    __atomic_store_n (&loggers, &root_logger, __ATOMIC_RELEASE);
+   /* Its level was set without mwatch_logger_set_level. */
+   _mwatch_route_generation_bump ();
 }
 
 static mwatch_logger_t *
@@ -203,7 +208,7 @@ void
 mwatch_logger_set_level (mwatch_logger_t *logger, int level)
 {
    atomic_store_explicit (&logger->level, level, memory_order_relaxed);
-   atomic_fetch_add_explicit (&_mwatch_levels_generation, 1, memory_order_release);
+   _mwatch_route_generation_bump ();
 }
 
 int
@@ -212,8 +217,8 @@ mwatch_logger_get_level (const mwatch_logger_t *logger)
    return atomic_load_explicit (&((mwatch_logger_t *) logger)->level, memory_order_relaxed);
 }
 
-int
-mwatch_logger_effective_level (const mwatch_logger_t *logger)
+static int
+effective_walk (const mwatch_logger_t *logger)
 {
    for (; logger; logger = logger->parent) {
       int level = mwatch_logger_get_level (logger);
@@ -222,6 +227,29 @@ mwatch_logger_effective_level (const mwatch_logger_t *logger)
       }
    }
    return MWATCH_LEVEL_NOTSET;
+}
+
+/* Asked for each record (and each watched operation's start): kept in the
+ * logger against the configuration's generation, which every level change
+ * bumps after making it, so that one atomic load of each answers while no
+ * level changes.  A generation read before the walk: a change meanwhile
+ * leaves the answer stale by its generation, and the next call walks. */
+int
+mwatch_logger_effective_level (const mwatch_logger_t *logger)
+{
+   if (!logger) {
+      return MWATCH_LEVEL_NOTSET;
+   }
+   mwatch_logger_t *l = (mwatch_logger_t *) logger;
+   unsigned generation = atomic_load_explicit (&_mwatch_levels_generation, memory_order_acquire);
+   uint64_t known = atomic_load_explicit (&l->effective, memory_order_relaxed);
+   if ((unsigned) (known >> 32) == generation) {
+      return (int) (int32_t) (uint32_t) known;
+   }
+   int level = effective_walk (logger);
+   atomic_store_explicit (&l->effective, ((uint64_t) generation << 32) | (uint32_t) level,
+                          memory_order_relaxed);
+   return level;
 }
 
 bool
@@ -234,6 +262,7 @@ void
 mwatch_logger_set_propagate (mwatch_logger_t *logger, bool propagate)
 {
    atomic_store_explicit (&logger->propagate, propagate, memory_order_relaxed);
+   _mwatch_route_generation_bump ();
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -248,6 +277,7 @@ mwatch_logger_add_handler (mwatch_logger_t *logger, mwatch_handler_t *handler)
                                     (logger->handler_count + 1) * sizeof *logger->handlers);
    logger->handlers[logger->handler_count++] = handler;
    pthread_rwlock_unlock (&config_lock);
+   _mwatch_route_generation_bump ();
 }
 
 bool
@@ -265,6 +295,7 @@ mwatch_logger_remove_handler (mwatch_logger_t *logger, mwatch_handler_t *handler
       }
    }
    pthread_rwlock_unlock (&config_lock);
+   _mwatch_route_generation_bump ();
    if (found) {
       mwatch_handler_destroy (handler);
    }
@@ -280,6 +311,7 @@ mwatch_logger_add_filter (mwatch_logger_t *logger, mwatch_filter_t *filter)
                                    (logger->filter_count + 1) * sizeof *logger->filters);
    logger->filters[logger->filter_count++] = filter;
    pthread_rwlock_unlock (&config_lock);
+   _mwatch_route_generation_bump ();
 }
 
 /* ---------------------------------------------------------------- logging */
@@ -351,8 +383,14 @@ build_now (mwatch_record_t *record,
    *priv = eager;
 }
 
+/* The record's walk.  `wants`, for a record whose message is not built
+ * yet: whether its route (route_of) says the walk wants the message on
+ * this thread, or -1 when not known, and the walk looks. */
 static void
-dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_priv_t *priv)
+dispatch_routed (mwatch_logger_t *logger,
+                 mwatch_record_t *record,
+                 const mwatch_record_priv_t *priv,
+                 int wants)
 {
    if (atomic_load_explicit (&logger->disabled, memory_order_relaxed)) {
       return;
@@ -361,7 +399,10 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_
    mwatch_message_t *built = NULL;
    mwatch_record_priv_t eager;
    pthread_rwlock_rdlock (&config_lock);
-   if (priv->lazy && walk_needs_message_locked (logger, record, priv)) {
+   /* A filter added since the route was taken sees a message all the
+    * same: the logger's own are looked at again, under the lock. */
+   if (priv->lazy && (wants < 0 ? walk_needs_message_locked (logger, record, priv)
+                                : wants || logger->filter_count)) {
       /* Built once, up front, for every handler of the walk. */
       build_now (record, &priv, &eager, &built);
    }
@@ -385,6 +426,12 @@ dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_
    mwatch_message_destroy (built);
 }
 
+static void
+dispatch (mwatch_logger_t *logger, mwatch_record_t *record, const mwatch_record_priv_t *priv)
+{
+   dispatch_routed (logger, record, priv, -1);
+}
+
 bool
 _mwatch_logger_filter_named (const char *name, mwatch_record_t *record)
 {
@@ -404,7 +451,7 @@ record_init (mwatch_record_t *record, mwatch_logger_t *logger, int level, int ti
    record->name = logger->name;
    record->level = level;
    record->timeout_level = timeout_level;
-   record->created = mwatch_realtime_us ();
+   record->created = _mwatch_realtime_now ();
    record->thread = _mwatch_thread_id ();
    record->process = _mwatch_process_id ();
    record->text = NULL;
@@ -434,6 +481,89 @@ admit_watched (mwatch_logger_t *logger, int level, int timeout_level, bool ready
    return admission >= effective;
 }
 
+/* Where a watcher's record whose message is not built yet goes, as
+ * _mwatch_logger_route says, and whether it is below its logger's level
+ * (or bookkeeping for queues alone: `queues_only`), by a walk of the
+ * loggers under config_lock. */
+static mwatch_route_t
+route_walk (mwatch_logger_t *logger,
+            int level,
+            int timeout_level,
+            bool ready,
+            bool queues_only,
+            bool *below_level)
+{
+   if (atomic_load_explicit (&logger->disabled, memory_order_relaxed) ||
+       !admit_watched (logger, level, timeout_level, ready, below_level)) {
+      return MWATCH_ROUTE_NONE;
+   }
+   *below_level = *below_level || queues_only;
+   mwatch_record_t record = {.level = level, .timeout_level = timeout_level};
+   const mwatch_lazy_record_t probe = {.snap = {.ready = ready}};
+   const mwatch_record_priv_t priv = {.below_level = *below_level, .lazy = &probe};
+   pthread_rwlock_rdlock (&config_lock);
+   bool needs = walk_needs_message_locked (logger, &record, &priv);
+   pthread_rwlock_unlock (&config_lock);
+   return needs ? MWATCH_ROUTE_MESSAGE : MWATCH_ROUTE_QUEUES;
+}
+
+/* The routes a thread took last, each good while the configuration's
+ * generation (_mwatch_levels_generation, which every change of a level,
+ * a propagation, a logger's handlers or filters, a handler's level, or a
+ * new configuration bumps) stays what it was when it was taken: a
+ * record's route costs one atomic load and a few comparisons, not a walk
+ * of the loggers under config_lock.  Per thread, so that no lock guards
+ * it; a watcher's records go to a few routes (one logger, three levels),
+ * which four slots hold, chosen by the level. */
+typedef struct {
+   const mwatch_logger_t *logger;
+   unsigned generation; /* 0: empty (the generation starts at 1) */
+   int level;
+   int timeout_level;
+   bool ready;
+   bool queues_only;
+   bool below_level;
+   mwatch_route_t route;
+} route_slot_t;
+
+#define ROUTE_SLOTS 4
+static _Thread_local route_slot_t routes[ROUTE_SLOTS] MWATCH_FAST_TLS;
+
+static mwatch_route_t
+route_of (mwatch_logger_t *logger,
+          int level,
+          int timeout_level,
+          bool ready,
+          bool queues_only,
+          bool *below_level)
+{
+   unsigned generation = atomic_load_explicit (&_mwatch_levels_generation, memory_order_acquire);
+   /* One slot per level and kind of record: a running operation's and
+    * an ended one's records at the same level go to slots of their own. */
+   route_slot_t *slot =
+      &routes[((unsigned) level * 7u + (ready ? 1u : 0u) + (queues_only ? 2u : 0u)) % ROUTE_SLOTS];
+   if (slot->generation == generation && slot->logger == logger && slot->level == level &&
+       slot->timeout_level == timeout_level && slot->ready == ready &&
+       slot->queues_only == queues_only) {
+      *below_level = slot->below_level;
+      return slot->route;
+   }
+   /* Taken after the generation was read: a change meanwhile leaves the
+    * slot stale by its generation, and the next record walks again. */
+   mwatch_route_t route = route_walk (logger, level, timeout_level, ready, queues_only, below_level);
+   *slot = (route_slot_t) {
+      .logger = logger,
+      .generation = generation,
+      .level = level,
+      .timeout_level = timeout_level,
+      .ready = ready,
+      .queues_only = queues_only,
+      .below_level = *below_level,
+      .route = route,
+   };
+   return route;
+}
+
 /* Logs a watcher's record: its message `msg`, or, with `lazy`, the
  * means to build it. */
 static void
@@ -444,9 +574,17 @@ log_watched (mwatch_logger_t *logger,
              const mwatch_lazy_record_t *lazy,
              mwatch_live_t *live)
 {
-   bool ready = lazy ? lazy->snap.ready : mwatch_message_is_ready (msg);
    bool below_level;
-   if (!admit_watched (logger, level, timeout_level, ready, &below_level)) {
+   int wants = -1;
+   if (lazy) {
+      mwatch_route_t route =
+         route_of (logger, level, timeout_level, lazy->snap.ready, lazy->queues_only, &below_level);
+      if (route == MWATCH_ROUTE_NONE) {
+         return;
+      }
+      wants = route == MWATCH_ROUTE_MESSAGE;
+   } else if (!admit_watched (logger, level, timeout_level, mwatch_message_is_ready (msg),
+                              &below_level)) {
       return;
    }
    mwatch_record_t record;
@@ -456,11 +594,8 @@ log_watched (mwatch_logger_t *logger,
       record.created = lazy->created;
       record.thread = lazy->thread;
    }
-   if (lazy && lazy->queues_only) {
-      below_level = true; /* bookkeeping: no handler writes it as it is */
-   }
    mwatch_record_priv_t priv = {.live = live, .below_level = below_level, .lazy = lazy};
-   dispatch (logger, &record, &priv);
+   dispatch_routed (logger, &record, &priv, wants);
 }
 
 mwatch_route_t
@@ -470,16 +605,11 @@ _mwatch_logger_route (mwatch_logger_t *logger,
                       const mwatch_lazy_record_t *lazy)
 {
    bool below_level;
-   if (!logger || atomic_load_explicit (&logger->disabled, memory_order_relaxed) ||
-       !admit_watched (logger, level, timeout_level, lazy->snap.ready, &below_level)) {
+   if (!logger) {
       return MWATCH_ROUTE_NONE;
    }
-   mwatch_record_t record = {.level = level, .timeout_level = timeout_level};
-   const mwatch_record_priv_t priv = {.below_level = below_level, .lazy = lazy};
-   pthread_rwlock_rdlock (&config_lock);
-   bool needs = walk_needs_message_locked (logger, &record, &priv);
-   pthread_rwlock_unlock (&config_lock);
-   return needs ? MWATCH_ROUTE_MESSAGE : MWATCH_ROUTE_QUEUES;
+   return route_of (logger, level, timeout_level, lazy->snap.ready, lazy->queues_only,
+                    &below_level);
 }
 
 void
@@ -647,6 +777,8 @@ _mwatch_loggers_install (const mwatch_logger_setup_t *setups,
       l->filter_count = setup->filter_count;
    }
    pthread_rwlock_unlock (&config_lock);
+   /* Handlers, filters and `disabled` changed with the levels. */
+   _mwatch_route_generation_bump ();
    bson_free (targets);
 
    /* No record can reach the old handlers any more: drain and close them

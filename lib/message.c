@@ -2,6 +2,7 @@
  * with a WatchID, an iteration counter, a one-time ready state and a due
  * time.  Messages hold a dozen or so fields, so a flat array searched in
  * order beats a hash table and keeps insertion order for free. */
+#include "clock-private.h"
 #include "block-pool-private.h"
 #include "fork-private.h"
 #include "message-private.h"
@@ -691,7 +692,7 @@ static void
 oid_generate (bson_oid_t *oid)
 {
    pthread_once (&oid_once, oid_init);
-   uint32_t seconds = (uint32_t) (mwatch_realtime_us () / 1000000);
+   uint32_t seconds = (uint32_t) (_mwatch_realtime_now () / 1000000);
    uint32_t count = atomic_fetch_add_explicit (&oid_counter, 1, memory_order_relaxed);
    oid->bytes[0] = (uint8_t) (seconds >> 24);
    oid->bytes[1] = (uint8_t) (seconds >> 16);
@@ -763,7 +764,7 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
 mwatch_message_t *
 mwatch_message_new (void)
 {
-   return _mwatch_message_new_as (NULL, mwatch_realtime_us ());
+   return _mwatch_message_new_as (NULL, _mwatch_realtime_now ());
 }
 
 mwatch_message_t *
@@ -881,7 +882,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
 {
    mwatch_message_t *copy;
    if (!msg) {
-      copy = _mwatch_message_stub (NULL, 0, mwatch_monotonic_us (), true, 0, extra, extra_out);
+      copy = _mwatch_message_stub (NULL, 0, _mwatch_monotonic_now (), true, 0, extra, extra_out);
    } else if (with_fields && is_compact (msg) && (copy = compact_copy (msg, extra, extra_out))) {
       return copy;
    } else {
@@ -985,7 +986,7 @@ mwatch_message_set_ready (mwatch_message_t *msg)
       return false;
    }
    msg->ready = true;
-   int64_t now = mwatch_monotonic_us ();
+   int64_t now = _mwatch_monotonic_now ();
    if (msg->due > now) {
       msg->due = now;
    }
@@ -1009,7 +1010,7 @@ mwatch_message_set_timeout (mwatch_message_t *msg, double seconds)
       return;
    }
    /* Clamp, so that an absurd timeout means "never" rather than overflow. */
-   double due = (double) mwatch_monotonic_us () + seconds * 1e6;
+   double due = (double) _mwatch_monotonic_now () + seconds * 1e6;
    msg->due = due >= (double) MWATCH_DUE_NEVER ? MWATCH_DUE_NEVER : (int64_t) due;
 }
 

@@ -4,6 +4,7 @@
  * mongoc_change_stream_next returns, the final record when the stream
  * fails or is destroyed.  Between changes, the timeout records say it is
  * still open. */
+#include "clock-private.h"
 #include "interpose-private.h"
 #include "watch-round-trip-private.h"
 #include "ptrmap-private.h"
@@ -33,7 +34,7 @@ watch_stream (const mongoc_change_stream_t *stream,
    if (!stream) {
       return;
    }
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, "watch", db, collection);
    static const char *const keys[] = {"pipeline"};
    bson_t stages;
@@ -53,7 +54,7 @@ stream_failed (const mongoc_change_stream_t *stream, bson_error_t *error)
 }
 
 #define TIMED_OPEN(stream, call)                 \
-   int64_t start = mwatch_monotonic_us ();      \
+   int64_t start = _mwatch_monotonic_now ();      \
    _mwatch_enter ();                            \
    mongoc_change_stream_t *stream = call;       \
    _mwatch_leave ()
@@ -112,11 +113,11 @@ mongoc_change_stream_next (mongoc_change_stream_t *stream, const bson_t **bson)
       return REAL (mongoc_change_stream_next) (stream, bson);
    }
    uint64_t reads = _mwatch_stream_reads;
-   int64_t start = mwatch_monotonic_us ();
+   int64_t start = _mwatch_monotonic_now ();
    _mwatch_enter ();
    bool changed = REAL (mongoc_change_stream_next) (stream, bson);
    _mwatch_leave ();
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    _mwatch_watch_progress (watch, end - start, end, changed, _mwatch_stream_reads != reads);
    /* No change yet is the normal state of an open stream; only an error
     * ends it. */

@@ -42,6 +42,9 @@ typedef struct {
    bson_error_t *error; /* or ours when it passed NULL */
    bson_t own_reply;
    bson_error_t own_error;
+   /* The counts read after the call, set with the final record. */
+   mwatch_count_value_t counts[5];
+   size_t count_n;
 } mwatch_call_t;
 
 /* Starts watching a call: a watch with DB and Collection (each omitted

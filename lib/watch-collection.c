@@ -2,6 +2,7 @@
  * a watch, time the real call with nested calls unwatched, read the counts,
  * log the final record.  What the application passed is never touched:
  * when it gave no reply or no error, the real call gets ours. */
+#include "clock-private.h"
 #include "interpose-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"
@@ -12,17 +13,32 @@
  * update_many, ...), the bulk API's (bulk writes and the deprecated writes'
  * last error document).  findAndModify and the commands have their own
  * readers below. */
+typedef struct {
+   const char *name;
+   uint32_t len;
+} count_key_t;
+
+#define COUNT_KEY(literal) {literal, sizeof literal - 1}
+
 static const struct {
    mwatch_count_t count;
    const char *field;
-   const char *keys[3];
+   count_key_t keys[2]; /* in order of preference */
 } count_keys[] = {
-   {MWATCH_COUNT_INSERTED, "InsertedCount", {"insertedCount", "nInserted", NULL}},
-   {MWATCH_COUNT_MATCHED, "MatchedCount", {"matchedCount", "nMatched", NULL}},
-   {MWATCH_COUNT_MODIFIED, "ModifiedCount", {"modifiedCount", "nModified", NULL}},
-   {MWATCH_COUNT_UPSERTED, "UpsertedCount", {"upsertedCount", "nUpserted", NULL}},
-   {MWATCH_COUNT_DELETED, "DeletedCount", {"deletedCount", "nRemoved", NULL}},
+   {MWATCH_COUNT_INSERTED, "InsertedCount", {COUNT_KEY ("insertedCount"), COUNT_KEY ("nInserted")}},
+   {MWATCH_COUNT_MATCHED, "MatchedCount", {COUNT_KEY ("matchedCount"), COUNT_KEY ("nMatched")}},
+   {MWATCH_COUNT_MODIFIED, "ModifiedCount", {COUNT_KEY ("modifiedCount"), COUNT_KEY ("nModified")}},
+   {MWATCH_COUNT_UPSERTED, "UpsertedCount", {COUNT_KEY ("upsertedCount"), COUNT_KEY ("nUpserted")}},
+   {MWATCH_COUNT_DELETED, "DeletedCount", {COUNT_KEY ("deletedCount"), COUNT_KEY ("nRemoved")}},
 };
+
+/* Notes a count for the final record (see finish). */
+static void
+note_count (mwatch_call_t *call, const char *field, int64_t value)
+{
+   BSON_ASSERT (call->count_n < sizeof call->counts / sizeof call->counts[0]);
+   call->counts[call->count_n++] = (mwatch_count_value_t) {.key = field, .value = value};
+}
 
 static bool
 has_path (const bson_t *doc, const char *path)
@@ -108,8 +124,9 @@ _mwatch_call_start (mwatch_call_t *call,
       *error = &call->own_error;
    }
    call->error = *error;
+   call->count_n = 0;
    _mwatch_watch_first (call->watch);
-   call->start = mwatch_monotonic_us ();
+   call->start = _mwatch_monotonic_now ();
    _mwatch_enter ();
 }
 
@@ -135,7 +152,7 @@ static void
 stop (mwatch_call_t *call)
 {
    _mwatch_leave ();
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    _mwatch_watch_progress (call->watch, end - call->start, end, false, false);
 }
 
@@ -152,20 +169,19 @@ read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
    bool seen[N_COUNT_KEYS][2] = {{false}};
    bool found[N_COUNT_KEYS][2] = {{false}};
    int64_t values[N_COUNT_KEYS][2];
-   _Static_assert (sizeof count_keys[0].keys / sizeof count_keys[0].keys[0] == 3,
-                   "two names and a NULL per count");
    bson_iter_t iter;
    if (doc && bson_iter_init (&iter, doc)) {
       while (bson_iter_next (&iter)) {
-         const char *key = bson_iter_key (&iter);
+         /* Names compared by their lengths first, known beforehand. */
          uint32_t key_len = bson_iter_key_len (&iter);
+         const char *key = bson_iter_key (&iter);
          for (size_t i = 0; i < N_COUNT_KEYS; i++) {
             if (!(counts & count_keys[i].count)) {
                continue;
             }
-            for (size_t k = 0; k < 2 && count_keys[i].keys[k]; k++) {
-               const char *name = count_keys[i].keys[k];
-               if (seen[i][k] || strlen (name) != key_len || memcmp (name, key, key_len) != 0) {
+            for (size_t k = 0; k < 2; k++) {
+               const count_key_t *name = &count_keys[i].keys[k];
+               if (seen[i][k] || name->len != key_len || memcmp (name->name, key, key_len) != 0) {
                   continue;
                }
                seen[i][k] = true;
@@ -182,11 +198,10 @@ read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
          continue;
       }
       if (found[i][0] || found[i][1]) {
-         _mwatch_watch_set_count (call->watch, count_keys[i].field,
-                                  found[i][0] ? values[i][0] : values[i][1]);
+         note_count (call, count_keys[i].field, found[i][0] ? values[i][0] : values[i][1]);
       } else if (count_keys[i].count == MWATCH_COUNT_INSERTED &&
                  (counts & MWATCH_COUNT_ASSUME_ONE) && ok) {
-         _mwatch_watch_set_count (call->watch, count_keys[i].field, 1);
+         note_count (call, count_keys[i].field, 1);
       }
    }
 }
@@ -194,7 +209,8 @@ read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
 static void
 finish (mwatch_call_t *call, bool ok)
 {
-   _mwatch_watch_final (call->watch, ok ? NULL : call->error);
+   _mwatch_watch_final_counts (call->watch, ok ? NULL : call->error, call->counts,
+                               call->count_n);
    _mwatch_watch_unref (call->watch);
    bson_destroy (&call->own_reply);
 }
@@ -248,7 +264,7 @@ _mwatch_call_end_count (mwatch_call_t *call, int64_t n)
 {
    stop (call);
    if (n >= 0) {
-      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
+      note_count (call, "MatchedCount", n);
    }
    finish (call, n >= 0);
 }
@@ -268,8 +284,8 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
       return;
    }
    if (remove) {
-      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
-      _mwatch_watch_set_count (call->watch, "DeletedCount", n);
+      note_count (call, "MatchedCount", n);
+      note_count (call, "DeletedCount", n);
       return;
    }
    bson_iter_t iter;
@@ -277,9 +293,9 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
                    bson_iter_find_descendant (&iter, "lastErrorObject.updatedExisting", &iter) &&
                    bson_iter_as_bool (&iter);
    bool upserted = has_path (reply, "lastErrorObject.upserted");
-   _mwatch_watch_set_count (call->watch, "MatchedCount", upserted ? 0 : n);
-   _mwatch_watch_set_count (call->watch, "ModifiedCount", existing ? n : 0);
-   _mwatch_watch_set_count (call->watch, "UpsertedCount", upserted ? 1 : 0);
+   note_count (call, "MatchedCount", upserted ? 0 : n);
+   note_count (call, "ModifiedCount", existing ? n : 0);
+   note_count (call, "UpsertedCount", upserted ? 1 : 0);
 }
 
 void
@@ -312,7 +328,7 @@ _mwatch_call_end_command (mwatch_call_t *call, bool ok, const char *name)
    int64_t n;
    if (ok && ((!strcmp (name, "distinct") && array_length (call->reply, "values", &n)) ||
               (!strcmp (name, "count") && doc_int (call->reply, "n", &n)))) {
-      _mwatch_watch_set_count (call->watch, "MatchedCount", n);
+      note_count (call, "MatchedCount", n);
    }
    finish (call, ok);
 }

@@ -7,6 +7,7 @@
  * and its message, built later and maybe on another thread, takes the
  * fields from there.  So starting an operation costs one atomic
  * increment, whatever the context holds. */
+#include "fast-tls-private.h"
 #include "refcount-private.h"
 #include "watch-context-private.h"
 
@@ -25,7 +26,7 @@ struct _mwatch_context_t {
    context_field_t fields[];
 };
 
-static _Thread_local mwatch_context_t *current;
+static _Thread_local mwatch_context_t *current MWATCH_FAST_TLS;
 
 /* A snapshot of `count` fields, `change` at index `at` when `at` <
  * `count`: the fields are copied from `from` except that one. */

@@ -4,6 +4,7 @@
  * cursor, however many getMore round trips it takes, and with
  * emit_on_new_retrieves an update for each round trip that brought
  * documents. */
+#include "clock-private.h"
 #include "interpose-private.h"
 #include "watch-round-trip-private.h"
 #include "ptrmap-private.h"
@@ -83,7 +84,7 @@ watch_cursor (const mongoc_cursor_t *cursor,
    if (!cursor) {
       return;
    }
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, operation, db, collection);
    _mwatch_watch_set_filter (watch, filter, filter_is_array);
    _mwatch_watch_progress (watch, end - start, end, false, false);
@@ -97,6 +98,9 @@ watch_cursor (const mongoc_cursor_t *cursor,
       _mwatch_watch_detach (replaced);
       _mwatch_watch_unref (replaced);
    }
+   /* The thread that made the cursor reads it next, most often: its
+    * first mongoc_cursor_next finds it cached, without the map. */
+   last_watch_set (cursor, _mwatch_watch_ref (watch));
 }
 
 static void
@@ -152,7 +156,7 @@ opts_filter (const bson_t *opts, bson_t *out)
 /* Each creator passes straight through when not watching, else times the
  * call with nested calls unwatched and starts the cursor's watch. */
 #define TIMED_CALL(result, call) \
-   int64_t start = mwatch_monotonic_us (); \
+   int64_t start = _mwatch_monotonic_now (); \
    _mwatch_enter (); \
    result = call; \
    _mwatch_leave ()
@@ -484,11 +488,11 @@ watched_cursor_next (mongoc_cursor_t *cursor, const bson_t **bson)
       return REAL (mongoc_cursor_next) (cursor, bson);
    }
    uint64_t reads = _mwatch_stream_reads;
-   int64_t start = mwatch_monotonic_us ();
+   int64_t start = _mwatch_monotonic_now ();
    _mwatch_enter ();
    bool more = REAL (mongoc_cursor_next) (cursor, bson);
    _mwatch_leave ();
-   int64_t end = mwatch_monotonic_us ();
+   int64_t end = _mwatch_monotonic_now ();
    /* A read from the server during the call: the document (if any) came
     * with a new batch (see watch-round-trip.c). */
    _mwatch_watch_progress (watch, end - start, end, more, _mwatch_stream_reads != reads);

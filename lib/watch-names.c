@@ -1,9 +1,11 @@
 /* Interposed creators and destroyers of collections and bulk operations,
  * recording database names (see watch-names-private.h). */
+#include "fast-tls-private.h"
 #include "interpose-private.h"
 #include "ptrmap-private.h"
 #include "watch-names-private.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* Collections map to a copy of their database name; bulk operations to
@@ -19,6 +21,20 @@ maps_init (void)
    _mwatch_ptrmap_init (&bulks);
 }
 
+/* Bumped after every change of the collections map, so that each
+ * thread's last answer (db_cache) is taken again: a collection destroyed
+ * and another made at the same address, of another database, is not
+ * taken for the first. */
+static atomic_uint collections_generation = 1;
+
+static void
+changed (const mwatch_ptrmap_t *map)
+{
+   if (map == &collections) {
+      atomic_fetch_add_explicit (&collections_generation, 1, memory_order_release);
+   }
+}
+
 static void
 remember (mwatch_ptrmap_t *map, const void *key, const char *a, const char *b)
 {
@@ -32,6 +48,7 @@ remember (mwatch_ptrmap_t *map, const void *key, const char *a, const char *b)
    memcpy (names, a, a_len + 1);
    memcpy (names + a_len + 1, b ? b : "", b_len + 1);
    bson_free (_mwatch_ptrmap_put (map, key, names));
+   changed (map);
 }
 
 static void
@@ -39,6 +56,7 @@ forget (mwatch_ptrmap_t *map, const void *key)
 {
    if (key && _mwatch_ptrmap_count (map)) {
       bson_free (_mwatch_ptrmap_remove (map, key));
+      changed (map);
    }
 }
 
@@ -64,7 +82,7 @@ typedef struct {
    bool found;
 } lookup_t;
 
-static _Thread_local lookup_t *current_lookup;
+static _Thread_local lookup_t *current_lookup MWATCH_FAST_TLS;
 
 static void *
 copy_names (void *names)
@@ -95,11 +113,38 @@ lookup (mwatch_ptrmap_t *map, const void *key, lookup_t *l)
    return l->found;
 }
 
+/* The thread's last answer of _mwatch_collection_db: an application
+ * works on one collection handle for many operations, and the map's
+ * lookup (a lock, a hash, a copy) cost more than the rest of starting a
+ * watch's names. */
+#define DB_CACHE_SIZE 256
+static _Thread_local struct {
+   const mongoc_collection_t *collection;
+   unsigned generation; /* 0: empty (the generation starts at 1) */
+   bool found;
+   char db[DB_CACHE_SIZE];
+} db_cache;
+
 bool
 _mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
 {
+   unsigned generation = atomic_load_explicit (&collections_generation, memory_order_acquire);
+   if (db_cache.generation == generation && db_cache.collection == collection && collection &&
+       size == DB_CACHE_SIZE) {
+      memcpy (out, db_cache.db, strlen (db_cache.db) + 1);
+      return db_cache.found;
+   }
    lookup_t l = {out, size, NULL, 0, false};
-   return lookup (&collections, collection, &l);
+   bool found = lookup (&collections, collection, &l);
+   if (size == DB_CACHE_SIZE) {
+      /* With the generation read before the lookup: a change meanwhile
+       * leaves it stale, and the next call looks again. */
+      db_cache.collection = collection;
+      db_cache.generation = generation;
+      db_cache.found = found;
+      memcpy (db_cache.db, out, strlen (out) + 1);
+   }
+   return found;
 }
 
 bool

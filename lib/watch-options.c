@@ -16,6 +16,9 @@
 static pthread_mutex_t opts_lock = PTHREAD_MUTEX_INITIALIZER;
 static mwatch_watcher_opts_t watcher_opts[2];
 static bool watcher_opts_set[2];
+/* Bumped after every change of the options or the mappings, so that each
+ * thread's copy (opts_cache) is taken again. */
+static atomic_uint opts_generation = 1;
 
 /* Every watched operation takes opts_lock as it starts, a child's first
  * one too: it must not inherit the lock held. */
@@ -58,6 +61,7 @@ mwatch_watcher_set_opts (mwatch_watcher_kind_t kind, const mwatch_watcher_opts_t
    }
    watcher_opts_set[kind] = true;
    pthread_mutex_unlock (&opts_lock);
+   atomic_fetch_add_explicit (&opts_generation, 1, memory_order_release);
 }
 
 /* The options in force; the caller holds opts_lock. */
@@ -194,12 +198,27 @@ mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
    mwatch_op_maps_t *old = watcher_maps[kind];
    watcher_maps[kind] = set;
    pthread_mutex_unlock (&opts_lock);
+   atomic_fetch_add_explicit (&opts_generation, 1, memory_order_release);
    _mwatch_op_maps_unref (old);
 }
+
+/* The thread's copy of each watcher's options, taken while it had no
+ * mappings (a set of mappings is counted per watch, so those take the
+ * lock): every watched operation starts by reading them, and opts_lock
+ * cost more than the copy. */
+static _Thread_local struct {
+   unsigned generation; /* 0: none (the generation starts at 1) */
+   mwatch_watcher_opts_t opts;
+} opts_cache[2];
 
 mwatch_op_maps_t *
 _mwatch_watcher_config (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
 {
+   unsigned generation = atomic_load_explicit (&opts_generation, memory_order_acquire);
+   if (opts_cache[kind].generation == generation) {
+      *opts = opts_cache[kind].opts;
+      return NULL;
+   }
    pthread_mutex_lock (&opts_lock);
    opts_locked (kind, opts);
    mwatch_op_maps_t *set = watcher_maps[kind];
@@ -207,6 +226,12 @@ _mwatch_watcher_config (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
       atomic_fetch_add_explicit (&set->refs, 1, memory_order_relaxed);
    }
    pthread_mutex_unlock (&opts_lock);
+   if (!set) {
+      /* With the generation read before the lock: a change meanwhile
+       * leaves the copy stale by its generation. */
+      opts_cache[kind].opts = *opts;
+      opts_cache[kind].generation = generation;
+   }
    return set;
 }
 

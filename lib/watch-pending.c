@@ -7,6 +7,8 @@
  * background thread starts at the first registration, ticks every
  * MWATCH_PENDING_SCAN_US while anything is registered, and sleeps
  * otherwise until a registration wakes it. */
+#include "clock-private.h"
+#include "fast-tls-private.h"
 #include "fork-private.h"
 #include "report-private.h"
 #include "thread-private.h"
@@ -32,7 +34,7 @@ typedef struct {
 
 static shard_t shards[SHARDS];
 static atomic_uint next_shard;
-static _Thread_local unsigned my_shard = SHARDS; /* SHARDS: not chosen yet */
+static _Thread_local unsigned my_shard MWATCH_FAST_TLS = SHARDS; /* SHARDS: not chosen yet */
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -153,10 +155,10 @@ scan_loop (void *arg)
    while (generation == scanner_generation) {
       pthread_mutex_unlock (&scanner_lock);
       size_t lost = 0; /* never: the background thread waits */
-      bool left = promote_all_before (mwatch_monotonic_us () - MWATCH_PENDING_AGE_US, 0, &lost);
+      bool left = promote_all_before (_mwatch_monotonic_now () - MWATCH_PENDING_AGE_US, 0, &lost);
       pthread_mutex_lock (&scanner_lock);
       if (left) {
-         struct timespec until = _mwatch_timespec_at (mwatch_monotonic_us () + MWATCH_PENDING_SCAN_US);
+         struct timespec until = _mwatch_timespec_at (_mwatch_monotonic_now () + MWATCH_PENDING_SCAN_US);
          pthread_cond_timedwait (&scanner_cond, &scanner_lock, &until);
       } else {
          /* Registrations made since the pass see `idle` and wake us; one
@@ -202,7 +204,7 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
    }
    ops->ref (node);
    node->ops = ops;
-   node->since = mwatch_monotonic_us ();
+   node->since = _mwatch_monotonic_now ();
    node->shard = my_shard;
    node->next = NULL;
    shard_t *shard = &shards[my_shard];
@@ -262,7 +264,7 @@ scanner_stop (int64_t deadline)
    if (!running) {
       return;
    }
-   int64_t left_us = deadline - mwatch_monotonic_us ();
+   int64_t left_us = deadline - _mwatch_monotonic_now ();
    if (!_mwatch_thread_join_within (thread, left_us > 100000 ? (double) left_us / 1e6 : 0.1)) {
       pthread_detach (thread);
    }
@@ -277,12 +279,12 @@ scanner_stop (int64_t deadline)
 static void
 shutdown_promote (void)
 {
-   int64_t deadline = mwatch_monotonic_us () + MWATCH_PENDING_SHUTDOWN_WAIT_US;
+   int64_t deadline = _mwatch_monotonic_now () + MWATCH_PENDING_SHUTDOWN_WAIT_US;
    size_t lost = 0;
    promote_all_before (INT64_MAX, deadline, &lost);
    pthread_mutex_lock (&flight_lock);
    struct timespec until = _mwatch_timespec_at (deadline);
-   while (in_flight && mwatch_monotonic_us () < deadline) {
+   while (in_flight && _mwatch_monotonic_now () < deadline) {
       pthread_cond_timedwait (&flight_cond, &flight_lock, &until);
    }
    size_t unfinished = in_flight;

@@ -20,6 +20,7 @@
  * built on the application's thread, as before (see dispatch in
  * logger.c); mwatch_cursor_lock builds it for the application to change,
  * and from then on the watch's records are built from that message. */
+#include "clock-private.h"
 #include "block-pool-private.h"
 #include "interpose-private.h"
 #include "live-private.h"
@@ -69,6 +70,8 @@ typedef struct {
 #define HEAP_PARTS_MAX 8
 
 struct _mwatch_watch_t {
+   /* First: see _mwatch_watch_counters. */
+   mwatch_watch_counters_t counters;
    atomic_int refs;
    /* What a queue holding one of its records sees of it (live_ops). */
    mwatch_live_t live;
@@ -93,17 +96,6 @@ struct _mwatch_watch_t {
    void *heap_parts[HEAP_PARTS_MAX];
    size_t heap_count;
    size_t bytes; /* all it holds, charged to a queue keeping its record */
-   /* The counters the application's thread bumps on every call into
-    * libmongoc (every document of a cursor): atomics, so that this costs
-    * no lock.  A listener reading them for a timeout snapshot may see one
-    * call's time without its document; the next record is exact. */
-   _Atomic int64_t duration_us;   /* time spent inside libmongoc */
-   _Atomic int64_t last_activity; /* monotonic */
-   _Atomic int64_t matched;
-   /* Updates the operation made, logged or not (a batch that brought
-    * documents, or every call without emit_on_new_retrieves): its records'
-    * Iteration, the same whatever the levels and handlers. */
-   _Atomic int64_t updates_made;
    /* The rest is guarded by `lock`. */
    late_field_t late[LATE_MAX];
    size_t late_count;
@@ -124,7 +116,6 @@ struct _mwatch_watch_t {
    mwatch_pending_node_t pending;
    int64_t held_created; /* when and where the record held back was made */
    int64_t held_thread;
-   atomic_bool detached; /* its cursor is gone (see _mwatch_watch_detach) */
 };
 
 /* ---------------------------------------------------------------- fields */
@@ -203,6 +194,7 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *collection)
 {
    /* Watches are made and freed as often as records: from the pool. */
+   _Static_assert (offsetof (mwatch_watch_t, counters) == 0, "the counters come first");
    _Static_assert (sizeof (mwatch_watch_t) + 256 <= MWATCH_BLOCK_SIZE, "a watch fits a pool block");
    /* What a watched operation logs is written at exit, whenever logging
     * was set up. */
@@ -214,12 +206,14 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->first_pending = false;
    atomic_init (&watch->refs, 1);
    watch->live.ops = &live_ops;
-   pthread_mutex_init (&watch->lock, NULL);
+   /* The default mutex, as pthread_mutex_init (NULL attributes) makes it,
+    * without the call. */
+   watch->lock = (pthread_mutex_t) PTHREAD_MUTEX_INITIALIZER;
    watch->kind = kind;
    watch->logger = _mwatch_watcher_logger (kind);
    watch->maps = _mwatch_watcher_config (kind, &watch->opts);
    _mwatch_watch_oid_new (&watch->id);
-   watch->start_time = mwatch_realtime_us ();
+   watch->start_time = _mwatch_realtime_now ();
    watch->context = _mwatch_context_capture ();
    watch->spare = (char *) (watch + 1);
    watch->spare_end = (char *) watch + MWATCH_BLOCK_SIZE;
@@ -230,11 +224,12 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->collection = keep_string (watch, collection);
    watch->filter.type = MWATCH_TYPE_NULL;
    watch->update.type = MWATCH_TYPE_NULL;
-   atomic_init (&watch->duration_us, 0);
-   atomic_init (&watch->last_activity, mwatch_monotonic_us ());
-   atomic_init (&watch->matched, 0);
-   atomic_init (&watch->updates_made, 0);
-   atomic_init (&watch->detached, false);
+   atomic_init (&watch->counters.duration_us, 0);
+   atomic_init (&watch->counters.last_activity, _mwatch_monotonic_now ());
+   atomic_init (&watch->counters.matched, 0);
+   atomic_init (&watch->counters.updates_made, 0);
+   atomic_init (&watch->counters.detached, false);
+   watch->counters.emit_on_new_retrieves = watch->opts.emit_on_new_retrieves;
    watch->late_count = 0;
    watch->late_overflow = false;
    watch->error = NULL;
@@ -311,7 +306,7 @@ timeout_due (const mwatch_watch_t *watch)
    if (!(watch->opts.timeout_sec > 0)) {
       return MWATCH_DUE_NEVER;
    }
-   return atomic_load_explicit (&watch->last_activity, memory_order_relaxed) +
+   return atomic_load_explicit (&watch->counters.last_activity, memory_order_relaxed) +
           (int64_t) (watch->opts.timeout_sec * 1e6);
 }
 
@@ -321,14 +316,14 @@ timeout_due (const mwatch_watch_t *watch)
 static mwatch_live_snapshot_t
 snapshot (const mwatch_watch_t *watch, record_state_t state)
 {
-   int64_t updates = atomic_load_explicit (&watch->updates_made, memory_order_relaxed);
+   int64_t updates = atomic_load_explicit (&watch->counters.updates_made, memory_order_relaxed);
    return (mwatch_live_snapshot_t) {
       .iteration = state == STATE_FIRST ? 0 : state == STATE_FINAL ? updates + 1 : updates,
-      .due = state == STATE_FINAL ? mwatch_monotonic_us () : timeout_due (watch),
+      .due = state == STATE_FINAL ? _mwatch_monotonic_now () : timeout_due (watch),
       .ready = state == STATE_FINAL,
       .state = state,
-      .duration_us = atomic_load_explicit (&watch->duration_us, memory_order_relaxed),
-      .matched = atomic_load_explicit (&watch->matched, memory_order_relaxed),
+      .duration_us = atomic_load_explicit (&watch->counters.duration_us, memory_order_relaxed),
+      .matched = atomic_load_explicit (&watch->counters.matched, memory_order_relaxed),
    };
 }
 
@@ -572,7 +567,7 @@ hold_back_first_locked (mwatch_watch_t *watch)
    case MWATCH_ROUTE_NONE:
       return true;
    case MWATCH_ROUTE_QUEUES:
-      watch->held_created = mwatch_realtime_us ();
+      watch->held_created = _mwatch_realtime_now ();
       watch->held_thread = _mwatch_thread_id ();
       _mwatch_pending_add (&watch->pending, &pending_ops);
       watch->first_pending = true;
@@ -656,25 +651,10 @@ progress_update (mwatch_watch_t *watch)
 }
 
 void
-_mwatch_watch_progress (
-   mwatch_watch_t *watch, int64_t us, int64_t end, bool matched, bool fetched)
+_mwatch_watch_update (mwatch_watch_t *watch)
 {
-   atomic_fetch_add_explicit (&watch->duration_us, us, memory_order_relaxed);
-   atomic_store_explicit (&watch->last_activity, end, memory_order_relaxed);
-   bool update = !watch->opts.emit_on_new_retrieves;
-   if (matched) {
-      int64_t count = atomic_fetch_add_explicit (&watch->matched, 1, memory_order_relaxed) + 1;
-      /* emit_on_new_retrieves: an update per batch that brought
-       * documents, not per document: a new document read by a call that
-       * made a round trip, or the very first one (its batch may have come
-       * with the call that made the cursor). */
-      update = update || fetched || count == 1;
-   }
-   if (!update) {
-      return;
-   }
    /* Counted whether or not it is logged: records are numbered by it. */
-   atomic_fetch_add_explicit (&watch->updates_made, 1, memory_order_relaxed);
+   atomic_fetch_add_explicit (&watch->counters.updates_made, 1, memory_order_relaxed);
    /* The common case, updates below every logger's level, takes no lock. */
    if (_mwatch_logger_is_enabled_cached (watch->logger, watch->opts.update_level,
                                          &watch->updates)) {
@@ -682,60 +662,61 @@ _mwatch_watch_progress (
    }
 }
 
-void
-_mwatch_watch_detach (mwatch_watch_t *watch)
+/* The final record's part of _mwatch_watch_final_counts; the caller holds
+ * the lock and saw the watch not finished. */
+static void
+final_locked (mwatch_watch_t *watch, const bson_error_t *error)
 {
-   atomic_store_explicit (&watch->detached, true, memory_order_release);
-}
-
-bool
-_mwatch_watch_is_detached (const mwatch_watch_t *watch)
-{
-   return atomic_load_explicit (&((mwatch_watch_t *) watch)->detached, memory_order_acquire);
-}
-
-void
-_mwatch_watch_set_count (mwatch_watch_t *watch, const char *key, int64_t value)
-{
-   pthread_mutex_lock (&watch->lock);
-   late_field_t late = {.kind = LATE_COUNT, .key = key, .value = value};
-   late_add (watch, LATE_COUNT, key, value);
+   watch->finished = true;
+   cancel_held_back_locked (watch);
+   late_field_t end = {.kind = LATE_END, .value = _mwatch_realtime_now ()};
+   late_add (watch, LATE_END, NULL, end.value);
    if (watch->msg) {
-      put_late (watch, watch->msg, &late, &watch->last, false);
+      put_late (watch, watch->msg, &end, &watch->last, false);
    }
-   pthread_mutex_unlock (&watch->lock);
+   if (error && error->code && MAPPED_NAME (watch, "Error")) {
+      watch->error = bson_strdup (error->message);
+      late_field_t failed = {.kind = LATE_ERROR};
+      late_add (watch, LATE_ERROR, NULL, 0);
+      if (watch->msg) {
+         put_late (watch, watch->msg, &failed, &watch->last, false);
+      }
+   }
+   if (watch->msg) {
+      mwatch_message_set_ready (watch->msg);
+   }
+   emit_locked (watch, watch->opts.final_level, STATE_FINAL);
 }
 
 void
-_mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
+_mwatch_watch_final_counts (mwatch_watch_t *watch,
+                            const bson_error_t *error,
+                            const mwatch_count_value_t *counts,
+                            size_t n)
 {
    /* The listener builds the final record under this lock: woken only
     * once it is let go of (handler-private.h). */
    _mwatch_queue_handlers_defer_wakes ();
    pthread_mutex_lock (&watch->lock);
+   /* Counts set after the end would not be in its record: none are. */
    if (!watch->finished) {
-      watch->finished = true;
-      cancel_held_back_locked (watch);
-      late_field_t end = {.kind = LATE_END, .value = mwatch_realtime_us ()};
-      late_add (watch, LATE_END, NULL, end.value);
-      if (watch->msg) {
-         put_late (watch, watch->msg, &end, &watch->last, false);
-      }
-      if (error && error->code && MAPPED_NAME (watch, "Error")) {
-         watch->error = bson_strdup (error->message);
-         late_field_t failed = {.kind = LATE_ERROR};
-         late_add (watch, LATE_ERROR, NULL, 0);
+      for (size_t i = 0; i < n; i++) {
+         late_field_t late = {.kind = LATE_COUNT, .key = counts[i].key, .value = counts[i].value};
+         late_add (watch, LATE_COUNT, late.key, late.value);
          if (watch->msg) {
-            put_late (watch, watch->msg, &failed, &watch->last, false);
+            put_late (watch, watch->msg, &late, &watch->last, false);
          }
       }
-      if (watch->msg) {
-         mwatch_message_set_ready (watch->msg);
-      }
-      emit_locked (watch, watch->opts.final_level, STATE_FINAL);
+      final_locked (watch, error);
    }
    pthread_mutex_unlock (&watch->lock);
    _mwatch_queue_handlers_send_wakes ();
+}
+
+void
+_mwatch_watch_final (mwatch_watch_t *watch, const bson_error_t *error)
+{
+   _mwatch_watch_final_counts (watch, error, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- live */
@@ -768,7 +749,7 @@ live_refresh (mwatch_live_t *live, bool draining, mwatch_message_t **out, int64_
    *due = timeout_due (watch);
    if (watch->finished) {
       action = MWATCH_LIVE_DROP;
-   } else if (!draining && *due > mwatch_monotonic_us ()) {
+   } else if (!draining && *due > _mwatch_monotonic_now ()) {
       action = MWATCH_LIVE_REQUEUE;
    } else {
       mwatch_live_snapshot_t snap = snapshot (watch, STATE_TIMEOUT);

@@ -36,5 +36,6 @@ Suite *syslog5424_suite (void); /* test-syslog5424.c */
 Suite *metrics_suite (void); /* test-metrics.c */
 Suite *otlp_json_suite (void); /* test-otlp-json.c */
 Suite *mongodb_doc_suite (void); /* test-mongodb-doc.c */
+Suite *thread_caches_suite (void); /* test-thread-caches.c */
 
 #endif

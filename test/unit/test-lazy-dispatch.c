@@ -251,6 +251,99 @@ START_TEST (test_level_changed_during_the_walk)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- routes cached */
+
+/* A record's route is cached per thread against the configuration's
+ * generation (lib/logger.c, route_of): each change it depends on is seen
+ * by the very next record on the same thread. */
+START_TEST (test_route_follows_each_change)
+{
+   counter_t queued = {0}, plain = {0};
+   mwatch_logger_t *parent = mwatch_logger_get ("lazy.route");
+   mwatch_logger_t *child = mwatch_logger_get ("lazy.route.child");
+   mwatch_logger_set_level (child, MWATCH_LEVEL_INFO);
+   mwatch_handler_t *backend = mwatch_handler_new (&counter_vtable, &queued);
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, NULL);
+   mwatch_handler_t *side = mwatch_handler_new (&counter_vtable, &plain);
+   bson_error_t error;
+   mwatch_filter_t *filter = mwatch_filter_new_expression ("True", &error);
+   ck_assert_ptr_nonnull (filter);
+   bson_oid_t id;
+   _mwatch_watch_oid_new (&id);
+   /* A running operation's first record, as a watch asks before it holds
+    * the record back, and its final one. */
+   const mwatch_lazy_record_t first = {.oid = &id, .snap = {.ready = false}};
+   const mwatch_lazy_record_t final = {.oid = &id, .snap = {.iteration = 1, .ready = true}};
+#define ROUTE(lazy) _mwatch_logger_route (child, MWATCH_LEVEL_INFO, MWATCH_LEVEL_INFO, &(lazy))
+   mwatch_logger_add_handler (child, queue);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   ck_assert_int_eq (ROUTE (final), MWATCH_ROUTE_QUEUES);
+   mwatch_logger_add_handler (parent, side);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_MESSAGE);
+   ck_assert_int_eq (ROUTE (final), MWATCH_ROUTE_MESSAGE);
+   mwatch_logger_set_propagate (child, false);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   mwatch_logger_set_propagate (child, true);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_MESSAGE);
+   mwatch_handler_set_level (side, MWATCH_LEVEL_CRITICAL);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   mwatch_handler_set_level (side, MWATCH_LEVEL_DEBUG);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_MESSAGE);
+   ck_assert (mwatch_logger_remove_handler (parent, side));
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   mwatch_logger_add_filter (child, filter);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_MESSAGE);
+   mwatch_logger_set_level (child, MWATCH_LEVEL_WARNING);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_NONE);
+   /* A new configuration: the queue alone again, no filter. */
+   mwatch_handler_t *handlers[] = {queue};
+   const mwatch_logger_setup_t setup = {
+      .name = "lazy.route.child",
+      .level = MWATCH_LEVEL_INFO,
+      .propagate = true,
+      .handlers = handlers,
+      .handler_count = 1,
+   };
+   _mwatch_loggers_install (&setup, 1, false, false);
+   ck_assert_int_eq (ROUTE (first), MWATCH_ROUTE_QUEUES);
+   ck_assert_int_eq (ROUTE (final), MWATCH_ROUTE_QUEUES);
+#undef ROUTE
+   mwatch_shutdown ();
+   mwatch_filter_destroy (filter);
+   mwatch_handler_destroy (queue);
+   mwatch_handler_destroy (backend);
+   mwatch_handler_destroy (side);
+}
+END_TEST
+
+/* The effective level is kept in each logger against the same generation
+ * (lib/logger.c, mwatch_logger_effective_level): a change of its own level
+ * or of an ancestor's is seen at once. */
+START_TEST (test_effective_level_follows_each_change)
+{
+   mwatch_logger_t *parent = mwatch_logger_get ("lazy.effective");
+   mwatch_logger_t *child = mwatch_logger_get ("lazy.effective.child");
+   mwatch_logger_t *root = mwatch_logger_get (NULL);
+   int root_level = mwatch_logger_get_level (root);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+   mwatch_logger_set_level (parent, MWATCH_LEVEL_INFO);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_INFO);
+   ck_assert (!mwatch_logger_is_enabled_for (child, MWATCH_LEVEL_DEBUG));
+   mwatch_logger_set_level (child, MWATCH_LEVEL_DEBUG);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_DEBUG);
+   ck_assert (mwatch_logger_is_enabled_for (child, MWATCH_LEVEL_DEBUG));
+   mwatch_logger_set_level (child, MWATCH_LEVEL_NOTSET);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_INFO);
+   mwatch_logger_set_level (parent, MWATCH_LEVEL_NOTSET);
+   mwatch_logger_set_level (root, MWATCH_LEVEL_ERROR);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), MWATCH_LEVEL_ERROR);
+   mwatch_logger_set_level (root, root_level);
+   ck_assert_int_eq (mwatch_logger_effective_level (child), root_level);
+}
+END_TEST
+
 Suite *
 lazy_dispatch_suite (void)
 {
@@ -260,6 +353,8 @@ lazy_dispatch_suite (void)
    tcase_add_test (tc, test_queue_alone_builds_on_its_listener);
    tcase_add_test (tc, test_plain_handler_builds_on_the_logging_thread);
    tcase_add_test (tc, test_level_changed_during_the_walk);
+   tcase_add_test (tc, test_route_follows_each_change);
+   tcase_add_test (tc, test_effective_level_follows_each_change);
    suite_add_tcase (suite, tc);
    return suite;
 }

@@ -1,0 +1,103 @@
+/* Answers cached per thread against a generation that every change of
+ * what they depend on bumps: each change is seen by the next call on the
+ * same thread.
+ *
+ * The database name of a collection (lib/watch-names.c, db_cache): every
+ * collection made or destroyed bumps its generation.  A collection destroyed and another made at the same address, of
+ * another database, must give the new database's name: the cache must not
+ * answer for the old one.  No server is needed: get_collection makes no
+ * connection. */
+#include <mongoc/mongoc.h>
+
+#include "../../lib/watch-names-private.h"
+#include "../../lib/watch-options-private.h"
+#include "mongowatch.h"
+#include "test-util.h"
+#include "unit/suites.h"
+
+
+START_TEST (test_reused_address_gets_its_own_db)
+{
+   mongoc_client_t *client = mongoc_client_new ("mongodb://127.0.0.1:1");
+   char db[256];
+   mongoc_collection_t *coll = mongoc_client_get_collection (client, "names_first", "c");
+   /* Asked twice: the second answer is the cache's. */
+   for (int i = 0; i < 2; i++) {
+      ck_assert (_mwatch_collection_db (coll, db, sizeof db));
+      ck_assert_str_eq (db, "names_first");
+   }
+   /* The same address recorded for another database (as a rename, or a
+    * collection made where a destroyed one was, records it). */
+   _mwatch_names_collection_created (coll, "names_second");
+   ck_assert (_mwatch_collection_db (coll, db, sizeof db));
+   ck_assert_str_eq (db, "names_second");
+   /* Destroyed: not known any more (the address is only a key here). */
+   const mongoc_collection_t *gone = coll;
+   mongoc_collection_destroy (coll);
+   ck_assert (!_mwatch_collection_db (gone, db, sizeof db));
+   ck_assert_str_eq (db, "");
+   /* And through the allocator: a collection destroyed and another made,
+    * most often at the same address (not under valgrind, whose allocator
+    * does not hand a freed block straight back). */
+   for (int i = 0; i < 20; i++) {
+      mongoc_collection_t *first = mongoc_client_get_collection (client, "names_first", "c");
+      ck_assert (_mwatch_collection_db (first, db, sizeof db));
+      ck_assert_str_eq (db, "names_first");
+      mongoc_collection_destroy (first);
+      mongoc_collection_t *second = mongoc_client_get_collection (client, "names_second", "c");
+      ck_assert (_mwatch_collection_db (second, db, sizeof db));
+      ck_assert_str_eq (db, "names_second");
+      mongoc_collection_destroy (second);
+   }
+   mongoc_client_destroy (client);
+}
+END_TEST
+
+/* A watcher's options (lib/watch-options.c, opts_cache): mwatch_watcher_set_opts
+ * and mwatch_watcher_set_operation_maps bump their generation. */
+START_TEST (test_watcher_options_follow_each_change)
+{
+   mwatch_watcher_opts_t saved, opts, changed;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_CURSOR, &saved);
+   for (int i = 0; i < 2; i++) {
+      ck_assert_ptr_null (_mwatch_watcher_config (MWATCH_WATCHER_CURSOR, &opts));
+      ck_assert (opts.timeout_sec == saved.timeout_sec);
+   }
+   changed = saved;
+   changed.timeout_sec = 7.5;
+   changed.final_level = MWATCH_LEVEL_WARNING;
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, &changed);
+   ck_assert_ptr_null (_mwatch_watcher_config (MWATCH_WATCHER_CURSOR, &opts));
+   ck_assert (opts.timeout_sec == 7.5);
+   ck_assert_int_eq (opts.final_level, MWATCH_LEVEL_WARNING);
+   /* The other kind's options are its own. */
+   mwatch_watcher_opts_t other;
+   mwatch_watcher_get_opts (MWATCH_WATCHER_COLLECTION, &other);
+   ck_assert_ptr_null (_mwatch_watcher_config (MWATCH_WATCHER_COLLECTION, &opts));
+   ck_assert (opts.timeout_sec == other.timeout_sec);
+   static const char *const drop[] = {"Filter", NULL};
+   const mwatch_operation_map_t map = {.operation = "find", .drop = drop};
+   mwatch_watcher_set_operation_maps (MWATCH_WATCHER_CURSOR, &map, 1);
+   mwatch_op_maps_t *maps = _mwatch_watcher_config (MWATCH_WATCHER_CURSOR, &opts);
+   ck_assert_ptr_nonnull (maps);
+   ck_assert (opts.timeout_sec == 7.5);
+   _mwatch_op_maps_unref (maps);
+   mwatch_watcher_set_operation_maps (MWATCH_WATCHER_CURSOR, NULL, 0);
+   ck_assert_ptr_null (_mwatch_watcher_config (MWATCH_WATCHER_CURSOR, &opts));
+   mwatch_watcher_set_opts (MWATCH_WATCHER_CURSOR, &saved);
+   ck_assert_ptr_null (_mwatch_watcher_config (MWATCH_WATCHER_CURSOR, &opts));
+   ck_assert (opts.timeout_sec == saved.timeout_sec);
+   ck_assert_int_eq (opts.final_level, saved.final_level);
+}
+END_TEST
+
+Suite *
+thread_caches_suite (void)
+{
+   Suite *suite = suite_create ("thread caches");
+   TCase *tc = tcase_create ("thread caches");
+   tcase_add_test (tc, test_reused_address_gets_its_own_db);
+   tcase_add_test (tc, test_watcher_options_follow_each_change);
+   suite_add_tcase (suite, tc);
+   return suite;
+}
