@@ -24,6 +24,7 @@
 #include "interpose-private.h"
 #include "report-private.h"
 #include "thread-private.h"
+#include "watch-secrets-private.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -612,20 +613,10 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
 char *
 _mwatch_mongodb_uri_shown (const char *uri)
 {
-   const char *scheme = strstr (uri, "://");
-   const char *user = scheme ? scheme + 3 : uri;
-   size_t host_part = strcspn (user, "/?");
-   const char *at = NULL;
-   for (const char *p = user; p < user + host_part; p++) {
-      if (*p == '@') {
-         at = p; /* the last '@' ends the user information */
-      }
-   }
-   const char *colon = at ? memchr (user, ':', (size_t) (at - user)) : NULL;
-   if (!colon) {
-      return bson_strdup (uri);
-   }
-   return bson_strdup_printf ("%.*s***%s", (int) (colon + 1 - uri), uri, at);
+   /* The records' own masking: the user information's password and the
+    * options' (tlsCertificateKeyFilePassword). */
+   char *masked = _mwatch_mask_credentials (uri);
+   return masked ? masked : bson_strdup (uri);
 }
 
 /* Bounds on one attempt where the URI sets none, so that a server that
