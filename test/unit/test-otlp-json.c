@@ -353,6 +353,13 @@ START_TEST (settings_errors)
    ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
    ck_assert_msg (strstr (error.message, "OTEL_RESOURCE_ATTRIBUTES: item 2"), "%s", error.message);
    unsetenv ("OTEL_RESOURCE_ATTRIBUTES");
+   /* A header's value is a secret: its error names the item and its key. */
+   setenv ("OTEL_EXPORTER_OTLP_HEADERS", "a=1,x-api-key=s3cret%zz", 1);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_HEADERS: item 2 (\"x-api-key=...\")") &&
+                     !strstr (error.message, "s3cret"),
+                  "%s", error.message);
+   unsetenv ("OTEL_EXPORTER_OTLP_HEADERS");
    setenv ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "localhost:4318", 1);
    ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
    ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT \"localhost:4318\""), "%s",
