@@ -380,6 +380,11 @@ START_TEST (settings_errors)
        "handlers.o.resource_attributes"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      x: {a: 1}\n",
        "handlers.o.headers.x"},
+      /* A header that curl would send as two, or as a broken one. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      x-key: \"k\\r\\nHost: evil\"\n",
+       "handlers.o.headers.x-key: a header value has no control characters"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      \"api key\": k\n",
+       "handlers.o.headers.api key: a header name is"},
       {"version: 1\nhandlers:\n  o:\n    class: mongowatch.handlers.OTLPHandler\n    spans: maybe\n",
        "handlers.o.spans"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics: true\n    metrics_interval_sec: 0\n",
