@@ -2,6 +2,7 @@
  * OpenTelemetry handler from its keys, each checked here so that an error
  * names the file, the place and the key. */
 #include "config-schema-private.h"
+#include "watch-secrets-private.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -120,7 +121,10 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
                         : strstr (err.message, "traces_endpoint")  ? "traces_endpoint"
                         : strstr (err.message, "metrics_endpoint") ? "metrics_endpoint"
                                                                    : "endpoint";
-      _mwatch_cfg_fail_at (cfg, map, key, err.message);
+      /* An endpoint's error quotes it: not its password. */
+      char *masked = _mwatch_mask_credentials (err.message);
+      _mwatch_cfg_fail_at (cfg, map, key, masked ? masked : err.message);
+      bson_free (masked);
       _mwatch_config_error_cause (cfg->error, &err);
    }
    bson_free (attribute_pairs);

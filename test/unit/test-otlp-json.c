@@ -374,6 +374,9 @@ START_TEST (settings_errors)
        "handlers.o.endpont"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: h:4318\n",
        "handlers.o.endpoint"},
+      /* The error quotes the URL, but not its password. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: ftp://u:s3cret@h\n",
+       "handlers.o.endpoint: endpoint \"ftp://u:***@h\" is not an http"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    max_queue_size: 0\n",
        "handlers.o.max_queue_size"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    resource_attributes: [a]\n",
