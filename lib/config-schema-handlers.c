@@ -525,7 +525,9 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
    }
    /* An otlp handler's headers carry API keys, a mongodb handler's uri a
     * password: a description may end up in a ticket. */
-   static const char *const skip[] = {"class", "headers", "uri", NULL};
+   static const char *const skip[] = {"class",          "headers",         "uri",
+                                      "endpoint",       "logs_endpoint",   "traces_endpoint",
+                                      "metrics_endpoint", NULL};
    /* A queue shows its backend by name, and what of pymongowatch's it
     * took: "backend" resolved would show the backend's whole entry. */
    static const char *const queue_skip[] = {"class",
@@ -557,12 +559,15 @@ finish (mwatch_cfg_t *cfg, const char *name, const mwatch_node_t *map, mwatch_ha
          }
       }
    }
-   /* A URI (the mongodb handler's) is shown without its password. */
-   const mwatch_node_pair_t *uri = _mwatch_node_map_find (map, "uri");
-   if (!is_queue (index) && uri && uri->value->type == MWATCH_NODE_SCALAR) {
-      char *shown = _mwatch_mongodb_uri_shown (uri->value->text);
-      _mwatch_cfg_describe (cfg, " uri %s", shown);
-      bson_free (shown);
+   /* A URI (the mongodb handler's, an otlp handler's endpoints) is shown
+    * without its password: an http:// URL's user information is one too. */
+   for (const char *const *key = skip + 2; !is_queue (index) && *key; key++) {
+      const mwatch_node_pair_t *uri = _mwatch_node_map_find (map, *key);
+      if (uri && uri->value->type == MWATCH_NODE_SCALAR) {
+         char *shown = _mwatch_mongodb_uri_shown (uri->value->text);
+         _mwatch_cfg_describe (cfg, " %s %s", *key, shown);
+         bson_free (shown);
+      }
    }
    _mwatch_cfg_describe_params (cfg, map, is_queue (index) ? queue_skip : skip);
    _mwatch_cfg_describe (cfg, "\n");

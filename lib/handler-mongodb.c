@@ -24,6 +24,7 @@
 #include "interpose-private.h"
 #include "report-private.h"
 #include "thread-private.h"
+#include "watch-secrets-private.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -120,7 +121,7 @@ server_answered (const bson_error_t *error)
  * other options exists) is reported once and not tried again; a network
  * failure is the batch's failure. */
 static bool
-ensure_index (mongodb_t *m, mongoc_collection_t *coll, bson_error_t *error)
+ensure_index (mongodb_t *m, mongoc_collection_t *coll, bool closing, bson_error_t *error)
 {
    if (m->ttl_sec <= 0 || m->index_done) {
       return true;
@@ -144,7 +145,7 @@ ensure_index (mongodb_t *m, mongoc_collection_t *coll, bson_error_t *error)
                         "(expireAfterSeconds %" PRId64 "): %s; records are stored without "
                         "expiry",
                         display_name (m), m->where, m->ttl_sec, error->message);
-         _mwatch_stats_report (text, false);
+         _mwatch_stats_report (text, closing);
       }
       return true;
    }
@@ -190,7 +191,7 @@ typedef enum { SENT, NOT_SENT } send_result_t;
  * stored or refused (*refused of them, the first's reason in `why`);
  * NOT_SENT, with `error`, when it must be sent again. */
 static send_result_t
-send_batch (mongodb_t *m, const bson_t **docs, size_t n, size_t *refused, char *why, size_t why_size, bson_error_t *error)
+send_batch (mongodb_t *m, const bson_t **docs, size_t n, bool closing, size_t *refused, char *why, size_t why_size, bson_error_t *error)
 {
    *refused = 0;
    mongoc_client_t *client = get_client (m, error);
@@ -199,7 +200,7 @@ send_batch (mongodb_t *m, const bson_t **docs, size_t n, size_t *refused, char *
    }
    mongoc_collection_t *coll = mongoc_client_get_collection (client, m->database, m->collection);
    send_result_t result = NOT_SENT;
-   if (ensure_index (m, coll, error)) {
+   if (ensure_index (m, coll, closing, error)) {
       /* The documents are valid already (handler-mongodb-doc.c escapes
        * keys); unordered, so that one refused record does not hold back
        * the rest of its batch. */
@@ -229,12 +230,16 @@ send_batch (mongodb_t *m, const bson_t **docs, size_t n, size_t *refused, char *
 /* ---------------------------------------------------------------- the thread */
 
 /* Reports made by the thread, outside `mutex`: a report goes through the
- * loggers, whose handlers may include this one. */
+ * loggers, whose handlers may include this one.  While the handler
+ * closes (`closing`, read under `mutex`) it goes to stderr instead: close
+ * holds the handler's lock while it waits for this thread, so a report
+ * reaching this handler (on "mongowatch.stats") would wait for that lock
+ * until the wait ran out, and the buffer would not be sent meanwhile. */
 static void
-report (char *text)
+report (char *text, bool closing)
 {
    if (text) {
-      _mwatch_stats_report (text, false);
+      _mwatch_stats_report (text, closing);
       bson_free (text);
    }
 }
@@ -277,15 +282,17 @@ sender_main (void *arg)
       for (size_t i = 0; i < n; i++) {
          batch[i] = m->ring[(m->head + i) % m->capacity];
       }
+      bool closing = m->stopping;
       pthread_mutex_unlock (&m->mutex);
 
       size_t refused;
       char why[256] = "";
       bson_error_t error = {0};
-      send_result_t result = send_batch (m, batch, n, &refused, why, sizeof why, &error);
+      send_result_t result = send_batch (m, batch, n, closing, &refused, why, sizeof why, &error);
       char *text = NULL;
 
       pthread_mutex_lock (&m->mutex);
+      closing = m->stopping;
       if (result == SENT) {
          pop (m, n);
          m->stats.inserted += n - refused;
@@ -321,7 +328,7 @@ sender_main (void *arg)
          }
       }
       pthread_mutex_unlock (&m->mutex);
-      report (text);
+      report (text, closing);
       pthread_mutex_lock (&m->mutex);
 
       if (result == NOT_SENT) {
@@ -395,7 +402,7 @@ mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
    /* Under the handler's lock, as every handler's failure reports: a
     * report that comes back to this handler is not given to it
     * (handler.c). */
-   report (text);
+   report (text, false);
 }
 
 /* The thread sends as soon as it has anything: nothing to push. */
@@ -612,20 +619,10 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
 char *
 _mwatch_mongodb_uri_shown (const char *uri)
 {
-   const char *scheme = strstr (uri, "://");
-   const char *user = scheme ? scheme + 3 : uri;
-   size_t host_part = strcspn (user, "/?");
-   const char *at = NULL;
-   for (const char *p = user; p < user + host_part; p++) {
-      if (*p == '@') {
-         at = p; /* the last '@' ends the user information */
-      }
-   }
-   const char *colon = at ? memchr (user, ':', (size_t) (at - user)) : NULL;
-   if (!colon) {
-      return bson_strdup (uri);
-   }
-   return bson_strdup_printf ("%.*s***%s", (int) (colon + 1 - uri), uri, at);
+   /* The records' own masking: the user information's password and the
+    * options' (tlsCertificateKeyFilePassword). */
+   char *masked = _mwatch_mask_credentials (uri);
+   return masked ? masked : bson_strdup (uri);
 }
 
 /* Bounds on one attempt where the URI sets none, so that a server that

@@ -516,12 +516,14 @@ _mwatch_otlp_parse_pairs (const char *text, const char *what, bson_error_t *erro
             bson_set_error (error,
                             MWATCH_ERROR_DOMAIN,
                             MWATCH_ERROR_INVALID_ARGUMENT,
-                            "%s: item %zu (\"%.*s\") is not key=value with a non-empty key "
+                            "%s: item %zu (\"%.*s%s\") is not key=value with a non-empty key "
                             "and a value whose %%-escapes are two hexadecimal digits",
                             what,
                             index,
-                            (int) (len > 60 ? 60 : len),
-                            p);
+                            /* Up to the '=': a header's value is an API key. */
+                            (int) (eq ? (size_t) (eq - p) : len > 60 ? 60 : len),
+                            p,
+                            eq ? "=..." : "");
             bson_free (key);
             bson_free (value);
             _mwatch_otlp_pairs_free (pairs);

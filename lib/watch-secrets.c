@@ -110,16 +110,22 @@ uri_password (const char *text, size_t at, size_t *start, size_t *end)
 }
 
 /* At text[at] starts "password=" (any case), as the end of a connection
- * string's option tlsCertificateKeyFilePassword does: the span of its
- * value, up to the next option. */
+ * string's option tlsCertificateKeyFilePassword does, or
+ * "AWS_SESSION_TOKEN:", a property of authMechanismProperties (MONGODB-AWS):
+ * the span of its value, up to the next option or property. */
 static bool
 option_password (const char *text, size_t at, size_t *start, size_t *end)
 {
    static const char key[] = "password=";
-   if (strncasecmp (text + at, key, sizeof key - 1) != 0) {
+   static const char token[] = "aws_session_token:";
+   size_t i;
+   if (strncasecmp (text + at, key, sizeof key - 1) == 0) {
+      i = at + sizeof key - 1;
+   } else if (strncasecmp (text + at, token, sizeof token - 1) == 0) {
+      i = at + sizeof token - 1;
+   } else {
       return false;
    }
-   size_t i = at + sizeof key - 1;
    *start = i;
    while (!ends_token (text[i]) && text[i] != '&' && text[i] != ';' && text[i] != ',') {
       i++;
@@ -141,7 +147,8 @@ _mwatch_mask_credentials (const char *text)
       size_t end = 0;
       bool found = (text[i] == ':' && text[i + 1] == '/' && text[i + 2] == '/' &&
                     uri_password (text, i, &start, &end)) ||
-                   ((text[i] == 'p' || text[i] == 'P') && option_password (text, i, &start, &end));
+                   ((text[i] == 'p' || text[i] == 'P' || text[i] == 'a' || text[i] == 'A') &&
+                    option_password (text, i, &start, &end));
       if (!found || start == end) {
          continue;
       }

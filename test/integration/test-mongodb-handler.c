@@ -598,6 +598,48 @@ START_TEST (drop_report_to_itself)
 }
 END_TEST
 
+/* The same, closed while its thread's first attempt is under way: the
+ * attempt's failure report, made while close holds the handler's lock and
+ * waits for the thread, goes to stderr instead of back to the handler
+ * (where it would wait for that lock until close gave up on the thread,
+ * leaving the retries undone and the handler behind). */
+START_TEST (close_during_first_failure)
+{
+   char audit[64], uri[160];
+   /* A server that accepts connections and never answers: the attempt
+    * ends at connectTimeoutMS, after close has begun. */
+   int silent = socket (AF_INET, SOCK_STREAM, 0);
+   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+   socklen_t len = sizeof addr;
+   ck_assert (bind (silent, (struct sockaddr *) &addr, sizeof addr) == 0);
+   ck_assert (listen (silent, 16) == 0);
+   ck_assert (getsockname (silent, (struct sockaddr *) &addr, &len) == 0);
+   snprintf (uri, sizeof uri, "mongodb://127.0.0.1:%d/?connectTimeoutMS=300&serverSelectionTimeoutMS=300",
+             ntohs (addr.sin_port));
+   mwatch_mongodb_handler_opts_t opts;
+   mwatch_mongodb_handler_opts_init (&opts);
+   opts.uri = uri;
+   opts.shutdown_timeout_sec = 2;
+   mwatch_handler_t *h = audit_start (audit, sizeof audit, &opts);
+   mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), h);
+   for (int i = 0; i < 3; i++) {
+      log_seq (h, i);
+   }
+   int64_t start = mwatch_monotonic_us ();
+   mwatch_handler_close (h);
+   double took = (double) (mwatch_monotonic_us () - start) / 1e6;
+   /* Retried until the deadline (2 s), the thread then joined; not left
+    * behind at the join's bound (2.5 s). */
+   ck_assert_msg (took < 2.4, "closing took %.2f s", took);
+   mwatch_mongodb_handler_stats_t st = stats_of (h);
+   ck_assert_uint_ge (st.failed_batches, 2);
+   ck_assert_uint_eq (st.lost_at_close, 3);
+   mwatch_shutdown ();
+   mwatch_handler_destroy (h);
+   close (silent);
+}
+END_TEST
+
 /* Records that come faster than the server stores them fill the buffer
  * with no failure: each such episode is reported, and ended once the
  * buffer is half empty again. */
@@ -864,6 +906,7 @@ mongodb_handler_suite (void)
    tcase_add_test (tc, restart_mid_stream);
    tcase_add_test (tc, server_down_at_start);
    tcase_add_test (tc, drop_report_to_itself);
+   tcase_add_test (tc, close_during_first_failure);
    tcase_add_test (tc, overload_episodes);
 #ifndef MWATCH_TSAN
    /* TSan cannot follow a child that starts threads after a

@@ -207,6 +207,9 @@ START_TEST (uri_password_hidden)
       {"mongodb://auditor@h/", "mongodb://auditor@h/"},
       {"mongodb://h:27017/?x=a:b@c", "mongodb://h:27017/?x=a:b@c"},
       {"mongodb+srv://u:p@cluster.example.net", "mongodb+srv://u:***@cluster.example.net"},
+      /* the key file's password is one too */
+      {"mongodb://h/?tls=true&tlsCertificateKeyFilePassword=k3yp4ss&appname=a",
+       "mongodb://h/?tls=true&tlsCertificateKeyFilePassword=***&appname=a"},
    };
    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
       char *shown = _mwatch_mongodb_uri_shown (cases[i][0]);
@@ -216,15 +219,21 @@ START_TEST (uri_password_hidden)
    char path[] = "/tmp/mwatch-mongodb-XXXXXX.yaml";
    int fd = mkstemps (path, 5);
    ck_assert (fd >= 0);
+   /* An OTLP endpoint's user information is a password as well (libcurl
+    * sends it as basic authentication). */
    const char *text = "version: 1\nhandlers:\n  audit: {class: mongodb, uri: "
-                      "\"mongodb://auditor:s3cr3t@db1/\", database: a, collection: b}\n";
+                      "\"mongodb://auditor:s3cr3t@db1/\", database: a, collection: b}\n"
+                      "  otel: {class: otlp, endpoint: \"http://alice:0tlpw@collector:4318\",\n"
+                      "         traces_endpoint: \"http://bob:tr4ce@collector:4318/t\"}\n";
    ck_assert (write (fd, text, strlen (text)) == (ssize_t) strlen (text));
    close (fd);
    mwatch_buf_t description = MWATCH_BUF_INITIALIZER;
    bson_error_t error;
    ck_assert_msg (mwatch_config_check_file (path, &description, &error), "%s", error.message);
    ck_assert_msg (strstr (description.data, "uri mongodb://auditor:***@db1/") &&
-                     !strstr (description.data, "s3cr3t"),
+                     !strstr (description.data, "s3cr3t") &&
+                     strstr (description.data, "endpoint http://alice:***@collector:4318") &&
+                     !strstr (description.data, "0tlpw") && !strstr (description.data, "tr4ce"),
                   "%s", description.data);
    mwatch_buf_destroy (&description);
    unlink (path);

@@ -354,6 +354,13 @@ START_TEST (settings_errors)
    ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
    ck_assert_msg (strstr (error.message, "OTEL_RESOURCE_ATTRIBUTES: item 2"), "%s", error.message);
    unsetenv ("OTEL_RESOURCE_ATTRIBUTES");
+   /* A header's value is a secret: its error names the item and its key. */
+   setenv ("OTEL_EXPORTER_OTLP_HEADERS", "a=1,x-api-key=s3cret%zz", 1);
+   ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
+   ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_HEADERS: item 2 (\"x-api-key=...\")") &&
+                     !strstr (error.message, "s3cret"),
+                  "%s", error.message);
+   unsetenv ("OTEL_EXPORTER_OTLP_HEADERS");
    setenv ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "localhost:4318", 1);
    ck_assert_ptr_null (mwatch_handler_new_otlp (NULL, &error));
    ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT \"localhost:4318\""), "%s",
@@ -368,12 +375,20 @@ START_TEST (settings_errors)
        "handlers.o.endpont"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: h:4318\n",
        "handlers.o.endpoint"},
+      /* The error quotes the URL, but not its password. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: ftp://u:s3cret@h\n",
+       "handlers.o.endpoint: endpoint \"ftp://u:***@h\" is not an http"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    max_queue_size: 0\n",
        "handlers.o.max_queue_size"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    resource_attributes: [a]\n",
        "handlers.o.resource_attributes"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      x: {a: 1}\n",
        "handlers.o.headers.x"},
+      /* A header that curl would send as two, or as a broken one. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      x-key: \"k\\r\\nHost: evil\"\n",
+       "handlers.o.headers.x-key: a header value has no control characters"},
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    headers:\n      \"api key\": k\n",
+       "handlers.o.headers.api key: a header name is"},
       {"version: 1\nhandlers:\n  o:\n    class: mongowatch.handlers.OTLPHandler\n    spans: maybe\n",
        "handlers.o.spans"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics: true\n    metrics_interval_sec: 0\n",

@@ -69,6 +69,10 @@ START_TEST (test_mask_credentials)
       {"mongodb://h:27017/?tlsCertificateKeyFilePassword=hunter2&tls=true",
        "mongodb://h:27017/?tlsCertificateKeyFilePassword=***&tls=true"},
       {"x PASSWORD=hunter2", "x PASSWORD=***"},
+      {"mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0k3n&tls=true",
+       "mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:***&tls=true"},
+      {"authMechanismProperties=SERVICE_NAME:x,aws_session_token:t0k3n,Y:z",
+       "authMechanismProperties=SERVICE_NAME:x,aws_session_token:***,Y:z"},
       {"two: mongodb://a:b1@h and mongodb://c:d2@k", "two: mongodb://a:***@h and mongodb://c:***@k"},
       /* nothing to mask */
       {"mongodb://alice@h/?authMechanism=MONGODB-X509", NULL},
