@@ -71,11 +71,13 @@ cursor_watch (const mongoc_cursor_t *cursor)
 
 /* Starts the watch of a cursor just made by a call that took from `start`
  * (monotonic) until now, and logs its first record.  `filter` becomes the
- * Filter field, as an array for an aggregate's pipeline. */
+ * Filter field, as an array for an aggregate's pipeline.  With
+ * `operation_literal`, `operation` is a string literal, kept by address. */
 static void
 watch_cursor (const mongoc_cursor_t *cursor,
               int64_t start,
               const char *operation,
+              bool operation_literal,
               const char *db,
               const char *collection,
               const bson_t *filter,
@@ -85,7 +87,10 @@ watch_cursor (const mongoc_cursor_t *cursor,
       return;
    }
    int64_t end = _mwatch_monotonic_now ();
-   mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, operation, db, collection);
+   mwatch_watch_t *watch =
+      operation_literal
+         ? _mwatch_watch_new_literal (MWATCH_WATCHER_CURSOR, operation, db, collection)
+         : _mwatch_watch_new (MWATCH_WATCHER_CURSOR, operation, db, collection);
    _mwatch_watch_set_filter (watch, filter, filter_is_array);
    _mwatch_watch_progress (watch, end - start, end, false, false);
    _mwatch_watch_first (watch);
@@ -107,13 +112,14 @@ static void
 watch_cursor_of_collection (const mongoc_cursor_t *cursor,
                                     int64_t start,
                                     const char *operation,
+                                    bool operation_literal,
                                     const mongoc_collection_t *collection,
                                     const bson_t *filter,
                                     bool filter_is_array)
 {
    char db[256];
    bool known = _mwatch_collection_db (collection, db, sizeof db);
-   watch_cursor (cursor, start, operation, known ? db : NULL,
+   watch_cursor (cursor, start, operation, operation_literal, known ? db : NULL,
                  mongoc_collection_get_name ((mongoc_collection_t *) collection), filter,
                  filter_is_array);
 }
@@ -181,7 +187,7 @@ watched_find_with_opts (mongoc_collection_t *collection,
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor,
                REAL (mongoc_collection_find_with_opts) (collection, filter, opts, read_prefs));
-   watch_cursor_of_collection (cursor, start, "find", collection, filter, false);
+   watch_cursor_of_collection (cursor, start, "find", true, collection, filter, false);
    return cursor;
 }
 
@@ -219,7 +225,7 @@ mongoc_collection_find (mongoc_collection_t *collection,
                   collection, flags, skip, limit, batch_size, query, fields, read_prefs));
    bson_t filter;
    legacy_filter_of (query, &filter);
-   watch_cursor_of_collection (cursor, start, "find", collection, &filter, false);
+   watch_cursor_of_collection (cursor, start, "find", true, collection, &filter, false);
    return cursor;
 }
 #endif
@@ -240,7 +246,7 @@ mongoc_collection_aggregate (mongoc_collection_t *collection,
                REAL (mongoc_collection_aggregate) (collection, flags, pipeline, opts, read_prefs));
    bson_t stages;
    pipeline_of (pipeline, &stages);
-   watch_cursor_of_collection (cursor, start, "aggregate", collection, &stages, true);
+   watch_cursor_of_collection (cursor, start, "aggregate", true, collection, &stages, true);
    return cursor;
 }
 
@@ -258,7 +264,7 @@ mongoc_database_aggregate (mongoc_database_t *database,
    TIMED_CALL (cursor, REAL (mongoc_database_aggregate) (database, pipeline, opts, read_prefs));
    bson_t stages;
    pipeline_of (pipeline, &stages);
-   watch_cursor (cursor, start, "aggregate", mongoc_database_get_name (database), NULL, &stages,
+   watch_cursor (cursor, start, "aggregate", true, mongoc_database_get_name (database), NULL, &stages,
                  true);
    return cursor;
 }
@@ -272,7 +278,7 @@ mongoc_collection_find_indexes_with_opts (mongoc_collection_t *collection, const
    }
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_collection_find_indexes_with_opts) (collection, opts));
-   watch_cursor_of_collection (cursor, start, "listIndexes", collection, NULL, false);
+   watch_cursor_of_collection (cursor, start, "listIndexes", true, collection, NULL, false);
    return cursor;
 }
 
@@ -286,7 +292,7 @@ mongoc_collection_find_indexes (mongoc_collection_t *collection, bson_error_t *e
    }
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_collection_find_indexes) (collection, error));
-   watch_cursor_of_collection (cursor, start, "listIndexes", collection, NULL, false);
+   watch_cursor_of_collection (cursor, start, "listIndexes", true, collection, NULL, false);
    return cursor;
 }
 #endif
@@ -301,7 +307,7 @@ mongoc_database_find_collections_with_opts (mongoc_database_t *database, const b
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_database_find_collections_with_opts) (database, opts));
    bson_t filter;
-   watch_cursor (cursor, start, "listCollections", mongoc_database_get_name (database), NULL,
+   watch_cursor (cursor, start, "listCollections", true, mongoc_database_get_name (database), NULL,
                  opts_filter (opts, &filter), false);
    return cursor;
 }
@@ -318,7 +324,7 @@ mongoc_database_find_collections (mongoc_database_t *database,
    }
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_database_find_collections) (database, filter, error));
-   watch_cursor (cursor, start, "listCollections", mongoc_database_get_name (database), NULL,
+   watch_cursor (cursor, start, "listCollections", true, mongoc_database_get_name (database), NULL,
                  filter, false);
    return cursor;
 }
@@ -334,7 +340,7 @@ mongoc_client_find_databases_with_opts (mongoc_client_t *client, const bson_t *o
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_client_find_databases_with_opts) (client, opts));
    bson_t filter;
-   watch_cursor (cursor, start, "listDatabases", "admin", NULL, opts_filter (opts, &filter),
+   watch_cursor (cursor, start, "listDatabases", true, "admin", NULL, opts_filter (opts, &filter),
                  false);
    return cursor;
 }
@@ -349,7 +355,7 @@ mongoc_client_find_databases (mongoc_client_t *client, bson_error_t *error)
    }
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_client_find_databases) (client, error));
-   watch_cursor (cursor, start, "listDatabases", "admin", NULL, NULL, false);
+   watch_cursor (cursor, start, "listDatabases", true, "admin", NULL, NULL, false);
    return cursor;
 }
 #endif
@@ -374,7 +380,7 @@ mongoc_collection_command (mongoc_collection_t *collection,
    TIMED_CALL (cursor,
                REAL (mongoc_collection_command) (
                   collection, flags, skip, limit, batch_size, command, fields, read_prefs));
-   watch_cursor_of_collection (cursor, start, _mwatch_command_name (command), collection,
+   watch_cursor_of_collection (cursor, start, _mwatch_command_name (command), false, collection,
                                        _mwatch_command_loggable (command), false);
    return cursor;
 }
@@ -420,7 +426,7 @@ mongoc_cursor_new_from_command_reply_with_opts (mongoc_client_t *client,
    }
    mongoc_cursor_t *cursor;
    TIMED_CALL (cursor, REAL (mongoc_cursor_new_from_command_reply_with_opts) (client, reply, opts));
-   watch_cursor (cursor, start, "command_cursor", known ? db : NULL,
+   watch_cursor (cursor, start, "command_cursor", true, known ? db : NULL,
                  collection[0] ? collection : NULL, NULL, false);
    return cursor;
 }
@@ -457,7 +463,7 @@ mongoc_cursor_clone (const mongoc_cursor_t *cursor)
    has_filter = mwatch_message_get (copy, "Filter", &filter);
    bson_t doc;
    bool is_doc = has_filter && mwatch_value_as_bson (&filter, &doc);
-   watch_cursor (clone, start, values[2][0] ? values[2] : "find", values[0][0] ? values[0] : NULL,
+   watch_cursor (clone, start, values[2][0] ? values[2] : "find", false, values[0][0] ? values[0] : NULL,
                  values[1][0] ? values[1] : NULL, is_doc ? &doc : NULL,
                  is_doc && filter.type == MWATCH_TYPE_ARRAY);
    mwatch_message_destroy (copy);

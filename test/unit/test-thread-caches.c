@@ -11,6 +11,7 @@
 
 #include "../../lib/watch-names-private.h"
 #include "../../lib/watch-options-private.h"
+#include "../../lib/watch-private.h"
 #include "mongowatch.h"
 #include "test-util.h"
 #include "unit/suites.h"
@@ -91,6 +92,31 @@ START_TEST (test_watcher_options_follow_each_change)
 }
 END_TEST
 
+/* A literal operation name is kept by its address (no copy per
+ * operation); any other name is copied, and outlives the caller's buffer
+ * (a command's name lives in the command document). */
+START_TEST (test_literal_operation_kept_by_address)
+{
+   static const char literal[] = "insert_one";
+   mwatch_watch_t *watch =
+      _mwatch_watch_new_literal (MWATCH_WATCHER_COLLECTION, literal, "names_db", "c");
+   ck_assert_ptr_eq (_mwatch_watch_operation (watch), literal);
+   _mwatch_watch_unref (watch);
+
+   char transient[32] = "countDocuments";
+   watch = _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, transient, "names_db", "c");
+   ck_assert_ptr_ne (_mwatch_watch_operation (watch), transient);
+   memset (transient, 'x', sizeof transient - 1);
+   mwatch_message_t *msg = mwatch_cursor_lock (watch);
+   mwatch_value_t v;
+   ck_assert (mwatch_message_get (msg, "Operation", &v));
+   ck_assert_int_eq (v.type, MWATCH_TYPE_UTF8);
+   ck_assert_str_eq (v.value.v_utf8.str, "countDocuments");
+   mwatch_cursor_unlock (watch);
+   _mwatch_watch_unref (watch);
+}
+END_TEST
+
 Suite *
 thread_caches_suite (void)
 {
@@ -98,6 +124,7 @@ thread_caches_suite (void)
    TCase *tc = tcase_create ("thread caches");
    tcase_add_test (tc, test_reused_address_gets_its_own_db);
    tcase_add_test (tc, test_watcher_options_follow_each_change);
+   tcase_add_test (tc, test_literal_operation_kept_by_address);
    suite_add_tcase (suite, tc);
    return suite;
 }
