@@ -8,7 +8,9 @@
  * answer for the old one.  No server is needed: get_collection makes no
  * connection. */
 #include <mongoc/mongoc.h>
+#include <pthread.h>
 
+#include "../../lib/block-pool-private.h"
 #include "../../lib/watch-names-private.h"
 #include "../../lib/watch-options-private.h"
 #include "../../lib/watch-private.h"
@@ -117,6 +119,64 @@ START_TEST (test_literal_operation_kept_by_address)
 }
 END_TEST
 
+/* The block pool's stack per thread: a thread that takes and gives blocks
+ * visits the shared stack (under its lock) once per batch, not per block;
+ * blocks given on one thread reach another through the shared stack; a
+ * thread's exit gives its stack back (make memcheck: nothing lost). */
+#define POOL_ROUNDS 1000
+
+static void *
+pool_round_trips (void *blocks)
+{
+   void **kept = blocks;
+   size_t before = _mwatch_block_pool_visits ();
+   for (int i = 0; i < POOL_ROUNDS; i++) {
+      bool pooled_a, pooled_b;
+      void *a = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled_a);
+      void *b = _mwatch_block_get (100, &pooled_b);
+      ck_assert (pooled_a && pooled_b);
+      _mwatch_block_put (b, pooled_b);
+      _mwatch_block_put (a, pooled_a);
+   }
+   /* At most the first take and the thread's first batch. */
+   ck_assert_uint_le (_mwatch_block_pool_visits () - before, 4);
+   /* Blocks for another thread to give back. */
+   for (int i = 0; i < 40; i++) {
+      bool pooled;
+      kept[i] = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
+   }
+   return NULL;
+}
+
+static void *
+pool_give_back (void *blocks)
+{
+   void **kept = blocks;
+   /* More than a thread keeps: a batch goes to the shared stack. */
+   size_t before = _mwatch_block_pool_visits ();
+   for (int i = 0; i < 40; i++) {
+      _mwatch_block_put (kept[i], true);
+   }
+   ck_assert_uint_ge (_mwatch_block_pool_visits () - before, 1);
+   ck_assert_uint_le (_mwatch_block_pool_visits () - before, 2);
+   /* The rest goes back at the thread's exit. */
+   return NULL;
+}
+
+START_TEST (test_block_pool_per_thread)
+{
+   void *kept[40];
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, pool_round_trips, kept), 0);
+   ck_assert_int_eq (pthread_join (thread, NULL), 0);
+   size_t returned = _mwatch_block_pool_exit_returns ();
+   ck_assert_int_eq (pthread_create (&thread, NULL, pool_give_back, kept), 0);
+   ck_assert_int_eq (pthread_join (thread, NULL), 0);
+   /* Its stack kept 40 - 16 of them, given back at its exit. */
+   ck_assert_uint_ge (_mwatch_block_pool_exit_returns () - returned, 40 - 16);
+}
+END_TEST
+
 Suite *
 thread_caches_suite (void)
 {
@@ -125,6 +185,7 @@ thread_caches_suite (void)
    tcase_add_test (tc, test_reused_address_gets_its_own_db);
    tcase_add_test (tc, test_watcher_options_follow_each_change);
    tcase_add_test (tc, test_literal_operation_kept_by_address);
+   tcase_add_test (tc, test_block_pool_per_thread);
    suite_add_tcase (suite, tc);
    return suite;
 }
