@@ -35,7 +35,7 @@ watch_stream (const mongoc_change_stream_t *stream,
       return;
    }
    int64_t end = _mwatch_monotonic_now ();
-   mwatch_watch_t *watch = _mwatch_watch_new (MWATCH_WATCHER_CURSOR, "watch", db, collection);
+   mwatch_watch_t *watch = _mwatch_watch_new_literal (MWATCH_WATCHER_CURSOR, "watch", db, collection);
    static const char *const keys[] = {"pipeline"};
    bson_t stages;
    _mwatch_doc_part (pipeline, keys, 1, &stages);

@@ -56,7 +56,8 @@ typedef struct {
  * pointed at an error of ours, so that the record can say why the call
  * failed.  `reply`, likewise, when the counts are read from the reply
  * (NULL when they are not: the application's reply then goes on as it
- * is). */
+ * is).  `operation` is a string literal: the watch keeps its address
+ * (_mwatch_call_start_named copies a name that does not live as long). */
 void
 _mwatch_call_start (mwatch_call_t *call,
                     const char *operation,
@@ -67,8 +68,19 @@ _mwatch_call_start (mwatch_call_t *call,
                     bson_t **reply,
                     bson_error_t **error);
 
-/* The same for an operation on `collection`: its database (when known)
- * and name. */
+/* The same for an `operation` name the watch must copy (a command's). */
+void
+_mwatch_call_start_named (mwatch_call_t *call,
+                          const char *operation,
+                          const char *db,
+                          const char *collection,
+                          const bson_t *filter,
+                          const bson_t *update,
+                          bson_t **reply,
+                          bson_error_t **error);
+
+/* _mwatch_call_start for an operation on `collection`: its database (when
+ * known) and name.  `operation` is a string literal. */
 void
 _mwatch_call_start_coll (mwatch_call_t *call,
                          const char *operation,
@@ -77,6 +89,16 @@ _mwatch_call_start_coll (mwatch_call_t *call,
                          const bson_t *update,
                          bson_t **reply,
                          bson_error_t **error);
+
+/* The same for an `operation` name the watch must copy. */
+void
+_mwatch_call_start_coll_named (mwatch_call_t *call,
+                               const char *operation,
+                               const mongoc_collection_t *collection,
+                               const bson_t *filter,
+                               const bson_t *update,
+                               bson_t **reply,
+                               bson_error_t **error);
 
 /* Ends the call that returned `ok`: Duration, the `counts` (a set of
  * mwatch_count_t) read from call->reply, Error when it failed, the final

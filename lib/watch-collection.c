@@ -99,17 +99,16 @@ _mwatch_doc_part (const bson_t *doc, const char *const *keys, size_t n_keys, bso
    }
 }
 
-void
-_mwatch_call_start (mwatch_call_t *call,
-                    const char *operation,
-                    const char *db,
-                    const char *collection,
-                    const bson_t *filter,
-                    const bson_t *update,
-                    bson_t **reply,
-                    bson_error_t **error)
+/* _mwatch_call_start and _mwatch_call_start_named, with the new watch. */
+static void
+call_start (mwatch_call_t *call,
+            mwatch_watch_t *watch,
+            const bson_t *filter,
+            const bson_t *update,
+            bson_t **reply,
+            bson_error_t **error)
 {
-   call->watch = _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, operation, db, collection);
+   call->watch = watch;
    _mwatch_watch_set_filter (call->watch, filter, false);
    _mwatch_watch_set_update (call->watch, update);
    /* Initialised, so that it can be read and destroyed whatever path the
@@ -131,6 +130,56 @@ _mwatch_call_start (mwatch_call_t *call,
 }
 
 void
+_mwatch_call_start (mwatch_call_t *call,
+                    const char *operation,
+                    const char *db,
+                    const char *collection,
+                    const bson_t *filter,
+                    const bson_t *update,
+                    bson_t **reply,
+                    bson_error_t **error)
+{
+   call_start (call, _mwatch_watch_new_literal (MWATCH_WATCHER_COLLECTION, operation, db, collection),
+               filter, update, reply, error);
+}
+
+void
+_mwatch_call_start_named (mwatch_call_t *call,
+                          const char *operation,
+                          const char *db,
+                          const char *collection,
+                          const bson_t *filter,
+                          const bson_t *update,
+                          bson_t **reply,
+                          bson_error_t **error)
+{
+   call_start (call, _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, operation, db, collection),
+               filter, update, reply, error);
+}
+
+/* _mwatch_call_start_coll and _mwatch_call_start_coll_named. */
+static void
+call_start_coll (mwatch_call_t *call,
+                 const char *operation,
+                 bool operation_literal,
+                 const mongoc_collection_t *collection,
+                 const bson_t *filter,
+                 const bson_t *update,
+                 bson_t **reply,
+                 bson_error_t **error)
+{
+   char db[256];
+   bool known = _mwatch_collection_db (collection, db, sizeof db);
+   const char *name = mongoc_collection_get_name ((mongoc_collection_t *) collection);
+   if (operation_literal) {
+      _mwatch_call_start (call, operation, known ? db : NULL, name, filter, update, reply, error);
+   } else {
+      _mwatch_call_start_named (call, operation, known ? db : NULL, name, filter, update, reply,
+                                error);
+   }
+}
+
+void
 _mwatch_call_start_coll (mwatch_call_t *call,
                          const char *operation,
                          const mongoc_collection_t *collection,
@@ -139,11 +188,19 @@ _mwatch_call_start_coll (mwatch_call_t *call,
                          bson_t **reply,
                          bson_error_t **error)
 {
-   char db[256];
-   bool known = _mwatch_collection_db (collection, db, sizeof db);
-   _mwatch_call_start (call, operation, known ? db : NULL,
-                       mongoc_collection_get_name ((mongoc_collection_t *) collection), filter,
-                       update, reply, error);
+   call_start_coll (call, operation, true, collection, filter, update, reply, error);
+}
+
+void
+_mwatch_call_start_coll_named (mwatch_call_t *call,
+                               const char *operation,
+                               const mongoc_collection_t *collection,
+                               const bson_t *filter,
+                               const bson_t *update,
+                               bson_t **reply,
+                               bson_error_t **error)
+{
+   call_start_coll (call, operation, false, collection, filter, update, reply, error);
 }
 
 /* Leaves the depth guard and accounts the call's time; before anything

@@ -70,11 +70,11 @@ start_command (mwatch_call_t *call,
    bson_t filter;
    command_filter (command, &filter);
    if (collection) {
-      _mwatch_call_start_coll (call, _mwatch_command_name (command), collection, &filter, NULL,
-                               reply, error);
+      _mwatch_call_start_coll_named (call, _mwatch_command_name (command), collection, &filter,
+                                     NULL, reply, error);
    } else {
-      _mwatch_call_start (call, _mwatch_command_name (command), db,
-                          command_collection (command), &filter, NULL, reply, error);
+      _mwatch_call_start_named (call, _mwatch_command_name (command), db,
+                                command_collection (command), &filter, NULL, reply, error);
    }
 }
 

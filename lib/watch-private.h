@@ -21,6 +21,19 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
                    const char *db,
                    const char *collection);
 
+/* The same, for an `operation` that lives as long as the library (a
+ * string literal): the watch keeps its address instead of a copy. */
+mwatch_watch_t *
+_mwatch_watch_new_literal (mwatch_watcher_kind_t kind,
+                           const char *operation,
+                           const char *db,
+                           const char *collection);
+
+/* The Operation name `watch` keeps: the literal itself, or its own copy
+ * (test/unit/test-thread-caches.c checks which). */
+const char *
+_mwatch_watch_operation (const mwatch_watch_t *watch);
+
 mwatch_watch_t *
 _mwatch_watch_ref (mwatch_watch_t *watch);
 

@@ -187,11 +187,12 @@ keep_document (mwatch_watch_t *watch, mwatch_value_t *to, const bson_t *doc, mwa
 
 static const mwatch_live_ops_t live_ops;
 
-mwatch_watch_t *
-_mwatch_watch_new (mwatch_watcher_kind_t kind,
-                   const char *operation,
-                   const char *db,
-                   const char *collection)
+static mwatch_watch_t *
+watch_new (mwatch_watcher_kind_t kind,
+           const char *operation,
+           bool operation_literal,
+           const char *db,
+           const char *collection)
 {
    /* Watches are made and freed as often as records: from the pool. */
    _Static_assert (offsetof (mwatch_watch_t, counters) == 0, "the counters come first");
@@ -219,7 +220,9 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->spare_end = (char *) watch + MWATCH_BLOCK_SIZE;
    watch->heap_count = 0;
    watch->bytes = MWATCH_BLOCK_SIZE;
-   watch->operation = keep_string (watch, operation);
+   /* A literal lives as long as the library: kept by its address, one
+    * strlen and copy fewer per operation. */
+   watch->operation = operation_literal ? operation : keep_string (watch, operation);
    watch->db = keep_string (watch, db);
    watch->collection = keep_string (watch, collection);
    watch->filter.type = MWATCH_TYPE_NULL;
@@ -236,6 +239,30 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->last = (mwatch_live_snapshot_t) {.due = MWATCH_DUE_NEVER};
    watch->msg = NULL;
    return watch;
+}
+
+mwatch_watch_t *
+_mwatch_watch_new (mwatch_watcher_kind_t kind,
+                   const char *operation,
+                   const char *db,
+                   const char *collection)
+{
+   return watch_new (kind, operation, false, db, collection);
+}
+
+mwatch_watch_t *
+_mwatch_watch_new_literal (mwatch_watcher_kind_t kind,
+                           const char *operation,
+                           const char *db,
+                           const char *collection)
+{
+   return watch_new (kind, operation, true, db, collection);
+}
+
+const char *
+_mwatch_watch_operation (const mwatch_watch_t *watch)
+{
+   return watch->operation;
 }
 
 void

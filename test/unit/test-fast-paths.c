@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../lib/clock-private.h"
 #include "../../lib/formatter-private.h"
 #include "../../lib/json-private.h"
 #include "../../lib/message-render-private.h"
@@ -1063,6 +1064,40 @@ reference_datefmt (const char *fmt, int64_t created, mwatch_buf_t *out)
    }
 }
 
+/* A clock reading in microseconds (clock-private.h) divides tv_nsec
+ * unsigned: the same value as the signed division it replaced, for every
+ * tv_nsec a clock gives (0 to 999,999,999). */
+static int64_t
+reference_timespec_us (const struct timespec *ts)
+{
+   return (int64_t) ts->tv_sec * 1000000 + ts->tv_nsec / 1000;
+}
+
+START_TEST (test_timespec_us_against_signed)
+{
+   const long edges[] = {0, 1, 999, 1000, 1001, 999999, 1000000, 999999000, 999999999};
+   const time_t secs[] = {0, 1, 1700000000, 4000000000};
+   for (size_t s = 0; s < sizeof secs / sizeof secs[0]; s++) {
+      for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+         struct timespec ts = {.tv_sec = secs[s], .tv_nsec = edges[e]};
+         ck_assert_int_eq (_mwatch_timespec_us (&ts), reference_timespec_us (&ts));
+      }
+   }
+   rng_seed (14);
+   for (int i = 0; i < 1000000; i++) {
+      struct timespec ts = {.tv_sec = (time_t) (rng_next () % 5000000000u),
+                            .tv_nsec = (long) (rng_next () % 1000000000u)};
+      ck_assert_int_eq (_mwatch_timespec_us (&ts), reference_timespec_us (&ts));
+   }
+   /* And the clocks' own readings. */
+   for (int i = 0; i < 1000; i++) {
+      struct timespec ts;
+      clock_gettime (i % 2 ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
+      ck_assert_int_eq (_mwatch_timespec_us (&ts), reference_timespec_us (&ts));
+   }
+}
+END_TEST
+
 START_TEST (test_datefmt_against_strftime)
 {
    /* Instants around the turns of second, minute, year, a leap day and
@@ -1253,6 +1288,7 @@ fast_paths_suite (void)
    tcase_add_test (numbers, test_int64_every_magnitude);
    tcase_add_test (numbers, test_datefmt_against_strftime);
    tcase_add_test (numbers, test_datetime_against_gmtime);
+   tcase_add_test (numbers, test_timespec_us_against_signed);
    tcase_set_timeout (numbers, 60);
    suite_add_tcase (suite, numbers);
    return suite;

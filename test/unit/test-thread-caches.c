@@ -8,9 +8,12 @@
  * answer for the old one.  No server is needed: get_collection makes no
  * connection. */
 #include <mongoc/mongoc.h>
+#include <pthread.h>
 
+#include "../../lib/block-pool-private.h"
 #include "../../lib/watch-names-private.h"
 #include "../../lib/watch-options-private.h"
+#include "../../lib/watch-private.h"
 #include "mongowatch.h"
 #include "test-util.h"
 #include "unit/suites.h"
@@ -91,6 +94,89 @@ START_TEST (test_watcher_options_follow_each_change)
 }
 END_TEST
 
+/* A literal operation name is kept by its address (no copy per
+ * operation); any other name is copied, and outlives the caller's buffer
+ * (a command's name lives in the command document). */
+START_TEST (test_literal_operation_kept_by_address)
+{
+   static const char literal[] = "insert_one";
+   mwatch_watch_t *watch =
+      _mwatch_watch_new_literal (MWATCH_WATCHER_COLLECTION, literal, "names_db", "c");
+   ck_assert_ptr_eq (_mwatch_watch_operation (watch), literal);
+   _mwatch_watch_unref (watch);
+
+   char transient[32] = "countDocuments";
+   watch = _mwatch_watch_new (MWATCH_WATCHER_COLLECTION, transient, "names_db", "c");
+   ck_assert_ptr_ne (_mwatch_watch_operation (watch), transient);
+   memset (transient, 'x', sizeof transient - 1);
+   mwatch_message_t *msg = mwatch_cursor_lock (watch);
+   mwatch_value_t v;
+   ck_assert (mwatch_message_get (msg, "Operation", &v));
+   ck_assert_int_eq (v.type, MWATCH_TYPE_UTF8);
+   ck_assert_str_eq (v.value.v_utf8.str, "countDocuments");
+   mwatch_cursor_unlock (watch);
+   _mwatch_watch_unref (watch);
+}
+END_TEST
+
+/* The block pool's stack per thread: a thread that takes and gives blocks
+ * visits the shared stack (under its lock) once per batch, not per block;
+ * blocks given on one thread reach another through the shared stack; a
+ * thread's exit gives its stack back (make memcheck: nothing lost). */
+#define POOL_ROUNDS 1000
+
+static void *
+pool_round_trips (void *blocks)
+{
+   void **kept = blocks;
+   size_t before = _mwatch_block_pool_visits ();
+   for (int i = 0; i < POOL_ROUNDS; i++) {
+      bool pooled_a, pooled_b;
+      void *a = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled_a);
+      void *b = _mwatch_block_get (100, &pooled_b);
+      ck_assert (pooled_a && pooled_b);
+      _mwatch_block_put (b, pooled_b);
+      _mwatch_block_put (a, pooled_a);
+   }
+   /* At most the first take and the thread's first batch. */
+   ck_assert_uint_le (_mwatch_block_pool_visits () - before, 4);
+   /* Blocks for another thread to give back. */
+   for (int i = 0; i < 40; i++) {
+      bool pooled;
+      kept[i] = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
+   }
+   return NULL;
+}
+
+static void *
+pool_give_back (void *blocks)
+{
+   void **kept = blocks;
+   /* More than a thread keeps: a batch goes to the shared stack. */
+   size_t before = _mwatch_block_pool_visits ();
+   for (int i = 0; i < 40; i++) {
+      _mwatch_block_put (kept[i], true);
+   }
+   ck_assert_uint_ge (_mwatch_block_pool_visits () - before, 1);
+   ck_assert_uint_le (_mwatch_block_pool_visits () - before, 2);
+   /* The rest goes back at the thread's exit. */
+   return NULL;
+}
+
+START_TEST (test_block_pool_per_thread)
+{
+   void *kept[40];
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, pool_round_trips, kept), 0);
+   ck_assert_int_eq (pthread_join (thread, NULL), 0);
+   size_t returned = _mwatch_block_pool_exit_returns ();
+   ck_assert_int_eq (pthread_create (&thread, NULL, pool_give_back, kept), 0);
+   ck_assert_int_eq (pthread_join (thread, NULL), 0);
+   /* Its stack kept 40 - 16 of them, given back at its exit. */
+   ck_assert_uint_ge (_mwatch_block_pool_exit_returns () - returned, 40 - 16);
+}
+END_TEST
+
 Suite *
 thread_caches_suite (void)
 {
@@ -98,6 +184,8 @@ thread_caches_suite (void)
    TCase *tc = tcase_create ("thread caches");
    tcase_add_test (tc, test_reused_address_gets_its_own_db);
    tcase_add_test (tc, test_watcher_options_follow_each_change);
+   tcase_add_test (tc, test_literal_operation_kept_by_address);
+   tcase_add_test (tc, test_block_pool_per_thread);
    suite_add_tcase (suite, tc);
    return suite;
 }
