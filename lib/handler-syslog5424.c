@@ -27,11 +27,12 @@
  * That wait holds the handler's lock, which fork() takes (fork-private.h):
  * a fork would wait for the retry, up to retry_timeout_sec.  So a fork
  * first says it waits and wakes the retry (SYSLOG5424_WAKE); the retry
- * then gives way at once, keeping its frame, encoded, in a small bounded
- * list of pending frames, and emit returns.  The next emit, flush or
- * close sends the pending frames first, in order, each still within its
- * own retry bound; a frame that finds the list full is dropped, counted
- * and reported.  A child drops its copies of the parent's pending frames:
+ * then gives way at once, keeping its frame, encoded, in a bounded list
+ * of pending frames, and emit returns (and so do the emits that follow
+ * while the fork waits: see PENDING_MAX).  The next emit, flush or close
+ * sends the pending frames first, in order, each still within its own
+ * retry bound; a frame that finds the list full is dropped, counted and
+ * reported.  A child drops its copies of the parent's pending frames:
  * the parent sends them. */
 #include "fork-private.h"
 #include "handler-private.h"
@@ -62,10 +63,14 @@
 #define BACKOFF_MIN_US 50000
 /* The least time one connection attempt is given. */
 #define CONNECT_MIN_US 1000000
-/* The frames a fork interrupted, kept for later: at most this many, and
- * none more once they hold PENDING_MAX_BYTES. */
-#define PENDING_MAX 64
-#define PENDING_MAX_BYTES ((size_t) 1 << 20)
+/* The frames kept for later while a fork waits: at most this many, and
+ * none more once they hold PENDING_MAX_BYTES.  Not a few: while a fork
+ * waits, a queue's listener that gets the handler's lock back before the
+ * forking thread does hands over record after record, each kept at once,
+ * until the queue runs dry; so the bound is a queue's default one
+ * (MWATCH_QUEUE_DEFAULT_CAPACITY, MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES). */
+#define PENDING_MAX ((size_t) 65536)
+#define PENDING_MAX_BYTES ((size_t) 32 << 20)
 /* The longest a wait on a socket goes without looking whether a fork
  * waits (the backoff's sleep is woken at once instead). */
 #define FORK_CHECK_US 20000
@@ -99,16 +104,17 @@ typedef struct {
     * goes on where it stopped, on the same connection. */
    size_t partial;
 
-   /* The frames a fork interrupted, oldest first: a ring of their lengths
-    * and deadlines; their bytes one after the other in pending_data, the
-    * oldest at pending_start. */
-   struct {
+   /* The frames kept while a fork waited, oldest first: their lengths and
+    * deadlines from pending_head on in `pending` (pending_alloc long),
+    * their bytes one after the other in pending_data from pending_start. */
+   struct pending_frame {
       size_t len;
       int64_t deadline; /* monotonic: dropped if not sent by then */
-   } pending[PENDING_MAX];
-   size_t pending_head, pending_count, pending_start;
+   } *pending;
+   size_t pending_alloc, pending_head, pending_count, pending_start;
    mwatch_buf_t pending_data;
    pid_t pending_pid; /* the process that kept them */
+   size_t pending_max, pending_max_bytes;
 
    /* Read by mwatch_syslog5424_handler_stats from any thread. */
    uint64_t sent;
@@ -471,6 +477,10 @@ pending_clear (s5424_t *impl)
    impl->pending_count = 0;
    impl->pending_head = 0;
    impl->pending_start = 0;
+   /* A fork in a long outage may have made them large: not kept for ever. */
+   if (impl->pending_data.cap > ((size_t) 1 << 20)) {
+      mwatch_buf_destroy (&impl->pending_data);
+   }
    mwatch_buf_clear (&impl->pending_data);
 }
 
@@ -480,7 +490,7 @@ static void
 keep (s5424_t *impl, const mwatch_buf_t *frame, int64_t deadline)
 {
    size_t bytes = impl->pending_data.len - impl->pending_start;
-   if (impl->pending_count == PENDING_MAX || bytes >= PENDING_MAX_BYTES) {
+   if (impl->pending_count >= impl->pending_max || bytes >= impl->pending_max_bytes) {
       counter_add (&impl->dropped, 1);
       _mwatch_io_failed (&impl->io, 1,
                          "syslog %s %s: %zu records already wait to be sent after a fork "
@@ -493,15 +503,21 @@ keep (s5424_t *impl, const mwatch_buf_t *frame, int64_t deadline)
       pending_clear (impl);
       impl->pending_pid = getpid ();
    } else if (impl->pending_start > 0) {
-      /* The sent frames' room, reused: the bytes stay within the bound. */
+      /* The sent frames' room, reused: the memory stays within the bound. */
       memmove (impl->pending_data.data, impl->pending_data.data + impl->pending_start, bytes);
       impl->pending_data.len = bytes;
       impl->pending_start = 0;
+      memmove (impl->pending, impl->pending + impl->pending_head,
+               impl->pending_count * sizeof *impl->pending);
+      impl->pending_head = 0;
+   }
+   if (impl->pending_count == impl->pending_alloc) {
+      impl->pending_alloc = impl->pending_alloc ? impl->pending_alloc * 2 : 64;
+      impl->pending = bson_realloc (impl->pending, impl->pending_alloc * sizeof *impl->pending);
    }
    mwatch_buf_append (&impl->pending_data, frame->data, frame->len);
-   size_t slot = (impl->pending_head + impl->pending_count) % PENDING_MAX;
-   impl->pending[slot].len = frame->len;
-   impl->pending[slot].deadline = deadline;
+   impl->pending[impl->pending_count].len = frame->len;
+   impl->pending[impl->pending_count].deadline = deadline;
    impl->pending_count++;
 }
 
@@ -529,7 +545,7 @@ send_pending (s5424_t *impl, bool closing)
          return false;
       }
       impl->pending_start += len;
-      impl->pending_head = (impl->pending_head + 1) % PENDING_MAX;
+      impl->pending_head++;
       if (--impl->pending_count == 0) {
          pending_clear (impl);
       }
@@ -616,6 +632,7 @@ s5424_destroy (void *ptr)
    mwatch_buf_destroy (&impl->frame);
    mwatch_buf_destroy (&impl->scratch);
    mwatch_buf_destroy (&impl->pending_data);
+   bson_free (impl->pending);
    bson_free (impl->address);
    bson_free (impl->host);
    bson_free (impl->port);
@@ -812,6 +829,8 @@ mwatch_handler_new_syslog5424 (const mwatch_syslog5424_opts_t *opts, bson_error_
    mwatch_buf_init (&impl->frame);
    mwatch_buf_init (&impl->scratch);
    mwatch_buf_init (&impl->pending_data);
+   impl->pending_max = PENDING_MAX;
+   impl->pending_max_bytes = PENDING_MAX_BYTES;
 
    /* Not connected now: the daemon may start after the program, and a
     * record finds it then.  A name that does not resolve is a mistake
@@ -844,6 +863,15 @@ mwatch_syslog5424_handler_stats (mwatch_handler_t *handler, mwatch_syslog5424_st
    stats->sent = __atomic_load_n (&impl->sent, __ATOMIC_RELAXED);
    stats->dropped = __atomic_load_n (&impl->dropped, __ATOMIC_RELAXED);
    stats->connects = __atomic_load_n (&impl->connects, __ATOMIC_RELAXED);
+}
+
+void
+_mwatch_syslog5424_set_pending_bound (mwatch_handler_t *handler, size_t records, size_t bytes)
+{
+   BSON_ASSERT (_mwatch_handler_vtable (handler) == &s5424_vtable);
+   s5424_t *impl = mwatch_handler_impl (handler);
+   impl->pending_max = records;
+   impl->pending_max_bytes = bytes;
 }
 
 bool

@@ -675,10 +675,12 @@ END_TEST
 
 START_TEST (test_fork_pending_full)
 {
-   /* 70 records, each cut short by a fork while the daemon is down: 64
-    * are kept, 6 dropped and counted. */
+   /* 70 records, each cut short by a fork while the daemon is down, with
+    * room for 64 (65,536 in earnest): 64 are kept, 6 dropped and
+    * counted. */
    int daemon;
    mwatch_handler_t *handler = handler_down (&daemon);
+   _mwatch_syslog5424_set_pending_bound (handler, 64, (size_t) 1 << 20);
    emitter_t e = {.handler = handler, .count = 70};
    pthread_t thread;
    ck_assert_int_eq (pthread_create (&thread, NULL, emitter_main, &e), 0);
