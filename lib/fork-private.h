@@ -31,6 +31,12 @@ typedef enum {
     * put off from this prepare hook on, and made by its parent hook, the
     * last to run, once every lock below is released. */
    MWATCH_FORK_RANK_REPORTS,
+   /* handler-syslog5424.c: no lock held over fork.  Its prepare hook says
+    * a fork is waiting and wakes the syslog5424 handlers' retry waits,
+    * which hold their handler's lock: a retry in progress gives way (its
+    * record kept for later) instead of holding the fork for up to
+    * retry_timeout_sec.  Before every rank that takes a lock. */
+   MWATCH_FORK_RANK_SYSLOG5424_WAKE,
    /* config.c load_lock: held through a whole configuration load, which
     * takes most of the locks below (watcher options, interned fields,
     * loggers, handlers, queues, files).  Not taken before fork (config.c
@@ -52,6 +58,10 @@ typedef enum {
    /* handler.c registry_lock, then each handler's lock and its config
     * lock; buffered output is flushed under them. */
    MWATCH_FORK_RANK_HANDLERS,
+   /* handler-syslog5424.c: no lock; its parent and child hooks end what
+    * SYSLOG5424_WAKE began, before the handlers' locks are released (the
+    * child gets a fresh wake lock and condition variable). */
+   MWATCH_FORK_RANK_SYSLOG5424_RESUME,
    /* logger.c loggers_lock, then config_lock.  After the handlers' locks:
     * a handler logs its failure reports from inside its emit, under its
     * lock, through the loggers.  config_lock is only read-locked here: a

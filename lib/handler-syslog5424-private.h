@@ -78,4 +78,10 @@ _mwatch_5424_frame (mwatch_buf_t *out, const char *msg, size_t len);
 bool
 _mwatch_syslog5424_transport_parse (const char *name, mwatch_syslog5424_transport_t *out);
 
+/* Sets how many frames, and how many bytes of them, `handler` (a
+ * syslog5424 handler) keeps while forks cut its retries short: 65,536 and
+ * 32 MiB unless a test makes them smaller. */
+void
+_mwatch_syslog5424_set_pending_bound (mwatch_handler_t *handler, size_t records, size_t bytes);
+
 #endif /* MWATCH_HANDLER_SYSLOG5424_PRIVATE_H */

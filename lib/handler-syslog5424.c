@@ -22,13 +22,28 @@
  * the kernel took before the peer closed without reading it is lost the
  * way RFC 6587 says plain TCP loses it; UDP loses what the network
  * drops.  A forked child opens a connection of its own: two processes
- * writing one stream would interleave their frames. */
+ * writing one stream would interleave their frames.
+ *
+ * That wait holds the handler's lock, which fork() takes (fork-private.h):
+ * a fork would wait for the retry, up to retry_timeout_sec.  So a fork
+ * first says it waits and wakes the retry (SYSLOG5424_WAKE); the retry
+ * then gives way at once, keeping its frame, encoded, in a bounded list
+ * of pending frames, and emit returns (and so do the emits that follow
+ * while the fork waits: see PENDING_MAX).  The next emit, flush or close
+ * sends the pending frames first, in order, each still within its own
+ * retry bound; a frame that finds the list full is dropped, counted and
+ * reported.  A child drops its copies of the parent's pending frames:
+ * the parent sends them. */
+#include "fork-private.h"
 #include "handler-private.h"
 #include "handler-report-private.h"
 #include "handler-syslog5424-private.h"
 #include "owned-fd-private.h"
+#include "thread-private.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <netdb.h>
 #include <poll.h>
@@ -48,6 +63,20 @@
 #define BACKOFF_MIN_US 50000
 /* The least time one connection attempt is given. */
 #define CONNECT_MIN_US 1000000
+/* The frames kept for later while a fork waits: at most this many, and
+ * none more once they hold PENDING_MAX_BYTES.  Not a few: while a fork
+ * waits, a queue's listener that gets the handler's lock back before the
+ * forking thread does hands over record after record, each kept at once,
+ * until the queue runs dry; so the bound is a queue's default one
+ * (MWATCH_QUEUE_DEFAULT_CAPACITY, MWATCH_QUEUE_HANDLER_DEFAULT_MAX_BYTES). */
+#define PENDING_MAX ((size_t) 65536)
+#define PENDING_MAX_BYTES ((size_t) 32 << 20)
+/* The longest a wait on a socket goes without looking whether a fork
+ * waits (the backoff's sleep is woken at once instead). */
+#define FORK_CHECK_US 20000
+/* What the sending functions return, beside 0 and an errno, when a fork
+ * waits for the handler's lock. */
+#define FORK_WAITS (-1)
 
 typedef struct {
    mwatch_syslog5424_transport_t transport;
@@ -70,6 +99,22 @@ typedef struct {
    mwatch_buf_t scratch;
    mwatch_io_stats_t io;
    char last_error[256];
+   /* Bytes of the next frame (the oldest pending one, else the current)
+    * already written on the connection: a frame a fork cut in the middle
+    * goes on where it stopped, on the same connection. */
+   size_t partial;
+
+   /* The frames kept while a fork waited, oldest first: their lengths and
+    * deadlines from pending_head on in `pending` (pending_alloc long),
+    * their bytes one after the other in pending_data from pending_start. */
+   struct pending_frame {
+      size_t len;
+      int64_t deadline; /* monotonic: dropped if not sent by then */
+   } *pending;
+   size_t pending_alloc, pending_head, pending_count, pending_start;
+   mwatch_buf_t pending_data;
+   pid_t pending_pid; /* the process that kept them */
+   size_t pending_max, pending_max_bytes;
 
    /* Read by mwatch_syslog5424_handler_stats from any thread. */
    uint64_t sent;
@@ -102,30 +147,102 @@ static void
 disconnect (s5424_t *impl)
 {
    _mwatch_owned_fd_close (&impl->socket);
+   impl->partial = 0;
 }
 
-/* Waits for `events` on `fd` until `deadline` (monotonic): true when they
- * came. */
+/* ---------------------------------------------------------------- fork */
+
+/* Set from a fork's first prepare hook until its parent or child hook, the
+ * handlers' locks still held: a retry must give way.  The backoff's sleep
+ * waits on wake_cond, which the prepare hook signals. */
+static atomic_bool fork_waits;
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond;
+
 static bool
+fork_waiting (void)
+{
+   return atomic_load_explicit (&fork_waits, memory_order_acquire);
+}
+
+/* Sleeps until `until` (monotonic): false, sooner, when a fork waits. */
+static bool
+sleep_until (int64_t until)
+{
+   pthread_mutex_lock (&wake_lock);
+   while (!fork_waiting () && mwatch_monotonic_us () < until) {
+      struct timespec ts = _mwatch_timespec_at (until);
+      pthread_cond_timedwait (&wake_cond, &wake_lock, &ts);
+   }
+   pthread_mutex_unlock (&wake_lock);
+   return !fork_waiting ();
+}
+
+/* Before any lock is taken for fork: wake the retries (which hold their
+ * handler's lock) so that they give way.  wake_lock is not held over the
+ * fork: the woken retry needs it to return. */
+static void
+wake_prepare (void)
+{
+   pthread_mutex_lock (&wake_lock);
+   atomic_store_explicit (&fork_waits, true, memory_order_release);
+   pthread_cond_broadcast (&wake_cond);
+   pthread_mutex_unlock (&wake_lock);
+}
+
+/* Before the handlers' locks are released: a retry that takes its lock
+ * next waits again as it should. */
+static void
+resume_parent (void)
+{
+   atomic_store_explicit (&fork_waits, false, memory_order_release);
+}
+
+/* A retrying thread of the parent may have held wake_lock at the fork:
+ * the child's are fresh. */
+static void
+resume_child (void)
+{
+   pthread_mutex_init (&wake_lock, NULL);
+   _mwatch_cond_init_monotonic (&wake_cond);
+   resume_parent ();
+}
+
+MWATCH_FORK_INIT (fork_init)
+{
+   _mwatch_cond_init_monotonic (&wake_cond);
+   _mwatch_fork_register (MWATCH_FORK_RANK_SYSLOG5424_WAKE, wake_prepare, NULL, NULL);
+   _mwatch_fork_register (MWATCH_FORK_RANK_SYSLOG5424_RESUME, NULL, resume_parent, resume_child);
+}
+
+/* ------------------------------------------------------------- sending */
+
+/* Waits for `events` on `fd` until `deadline` (monotonic): 1 when they
+ * came, 0 when they did not, FORK_WAITS when a fork waits. */
+static int
 wait_for (int fd, short events, int64_t deadline)
 {
    for (;;) {
+      if (fork_waiting ()) {
+         return FORK_WAITS;
+      }
       int64_t left = deadline - mwatch_monotonic_us ();
       if (left <= 0) {
-         return false;
+         return 0;
       }
       struct pollfd p = {.fd = fd, .events = events};
-      int n = poll (&p, 1, (int) ((left + 999) / 1000));
+      int n = poll (&p, 1, (int) (((left < FORK_CHECK_US ? left : FORK_CHECK_US) + 999) / 1000));
       if (n > 0) {
-         return true;
+         return 1;
       }
       if (n < 0 && errno != EINTR) {
-         return false;
+         return 0;
       }
    }
 }
 
-/* A connected, non-blocking socket to `addr`, or -1 with errno set. */
+/* A connected, non-blocking socket to `addr`, or -1 with errno set
+ * (ECANCELED when a fork waits). */
 static int
 connect_addr (int family, int type, const struct sockaddr *addr, socklen_t len, int64_t deadline)
 {
@@ -139,7 +256,10 @@ connect_addr (int family, int type, const struct sockaddr *addr, socklen_t len, 
    int err = errno;
    if (err == EINPROGRESS) {
       socklen_t elen = sizeof err;
-      if (!wait_for (fd, POLLOUT, deadline)) {
+      int waited = wait_for (fd, POLLOUT, deadline);
+      if (waited == FORK_WAITS) {
+         err = ECANCELED;
+      } else if (waited == 0) {
          err = ETIMEDOUT;
       } else if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
          err = errno;
@@ -154,7 +274,8 @@ connect_addr (int family, int type, const struct sockaddr *addr, socklen_t len, 
 }
 
 /* Connects to the daemon; errno on failure (a name that does not resolve
- * as EHOSTUNREACH, with its reason in last_error). */
+ * as EHOSTUNREACH, with its reason in last_error; ECANCELED when a fork
+ * waits). */
 static bool
 do_connect (s5424_t *impl, int64_t deadline)
 {
@@ -178,7 +299,7 @@ do_connect (s5424_t *impl, int64_t deadline)
          return false;
       }
       int err = 0;
-      for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+      for (struct addrinfo *ai = res; ai && fd < 0 && err != ECANCELED; ai = ai->ai_next) {
          fd = connect_addr (ai->ai_family, type, ai->ai_addr, ai->ai_addrlen, deadline);
          err = fd < 0 ? errno : 0;
       }
@@ -225,16 +346,29 @@ socket_usable (s5424_t *impl)
    return true;
 }
 
+/* Whether our socket can be written to now; if not, a frame begun on it
+ * starts again whole on the next one. */
+static bool
+connected (s5424_t *impl)
+{
+   if (socket_usable (impl)) {
+      return true;
+   }
+   impl->partial = 0;
+   return false;
+}
+
 /* Sends `len` bytes, all of them (a stream) or as one datagram, waiting
- * for room until `deadline`; 0 or an errno. */
+ * for room until `deadline`; 0, an errno, or FORK_WAITS (with what was
+ * written in impl->partial, the connection kept). */
 static int
 send_all (s5424_t *impl, const char *data, size_t len, int64_t deadline)
 {
-   size_t done = 0;
-   while (done < len) {
-      ssize_t n = send (impl->socket.fd, data + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+   while (impl->partial < len) {
+      ssize_t n = send (impl->socket.fd, data + impl->partial, len - impl->partial,
+                        MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n >= 0) {
-         done += (size_t) n;
+         impl->partial += (size_t) n;
          continue;
       }
       int err = errno;
@@ -244,49 +378,58 @@ send_all (s5424_t *impl, const char *data, size_t len, int64_t deadline)
       if (err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
          return err;
       }
-      if (!wait_for (impl->socket.fd, POLLOUT, deadline)) {
+      int waited = wait_for (impl->socket.fd, POLLOUT, deadline);
+      if (waited != 1) {
          /* A stream cut inside a frame would tear the next one: the
-          * connection goes with it. */
-         return ETIMEDOUT;
+          * connection goes with it (the caller's disconnect), unless a
+          * fork cut it, after which it goes on. */
+         return waited == FORK_WAITS ? FORK_WAITS : ETIMEDOUT;
       }
    }
+   impl->partial = 0;
    return 0;
 }
 
-/* Sends the frame, reconnecting and backing off as needed, until
- * `deadline`; 0 or the errno of the last failure. */
+/* Sends a frame, reconnecting and backing off as needed, until
+ * `deadline`; 0, the errno of the last failure, or FORK_WAITS (no wait
+ * begins while a fork waits; one in progress ends). */
 static int
-deliver (s5424_t *impl, int64_t deadline)
+deliver (s5424_t *impl, const char *data, size_t len, int64_t deadline)
 {
    int err = ETIMEDOUT;
    for (;;) {
       int64_t now = mwatch_monotonic_us ();
-      if (!socket_usable (impl)) {
+      if (!connected (impl)) {
          if (impl->next_attempt > now) {
             if (impl->next_attempt >= deadline) {
                return err;
             }
-            struct timespec ts = {.tv_sec = (impl->next_attempt - now) / 1000000,
-                                  .tv_nsec = ((impl->next_attempt - now) % 1000000) * 1000};
-            while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
+            if (!sleep_until (impl->next_attempt)) {
+               return FORK_WAITS;
             }
+         }
+         if (fork_waiting ()) {
+            return FORK_WAITS;
          }
          /* A connection gets a second at least, also when the record's
           * time is up (retry_timeout_sec 0: one attempt). */
          now = mwatch_monotonic_us ();
          if (!do_connect (impl, deadline > now + CONNECT_MIN_US ? deadline : now + CONNECT_MIN_US)) {
+            if (errno == ECANCELED) {
+               return FORK_WAITS; /* not the daemon's failure: no backoff */
+            }
             err = errno;
             goto failed;
          }
       }
-      err = send_all (impl, impl->frame.data, impl->frame.len, deadline);
+      err = send_all (impl, data, len, deadline);
       if (err == 0) {
          impl->backoff_us = BACKOFF_MIN_US;
          impl->next_attempt = 0;
          return 0;
       }
-      if (err == EMSGSIZE) {
-         return err; /* no retry makes it fit */
+      if (err == EMSGSIZE || err == FORK_WAITS) {
+         return err; /* no retry makes it fit; or, the connection kept, later */
       }
       disconnect (impl);
    failed:
@@ -298,6 +441,117 @@ deliver (s5424_t *impl, int64_t deadline)
          return err;
       }
    }
+}
+
+static void
+what_text (const s5424_t *impl, char *what, size_t size)
+{
+   bson_snprintf (what, size, "syslog %s %s", transport_names[impl->transport], impl->address);
+}
+
+/* Counts a frame that deliver sent (err 0) or gave up on. */
+static void
+delivered (s5424_t *impl, int err)
+{
+   char what[300];
+   if (err == 0) {
+      counter_add (&impl->sent, 1);
+      if (impl->io.reported) {
+         what_text (impl, what, sizeof what);
+         _mwatch_io_works_again (&impl->io, what);
+      }
+      return;
+   }
+   char buf[128];
+   counter_add (&impl->dropped, 1);
+   _mwatch_io_failed (&impl->io, 1, "cannot send to syslog %s %s: %s (retried for %.3g s)",
+                      transport_names[impl->transport], impl->address,
+                      impl->last_error[0] ? impl->last_error
+                                          : bson_strerror_r (err, buf, sizeof buf),
+                      (double) impl->retry_timeout_us / 1e6);
+}
+
+static void
+pending_clear (s5424_t *impl)
+{
+   impl->pending_count = 0;
+   impl->pending_head = 0;
+   impl->pending_start = 0;
+   /* A fork in a long outage may have made them large: not kept for ever. */
+   if (impl->pending_data.cap > ((size_t) 1 << 20)) {
+      mwatch_buf_destroy (&impl->pending_data);
+   }
+   mwatch_buf_clear (&impl->pending_data);
+}
+
+/* Keeps the frame a fork interrupted, after the pending ones; dropped,
+ * counted and reported when the list is full. */
+static void
+keep (s5424_t *impl, const mwatch_buf_t *frame, int64_t deadline)
+{
+   size_t bytes = impl->pending_data.len - impl->pending_start;
+   if (impl->pending_count >= impl->pending_max || bytes >= impl->pending_max_bytes) {
+      counter_add (&impl->dropped, 1);
+      _mwatch_io_failed (&impl->io, 1,
+                         "syslog %s %s: %zu records already wait to be sent after a fork "
+                         "interrupted their retry",
+                         transport_names[impl->transport], impl->address,
+                         impl->pending_count);
+      return;
+   }
+   if (impl->pending_count == 0) {
+      pending_clear (impl);
+      impl->pending_pid = getpid ();
+   } else if (impl->pending_start > 0) {
+      /* The sent frames' room, reused: the memory stays within the bound. */
+      memmove (impl->pending_data.data, impl->pending_data.data + impl->pending_start, bytes);
+      impl->pending_data.len = bytes;
+      impl->pending_start = 0;
+      memmove (impl->pending, impl->pending + impl->pending_head,
+               impl->pending_count * sizeof *impl->pending);
+      impl->pending_head = 0;
+   }
+   if (impl->pending_count == impl->pending_alloc) {
+      impl->pending_alloc = impl->pending_alloc ? impl->pending_alloc * 2 : 64;
+      impl->pending = bson_realloc (impl->pending, impl->pending_alloc * sizeof *impl->pending);
+   }
+   mwatch_buf_append (&impl->pending_data, frame->data, frame->len);
+   impl->pending[impl->pending_count].len = frame->len;
+   impl->pending[impl->pending_count].deadline = deadline;
+   impl->pending_count++;
+}
+
+/* Sends the pending frames, oldest first, each until its own deadline
+ * (`closing`: one attempt, no longer); false when a fork waits again,
+ * the rest kept. */
+static bool
+send_pending (s5424_t *impl, bool closing)
+{
+   if (impl->pending_count && impl->pending_pid != getpid ()) {
+      /* A forked child's copies of its parent's frames: the parent sends
+       * them. */
+      pending_clear (impl);
+      impl->partial = 0;
+   }
+   while (impl->pending_count) {
+      size_t len = impl->pending[impl->pending_head].len;
+      int64_t deadline = impl->pending[impl->pending_head].deadline;
+      if (closing) {
+         int64_t now = mwatch_monotonic_us ();
+         deadline = deadline < now ? deadline : now;
+      }
+      int err = deliver (impl, impl->pending_data.data + impl->pending_start, len, deadline);
+      if (err == FORK_WAITS) {
+         return false;
+      }
+      impl->pending_start += len;
+      impl->pending_head++;
+      if (--impl->pending_count == 0) {
+         pending_clear (impl);
+      }
+      delivered (impl, err);
+   }
+   return true;
 }
 
 static void
@@ -323,24 +577,26 @@ s5424_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
    } else {
       mwatch_buf_append (&impl->frame, impl->message.data, impl->message.len);
    }
-   int err = deliver (impl, mwatch_monotonic_us () + impl->retry_timeout_us);
-   if (err == 0) {
-      counter_add (&impl->sent, 1);
-      if (impl->io.reported) {
-         char what[300];
-         bson_snprintf (what, sizeof what, "syslog %s %s", transport_names[impl->transport],
-                        impl->address);
-         _mwatch_io_works_again (&impl->io, what);
-      }
+   int64_t deadline = mwatch_monotonic_us () + impl->retry_timeout_us;
+   /* After the pending frames, in order: none may pass them. */
+   int err = send_pending (impl, false)
+                ? deliver (impl, impl->frame.data, impl->frame.len, deadline)
+                : FORK_WAITS;
+   if (err == FORK_WAITS) {
+      keep (impl, &impl->frame, deadline);
       return;
    }
-   char buf[128];
-   counter_add (&impl->dropped, 1);
-   _mwatch_io_failed (&impl->io, 1, "cannot send to syslog %s %s: %s (retried for %.3g s)",
-                      transport_names[impl->transport], impl->address,
-                      impl->last_error[0] ? impl->last_error
-                                          : bson_strerror_r (err, buf, sizeof buf),
-                      (double) impl->retry_timeout_us / 1e6);
+   delivered (impl, err);
+}
+
+/* What a fork interrupted: sent now, within each record's retry bound (a
+ * queue's listener flushes whenever it runs dry, so the retry goes on
+ * after the fork). */
+static void
+s5424_flush (void *data, mwatch_handler_t *handler)
+{
+   BSON_UNUSED (handler);
+   send_pending (data, false);
 }
 
 static void
@@ -349,10 +605,20 @@ s5424_close (void *data, mwatch_handler_t *handler)
    s5424_t *impl = data;
    BSON_UNUSED (handler);
 
+   /* One more attempt for what is still pending (the flush before the
+    * close had its retry time; a fork may have cut it short), then what
+    * is left is dropped and counted. */
+   impl->next_attempt = 0;
+   if (!send_pending (impl, true)) {
+      counter_add (&impl->dropped, impl->pending_count);
+      _mwatch_io_failed (&impl->io, impl->pending_count,
+                         "syslog %s %s: closed with %zu records not sent",
+                         transport_names[impl->transport], impl->address, impl->pending_count);
+      pending_clear (impl);
+   }
    disconnect (impl);
    char what[300];
-   bson_snprintf (what, sizeof what, "syslog %s %s", transport_names[impl->transport],
-                  impl->address);
+   what_text (impl, what, sizeof what);
    _mwatch_io_report_dropped (&impl->io, what);
 }
 
@@ -365,6 +631,8 @@ s5424_destroy (void *ptr)
    mwatch_buf_destroy (&impl->message);
    mwatch_buf_destroy (&impl->frame);
    mwatch_buf_destroy (&impl->scratch);
+   mwatch_buf_destroy (&impl->pending_data);
+   bson_free (impl->pending);
    bson_free (impl->address);
    bson_free (impl->host);
    bson_free (impl->port);
@@ -376,7 +644,7 @@ s5424_destroy (void *ptr)
 
 static const mwatch_handler_vtable_t s5424_vtable = {
    .emit = s5424_emit,
-   .flush = NULL, /* each record is sent at once */
+   .flush = s5424_flush, /* each record is sent at once, but what a fork cut short */
    .close = s5424_close,
    .destroy = s5424_destroy,
    .deferred = false,
@@ -560,6 +828,9 @@ mwatch_handler_new_syslog5424 (const mwatch_syslog5424_opts_t *opts, bson_error_
    mwatch_buf_init (&impl->message);
    mwatch_buf_init (&impl->frame);
    mwatch_buf_init (&impl->scratch);
+   mwatch_buf_init (&impl->pending_data);
+   impl->pending_max = PENDING_MAX;
+   impl->pending_max_bytes = PENDING_MAX_BYTES;
 
    /* Not connected now: the daemon may start after the program, and a
     * record finds it then.  A name that does not resolve is a mistake
@@ -592,6 +863,15 @@ mwatch_syslog5424_handler_stats (mwatch_handler_t *handler, mwatch_syslog5424_st
    stats->sent = __atomic_load_n (&impl->sent, __ATOMIC_RELAXED);
    stats->dropped = __atomic_load_n (&impl->dropped, __ATOMIC_RELAXED);
    stats->connects = __atomic_load_n (&impl->connects, __ATOMIC_RELAXED);
+}
+
+void
+_mwatch_syslog5424_set_pending_bound (mwatch_handler_t *handler, size_t records, size_t bytes)
+{
+   BSON_ASSERT (_mwatch_handler_vtable (handler) == &s5424_vtable);
+   s5424_t *impl = mwatch_handler_impl (handler);
+   impl->pending_max = records;
+   impl->pending_max_bytes = bytes;
 }
 
 bool

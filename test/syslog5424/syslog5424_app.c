@@ -13,13 +13,19 @@
  * rounds come in phases: after each phase but the last it prints
  * "phase N OPS PID" (OPS: operations so far) and waits for a line on stdin,
  * for the check to stop or start the daemon meanwhile.  At the end it
- * prints "pid PID ops OPS" and shuts mongowatch down (the queues drain). */
+ * prints "pid PID ops OPS" and shuts mongowatch down (the queues drain).
+ *
+ * With MWATCH_APP_FORKS=N, at the end of each phase but the first and the
+ * last (the daemon is down then) it forks N times, each child exiting at
+ * once, as a pre-fork server starting workers would, and says on stderr
+ * "syslog5424_app: N forks, the longest US us". */
 #include <mongowatch.h>
 #include <mongoc/mongoc.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define TRICKY "quote\" backslash\\ bracket] [open \xc3\xa9t\xc3\xa9 \xe2\x9c\x93 a=b"
@@ -71,6 +77,27 @@ round_ops (mongoc_collection_t *coll, int i)
    bson_destroy (count);
 }
 
+/* Forks `n` times: the longest fork() in the parent, in microseconds. */
+static int64_t
+fork_times (int n)
+{
+   int64_t longest = 0;
+   for (int i = 0; i < n; i++) {
+      int64_t start = mwatch_monotonic_us ();
+      pid_t pid = fork ();
+      if (pid == 0) {
+         _exit (0);
+      }
+      int64_t took = mwatch_monotonic_us () - start;
+      longest = took > longest ? took : longest;
+      if (pid < 0 || waitpid (pid, NULL, 0) != pid) {
+         perror ("syslog5424_app: fork");
+         exit (1);
+      }
+   }
+   return longest;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -101,6 +128,12 @@ main (int argc, char **argv)
          round_ops (coll, i++);
       }
       p = *end == ',' ? end + 1 : end;
+      const char *forks = getenv ("MWATCH_APP_FORKS");
+      if (forks && phase > 0 && *p) {
+         int n = atoi (forks);
+         fprintf (stderr, "syslog5424_app: %d forks, the longest %lld us\n", n,
+                  (long long) fork_times (n));
+      }
       if (*p) {
          printf ("phase %d %d %d\n", ++phase, ops, (int) getpid ());
          fflush (stdout);

@@ -2,11 +2,13 @@
  * names, header, octet counting, truncation), the configuration class's
  * errors, and the handler over real loopback sockets (a unix datagram
  * socket, a TCP listener that goes away and comes back, none at all: the
- * retry bound). */
+ * retry bound; a fork during a retry). */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -555,6 +557,165 @@ START_TEST (test_retry_bound)
 }
 END_TEST
 
+/* ------------------------------------------------------- fork and retry */
+
+/* A TCP socket bound to a loopback port (which it sets) and not listening:
+ * a daemon that is down (connections refused) until listen(). */
+static int
+tcp_bound (int *port)
+{
+   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+   ck_assert_int_eq (bind (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+   socklen_t len = sizeof addr;
+   getsockname (fd, (struct sockaddr *) &addr, &len);
+   *port = ntohs (addr.sin_port);
+   return fd;
+}
+
+typedef struct {
+   mwatch_handler_t *handler;
+   int count; /* records N = 1 .. count */
+   atomic_bool done;
+} emitter_t;
+
+static void *
+emitter_main (void *arg)
+{
+   emitter_t *e = arg;
+   for (int i = 1; i <= e->count; i++) {
+      emit (e->handler, i);
+   }
+   atomic_store (&e->done, true);
+   return NULL;
+}
+
+/* Forks again and again (each child exits at once) until the emitter is
+ * done, 25 s at most: the longest fork() in the parent, in microseconds.
+ * Before the fork hook, a fork waited for the emitter's whole retry. */
+static int64_t
+fork_until_done (emitter_t *e)
+{
+   int64_t longest = 0, end = mwatch_monotonic_us () + 25000000;
+   while (!atomic_load (&e->done) && mwatch_monotonic_us () < end) {
+      int64_t start = mwatch_monotonic_us ();
+      pid_t pid = fork ();
+      if (pid == 0) {
+         _exit (0);
+      }
+      int64_t took = mwatch_monotonic_us () - start;
+      longest = took > longest ? took : longest;
+      ck_assert_int_gt (pid, 0);
+      int status;
+      ck_assert (mwatch_test_child_exited (pid, 10, &status));
+   }
+   return longest;
+}
+
+static mwatch_handler_t *
+handler_down (int *daemon)
+{
+   int port;
+   char address[64];
+   *daemon = tcp_bound (&port);
+   bson_snprintf (address, sizeof address, "127.0.0.1:%d", port);
+   /* A retry far longer than the test: what a fork cuts short is kept,
+    * never dropped for its time. */
+   return handler_new (MWATCH_SYSLOG5424_TCP, address, 20);
+}
+
+START_TEST (test_fork_during_retry)
+{
+   int daemon;
+   mwatch_handler_t *handler = handler_down (&daemon);
+   emitter_t e = {.handler = handler, .count = 1};
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, emitter_main, &e), 0);
+   int64_t longest = fork_until_done (&e);
+   pthread_join (thread, NULL);
+   ck_assert_msg (longest < 500000, "a fork took %.3f s", (double) longest / 1e6);
+   /* The record is kept, neither sent nor dropped. */
+   mwatch_syslog5424_stats_t st;
+   mwatch_syslog5424_handler_stats (handler, &st);
+   ck_assert_uint_eq (st.sent, 0);
+   ck_assert_uint_eq (st.dropped, 0);
+
+   /* The daemon comes up.  A child does not send its parent's record. */
+   ck_assert_int_eq (listen (daemon, 16), 0);
+   pid_t child = fork ();
+   ck_assert_int_ge (child, 0);
+   if (child == 0) {
+      mwatch_handler_flush (handler);
+      mwatch_syslog5424_handler_stats (handler, &st);
+      _exit (st.sent == 0 && st.dropped == 0 && st.connects == 0 ? 0 : 1);
+   }
+   int status;
+   ck_assert (mwatch_test_child_exited (child, 10, &status));
+   ck_assert_int_eq (status, 0);
+   struct pollfd p = {.fd = daemon, .events = POLLIN};
+   ck_assert_int_eq (poll (&p, 1, 0), 0); /* no connection came */
+
+   /* The next record: the kept one goes first. */
+   emit (handler, 2);
+   int conn = accept (daemon, NULL, NULL);
+   char frame[512];
+   read_frame (conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"1\"] line 1"), "%s", frame);
+   read_frame (conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"2\"] line 2"), "%s", frame);
+   mwatch_syslog5424_handler_stats (handler, &st);
+   ck_assert_uint_eq (st.sent, 2);
+   ck_assert_uint_eq (st.dropped, 0);
+   ck_assert_uint_eq (st.connects, 1);
+   mwatch_handler_destroy (handler);
+   close (conn);
+   close (daemon);
+}
+END_TEST
+
+START_TEST (test_fork_pending_full)
+{
+   /* 70 records, each cut short by a fork while the daemon is down, with
+    * room for 64 (65,536 in earnest): 64 are kept, 6 dropped and
+    * counted. */
+   int daemon;
+   mwatch_handler_t *handler = handler_down (&daemon);
+   _mwatch_syslog5424_set_pending_bound (handler, 64, (size_t) 1 << 20);
+   emitter_t e = {.handler = handler, .count = 70};
+   pthread_t thread;
+   ck_assert_int_eq (pthread_create (&thread, NULL, emitter_main, &e), 0);
+   int64_t longest = fork_until_done (&e);
+   ck_assert (atomic_load (&e.done));
+   pthread_join (thread, NULL);
+   ck_assert_msg (longest < 500000, "a fork took %.3f s", (double) longest / 1e6);
+   mwatch_syslog5424_stats_t st;
+   mwatch_syslog5424_handler_stats (handler, &st);
+   ck_assert_uint_eq (st.sent, 0);
+   ck_assert_uint_eq (st.dropped, 6);
+
+   /* The daemon comes up: a flush sends the kept ones, in order, then the
+    * next record follows them. */
+   ck_assert_int_eq (listen (daemon, 16), 0);
+   mwatch_handler_flush (handler);
+   int conn = accept (daemon, NULL, NULL);
+   char frame[512], want[64];
+   for (int i = 1; i <= 64; i++) {
+      read_frame (conn, frame, sizeof frame);
+      bson_snprintf (want, sizeof want, "N=\"%d\"] line %d", i, i);
+      ck_assert_msg (strstr (frame, want), "%s, not %s", frame, want);
+   }
+   emit (handler, 71);
+   read_frame (conn, frame, sizeof frame);
+   ck_assert_msg (strstr (frame, "N=\"71\"] line 71"), "%s", frame);
+   mwatch_syslog5424_handler_stats (handler, &st);
+   ck_assert_uint_eq (st.sent, 65);
+   ck_assert_uint_eq (st.dropped, 6);
+   mwatch_handler_destroy (handler);
+   close (conn);
+   close (daemon);
+}
+END_TEST
+
 Suite *
 syslog5424_suite (void)
 {
@@ -574,6 +735,8 @@ syslog5424_suite (void)
    tcase_add_test (tc, test_fork_own_connection);
    tcase_add_test (tc, test_one_attempt);
    tcase_add_test (tc, test_retry_bound);
+   tcase_add_test (tc, test_fork_during_retry);
+   tcase_add_test (tc, test_fork_pending_full);
    suite_add_tcase (s, tc);
    return s;
 }
