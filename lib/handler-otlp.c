@@ -4,7 +4,8 @@
  * emit (under the handler's lock, on a queue's listener or the
  * application's thread) only encodes the record (handler-otlp-json.c) and
  * appends it to a bounded buffer; it never waits for the network.  The
- * sender thread takes up to max_batch_size records at a time, when a
+ * sender thread (started by the first record, not by the constructor, so
+ * that check-config and a fork's child start none before they need it) takes up to max_batch_size records at a time, when a
  * batch is full, a flush asked for it, or the oldest record waited
  * schedule_delay_sec, and POSTs them with libcurl (loaded by the first
  * handler made: curl-loader.c).  A collector that is
@@ -241,10 +242,24 @@ metrics_add (otlp_impl_t *impl, const mwatch_record_t *record)
    pthread_mutex_unlock (&impl->lock);
 }
 
+static bool
+start_sender (otlp_impl_t *impl);
+
 static void
 otlp_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
    otlp_impl_t *impl = data;
+   /* The sender starts at the first record (in a child, at the child's
+    * first): building a handler (check-config) or forking (every
+    * system()'s child) starts no thread.  Without it nothing is sent:
+    * the record is dropped, counted (and reported at close). */
+   pthread_mutex_lock (&impl->lock);
+   bool sending = impl->sender_running || impl->closing || start_sender (impl);
+   impl->stats.dropped += sending ? 0 : 1;
+   pthread_mutex_unlock (&impl->lock);
+   if (!sending) {
+      return;
+   }
    if (impl->metrics) {
       metrics_add (impl, record);
    }
@@ -1026,14 +1041,7 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
       live->prev = impl;
    }
    live = impl;
-   bool started = start_sender (impl);
    pthread_mutex_unlock (&live_lock);
-   if (!started) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
-                      "otlp handler: cannot start its sending thread");
-      mwatch_handler_destroy (handler);
-      return NULL;
-   }
    return handler;
 }
 
@@ -1090,8 +1098,10 @@ fork_parent (void)
 
 /* The child's copies of the buffered records are its parent's, which the
  * parent's sender sends: dropped here, uncounted.  The sender thread did
- * not survive fork(): the child starts its own (with a curl handle of its
- * own; the parent thread's, copied mid-use perhaps, is left alone). */
+ * not survive fork(): the child's own starts at its first record (with a
+ * curl handle of its own; the parent thread's, copied mid-use perhaps, is
+ * left alone), never here, so that a child that only execs (system(),
+ * popen()) gets no thread. */
 static void
 fork_child (void)
 {
@@ -1108,12 +1118,8 @@ fork_child (void)
       impl->episode_retries = 0;
       _mwatch_cond_init_monotonic (&impl->wake);
       rng_seed (impl);
+      impl->sender_running = false;
       pthread_mutex_unlock (&impl->lock);
-      if (impl->sender_running && !impl->closing) {
-         start_sender (impl);
-      } else {
-         impl->sender_running = false;
-      }
    }
    pthread_mutex_unlock (&live_lock);
 }

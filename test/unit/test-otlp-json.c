@@ -3,9 +3,11 @@
  * request bodies, the environment's "k=v" lists and signal URLs, which
  * records are sent, and the configuration keys' errors.  The handler
  * against a real Collector is test/otlp-check's. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mongowatch.h"
@@ -459,6 +461,68 @@ START_TEST (libcurl_missing)
 }
 END_TEST
 
+/* The threads of this process, from /proc/self/task. */
+static size_t
+thread_count (void)
+{
+   DIR *dir = opendir ("/proc/self/task");
+   size_t n = 0;
+   for (struct dirent *e; dir && (e = readdir (dir));) {
+      n += e->d_name[0] != '.';
+   }
+   if (dir) {
+      closedir (dir);
+   }
+   return n;
+}
+
+/* The sender thread starts at the first record, never when the handler
+ * is built (check-config builds every handler) nor in fork's child hook
+ * (every system()'s child would get one before its exec): a child starts
+ * its own at its own first record. */
+START_TEST (sender_starts_at_first_record)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   opts.endpoint = "http://127.0.0.1:9"; /* nothing listens: nothing is sent */
+   opts.export_timeout_sec = 0.1;
+   opts.shutdown_timeout_sec = 0.1;
+   size_t before = thread_count ();
+   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   ck_assert_uint_eq (thread_count (), before);
+
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   ck_assert (mwatch_handler_handle (handler, &record));
+   ck_assert_uint_eq (thread_count (), before + 1);
+
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      /* Exit codes: 2, a thread at fork; 3, none after the first record. */
+      int code = thread_count () != 1 ? 2 : 0;
+      mwatch_handler_handle (handler, &record);
+      code = code ? code : thread_count () == 2 ? 0 : 3;
+      /* Exits through an exec, as system()'s child does: the parent
+       * sender's curl handle, left alone in the child, is no leak of its
+       * own for valgrind (which checks a child at its exit). */
+      char command[32];
+      snprintf (command, sizeof command, "exit %d", code);
+      execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+      _exit (4);
+   }
+   int status = 0;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status %d", status);
+
+   mwatch_handler_destroy (handler);
+   ck_assert_uint_eq (thread_count (), before);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
 /* The duration histogram: upper-inclusive buckets, count, sum, min, max,
  * one series per key, error.type on a failed one's. */
 START_TEST (metrics_histogram)
@@ -544,6 +608,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, settings_errors);
    tcase_add_test (tc, libcurl_missing);
    tcase_add_test (tc, metrics_histogram);
+   tcase_add_test (tc, sender_starts_at_first_record);
    suite_add_tcase (s, tc);
    return s;
 }
