@@ -30,6 +30,7 @@
 #include "handler-otlp-private.h"
 #include "handler-private.h"
 #include "handler-report-private.h"
+#include "secrets-text-private.h"
 #include "thread-private.h"
 
 #include <inttypes.h>
@@ -347,20 +348,14 @@ keep_response (char *data, size_t size, size_t nmemb, void *user)
 
 typedef enum { SENT, RETRY, REFUSED } outcome_t;
 
-/* `url` as reports show it: without the user and password a URL may
- * carry ("https://user:token@host/..."), which must not reach a log. */
+/* `url` as reports show it: its password masked
+ * ("https://user:***@host/..."), as check-config shows it. */
 static void
 shown_url (const char *url, char *out, size_t size)
 {
-   const char *host = strstr (url, "://");
-   host = host ? host + 3 : url;
-   size_t authority = strcspn (host, "/?#");
-   const char *at = memchr (host, '@', authority);
-   if (at) {
-      bson_snprintf (out, size, "%.*s%s", (int) (host - url), url, at + 1);
-   } else {
-      bson_snprintf (out, size, "%s", url);
-   }
+   char *masked = _mwatch_mask_credentials (url);
+   bson_snprintf (out, size, "%s", masked ? masked : url);
+   bson_free (masked);
 }
 
 /* One POST.  `why` gets a failure's description. */

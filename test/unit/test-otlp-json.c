@@ -523,6 +523,59 @@ START_TEST (sender_starts_at_first_record)
 }
 END_TEST
 
+/* The reports' texts ("mongowatch.stats"). */
+static char reported[8][700];
+static int n_reported;
+
+static void
+keep_report (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   (void) impl;
+   (void) handler;
+   if (record->text && n_reported < 8) {
+      bson_strncpy (reported[n_reported], record->text, sizeof reported[0]);
+      __atomic_add_fetch (&n_reported, 1, __ATOMIC_RELEASE);
+   }
+}
+
+static const mwatch_handler_vtable_t keep_report_vtable = {.emit = keep_report};
+
+/* A report names the endpoint with its password masked as check-config
+ * and the records mask it (one masking for all). */
+START_TEST (reported_url_masked)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   opts.endpoint = "http://user:s3cret@127.0.0.1:9";
+   opts.schedule_delay_sec = 0; /* sent, and failed, at once */
+   opts.export_timeout_sec = 0.1;
+   opts.shutdown_timeout_sec = 0.1;
+   n_reported = 0;
+   mwatch_handler_t *reporter = mwatch_handler_new (&keep_report_vtable, NULL);
+   mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), reporter);
+   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   ck_assert (mwatch_handler_handle (handler, &record));
+   /* The sender's report of the failure (awaited, 10 s at most). */
+   for (int i = 0; i < 1000 && __atomic_load_n (&n_reported, __ATOMIC_ACQUIRE) == 0; i++) {
+      usleep (10 * 1000);
+   }
+   mwatch_handler_destroy (handler);
+   bool named = false;
+   for (int i = 0; i < n_reported; i++) {
+      ck_assert_msg (!strstr (reported[i], "s3cret"), "%s", reported[i]);
+      named |= strstr (reported[i], "http://user:***@127.0.0.1:9/v1/logs") != NULL;
+   }
+   ck_assert_msg (named, "%d reports, the first: %s", n_reported, n_reported ? reported[0] : "");
+   mwatch_shutdown ();
+   mwatch_handler_destroy (reporter);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
 /* The duration histogram: upper-inclusive buckets, count, sum, min, max,
  * one series per key, error.type on a failed one's. */
 START_TEST (metrics_histogram)
@@ -609,6 +662,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, libcurl_missing);
    tcase_add_test (tc, metrics_histogram);
    tcase_add_test (tc, sender_starts_at_first_record);
+   tcase_add_test (tc, reported_url_masked);
    suite_add_tcase (s, tc);
    return s;
 }
