@@ -3,29 +3,10 @@
  * names the file, the place and the key. */
 #include "config-schema-private.h"
 #include "curl-loader-private.h"
+#include "handler-otlp-private.h"
 #include "watch-secrets-private.h"
 
-#include <ctype.h>
 #include <string.h>
-
-/* Whether `name: value` can be one HTTP header line: a name of RFC 9110's
- * token characters, a value without control characters (a CR or LF in
- * it would end the header and start another). */
-static const char *
-header_fault (const char *name, const char *value)
-{
-   for (const char *c = name; *c; c++) {
-      if (!(isalnum ((unsigned char) *c) || strchr ("!#$%&'*+-.^_`|~", *c))) {
-         return "a header name is letters, digits and !#$%&'*+-.^_`|~ only";
-      }
-   }
-   for (const char *c = value ? value : ""; *c; c++) {
-      if ((unsigned char) *c < 0x20 ? *c != '\t' : *c == 0x7f) {
-         return "a header value has no control characters (CR, LF, ...)";
-      }
-   }
-   return NULL;
-}
 
 /* A mapping of names to scalar values (resource attributes, headers) as
  * pairs name, value, ..., NULL: a new array of the tree's strings, for
@@ -51,7 +32,7 @@ read_pairs (mwatch_cfg_t *cfg, const char *key, const mwatch_node_t *node, const
             ok = _mwatch_cfg_string (cfg, m->pairs[i].value, &value);
          }
          const char *fault = ok && strcmp (key, "headers") == 0
-                                ? header_fault (m->pairs[i].key, value)
+                                ? _mwatch_otlp_header_fault (m->pairs[i].key, value)
                                 : NULL;
          if (fault) {
             ok = _mwatch_cfg_fail (cfg, m->pairs[i].pos, "%s", fault);

@@ -907,6 +907,29 @@ make_headers (const mwatch_curl_api_t *api, const char *const *pairs)
    return list;
 }
 
+/* Each header can be one line of the request (no CR, LF or other control
+ * character to end it and start another).  The error names the header,
+ * never its value: an API key, often. */
+static bool
+check_headers (const char *const *pairs, const char *where, bson_error_t *error)
+{
+   for (size_t i = 0; pairs && pairs[i]; i += 2) {
+      const char *fault = _mwatch_otlp_header_fault (pairs[i], pairs[i + 1]);
+      if (fault) {
+         /* The name up to its first character that is not shown. */
+         size_t shown = 0;
+         while (pairs[i][shown] && (unsigned char) pairs[i][shown] >= 0x20 && pairs[i][shown] != 0x7f) {
+            shown++;
+         }
+         bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+                         "otlp handler: %s: header \"%.*s\"%s: %s", where, (int) shown, pairs[i],
+                         pairs[i][shown] ? "..." : "", fault);
+         return false;
+      }
+   }
+   return true;
+}
+
 static bool
 check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
 {
@@ -972,11 +995,16 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    if (ok && !opts->headers && (text = env (header_var))) {
       ok = (env_headers = _mwatch_otlp_parse_pairs (text, header_var, error)) != NULL;
    }
+   if (ok) {
+      ok = check_headers (opts->headers ? opts->headers : (const char *const *) env_headers,
+                          opts->headers ? "headers" : header_var, error);
+   }
    if (!ok) {
       bson_free (logs_url);
       bson_free (traces_url);
       bson_free (metrics_url);
       _mwatch_otlp_pairs_free (env_attrs);
+      _mwatch_otlp_pairs_free (env_headers);
       return NULL;
    }
 

@@ -576,6 +576,43 @@ START_TEST (reported_url_masked)
 }
 END_TEST
 
+/* A header with a CR, LF or NUL (or one %-escaped in the variables) could
+ * end its line and add another: refused, from the constructor as from the
+ * variables, with an error that names the header and never its value. */
+START_TEST (header_injection)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   const char *injected[] = {"x-api-key", "TOPSECRET\r\nX-Evil: 1", NULL};
+   opts.headers = injected;
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "headers: header \"x-api-key\": a header value has no "
+                                         "control characters"),
+                  "%s", error.message);
+   ck_assert_msg (!strstr (error.message, "TOPSECRET"), "%s", error.message);
+   const char *bad_name[] = {"x-api\nkey", "v", NULL};
+   opts.headers = bad_name;
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "header \"x-api\"...: a header name is"), "%s", error.message);
+
+   opts.headers = NULL;
+   const char *variables[][2] = {{"api-key=TOPSECRET%0D%0AX-Evil:1", "a header value has no control"},
+                                 {"api-key=TOPSECRET%0Ax", "a header value has no control"},
+                                 {"api-key=TOPSECRET%00x", "item 1 (\"api-key=...\") has a %00"}};
+   for (size_t i = 0; i < 3; i++) {
+      setenv ("OTEL_EXPORTER_OTLP_HEADERS", variables[i][0], 1);
+      mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+      unsetenv ("OTEL_EXPORTER_OTLP_HEADERS");
+      ck_assert_msg (!handler, "%s accepted", variables[i][0]);
+      ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_HEADERS"), "%s", error.message);
+      ck_assert_msg (strstr (error.message, "api-key"), "%s", error.message);
+      ck_assert_msg (strstr (error.message, variables[i][1]), "%s", error.message);
+      ck_assert_msg (!strstr (error.message, "TOPSECRET"), "%s", error.message);
+   }
+}
+END_TEST
+
 /* The duration histogram: upper-inclusive buckets, count, sum, min, max,
  * one series per key, error.type on a failed one's. */
 START_TEST (metrics_histogram)
@@ -663,6 +700,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, metrics_histogram);
    tcase_add_test (tc, sender_starts_at_first_record);
    tcase_add_test (tc, reported_url_masked);
+   tcase_add_test (tc, header_injection);
    suite_add_tcase (s, tc);
    return s;
 }
