@@ -2,7 +2,6 @@
  * OpenTelemetry handler from its keys, each checked here so that an error
  * names the file, the place and the key. */
 #include "config-schema-private.h"
-#include "curl-loader-private.h"
 #include "handler-otlp-private.h"
 #include "watch-secrets-private.h"
 
@@ -96,15 +95,9 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
    opts.headers = header_pairs;
 
    bson_error_t err;
-   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &err);
+   const char *key;
+   mwatch_handler_t *handler = _mwatch_otlp_handler_new (&opts, &key, &err);
    if (!handler) {
-      /* The setting it names, the class (no libcurl to load), or the
-       * endpoint (an OTEL_ variable). */
-      const char *key = strstr (err.message, MWATCH_CURL_SONAME)   ? "class"
-                        : strstr (err.message, "logs_endpoint")    ? "logs_endpoint"
-                        : strstr (err.message, "traces_endpoint")  ? "traces_endpoint"
-                        : strstr (err.message, "metrics_endpoint") ? "metrics_endpoint"
-                                                                   : "endpoint";
       /* An endpoint's error quotes it: not its password. */
       char *masked = _mwatch_mask_credentials (err.message);
       _mwatch_cfg_fail_at (cfg, map, key, masked ? masked : err.message);

@@ -72,6 +72,13 @@ _mwatch_otlp_resource (mwatch_buf_t *out,
 char **
 _mwatch_otlp_parse_pairs (const char *text, const char *what, bson_error_t *error);
 
+/* mwatch_handler_new_otlp, telling in `key` which setting an error
+ * concerns (its configuration key: "class" for libcurl, "endpoint" for
+ * OTEL_EXPORTER_OTLP_ENDPOINT or the protocol, "resource_attributes" and
+ * "headers" for their variables). */
+mwatch_handler_t *
+_mwatch_otlp_handler_new (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error);
+
 /* Why `name: value` cannot be one HTTP header line (a name not of RFC
  * 9110's token characters; a value with a control character, a CR or LF
  * that would end the header and start another), or NULL when it can.

@@ -931,7 +931,7 @@ check_headers (const char *const *pairs, const char *where, bson_error_t *error)
 }
 
 static bool
-check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
+check_sizes (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error)
 {
    const char *bad = !opts->max_queue_size        ? "max_queue_size"
                      : !opts->max_queue_bytes     ? "max_queue_bytes"
@@ -943,6 +943,7 @@ check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
                      : opts->metrics && !(opts->metrics_interval_sec > 0) ? "metrics_interval_sec"
                                                          : NULL;
    if (bad) {
+      *key = bad;
       bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
                       "otlp handler: %s must be greater than 0", bad);
       return false;
@@ -953,15 +954,25 @@ check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
 mwatch_handler_t *
 mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
 {
+   const char *key;
+   return _mwatch_otlp_handler_new (opts, &key, error);
+}
+
+mwatch_handler_t *
+_mwatch_otlp_handler_new (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error)
+{
    mwatch_otlp_opts_t defaults;
    if (!opts) {
       mwatch_otlp_opts_init (&defaults);
       opts = &defaults;
    }
-   if (!check_sizes (opts, error) || !check_protocol (error)) {
+   /* The protocol's variable is about where the endpoint points. */
+   *key = "endpoint";
+   if (!check_sizes (opts, key, error) || !check_protocol (error)) {
       return NULL;
    }
    /* The first handler loads libcurl; a program without one never maps it. */
+   *key = "class";
    const mwatch_curl_api_t *curl = _mwatch_curl_api (error);
    if (!curl) {
       return NULL;
@@ -973,12 +984,21 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
       base_what = "OTEL_EXPORTER_OTLP_ENDPOINT";
    }
    base = base ? base : DEFAULT_ENDPOINT;
+   *key = opts->logs_endpoint || env ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") ? "logs_endpoint" : "endpoint";
    char *logs_url = signal_url (opts->logs_endpoint, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", base,
                                 base_what, "logs", error);
+   if (logs_url) {
+      *key = opts->traces_endpoint || env ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "traces_endpoint"
+                                                                                 : "endpoint";
+   }
    char *traces_url = logs_url ? signal_url (opts->traces_endpoint,
                                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", base, base_what,
                                              "traces", error)
                                : NULL;
+   if (traces_url) {
+      *key = opts->metrics_endpoint || env ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") ? "metrics_endpoint"
+                                                                                   : "endpoint";
+   }
    char *metrics_url = traces_url ? signal_url (opts->metrics_endpoint,
                                                 "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", base,
                                                 base_what, "metrics", error)
@@ -987,11 +1007,13 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    char **env_attrs = NULL, **env_headers = NULL;
    const char *text;
    bool ok = metrics_url != NULL;
+   *key = ok ? "resource_attributes" : *key;
    if (ok && (text = env ("OTEL_RESOURCE_ATTRIBUTES"))) {
       ok = (env_attrs = _mwatch_otlp_parse_pairs (text, "OTEL_RESOURCE_ATTRIBUTES", error)) != NULL;
    }
    const char *header_var = env ("OTEL_EXPORTER_OTLP_LOGS_HEADERS") ? "OTEL_EXPORTER_OTLP_LOGS_HEADERS"
                                                                      : "OTEL_EXPORTER_OTLP_HEADERS";
+   *key = ok ? "headers" : *key;
    if (ok && !opts->headers && (text = env (header_var))) {
       ok = (env_headers = _mwatch_otlp_parse_pairs (text, header_var, error)) != NULL;
    }

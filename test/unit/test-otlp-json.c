@@ -613,6 +613,31 @@ START_TEST (header_injection)
 }
 END_TEST
 
+/* A constructor's error is reported at the key it concerns, also when an
+ * OTEL_ variable stands for that key. */
+START_TEST (error_at_its_key)
+{
+   static const struct {
+      const char *var, *value, *where;
+   } cases[] = {
+      {"OTEL_RESOURCE_ATTRIBUTES", "novalue", "handlers.o.resource_attributes: OTEL_RESOURCE_ATTRIBUTES"},
+      {"OTEL_EXPORTER_OTLP_HEADERS", "k=a%0Db", "handlers.o.headers: "},
+      {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://h", "handlers.o.logs_endpoint: "},
+      {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "ftp://h", "handlers.o.metrics_endpoint: "},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://h", "handlers.o.endpoint: "},
+   };
+   bson_error_t error;
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      setenv (cases[i].var, cases[i].value, 1);
+      bool loaded = mwatch_config_load_string ("version: 1\nhandlers:\n  o:\n    class: otlp\n",
+                                               MWATCH_CONFIG_YAML, &error);
+      unsetenv (cases[i].var);
+      ck_assert_msg (!loaded, "%s accepted", cases[i].var);
+      ck_assert_msg (strstr (error.message, cases[i].where), "%s", error.message);
+   }
+}
+END_TEST
+
 /* The duration histogram: upper-inclusive buckets, count, sum, min, max,
  * one series per key, error.type on a failed one's. */
 START_TEST (metrics_histogram)
@@ -701,6 +726,7 @@ otlp_json_suite (void)
    tcase_add_test (tc, sender_starts_at_first_record);
    tcase_add_test (tc, reported_url_masked);
    tcase_add_test (tc, header_injection);
+   tcase_add_test (tc, error_at_its_key);
    suite_add_tcase (s, tc);
    return s;
 }
