@@ -72,7 +72,7 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
       {"max_batch_size", MWATCH_CFG_INT, &batch, .min = 1, .max = 100000},
       {"schedule_delay_sec", MWATCH_CFG_DOUBLE, &opts.schedule_delay_sec, .min = 0, .max = 3600},
       {"export_timeout_sec", MWATCH_CFG_DOUBLE, &opts.export_timeout_sec, .min = 0.001, .max = 3600},
-      {"max_backoff_sec", MWATCH_CFG_DOUBLE, &opts.max_backoff_sec, .min = 0.001, .max = 3600},
+      {"backoff_max_sec", MWATCH_CFG_DOUBLE, &opts.backoff_max_sec, .min = 0.001, .max = 3600},
       {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001, .max = 3600},
       MWATCH_CFG_FIELD ("metrics", MWATCH_CFG_BOOL, &opts.metrics),
       {"metrics_interval_sec", MWATCH_CFG_DOUBLE, &opts.metrics_interval_sec, .min = 0.001, .max = 86400},

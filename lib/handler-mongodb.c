@@ -10,7 +10,7 @@
  *
  * Nothing is lost silently.  While the server is down or refuses the
  * batch, the thread retries with a backoff (doubling from 100 ms up to
- * retry_max_sec) and records wait in the buffer; beyond its bound
+ * backoff_max_sec) and records wait in the buffer; beyond its bound
  * (capacity records, max_bytes bytes) new records are dropped, counted and
  * reported once per episode on "mongowatch.stats", and once when inserting
  * works again.  Each document carries its own _id, made in emit, so that a
@@ -47,7 +47,7 @@ struct _mongodb_t {
    size_t capacity;
    size_t max_bytes;
    size_t batch_size;
-   double retry_max_sec;
+   double backoff_max_sec;
    double shutdown_timeout_sec;
 
    /* Guarded by `mutex`: the buffer (a ring of capacity documents), the
@@ -343,7 +343,7 @@ sender_main (void *arg)
             struct timespec ts = _mwatch_timespec_at (limit);
             pthread_cond_timedwait (&m->wake, &m->mutex, &ts);
          }
-         backoff = backoff * 2 < m->retry_max_sec ? backoff * 2 : m->retry_max_sec;
+         backoff = backoff * 2 < m->backoff_max_sec ? backoff * 2 : m->backoff_max_sec;
       }
    }
    /* Closing ran out of time: what is left is lost, and counted. */
@@ -547,7 +547,7 @@ mwatch_mongodb_handler_opts_init (mwatch_mongodb_handler_opts_t *opts)
    opts->capacity = MWATCH_MONGODB_DEFAULT_CAPACITY;
    opts->max_bytes = MWATCH_MONGODB_DEFAULT_MAX_BYTES;
    opts->batch_size = MWATCH_MONGODB_DEFAULT_BATCH_SIZE;
-   opts->retry_max_sec = 5.0;
+   opts->backoff_max_sec = 5.0;
    opts->shutdown_timeout_sec = 5.0;
 }
 
@@ -597,7 +597,7 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
       {"capacity", "capacity must be at least 1"},
       {"max_bytes", "max_bytes must be at least 1"},
       {"batch_size", "batch_size must be at least 1"},
-      {"retry_max_sec", "retry_max_sec must be at least 0.1"},
+      {"backoff_max_sec", "backoff_max_sec must be at least 0.1"},
       {"shutdown_timeout_sec", "shutdown_timeout_sec must be more than 0"},
    };
    const bool bad[] = {
@@ -605,7 +605,7 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
       opts->capacity < 1,
       opts->max_bytes < 1,
       opts->batch_size < 1,
-      !(opts->retry_max_sec >= RETRY_MIN_SEC),
+      !(opts->backoff_max_sec >= RETRY_MIN_SEC),
       !(opts->shutdown_timeout_sec > 0),
    };
    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -677,7 +677,7 @@ mwatch_handler_new_mongodb (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    m->capacity = opts->capacity;
    m->max_bytes = opts->max_bytes;
    m->batch_size = opts->batch_size;
-   m->retry_max_sec = opts->retry_max_sec;
+   m->backoff_max_sec = opts->backoff_max_sec;
    m->shutdown_timeout_sec = opts->shutdown_timeout_sec;
    m->ring = bson_malloc0 (m->capacity * sizeof *m->ring);
    pthread_mutex_init (&m->mutex, NULL);

@@ -60,7 +60,7 @@ typedef struct otlp_impl {
    const mwatch_curl_api_t *curl; /* libcurl's functions */
    struct curl_slist *headers;
    size_t max_queue, max_queue_bytes, max_batch;
-   int64_t schedule_delay_us, export_timeout_us, max_backoff_us, shutdown_timeout_us;
+   int64_t schedule_delay_us, export_timeout_us, backoff_max_us, shutdown_timeout_us;
 
    /* Under `lock`. */
    pthread_mutex_t lock;
@@ -613,8 +613,8 @@ sender_main (void *arg)
          } else {
             metrics_backoff_us = metrics_backoff_us ? metrics_backoff_us * 2
                                                     : (int64_t) (FIRST_BACKOFF_SEC * 1e6);
-            if (metrics_backoff_us > impl->max_backoff_us) {
-               metrics_backoff_us = impl->max_backoff_us;
+            if (metrics_backoff_us > impl->backoff_max_us) {
+               metrics_backoff_us = impl->backoff_max_us;
             }
             impl->next_metrics = mwatch_monotonic_us () + metrics_backoff_us;
          }
@@ -696,13 +696,13 @@ sender_main (void *arg)
          continue;
       }
       /* Not sent: the records stay; try again after a backoff that
-       * doubles up to max_backoff, with up to half of it as jitter, so
+       * doubles up to backoff_max_sec, with up to half of it as jitter, so
        * that many processes do not come back at one instant. */
       impl->stats.retries++;
       impl->episode_retries++;
       backoff_us = backoff_us == 0 ? (int64_t) (FIRST_BACKOFF_SEC * 1e6) : backoff_us * 2;
-      if (backoff_us > impl->max_backoff_us) {
-         backoff_us = impl->max_backoff_us;
+      if (backoff_us > impl->backoff_max_us) {
+         backoff_us = impl->backoff_max_us;
       }
       retry_at = mwatch_monotonic_us () + backoff_us / 2 +
                  (int64_t) (rng_next (impl) % (uint64_t) (backoff_us / 2 + 1));
@@ -837,7 +837,7 @@ mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts)
    opts->max_batch_size = 512;
    opts->schedule_delay_sec = 1.0;
    opts->export_timeout_sec = 10.0;
-   opts->max_backoff_sec = 5.0;
+   opts->backoff_max_sec = 5.0;
    opts->shutdown_timeout_sec = 5.0;
    opts->metrics_interval_sec = 60.0;
 }
@@ -938,7 +938,7 @@ check_sizes (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *err
                      : !opts->max_batch_size      ? "max_batch_size"
                      : !(opts->schedule_delay_sec >= 0) ? "schedule_delay_sec"
                      : !(opts->export_timeout_sec > 0)  ? "export_timeout_sec"
-                     : !(opts->max_backoff_sec > 0)     ? "max_backoff_sec"
+                     : !(opts->backoff_max_sec > 0)     ? "backoff_max_sec"
                      : !(opts->shutdown_timeout_sec > 0) ? "shutdown_timeout_sec"
                      : opts->metrics && !(opts->metrics_interval_sec > 0) ? "metrics_interval_sec"
                                                          : NULL;
@@ -1060,7 +1060,7 @@ _mwatch_otlp_handler_new (const mwatch_otlp_opts_t *opts, const char **key, bson
    impl->max_batch = opts->max_batch_size;
    impl->schedule_delay_us = (int64_t) (opts->schedule_delay_sec * 1e6);
    impl->export_timeout_us = (int64_t) (opts->export_timeout_sec * 1e6);
-   impl->max_backoff_us = (int64_t) (opts->max_backoff_sec * 1e6);
+   impl->backoff_max_us = (int64_t) (opts->backoff_max_sec * 1e6);
    impl->shutdown_timeout_us = (int64_t) (opts->shutdown_timeout_sec * 1e6);
    impl->ring = bson_malloc0 (impl->max_queue * sizeof *impl->ring);
    pthread_mutex_init (&impl->lock, NULL);

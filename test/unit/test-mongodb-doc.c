@@ -173,6 +173,9 @@ START_TEST (config_keys)
       {"uri: \"mongodb://h\", database: a, collection: b, batch_size: 0", "handlers.audit.batch_size"},
       {"uri: \"mongodb://h\", database: a, collection: b, formatter: f", "handlers.audit.formatter: a mongodb handler stores typed documents"},
       {"uri: \"mongodb://h\", database: a, collection: b, colection: c", "colection"},
+      /* Renamed as in the otlp and syslog5424 handlers. */
+      {"uri: \"mongodb://h\", database: a, collection: b, retry_max_sec: 2",
+       "unknown key \"retry_max_sec\" (did you mean \"backoff_max_sec\"?)"},
    };
    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
       char text[512];

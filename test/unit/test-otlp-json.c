@@ -397,6 +397,9 @@ START_TEST (settings_errors)
        "handlers.o.metrics_interval_sec"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics_endpoint: 4318\n",
        "handlers.o.metrics_endpoint"},
+      /* Named as in the mongodb and syslog5424 handlers. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    max_backoff_sec: 2\n",
+       "unknown key \"max_backoff_sec\" (did you mean \"backoff_max_sec\"?)"},
    };
    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
       ck_assert (!mwatch_config_load_string (bad[i].yaml, MWATCH_CONFIG_YAML, &error));
@@ -406,7 +409,7 @@ START_TEST (settings_errors)
    ck_assert_msg (mwatch_config_load_string (
                      "version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: http://127.0.0.1:9\n"
                      "    spans: true\n    service_name: svc\n    resource_attributes: {team: db}\n"
-                     "    headers: {x-key: s3cret}\n    shutdown_timeout_sec: 0.2\n"
+                     "    headers: {x-key: s3cret}\n    shutdown_timeout_sec: 0.2\n    backoff_max_sec: 1\n"
                      "loggers:\n  mongowatch:\n    handlers: [o]\n    level: INFO\n",
                      MWATCH_CONFIG_YAML, &error),
                   "%s", error.message);
