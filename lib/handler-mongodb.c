@@ -28,6 +28,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define RETRY_MIN_SEC 0.1
@@ -50,11 +51,12 @@ struct _mongodb_t {
    double backoff_max_sec;
    double shutdown_timeout_sec;
 
-   /* Guarded by `mutex`: the buffer (a ring of capacity documents), the
+   /* Guarded by `mutex`: the buffer (a ring of up to capacity documents), the
     * thread's state and the counters. */
    pthread_mutex_t mutex;
    pthread_cond_t wake;
-   bson_t **ring;
+   bson_t **ring;     /* ring_size slots, grown up to capacity (grow) */
+   size_t ring_size;
    size_t head, count, bytes;
    bool started;      /* the thread was started (in this process) */
    bool stopping;     /* closing: empty the buffer, then end */
@@ -253,7 +255,7 @@ pop (mongodb_t *m, size_t n)
       m->bytes -= doc->len;
       bson_destroy (doc);
       m->ring[m->head] = NULL;
-      m->head = (m->head + 1) % m->capacity;
+      m->head = (m->head + 1) % m->ring_size;
       m->count--;
    }
 }
@@ -280,7 +282,7 @@ sender_main (void *arg)
       }
       size_t n = m->count < m->batch_size ? m->count : m->batch_size;
       for (size_t i = 0; i < n; i++) {
-         batch[i] = m->ring[(m->head + i) % m->capacity];
+         batch[i] = m->ring[(m->head + i) % m->ring_size];
       }
       bool closing = m->stopping;
       pthread_mutex_unlock (&m->mutex);
@@ -361,6 +363,29 @@ sender_main (void *arg)
 
 /* ---------------------------------------------------------------- the vtable */
 
+/* The first slots of the buffer: it grows, doubling, up to capacity as
+ * records wait, so that a large capacity costs memory only when a slow or
+ * absent server makes records wait (never at load, in check-config). */
+#define RING_FIRST_SIZE ((size_t) 256)
+
+/* A buffer of twice the slots (at most capacity), the records in order
+ * from slot 0 (mutex held; the sender's batch holds the documents, not
+ * their slots). */
+static void
+grow (mongodb_t *m)
+{
+   size_t size = m->ring_size ? m->ring_size * 2 : RING_FIRST_SIZE;
+   size = size < m->capacity ? size : m->capacity;
+   bson_t **ring = bson_malloc0 (size * sizeof *ring);
+   for (size_t i = 0; i < m->count; i++) {
+      ring[i] = m->ring[(m->head + i) % m->ring_size];
+   }
+   bson_free (m->ring);
+   m->ring = ring;
+   m->ring_size = size;
+   m->head = 0;
+}
+
 static void
 mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
 {
@@ -379,7 +404,10 @@ mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
       }
    }
    if (room && m->started && !m->stopping) {
-      m->ring[(m->head + m->count) % m->capacity] = doc;
+      if (m->count == m->ring_size) {
+         grow (m);
+      }
+      m->ring[(m->head + m->count) % m->ring_size] = doc;
       m->count++;
       m->bytes += doc->len;
       doc = NULL;
@@ -517,7 +545,7 @@ fork_child (void)
 {
    for (mongodb_t *m = live; m; m = m->next) {
       for (size_t i = 0; i < m->count; i++) {
-         bson_destroy (m->ring[(m->head + i) % m->capacity]);
+         bson_destroy (m->ring[(m->head + i) % m->ring_size]);
       }
       m->head = m->count = m->bytes = 0;
       /* The counters and failure episode are the parent's too. */
@@ -559,6 +587,37 @@ fail (bson_error_t *error, const char **key, const char *which, const char *form
    return false;
 }
 
+/* The authentication mechanisms of this libmongoc (its cluster's
+ * authentication knows these; any other fails only when a connection is
+ * made, each time, which a configuration check would not see). */
+#if MONGOC_CHECK_VERSION(1, 28, 0)
+#define AUTH_MECHANISMS_OIDC ", MONGODB-OIDC"
+#else
+#define AUTH_MECHANISMS_OIDC ""
+#endif
+#define AUTH_MECHANISMS                                                                  \
+   "SCRAM-SHA-1, SCRAM-SHA-256, MONGODB-X509, MONGODB-AWS, GSSAPI, PLAIN, MONGODB-CR" \
+   AUTH_MECHANISMS_OIDC
+
+/* Whether `mechanism` (NULL: none set) is one of AUTH_MECHANISMS, as
+ * libmongoc compares them (without case); `shown` gets it for an error. */
+static bool
+auth_mechanism_known (const char *mechanism, char *shown, size_t size)
+{
+   static const char list[] = AUTH_MECHANISMS;
+   if (!mechanism) {
+      return true;
+   }
+   bson_strncpy (shown, mechanism, size);
+   size_t len = strlen (mechanism);
+   for (const char *p = list; *p; p += strcspn (p, ","), p += strspn (p, ", ")) {
+      if (strcspn (p, ",") == len && strncasecmp (p, mechanism, len) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
 /* The names MongoDB accepts (its manual's restrictions on names), the
  * URI, and the options' bounds. */
 bool
@@ -572,7 +631,15 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    if (!uri) {
       return fail (error, key, "uri", "bad MongoDB URI: %s", uri_error.message);
    }
+   char mechanism[64];
+   bool known = auth_mechanism_known (mongoc_uri_get_auth_mechanism (uri), mechanism, sizeof mechanism);
    mongoc_uri_destroy (uri);
+   if (!known) {
+      return fail (error, key, "uri",
+                   "bad MongoDB URI: authMechanism \"%s\" is none of those libmongoc knows "
+                   "(" AUTH_MECHANISMS ")",
+                   mechanism);
+   }
    if (!opts->database || !*opts->database) {
       return fail (error, key, "database", "%sthe database name is missing", "");
    }
@@ -679,7 +746,6 @@ mwatch_handler_new_mongodb (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    m->batch_size = opts->batch_size;
    m->backoff_max_sec = opts->backoff_max_sec;
    m->shutdown_timeout_sec = opts->shutdown_timeout_sec;
-   m->ring = bson_malloc0 (m->capacity * sizeof *m->ring);
    pthread_mutex_init (&m->mutex, NULL);
    _mwatch_cond_init_monotonic (&m->wake);
 

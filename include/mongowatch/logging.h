@@ -850,7 +850,7 @@ mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stat
  * records are kept).
  *
  * Nothing is lost silently: while the server is down or does not answer
- * the records wait in a buffer of at most `capacity` records and
+ * the records wait in a buffer (grown as they wait) of at most `capacity` records and
  * `max_bytes` bytes of documents and the batch is retried with a backoff
  * (100 ms, doubling up to backoff_max_sec); beyond the buffer's bound new
  * records are dropped, counted and reported on "mongowatch.stats" once
