@@ -634,7 +634,8 @@ mwatch_handler_new_metrics (const char *path,
  * "OPERATION COLLECTION", from StartTime to EndTime, status ERROR when it
  * failed), and its log record carries the span's trace and span ids.
  *
- * Sending is done by a thread of the handler's own, in batches: emit only
+ * Sending is done by a thread of the handler's own (started by the first
+ * record, so that building the handler starts none), in batches: emit only
  * encodes the record and puts it into a bounded buffer.  A record the full
  * buffer cannot take is dropped and counted; a batch the endpoint refuses
  * for good (an HTTP status other than 429, 502, 503, 504) is dropped and
@@ -646,7 +647,7 @@ mwatch_handler_new_metrics (const char *path,
  * sends what is buffered for at most shutdown_timeout_sec, then counts
  * what is left as dropped.  A child after fork() drops its copies of the
  * parent's buffered records (the parent sends them) and sends its own
- * from a thread of its own.
+ * from a thread of its own, started by its first record.
  *
  * Every string is copied; NULL means "from the environment, as
  * OpenTelemetry's SDKs read it, else the default".
@@ -850,8 +851,8 @@ mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stat
  * records are kept).
  *
  * Nothing is lost silently: while the server is down or does not answer
- * the records wait in a buffer (grown as they wait) of at most `capacity` records and
- * `max_bytes` bytes of documents and the batch is retried with a backoff
+ * the records wait in a buffer (grown as they wait) of at most `capacity`
+ * records and `max_bytes` bytes of documents and the batch is retried with a backoff
  * (100 ms, doubling up to backoff_max_sec); beyond the buffer's bound new
  * records are dropped, counted and reported on "mongowatch.stats" once
  * per failure, and once when inserting works again.  Every document has
