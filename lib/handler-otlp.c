@@ -1100,7 +1100,11 @@ mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats
    otlp_impl_t *impl = mwatch_handler_impl (handler);
    pthread_mutex_lock (&impl->lock);
    *stats = impl->stats;
-   stats->queued = impl->count;
+   /* The records not sent yet: an entry whose log record went out stays
+    * buffered while its span is sent, and is counted in `sent` already. */
+   for (size_t i = 0; i < impl->count; i++) {
+      stats->queued += impl->ring[(impl->head + i) % impl->max_queue].log ? 1 : 0;
+   }
    pthread_mutex_unlock (&impl->lock);
 }
 
