@@ -2,30 +2,10 @@
  * OpenTelemetry handler from its keys, each checked here so that an error
  * names the file, the place and the key. */
 #include "config-schema-private.h"
-#include "curl-loader-private.h"
+#include "handler-otlp-private.h"
 #include "watch-secrets-private.h"
 
-#include <ctype.h>
 #include <string.h>
-
-/* Whether `name: value` can be one HTTP header line: a name of RFC 9110's
- * token characters, a value without control characters (a CR or LF in
- * it would end the header and start another). */
-static const char *
-header_fault (const char *name, const char *value)
-{
-   for (const char *c = name; *c; c++) {
-      if (!(isalnum ((unsigned char) *c) || strchr ("!#$%&'*+-.^_`|~", *c))) {
-         return "a header name is letters, digits and !#$%&'*+-.^_`|~ only";
-      }
-   }
-   for (const char *c = value ? value : ""; *c; c++) {
-      if ((unsigned char) *c < 0x20 ? *c != '\t' : *c == 0x7f) {
-         return "a header value has no control characters (CR, LF, ...)";
-      }
-   }
-   return NULL;
-}
 
 /* A mapping of names to scalar values (resource attributes, headers) as
  * pairs name, value, ..., NULL: a new array of the tree's strings, for
@@ -51,7 +31,7 @@ read_pairs (mwatch_cfg_t *cfg, const char *key, const mwatch_node_t *node, const
             ok = _mwatch_cfg_string (cfg, m->pairs[i].value, &value);
          }
          const char *fault = ok && strcmp (key, "headers") == 0
-                                ? header_fault (m->pairs[i].key, value)
+                                ? _mwatch_otlp_header_fault (m->pairs[i].key, value)
                                 : NULL;
          if (fault) {
             ok = _mwatch_cfg_fail (cfg, m->pairs[i].pos, "%s", fault);
@@ -92,7 +72,7 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
       {"max_batch_size", MWATCH_CFG_INT, &batch, .min = 1, .max = 100000},
       {"schedule_delay_sec", MWATCH_CFG_DOUBLE, &opts.schedule_delay_sec, .min = 0, .max = 3600},
       {"export_timeout_sec", MWATCH_CFG_DOUBLE, &opts.export_timeout_sec, .min = 0.001, .max = 3600},
-      {"max_backoff_sec", MWATCH_CFG_DOUBLE, &opts.max_backoff_sec, .min = 0.001, .max = 3600},
+      {"backoff_max_sec", MWATCH_CFG_DOUBLE, &opts.backoff_max_sec, .min = 0.001, .max = 3600},
       {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001, .max = 3600},
       MWATCH_CFG_FIELD ("metrics", MWATCH_CFG_BOOL, &opts.metrics),
       {"metrics_interval_sec", MWATCH_CFG_DOUBLE, &opts.metrics_interval_sec, .min = 0.001, .max = 86400},
@@ -115,15 +95,9 @@ _mwatch_cfg_build_otlp (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_cfg_
    opts.headers = header_pairs;
 
    bson_error_t err;
-   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &err);
+   const char *key;
+   mwatch_handler_t *handler = _mwatch_otlp_handler_new (&opts, &key, &err);
    if (!handler) {
-      /* The setting it names, the class (no libcurl to load), or the
-       * endpoint (an OTEL_ variable). */
-      const char *key = strstr (err.message, MWATCH_CURL_SONAME)   ? "class"
-                        : strstr (err.message, "logs_endpoint")    ? "logs_endpoint"
-                        : strstr (err.message, "traces_endpoint")  ? "traces_endpoint"
-                        : strstr (err.message, "metrics_endpoint") ? "metrics_endpoint"
-                                                                   : "endpoint";
       /* An endpoint's error quotes it: not its password. */
       char *masked = _mwatch_mask_credentials (err.message);
       _mwatch_cfg_fail_at (cfg, map, key, masked ? masked : err.message);

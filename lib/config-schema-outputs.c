@@ -428,7 +428,7 @@ _mwatch_cfg_build_mongodb (mwatch_cfg_t *cfg, const mwatch_node_t *map, mwatch_c
       {"capacity", MWATCH_CFG_INT, &capacity, .min = 1, .max = 1e9},
       {"max_bytes", MWATCH_CFG_INT, &max_bytes, .min = 1, .max = 1e15},
       {"batch_size", MWATCH_CFG_INT, &batch_size, .min = 1, .max = 100000},
-      {"retry_max_sec", MWATCH_CFG_DOUBLE, &opts.retry_max_sec, .min = 0.1, .max = 86400},
+      {"backoff_max_sec", MWATCH_CFG_DOUBLE, &opts.backoff_max_sec, .min = 0.1, .max = 86400},
       {"shutdown_timeout_sec", MWATCH_CFG_DOUBLE, &opts.shutdown_timeout_sec, .min = 0.001, .max = 86400},
       MWATCH_CFG_END,
    };

@@ -378,6 +378,27 @@ _mwatch_cfg_did_you_mean (char *hint, size_t size, const char *name, const char 
    }
 }
 
+/* Keys renamed before their first release, too far from their new name
+ * for the edit distance: old, new.  The new name is suggested where it is
+ * allowed. */
+static const char *const renamed_keys[][2] = {
+   {"max_backoff_sec", "backoff_max_sec"}, /* otlp */
+   {"retry_max_sec", "backoff_max_sec"},   /* mongodb */
+};
+
+static const char *
+renamed_key (const char *key, const char *const *allowed, size_t count)
+{
+   for (size_t i = 0; i < sizeof renamed_keys / sizeof *renamed_keys; i++) {
+      for (size_t j = 0; j < count && strcmp (key, renamed_keys[i][0]) == 0; j++) {
+         if (strcmp (allowed[j], renamed_keys[i][1]) == 0) {
+            return allowed[j];
+         }
+      }
+   }
+   return NULL;
+}
+
 bool
 _mwatch_cfg_unknown_key (mwatch_cfg_t *cfg,
                          const mwatch_node_pair_t *pair,
@@ -396,8 +417,10 @@ _mwatch_cfg_unknown_key (mwatch_cfg_t *cfg,
    for (size_t i = 0; i < count; i++) {
       _mwatch_suggest_consider (&suggest, allowed[i]);
    }
-   if (_mwatch_suggest_best (&suggest)) {
-      bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", _mwatch_suggest_best (&suggest));
+   const char *best = _mwatch_suggest_best (&suggest);
+   best = best ? best : renamed_key (pair->key, allowed, count);
+   if (best) {
+      bson_snprintf (hint, sizeof hint, " (did you mean \"%s\"?)", best);
    }
    size_t saved = _mwatch_cfg_push (cfg, pair->key);
    _mwatch_cfg_fail (

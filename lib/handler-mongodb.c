@@ -10,7 +10,7 @@
  *
  * Nothing is lost silently.  While the server is down or refuses the
  * batch, the thread retries with a backoff (doubling from 100 ms up to
- * retry_max_sec) and records wait in the buffer; beyond its bound
+ * backoff_max_sec) and records wait in the buffer; beyond its bound
  * (capacity records, max_bytes bytes) new records are dropped, counted and
  * reported once per episode on "mongowatch.stats", and once when inserting
  * works again.  Each document carries its own _id, made in emit, so that a
@@ -28,6 +28,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define RETRY_MIN_SEC 0.1
@@ -47,14 +48,15 @@ struct _mongodb_t {
    size_t capacity;
    size_t max_bytes;
    size_t batch_size;
-   double retry_max_sec;
+   double backoff_max_sec;
    double shutdown_timeout_sec;
 
-   /* Guarded by `mutex`: the buffer (a ring of capacity documents), the
+   /* Guarded by `mutex`: the buffer (a ring of up to capacity documents), the
     * thread's state and the counters. */
    pthread_mutex_t mutex;
    pthread_cond_t wake;
-   bson_t **ring;
+   bson_t **ring;     /* ring_size slots, grown up to capacity (grow) */
+   size_t ring_size;
    size_t head, count, bytes;
    bool started;      /* the thread was started (in this process) */
    bool stopping;     /* closing: empty the buffer, then end */
@@ -253,7 +255,7 @@ pop (mongodb_t *m, size_t n)
       m->bytes -= doc->len;
       bson_destroy (doc);
       m->ring[m->head] = NULL;
-      m->head = (m->head + 1) % m->capacity;
+      m->head = (m->head + 1) % m->ring_size;
       m->count--;
    }
 }
@@ -280,7 +282,7 @@ sender_main (void *arg)
       }
       size_t n = m->count < m->batch_size ? m->count : m->batch_size;
       for (size_t i = 0; i < n; i++) {
-         batch[i] = m->ring[(m->head + i) % m->capacity];
+         batch[i] = m->ring[(m->head + i) % m->ring_size];
       }
       bool closing = m->stopping;
       pthread_mutex_unlock (&m->mutex);
@@ -343,7 +345,7 @@ sender_main (void *arg)
             struct timespec ts = _mwatch_timespec_at (limit);
             pthread_cond_timedwait (&m->wake, &m->mutex, &ts);
          }
-         backoff = backoff * 2 < m->retry_max_sec ? backoff * 2 : m->retry_max_sec;
+         backoff = backoff * 2 < m->backoff_max_sec ? backoff * 2 : m->backoff_max_sec;
       }
    }
    /* Closing ran out of time: what is left is lost, and counted. */
@@ -360,6 +362,29 @@ sender_main (void *arg)
 }
 
 /* ---------------------------------------------------------------- the vtable */
+
+/* The first slots of the buffer: it grows, doubling, up to capacity as
+ * records wait, so that a large capacity costs memory only when a slow or
+ * absent server makes records wait (never at load, in check-config). */
+#define RING_FIRST_SIZE ((size_t) 256)
+
+/* A buffer of twice the slots (at most capacity), the records in order
+ * from slot 0 (mutex held; the sender's batch holds the documents, not
+ * their slots). */
+static void
+grow (mongodb_t *m)
+{
+   size_t size = m->ring_size ? m->ring_size * 2 : RING_FIRST_SIZE;
+   size = size < m->capacity ? size : m->capacity;
+   bson_t **ring = bson_malloc0 (size * sizeof *ring);
+   for (size_t i = 0; i < m->count; i++) {
+      ring[i] = m->ring[(m->head + i) % m->ring_size];
+   }
+   bson_free (m->ring);
+   m->ring = ring;
+   m->ring_size = size;
+   m->head = 0;
+}
 
 static void
 mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
@@ -379,7 +404,10 @@ mongodb_emit (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
       }
    }
    if (room && m->started && !m->stopping) {
-      m->ring[(m->head + m->count) % m->capacity] = doc;
+      if (m->count == m->ring_size) {
+         grow (m);
+      }
+      m->ring[(m->head + m->count) % m->ring_size] = doc;
       m->count++;
       m->bytes += doc->len;
       doc = NULL;
@@ -517,7 +545,7 @@ fork_child (void)
 {
    for (mongodb_t *m = live; m; m = m->next) {
       for (size_t i = 0; i < m->count; i++) {
-         bson_destroy (m->ring[(m->head + i) % m->capacity]);
+         bson_destroy (m->ring[(m->head + i) % m->ring_size]);
       }
       m->head = m->count = m->bytes = 0;
       /* The counters and failure episode are the parent's too. */
@@ -547,7 +575,7 @@ mwatch_mongodb_handler_opts_init (mwatch_mongodb_handler_opts_t *opts)
    opts->capacity = MWATCH_MONGODB_DEFAULT_CAPACITY;
    opts->max_bytes = MWATCH_MONGODB_DEFAULT_MAX_BYTES;
    opts->batch_size = MWATCH_MONGODB_DEFAULT_BATCH_SIZE;
-   opts->retry_max_sec = 5.0;
+   opts->backoff_max_sec = 5.0;
    opts->shutdown_timeout_sec = 5.0;
 }
 
@@ -556,6 +584,37 @@ fail (bson_error_t *error, const char **key, const char *which, const char *form
 {
    *key = which;
    bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT, format, arg);
+   return false;
+}
+
+/* The authentication mechanisms of this libmongoc (its cluster's
+ * authentication knows these; any other fails only when a connection is
+ * made, each time, which a configuration check would not see). */
+#if MONGOC_CHECK_VERSION(1, 28, 0)
+#define AUTH_MECHANISMS_OIDC ", MONGODB-OIDC"
+#else
+#define AUTH_MECHANISMS_OIDC ""
+#endif
+#define AUTH_MECHANISMS                                                                  \
+   "SCRAM-SHA-1, SCRAM-SHA-256, MONGODB-X509, MONGODB-AWS, GSSAPI, PLAIN, MONGODB-CR" \
+   AUTH_MECHANISMS_OIDC
+
+/* Whether `mechanism` (NULL: none set) is one of AUTH_MECHANISMS, as
+ * libmongoc compares them (without case); `shown` gets it for an error. */
+static bool
+auth_mechanism_known (const char *mechanism, char *shown, size_t size)
+{
+   static const char list[] = AUTH_MECHANISMS;
+   if (!mechanism) {
+      return true;
+   }
+   bson_strncpy (shown, mechanism, size);
+   size_t len = strlen (mechanism);
+   for (const char *p = list; *p; p += strcspn (p, ","), p += strspn (p, ", ")) {
+      if (strcspn (p, ",") == len && strncasecmp (p, mechanism, len) == 0) {
+         return true;
+      }
+   }
    return false;
 }
 
@@ -572,7 +631,15 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    if (!uri) {
       return fail (error, key, "uri", "bad MongoDB URI: %s", uri_error.message);
    }
+   char mechanism[64];
+   bool known = auth_mechanism_known (mongoc_uri_get_auth_mechanism (uri), mechanism, sizeof mechanism);
    mongoc_uri_destroy (uri);
+   if (!known) {
+      return fail (error, key, "uri",
+                   "bad MongoDB URI: authMechanism \"%s\" is none of those libmongoc knows "
+                   "(" AUTH_MECHANISMS ")",
+                   mechanism);
+   }
    if (!opts->database || !*opts->database) {
       return fail (error, key, "database", "%sthe database name is missing", "");
    }
@@ -597,7 +664,7 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
       {"capacity", "capacity must be at least 1"},
       {"max_bytes", "max_bytes must be at least 1"},
       {"batch_size", "batch_size must be at least 1"},
-      {"retry_max_sec", "retry_max_sec must be at least 0.1"},
+      {"backoff_max_sec", "backoff_max_sec must be at least 0.1"},
       {"shutdown_timeout_sec", "shutdown_timeout_sec must be more than 0"},
    };
    const bool bad[] = {
@@ -605,7 +672,7 @@ _mwatch_mongodb_check_opts (const mwatch_mongodb_handler_opts_t *opts, bson_erro
       opts->capacity < 1,
       opts->max_bytes < 1,
       opts->batch_size < 1,
-      !(opts->retry_max_sec >= RETRY_MIN_SEC),
+      !(opts->backoff_max_sec >= RETRY_MIN_SEC),
       !(opts->shutdown_timeout_sec > 0),
    };
    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -677,9 +744,8 @@ mwatch_handler_new_mongodb (const mwatch_mongodb_handler_opts_t *opts, bson_erro
    m->capacity = opts->capacity;
    m->max_bytes = opts->max_bytes;
    m->batch_size = opts->batch_size;
-   m->retry_max_sec = opts->retry_max_sec;
+   m->backoff_max_sec = opts->backoff_max_sec;
    m->shutdown_timeout_sec = opts->shutdown_timeout_sec;
-   m->ring = bson_malloc0 (m->capacity * sizeof *m->ring);
    pthread_mutex_init (&m->mutex, NULL);
    _mwatch_cond_init_monotonic (&m->wake);
 

@@ -459,10 +459,26 @@ hex_digit (char c)
    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+const char *
+_mwatch_otlp_header_fault (const char *name, const char *value)
+{
+   for (const char *c = name; *c; c++) {
+      if (!(isalnum ((unsigned char) *c) || strchr ("!#$%&'*+-.^_`|~", *c))) {
+         return "a header name is letters, digits and !#$%&'*+-.^_`|~ only";
+      }
+   }
+   for (const char *c = value ? value : ""; *c; c++) {
+      if ((unsigned char) *c < 0x20 ? *c != '\t' : *c == 0x7f) {
+         return "a header value has no control characters (CR, LF, ...)";
+      }
+   }
+   return NULL;
+}
+
 /* `text[0..len)` trimmed, and percent-decoded when `decode`: a new string,
- * or NULL for a bad escape. */
+ * or NULL for a bad escape or a %00 (`*nul` set). */
 static char *
-trimmed (const char *text, size_t len, bool decode)
+trimmed (const char *text, size_t len, bool decode, bool *nul)
 {
    while (len > 0 && isspace ((unsigned char) *text)) {
       text++;
@@ -477,7 +493,8 @@ trimmed (const char *text, size_t len, bool decode)
       if (decode && text[i] == '%') {
          int hi = i + 1 < len ? hex_digit (text[i + 1]) : -1;
          int lo = i + 2 < len ? hex_digit (text[i + 2]) : -1;
-         if (hi < 0 || lo < 0) {
+         if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+            *nul = hi == 0 && lo == 0;
             bson_free (out);
             return NULL;
          }
@@ -510,20 +527,23 @@ _mwatch_otlp_parse_pairs (const char *text, const char *what, bson_error_t *erro
          blank = blank && isspace ((unsigned char) p[i]);
       }
       if (!blank) {
-         char *key = eq ? trimmed (p, (size_t) (eq - p), false) : NULL;
-         char *value = eq ? trimmed (eq + 1, len - (size_t) (eq - p) - 1, true) : NULL;
+         bool nul = false;
+         char *key = eq ? trimmed (p, (size_t) (eq - p), false, &nul) : NULL;
+         char *value = eq ? trimmed (eq + 1, len - (size_t) (eq - p) - 1, true, &nul) : NULL;
          if (!key || !*key || !value) {
             bson_set_error (error,
                             MWATCH_ERROR_DOMAIN,
                             MWATCH_ERROR_INVALID_ARGUMENT,
-                            "%s: item %zu (\"%.*s%s\") is not key=value with a non-empty key "
-                            "and a value whose %%-escapes are two hexadecimal digits",
+                            "%s: item %zu (\"%.*s%s\") %s",
                             what,
                             index,
                             /* Up to the '=': a header's value is an API key. */
                             (int) (eq ? (size_t) (eq - p) : len > 60 ? 60 : len),
                             p,
-                            eq ? "=..." : "");
+                            eq ? "=..." : "",
+                            nul ? "has a %00 (a NUL byte) in its value"
+                                : "is not key=value with a non-empty key and a value whose "
+                                  "%-escapes are two hexadecimal digits");
             bson_free (key);
             bson_free (value);
             _mwatch_otlp_pairs_free (pairs);

@@ -68,9 +68,24 @@ _mwatch_otlp_resource (mwatch_buf_t *out,
  * keys and values trimmed, values percent-decoded) into a new
  * NULL-terminated array of pairs (free with _mwatch_otlp_pairs_free);
  * NULL with `error` naming `what` for an item without '=' or an empty
- * key, or a bad %-escape. */
+ * key, or a bad %-escape or a %00 (a NUL would cut the value short). */
 char **
 _mwatch_otlp_parse_pairs (const char *text, const char *what, bson_error_t *error);
+
+/* mwatch_handler_new_otlp, telling in `key` which setting an error
+ * concerns (its configuration key: "class" for libcurl, "endpoint" for
+ * OTEL_EXPORTER_OTLP_ENDPOINT or the protocol, "resource_attributes" and
+ * "headers" for their variables). */
+mwatch_handler_t *
+_mwatch_otlp_handler_new (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error);
+
+/* Why `name: value` cannot be one HTTP header line (a name not of RFC
+ * 9110's token characters; a value with a control character, a CR or LF
+ * that would end the header and start another), or NULL when it can.
+ * One check for the configuration's keys, the constructor's pairs and the
+ * OTEL_EXPORTER_OTLP_*HEADERS variables. */
+const char *
+_mwatch_otlp_header_fault (const char *name, const char *value);
 
 /* A copy of the NULL-terminated pairs `a` followed by those of `b` whose
  * key `a` lacks (either may be NULL). */

@@ -4,7 +4,8 @@
  * emit (under the handler's lock, on a queue's listener or the
  * application's thread) only encodes the record (handler-otlp-json.c) and
  * appends it to a bounded buffer; it never waits for the network.  The
- * sender thread takes up to max_batch_size records at a time, when a
+ * sender thread (started by the first record, not by the constructor, so
+ * that check-config and a fork's child start none before they need it) takes up to max_batch_size records at a time, when a
  * batch is full, a flush asked for it, or the oldest record waited
  * schedule_delay_sec, and POSTs them with libcurl (loaded by the first
  * handler made: curl-loader.c).  A collector that is
@@ -29,6 +30,7 @@
 #include "handler-otlp-private.h"
 #include "handler-private.h"
 #include "handler-report-private.h"
+#include "secrets-text-private.h"
 #include "thread-private.h"
 
 #include <inttypes.h>
@@ -58,7 +60,7 @@ typedef struct otlp_impl {
    const mwatch_curl_api_t *curl; /* libcurl's functions */
    struct curl_slist *headers;
    size_t max_queue, max_queue_bytes, max_batch;
-   int64_t schedule_delay_us, export_timeout_us, max_backoff_us, shutdown_timeout_us;
+   int64_t schedule_delay_us, export_timeout_us, backoff_max_us, shutdown_timeout_us;
 
    /* Under `lock`. */
    pthread_mutex_t lock;
@@ -241,10 +243,24 @@ metrics_add (otlp_impl_t *impl, const mwatch_record_t *record)
    pthread_mutex_unlock (&impl->lock);
 }
 
+static bool
+start_sender (otlp_impl_t *impl);
+
 static void
 otlp_emit (void *data, mwatch_handler_t *handler, mwatch_record_t *record)
 {
    otlp_impl_t *impl = data;
+   /* The sender starts at the first record (in a child, at the child's
+    * first): building a handler (check-config) or forking (every
+    * system()'s child) starts no thread.  Without it nothing is sent:
+    * the record is dropped, counted (and reported at close). */
+   pthread_mutex_lock (&impl->lock);
+   bool sending = impl->sender_running || impl->closing || start_sender (impl);
+   impl->stats.dropped += sending ? 0 : 1;
+   pthread_mutex_unlock (&impl->lock);
+   if (!sending) {
+      return;
+   }
    if (impl->metrics) {
       metrics_add (impl, record);
    }
@@ -332,20 +348,14 @@ keep_response (char *data, size_t size, size_t nmemb, void *user)
 
 typedef enum { SENT, RETRY, REFUSED } outcome_t;
 
-/* `url` as reports show it: without the user and password a URL may
- * carry ("https://user:token@host/..."), which must not reach a log. */
+/* `url` as reports show it: its password masked
+ * ("https://user:***@host/..."), as check-config shows it. */
 static void
 shown_url (const char *url, char *out, size_t size)
 {
-   const char *host = strstr (url, "://");
-   host = host ? host + 3 : url;
-   size_t authority = strcspn (host, "/?#");
-   const char *at = memchr (host, '@', authority);
-   if (at) {
-      bson_snprintf (out, size, "%.*s%s", (int) (host - url), url, at + 1);
-   } else {
-      bson_snprintf (out, size, "%s", url);
-   }
+   char *masked = _mwatch_mask_credentials (url);
+   bson_snprintf (out, size, "%s", masked ? masked : url);
+   bson_free (masked);
 }
 
 /* One POST.  `why` gets a failure's description. */
@@ -603,8 +613,8 @@ sender_main (void *arg)
          } else {
             metrics_backoff_us = metrics_backoff_us ? metrics_backoff_us * 2
                                                     : (int64_t) (FIRST_BACKOFF_SEC * 1e6);
-            if (metrics_backoff_us > impl->max_backoff_us) {
-               metrics_backoff_us = impl->max_backoff_us;
+            if (metrics_backoff_us > impl->backoff_max_us) {
+               metrics_backoff_us = impl->backoff_max_us;
             }
             impl->next_metrics = mwatch_monotonic_us () + metrics_backoff_us;
          }
@@ -686,13 +696,13 @@ sender_main (void *arg)
          continue;
       }
       /* Not sent: the records stay; try again after a backoff that
-       * doubles up to max_backoff, with up to half of it as jitter, so
+       * doubles up to backoff_max_sec, with up to half of it as jitter, so
        * that many processes do not come back at one instant. */
       impl->stats.retries++;
       impl->episode_retries++;
       backoff_us = backoff_us == 0 ? (int64_t) (FIRST_BACKOFF_SEC * 1e6) : backoff_us * 2;
-      if (backoff_us > impl->max_backoff_us) {
-         backoff_us = impl->max_backoff_us;
+      if (backoff_us > impl->backoff_max_us) {
+         backoff_us = impl->backoff_max_us;
       }
       retry_at = mwatch_monotonic_us () + backoff_us / 2 +
                  (int64_t) (rng_next (impl) % (uint64_t) (backoff_us / 2 + 1));
@@ -827,7 +837,7 @@ mwatch_otlp_opts_init (mwatch_otlp_opts_t *opts)
    opts->max_batch_size = 512;
    opts->schedule_delay_sec = 1.0;
    opts->export_timeout_sec = 10.0;
-   opts->max_backoff_sec = 5.0;
+   opts->backoff_max_sec = 5.0;
    opts->shutdown_timeout_sec = 5.0;
    opts->metrics_interval_sec = 60.0;
 }
@@ -897,19 +907,43 @@ make_headers (const mwatch_curl_api_t *api, const char *const *pairs)
    return list;
 }
 
+/* Each header can be one line of the request (no CR, LF or other control
+ * character to end it and start another).  The error names the header,
+ * never its value: an API key, often. */
 static bool
-check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
+check_headers (const char *const *pairs, const char *where, bson_error_t *error)
+{
+   for (size_t i = 0; pairs && pairs[i]; i += 2) {
+      const char *fault = _mwatch_otlp_header_fault (pairs[i], pairs[i + 1]);
+      if (fault) {
+         /* The name up to its first character that is not shown. */
+         size_t shown = 0;
+         while (pairs[i][shown] && (unsigned char) pairs[i][shown] >= 0x20 && pairs[i][shown] != 0x7f) {
+            shown++;
+         }
+         bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
+                         "otlp handler: %s: header \"%.*s\"%s: %s", where, (int) shown, pairs[i],
+                         pairs[i][shown] ? "..." : "", fault);
+         return false;
+      }
+   }
+   return true;
+}
+
+static bool
+check_sizes (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error)
 {
    const char *bad = !opts->max_queue_size        ? "max_queue_size"
                      : !opts->max_queue_bytes     ? "max_queue_bytes"
                      : !opts->max_batch_size      ? "max_batch_size"
                      : !(opts->schedule_delay_sec >= 0) ? "schedule_delay_sec"
                      : !(opts->export_timeout_sec > 0)  ? "export_timeout_sec"
-                     : !(opts->max_backoff_sec > 0)     ? "max_backoff_sec"
+                     : !(opts->backoff_max_sec > 0)     ? "backoff_max_sec"
                      : !(opts->shutdown_timeout_sec > 0) ? "shutdown_timeout_sec"
                      : opts->metrics && !(opts->metrics_interval_sec > 0) ? "metrics_interval_sec"
                                                          : NULL;
    if (bad) {
+      *key = bad;
       bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_INVALID_ARGUMENT,
                       "otlp handler: %s must be greater than 0", bad);
       return false;
@@ -920,15 +954,25 @@ check_sizes (const mwatch_otlp_opts_t *opts, bson_error_t *error)
 mwatch_handler_t *
 mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
 {
+   const char *key;
+   return _mwatch_otlp_handler_new (opts, &key, error);
+}
+
+mwatch_handler_t *
+_mwatch_otlp_handler_new (const mwatch_otlp_opts_t *opts, const char **key, bson_error_t *error)
+{
    mwatch_otlp_opts_t defaults;
    if (!opts) {
       mwatch_otlp_opts_init (&defaults);
       opts = &defaults;
    }
-   if (!check_sizes (opts, error) || !check_protocol (error)) {
+   /* The protocol's variable is about where the endpoint points. */
+   *key = "endpoint";
+   if (!check_sizes (opts, key, error) || !check_protocol (error)) {
       return NULL;
    }
    /* The first handler loads libcurl; a program without one never maps it. */
+   *key = "class";
    const mwatch_curl_api_t *curl = _mwatch_curl_api (error);
    if (!curl) {
       return NULL;
@@ -940,12 +984,21 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
       base_what = "OTEL_EXPORTER_OTLP_ENDPOINT";
    }
    base = base ? base : DEFAULT_ENDPOINT;
+   *key = opts->logs_endpoint || env ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") ? "logs_endpoint" : "endpoint";
    char *logs_url = signal_url (opts->logs_endpoint, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", base,
                                 base_what, "logs", error);
+   if (logs_url) {
+      *key = opts->traces_endpoint || env ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "traces_endpoint"
+                                                                                 : "endpoint";
+   }
    char *traces_url = logs_url ? signal_url (opts->traces_endpoint,
                                              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", base, base_what,
                                              "traces", error)
                                : NULL;
+   if (traces_url) {
+      *key = opts->metrics_endpoint || env ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") ? "metrics_endpoint"
+                                                                                   : "endpoint";
+   }
    char *metrics_url = traces_url ? signal_url (opts->metrics_endpoint,
                                                 "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", base,
                                                 base_what, "metrics", error)
@@ -954,19 +1007,26 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    char **env_attrs = NULL, **env_headers = NULL;
    const char *text;
    bool ok = metrics_url != NULL;
+   *key = ok ? "resource_attributes" : *key;
    if (ok && (text = env ("OTEL_RESOURCE_ATTRIBUTES"))) {
       ok = (env_attrs = _mwatch_otlp_parse_pairs (text, "OTEL_RESOURCE_ATTRIBUTES", error)) != NULL;
    }
    const char *header_var = env ("OTEL_EXPORTER_OTLP_LOGS_HEADERS") ? "OTEL_EXPORTER_OTLP_LOGS_HEADERS"
                                                                      : "OTEL_EXPORTER_OTLP_HEADERS";
+   *key = ok ? "headers" : *key;
    if (ok && !opts->headers && (text = env (header_var))) {
       ok = (env_headers = _mwatch_otlp_parse_pairs (text, header_var, error)) != NULL;
+   }
+   if (ok) {
+      ok = check_headers (opts->headers ? opts->headers : (const char *const *) env_headers,
+                          opts->headers ? "headers" : header_var, error);
    }
    if (!ok) {
       bson_free (logs_url);
       bson_free (traces_url);
       bson_free (metrics_url);
       _mwatch_otlp_pairs_free (env_attrs);
+      _mwatch_otlp_pairs_free (env_headers);
       return NULL;
    }
 
@@ -1000,7 +1060,7 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
    impl->max_batch = opts->max_batch_size;
    impl->schedule_delay_us = (int64_t) (opts->schedule_delay_sec * 1e6);
    impl->export_timeout_us = (int64_t) (opts->export_timeout_sec * 1e6);
-   impl->max_backoff_us = (int64_t) (opts->max_backoff_sec * 1e6);
+   impl->backoff_max_us = (int64_t) (opts->backoff_max_sec * 1e6);
    impl->shutdown_timeout_us = (int64_t) (opts->shutdown_timeout_sec * 1e6);
    impl->ring = bson_malloc0 (impl->max_queue * sizeof *impl->ring);
    pthread_mutex_init (&impl->lock, NULL);
@@ -1026,14 +1086,7 @@ mwatch_handler_new_otlp (const mwatch_otlp_opts_t *opts, bson_error_t *error)
       live->prev = impl;
    }
    live = impl;
-   bool started = start_sender (impl);
    pthread_mutex_unlock (&live_lock);
-   if (!started) {
-      bson_set_error (error, MWATCH_ERROR_DOMAIN, MWATCH_ERROR_IO,
-                      "otlp handler: cannot start its sending thread");
-      mwatch_handler_destroy (handler);
-      return NULL;
-   }
    return handler;
 }
 
@@ -1047,7 +1100,11 @@ mwatch_otlp_handler_stats (mwatch_handler_t *handler, mwatch_otlp_stats_t *stats
    otlp_impl_t *impl = mwatch_handler_impl (handler);
    pthread_mutex_lock (&impl->lock);
    *stats = impl->stats;
-   stats->queued = impl->count;
+   /* The records not sent yet: an entry whose log record went out stays
+    * buffered while its span is sent, and is counted in `sent` already. */
+   for (size_t i = 0; i < impl->count; i++) {
+      stats->queued += impl->ring[(impl->head + i) % impl->max_queue].log ? 1 : 0;
+   }
    pthread_mutex_unlock (&impl->lock);
 }
 
@@ -1090,8 +1147,10 @@ fork_parent (void)
 
 /* The child's copies of the buffered records are its parent's, which the
  * parent's sender sends: dropped here, uncounted.  The sender thread did
- * not survive fork(): the child starts its own (with a curl handle of its
- * own; the parent thread's, copied mid-use perhaps, is left alone). */
+ * not survive fork(): the child's own starts at its first record (with a
+ * curl handle of its own; the parent thread's, copied mid-use perhaps, is
+ * left alone), never here, so that a child that only execs (system(),
+ * popen()) gets no thread. */
 static void
 fork_child (void)
 {
@@ -1108,12 +1167,8 @@ fork_child (void)
       impl->episode_retries = 0;
       _mwatch_cond_init_monotonic (&impl->wake);
       rng_seed (impl);
+      impl->sender_running = false;
       pthread_mutex_unlock (&impl->lock);
-      if (impl->sender_running && !impl->closing) {
-         start_sender (impl);
-      } else {
-         impl->sender_running = false;
-      }
    }
    pthread_mutex_unlock (&live_lock);
 }

@@ -8,6 +8,7 @@
 #define MWATCH_WATCH_SECRETS_PRIVATE_H
 
 #include "mongowatch.h"
+#include "secrets-text-private.h"
 
 /* Whether `command` carries credentials: its name is one of the
  * authentication or user-management commands (saslStart, saslContinue,
@@ -22,13 +23,6 @@ _mwatch_command_has_credentials (const bson_t *command);
  * never freed).  NULL stays NULL. */
 const bson_t *
 _mwatch_command_loggable (const bson_t *command);
-
-/* A copy of `text` in which every connection string's password
- * ("scheme://user:PASSWORD@host") and every "...password=VALUE" option is
- * replaced by "***"; NULL when there is nothing to mask (use `text`).
- * The caller frees the copy with bson_free. */
-char *
-_mwatch_mask_credentials (const char *text);
 
 /* Sets the text field `key` of `msg` to `text` with its credentials
  * masked. */

@@ -634,19 +634,20 @@ mwatch_handler_new_metrics (const char *path,
  * "OPERATION COLLECTION", from StartTime to EndTime, status ERROR when it
  * failed), and its log record carries the span's trace and span ids.
  *
- * Sending is done by a thread of the handler's own, in batches: emit only
+ * Sending is done by a thread of the handler's own (started by the first
+ * record, so that building the handler starts none), in batches: emit only
  * encodes the record and puts it into a bounded buffer.  A record the full
  * buffer cannot take is dropped and counted; a batch the endpoint refuses
  * for good (an HTTP status other than 429, 502, 503, 504) is dropped and
  * counted; a collector that is down, restarting or answering 429/50x is
  * tried again with exponential backoff (0.1 s doubling up to
- * max_backoff_sec, with jitter) while the buffer holds the records.
+ * backoff_max_sec, with jitter) while the buffer holds the records.
  * Failures and drops are reported on "mongowatch.stats" once per episode
  * and when sending works again, and the drops in all at close.  Closing
  * sends what is buffered for at most shutdown_timeout_sec, then counts
  * what is left as dropped.  A child after fork() drops its copies of the
  * parent's buffered records (the parent sends them) and sends its own
- * from a thread of its own.
+ * from a thread of its own, started by its first record.
  *
  * Every string is copied; NULL means "from the environment, as
  * OpenTelemetry's SDKs read it, else the default".
@@ -687,7 +688,7 @@ typedef struct {
    /* The longest one request may take: 10 s. */
    double export_timeout_sec;
    /* The longest wait between two tries: 5 s. */
-   double max_backoff_sec;
+   double backoff_max_sec;
    /* The longest close waits for the buffer to be sent: 5 s. */
    double shutdown_timeout_sec;
    /* Also OTLP metrics: the histogram db.client.operation.duration (unit
@@ -850,9 +851,9 @@ mwatch_queue_handler_stats_by_name (const char *name, mwatch_queue_stats_t *stat
  * records are kept).
  *
  * Nothing is lost silently: while the server is down or does not answer
- * the records wait in a buffer of at most `capacity` records and
- * `max_bytes` bytes of documents and the batch is retried with a backoff
- * (100 ms, doubling up to retry_max_sec); beyond the buffer's bound new
+ * the records wait in a buffer (grown as they wait) of at most `capacity`
+ * records and `max_bytes` bytes of documents and the batch is retried with a backoff
+ * (100 ms, doubling up to backoff_max_sec); beyond the buffer's bound new
  * records are dropped, counted and reported on "mongowatch.stats" once
  * per failure, and once when inserting works again.  Every document has
  * its _id before its first attempt: a batch sent again after a lost
@@ -874,7 +875,7 @@ typedef struct {
    size_t capacity;        /* MWATCH_MONGODB_DEFAULT_CAPACITY */
    size_t max_bytes;       /* MWATCH_MONGODB_DEFAULT_MAX_BYTES */
    size_t batch_size;      /* MWATCH_MONGODB_DEFAULT_BATCH_SIZE */
-   double retry_max_sec;   /* 5 s; at least 0.1 */
+   double backoff_max_sec; /* 5 s; at least 0.1 */
    double shutdown_timeout_sec; /* 5 s */
 } mwatch_mongodb_handler_opts_t;
 

@@ -449,7 +449,7 @@ START_TEST (restart_mid_stream)
    mwatch_mongodb_handler_opts_init (&opts);
    opts.capacity = 400;
    opts.batch_size = 20;
-   opts.retry_max_sec = 0.5;
+   opts.backoff_max_sec = 0.5;
    mwatch_handler_t *h = audit_start (audit, sizeof audit, &opts);
 
    /* 300 records, the server stopped after the 100th and started again

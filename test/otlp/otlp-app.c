@@ -510,7 +510,7 @@ attach (const char *endpoint, size_t max_queue, double shutdown_timeout, bool me
    mwatch_otlp_opts_init (&opts);
    opts.endpoint = endpoint;
    opts.max_queue_size = max_queue;
-   opts.max_backoff_sec = 0.5;
+   opts.backoff_max_sec = 0.5;
    opts.schedule_delay_sec = delay;
    opts.shutdown_timeout_sec = shutdown_timeout;
    opts.service_name = "otlp-check";

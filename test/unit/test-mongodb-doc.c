@@ -2,6 +2,7 @@
  * the checks of its options and configuration keys (no server needed:
  * the handler connects at its first record). */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -129,6 +130,8 @@ START_TEST (constructor_checks)
       {"mongodb://h", "a", "", 0, "collection", "collection name is missing"},
       {"mongodb://h", "a", "system.x", 0, "collection", "not a collection name"},
       {"mongodb://h", "a", "b", -1, "ttl_sec", "ttl_sec must be"},
+      {"mongodb://u@h/?authMechanism=BOGUS", "a", "b", 0, "uri",
+       "authMechanism \"BOGUS\" is none of those libmongoc knows (SCRAM-SHA-1, SCRAM-SHA-256"},
    };
    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
       mwatch_mongodb_handler_opts_init (&opts);
@@ -142,6 +145,15 @@ START_TEST (constructor_checks)
       ck_assert (!mwatch_handler_new_mongodb (&opts, &error));
       ck_assert_uint_eq (error.code, MWATCH_ERROR_INVALID_ARGUMENT);
    }
+   /* Known mechanisms, in any case, pass. */
+   mwatch_mongodb_handler_opts_init (&opts);
+   opts.database = "a";
+   opts.collection = "b";
+   opts.uri = "mongodb://u:p@h/?authMechanism=scram-sha-256";
+   ck_assert_msg (_mwatch_mongodb_check_opts (&opts, &error, &key), "%s", error.message);
+   opts.uri = "mongodb://h/?authMechanism=MONGODB-X509";
+   ck_assert_msg (_mwatch_mongodb_check_opts (&opts, &error, &key), "%s", error.message);
+
    mwatch_mongodb_handler_opts_init (&opts);
    opts.uri = "mongodb://127.0.0.1:1/";
    opts.database = "audit";
@@ -173,6 +185,11 @@ START_TEST (config_keys)
       {"uri: \"mongodb://h\", database: a, collection: b, batch_size: 0", "handlers.audit.batch_size"},
       {"uri: \"mongodb://h\", database: a, collection: b, formatter: f", "handlers.audit.formatter: a mongodb handler stores typed documents"},
       {"uri: \"mongodb://h\", database: a, collection: b, colection: c", "colection"},
+      {"uri: \"mongodb://u@h/?authMechanism=BOGUS\", database: a, collection: b",
+       "handlers.audit.uri: bad MongoDB URI: authMechanism \"BOGUS\""},
+      /* Renamed as in the otlp and syslog5424 handlers. */
+      {"uri: \"mongodb://h\", database: a, collection: b, retry_max_sec: 2",
+       "unknown key \"retry_max_sec\" (did you mean \"backoff_max_sec\"?)"},
    };
    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
       char text[512];
@@ -193,6 +210,53 @@ START_TEST (config_keys)
                                              "    database: a\n    collection: b\n    ttl_sec: 60\n",
                                              MWATCH_CONFIG_YAML, &error),
                   "%s", error.message);
+   mwatch_shutdown ();
+}
+END_TEST
+
+/* The process's virtual size, in bytes (/proc/self/statm). */
+static size_t
+virtual_size (void)
+{
+   FILE *f = fopen ("/proc/self/statm", "r");
+   unsigned long pages = 0;
+   ck_assert (f && fscanf (f, "%lu", &pages) == 1);
+   fclose (f);
+   return (size_t) pages * (size_t) sysconf (_SC_PAGESIZE);
+}
+
+/* The buffer grows as records wait: a capacity of a billion records costs
+ * nothing at load (check-config builds the handler), and records beyond
+ * the capacity are dropped and counted, those within it all kept. */
+START_TEST (buffer_grows_as_needed)
+{
+   mwatch_mongodb_handler_opts_t opts;
+   bson_error_t error;
+   mwatch_mongodb_handler_opts_init (&opts);
+   opts.uri = "mongodb://127.0.0.1:1/"; /* nothing listens: records wait */
+   opts.database = "audit";
+   opts.collection = "records";
+   opts.capacity = 1000000000;
+   opts.shutdown_timeout_sec = 0.2;
+   size_t before = virtual_size ();
+   mwatch_handler_t *h = mwatch_handler_new_mongodb (&opts, &error);
+   ck_assert_msg (h, "%s", error.message);
+   size_t grown = virtual_size () - before;
+   ck_assert_msg (grown < ((size_t) 64 << 20), "the process grew by %zu bytes", grown);
+   mwatch_handler_destroy (h);
+
+   opts.capacity = 600; /* past the first slots (256) and a doubling */
+   h = mwatch_handler_new_mongodb (&opts, &error);
+   ck_assert_msg (h, "%s", error.message);
+   mwatch_record_t record = {.name = "mongowatch.stats", .level = MWATCH_LEVEL_WARNING, .text = "x"};
+   for (int i = 0; i < 700; i++) {
+      mwatch_handler_handle (h, &record);
+   }
+   mwatch_mongodb_handler_stats_t st;
+   ck_assert (mwatch_mongodb_handler_stats (h, &st));
+   ck_assert_uint_eq (st.buffered, 600);
+   ck_assert_uint_eq (st.dropped, 100);
+   mwatch_handler_destroy (h);
    mwatch_shutdown ();
 }
 END_TEST
@@ -250,6 +314,7 @@ mongodb_doc_suite (void)
    tcase_add_test (tc, constructor_checks);
    tcase_add_test (tc, config_keys);
    tcase_add_test (tc, uri_password_hidden);
+   tcase_add_test (tc, buffer_grows_as_needed);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -3,9 +3,11 @@
  * request bodies, the environment's "k=v" lists and signal URLs, which
  * records are sent, and the configuration keys' errors.  The handler
  * against a real Collector is test/otlp-check's. */
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mongowatch.h"
@@ -395,6 +397,9 @@ START_TEST (settings_errors)
        "handlers.o.metrics_interval_sec"},
       {"version: 1\nhandlers:\n  o:\n    class: otlp\n    metrics_endpoint: 4318\n",
        "handlers.o.metrics_endpoint"},
+      /* Named as in the mongodb and syslog5424 handlers. */
+      {"version: 1\nhandlers:\n  o:\n    class: otlp\n    max_backoff_sec: 2\n",
+       "unknown key \"max_backoff_sec\" (did you mean \"backoff_max_sec\"?)"},
    };
    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
       ck_assert (!mwatch_config_load_string (bad[i].yaml, MWATCH_CONFIG_YAML, &error));
@@ -404,7 +409,7 @@ START_TEST (settings_errors)
    ck_assert_msg (mwatch_config_load_string (
                      "version: 1\nhandlers:\n  o:\n    class: otlp\n    endpoint: http://127.0.0.1:9\n"
                      "    spans: true\n    service_name: svc\n    resource_attributes: {team: db}\n"
-                     "    headers: {x-key: s3cret}\n    shutdown_timeout_sec: 0.2\n"
+                     "    headers: {x-key: s3cret}\n    shutdown_timeout_sec: 0.2\n    backoff_max_sec: 1\n"
                      "loggers:\n  mongowatch:\n    handlers: [o]\n    level: INFO\n",
                      MWATCH_CONFIG_YAML, &error),
                   "%s", error.message);
@@ -456,6 +461,183 @@ START_TEST (libcurl_missing)
                   "%s", error.message);
    mwatch_shutdown ();
    _mwatch_curl_set_soname_for_test (NULL);
+}
+END_TEST
+
+/* The threads of this process, from /proc/self/task. */
+static size_t
+thread_count (void)
+{
+   DIR *dir = opendir ("/proc/self/task");
+   size_t n = 0;
+   for (struct dirent *e; dir && (e = readdir (dir));) {
+      n += e->d_name[0] != '.';
+   }
+   if (dir) {
+      closedir (dir);
+   }
+   return n;
+}
+
+/* The sender thread starts at the first record, never when the handler
+ * is built (check-config builds every handler) nor in fork's child hook
+ * (every system()'s child would get one before its exec): a child starts
+ * its own at its own first record. */
+START_TEST (sender_starts_at_first_record)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   opts.endpoint = "http://127.0.0.1:9"; /* nothing listens: nothing is sent */
+   opts.export_timeout_sec = 0.1;
+   opts.shutdown_timeout_sec = 0.1;
+   size_t before = thread_count ();
+   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   ck_assert_uint_eq (thread_count (), before);
+
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   ck_assert (mwatch_handler_handle (handler, &record));
+   ck_assert_uint_eq (thread_count (), before + 1);
+
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      /* Exit codes: 2, a thread at fork; 3, none after the first record. */
+      int code = thread_count () != 1 ? 2 : 0;
+      mwatch_handler_handle (handler, &record);
+      code = code ? code : thread_count () == 2 ? 0 : 3;
+      /* Exits through an exec, as system()'s child does: the parent
+       * sender's curl handle, left alone in the child, is no leak of its
+       * own for valgrind (which checks a child at its exit). */
+      char command[32];
+      snprintf (command, sizeof command, "exit %d", code);
+      execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+      _exit (4);
+   }
+   int status = 0;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status %d", status);
+
+   mwatch_handler_destroy (handler);
+   ck_assert_uint_eq (thread_count (), before);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+/* The reports' texts ("mongowatch.stats"). */
+static char reported[8][700];
+static int n_reported;
+
+static void
+keep_report (void *impl, mwatch_handler_t *handler, mwatch_record_t *record)
+{
+   (void) impl;
+   (void) handler;
+   if (record->text && n_reported < 8) {
+      bson_strncpy (reported[n_reported], record->text, sizeof reported[0]);
+      __atomic_add_fetch (&n_reported, 1, __ATOMIC_RELEASE);
+   }
+}
+
+static const mwatch_handler_vtable_t keep_report_vtable = {.emit = keep_report};
+
+/* A report names the endpoint with its password masked as check-config
+ * and the records mask it (one masking for all). */
+START_TEST (reported_url_masked)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   opts.endpoint = "http://user:s3cret@127.0.0.1:9";
+   opts.schedule_delay_sec = 0; /* sent, and failed, at once */
+   opts.export_timeout_sec = 0.1;
+   opts.shutdown_timeout_sec = 0.1;
+   n_reported = 0;
+   mwatch_handler_t *reporter = mwatch_handler_new (&keep_report_vtable, NULL);
+   mwatch_logger_add_handler (mwatch_logger_get ("mongowatch.stats"), reporter);
+   mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+   ck_assert_msg (handler, "%s", error.message);
+   mwatch_message_t *msg = find_message ();
+   mwatch_record_t record = record_of ("mongowatch.cursor", msg);
+   ck_assert (mwatch_handler_handle (handler, &record));
+   /* The sender's report of the failure (awaited, 10 s at most). */
+   for (int i = 0; i < 1000 && __atomic_load_n (&n_reported, __ATOMIC_ACQUIRE) == 0; i++) {
+      usleep (10 * 1000);
+   }
+   mwatch_handler_destroy (handler);
+   bool named = false;
+   for (int i = 0; i < n_reported; i++) {
+      ck_assert_msg (!strstr (reported[i], "s3cret"), "%s", reported[i]);
+      named |= strstr (reported[i], "http://user:***@127.0.0.1:9/v1/logs") != NULL;
+   }
+   ck_assert_msg (named, "%d reports, the first: %s", n_reported, n_reported ? reported[0] : "");
+   mwatch_shutdown ();
+   mwatch_handler_destroy (reporter);
+   mwatch_message_destroy (msg);
+}
+END_TEST
+
+/* A header with a CR, LF or NUL (or one %-escaped in the variables) could
+ * end its line and add another: refused, from the constructor as from the
+ * variables, with an error that names the header and never its value. */
+START_TEST (header_injection)
+{
+   bson_error_t error;
+   mwatch_otlp_opts_t opts;
+   mwatch_otlp_opts_init (&opts);
+   const char *injected[] = {"x-api-key", "TOPSECRET\r\nX-Evil: 1", NULL};
+   opts.headers = injected;
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "headers: header \"x-api-key\": a header value has no "
+                                         "control characters"),
+                  "%s", error.message);
+   ck_assert_msg (!strstr (error.message, "TOPSECRET"), "%s", error.message);
+   const char *bad_name[] = {"x-api\nkey", "v", NULL};
+   opts.headers = bad_name;
+   ck_assert_ptr_null (mwatch_handler_new_otlp (&opts, &error));
+   ck_assert_msg (strstr (error.message, "header \"x-api\"...: a header name is"), "%s", error.message);
+
+   opts.headers = NULL;
+   const char *variables[][2] = {{"api-key=TOPSECRET%0D%0AX-Evil:1", "a header value has no control"},
+                                 {"api-key=TOPSECRET%0Ax", "a header value has no control"},
+                                 {"api-key=TOPSECRET%00x", "item 1 (\"api-key=...\") has a %00"}};
+   for (size_t i = 0; i < 3; i++) {
+      setenv ("OTEL_EXPORTER_OTLP_HEADERS", variables[i][0], 1);
+      mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
+      unsetenv ("OTEL_EXPORTER_OTLP_HEADERS");
+      ck_assert_msg (!handler, "%s accepted", variables[i][0]);
+      ck_assert_msg (strstr (error.message, "OTEL_EXPORTER_OTLP_HEADERS"), "%s", error.message);
+      ck_assert_msg (strstr (error.message, "api-key"), "%s", error.message);
+      ck_assert_msg (strstr (error.message, variables[i][1]), "%s", error.message);
+      ck_assert_msg (!strstr (error.message, "TOPSECRET"), "%s", error.message);
+   }
+}
+END_TEST
+
+/* A constructor's error is reported at the key it concerns, also when an
+ * OTEL_ variable stands for that key. */
+START_TEST (error_at_its_key)
+{
+   static const struct {
+      const char *var, *value, *where;
+   } cases[] = {
+      {"OTEL_RESOURCE_ATTRIBUTES", "novalue", "handlers.o.resource_attributes: OTEL_RESOURCE_ATTRIBUTES"},
+      {"OTEL_EXPORTER_OTLP_HEADERS", "k=a%0Db", "handlers.o.headers: "},
+      {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://h", "handlers.o.logs_endpoint: "},
+      {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "ftp://h", "handlers.o.metrics_endpoint: "},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://h", "handlers.o.endpoint: "},
+   };
+   bson_error_t error;
+   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      setenv (cases[i].var, cases[i].value, 1);
+      bool loaded = mwatch_config_load_string ("version: 1\nhandlers:\n  o:\n    class: otlp\n",
+                                               MWATCH_CONFIG_YAML, &error);
+      unsetenv (cases[i].var);
+      ck_assert_msg (!loaded, "%s accepted", cases[i].var);
+      ck_assert_msg (strstr (error.message, cases[i].where), "%s", error.message);
+   }
 }
 END_TEST
 
@@ -544,6 +726,10 @@ otlp_json_suite (void)
    tcase_add_test (tc, settings_errors);
    tcase_add_test (tc, libcurl_missing);
    tcase_add_test (tc, metrics_histogram);
+   tcase_add_test (tc, sender_starts_at_first_record);
+   tcase_add_test (tc, reported_url_masked);
+   tcase_add_test (tc, header_injection);
+   tcase_add_test (tc, error_at_its_key);
    suite_add_tcase (s, tc);
    return s;
 }
