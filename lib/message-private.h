@@ -4,6 +4,24 @@
 
 #include "mongowatch.h"
 
+/* A field of a message: its name and value, and who owns their bytes. */
+typedef struct {
+   char *key;
+   size_t key_len;
+   mwatch_value_t value;
+   bool key_owned;
+   bool value_owned;
+   /* The key is one of the library's names, a string that lives as long
+    * as the process: not copied, and not moved with the block. */
+   bool key_static;
+} _mwatch_field_t;
+
+/* The fields of `msg` in their order, `*count` of them, valid while `msg`
+ * is not changed: what the renderings read, a field at a time without a
+ * call and a copy of its value per field (mwatch_message_iter_next). */
+const _mwatch_field_t *
+_mwatch_message_fields (const mwatch_message_t *msg, size_t *count);
+
 /* Sets the due time (monotonic microseconds) of a message not yet ready. */
 void
 _mwatch_message_set_due (mwatch_message_t *msg, int64_t due);

@@ -12,20 +12,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-typedef struct {
-   char *key;
-   size_t key_len;
-   /* Storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY bytes,
-    * and BSON values (bson_value_copy).  Keys and values live in the
-    * message's own block when they fit, else they are allocated one by one
-    * (`key_owned`, `value_owned`). */
-   mwatch_value_t value;
-   bool key_owned;
-   bool value_owned;
-   /* The key is one of the library's names, a string that lives as long
-    * as the process: not copied, and not moved with the block. */
-   bool key_static;
-} field_t;
+/* Storage (_mwatch_field_t, message-private.h): UTF8 text (with a NUL
+ * after it), DOCUMENT and ARRAY bytes, and BSON values (bson_value_copy).
+ * Keys and values live in the message's own block when they fit, else they
+ * are allocated one by one (`key_owned`, `value_owned`). */
+typedef _mwatch_field_t field_t;
 
 /* A message is one allocation: this header, then room for fields, then
  * room for keys and values (the "spare" bytes).  Setting a field takes its
@@ -630,6 +621,13 @@ size_t
 mwatch_message_count (const mwatch_message_t *msg)
 {
    return msg ? msg->count : 0;
+}
+
+const _mwatch_field_t *
+_mwatch_message_fields (const mwatch_message_t *msg, size_t *count)
+{
+   *count = msg ? msg->count : 0;
+   return msg ? msg->fields : NULL;
 }
 
 void
