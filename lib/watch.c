@@ -88,6 +88,10 @@ struct _mwatch_watch_t {
    const char *operation;
    const char *db;         /* NULL: not known */
    const char *collection; /* NULL: none */
+   /* Their lengths: every message built writes them (build_locked). */
+   size_t operation_len;
+   size_t db_len;
+   size_t collection_len;
    mwatch_value_t filter;  /* type NULL: none; DOCUMENT or ARRAY */
    mwatch_value_t update;
    /* Storage of the above: the rest of the pool block, then the heap. */
@@ -169,10 +173,12 @@ keep_bytes (mwatch_watch_t *watch, const void *data, size_t len, bool nul)
    return dst;
 }
 
+/* A copy of `text` (NULL stays NULL, length 0), its length in `*len`. */
 static const char *
-keep_string (mwatch_watch_t *watch, const char *text)
+keep_string (mwatch_watch_t *watch, const char *text, size_t *len)
 {
-   return text ? keep_bytes (watch, text, strlen (text), true) : NULL;
+   *len = text ? strlen (text) : 0;
+   return text ? keep_bytes (watch, text, *len, true) : NULL;
 }
 
 static void
@@ -219,9 +225,9 @@ _mwatch_watch_new (mwatch_watcher_kind_t kind,
    watch->spare_end = (char *) watch + MWATCH_BLOCK_SIZE;
    watch->heap_count = 0;
    watch->bytes = MWATCH_BLOCK_SIZE;
-   watch->operation = keep_string (watch, operation);
-   watch->db = keep_string (watch, db);
-   watch->collection = keep_string (watch, collection);
+   watch->operation = keep_string (watch, operation, &watch->operation_len);
+   watch->db = keep_string (watch, db, &watch->db_len);
+   watch->collection = keep_string (watch, collection, &watch->collection_len);
    watch->filter.type = MWATCH_TYPE_NULL;
    watch->update.type = MWATCH_TYPE_NULL;
    atomic_init (&watch->counters.duration_us, 0);
@@ -436,16 +442,16 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;
-      v.value.v_utf8.len = strlen (watch->db);
+      v.value.v_utf8.len = watch->db_len;
       put (msg, "DB", 2, &v);
    }
    if (watch->collection) {
       v.value.v_utf8.str = watch->collection;
-      v.value.v_utf8.len = strlen (watch->collection);
+      v.value.v_utf8.len = watch->collection_len;
       put (msg, "Collection", 10, &v);
    }
    v.value.v_utf8.str = watch->operation;
-   v.value.v_utf8.len = strlen (watch->operation);
+   v.value.v_utf8.len = watch->operation_len;
    put (msg, "Operation", 9, &v);
    if (watch->filter.type != MWATCH_TYPE_NULL) {
       put (msg, "Filter", 6, &watch->filter);
