@@ -14,6 +14,10 @@ typedef struct {
    /* The key is one of the library's names, a string that lives as long
     * as the process: not copied, and not moved with the block. */
    bool key_static;
+   /* The value's data is the caller's, not the message's nor allocated
+    * for it (_mwatch_message_append_borrowed): never freed, and copied
+    * when the message is. */
+   bool value_borrowed;
 } _mwatch_field_t;
 
 /* The fields of `msg` in their order, `*count` of them, valid while `msg`
@@ -47,6 +51,19 @@ _mwatch_message_append (mwatch_message_t *msg,
                         const char *key,
                         size_t key_len,
                         const mwatch_value_t *value);
+
+/* _mwatch_message_append without a copy of the value's data (a UTF8
+ * string, a document's or an array's bytes): the message points at the
+ * caller's, which must stay unchanged as long as the message lives.  A
+ * copy of the message (mwatch_message_copy, a queue's) copies them.  For
+ * a message that lives no longer than what it is built from: the
+ * listener's, built from a watch it holds a reference to, and freed before
+ * it lets go of it. */
+void
+_mwatch_message_append_borrowed (mwatch_message_t *msg,
+                                 const char *key,
+                                 size_t key_len,
+                                 const mwatch_value_t *value);
 
 /* Sets the iteration (and the Iteration field) to `iteration`. */
 void

@@ -133,6 +133,7 @@ field_free_value (field_t *field)
    }
    field->value.type = MWATCH_TYPE_NULL;
    field->value_owned = false;
+   field->value_borrowed = false;
 }
 
 static void
@@ -312,6 +313,7 @@ field_slot (mwatch_message_t *msg, const char *key, size_t key_len)
    field->key_static = false;
    field->value.type = MWATCH_TYPE_NULL;
    field->value_owned = false;
+   field->value_borrowed = false;
    return field;
 }
 
@@ -343,7 +345,26 @@ _mwatch_message_append (mwatch_message_t *msg,
    field->key = (char *) key;
    field->key_owned = false;
    field->key_static = true;
+   field->value_borrowed = false;
    value_copy (msg, &field->value, value, &field->value_owned);
+}
+
+void
+_mwatch_message_append_borrowed (mwatch_message_t *msg,
+                                 const char *key,
+                                 size_t key_len,
+                                 const mwatch_value_t *value)
+{
+   BSON_ASSERT (value->type != MWATCH_TYPE_BSON); /* its copy is libbson's */
+   fields_reserve (msg);
+   field_t *field = &msg->fields[msg->count++];
+   field->key_len = key_len;
+   field->key = (char *) key;
+   field->key_owned = false;
+   field->key_static = true;
+   field->value = *value;
+   field->value_owned = false;
+   field->value_borrowed = true;
 }
 
 bool
@@ -819,7 +840,8 @@ field_bytes (const field_t *field)
 }
 
 /* Whether `msg` lies whole in one pooled block, with nothing allocated
- * apart: then a copy is the block's used bytes and a pointer shift. */
+ * apart nor borrowed: then a copy is the block's used bytes and a pointer
+ * shift. */
 static bool
 is_compact (const mwatch_message_t *msg)
 {
@@ -827,7 +849,8 @@ is_compact (const mwatch_message_t *msg)
       return false;
    }
    for (size_t i = 0; i < msg->count; i++) {
-      if (msg->fields[i].key_owned || msg->fields[i].value_owned) {
+      if (msg->fields[i].key_owned || msg->fields[i].value_owned ||
+          msg->fields[i].value_borrowed) {
          return false;
       }
    }
@@ -921,6 +944,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
          } else {
             to->key = store_bytes (copy, from->key, from->key_len, 1, true, &to->key_owned);
          }
+         to->value_borrowed = false;
          value_copy (copy, &to->value, &from->value, &to->value_owned);
       }
       copy->count = count;

@@ -435,10 +435,15 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
    /* Without context fields or mappings, the common case, the library's
-    * own fields are all new: set without a search. */
+    * own fields are all new: set without a search.  Their text and
+    * documents are then not copied either: the message points at the
+    * watch's copies, which never change, and every message built here is
+    * freed before the watch (a record's by the listener or the logging
+    * call, holding a reference; `msg` by the watch itself); a copy of the
+    * message copies them. */
    bool fresh = !watch->context && !watch->maps;
    void (*put) (mwatch_message_t *, const char *, size_t, const mwatch_value_t *) =
-      fresh ? _mwatch_message_append : _mwatch_message_put;
+      fresh ? _mwatch_message_append_borrowed : _mwatch_message_put;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;

@@ -2,6 +2,7 @@
  * ready state and due time. */
 #include "test-util.h"
 #include "unit/suites.h"
+#include "../../lib/message-private.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -430,6 +431,74 @@ START_TEST (test_small_copy_is_independent)
 END_TEST
 
 /* WatchIDs are unique however fast they are made. */
+/* A borrowed value (the listener's messages point at their watch's text
+ * and filter) is the caller's: a copy of the message, compact or field by
+ * field, copies its bytes, setting over it frees nothing, and the message
+ * renders it as a copied one. */
+START_TEST (test_borrowed_values_are_copied_with_the_message)
+{
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}");
+   char *db = bson_strdup ("shop");
+   uint8_t *doc = bson_malloc (filter->len);
+   memcpy (doc, bson_get_data (filter), filter->len);
+
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+   v.value.v_utf8.str = db;
+   v.value.v_utf8.len = 4;
+   _mwatch_message_append_borrowed (msg, "DB", 2, &v);
+   v.type = MWATCH_TYPE_DOCUMENT;
+   v.value.v_doc.data = doc;
+   v.value.v_doc.len = filter->len;
+   _mwatch_message_append_borrowed (msg, "Filter", 6, &v);
+   /* Not copied: the message shows the caller's bytes. */
+   ck_assert (mwatch_message_get (msg, "DB", &v));
+   ck_assert_ptr_eq (v.value.v_utf8.str, db);
+
+   mwatch_buf_t copied_line, line;
+   mwatch_buf_init (&copied_line);
+   mwatch_buf_init (&line);
+   mwatch_message_t *same = mwatch_message_new ();
+   mwatch_message_set_utf8 (same, "DB", "shop");
+   mwatch_message_set_document (same, "Filter", filter);
+   mwatch_message_render_json (same, &copied_line);
+   mwatch_message_render_json (msg, &line);
+   /* WatchIDs and StartTimes differ: compare from DB on. */
+   ck_assert_str_eq (strstr (line.data, "\"DB\""), strstr (copied_line.data, "\"DB\""));
+   mwatch_message_destroy (same);
+
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   void *extra;
+   mwatch_message_t *queued = _mwatch_message_queue_copy (msg, true, 16, &extra);
+   /* The caller's bytes change (a freed watch's would): the copies keep
+    * theirs. */
+   memcpy (db, "XXXX", 4);
+   memset (doc + 4, 0, filter->len - 4);
+   for (int i = 0; i < 2; i++) {
+      mwatch_message_t *c = i ? queued : copy;
+      ck_assert (mwatch_message_get (c, "DB", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "shop");
+      ck_assert (mwatch_message_get (c, "Filter.user.name", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "ann");
+      /* And a copy of the copy, now compact. */
+      mwatch_message_t *again = mwatch_message_copy (c);
+      ck_assert (mwatch_message_get (again, "Filter.user.name", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "ann");
+      mwatch_message_destroy (again);
+   }
+   /* Set over a borrowed value: the caller's bytes stay the caller's. */
+   ck_assert (mwatch_message_set_utf8 (msg, "DB", "other"));
+   mwatch_message_destroy (msg);
+   mwatch_message_destroy (copy);
+   mwatch_message_destroy (queued);
+   mwatch_buf_destroy (&line);
+   mwatch_buf_destroy (&copied_line);
+   bson_free (db);
+   bson_free (doc);
+   bson_destroy (filter);
+}
+END_TEST
+
 START_TEST (test_watch_ids_unique)
 {
    enum { N = 20000 };
@@ -564,6 +633,7 @@ message_suite (void)
    tcase_add_test (tc, test_copy_can_be_changed);
    tcase_add_test (tc, test_outgrown_message_copies);
    tcase_add_test (tc, test_small_copy_is_independent);
+   tcase_add_test (tc, test_borrowed_values_are_copied_with_the_message);
    tcase_add_test (tc, test_watch_ids_unique);
    tcase_add_test (tc, test_rename_keeps_place);
    tcase_add_test (tc, test_iteration_counter);
