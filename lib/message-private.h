@@ -78,11 +78,11 @@ _mwatch_message_bytes (const mwatch_message_t *msg);
 void
 _mwatch_watch_oid_new (bson_oid_t *oid);
 
-/* mwatch_message_new with a WatchID and StartTime (realtime
+/* mwatch_message_new with a WatchID, Iteration and StartTime (realtime
  * microseconds) of the caller's: an operation's message built after its
  * start, from what was kept of it. */
 mwatch_message_t *
-_mwatch_message_new_as (const bson_oid_t *oid, int64_t start);
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t iteration, int64_t start);
 
 /* A message with no fields that stands in a queue for a record whose
  * message is built when it leaves (see mwatch_live_ops_t.build): its

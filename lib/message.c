@@ -773,7 +773,7 @@ identity_init (mwatch_message_t *msg, const bson_oid_t *oid, bool with_hex)
 }
 
 mwatch_message_t *
-_mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t iteration, int64_t start)
 {
    mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
    identity_init (msg, oid, true);
@@ -783,8 +783,9 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
    v.value.v_utf8.str = msg->watch_id;
    v.value.v_utf8.len = 24;
    _mwatch_message_append (msg, "WatchID", 7, &v);
+   msg->iteration = iteration;
    v.type = MWATCH_TYPE_INT64;
-   v.value.v_int64 = 0;
+   v.value.v_int64 = iteration;
    _mwatch_message_append (msg, "Iteration", 9, &v);
    v.type = MWATCH_TYPE_DATETIME;
    v.value.v_datetime = start;
@@ -795,7 +796,7 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
 mwatch_message_t *
 mwatch_message_new (void)
 {
-   return _mwatch_message_new_as (NULL, _mwatch_realtime_now ());
+   return _mwatch_message_new_as (NULL, 0, _mwatch_realtime_now ());
 }
 
 mwatch_message_t *

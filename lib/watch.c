@@ -131,14 +131,15 @@ struct _mwatch_watch_t {
 
 /* Sets the library's field `key` (a literal) under the name the mappings
  * give it; a dropped field is not set.  The literal's own name skips the
- * key checks; a renamed one goes through them. */
+ * key checks; a renamed one goes through them.  `value` is a number or a
+ * static string (State's): a fresh field borrows it, without a copy. */
 static void
 set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key, size_t key_len,
             const mwatch_value_t *value, bool fresh)
 {
    const char *name = MAPPED_NAME (watch, key);
    if (name == key) {
-      (fresh ? _mwatch_message_append : _mwatch_message_put) (msg, key, key_len, value);
+      (fresh ? _mwatch_message_append_borrowed : _mwatch_message_put) (msg, key, key_len, value);
    } else if (name) {
       mwatch_message_set_value (msg, name, value);
    }
@@ -431,7 +432,7 @@ put_late (const mwatch_watch_t *watch,
 static mwatch_message_t *
 build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, bool as_record)
 {
-   mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, watch->start_time);
+   mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, snap->iteration, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
    /* Without context fields or mappings, the common case, the library's
@@ -478,7 +479,11 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    if (as_record ? snap->ready : watch->finished) {
       mwatch_message_set_ready (msg);
    }
-   _mwatch_message_set_iteration (msg, snap->iteration);
+   if (!fresh) {
+      /* A context field or a mapping may have set or moved Iteration:
+       * the record's own is set again (in place, or last). */
+      _mwatch_message_set_iteration (msg, snap->iteration);
+   }
    if (!as_record) {
       _mwatch_message_set_due (msg, snap->due);
       return msg;
