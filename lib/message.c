@@ -30,6 +30,9 @@ struct _mwatch_message_t {
    size_t capacity;
    bool fields_on_heap;
    bool pooled; /* the block came from the block pool */
+   /* A key or value was allocated apart (key_owned, value_owned): only
+    * then does freeing the message look at its fields. */
+   bool owns_parts;
    char *spare;     /* free bytes inside the block */
    char *spare_end;
    bson_oid_t oid;
@@ -60,6 +63,7 @@ message_alloc (size_t fields, size_t spare)
    msg->count = 0;
    msg->capacity = fields;
    msg->fields_on_heap = false;
+   msg->owns_parts = false;
    msg->charged = 0;
    msg->spare = (char *) (msg->fields + fields);
    msg->spare_end = msg->spare + spare;
@@ -88,6 +92,7 @@ store_bytes (mwatch_message_t *msg, const void *data, size_t len, size_t align, 
    *owned = dst == NULL;
    if (!dst) {
       dst = bson_malloc (size ? size : 1);
+      msg->owns_parts = true;
    }
    if (len) {
       memcpy (dst, data, len);
@@ -165,6 +170,7 @@ value_copy (mwatch_message_t *msg, mwatch_value_t *dst, const mwatch_value_t *sr
    case MWATCH_TYPE_BSON:
       bson_value_copy (&src->value.v_bson, &dst->value.v_bson);
       *owned = true;
+      msg->owns_parts = true;
       break;
    case MWATCH_TYPE_NULL:
    case MWATCH_TYPE_BOOL:
@@ -966,7 +972,7 @@ mwatch_message_destroy (mwatch_message_t *msg)
    if (!msg) {
       return;
    }
-   for (size_t i = 0; i < msg->count; i++) {
+   for (size_t i = 0; msg->owns_parts && i < msg->count; i++) {
       field_free (&msg->fields[i]);
    }
    if (msg->fields_on_heap) {
