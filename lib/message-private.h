@@ -4,6 +4,28 @@
 
 #include "mongowatch.h"
 
+/* A field of a message: its name and value, and who owns their bytes. */
+typedef struct {
+   char *key;
+   size_t key_len;
+   mwatch_value_t value;
+   bool key_owned;
+   bool value_owned;
+   /* The key is one of the library's names, a string that lives as long
+    * as the process: not copied, and not moved with the block. */
+   bool key_static;
+   /* The value's data is the caller's, not the message's nor allocated
+    * for it (_mwatch_message_append_borrowed): never freed, and copied
+    * when the message is. */
+   bool value_borrowed;
+} _mwatch_field_t;
+
+/* The fields of `msg` in their order, `*count` of them, valid while `msg`
+ * is not changed: what the renderings read, a field at a time without a
+ * call and a copy of its value per field (mwatch_message_iter_next). */
+const _mwatch_field_t *
+_mwatch_message_fields (const mwatch_message_t *msg, size_t *count);
+
 /* Sets the due time (monotonic microseconds) of a message not yet ready. */
 void
 _mwatch_message_set_due (mwatch_message_t *msg, int64_t due);
@@ -30,6 +52,19 @@ _mwatch_message_append (mwatch_message_t *msg,
                         size_t key_len,
                         const mwatch_value_t *value);
 
+/* _mwatch_message_append without a copy of the value's data (a UTF8
+ * string, a document's or an array's bytes): the message points at the
+ * caller's, which must stay unchanged as long as the message lives.  A
+ * copy of the message (mwatch_message_copy, a queue's) copies them.  For
+ * a message that lives no longer than what it is built from: the
+ * listener's, built from a watch it holds a reference to, and freed before
+ * it lets go of it. */
+void
+_mwatch_message_append_borrowed (mwatch_message_t *msg,
+                                 const char *key,
+                                 size_t key_len,
+                                 const mwatch_value_t *value);
+
 /* Sets the iteration (and the Iteration field) to `iteration`. */
 void
 _mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration);
@@ -43,11 +78,11 @@ _mwatch_message_bytes (const mwatch_message_t *msg);
 void
 _mwatch_watch_oid_new (bson_oid_t *oid);
 
-/* mwatch_message_new with a WatchID and StartTime (realtime
+/* mwatch_message_new with a WatchID, Iteration and StartTime (realtime
  * microseconds) of the caller's: an operation's message built after its
  * start, from what was kept of it. */
 mwatch_message_t *
-_mwatch_message_new_as (const bson_oid_t *oid, int64_t start);
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t iteration, int64_t start);
 
 /* A message with no fields that stands in a queue for a record whose
  * message is built when it leaves (see mwatch_live_ops_t.build): its

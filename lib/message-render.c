@@ -1,8 +1,9 @@
 /* The four renderings of a WatchMessage: {watch} and {watch.full} as
  * key=value, {watch.csv} as an RFC 4180 record and {watch.json}.  They
- * append to the caller's buffer and read the message through the public
- * API only. */
+ * append to the caller's buffer and read the message's fields in place
+ * (_mwatch_message_fields): no call and no copy of a value per field. */
 #include "json-private.h"
+#include "message-private.h"
 #include "message-render-private.h"
 
 #include <pthread.h>
@@ -109,17 +110,12 @@ separate (mwatch_buf_t *out, bool *first, char sep)
    *first = false;
 }
 
-/* Advances to the next field whose name does not start with '_': those are
- * private to filters and handlers, never rendered by default. */
-static bool
-next_public (mwatch_message_iter_t *iter, const char **key, mwatch_value_t *value)
+/* Fields whose name starts with '_' are private to filters and handlers,
+ * never rendered by default. */
+static inline bool
+is_public (const _mwatch_field_t *field)
 {
-   while (mwatch_message_iter_next (iter, key, value)) {
-      if ((*key)[0] != '_') {
-         return true;
-      }
-   }
-   return false;
+   return field->key[0] != '_';
 }
 
 /* ---------------------------------------------------------------- key=value */
@@ -145,15 +141,16 @@ typedef struct {
 static bool
 field_index_init (field_index_t *index, const mwatch_message_t *msg)
 {
-   mwatch_message_iter_t iter;
-   size_t n = 0;
+   size_t count;
+   const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
 
-   if (mwatch_message_count (msg) > INDEX_MAX) {
+   if (count > INDEX_MAX) {
       return false;
    }
    memset (index->head, 0, sizeof index->head);
-   mwatch_message_iter_init (&iter, msg);
-   while (mwatch_message_iter_next (&iter, &index->keys[n], &index->values[n])) {
+   for (size_t n = 0; n < count;) {
+      index->keys[n] = fields[n].key;
+      index->values[n] = fields[n].value;
       /* Never empty: there is a second byte, if only the terminator. */
       uint8_t bucket = BUCKET (index->keys[n]);
       index->next[n] = index->head[bucket];
@@ -348,18 +345,17 @@ static bool
 render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t *out)
 {
    const default_table_t *t = &s->table;
-   mwatch_value_t values[DEFAULT_MAX];
+   const mwatch_value_t *values[DEFAULT_MAX];
    uint32_t found = 0;
-   mwatch_message_iter_t iter;
-   const char *key;
-   mwatch_value_t value;
+   size_t count;
+   const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
 
    /* As the general path: past INDEX_MAX fields, lookups by name. */
-   if (t->n == 0 || mwatch_message_count (msg) > INDEX_MAX) {
+   if (t->n == 0 || count > INDEX_MAX) {
       return false;
    }
-   mwatch_message_iter_init (&iter, msg);
-   while (mwatch_message_iter_next (&iter, &key, &value)) {
+   for (size_t f = 0; f < count; f++) {
+      const char *key = fields[f].key;
       if (!key[0]) {
          continue;
       }
@@ -369,7 +365,7 @@ render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t
          const char *name = mwatch_default_fields[i - 1];
          if (name == key || strcmp (name, key) == 0) {
             /* A later field of the same name wins, as in the index. */
-            values[i - 1] = value;
+            values[i - 1] = &fields[f].value;
             found |= UINT32_C (1) << (i - 1);
             break;
          }
@@ -385,7 +381,7 @@ render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t
          out->len += t->len[i] - skip;
          out->data[out->len] = '\0';
          skip = 0;
-         write_value_inline (out, &values[i], MODE_TEXT);
+         write_value_inline (out, values[i], MODE_TEXT);
       }
    }
    return true;
@@ -426,15 +422,15 @@ mwatch_message_render (const mwatch_message_t *msg,
 void
 mwatch_message_render_full (const mwatch_message_t *msg, mwatch_buf_t *out)
 {
-   mwatch_message_iter_t iter;
-   const char *key;
-   mwatch_value_t value;
+   size_t count;
+   const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
    bool first = true;
    const separators_t *s = separators ();
 
-   mwatch_message_iter_init (&iter, msg);
-   while (next_public (&iter, &key, &value)) {
-      write_pair (out, s, &first, key, false, &value);
+   for (size_t i = 0; i < count; i++) {
+      if (is_public (&fields[i])) {
+         write_pair (out, s, &first, fields[i].key, false, &fields[i].value);
+      }
    }
 }
 
@@ -546,14 +542,16 @@ csv_extra_cell (const mwatch_message_t *msg,
                 bool *first,
                 mwatch_buf_t *out)
 {
-   mwatch_message_iter_t iter;
-   const char *key;
-   mwatch_value_t value;
+   size_t count;
+   const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
    bool none = true;
    size_t start = csv_cell_begin (out, first);
 
-   mwatch_message_iter_init (&iter, msg);
-   while (next_public (&iter, &key, &value)) {
+   for (size_t i = 0; i < count; i++) {
+      if (!is_public (&fields[i])) {
+         continue;
+      }
+      const char *key = fields[i].key;
       /* A field named Extra has no column of its own even when the list
        * places the Extra cell: it goes in the object. */
       if (is_listed (columns, key) && strcmp (key, MWATCH_CSV_EXTRA) != 0) {
@@ -563,7 +561,7 @@ csv_extra_cell (const mwatch_message_t *msg,
       none = false;
       _mwatch_json_string (out, key, strlen (key));
       _mwatch_buf_putc (out, ':');
-      write_value (out, &value, MODE_JSON);
+      write_value (out, &fields[i].value, MODE_JSON);
    }
    if (!none) {
       _mwatch_buf_putc (out, '}');
@@ -637,18 +635,20 @@ mwatch_render_csv_header (const char *const *columns, mwatch_buf_t *out)
 void
 mwatch_message_render_json (const mwatch_message_t *msg, mwatch_buf_t *out)
 {
-   mwatch_message_iter_t iter;
-   const char *key;
-   mwatch_value_t value;
+   size_t count;
+   const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
    bool first = true;
 
    _mwatch_buf_putc (out, '{');
-   mwatch_message_iter_init (&iter, msg);
-   while (next_public (&iter, &key, &value)) {
+   for (size_t i = 0; i < count; i++) {
+      if (!is_public (&fields[i])) {
+         continue;
+      }
       separate (out, &first, ',');
-      _mwatch_json_string (out, key, strlen (key));
+      /* The key's length is kept: no strlen. */
+      _mwatch_json_string (out, fields[i].key, fields[i].key_len);
       _mwatch_buf_putc (out, ':');
-      write_value (out, &value, MODE_JSON);
+      write_value (out, &fields[i].value, MODE_JSON);
    }
    _mwatch_buf_putc (out, '}');
 }

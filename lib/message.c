@@ -12,20 +12,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-typedef struct {
-   char *key;
-   size_t key_len;
-   /* Storage: UTF8 text (with a NUL after it), DOCUMENT and ARRAY bytes,
-    * and BSON values (bson_value_copy).  Keys and values live in the
-    * message's own block when they fit, else they are allocated one by one
-    * (`key_owned`, `value_owned`). */
-   mwatch_value_t value;
-   bool key_owned;
-   bool value_owned;
-   /* The key is one of the library's names, a string that lives as long
-    * as the process: not copied, and not moved with the block. */
-   bool key_static;
-} field_t;
+/* Storage (_mwatch_field_t, message-private.h): UTF8 text (with a NUL
+ * after it), DOCUMENT and ARRAY bytes, and BSON values (bson_value_copy).
+ * Keys and values live in the message's own block when they fit, else they
+ * are allocated one by one (`key_owned`, `value_owned`). */
+typedef _mwatch_field_t field_t;
 
 /* A message is one allocation: this header, then room for fields, then
  * room for keys and values (the "spare" bytes).  Setting a field takes its
@@ -39,6 +30,9 @@ struct _mwatch_message_t {
    size_t capacity;
    bool fields_on_heap;
    bool pooled; /* the block came from the block pool */
+   /* A key or value was allocated apart (key_owned, value_owned): only
+    * then does freeing the message look at its fields. */
+   bool owns_parts;
    char *spare;     /* free bytes inside the block */
    char *spare_end;
    bson_oid_t oid;
@@ -69,6 +63,7 @@ message_alloc (size_t fields, size_t spare)
    msg->count = 0;
    msg->capacity = fields;
    msg->fields_on_heap = false;
+   msg->owns_parts = false;
    msg->charged = 0;
    msg->spare = (char *) (msg->fields + fields);
    msg->spare_end = msg->spare + spare;
@@ -97,6 +92,7 @@ store_bytes (mwatch_message_t *msg, const void *data, size_t len, size_t align, 
    *owned = dst == NULL;
    if (!dst) {
       dst = bson_malloc (size ? size : 1);
+      msg->owns_parts = true;
    }
    if (len) {
       memcpy (dst, data, len);
@@ -142,6 +138,7 @@ field_free_value (field_t *field)
    }
    field->value.type = MWATCH_TYPE_NULL;
    field->value_owned = false;
+   field->value_borrowed = false;
 }
 
 static void
@@ -173,6 +170,7 @@ value_copy (mwatch_message_t *msg, mwatch_value_t *dst, const mwatch_value_t *sr
    case MWATCH_TYPE_BSON:
       bson_value_copy (&src->value.v_bson, &dst->value.v_bson);
       *owned = true;
+      msg->owns_parts = true;
       break;
    case MWATCH_TYPE_NULL:
    case MWATCH_TYPE_BOOL:
@@ -321,6 +319,7 @@ field_slot (mwatch_message_t *msg, const char *key, size_t key_len)
    field->key_static = false;
    field->value.type = MWATCH_TYPE_NULL;
    field->value_owned = false;
+   field->value_borrowed = false;
    return field;
 }
 
@@ -352,7 +351,26 @@ _mwatch_message_append (mwatch_message_t *msg,
    field->key = (char *) key;
    field->key_owned = false;
    field->key_static = true;
+   field->value_borrowed = false;
    value_copy (msg, &field->value, value, &field->value_owned);
+}
+
+void
+_mwatch_message_append_borrowed (mwatch_message_t *msg,
+                                 const char *key,
+                                 size_t key_len,
+                                 const mwatch_value_t *value)
+{
+   BSON_ASSERT (value->type != MWATCH_TYPE_BSON); /* its copy is libbson's */
+   fields_reserve (msg);
+   field_t *field = &msg->fields[msg->count++];
+   field->key_len = key_len;
+   field->key = (char *) key;
+   field->key_owned = false;
+   field->key_static = true;
+   field->value = *value;
+   field->value_owned = false;
+   field->value_borrowed = true;
 }
 
 bool
@@ -632,6 +650,13 @@ mwatch_message_count (const mwatch_message_t *msg)
    return msg ? msg->count : 0;
 }
 
+const _mwatch_field_t *
+_mwatch_message_fields (const mwatch_message_t *msg, size_t *count)
+{
+   *count = msg ? msg->count : 0;
+   return msg ? msg->fields : NULL;
+}
+
 void
 mwatch_message_iter_init (mwatch_message_iter_t *iter, const mwatch_message_t *msg)
 {
@@ -704,13 +729,25 @@ oid_generate (bson_oid_t *oid)
    oid->bytes[11] = (uint8_t) count;
 }
 
+/* Every byte's two hexadecimal digits: one 2-byte copy a byte, where
+ * two lookups and shifts each cost about twice as much (the listener
+ * writes a WatchID into every message it builds). */
+#define HEX_ROW(h) \
+   h "0", h "1", h "2", h "3", h "4", h "5", h "6", h "7", \
+   h "8", h "9", h "a", h "b", h "c", h "d", h "e", h "f"
+static const char hex_pairs[256][2] = {
+   HEX_ROW ("0"), HEX_ROW ("1"), HEX_ROW ("2"), HEX_ROW ("3"),
+   HEX_ROW ("4"), HEX_ROW ("5"), HEX_ROW ("6"), HEX_ROW ("7"),
+   HEX_ROW ("8"), HEX_ROW ("9"), HEX_ROW ("a"), HEX_ROW ("b"),
+   HEX_ROW ("c"), HEX_ROW ("d"), HEX_ROW ("e"), HEX_ROW ("f"),
+};
+#undef HEX_ROW
+
 static void
 oid_to_hex (const bson_oid_t *oid, char out[25])
 {
-   static const char hex[] = "0123456789abcdef";
    for (size_t i = 0; i < 12; i++) {
-      out[2 * i] = hex[oid->bytes[i] >> 4];
-      out[2 * i + 1] = hex[oid->bytes[i] & 0xf];
+      memcpy (out + 2 * i, hex_pairs[oid->bytes[i]], 2);
    }
    out[24] = '\0';
 }
@@ -742,7 +779,7 @@ identity_init (mwatch_message_t *msg, const bson_oid_t *oid, bool with_hex)
 }
 
 mwatch_message_t *
-_mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
+_mwatch_message_new_as (const bson_oid_t *oid, int64_t iteration, int64_t start)
 {
    mwatch_message_t *msg = message_alloc (NEW_FIELDS, NEW_SPARE);
    identity_init (msg, oid, true);
@@ -752,8 +789,9 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
    v.value.v_utf8.str = msg->watch_id;
    v.value.v_utf8.len = 24;
    _mwatch_message_append (msg, "WatchID", 7, &v);
+   msg->iteration = iteration;
    v.type = MWATCH_TYPE_INT64;
-   v.value.v_int64 = 0;
+   v.value.v_int64 = iteration;
    _mwatch_message_append (msg, "Iteration", 9, &v);
    v.type = MWATCH_TYPE_DATETIME;
    v.value.v_datetime = start;
@@ -764,7 +802,7 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t start)
 mwatch_message_t *
 mwatch_message_new (void)
 {
-   return _mwatch_message_new_as (NULL, _mwatch_realtime_now ());
+   return _mwatch_message_new_as (NULL, 0, _mwatch_realtime_now ());
 }
 
 mwatch_message_t *
@@ -809,7 +847,8 @@ field_bytes (const field_t *field)
 }
 
 /* Whether `msg` lies whole in one pooled block, with nothing allocated
- * apart: then a copy is the block's used bytes and a pointer shift. */
+ * apart nor borrowed: then a copy is the block's used bytes and a pointer
+ * shift. */
 static bool
 is_compact (const mwatch_message_t *msg)
 {
@@ -817,7 +856,8 @@ is_compact (const mwatch_message_t *msg)
       return false;
    }
    for (size_t i = 0; i < msg->count; i++) {
-      if (msg->fields[i].key_owned || msg->fields[i].value_owned) {
+      if (msg->fields[i].key_owned || msg->fields[i].value_owned ||
+          msg->fields[i].value_borrowed) {
          return false;
       }
    }
@@ -911,6 +951,7 @@ _mwatch_message_queue_copy (const mwatch_message_t *msg,
          } else {
             to->key = store_bytes (copy, from->key, from->key_len, 1, true, &to->key_owned);
          }
+         to->value_borrowed = false;
          value_copy (copy, &to->value, &from->value, &to->value_owned);
       }
       copy->count = count;
@@ -931,7 +972,7 @@ mwatch_message_destroy (mwatch_message_t *msg)
    if (!msg) {
       return;
    }
-   for (size_t i = 0; i < msg->count; i++) {
+   for (size_t i = 0; msg->owns_parts && i < msg->count; i++) {
       field_free (&msg->fields[i]);
    }
    if (msg->fields_on_heap) {

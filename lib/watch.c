@@ -88,6 +88,10 @@ struct _mwatch_watch_t {
    const char *operation;
    const char *db;         /* NULL: not known */
    const char *collection; /* NULL: none */
+   /* Their lengths: every message built writes them (build_locked). */
+   size_t operation_len;
+   size_t db_len;
+   size_t collection_len;
    mwatch_value_t filter;  /* type NULL: none; DOCUMENT or ARRAY */
    mwatch_value_t update;
    /* Storage of the above: the rest of the pool block, then the heap. */
@@ -127,14 +131,15 @@ struct _mwatch_watch_t {
 
 /* Sets the library's field `key` (a literal) under the name the mappings
  * give it; a dropped field is not set.  The literal's own name skips the
- * key checks; a renamed one goes through them. */
+ * key checks; a renamed one goes through them.  `value` is a number or a
+ * static string (State's): a fresh field borrows it, without a copy. */
 static void
 set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key, size_t key_len,
             const mwatch_value_t *value, bool fresh)
 {
    const char *name = MAPPED_NAME (watch, key);
    if (name == key) {
-      (fresh ? _mwatch_message_append : _mwatch_message_put) (msg, key, key_len, value);
+      (fresh ? _mwatch_message_append_borrowed : _mwatch_message_put) (msg, key, key_len, value);
    } else if (name) {
       mwatch_message_set_value (msg, name, value);
    }
@@ -169,10 +174,12 @@ keep_bytes (mwatch_watch_t *watch, const void *data, size_t len, bool nul)
    return dst;
 }
 
+/* A copy of `text` (NULL stays NULL, length 0), its length in `*len`. */
 static const char *
-keep_string (mwatch_watch_t *watch, const char *text)
+keep_string (mwatch_watch_t *watch, const char *text, size_t *len)
 {
-   return text ? keep_bytes (watch, text, strlen (text), true) : NULL;
+   *len = text ? strlen (text) : 0;
+   return text ? keep_bytes (watch, text, *len, true) : NULL;
 }
 
 static void
@@ -221,10 +228,15 @@ watch_new (mwatch_watcher_kind_t kind,
    watch->heap_count = 0;
    watch->bytes = MWATCH_BLOCK_SIZE;
    /* A literal lives as long as the library: kept by its address, one
-    * strlen and copy fewer per operation. */
-   watch->operation = operation_literal ? operation : keep_string (watch, operation);
-   watch->db = keep_string (watch, db);
-   watch->collection = keep_string (watch, collection);
+    * copy fewer per operation. */
+   if (operation_literal) {
+      watch->operation = operation;
+      watch->operation_len = operation ? strlen (operation) : 0;
+   } else {
+      watch->operation = keep_string (watch, operation, &watch->operation_len);
+   }
+   watch->db = keep_string (watch, db, &watch->db_len);
+   watch->collection = keep_string (watch, collection, &watch->collection_len);
    watch->filter.type = MWATCH_TYPE_NULL;
    watch->update.type = MWATCH_TYPE_NULL;
    atomic_init (&watch->counters.duration_us, 0);
@@ -452,27 +464,32 @@ put_late (const mwatch_watch_t *watch,
 static mwatch_message_t *
 build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, bool as_record)
 {
-   mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, watch->start_time);
+   mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, snap->iteration, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
    /* Without context fields or mappings, the common case, the library's
-    * own fields are all new: set without a search. */
+    * own fields are all new: set without a search.  Their text and
+    * documents are then not copied either: the message points at the
+    * watch's copies, which never change, and every message built here is
+    * freed before the watch (a record's by the listener or the logging
+    * call, holding a reference; `msg` by the watch itself); a copy of the
+    * message copies them. */
    bool fresh = !watch->context && !watch->maps;
    void (*put) (mwatch_message_t *, const char *, size_t, const mwatch_value_t *) =
-      fresh ? _mwatch_message_append : _mwatch_message_put;
+      fresh ? _mwatch_message_append_borrowed : _mwatch_message_put;
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;
-      v.value.v_utf8.len = strlen (watch->db);
+      v.value.v_utf8.len = watch->db_len;
       put (msg, "DB", 2, &v);
    }
    if (watch->collection) {
       v.value.v_utf8.str = watch->collection;
-      v.value.v_utf8.len = strlen (watch->collection);
+      v.value.v_utf8.len = watch->collection_len;
       put (msg, "Collection", 10, &v);
    }
    v.value.v_utf8.str = watch->operation;
-   v.value.v_utf8.len = strlen (watch->operation);
+   v.value.v_utf8.len = watch->operation_len;
    put (msg, "Operation", 9, &v);
    if (watch->filter.type != MWATCH_TYPE_NULL) {
       put (msg, "Filter", 6, &watch->filter);
@@ -494,7 +511,11 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    if (as_record ? snap->ready : watch->finished) {
       mwatch_message_set_ready (msg);
    }
-   _mwatch_message_set_iteration (msg, snap->iteration);
+   if (!fresh) {
+      /* A context field or a mapping may have set or moved Iteration:
+       * the record's own is set again (in place, or last). */
+      _mwatch_message_set_iteration (msg, snap->iteration);
+   }
    if (!as_record) {
       _mwatch_message_set_due (msg, snap->due);
       return msg;

@@ -50,7 +50,7 @@ fake_message (fake_t *fake, const mwatch_live_snapshot_t *snap)
    if (!pthread_equal (pthread_self (), fake->logging)) {
       atomic_fetch_add (&fake->off_thread, 1);
    }
-   mwatch_message_t *msg = _mwatch_message_new_as (NULL, 0); /* a WatchID of its own */
+   mwatch_message_t *msg = _mwatch_message_new_as (NULL, 0, 0); /* a WatchID of its own */
    _mwatch_message_set_iteration (msg, snap->iteration);
    mwatch_message_set_utf8 (msg, "Built", "yes");
    if (snap->ready) {

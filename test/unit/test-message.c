@@ -2,6 +2,7 @@
  * ready state and due time. */
 #include "test-util.h"
 #include "unit/suites.h"
+#include "../../lib/message-private.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -430,6 +431,178 @@ START_TEST (test_small_copy_is_independent)
 END_TEST
 
 /* WatchIDs are unique however fast they are made. */
+/* A borrowed value (the listener's messages point at their watch's text
+ * and filter) is the caller's: a copy of the message, compact or field by
+ * field, copies its bytes, setting over it frees nothing, and the message
+ * renders it as a copied one. */
+START_TEST (test_borrowed_values_are_copied_with_the_message)
+{
+   bson_t *filter = BCON_NEW ("user", "{", "name", BCON_UTF8 ("ann"), "}");
+   char *db = bson_strdup ("shop");
+   uint8_t *doc = bson_malloc (filter->len);
+   memcpy (doc, bson_get_data (filter), filter->len);
+
+   mwatch_message_t *msg = mwatch_message_new ();
+   mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+   v.value.v_utf8.str = db;
+   v.value.v_utf8.len = 4;
+   _mwatch_message_append_borrowed (msg, "DB", 2, &v);
+   v.type = MWATCH_TYPE_DOCUMENT;
+   v.value.v_doc.data = doc;
+   v.value.v_doc.len = filter->len;
+   _mwatch_message_append_borrowed (msg, "Filter", 6, &v);
+   /* Not copied: the message shows the caller's bytes. */
+   ck_assert (mwatch_message_get (msg, "DB", &v));
+   ck_assert_ptr_eq (v.value.v_utf8.str, db);
+
+   mwatch_buf_t copied_line, line;
+   mwatch_buf_init (&copied_line);
+   mwatch_buf_init (&line);
+   mwatch_message_t *same = mwatch_message_new ();
+   mwatch_message_set_utf8 (same, "DB", "shop");
+   mwatch_message_set_document (same, "Filter", filter);
+   mwatch_message_render_json (same, &copied_line);
+   mwatch_message_render_json (msg, &line);
+   /* WatchIDs and StartTimes differ: compare from DB on. */
+   ck_assert_str_eq (strstr (line.data, "\"DB\""), strstr (copied_line.data, "\"DB\""));
+   mwatch_message_destroy (same);
+
+   mwatch_message_t *copy = mwatch_message_copy (msg);
+   void *extra;
+   mwatch_message_t *queued = _mwatch_message_queue_copy (msg, true, 16, &extra);
+   /* The caller's bytes change (a freed watch's would): the copies keep
+    * theirs. */
+   memcpy (db, "XXXX", 4);
+   memset (doc + 4, 0, filter->len - 4);
+   for (int i = 0; i < 2; i++) {
+      mwatch_message_t *c = i ? queued : copy;
+      ck_assert (mwatch_message_get (c, "DB", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "shop");
+      ck_assert (mwatch_message_get (c, "Filter.user.name", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "ann");
+      /* And a copy of the copy, now compact. */
+      mwatch_message_t *again = mwatch_message_copy (c);
+      ck_assert (mwatch_message_get (again, "Filter.user.name", &v));
+      ck_assert_str_eq (v.value.v_utf8.str, "ann");
+      mwatch_message_destroy (again);
+   }
+   /* Set over a borrowed value: the caller's bytes stay the caller's. */
+   ck_assert (mwatch_message_set_utf8 (msg, "DB", "other"));
+   mwatch_message_destroy (msg);
+   mwatch_message_destroy (copy);
+   mwatch_message_destroy (queued);
+   mwatch_buf_destroy (&line);
+   mwatch_buf_destroy (&copied_line);
+   bson_free (db);
+   bson_free (doc);
+   bson_destroy (filter);
+}
+END_TEST
+
+/* Renders `msg` in every way into one string, for comparing. */
+static char *
+render_all (const mwatch_message_t *msg)
+{
+   mwatch_buf_t out;
+   mwatch_buf_init (&out);
+   mwatch_message_render (msg, NULL, &out);
+   mwatch_buf_append_str (&out, "\n");
+   mwatch_message_render_full (msg, &out);
+   mwatch_buf_append_str (&out, "\n");
+   mwatch_message_render_json (msg, &out);
+   mwatch_buf_append_str (&out, "\n");
+   mwatch_message_render_csv (msg, NULL, &out);
+   char *text = bson_strdup (out.data);
+   mwatch_buf_destroy (&out);
+   return text;
+}
+
+/* Differential: a message whose fields borrow their text and documents
+ * (the listener's) renders, in all four renderings, and copies exactly as
+ * one that copied them, over many records: non-ASCII and characters that
+ * need escaping, filters from empty to several kilobytes, context fields
+ * beside them, an Error, fields set over borrowed ones. */
+START_TEST (test_borrowed_and_copied_render_alike)
+{
+   static const char *const texts[] = {
+      "shop", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", "a \"quoted\" name", "line\nbreak,comma",
+      "back\\slash=eq", "", "tab\there", "\xf0\x9f\x98\x80 emoji",
+   };
+   size_t n_texts = sizeof texts / sizeof texts[0];
+   bson_oid_t oid;
+   _mwatch_watch_oid_new (&oid);
+   for (int i = 0; i < 300; i++) {
+      bson_t filter = BSON_INITIALIZER;
+      for (int k = 0; k < (i % 40) * (i % 7); k++) {
+         char key[16];
+         bson_snprintf (key, sizeof key, "k%d", k);
+         if (k % 3 == 0) {
+            BSON_APPEND_UTF8 (&filter, key, texts[(size_t) (i + k) % n_texts]);
+         } else if (k % 3 == 1) {
+            BSON_APPEND_INT64 (&filter, key, (int64_t) i * k - 7);
+         } else {
+            bson_t sub;
+            BSON_APPEND_DOCUMENT_BEGIN (&filter, key, &sub);
+            BSON_APPEND_DOUBLE (&sub, "$gt", i / 3.0);
+            BSON_APPEND_UTF8 (&sub, "n", texts[(size_t) k % n_texts]);
+            bson_append_document_end (&filter, &sub);
+         }
+      }
+      mwatch_message_t *m[2];
+      for (int b = 0; b < 2; b++) {
+         void (*put) (mwatch_message_t *, const char *, size_t, const mwatch_value_t *) =
+            b ? _mwatch_message_append_borrowed : _mwatch_message_append;
+         m[b] = _mwatch_message_new_as (&oid, i, 1700000000000000 + i);
+         if (i % 5 == 0) {
+            mwatch_message_set_utf8 (m[b], "App", texts[(size_t) i % n_texts]);
+            mwatch_message_set_int64 (m[b], "_private", i);
+         }
+         mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
+         v.value.v_utf8.str = texts[(size_t) i % n_texts];
+         v.value.v_utf8.len = strlen (v.value.v_utf8.str);
+         put (m[b], "DB", 2, &v);
+         v.value.v_utf8.str = texts[(size_t) (i / 2) % n_texts];
+         v.value.v_utf8.len = strlen (v.value.v_utf8.str);
+         put (m[b], "Collection", 10, &v);
+         v.value.v_utf8.str = "find";
+         v.value.v_utf8.len = 4;
+         put (m[b], "Operation", 9, &v);
+         v.type = i % 4 == 3 ? MWATCH_TYPE_ARRAY : MWATCH_TYPE_DOCUMENT;
+         v.value.v_doc.data = bson_get_data (&filter);
+         v.value.v_doc.len = filter.len;
+         put (m[b], "Filter", 6, &v);
+         v.type = MWATCH_TYPE_DOUBLE;
+         v.value.v_double = i / 1000.0;
+         put (m[b], "Duration", 8, &v);
+         v.type = MWATCH_TYPE_UTF8;
+         v.value.v_utf8.str = "final";
+         v.value.v_utf8.len = 5;
+         put (m[b], "State", 5, &v);
+         if (i % 6 == 0) {
+            mwatch_message_set_utf8 (m[b], "Error", texts[(size_t) (i + 3) % n_texts]);
+         }
+         if (i % 9 == 0) {
+            /* Set over a borrowed field, in place. */
+            mwatch_message_set_utf8 (m[b], "DB", texts[(size_t) (i + 1) % n_texts]);
+         }
+      }
+      char *copied = render_all (m[0]);
+      char *borrowed = render_all (m[1]);
+      ck_assert_str_eq (borrowed, copied);
+      mwatch_message_t *copy = mwatch_message_copy (m[1]);
+      mwatch_message_destroy (m[1]);
+      char *of_copy = render_all (copy);
+      ck_assert_str_eq (of_copy, copied);
+      bson_free (copied);
+      bson_free (borrowed);
+      bson_free (of_copy);
+      mwatch_message_destroy (copy);
+      mwatch_message_destroy (m[0]);
+      bson_destroy (&filter);
+   }
+}
+END_TEST
+
 START_TEST (test_watch_ids_unique)
 {
    enum { N = 20000 };
@@ -564,6 +737,8 @@ message_suite (void)
    tcase_add_test (tc, test_copy_can_be_changed);
    tcase_add_test (tc, test_outgrown_message_copies);
    tcase_add_test (tc, test_small_copy_is_independent);
+   tcase_add_test (tc, test_borrowed_values_are_copied_with_the_message);
+   tcase_add_test (tc, test_borrowed_and_copied_render_alike);
    tcase_add_test (tc, test_watch_ids_unique);
    tcase_add_test (tc, test_rename_keeps_place);
    tcase_add_test (tc, test_iteration_counter);
