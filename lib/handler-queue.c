@@ -58,9 +58,15 @@ typedef struct queue_handler {
     * to the process's end with the queue and the backend (never freed),
     * and discards whatever it still finds. */
    atomic_bool abandoned;
+   /* The listener has a record in its hands (in deliver): one more that
+    * such a close loses, unless the listener is stuck in a flush. */
+   atomic_bool in_hand;
    /* Records left unwritten by such a close, final ones apart. */
    uint64_t lost_at_close;
    uint64_t lost_final_at_close;
+   /* Of lost_at_close, the records the backend held unsent (its vtable's
+    * held op). */
+   uint64_t held_at_close;
    /* Live queue handlers, for fork(). */
    struct queue_handler *prev;
    struct queue_handler *next;
@@ -194,12 +200,19 @@ report_drops (queue_handler_t *qh, bool closing)
    if (st.dropped == qh->reported_dropped) {
       return;
    }
-   char text[512];
+   char held[300] = "";
+   if (qh->held_at_close) {
+      const char *backend = mwatch_handler_get_name (qh->backend);
+      bson_snprintf (held, sizeof held, " (%" PRIu64 " of them held by the backend%s%s%s)",
+                     qh->held_at_close, backend ? " \"" : "", backend ? backend : "",
+                     backend ? "\"" : "");
+   }
+   char text[800];
    bson_snprintf (text, sizeof text,
-                  "handler \"%s\": %" PRIu64 " records dropped in all, %" PRIu64
+                  "handler \"%s\": %" PRIu64 " records dropped in all%s, %" PRIu64
                   " since the last report; %" PRIu64 " of them final (operations missing "
                   "from the log)%s",
-                  display_name (qh), st.dropped, st.dropped - qh->reported_dropped,
+                  display_name (qh), st.dropped, held, st.dropped - qh->reported_dropped,
                   st.dropped_ready,
                   qh->lost_at_close ? "; closing ran out of time with records left: raise "
                                       "shutdown_timeout_sec or mend the handler's sink"
@@ -282,7 +295,9 @@ listen_loop (void *arg)
          queued_record_free (msg, data, NULL);
          continue;
       }
+      atomic_store (&qh->in_hand, true);
       deliver (qh, msg, data);
+      atomic_store (&qh->in_hand, false);
       /* The record may have begun a held window: learn its due time. */
       window_due = INT64_MIN;
       if (++since_check == 1024) { /* a queue that never runs dry */
@@ -399,12 +414,17 @@ queue_handler_close (void *impl, mwatch_handler_t *handler)
       /* Waits for the listener to drain the closed queue. */
       if (!_mwatch_thread_join_within (qh->listener, qh->shutdown_timeout_sec)) {
          /* The backend does not take records (a stalled sink): what is
-          * still queued, and the record in its hands, will not be
-          * written.  Count them, leave the listener behind, and do not
-          * touch the backend, whose lock the listener may hold. */
+          * still queued, the record in its hands, and those the backend
+          * holds unsent (its close, which would count them, is not run)
+          * will not be written.  Count them, leave the listener behind,
+          * and do not touch the backend's lock, which the listener may
+          * hold: its held op reads a counter. */
          mwatch_queue_stats_t st;
          mwatch_queue_stats (qh->queue, &st);
-         qh->lost_at_close = st.size + 1;
+         const mwatch_handler_vtable_t *bvt = _mwatch_handler_vtable (qh->backend);
+         qh->held_at_close =
+            bvt->held ? bvt->held (mwatch_handler_impl (qh->backend), qh->backend) : 0;
+         qh->lost_at_close = st.size + atomic_load (&qh->in_hand) + qh->held_at_close;
          qh->lost_final_at_close = _mwatch_queue_count_ready (qh->queue);
          _mwatch_handler_keep (handler);
          atomic_store (&qh->abandoned, true);

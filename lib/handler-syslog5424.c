@@ -115,6 +115,9 @@ typedef struct {
    mwatch_buf_t pending_data;
    pid_t pending_pid; /* the process that kept them */
    size_t pending_max, pending_max_bytes;
+   /* pending_count, for s5424_held: read without the handler's lock,
+    * which a listener stuck in a retry holds. */
+   uint64_t held;
 
    /* Read by mwatch_syslog5424_handler_stats from any thread. */
    uint64_t sent;
@@ -475,6 +478,7 @@ static void
 pending_clear (s5424_t *impl)
 {
    impl->pending_count = 0;
+   __atomic_store_n (&impl->held, 0, __ATOMIC_RELAXED);
    impl->pending_head = 0;
    impl->pending_start = 0;
    /* A fork in a long outage may have made them large: not kept for ever. */
@@ -519,6 +523,7 @@ keep (s5424_t *impl, const mwatch_buf_t *frame, int64_t deadline)
    impl->pending[impl->pending_count].len = frame->len;
    impl->pending[impl->pending_count].deadline = deadline;
    impl->pending_count++;
+   __atomic_store_n (&impl->held, impl->pending_count, __ATOMIC_RELAXED);
 }
 
 /* Sends the pending frames, oldest first, each until its own deadline
@@ -549,6 +554,7 @@ send_pending (s5424_t *impl, bool closing)
       if (--impl->pending_count == 0) {
          pending_clear (impl);
       }
+      __atomic_store_n (&impl->held, impl->pending_count, __ATOMIC_RELAXED);
       delivered (impl, err);
    }
    return true;
@@ -642,12 +648,23 @@ s5424_destroy (void *ptr)
    bson_free (impl);
 }
 
+/* The frames a fork cut short, kept unsent: what a queue that gives up on
+ * its listener at close counts as dropped with the rest. */
+static uint64_t
+s5424_held (void *data, mwatch_handler_t *handler)
+{
+   s5424_t *impl = data;
+   BSON_UNUSED (handler);
+   return __atomic_load_n (&impl->held, __ATOMIC_RELAXED);
+}
+
 static const mwatch_handler_vtable_t s5424_vtable = {
    .emit = s5424_emit,
    .flush = s5424_flush, /* each record is sent at once, but what a fork cut short */
    .close = s5424_close,
    .destroy = s5424_destroy,
    .deferred = false,
+   .held = s5424_held,
 };
 
 void

@@ -278,7 +278,13 @@ typedef struct {
     * its level check also admits a record that is not ready when the
     * record's timeout_level passes, since it may leave by timeout. */
    bool deferred;
-   void *reserved[4]; /* must be NULL */
+   /* How many records the handler holds unsent (buffered, or kept for a
+    * later retry).  A queue handler whose close gives up on a listener
+    * stuck in this handler counts them as dropped.  Called from another
+    * thread while emit may be running: take no lock emit holds (read a
+    * counter kept atomically).  May be NULL (none held). */
+   uint64_t (*held) (void *impl, mwatch_handler_t *handler);
+   void *reserved[3]; /* must be NULL */
 } mwatch_handler_vtable_t;
 
 /* A handler of your own: level NOTSET, no filters, the default formatter.

@@ -716,6 +716,87 @@ START_TEST (test_fork_pending_full)
 }
 END_TEST
 
+/* A queue in front of the handler, closed while its listener is stuck in
+ * a retry with records a fork cut short kept: the close gives up on the
+ * listener, and its count of what it drops includes the kept records
+ * (the handler's close, which would count them, is not run). */
+START_TEST (test_queue_gives_up_counts_kept)
+{
+   int daemon;
+   mwatch_handler_t *backend = handler_down (&daemon);
+   mwatch_handler_set_name (backend, "relay");
+   mwatch_queue_handler_opts_t opts;
+   mwatch_queue_handler_opts_init (&opts);
+   opts.shutdown_timeout_sec = 0.05;
+   mwatch_handler_t *queue = mwatch_handler_new_queue (backend, &opts);
+   mwatch_handler_set_name (queue, "q");
+   for (int i = 1; i <= 3; i++) {
+      mwatch_message_t *msg = mwatch_message_new ();
+      mwatch_message_set_int64 (msg, "N", i);
+      mwatch_message_set_ready (msg); /* the queue passes it on at once */
+      mwatch_record_t record = {.name = "t", .level = MWATCH_LEVEL_INFO, .created = US_2026,
+                                .watch = msg};
+      ck_assert (mwatch_handler_handle (queue, &record));
+      mwatch_message_destroy (msg);
+   }
+   /* Each fork cuts the listener's retry short: the record is kept and the
+    * listener takes the next.  Queue empty: 1 and 2 kept, 3 in its hands
+    * (its emit retries the kept ones first), or kept too by an emit that
+    * found the last fork still waiting (the listener then retries them in
+    * its final flush). */
+   mwatch_queue_stats_t st;
+   int64_t end = mwatch_monotonic_us () + 25000000;
+   for (;;) {
+      mwatch_queue_handler_stats (queue, &st);
+      if (st.size == 0 || mwatch_monotonic_us () > end) {
+         break;
+      }
+      pid_t pid = fork ();
+      if (pid == 0) {
+         _exit (0);
+      }
+      ck_assert_int_gt (pid, 0);
+      int status;
+      ck_assert (mwatch_test_child_exited (pid, 10, &status));
+   }
+   ck_assert_uint_eq (st.size, 0);
+
+   char path[] = "/tmp/mwatch-s5424-XXXXXX";
+   int fd = mkstemp (path);
+   ck_assert_int_ge (fd, 0);
+   fflush (stderr);
+   int saved = dup (STDERR_FILENO);
+   dup2 (fd, STDERR_FILENO);
+   close (fd);
+   mwatch_handler_close (queue); /* gives up after 0.05 s */
+   fflush (stderr);
+   dup2 (saved, STDERR_FILENO);
+   close (saved);
+   char *report = mwatch_test_slurp (path, NULL);
+   unlink (path);
+   ck_assert_ptr_nonnull (report);
+   ck_assert_msg (strstr (report, "handler \"q\": 3 records dropped in all ("), "%s", report);
+   ck_assert_msg (strstr (report, " of them held by the backend \"relay\"), 3 since"), "%s",
+                  report);
+   bson_free (report);
+   mwatch_queue_handler_stats (queue, &st);
+   ck_assert_uint_eq (st.dropped, 3);
+
+   /* The daemon comes up: the abandoned listener sends what it had and
+    * ends, so that the process ends clean. */
+   ck_assert_int_eq (listen (daemon, 16), 0);
+   mwatch_syslog5424_stats_t sst;
+   end = mwatch_monotonic_us () + 25000000;
+   do {
+      mwatch_syslog5424_handler_stats (backend, &sst);
+   } while (sst.sent < 3 && mwatch_monotonic_us () < end && usleep (1000) == 0);
+   ck_assert_uint_eq (sst.sent, 3);
+   mwatch_handler_destroy (queue);
+   mwatch_handler_destroy (backend);
+   close (daemon);
+}
+END_TEST
+
 Suite *
 syslog5424_suite (void)
 {
@@ -737,6 +818,7 @@ syslog5424_suite (void)
    tcase_add_test (tc, test_retry_bound);
    tcase_add_test (tc, test_fork_during_retry);
    tcase_add_test (tc, test_fork_pending_full);
+   tcase_add_test (tc, test_queue_gives_up_counts_kept);
    suite_add_tcase (s, tc);
    return s;
 }
