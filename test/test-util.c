@@ -1,9 +1,11 @@
 #include "test-util.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -115,6 +117,53 @@ remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw
    BSON_UNUSED (flag);
    BSON_UNUSED (ftw);
    return remove (path);
+}
+
+/* True when every thread but the caller is in the futex system call,
+ * from /proc/self/task/TID/syscall (its first field, the call's number). */
+static bool
+others_in_futex (void)
+{
+   DIR *dir = opendir ("/proc/self/task");
+   if (!dir) {
+      return false;
+   }
+   bool asleep = true;
+   long self = (long) syscall (SYS_gettid);
+   for (struct dirent *e; asleep && (e = readdir (dir));) {
+      if (e->d_name[0] == '.' || strtol (e->d_name, NULL, 10) == self) {
+         continue;
+      }
+      char path[300], line[64] = "";
+      snprintf (path, sizeof path, "/proc/self/task/%s/syscall", e->d_name);
+      FILE *f = fopen (path, "r");
+      if (f) {
+         if (!fgets (line, sizeof line, f)) {
+            line[0] = '\0';
+         }
+         fclose (f);
+         asleep = strtol (line, NULL, 10) == SYS_futex;
+      } /* else the thread has just ended */
+   }
+   closedir (dir);
+   return asleep;
+}
+
+bool
+mwatch_test_threads_asleep (double seconds)
+{
+   for (int i = 0; i < seconds * 1000; i++) {
+      if (others_in_futex ()) {
+         struct timespec ms = {0, 1000000};
+         nanosleep (&ms, NULL);
+         if (others_in_futex ()) {
+            return true;
+         }
+      }
+      struct timespec ms = {0, 1000000};
+      nanosleep (&ms, NULL);
+   }
+   return false;
 }
 
 void

@@ -38,6 +38,16 @@ mwatch_test_dgram_socket (const char *path);
 bool
 mwatch_test_child_exited (pid_t pid, double seconds, int *status);
 
+/* Waits up to `seconds` until every thread of this process but the
+ * caller sleeps in a futex wait (a mutex or condition variable), the same
+ * on two reads 1 ms apart; false when one still runs then.  Call before a
+ * fork() that follows the start of a library thread: GCC 12's ASan does
+ * not lock its allocator at fork, so a thread still starting up (and
+ * allocating) when the process forks leaves the child's allocator locked
+ * for ever. */
+bool
+mwatch_test_threads_asleep (double seconds);
+
 /* Removes the directory `path` and everything in it. */
 void
 mwatch_test_remove_tree (const char *path);

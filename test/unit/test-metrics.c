@@ -449,6 +449,9 @@ START_TEST (test_fork_child_counts_afresh)
    ck_assert (h && shared);
    handle (h, record_message ("final", "c", "find", 0.001, false));
    handle (shared, record_message ("final", "c", "find", 0.001, false));
+   /* The two writers have just started: fork once they wait (see
+    * mwatch_test_threads_asleep). */
+   ck_assert (mwatch_test_threads_asleep (10));
    fflush (stderr);
    pid_t pid = fork ();
    ck_assert_int_ge (pid, 0);
