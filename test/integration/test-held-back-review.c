@@ -545,6 +545,10 @@ START_TEST (test_child_writes_no_record_of_parent_operation)
    fixture_open (&f);
    start_queue_logging ("{watch.State} {watch.Operation}", 15);
    mongoc_cursor_t *cursor = open_cursor (f.coll);
+   /* The cursor has just started the background scanner (and its first
+    * record the queue's listener): fork once they wait (see
+    * mwatch_test_threads_asleep). */
+   ck_assert (mwatch_test_threads_asleep (10));
    pid_t pid = fork ();
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {
@@ -607,6 +611,10 @@ START_TEST (test_child_shutdown_with_parent_watch_locked)
       pthread_cond_wait (&h.cond, &h.lock);
    }
    pthread_mutex_unlock (&h.lock);
+   /* The cursor has just started the background scanner: fork once it
+    * (and the holder, which waits for the fork) waits (see
+    * mwatch_test_threads_asleep). */
+   ck_assert (mwatch_test_threads_asleep (10));
    pid_t pid = fork ();
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {

@@ -1000,6 +1000,9 @@ START_TEST (test_fork_both_sides_log)
    for (int i = 0; i < 10; i++) {
       log_ready (logger, MWATCH_LEVEL_INFO, "before", i);
    }
+   /* The listener has just started: fork once it waits (see
+    * mwatch_test_threads_asleep). */
+   ck_assert (mwatch_test_threads_asleep (10));
    pid_t pid = fork ();
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {

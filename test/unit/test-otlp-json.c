@@ -501,6 +501,9 @@ START_TEST (sender_starts_at_first_record)
    ck_assert (mwatch_handler_handle (handler, &record));
    ck_assert_uint_eq (thread_count (), before + 1);
 
+   /* The sender has just started: fork once it waits (see
+    * mwatch_test_threads_asleep). */
+   ck_assert (mwatch_test_threads_asleep (10));
    pid_t pid = fork ();
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {
