@@ -233,9 +233,9 @@ maybe_report (queue_handler_t *qh)
       qh->next_report = now + qh->stats_interval_us;
       report_drops (qh, false);
    }
-   mwatch_queue_stats_t st;
-   mwatch_queue_handler_stats (qh->self, &st);
-   if (st.dropped == qh->reported_dropped) {
+   /* What mwatch_queue_handler_stats counts, without the queue's lock:
+    * this runs on every idle turn. */
+   if (_mwatch_queue_dropped (qh->queue) + qh->lost_at_close == qh->reported_dropped) {
       return -1;
    }
    return (double) (qh->next_report - now) / 1e6;
@@ -268,7 +268,8 @@ listen_loop (void *arg)
    for (;;) {
       mwatch_message_t *msg;
       void *data;
-      if (window_due <= mwatch_monotonic_us ()) {
+      /* INT64_MIN (after a record) asks without a look at the clock. */
+      if (window_due == INT64_MIN || window_due <= mwatch_monotonic_us ()) {
          window_due = release_windows (qh, false);
       }
       mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);

@@ -51,6 +51,11 @@ _mwatch_queue_put_wakeups (mwatch_queue_t *queue);
 int64_t
 _mwatch_queue_leader_until (mwatch_queue_t *queue);
 
+/* stats.dropped without the lock, for a listener's check per idle turn:
+ * as new as the caller's last get at least. */
+uint64_t
+_mwatch_queue_dropped (mwatch_queue_t *queue);
+
 /* How many of the queued messages are ready (a scan: for reports). */
 uint64_t
 _mwatch_queue_count_ready (mwatch_queue_t *queue);

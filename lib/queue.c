@@ -72,6 +72,8 @@ struct _mwatch_queue_t {
     * into the full queue drop at once rather than each waiting again. */
    bool stalled;
    mwatch_queue_stats_t stats; /* stats.bytes: what the queued messages take */
+   /* stats.dropped, also kept here: set under the mutex, read without it. */
+   _Atomic uint64_t dropped;
 };
 
 /* Set on a listener's thread: its puts never wait for room, since the
@@ -399,6 +401,7 @@ static void
 count_drop (mwatch_queue_t *queue, const mwatch_message_t *msg)
 {
    queue->stats.dropped++;
+   atomic_store_explicit (&queue->dropped, queue->stats.dropped, memory_order_relaxed);
    if (mwatch_message_is_ready (msg)) {
       queue->stats.dropped_ready++;
    }
@@ -550,6 +553,9 @@ queue_wait_due (mwatch_queue_t *queue,
    }
 }
 
+/* The deadline of a get that must not wait: before every clock reading. */
+#define DEADLINE_NOW INT64_MIN
+
 static mwatch_queue_status_t
 queue_take (mwatch_queue_t *queue,
             int64_t deadline,
@@ -558,8 +564,13 @@ queue_take (mwatch_queue_t *queue,
 {
    char token; /* its address tells this call from other consumers */
    for (;;) {
-      int64_t now = mwatch_monotonic_us ();
       size_t top = _mwatch_qstore_top (&queue->store);
+      /* A poll of an empty queue needs no clock: the listener makes one
+       * after every record, and on a sparse stream it finds nothing. */
+      if (top == MWATCH_QSTORE_NONE && !queue->closed && deadline == DEADLINE_NOW) {
+         return MWATCH_QUEUE_TIMEOUT;
+      }
+      int64_t now = mwatch_monotonic_us ();
       if (top != MWATCH_QSTORE_NONE &&
           (queue->closed || queue->store.slots[top].due <= now)) {
          queue_remove (queue, top, msg, data);
@@ -625,8 +636,9 @@ mwatch_queue_get_timeout (mwatch_queue_t *queue,
                           mwatch_message_t **msg,
                           void **data)
 {
-   int64_t deadline =
-      time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec));
+   /* No wait at all: no clock read for the deadline. */
+   int64_t deadline = timeout_sec > 0 ? time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec))
+                                      : DEADLINE_NOW;
    return queue_get_until (queue, deadline, msg, data);
 }
 
@@ -654,6 +666,12 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats)
    *stats = queue->stats;
    stats->size = queue->store.count;
    pthread_mutex_unlock (&queue->mutex);
+}
+
+uint64_t
+_mwatch_queue_dropped (mwatch_queue_t *queue)
+{
+   return atomic_load_explicit (&queue->dropped, memory_order_relaxed);
 }
 
 uint64_t
