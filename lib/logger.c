@@ -430,8 +430,13 @@ dispatch_routed (mwatch_logger_t *logger,
       }
    }
    pthread_rwlock_unlock (&config_lock);
-   mwatch_message_destroy (copy);
-   mwatch_message_destroy (built);
+   /* Most often neither was made: no call. */
+   if (copy) {
+      mwatch_message_destroy (copy);
+   }
+   if (built) {
+      mwatch_message_destroy (built);
+   }
 }
 
 static void
