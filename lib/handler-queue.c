@@ -5,6 +5,7 @@
  * builds a stub's message, and hands them to the backend handler, where
  * the filters, the formatting and the I/O happen. */
 #include "thread-private.h"
+#include "fast-tls-private.h"
 #include "handler-private.h"
 #include "logger-private.h"
 #include "shutdown-private.h"
@@ -80,9 +81,11 @@ static queue_handler_t *live;
  * pairs, and the handlers owed one, each held by a reference until then
  * (a configuration may close and free it meanwhile). */
 #define OWED_MAX 4
-static _Thread_local unsigned defer_depth;
-static _Thread_local unsigned owed_count;
-static _Thread_local mwatch_handler_t *owed_wakes[OWED_MAX];
+/* Read and written twice per watched operation, on the application's
+ * thread: in the initial-exec model, without a __tls_get_addr call. */
+static _Thread_local unsigned defer_depth MWATCH_FAST_TLS;
+static _Thread_local unsigned owed_count MWATCH_FAST_TLS;
+static _Thread_local mwatch_handler_t *owed_wakes[OWED_MAX] MWATCH_FAST_TLS;
 
 /* Notes that qh's listener is owed a wake-up; with no room left (more
  * queue handlers than a record ever reaches) it is sent at once. */

@@ -229,6 +229,17 @@ effective_walk (const mwatch_logger_t *logger)
    return MWATCH_LEVEL_NOTSET;
 }
 
+/* mwatch_logger_effective_level's miss: the walk, and the answer kept.
+ * Out of line, so that the cached answer saves no registers for it. */
+static __attribute__ ((noinline)) int
+effective_miss (mwatch_logger_t *l, unsigned generation)
+{
+   int level = effective_walk (l);
+   atomic_store_explicit (&l->effective, ((uint64_t) generation << 32) | (uint32_t) level,
+                          memory_order_relaxed);
+   return level;
+}
+
 /* Asked for each record (and each watched operation's start): kept in the
  * logger against the configuration's generation, which every level change
  * bumps after making it, so that one atomic load of each answers while no
@@ -246,10 +257,7 @@ mwatch_logger_effective_level (const mwatch_logger_t *logger)
    if ((unsigned) (known >> 32) == generation) {
       return (int) (int32_t) (uint32_t) known;
    }
-   int level = effective_walk (logger);
-   atomic_store_explicit (&l->effective, ((uint64_t) generation << 32) | (uint32_t) level,
-                          memory_order_relaxed);
-   return level;
+   return effective_miss (l, generation);
 }
 
 bool
@@ -422,8 +430,13 @@ dispatch_routed (mwatch_logger_t *logger,
       }
    }
    pthread_rwlock_unlock (&config_lock);
-   mwatch_message_destroy (copy);
-   mwatch_message_destroy (built);
+   /* Most often neither was made: no call. */
+   if (copy) {
+      mwatch_message_destroy (copy);
+   }
+   if (built) {
+      mwatch_message_destroy (built);
+   }
 }
 
 static void
@@ -529,6 +542,34 @@ typedef struct {
 #define ROUTE_SLOTS 4
 static _Thread_local route_slot_t routes[ROUTE_SLOTS] MWATCH_FAST_TLS;
 
+/* route_of's miss: the walk, and the slot set to its answer.  Out of
+ * line, so that a hit saves no registers for it. */
+static __attribute__ ((noinline)) mwatch_route_t
+route_miss (route_slot_t *slot,
+            unsigned generation,
+            mwatch_logger_t *logger,
+            int level,
+            int timeout_level,
+            bool ready,
+            bool queues_only,
+            bool *below_level)
+{
+   /* Taken after the generation was read: a change meanwhile leaves the
+    * slot stale by its generation, and the next record walks again. */
+   mwatch_route_t route = route_walk (logger, level, timeout_level, ready, queues_only, below_level);
+   *slot = (route_slot_t) {
+      .logger = logger,
+      .generation = generation,
+      .level = level,
+      .timeout_level = timeout_level,
+      .ready = ready,
+      .queues_only = queues_only,
+      .below_level = *below_level,
+      .route = route,
+   };
+   return route;
+}
+
 static mwatch_route_t
 route_of (mwatch_logger_t *logger,
           int level,
@@ -548,20 +589,8 @@ route_of (mwatch_logger_t *logger,
       *below_level = slot->below_level;
       return slot->route;
    }
-   /* Taken after the generation was read: a change meanwhile leaves the
-    * slot stale by its generation, and the next record walks again. */
-   mwatch_route_t route = route_walk (logger, level, timeout_level, ready, queues_only, below_level);
-   *slot = (route_slot_t) {
-      .logger = logger,
-      .generation = generation,
-      .level = level,
-      .timeout_level = timeout_level,
-      .ready = ready,
-      .queues_only = queues_only,
-      .below_level = *below_level,
-      .route = route,
-   };
-   return route;
+   return route_miss (slot, generation, logger, level, timeout_level, ready, queues_only,
+                      below_level);
 }
 
 /* Logs a watcher's record: its message `msg`, or, with `lazy`, the

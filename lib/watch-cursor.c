@@ -26,14 +26,23 @@ static pthread_once_t cursors_once = PTHREAD_ONCE_INIT;
  * libmongoc allocates at the same address misses the cache. */
 static _Thread_local const mongoc_cursor_t *last_cursor MWATCH_FAST_TLS;
 static _Thread_local mwatch_watch_t *last_watch MWATCH_FAST_TLS;
-/* Only for its destructor, which drops the reference at thread exit. */
+/* Only for its destructor, which drops the reference at thread exit.
+ * Set once per thread, at the first watch cached (not at each change of
+ * the cache: a call to libc twice per cursor), to the cache's address;
+ * the destructor drops whatever the cache holds then. */
 static pthread_key_t last_watch_key;
+static _Thread_local bool last_watch_registered MWATCH_FAST_TLS;
 
 static void
-last_watch_release (void *watch)
+last_watch_release (void *unused)
 {
+   (void) unused;
+   mwatch_watch_t *watch = last_watch;
    last_cursor = NULL;
    last_watch = NULL;
+   /* A later destructor that caches a watch registers it again, and
+    * pthread_exit runs the destructors once more. */
+   last_watch_registered = false;
    _mwatch_watch_unref (watch);
 }
 
@@ -50,7 +59,10 @@ last_watch_set (const mongoc_cursor_t *cursor, mwatch_watch_t *watch)
    mwatch_watch_t *old = last_watch;
    last_cursor = cursor;
    last_watch = watch;
-   pthread_setspecific (last_watch_key, watch);
+   if (watch && !last_watch_registered) {
+      pthread_setspecific (last_watch_key, &last_watch);
+      last_watch_registered = true;
+   }
    _mwatch_watch_unref (old);
 }
 

@@ -118,31 +118,47 @@ lookup (mwatch_ptrmap_t *map, const void *key, lookup_t *l)
  * lookup (a lock, a hash, a copy) cost more than the rest of starting a
  * watch's names. */
 #define DB_CACHE_SIZE 256
-static _Thread_local struct {
+typedef struct {
    const mongoc_collection_t *collection;
    unsigned generation; /* 0: empty (the generation starts at 1) */
    bool found;
    char db[DB_CACHE_SIZE];
-} db_cache;
+} db_cache_t;
+/* Too large for the initial-exec model's small reserve (a dlopen'ed
+ * library shares it), so the cache is reached through a pointer that is
+ * in that model: __tls_get_addr once per thread, not once per call. */
+static _Thread_local db_cache_t db_cache_storage;
+static _Thread_local db_cache_t *db_cache_at MWATCH_FAST_TLS;
+
+static db_cache_t *
+db_cache_get (void)
+{
+   db_cache_t *cache = db_cache_at;
+   if (BSON_UNLIKELY (!cache)) {
+      cache = db_cache_at = &db_cache_storage;
+   }
+   return cache;
+}
 
 bool
 _mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
 {
    unsigned generation = atomic_load_explicit (&collections_generation, memory_order_acquire);
-   if (db_cache.generation == generation && db_cache.collection == collection && collection &&
+   db_cache_t *const cache = db_cache_get ();
+   if (cache->generation == generation && cache->collection == collection && collection &&
        size == DB_CACHE_SIZE) {
-      memcpy (out, db_cache.db, strlen (db_cache.db) + 1);
-      return db_cache.found;
+      memcpy (out, cache->db, strlen (cache->db) + 1);
+      return cache->found;
    }
    lookup_t l = {out, size, NULL, 0, false};
    bool found = lookup (&collections, collection, &l);
    if (size == DB_CACHE_SIZE) {
       /* With the generation read before the lookup: a change meanwhile
        * leaves it stale, and the next call looks again. */
-      db_cache.collection = collection;
-      db_cache.generation = generation;
-      db_cache.found = found;
-      memcpy (db_cache.db, out, strlen (out) + 1);
+      cache->collection = collection;
+      cache->generation = generation;
+      cache->found = found;
+      memcpy (cache->db, out, strlen (out) + 1);
    }
    return found;
 }

@@ -2,6 +2,7 @@
  * mappings of their operations, per kind of watcher, and the logger each
  * kind writes to.  A watch takes both at its start, under one lock, and
  * keeps them to its end (watch.c). */
+#include "fast-tls-private.h"
 #include "fork-private.h"
 #include "message-private.h"
 #include "refcount-private.h"
@@ -206,15 +207,23 @@ mwatch_watcher_set_operation_maps (mwatch_watcher_kind_t kind,
  * mappings (a set of mappings is counted per watch, so those take the
  * lock): every watched operation starts by reading them, and opts_lock
  * cost more than the copy. */
-static _Thread_local struct {
+typedef struct {
    unsigned generation; /* 0: none (the generation starts at 1) */
    mwatch_watcher_opts_t opts;
-} opts_cache[2];
+} opts_cache_t;
+/* Reached through a pointer in the initial-exec model, as watch-names.c's
+ * db_cache: __tls_get_addr once per thread, not once per operation. */
+static _Thread_local opts_cache_t opts_cache_storage[2];
+static _Thread_local opts_cache_t *opts_cache_at MWATCH_FAST_TLS;
 
 mwatch_op_maps_t *
 _mwatch_watcher_config (mwatch_watcher_kind_t kind, mwatch_watcher_opts_t *opts)
 {
    unsigned generation = atomic_load_explicit (&opts_generation, memory_order_acquire);
+   opts_cache_t *opts_cache = opts_cache_at;
+   if (BSON_UNLIKELY (!opts_cache)) {
+      opts_cache = opts_cache_at = opts_cache_storage;
+   }
    if (opts_cache[kind].generation == generation) {
       *opts = opts_cache[kind].opts;
       return NULL;

@@ -149,29 +149,36 @@ set_mapped (const mwatch_watch_t *watch, mwatch_message_t *msg, const char *key,
 #define SET_MAPPED(watch, msg, key, value, fresh) \
    set_mapped (watch, msg, key, sizeof key - 1, value, fresh)
 
+/* keep_bytes's room on the heap, when the block has none left. */
+static __attribute__ ((noinline)) char *
+keep_on_heap (mwatch_watch_t *watch, size_t size)
+{
+   BSON_ASSERT (watch->heap_count < HEAP_PARTS_MAX && "more parts than a watch keeps");
+   char *dst = bson_malloc (size ? size : 1);
+   watch->heap_parts[watch->heap_count++] = dst;
+   watch->bytes += size;
+   return dst;
+}
+
 /* A copy of `len` bytes (and a NUL when `nul`) kept by the watch: in its
- * block when there is room, else on the heap. */
+ * block when there is room, else on the heap.  The NUL goes in first, so
+ * that the copy is the last call (no registers kept across it). */
 static const void *
 keep_bytes (mwatch_watch_t *watch, const void *data, size_t len, bool nul)
 {
    size_t size = len + (nul ? 1 : 0);
    char *at = (char *) (((uintptr_t) watch->spare + 7) & ~(uintptr_t) 7);
    char *dst;
-   if (at <= watch->spare_end && size <= (size_t) (watch->spare_end - at)) {
+   if (BSON_LIKELY (at <= watch->spare_end && size <= (size_t) (watch->spare_end - at))) {
       dst = at;
       watch->spare = at + size;
-   } else if (watch->heap_count < HEAP_PARTS_MAX) {
-      dst = bson_malloc (size ? size : 1);
-      watch->heap_parts[watch->heap_count++] = dst;
-      watch->bytes += size;
    } else {
-      BSON_ASSERT (false && "more parts than a watch keeps");
+      dst = keep_on_heap (watch, size);
    }
-   memcpy (dst, data, len);
    if (nul) {
       dst[len] = '\0';
    }
-   return dst;
+   return memcpy (dst, data, len);
 }
 
 /* A copy of `text` (NULL stays NULL, length 0), its length in `*len`. */

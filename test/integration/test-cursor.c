@@ -514,6 +514,49 @@ START_TEST (test_cursors_at_reused_addresses)
 }
 END_TEST
 
+static void *
+read_one_main (void *cursor)
+{
+   const bson_t *doc;
+   return mongoc_cursor_next (cursor, &doc) ? cursor : NULL;
+}
+
+/* A thread that read a cursor last and exits holds the cursor's watch in
+ * its cache: its exit lets the watch go (a key destructor, registered at
+ * the thread's first cached watch), and the cursor, destroyed later on
+ * another thread, still logs one final record with what was read. */
+START_TEST (test_reading_thread_exits_before_destroy)
+{
+   char db[64];
+   mongoc_client_t *client = mwatch_test_client ();
+   mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_cursor", db, sizeof db, 10);
+   mwatch_capture_t *cap = capture_start (MWATCH_LEVEL_INFO, true);
+
+   for (int i = 0; i < 3; i++) {
+      bson_t all = BSON_INITIALIZER;
+      mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &all, NULL, NULL);
+      pthread_t thread;
+      void *read;
+      ck_assert_int_eq (pthread_create (&thread, NULL, read_one_main, cursor), 0);
+      ck_assert_int_eq (pthread_join (thread, &read), 0);
+      ck_assert_ptr_eq (read, cursor);
+      mongoc_cursor_destroy (cursor);
+   }
+   capture_drain (cap);
+
+   ck_assert_uint_eq (capture_count (cap), 3);
+   for (size_t i = 0; i < 3; i++) {
+      const mwatch_captured_t *rec = capture_get (cap, i);
+      ck_assert (mwatch_message_is_ready (rec->msg));
+      ck_assert_int_eq (capture_int (rec, "MatchedCount"), 1);
+   }
+
+   capture_stop (cap);
+   mwatch_test_drop (client, db, coll);
+   mongoc_client_destroy (client);
+}
+END_TEST
+
 Suite *
 cursor_suite (void)
 {
@@ -532,6 +575,7 @@ cursor_suite (void)
    tcase_add_test (tc, test_cursor_get_adds_fields);
    tcase_add_test (tc, test_default_fields_and_operation_maps);
    tcase_add_test (tc, test_cursors_at_reused_addresses);
+   tcase_add_test (tc, test_reading_thread_exits_before_destroy);
    tcase_add_test (tc, test_each_stall_times_out_through_a_queue);
    tcase_add_test (tc, test_times_out_when_first_record_filtered_out);
    suite_add_tcase (suite, tc);
