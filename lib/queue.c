@@ -71,8 +71,11 @@ struct _mwatch_queue_t {
    /* A blocked put ran out of time and no message was taken since: puts
     * into the full queue drop at once rather than each waiting again. */
    bool stalled;
-   mwatch_queue_stats_t stats; /* stats.bytes: what the queued messages take */
-   /* stats.dropped, also kept here: set under the mutex, read without it. */
+   /* stats.bytes: what the queued messages take; stats.dropped is not
+    * kept here but in `dropped` */
+   mwatch_queue_stats_t stats;
+   /* The drops: counted under the mutex, read without it too (a
+    * listener's check on every idle turn). */
    _Atomic uint64_t dropped;
 };
 
@@ -400,8 +403,7 @@ queue_full (const mwatch_queue_t *queue, size_t bytes)
 static void
 count_drop (mwatch_queue_t *queue, const mwatch_message_t *msg)
 {
-   queue->stats.dropped++;
-   atomic_store_explicit (&queue->dropped, queue->stats.dropped, memory_order_relaxed);
+   atomic_fetch_add_explicit (&queue->dropped, 1, memory_order_relaxed);
    if (mwatch_message_is_ready (msg)) {
       queue->stats.dropped_ready++;
    }
@@ -665,6 +667,7 @@ mwatch_queue_stats (mwatch_queue_t *queue, mwatch_queue_stats_t *stats)
    pthread_mutex_lock (&queue->mutex);
    *stats = queue->stats;
    stats->size = queue->store.count;
+   stats->dropped = atomic_load_explicit (&queue->dropped, memory_order_relaxed);
    pthread_mutex_unlock (&queue->mutex);
 }
 
