@@ -119,6 +119,19 @@ remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw
    return remove (path);
 }
 
+size_t
+mwatch_test_thread_count (void)
+{
+   DIR *dir = opendir ("/proc/self/task");
+   ck_assert (dir);
+   size_t n = 0;
+   for (struct dirent *e; (e = readdir (dir));) {
+      n += e->d_name[0] != '.';
+   }
+   closedir (dir);
+   return n;
+}
+
 /* True when every thread but the caller is in the futex system call,
  * from /proc/self/task/TID/syscall (its first field, the call's number). */
 static bool

@@ -38,6 +38,10 @@ mwatch_test_dgram_socket (const char *path);
 bool
 mwatch_test_child_exited (pid_t pid, double seconds, int *status);
 
+/* The threads of this process, from /proc/self/task. */
+size_t
+mwatch_test_thread_count (void);
+
 /* Waits up to `seconds` until every thread of this process but the
  * caller sleeps in a futex wait (a mutex or condition variable), the same
  * on two reads 1 ms apart; false when one still runs then.  Call before a

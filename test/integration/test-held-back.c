@@ -13,7 +13,6 @@
  * shortest timeout with which first records are held back. */
 #define MIN_TIMEOUT_SEC 2.0
 
-#include <dirent.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -207,26 +206,12 @@ START_TEST (test_running_at_shutdown_is_timed_out)
 }
 END_TEST
 
-/* The threads of this process, from /proc/self/task. */
-static size_t
-thread_count (void)
-{
-   DIR *dir = opendir ("/proc/self/task");
-   ck_assert (dir);
-   size_t n = 0;
-   for (struct dirent *e; (e = readdir (dir));) {
-      n += e->d_name[0] != '.';
-   }
-   closedir (dir);
-   return n;
-}
-
 START_TEST (test_shutdown_ends_the_background_thread)
 {
    char db[64];
    mongoc_client_t *client = mwatch_test_client ();
    mongoc_collection_t *coll = mwatch_test_seed (client, "mwtest_held", db, sizeof db, 5);
-   size_t before = thread_count ();
+   size_t before = mwatch_test_thread_count ();
    start_logging (MIN_TIMEOUT_SEC, false);
 
    /* A first record held back starts the background thread. */
@@ -234,11 +219,11 @@ START_TEST (test_shutdown_ends_the_background_thread)
    mongoc_cursor_t *cursor = mongoc_collection_find_with_opts (coll, &filter, NULL, NULL);
    ck_assert_int_eq (capture_drain_cursor (cursor, NULL), 5);
    mongoc_cursor_destroy (cursor);
-   ck_assert_uint_gt (thread_count (), before);
+   ck_assert_uint_gt (mwatch_test_thread_count (), before);
    /* Shutdown joins the queue's listener and the background thread: no
     * thread of the library's outlives it. */
    mwatch_shutdown ();
-   ck_assert_uint_eq (thread_count (), before);
+   ck_assert_uint_eq (mwatch_test_thread_count (), before);
    ck_assert_uint_eq (lines_with ("final find "), 1);
 
    mwatch_test_drop (client, db, coll);

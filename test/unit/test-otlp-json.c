@@ -3,7 +3,6 @@
  * request bodies, the environment's "k=v" lists and signal URLs, which
  * records are sent, and the configuration keys' errors.  The handler
  * against a real Collector is test/otlp-check's. */
-#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,21 +463,6 @@ START_TEST (libcurl_missing)
 }
 END_TEST
 
-/* The threads of this process, from /proc/self/task. */
-static size_t
-thread_count (void)
-{
-   DIR *dir = opendir ("/proc/self/task");
-   size_t n = 0;
-   for (struct dirent *e; dir && (e = readdir (dir));) {
-      n += e->d_name[0] != '.';
-   }
-   if (dir) {
-      closedir (dir);
-   }
-   return n;
-}
-
 /* The sender thread starts at the first record, never when the handler
  * is built (check-config builds every handler) nor in fork's child hook
  * (every system()'s child would get one before its exec): a child starts
@@ -491,15 +475,15 @@ START_TEST (sender_starts_at_first_record)
    opts.endpoint = "http://127.0.0.1:9"; /* nothing listens: nothing is sent */
    opts.export_timeout_sec = 0.1;
    opts.shutdown_timeout_sec = 0.1;
-   size_t before = thread_count ();
+   size_t before = mwatch_test_thread_count ();
    mwatch_handler_t *handler = mwatch_handler_new_otlp (&opts, &error);
    ck_assert_msg (handler, "%s", error.message);
-   ck_assert_uint_eq (thread_count (), before);
+   ck_assert_uint_eq (mwatch_test_thread_count (), before);
 
    mwatch_message_t *msg = find_message ();
    mwatch_record_t record = record_of ("mongowatch.cursor", msg);
    ck_assert (mwatch_handler_handle (handler, &record));
-   ck_assert_uint_eq (thread_count (), before + 1);
+   ck_assert_uint_eq (mwatch_test_thread_count (), before + 1);
 
    /* The sender has just started: fork once it waits (see
     * mwatch_test_threads_asleep). */
@@ -508,9 +492,9 @@ START_TEST (sender_starts_at_first_record)
    ck_assert_int_ge (pid, 0);
    if (pid == 0) {
       /* Exit codes: 2, a thread at fork; 3, none after the first record. */
-      int code = thread_count () != 1 ? 2 : 0;
+      int code = mwatch_test_thread_count () != 1 ? 2 : 0;
       mwatch_handler_handle (handler, &record);
-      code = code ? code : thread_count () == 2 ? 0 : 3;
+      code = code ? code : mwatch_test_thread_count () == 2 ? 0 : 3;
       /* Exits through an exec, as system()'s child does: the parent
        * sender's curl handle, left alone in the child, is no leak of its
        * own for valgrind (which checks a child at its exit). */
@@ -524,7 +508,7 @@ START_TEST (sender_starts_at_first_record)
    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child status %d", status);
 
    mwatch_handler_destroy (handler);
-   ck_assert_uint_eq (thread_count (), before);
+   ck_assert_uint_eq (mwatch_test_thread_count (), before);
    mwatch_message_destroy (msg);
 }
 END_TEST
