@@ -544,6 +544,45 @@ fields_put (record_fields_t *r, const char *key, size_t key_len, const mwatch_va
    r->n++;
 }
 
+/* Whether the message, with the fields written but not yet added, has a
+ * field named `key` (as _mwatch_message_put would find it). */
+static bool
+fields_has (const record_fields_t *r, const char *key, size_t key_len)
+{
+   size_t count;
+   const _mwatch_field_t *f = _mwatch_message_fields (r->msg, &count);
+   for (size_t i = 0; i < count; i++) {
+      if (f[i].key_len == key_len && memcmp (f[i].key, key, key_len) == 0) {
+         return true;
+      }
+   }
+   for (size_t i = 0; i < r->n; i++) {
+      if (r->room[i].key_len == key_len && memcmp (r->room[i].key, key, key_len) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* A count read from the reply (its name is one of the library's, a
+ * static string): written in place when the message has no field of that
+ * name yet, the usual case; else false, for put_late to set it over the
+ * one there, as a count set twice is. */
+static bool
+fields_put_count (record_fields_t *r, const late_field_t *late)
+{
+   if (!r->fresh) {
+      return false;
+   }
+   size_t len = strlen (late->key);
+   if (fields_has (r, late->key, len)) {
+      return false;
+   }
+   const mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = late->value};
+   fields_put (r, late->key, len, &v);
+   return true;
+}
+
 /* Sets the record's own field `late` stands for (see own_field), under
  * its mapped name; false for the other kinds, which it leaves alone. */
 static inline bool
@@ -566,6 +605,26 @@ fields_put_own (const mwatch_watch_t *watch,
    own_field (late, snap, fields_slot (r));
    r->n++;
    return true;
+}
+
+/* The record's own field `kind` (State, Duration, MatchedCount) that no
+ * late field placed: set last, over a field of its name if there is one
+ * (a count of that name). */
+static void
+fields_put_last (const mwatch_watch_t *watch,
+                 record_fields_t *r,
+                 late_kind_t kind,
+                 const mwatch_live_snapshot_t *snap)
+{
+   const late_field_t late = {.kind = kind};
+   _mwatch_field_t f;
+   own_field (&late, snap, &f);
+   if (r->fresh && !fields_has (r, f.key, f.key_len)) {
+      fields_put (r, f.key, f.key_len, &f.value);
+   } else {
+      fields_flush (r);
+      set_mapped (watch, r->msg, f.key, f.key_len, &f.value, false);
+   }
 }
 
 /* The message of the record `snap`, built from what the watch kept; the
@@ -605,7 +664,8 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    bool placed[LATE_MATCHED + 1] = {false};
    for (size_t i = 0; i < watch->late_count; i++) {
       const late_field_t *late = &watch->late[i];
-      if (!fields_put_own (watch, &r, late, snap)) {
+      if (!fields_put_own (watch, &r, late, snap) &&
+          !(late->kind == LATE_COUNT && fields_put_count (&r, late))) {
          fields_flush (&r);
          put_late (watch, msg, late, snap, false);
       }
@@ -622,18 +682,15 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
       _mwatch_message_set_iteration (msg, snap->iteration);
    }
    if (as_record) {
-      late_field_t own = {.kind = LATE_STATE};
       if (!placed[LATE_STATE]) {
-         fields_put_own (watch, &r, &own, snap);
+         fields_put_last (watch, &r, LATE_STATE, snap);
       }
       if (snap->state != STATE_FIRST) {
-         own.kind = LATE_DURATION;
          if (!placed[LATE_DURATION]) {
-            fields_put_own (watch, &r, &own, snap);
+            fields_put_last (watch, &r, LATE_DURATION, snap);
          }
-         own.kind = LATE_MATCHED;
          if (watch->kind == MWATCH_WATCHER_CURSOR && !placed[LATE_MATCHED]) {
-            fields_put_own (watch, &r, &own, snap);
+            fields_put_last (watch, &r, LATE_MATCHED, snap);
          }
       }
    }

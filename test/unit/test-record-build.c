@@ -6,6 +6,7 @@
 #include "test-util.h"
 #include "unit/suites.h"
 #include "../../lib/message-private.h"
+#include "../../lib/watch-private.h"
 
 #include <string.h>
 
@@ -215,6 +216,45 @@ START_TEST (test_watch_id_in_place)
 }
 END_TEST
 
+/* The counts of a reply are written in place when new; a count set
+ * twice keeps the place of its first setting and takes the last value,
+ * as when every count was set by name (the watch's own message, built
+ * by mwatch_cursor_lock from the same fields as a record). */
+START_TEST (test_count_set_twice)
+{
+   static const char op[] = "update_one";
+   mwatch_watch_t *watch = _mwatch_watch_new_literal (MWATCH_WATCHER_COLLECTION, op, "db", "c");
+   const mwatch_count_value_t counts[] = {
+      {.key = "MatchedCount", .value = 1},
+      {.key = "ModifiedCount", .value = 2},
+      {.key = "MatchedCount", .value = 3},
+      {.key = "UpsertedCount", .value = 0},
+   };
+   _mwatch_watch_final_counts (watch, NULL, counts, sizeof counts / sizeof *counts);
+   mwatch_message_t *msg = mwatch_cursor_lock (watch);
+   mwatch_buf_t keys;
+   mwatch_buf_init (&keys);
+   mwatch_message_iter_t iter;
+   mwatch_message_iter_init (&iter, msg);
+   const char *key;
+   mwatch_value_t v;
+   while (mwatch_message_iter_next (&iter, &key, &v)) {
+      mwatch_buf_append_str (&keys, key);
+      if (v.type == MWATCH_TYPE_INT64 && strstr (key, "Count")) {
+         char n[32];
+         bson_snprintf (n, sizeof n, "=%" PRId64, v.value.v_int64);
+         mwatch_buf_append_str (&keys, n);
+      }
+      mwatch_buf_append_str (&keys, " ");
+   }
+   ck_assert_str_eq (keys.data, "WatchID Iteration StartTime DB Collection Operation "
+                                "MatchedCount=3 ModifiedCount=2 UpsertedCount=0 EndTime ");
+   mwatch_buf_destroy (&keys);
+   mwatch_cursor_unlock (watch);
+   _mwatch_watch_unref (watch);
+}
+END_TEST
+
 Suite *
 record_build_suite (void)
 {
@@ -222,6 +262,7 @@ record_build_suite (void)
    TCase *tc = tcase_create ("core");
    tcase_add_test (tc, test_in_place_and_appended_alike);
    tcase_add_test (tc, test_watch_id_in_place);
+   tcase_add_test (tc, test_count_set_twice);
    suite_add_tcase (suite, tc);
    return suite;
 }
