@@ -65,6 +65,21 @@ _mwatch_message_append_borrowed (mwatch_message_t *msg,
                                  size_t key_len,
                                  const mwatch_value_t *value);
 
+/* _mwatch_message_append_borrowed for fields written in place, with no
+ * call per field: room for `n` more fields at the end of `msg` (valid
+ * until `msg` is next changed), where the caller writes each one's key,
+ * key_len and value, and then adds the first of them it wrote with
+ * _mwatch_message_add_borrowed.  For the library's own fields of a
+ * record, where a call each cost about as much as the field itself. */
+_mwatch_field_t *
+_mwatch_message_room (mwatch_message_t *msg, size_t n);
+
+/* Adds the `n` fields written at the start of the room
+ * _mwatch_message_room gave, as _mwatch_message_append_borrowed would
+ * have appended them (library names, values borrowed). */
+void
+_mwatch_message_add_borrowed (mwatch_message_t *msg, size_t n);
+
 /* Sets the iteration (and the Iteration field) to `iteration`. */
 void
 _mwatch_message_set_iteration (mwatch_message_t *msg, int64_t iteration);

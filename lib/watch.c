@@ -373,52 +373,45 @@ snapshot (const mwatch_watch_t *watch, record_state_t state)
    };
 }
 
-static void
-put_state (const mwatch_watch_t *watch,
-           mwatch_message_t *msg,
-           const mwatch_live_snapshot_t *snap,
-           bool fresh)
+/* The library's field of a record that `late` stands for (State,
+ * Duration, MatchedCount, EndTime): its key, key_len and value as of
+ * `snap` written in `*f`; false for the other kinds.  The name is a
+ * literal and the value a number or a static string: a fresh field
+ * borrows them. */
+static inline bool
+own_field (const late_field_t *late, const mwatch_live_snapshot_t *snap, _mwatch_field_t *f)
 {
-   mwatch_value_t s = {.type = MWATCH_TYPE_UTF8};
-   s.value.v_utf8.str = state_names[snap->state].name;
-   s.value.v_utf8.len = state_names[snap->state].len;
-   SET_MAPPED (watch, msg, "State", &s, fresh);
-}
-
-static void
-put_duration (const mwatch_watch_t *watch,
-              mwatch_message_t *msg,
-              const mwatch_live_snapshot_t *snap,
-              bool fresh)
-{
-   mwatch_value_t v = {.type = MWATCH_TYPE_DOUBLE, .value.v_double = (double) snap->duration_us / 1e6};
-   SET_MAPPED (watch, msg, "Duration", &v, fresh);
-}
-
-static void
-put_matched (const mwatch_watch_t *watch,
-             mwatch_message_t *msg,
-             const mwatch_live_snapshot_t *snap,
-             bool fresh)
-{
-   mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = snap->matched};
-   SET_MAPPED (watch, msg, "MatchedCount", &v, fresh);
-}
-
-/* Writes the record's state and counters into `msg`.  A first record is
- * logged before anything was measured: no Duration, no MatchedCount,
- * rather than zeros that would read as "took no time". */
-static void
-materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
-{
-   _mwatch_message_set_iteration (msg, snap->iteration);
-   put_state (watch, msg, snap, false);
-   if (snap->state == STATE_FIRST) {
-      return;
-   }
-   put_duration (watch, msg, snap, false);
-   if (watch->kind == MWATCH_WATCHER_CURSOR) {
-      put_matched (watch, msg, snap, false);
+   switch (late->kind) {
+   case LATE_STATE:
+      f->key = (char *) "State";
+      f->key_len = 5;
+      f->value.type = MWATCH_TYPE_UTF8;
+      f->value.value.v_utf8.str = state_names[snap->state].name;
+      f->value.value.v_utf8.len = state_names[snap->state].len;
+      return true;
+   case LATE_DURATION:
+      f->key = (char *) "Duration";
+      f->key_len = 8;
+      f->value.type = MWATCH_TYPE_DOUBLE;
+      f->value.value.v_double = (double) snap->duration_us / 1e6;
+      return true;
+   case LATE_MATCHED:
+      f->key = (char *) "MatchedCount";
+      f->key_len = 12;
+      f->value.type = MWATCH_TYPE_INT64;
+      f->value.value.v_int64 = snap->matched;
+      return true;
+   case LATE_END:
+      f->key = (char *) "EndTime";
+      f->key_len = 7;
+      f->value.type = MWATCH_TYPE_DATETIME;
+      f->value.value.v_datetime = late->value;
+      return true;
+   case LATE_COUNT:
+   case LATE_ERROR:
+   case LATE_MAPS:
+   default:
+      return false;
    }
 }
 
@@ -431,26 +424,13 @@ put_late (const mwatch_watch_t *watch,
           const mwatch_live_snapshot_t *snap,
           bool fresh)
 {
+   _mwatch_field_t f;
    switch (late->kind) {
-   case LATE_STATE:
-      put_state (watch, msg, snap, fresh);
-      break;
-   case LATE_DURATION:
-      put_duration (watch, msg, snap, fresh);
-      break;
-   case LATE_MATCHED:
-      put_matched (watch, msg, snap, fresh);
-      break;
    case LATE_COUNT: {
       const char *name = MAPPED_NAME (watch, late->key);
       if (name) {
          mwatch_message_set_int64 (msg, name, late->value);
       }
-      break;
-   }
-   case LATE_END: {
-      mwatch_value_t v = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = late->value};
-      SET_MAPPED (watch, msg, "EndTime", &v, fresh);
       break;
    }
    case LATE_ERROR:
@@ -459,8 +439,191 @@ put_late (const mwatch_watch_t *watch,
    case LATE_MAPS:
       _mwatch_op_maps_apply (watch->maps, watch->operation, msg);
       break;
+   case LATE_STATE:
+   case LATE_DURATION:
+   case LATE_MATCHED:
+   case LATE_END:
    default:
+      if (own_field (late, snap, &f)) {
+         set_mapped (watch, msg, f.key, f.key_len, &f.value, fresh);
+      }
       break;
+   }
+}
+
+/* One of the record's own fields, State, Duration or MatchedCount. */
+static void
+put_own (const mwatch_watch_t *watch,
+         mwatch_message_t *msg,
+         late_kind_t kind,
+         const mwatch_live_snapshot_t *snap)
+{
+   const late_field_t late = {.kind = kind};
+   put_late (watch, msg, &late, snap, false);
+}
+
+/* Writes the record's state and counters into `msg`.  A first record is
+ * logged before anything was measured: no Duration, no MatchedCount,
+ * rather than zeros that would read as "took no time". */
+static void
+materialize (const mwatch_watch_t *watch, mwatch_message_t *msg, const mwatch_live_snapshot_t *snap)
+{
+   _mwatch_message_set_iteration (msg, snap->iteration);
+   put_own (watch, msg, LATE_STATE, snap);
+   if (snap->state == STATE_FIRST) {
+      return;
+   }
+   put_own (watch, msg, LATE_DURATION, snap);
+   if (watch->kind == MWATCH_WATCHER_CURSOR) {
+      put_own (watch, msg, LATE_MATCHED, snap);
+   }
+}
+
+/* The fields build_locked sets.  Without context fields or mappings, the
+ * common case (`fresh`), the library's own fields are all new: they are
+ * written in place at the end of the message (_mwatch_message_room), a
+ * run of them added at once, with no search and no call per field; and
+ * their text and documents are not copied either: the message points at
+ * the watch's copies, which never change, and every message built here
+ * is freed before the watch (a record's by the listener or the logging
+ * call, holding a reference; the watch's own message by the watch
+ * itself); a copy of the message copies them.  Otherwise each field is
+ * set as it comes. */
+typedef struct {
+   mwatch_message_t *msg;
+   bool fresh;
+   _mwatch_field_t *room; /* fresh: where the next fields go, `n` of them written */
+   size_t n;
+   size_t cap;
+   size_t added; /* fields added before `room` */
+} record_fields_t;
+
+/* The most a record appends in place: DB, Collection, Operation, Filter,
+ * Update, and State, Duration, MatchedCount, EndTime once each.  A room
+ * that large fits in a new message's block; more would only cost another
+ * room. */
+#define RUN_MAX 9
+
+/* Adds the fields written so far: before a field set otherwise (a count,
+ * Error), so that the order stays that of the setting. */
+static void
+fields_flush (record_fields_t *r)
+{
+   if (r->n) {
+      _mwatch_message_add_borrowed (r->msg, r->n);
+      r->added += r->n;
+      r->n = 0;
+   }
+   r->room = NULL;
+}
+
+/* Where the next fresh field is written. */
+static inline _mwatch_field_t *
+fields_slot (record_fields_t *r)
+{
+   if (BSON_UNLIKELY (!r->room || r->n == r->cap)) {
+      fields_flush (r);
+      r->cap = r->added < RUN_MAX ? RUN_MAX - r->added : 1;
+      r->room = _mwatch_message_room (r->msg, r->cap);
+   }
+   return &r->room[r->n];
+}
+
+/* Sets the field `key` to `value`, without a mapping. */
+static inline void
+fields_put (record_fields_t *r, const char *key, size_t key_len, const mwatch_value_t *value)
+{
+   if (!r->fresh) {
+      _mwatch_message_put (r->msg, key, key_len, value);
+      return;
+   }
+   _mwatch_field_t *f = fields_slot (r);
+   f->key = (char *) key;
+   f->key_len = key_len;
+   f->value = *value;
+   r->n++;
+}
+
+/* Whether the message, with the fields written but not yet added, has a
+ * field named `key` (as _mwatch_message_put would find it). */
+static bool
+fields_has (const record_fields_t *r, const char *key, size_t key_len)
+{
+   size_t count;
+   const _mwatch_field_t *f = _mwatch_message_fields (r->msg, &count);
+   for (size_t i = 0; i < count; i++) {
+      if (f[i].key_len == key_len && memcmp (f[i].key, key, key_len) == 0) {
+         return true;
+      }
+   }
+   for (size_t i = 0; i < r->n; i++) {
+      if (r->room[i].key_len == key_len && memcmp (r->room[i].key, key, key_len) == 0) {
+         return true;
+      }
+   }
+   return false;
+}
+
+/* A count read from the reply (its name is one of the library's, a
+ * static string): written in place when the message has no field of that
+ * name yet, the usual case; else false, for put_late to set it over the
+ * one there, as a count set twice is. */
+static bool
+fields_put_count (record_fields_t *r, const late_field_t *late)
+{
+   if (!r->fresh) {
+      return false;
+   }
+   size_t len = strlen (late->key);
+   if (fields_has (r, late->key, len)) {
+      return false;
+   }
+   const mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = late->value};
+   fields_put (r, late->key, len, &v);
+   return true;
+}
+
+/* Sets the record's own field `late` stands for (see own_field), under
+ * its mapped name; false for the other kinds, which it leaves alone. */
+static inline bool
+fields_put_own (const mwatch_watch_t *watch,
+                record_fields_t *r,
+                const late_field_t *late,
+                const mwatch_live_snapshot_t *snap)
+{
+   if (!r->fresh) {
+      _mwatch_field_t f;
+      if (!own_field (late, snap, &f)) {
+         return false;
+      }
+      set_mapped (watch, r->msg, f.key, f.key_len, &f.value, false);
+      return true;
+   }
+   if (late->kind > LATE_MATCHED && late->kind != LATE_END) {
+      return false; /* before a slot is taken: none is needed */
+   }
+   own_field (late, snap, fields_slot (r));
+   r->n++;
+   return true;
+}
+
+/* The record's own field `kind` (State, Duration, MatchedCount) that no
+ * late field placed: set last, over a field of its name if there is one
+ * (a count of that name). */
+static void
+fields_put_last (const mwatch_watch_t *watch,
+                 record_fields_t *r,
+                 late_kind_t kind,
+                 const mwatch_live_snapshot_t *snap)
+{
+   const late_field_t late = {.kind = kind};
+   _mwatch_field_t f;
+   own_field (&late, snap, &f);
+   if (r->fresh && !fields_has (r, f.key, f.key_len)) {
+      fields_put (r, f.key, f.key_len, &f.value);
+   } else {
+      fields_flush (r);
+      set_mapped (watch, r->msg, f.key, f.key_len, &f.value, false);
    }
 }
 
@@ -474,35 +637,26 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, snap->iteration, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
-   /* Without context fields or mappings, the common case, the library's
-    * own fields are all new: set without a search.  Their text and
-    * documents are then not copied either: the message points at the
-    * watch's copies, which never change, and every message built here is
-    * freed before the watch (a record's by the listener or the logging
-    * call, holding a reference; `msg` by the watch itself); a copy of the
-    * message copies them. */
-   bool fresh = !watch->context && !watch->maps;
-   void (*put) (mwatch_message_t *, const char *, size_t, const mwatch_value_t *) =
-      fresh ? _mwatch_message_append_borrowed : _mwatch_message_put;
+   record_fields_t r = {.msg = msg, .fresh = !watch->context && !watch->maps};
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;
       v.value.v_utf8.len = watch->db_len;
-      put (msg, "DB", 2, &v);
+      fields_put (&r, "DB", 2, &v);
    }
    if (watch->collection) {
       v.value.v_utf8.str = watch->collection;
       v.value.v_utf8.len = watch->collection_len;
-      put (msg, "Collection", 10, &v);
+      fields_put (&r, "Collection", 10, &v);
    }
    v.value.v_utf8.str = watch->operation;
    v.value.v_utf8.len = watch->operation_len;
-   put (msg, "Operation", 9, &v);
+   fields_put (&r, "Operation", 9, &v);
    if (watch->filter.type != MWATCH_TYPE_NULL) {
-      put (msg, "Filter", 6, &watch->filter);
+      fields_put (&r, "Filter", 6, &watch->filter);
    }
    if (watch->update.type != MWATCH_TYPE_NULL) {
-      put (msg, "Update", 6, &watch->update);
+      fields_put (&r, "Update", 6, &watch->update);
    }
    /* The record's own State, Duration and MatchedCount go where they
     * first appeared, else last (as materialize would set them); the
@@ -510,7 +664,11 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    bool placed[LATE_MATCHED + 1] = {false};
    for (size_t i = 0; i < watch->late_count; i++) {
       const late_field_t *late = &watch->late[i];
-      put_late (watch, msg, late, snap, fresh && late->kind != LATE_COUNT);
+      if (!fields_put_own (watch, &r, late, snap) &&
+          !(late->kind == LATE_COUNT && fields_put_count (&r, late))) {
+         fields_flush (&r);
+         put_late (watch, msg, late, snap, false);
+      }
       if (late->kind <= LATE_MATCHED) {
          placed[late->kind] = true;
       }
@@ -518,26 +676,25 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    if (as_record ? snap->ready : watch->finished) {
       mwatch_message_set_ready (msg);
    }
-   if (!fresh) {
+   if (!r.fresh) {
       /* A context field or a mapping may have set or moved Iteration:
        * the record's own is set again (in place, or last). */
       _mwatch_message_set_iteration (msg, snap->iteration);
    }
-   if (!as_record) {
-      _mwatch_message_set_due (msg, snap->due);
-      return msg;
-   }
-   if (!placed[LATE_STATE]) {
-      put_state (watch, msg, snap, false);
-   }
-   if (snap->state != STATE_FIRST) {
-      if (!placed[LATE_DURATION]) {
-         put_duration (watch, msg, snap, false);
+   if (as_record) {
+      if (!placed[LATE_STATE]) {
+         fields_put_last (watch, &r, LATE_STATE, snap);
       }
-      if (watch->kind == MWATCH_WATCHER_CURSOR && !placed[LATE_MATCHED]) {
-         put_matched (watch, msg, snap, false);
+      if (snap->state != STATE_FIRST) {
+         if (!placed[LATE_DURATION]) {
+            fields_put_last (watch, &r, LATE_DURATION, snap);
+         }
+         if (watch->kind == MWATCH_WATCHER_CURSOR && !placed[LATE_MATCHED]) {
+            fields_put_last (watch, &r, LATE_MATCHED, snap);
+         }
       }
    }
+   fields_flush (&r);
    _mwatch_message_set_due (msg, snap->due);
    return msg;
 }
