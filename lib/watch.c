@@ -114,6 +114,10 @@ struct _mwatch_watch_t {
    mwatch_message_t *msg;
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
    bool finished;
+   /* `finished`, readable without the lock: set with it, never cleared,
+    * so that a second end (a cursor's destroy after its last document)
+    * returns at once. */
+   atomic_bool ended;
    /* The first record is held back (watch-pending-private.h): `pending`
     * is registered, or being promoted. */
    bool first_pending;
@@ -218,6 +222,7 @@ watch_new (mwatch_watcher_kind_t kind,
    mwatch_watch_t *watch = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
    watch->updates.generation = 0;
    watch->finished = false;
+   atomic_init (&watch->ended, false);
    watch->first_pending = false;
    atomic_init (&watch->refs, 1);
    watch->live.ops = &live_ops;
@@ -723,6 +728,7 @@ static void
 final_locked (mwatch_watch_t *watch, const bson_error_t *error)
 {
    watch->finished = true;
+   atomic_store_explicit (&watch->ended, true, memory_order_relaxed);
    cancel_held_back_locked (watch);
    late_field_t end = {.kind = LATE_END, .value = _mwatch_realtime_now ()};
    late_add (watch, LATE_END, NULL, end.value);
@@ -749,6 +755,10 @@ _mwatch_watch_final_counts (mwatch_watch_t *watch,
                             const mwatch_count_value_t *counts,
                             size_t n)
 {
+   /* Ended already: nothing changes any more (see `ended`). */
+   if (atomic_load_explicit (&watch->ended, memory_order_relaxed)) {
+      return;
+   }
    /* The listener builds the final record under this lock: woken only
     * once it is let go of (handler-private.h). */
    _mwatch_queue_handlers_defer_wakes ();
