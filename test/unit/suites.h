@@ -37,5 +37,6 @@ Suite *metrics_suite (void); /* test-metrics.c */
 Suite *otlp_json_suite (void); /* test-otlp-json.c */
 Suite *mongodb_doc_suite (void); /* test-mongodb-doc.c */
 Suite *thread_caches_suite (void); /* test-thread-caches.c */
+Suite *pending_hands_suite (void); /* test-pending-hands.c */
 
 #endif
