@@ -368,7 +368,7 @@ timeout_due (const mwatch_watch_t *watch)
 /* The record `state` of the operation as it is now.  Numbered by what the
  * operation did, not by what was logged: first 0, each update its number,
  * a timeout the updates so far, the final one more. */
-static mwatch_live_snapshot_t
+static inline __attribute__ ((always_inline)) mwatch_live_snapshot_t
 snapshot (const mwatch_watch_t *watch, record_state_t state)
 {
    int64_t updates = atomic_load_explicit (&watch->counters.updates_made, memory_order_relaxed);
