@@ -168,14 +168,13 @@ call_start_coll (mwatch_call_t *call,
                  bson_t **reply,
                  bson_error_t **error)
 {
-   char db[256];
-   bool known = _mwatch_collection_db (collection, db, sizeof db);
+   /* Copied into the watch before this thread asks again. */
+   const char *db = _mwatch_collection_db_cached (collection);
    const char *name = mongoc_collection_get_name ((mongoc_collection_t *) collection);
    if (operation_literal) {
-      _mwatch_call_start (call, operation, known ? db : NULL, name, filter, update, reply, error);
+      _mwatch_call_start (call, operation, db, name, filter, update, reply, error);
    } else {
-      _mwatch_call_start_named (call, operation, known ? db : NULL, name, filter, update, reply,
-                                error);
+      _mwatch_call_start_named (call, operation, db, name, filter, update, reply, error);
    }
 }
 

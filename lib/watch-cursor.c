@@ -137,9 +137,9 @@ watch_cursor_of_collection (const mongoc_cursor_t *cursor,
                                     const bson_t *filter,
                                     bool filter_is_array)
 {
-   char db[256];
-   bool known = _mwatch_collection_db (collection, db, sizeof db);
-   watch_cursor (cursor, start, operation, operation_literal, known ? db : NULL,
+   /* Copied into the watch before this thread asks again. */
+   watch_cursor (cursor, start, operation, operation_literal,
+                 _mwatch_collection_db_cached (collection),
                  mongoc_collection_get_name ((mongoc_collection_t *) collection), filter,
                  filter_is_array);
 }

@@ -14,6 +14,11 @@
 bool
 _mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size);
 
+/* The same, without the copy: the thread's own copy of the name, good
+ * until its next call of either on this thread; NULL when not known. */
+const char *
+_mwatch_collection_db_cached (const mongoc_collection_t *collection);
+
 /* The database and collection names of a bulk operation made from a
  * collection; false when unknown. */
 bool

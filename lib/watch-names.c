@@ -140,27 +140,36 @@ db_cache_get (void)
    return cache;
 }
 
-bool
-_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
+const char *
+_mwatch_collection_db_cached (const mongoc_collection_t *collection)
 {
    unsigned generation = atomic_load_explicit (&collections_generation, memory_order_acquire);
    db_cache_t *const cache = db_cache_get ();
-   if (cache->generation == generation && cache->collection == collection && collection &&
-       size == DB_CACHE_SIZE) {
-      memcpy (out, cache->db, strlen (cache->db) + 1);
-      return cache->found;
-   }
-   lookup_t l = {out, size, NULL, 0, false};
-   bool found = lookup (&collections, collection, &l);
-   if (size == DB_CACHE_SIZE) {
+   if (!(cache->generation == generation && cache->collection == collection && collection)) {
+      lookup_t l = {cache->db, DB_CACHE_SIZE, NULL, 0, false};
+      cache->found = lookup (&collections, collection, &l);
       /* With the generation read before the lookup: a change meanwhile
        * leaves it stale, and the next call looks again. */
       cache->collection = collection;
       cache->generation = generation;
-      cache->found = found;
-      memcpy (cache->db, out, strlen (out) + 1);
    }
-   return found;
+   return cache->found ? cache->db : NULL;
+}
+
+bool
+_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
+{
+   if (size == DB_CACHE_SIZE) {
+      const char *db = _mwatch_collection_db_cached (collection);
+      if (!db) {
+         out[0] = '\0';
+         return false;
+      }
+      memcpy (out, db, strlen (db) + 1);
+      return true;
+   }
+   lookup_t l = {out, size, NULL, 0, false};
+   return lookup (&collections, collection, &l);
 }
 
 bool

@@ -28,6 +28,7 @@
 #define MWATCH_PENDING_SHUTDOWN_WAIT_US 5000000
 
 typedef struct mwatch_pending_node mwatch_pending_node_t;
+typedef struct mwatch_pending_hand mwatch_pending_hand_t;
 
 typedef struct {
    /* Takes a reference to the node's owner, for the registry. */
@@ -49,6 +50,8 @@ struct mwatch_pending_node {
    mwatch_pending_node_t *next;
    const mwatch_pending_ops_t *ops;
    int64_t since; /* monotonic */
+   /* The thread's hand it went to, or NULL: then in a shard. */
+   mwatch_pending_hand_t *hand;
    unsigned shard;
    bool linked; /* guarded by its shard's lock */
 };

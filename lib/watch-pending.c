@@ -1,12 +1,18 @@
 /* Operations whose first record is held back (see watch-pending-private.h).
  *
- * The registry is a set of shards, each a lock and a list in the order of
- * registration; a thread always uses the same shard, so application
- * threads rarely meet on a lock, and the background thread, which looks at
- * each shard in turn, stops at the first node too young to promote.  The
- * background thread starts at the first registration, ticks every
- * MWATCH_PENDING_SCAN_US while anything is registered, and sleeps
- * otherwise until a registration wakes it. */
+ * Each thread has a hand that holds one node without a lock: most threads
+ * run one operation at a time, which registers itself there at its first
+ * record and takes itself out at its end, an atomic store and a
+ * compare-and-swap.  A node that finds its thread's hand full goes to the
+ * shards: each a lock and a list in the order of registration; a thread
+ * always uses the same shard, so application threads rarely meet on a
+ * lock, and the background thread, which looks at each shard in turn,
+ * stops at the first node too young to promote.  It looks at every hand
+ * too, and takes an old enough node out of it with the same
+ * compare-and-swap as its owner's; whichever of the two succeeds owns the
+ * registry's reference.  The background thread starts at the first
+ * registration, ticks every MWATCH_PENDING_SCAN_US while anything is
+ * registered, and sleeps otherwise until a registration wakes it. */
 #include "clock-private.h"
 #include "fast-tls-private.h"
 #include "fork-private.h"
@@ -35,6 +41,26 @@ typedef struct {
 static shard_t shards[SHARDS];
 static atomic_uint next_shard;
 static _Thread_local unsigned my_shard MWATCH_FAST_TLS = SHARDS; /* SHARDS: not chosen yet */
+
+/* A thread's hand.  Only the thread that holds it puts a node in it (when
+ * it is empty); anyone takes one out, by compare-and-swap.  Hands are
+ * never freed: a thread's exit puts its own on the free list, for the
+ * next thread, with the node it may still hold (an operation that
+ * outlives its thread), which comes out as any other. */
+struct mwatch_pending_hand {
+   _Atomic (mwatch_pending_node_t *) node;
+   _Atomic int64_t since; /* the node's registration (monotonic) */
+   mwatch_pending_hand_t *next_all;  /* every hand; fixed once published */
+   mwatch_pending_hand_t *next_free; /* guarded by hands_lock */
+};
+
+/* Every hand, newest first, read without a lock (published with release
+ * under hands_lock); the free ones, under it. */
+static pthread_mutex_t hands_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic (mwatch_pending_hand_t *) all_hands;
+static mwatch_pending_hand_t *free_hands;
+static _Thread_local mwatch_pending_hand_t *my_hand MWATCH_FAST_TLS;
+static pthread_key_t hand_key;
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +127,72 @@ flight_done (void)
    pthread_mutex_unlock (&flight_lock);
 }
 
+/* The thread's exit: its hand goes to the next thread. */
+static void
+hand_release (void *hand)
+{
+   my_hand = NULL;
+   pthread_mutex_lock (&hands_lock);
+   ((mwatch_pending_hand_t *) hand)->next_free = free_hands;
+   free_hands = hand;
+   pthread_mutex_unlock (&hands_lock);
+}
+
+/* The thread's first registration: a hand, free or new. */
+static __attribute__ ((noinline)) mwatch_pending_hand_t *
+hand_take (void)
+{
+   pthread_mutex_lock (&hands_lock);
+   mwatch_pending_hand_t *hand = free_hands;
+   if (hand) {
+      free_hands = hand->next_free;
+   } else {
+      hand = bson_malloc0 (sizeof *hand);
+      atomic_init (&hand->node, NULL);
+      atomic_init (&hand->since, 0);
+      hand->next_all = atomic_load_explicit (&all_hands, memory_order_relaxed);
+      atomic_store_explicit (&all_hands, hand, memory_order_release);
+   }
+   pthread_mutex_unlock (&hands_lock);
+   pthread_setspecific (hand_key, hand);
+   my_hand = hand;
+   return hand;
+}
+
+/* Promotes the node of every hand registered before `before`, as
+ * promote_shard does; true when a hand still holds one.  A node read here
+ * may be taken out and freed, and its block hold a new watch in the same
+ * hand, before the compare-and-swap: then `since` may be the old one's,
+ * and the new watch's first record is promoted early, which is what would
+ * have happened to it half a second later (and it leaves the queue by its
+ * timeout or its end, as ever). */
+static bool
+promote_hands (int64_t before, int64_t deadline, size_t *lost)
+{
+   bool left = false;
+   for (mwatch_pending_hand_t *hand = atomic_load_explicit (&all_hands, memory_order_acquire);
+        hand; hand = hand->next_all) {
+      mwatch_pending_node_t *node = atomic_load (&hand->node);
+      if (!node) {
+         continue;
+      }
+      if (atomic_load_explicit (&hand->since, memory_order_relaxed) >= before) {
+         left = true;
+         continue;
+      }
+      /* Counted before it leaves the hand: a shutdown that finds the hand
+       * empty then knows to wait for it. */
+      flight_add (1);
+      if (atomic_compare_exchange_strong (&hand->node, &node, NULL)) {
+         if (!node->ops->promote (node, deadline)) {
+            (*lost)++;
+         }
+      }
+      flight_done ();
+   }
+   return left;
+}
+
 /* Promotes the nodes of `shard` registered before `before` (all of them
  * with INT64_MAX), giving up on a node whose owner stays locked past
  * `deadline` (monotonic; 0: waits); true when the shard still holds
@@ -140,7 +232,7 @@ promote_shard (shard_t *shard, int64_t before, int64_t deadline, size_t *lost)
 static bool
 promote_all_before (int64_t before, int64_t deadline, size_t *lost)
 {
-   bool left = false;
+   bool left = promote_hands (before, deadline, lost);
    for (size_t i = 0; i < SHARDS; i++) {
       left = promote_shard (&shards[i], before, deadline, lost) || left;
    }
@@ -165,6 +257,13 @@ scan_loop (void *arg)
           * made during it was found by it or is seen by the next. */
          atomic_store (&scanner_idle, true);
          bool registered = false;
+         /* A registration in a hand stores its node before it looks at
+          * `idle` (both sequentially consistent): it sees idle, or this
+          * sees the node. */
+         for (mwatch_pending_hand_t *hand = atomic_load (&all_hands); hand && !registered;
+              hand = hand->next_all) {
+            registered = atomic_load (&hand->node) != NULL;
+         }
          for (size_t i = 0; i < SHARDS && !registered; i++) {
             pthread_mutex_lock (&shards[i].lock);
             registered = shards[i].head != NULL;
@@ -205,23 +304,36 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
    ops->ref (node);
    node->ops = ops;
    node->since = _mwatch_monotonic_now ();
-   node->shard = my_shard;
-   node->next = NULL;
-   shard_t *shard = &shards[my_shard];
-   pthread_mutex_lock (&shard->lock);
-   node->prev = shard->tail;
-   if (shard->tail) {
-      shard->tail->next = node;
-   } else {
-      shard->head = node;
+   mwatch_pending_hand_t *hand = my_hand;
+   if (BSON_UNLIKELY (!hand)) {
+      hand = hand_take ();
    }
-   shard->tail = node;
-   node->linked = true;
-   pthread_mutex_unlock (&shard->lock);
+   /* Only this thread fills its hand: empty now, empty until it does. */
+   if (!atomic_load_explicit (&hand->node, memory_order_relaxed)) {
+      node->hand = hand;
+      atomic_store_explicit (&hand->since, node->since, memory_order_relaxed);
+      atomic_store (&hand->node, node);
+   } else {
+      node->hand = NULL;
+      node->shard = my_shard;
+      node->next = NULL;
+      shard_t *shard = &shards[my_shard];
+      pthread_mutex_lock (&shard->lock);
+      node->prev = shard->tail;
+      if (shard->tail) {
+         shard->tail->next = node;
+      } else {
+         shard->head = node;
+      }
+      shard->tail = node;
+      node->linked = true;
+      pthread_mutex_unlock (&shard->lock);
+   }
    /* Started once, woken only from idle: nothing to do on the common
-    * path but one load. */
+    * path but one load.  `idle` is read after the hand's node is stored,
+    * both sequentially consistent (see scan_loop). */
    if (!atomic_load_explicit (&scanner_started, memory_order_acquire) ||
-       atomic_load_explicit (&scanner_idle, memory_order_acquire)) {
+       atomic_load (&scanner_idle)) {
       pthread_mutex_lock (&scanner_lock);
       scanner_start_locked ();
       atomic_store_explicit (&scanner_started, scanner_running, memory_order_release);
@@ -233,6 +345,12 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
 bool
 _mwatch_pending_remove (mwatch_pending_node_t *node)
 {
+   if (node->hand) {
+      /* The node was put there once and never again: still there, or
+       * the background thread (or a fork's child) took it out. */
+      mwatch_pending_node_t *expected = node;
+      return atomic_compare_exchange_strong (&node->hand->node, &expected, NULL);
+   }
    shard_t *shard = &shards[node->shard];
    pthread_mutex_lock (&shard->lock);
    bool was_linked = node->linked;
@@ -304,6 +422,7 @@ fork_prepare (void)
    for (size_t i = 0; i < SHARDS; i++) {
       pthread_mutex_lock (&shards[i].lock);
    }
+   pthread_mutex_lock (&hands_lock);
    /* Taken under a shard's lock (promote_shard): after them. */
    pthread_mutex_lock (&flight_lock);
 }
@@ -312,6 +431,7 @@ static void
 fork_parent (void)
 {
    pthread_mutex_unlock (&flight_lock);
+   pthread_mutex_unlock (&hands_lock);
    for (size_t i = SHARDS; i-- > 0;) {
       pthread_mutex_unlock (&shards[i].lock);
    }
@@ -328,6 +448,19 @@ fork_child (void)
    in_flight = 0; /* the background thread's batch is the parent's */
    _mwatch_cond_init_monotonic (&flight_cond);
    pthread_mutex_unlock (&flight_lock);
+   /* The other threads' hands are free in the child. */
+   free_hands = NULL;
+   for (mwatch_pending_hand_t *hand = atomic_load (&all_hands); hand; hand = hand->next_all) {
+      mwatch_pending_node_t *node = atomic_exchange (&hand->node, NULL);
+      if (node) {
+         node->ops->forget (node);
+      }
+      if (hand != my_hand) {
+         hand->next_free = free_hands;
+         free_hands = hand;
+      }
+   }
+   pthread_mutex_unlock (&hands_lock);
    for (size_t i = SHARDS; i-- > 0;) {
       mwatch_pending_node_t *node = shards[i].head;
       shards[i].head = shards[i].tail = NULL;
@@ -350,6 +483,7 @@ fork_child (void)
 MWATCH_FORK_INIT (pending_init)
 {
    shards_init ();
+   pthread_key_create (&hand_key, hand_release);
    _mwatch_cond_init_monotonic (&scanner_cond);
    _mwatch_cond_init_monotonic (&flight_cond);
    _mwatch_fork_register (MWATCH_FORK_RANK_PENDING, fork_prepare, fork_parent, fork_child);

@@ -114,6 +114,13 @@ struct _mwatch_watch_t {
    mwatch_message_t *msg;
    mwatch_level_cache_t updates; /* are updates enabled? (progress's thread) */
    bool finished;
+   /* A record of it went out, or it was registered as held back: other
+    * threads may reach it (see _mwatch_watch_first). */
+   bool published;
+   /* `finished`, readable without the lock: set with it, never cleared,
+    * so that a second end (a cursor's destroy after its last document)
+    * returns at once. */
+   atomic_bool ended;
    /* The first record is held back (watch-pending-private.h): `pending`
     * is registered, or being promoted. */
    bool first_pending;
@@ -218,6 +225,8 @@ watch_new (mwatch_watcher_kind_t kind,
    mwatch_watch_t *watch = _mwatch_block_get (MWATCH_BLOCK_SIZE, &pooled);
    watch->updates.generation = 0;
    watch->finished = false;
+   watch->published = false;
+   atomic_init (&watch->ended, false);
    watch->first_pending = false;
    atomic_init (&watch->refs, 1);
    watch->live.ops = &live_ops;
@@ -359,7 +368,7 @@ timeout_due (const mwatch_watch_t *watch)
 /* The record `state` of the operation as it is now.  Numbered by what the
  * operation did, not by what was logged: first 0, each update its number,
  * a timeout the updates so far, the final one more. */
-static mwatch_live_snapshot_t
+static inline __attribute__ ((always_inline)) mwatch_live_snapshot_t
 snapshot (const mwatch_watch_t *watch, record_state_t state)
 {
    int64_t updates = atomic_load_explicit (&watch->counters.updates_made, memory_order_relaxed);
@@ -740,6 +749,10 @@ static void
 dispatch_locked (mwatch_watch_t *watch, int level, const mwatch_live_snapshot_t *snap, bool held)
 {
    int timeout_level = watch->opts.timeout_level;
+   /* Other threads may reach it from now on (see _mwatch_watch_first). */
+   if (!watch->published) {
+      watch->published = true;
+   }
    /* A handler that calls libmongoc must not be watched from here. */
    _mwatch_enter ();
    if (watch->msg && !held) {
@@ -781,8 +794,11 @@ hold_back_first_locked (mwatch_watch_t *watch)
    case MWATCH_ROUTE_QUEUES:
       watch->held_created = _mwatch_realtime_now ();
       watch->held_thread = _mwatch_thread_id ();
-      _mwatch_pending_add (&watch->pending, &pending_ops);
       watch->first_pending = true;
+      /* Written whole before the registry publishes it (see
+       * _mwatch_watch_first). */
+      watch->published = true;
+      _mwatch_pending_add (&watch->pending, &pending_ops);
       return true;
    case MWATCH_ROUTE_MESSAGE:
    default:
@@ -808,15 +824,15 @@ cancel_held_back_locked (mwatch_watch_t *watch)
     * down, drops its reference without logging. */
 }
 
-/* Logs the current state at `level`; the caller holds the lock.  Skips all
- * work when no handler could want the record. */
-static void
-emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
+/* emit_locked's part before the record goes out: false when it goes
+ * nowhere (no handler could want it: all work skipped) or was held back. */
+static bool
+emit_prepare_locked (mwatch_watch_t *watch, int level, record_state_t state)
 {
    int timeout_level = watch->opts.timeout_level;
    int admission = watch->finished || timeout_level < level ? level : timeout_level;
    if (!mwatch_logger_is_enabled_for (watch->logger, admission)) {
-      return;
+      return false;
    }
    watch->last = snapshot (watch, state);
    late_add (watch, LATE_STATE, NULL, 0);
@@ -828,15 +844,25 @@ emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
       /* This record times the operation out from now on. */
       cancel_held_back_locked (watch);
    } else if (hold_back_first_locked (watch)) {
-      return;
+      return false;
    }
-   dispatch_locked (watch, level, &watch->last, false);
+   return true;
 }
 
-void
-_mwatch_watch_first (mwatch_watch_t *watch)
+/* Logs the current state at `level`; the caller holds the lock. */
+static void
+emit_locked (mwatch_watch_t *watch, int level, record_state_t state)
 {
-   pthread_mutex_lock (&watch->lock);
+   if (emit_prepare_locked (watch, level, state)) {
+      dispatch_locked (watch, level, &watch->last, false);
+   }
+}
+
+/* The first record up to its dispatch: true when it goes out.  The
+ * caller holds the lock, or is the only thread that can reach the watch. */
+static bool
+first_prepare_locked (mwatch_watch_t *watch)
+{
    /* The mappings apply to the fields the operation started with, and to
     * whatever an earlier update record set (with emit_on_new_retrieves
     * off, a cursor's first call logs an update before this). */
@@ -846,7 +872,30 @@ _mwatch_watch_first (mwatch_watch_t *watch)
          _mwatch_op_maps_apply (watch->maps, watch->operation, watch->msg);
       }
    }
-   emit_locked (watch, watch->opts.first_level, STATE_FIRST);
+   return emit_prepare_locked (watch, watch->opts.first_level, STATE_FIRST);
+}
+
+void
+_mwatch_watch_first (mwatch_watch_t *watch)
+{
+   /* A watch no record and no registration has published yet is the
+    * creating thread's alone: the wrapper that made it has not given the
+    * application its cursor or stream yet, and the maps that hold it are
+    * keyed by that.  Its first record, most often held back or wanted by
+    * nobody, then takes the lock only to go out (a queue's listener may
+    * build it at once). */
+   if (!watch->published) {
+      if (first_prepare_locked (watch)) {
+         pthread_mutex_lock (&watch->lock);
+         dispatch_locked (watch, watch->opts.first_level, &watch->last, false);
+         pthread_mutex_unlock (&watch->lock);
+      }
+      return;
+   }
+   pthread_mutex_lock (&watch->lock);
+   if (first_prepare_locked (watch)) {
+      dispatch_locked (watch, watch->opts.first_level, &watch->last, false);
+   }
    pthread_mutex_unlock (&watch->lock);
 }
 
@@ -880,6 +929,7 @@ static void
 final_locked (mwatch_watch_t *watch, const bson_error_t *error)
 {
    watch->finished = true;
+   atomic_store_explicit (&watch->ended, true, memory_order_relaxed);
    cancel_held_back_locked (watch);
    late_field_t end = {.kind = LATE_END, .value = _mwatch_realtime_now ()};
    late_add (watch, LATE_END, NULL, end.value);
@@ -906,6 +956,10 @@ _mwatch_watch_final_counts (mwatch_watch_t *watch,
                             const mwatch_count_value_t *counts,
                             size_t n)
 {
+   /* Ended already: nothing changes any more (see `ended`). */
+   if (atomic_load_explicit (&watch->ended, memory_order_relaxed)) {
+      return;
+   }
    /* The listener builds the final record under this lock: woken only
     * once it is let go of (handler-private.h). */
    _mwatch_queue_handlers_defer_wakes ();

@@ -38,5 +38,6 @@ Suite *otlp_json_suite (void); /* test-otlp-json.c */
 Suite *mongodb_doc_suite (void); /* test-mongodb-doc.c */
 Suite *thread_caches_suite (void); /* test-thread-caches.c */
 Suite *record_build_suite (void); /* test-record-build.c */
+Suite *pending_hands_suite (void); /* test-pending-hands.c */
 
 #endif
