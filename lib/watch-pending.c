@@ -60,6 +60,10 @@ static pthread_mutex_t hands_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic (mwatch_pending_hand_t *) all_hands;
 static mwatch_pending_hand_t *free_hands;
 static _Thread_local mwatch_pending_hand_t *my_hand MWATCH_FAST_TLS;
+/* The thread's exit gave its hand back: an operation registered by a
+ * later key destructor goes to the shards, rather than take a hand that
+ * no destructor would give back once glibc stops calling them. */
+static _Thread_local bool hand_closed MWATCH_FAST_TLS;
 static pthread_key_t hand_key;
 
 /* The background thread. */
@@ -132,6 +136,7 @@ static void
 hand_release (void *hand)
 {
    my_hand = NULL;
+   hand_closed = true;
    pthread_mutex_lock (&hands_lock);
    ((mwatch_pending_hand_t *) hand)->next_free = free_hands;
    free_hands = hand;
@@ -151,7 +156,10 @@ hand_take (void)
       atomic_init (&hand->node, NULL);
       atomic_init (&hand->since, 0);
       hand->next_all = atomic_load_explicit (&all_hands, memory_order_relaxed);
-      atomic_store_explicit (&all_hands, hand, memory_order_release);
+      /* Sequentially consistent, as the hand's node: the background
+       * thread's look before it sleeps (scan_loop) then sees the new hand
+       * or the registration sees it idle. */
+      atomic_store (&all_hands, hand);
    }
    pthread_mutex_unlock (&hands_lock);
    pthread_setspecific (hand_key, hand);
@@ -163,9 +171,11 @@ hand_take (void)
  * promote_shard does; true when a hand still holds one.  A node read here
  * may be taken out and freed, and its block hold a new watch in the same
  * hand, before the compare-and-swap: then `since` may be the old one's,
- * and the new watch's first record is promoted early, which is what would
- * have happened to it half a second later (and it leaves the queue by its
- * timeout or its end, as ever). */
+ * and the new watch's first record is promoted early, though it may end
+ * before it would have been promoted at all.  That costs a put, not a
+ * record: a promoted first record waits in the queue for its timeout,
+ * and the operation's final record replaces it there if it ends first,
+ * as for any promoted record. */
 static bool
 promote_hands (int64_t before, int64_t deadline, size_t *lost)
 {
@@ -305,11 +315,11 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
    node->ops = ops;
    node->since = _mwatch_monotonic_now ();
    mwatch_pending_hand_t *hand = my_hand;
-   if (BSON_UNLIKELY (!hand)) {
+   if (BSON_UNLIKELY (!hand) && !hand_closed) {
       hand = hand_take ();
    }
    /* Only this thread fills its hand: empty now, empty until it does. */
-   if (!atomic_load_explicit (&hand->node, memory_order_relaxed)) {
+   if (hand && !atomic_load_explicit (&hand->node, memory_order_relaxed)) {
       node->hand = hand;
       atomic_store_explicit (&hand->since, node->since, memory_order_relaxed);
       atomic_store (&hand->node, node);

@@ -177,6 +177,66 @@ START_TEST (test_removed_after_its_thread_exits)
 }
 END_TEST
 
+/* An application's key destructor that runs an operation whose first
+ * record is held back, at every pass glibc makes over the keys: after the
+ * library's own destructor gave the thread's hand back.  The thread must
+ * not take a hand again then, which no destructor would give back. */
+static pthread_key_t late_key;
+static int late_passes;
+
+static void
+late_destructor (void *value)
+{
+   intptr_t pass = (intptr_t) value;
+   owner_t owner;
+   owner_init (&owner);
+   _mwatch_pending_add (&owner.node, &owner_ops);
+   ck_assert (owner_remove (&owner));
+   if (pass < late_passes) {
+      pthread_setspecific (late_key, (void *) (pass + 1));
+   }
+}
+
+static void *
+register_then_exit (void *arg)
+{
+   owner_t *owner = arg;
+   _mwatch_pending_add (&owner->node, &owner_ops);
+   ck_assert (owner_remove (owner));
+   pthread_setspecific (late_key, (void *) 1);
+   return NULL;
+}
+
+START_TEST (test_hands_reused_after_late_destructors)
+{
+   /* Created after the library's key: its destructor runs after the
+    * hand's release in each pass. */
+   ck_assert_int_eq (pthread_key_create (&late_key, late_destructor), 0);
+   late_passes = 8; /* more passes than glibc makes */
+   void *seen[2] = {NULL, NULL};
+   size_t distinct = 0;
+   for (int i = 0; i < 40; i++) {
+      owner_t owner;
+      owner_init (&owner);
+      pthread_t thread;
+      ck_assert_int_eq (pthread_create (&thread, NULL, register_then_exit, &owner), 0);
+      ck_assert_int_eq (pthread_join (thread, NULL), 0);
+      ck_assert_ptr_nonnull (owner.node.hand);
+      bool known = false;
+      for (size_t j = 0; j < distinct; j++) {
+         known = known || seen[j] == owner.node.hand;
+      }
+      if (!known) {
+         /* A hand kept by an exited thread makes every later thread take
+          * a new one: 40 distinct hands. */
+         ck_assert_uint_lt (distinct, 2);
+         seen[distinct++] = owner.node.hand;
+      }
+   }
+   pthread_key_delete (late_key);
+}
+END_TEST
+
 Suite *
 pending_hands_suite (void)
 {
@@ -186,6 +246,7 @@ pending_hands_suite (void)
    tcase_add_test (tc, test_hand_and_shard_removed_by_owner);
    tcase_add_test (tc, test_hand_and_shard_promoted);
    tcase_add_test (tc, test_removed_after_its_thread_exits);
+   tcase_add_test (tc, test_hands_reused_after_late_destructors);
    suite_add_tcase (suite, tc);
    return suite;
 }
