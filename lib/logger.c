@@ -261,7 +261,7 @@ effective_level (const mwatch_logger_t *logger)
 }
 
 /* Inside the library, effective_level is inlined where a record is
- * admitted: the call cost a third of the answer. */
+ * admitted, without the call. */
 int
 mwatch_logger_effective_level (const mwatch_logger_t *logger)
 {
@@ -401,7 +401,9 @@ build_now (mwatch_record_t *record,
 
 /* The record's walk.  `wants`, for a record whose message is not built
  * yet: whether its route (route_of) says the walk wants the message on
- * this thread, or -1 when not known, and the walk looks. */
+ * this thread, or -1 when not known, and the walk looks.  Inlined, as
+ * route_of is, into the watcher's log call, once per operation's final
+ * record. */
 static inline __attribute__ ((always_inline)) void
 dispatch_routed (mwatch_logger_t *logger,
                  mwatch_record_t *record,
