@@ -247,15 +247,17 @@ _mwatch_handler_needs_message (mwatch_handler_t *handler,
                                const mwatch_record_t *record,
                                const mwatch_record_priv_t *priv)
 {
+   if (handler->vtable->deferred && handler->emit_priv) {
+      /* The library's queue keeps a stub and builds the message on its
+       * listener, whatever the record's level: answered before the
+       * admission's work, as the most common handler. */
+      return false;
+   }
    if (admission_level (handler, record, priv) < mwatch_handler_get_level (handler)) {
       return false; /* it will not take the record */
    }
-   if (handler->vtable->deferred) {
-      /* The library's queue keeps a stub and builds the message on its
-       * listener; a deferred handler of the user's gets the record whole. */
-      return !handler->emit_priv;
-   }
-   return !priv->below_level;
+   /* A deferred handler of the user's gets the record whole. */
+   return handler->vtable->deferred || !priv->below_level;
 }
 
 bool

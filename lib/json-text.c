@@ -333,9 +333,46 @@ general:
    return key_general (out, key, max);
 }
 
+/* Copies the `len` bytes of `s` (8 or more) when none is NUL or above
+ * 0x7F, the raw form's only stops, and says whether it did.  A word of 8
+ * bytes is tested at once (no byte's class to look up: a high bit, or a
+ * zero byte), the last word overlapping the one before.  On false the
+ * buffer's length is unchanged: what was copied past it is overwritten. */
+static bool
+copy_if_ascii (mwatch_buf_t *out, const uint8_t *s, size_t len)
+{
+   if (out->len + len >= out->cap) {
+      _mwatch_buf_grow (out, len);
+   }
+   char *dst = out->data + out->len;
+   uint64_t w;
+   size_t i = 0;
+   for (; i + 8 <= len; i += 8) {
+      memcpy (&w, s + i, 8);
+      if ((w | bytes_below (w, 1)) & HIGHS) {
+         return false;
+      }
+      memcpy (dst + i, &w, 8);
+   }
+   if (i < len) {
+      memcpy (&w, s + len - 8, 8);
+      if ((w | bytes_below (w, 1)) & HIGHS) {
+         return false;
+      }
+      memcpy (dst + len - 8, &w, 8);
+   }
+   out->len += len;
+   out->data[out->len] = '\0';
+   return true;
+}
+
 void
 _mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len)
 {
+   /* A logger's name in every line: ASCII, and most often 8 bytes or more. */
+   if (len >= 8 && copy_if_ascii (out, (const uint8_t *) str, len)) {
+      return;
+   }
    write_text (out, str, len, false);
 }
 

@@ -245,8 +245,8 @@ effective_miss (mwatch_logger_t *l, unsigned generation)
  * bumps after making it, so that one atomic load of each answers while no
  * level changes.  A generation read before the walk: a change meanwhile
  * leaves the answer stale by its generation, and the next call walks. */
-int
-mwatch_logger_effective_level (const mwatch_logger_t *logger)
+static inline __attribute__ ((always_inline)) int
+effective_level (const mwatch_logger_t *logger)
 {
    if (!logger) {
       return MWATCH_LEVEL_NOTSET;
@@ -260,10 +260,18 @@ mwatch_logger_effective_level (const mwatch_logger_t *logger)
    return effective_miss (l, generation);
 }
 
+/* Inside the library, effective_level is inlined where a record is
+ * admitted, without the call. */
+int
+mwatch_logger_effective_level (const mwatch_logger_t *logger)
+{
+   return effective_level (logger);
+}
+
 bool
 mwatch_logger_is_enabled_for (const mwatch_logger_t *logger, int level)
 {
-   return level >= mwatch_logger_effective_level (logger);
+   return level >= effective_level (logger);
 }
 
 void
@@ -393,8 +401,10 @@ build_now (mwatch_record_t *record,
 
 /* The record's walk.  `wants`, for a record whose message is not built
  * yet: whether its route (route_of) says the walk wants the message on
- * this thread, or -1 when not known, and the walk looks. */
-static void
+ * this thread, or -1 when not known, and the walk looks.  Inlined, as
+ * route_of is, into the watcher's log call, once per operation's final
+ * record. */
+static inline __attribute__ ((always_inline)) void
 dispatch_routed (mwatch_logger_t *logger,
                  mwatch_record_t *record,
                  const mwatch_record_priv_t *priv,
@@ -485,7 +495,7 @@ mwatch_logger_log (mwatch_logger_t *logger, int level, int timeout_level, mwatch
 static bool
 admit_watched (mwatch_logger_t *logger, int level, int timeout_level, bool ready, bool *below_level)
 {
-   int effective = mwatch_logger_effective_level (logger);
+   int effective = effective_level (logger);
    int admission = level;
    if (!ready && timeout_level > level) {
       admission = timeout_level;
@@ -570,7 +580,7 @@ route_miss (route_slot_t *slot,
    return route;
 }
 
-static mwatch_route_t
+static inline __attribute__ ((always_inline)) mwatch_route_t
 route_of (mwatch_logger_t *logger,
           int level,
           int timeout_level,

@@ -196,7 +196,7 @@ fifo_unlink (mwatch_qstore_t *store, size_t slot)
  * puts it in order and it is truly due no earlier than the tail (the FIFO
  * then stays sorted by (due, seq), seq growing with every put), else in
  * the heap. */
-static void
+static inline __attribute__ ((always_inline)) void
 order_add (mwatch_qstore_t *store, size_t slot, bool in_order)
 {
    if (in_order && (store->fifo_tail == MWATCH_QSTORE_NONE ||

@@ -132,7 +132,7 @@ time_add (int64_t t, int64_t us)
  * due times of ready messages never contradict their put order.  So ready
  * messages are put in order of due time, and the store keeps them in its
  * FIFO rather than its heap. */
-static int64_t
+static inline int64_t
 queue_due (const mwatch_queue_t *queue, const mwatch_message_t *msg, bool ready)
 {
    if (ready) {
@@ -303,7 +303,7 @@ mwatch_queue_destroy (mwatch_queue_t *queue)
  * the leader and wake one consumer to time the new top.  `ready`: the
  * entry is a ready message, due at the time of its put, which is no later
  * than now unless the delay is forced (no clock read needed then). */
-static void
+static inline __attribute__ ((always_inline)) void
 queue_top_changed (mwatch_queue_t *queue, size_t slot, bool ready)
 {
    if (_mwatch_qstore_top (&queue->store) != slot) {
@@ -339,7 +339,9 @@ typedef struct {
    uint64_t hash;
 } queue_put_facts_t;
 
-static mwatch_queue_status_t
+/* Inlined into queue_admit, the put's hot path: a call and its saved
+ * registers cost about as much as the insert's own bookkeeping. */
+static inline __attribute__ ((always_inline)) mwatch_queue_status_t
 queue_insert (mwatch_queue_t *queue,
               mwatch_message_t *msg,
               void *data,
