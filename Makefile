@@ -715,6 +715,7 @@ tsan-check:
 	CK_RUN_SUITE=logging $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=queue $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=metrics $(MAKE) SANITIZE=thread unit-check
+	CK_RUN_SUITE="pending hands" CK_RUN_CASE="pending hands" $(MAKE) SANITIZE=thread unit-check
 	CK_RUN_SUITE=behaviour CK_RUN_CASE=threads $(MAKE) SANITIZE=thread integration-check
 	CK_RUN_SUITE=mongodb_handler $(MAKE) SANITIZE=thread integration-check
 

@@ -246,7 +246,14 @@ pending_hands_suite (void)
    tcase_add_test (tc, test_hand_and_shard_removed_by_owner);
    tcase_add_test (tc, test_hand_and_shard_promoted);
    tcase_add_test (tc, test_removed_after_its_thread_exits);
-   tcase_add_test (tc, test_hands_reused_after_late_destructors);
    suite_add_tcase (suite, tc);
+   /* A case of its own: ThreadSanitizer ends its own state of a thread in
+    * the fourth pass over the keys' destructors, and its interceptors
+    * crash on the mutex this case's later passes take (by design: the
+    * thread's hand is gone then), so tsan-check runs the other case. */
+   TCase *late = tcase_create ("late destructors");
+   tcase_set_timeout (late, 20);
+   tcase_add_test (late, test_hands_reused_after_late_destructors);
+   suite_add_tcase (suite, late);
    return suite;
 }
