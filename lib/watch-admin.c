@@ -83,9 +83,8 @@ start_rename (mwatch_call_t *call,
               bool drop_target,
               bson_error_t **error)
 {
-   char db[256];
-   bool known = _mwatch_collection_db (collection, db, sizeof db);
-   const char *to_db = new_db ? new_db : (known ? db : NULL);
+   /* Read before this thread asks again (_mwatch_call_start_coll). */
+   const char *to_db = new_db ? new_db : _mwatch_collection_db_cached (collection);
    char *to = to_db ? bson_strdup_printf ("%s.%s", to_db, new_name ? new_name : "")
                     : bson_strdup (new_name ? new_name : "");
    bson_t filter = BSON_INITIALIZER;

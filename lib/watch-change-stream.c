@@ -69,9 +69,8 @@ mongoc_collection_watch (const mongoc_collection_t *coll,
       return REAL (mongoc_collection_watch) (coll, pipeline, opts);
    }
    TIMED_OPEN (stream, REAL (mongoc_collection_watch) (coll, pipeline, opts));
-   char db[256];
-   bool known = _mwatch_collection_db (coll, db, sizeof db);
-   watch_stream (stream, start, known ? db : NULL,
+   /* Copied into the watch before this thread asks again. */
+   watch_stream (stream, start, _mwatch_collection_db_cached (coll),
                  mongoc_collection_get_name ((mongoc_collection_t *) coll), pipeline);
    return stream;
 }

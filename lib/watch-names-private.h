@@ -8,14 +8,10 @@
 
 #include "mongowatch.h"
 
-/* Copies the database name of `collection` into `out` (size bytes);
- * false, with `out` empty, when it is not known (a collection made before
- * libmongowatch was loaded). */
-bool
-_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size);
-
-/* The same, without the copy: the thread's own copy of the name, good
- * until its next call of either on this thread; NULL when not known. */
+/* The database name of `collection`: the thread's own copy of it, good
+ * until this thread's next call (a caller keeps it by copying it first);
+ * NULL when it is not known (a collection made before libmongowatch was
+ * loaded). */
 const char *
 _mwatch_collection_db_cached (const mongoc_collection_t *collection);
 

@@ -113,7 +113,7 @@ lookup (mwatch_ptrmap_t *map, const void *key, lookup_t *l)
    return l->found;
 }
 
-/* The thread's last answer of _mwatch_collection_db: an application
+/* The thread's last answer of _mwatch_collection_db_cached: an application
  * works on one collection handle for many operations, and the map's
  * lookup (a lock, a hash, a copy) cost more than the rest of starting a
  * watch's names. */
@@ -157,22 +157,6 @@ _mwatch_collection_db_cached (const mongoc_collection_t *collection)
 }
 
 bool
-_mwatch_collection_db (const mongoc_collection_t *collection, char *out, size_t size)
-{
-   if (size == DB_CACHE_SIZE) {
-      const char *db = _mwatch_collection_db_cached (collection);
-      if (!db) {
-         out[0] = '\0';
-         return false;
-      }
-      memcpy (out, db, strlen (db) + 1);
-      return true;
-   }
-   lookup_t l = {out, size, NULL, 0, false};
-   return lookup (&collections, collection, &l);
-}
-
-bool
 _mwatch_bulk_names (const mongoc_bulk_operation_t *bulk,
                     char *db,
                     size_t db_size,
@@ -208,8 +192,8 @@ mongoc_collection_t *
 mongoc_collection_copy (mongoc_collection_t *collection)
 {
    mongoc_collection_t *result = REAL (mongoc_collection_copy) (collection);
-   char db[256];
-   if (_mwatch_collection_db (collection, db, sizeof db)) {
+   const char *db = _mwatch_collection_db_cached (collection);
+   if (db) {
       remember (&collections, result, db, NULL);
    }
    return result;
@@ -234,8 +218,8 @@ _mwatch_names_collection_created (mongoc_collection_t *collection, const char *d
 static void
 remember_bulk (mongoc_bulk_operation_t *bulk, mongoc_collection_t *collection)
 {
-   char db[256];
-   if (bulk && _mwatch_collection_db (collection, db, sizeof db)) {
+   const char *db = bulk ? _mwatch_collection_db_cached (collection) : NULL;
+   if (db) {
       remember (&bulks, bulk, db, mongoc_collection_get_name (collection));
    }
 }

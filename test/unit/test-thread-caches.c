@@ -22,34 +22,28 @@
 START_TEST (test_reused_address_gets_its_own_db)
 {
    mongoc_client_t *client = mongoc_client_new ("mongodb://127.0.0.1:1");
-   char db[256];
    mongoc_collection_t *coll = mongoc_client_get_collection (client, "names_first", "c");
    /* Asked twice: the second answer is the cache's. */
    for (int i = 0; i < 2; i++) {
-      ck_assert (_mwatch_collection_db (coll, db, sizeof db));
-      ck_assert_str_eq (db, "names_first");
+      ck_assert_str_eq (_mwatch_collection_db_cached (coll), "names_first");
    }
    /* The same address recorded for another database (as a rename, or a
     * collection made where a destroyed one was, records it). */
    _mwatch_names_collection_created (coll, "names_second");
-   ck_assert (_mwatch_collection_db (coll, db, sizeof db));
-   ck_assert_str_eq (db, "names_second");
+   ck_assert_str_eq (_mwatch_collection_db_cached (coll), "names_second");
    /* Destroyed: not known any more (the address is only a key here). */
    const mongoc_collection_t *gone = coll;
    mongoc_collection_destroy (coll);
-   ck_assert (!_mwatch_collection_db (gone, db, sizeof db));
-   ck_assert_str_eq (db, "");
+   ck_assert_ptr_null (_mwatch_collection_db_cached (gone));
    /* And through the allocator: a collection destroyed and another made,
     * most often at the same address (not under valgrind, whose allocator
     * does not hand a freed block straight back). */
    for (int i = 0; i < 20; i++) {
       mongoc_collection_t *first = mongoc_client_get_collection (client, "names_first", "c");
-      ck_assert (_mwatch_collection_db (first, db, sizeof db));
-      ck_assert_str_eq (db, "names_first");
+      ck_assert_str_eq (_mwatch_collection_db_cached (first), "names_first");
       mongoc_collection_destroy (first);
       mongoc_collection_t *second = mongoc_client_get_collection (client, "names_second", "c");
-      ck_assert (_mwatch_collection_db (second, db, sizeof db));
-      ck_assert_str_eq (db, "names_second");
+      ck_assert_str_eq (_mwatch_collection_db_cached (second), "names_second");
       mongoc_collection_destroy (second);
    }
    mongoc_client_destroy (client);
