@@ -211,7 +211,7 @@ $(error $(filter-out $(VARIANT_GOALS) build/%,$(MAKECMDGOALS)) with SANITIZE or 
 endif
 endif
 
-.PHONY: all check otlp-check deps demo bench bench-peer bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
+.PHONY: all check otlp-check deps demo bench bench-peer bench-floor bench-pipeline bench-scaling tests examples unit-check integration-check memcheck secure-check \
         install-check preload-check mask-check daemon-check examples-check csv-check deb-check load-check deb bench-workloads bench-callgrind tsan-check asan-check install uninstall clean FORCE
 
 all: $(SHARED) $(SHARED_LINKS) $(STATIC) $(PRELOAD) $(CLI) $(PC)
@@ -434,6 +434,13 @@ demo: deps
 	$(MAKE) all $(PLAIN_APP) $(PING_BIN)
 	test/server run scripts/demo
 
+# The floor under a record's CPU on a sparse stream (bench/floor.c): one
+# wake-up and one write per record, 9 ms apart, without mongowatch.
+bench-floor: $(BUILD)/bench/floor
+	$(BUILD)/bench/floor 9000 400 $(BUILD)/bench/floor.log
+	$(BUILD)/bench/floor 9000 400 /dev/null
+	rm -f $(BUILD)/bench/floor.log
+
 bench-pipeline: $(BUILD)/bench/pipeline
 	$(BUILD)/bench/pipeline 1000000 /dev/null 1
 	$(BUILD)/bench/pipeline 1000000 /dev/null 0
@@ -446,7 +453,7 @@ bench-pipeline: $(BUILD)/bench/pipeline
 # and RSS over 10 million operations, and the scaling part.  About 60
 # minutes on 2 cores.
 bench: $(WORKLOADS) $(PING_BIN) $(BUILD)/bench/pipeline $(BUILD)/bench/latency $(BUILD)/bench/rss \
-       $(BUILD)/bench/overflow $(BUILD)/bench/scaling $(FAKE_SERVER)
+       $(BUILD)/bench/overflow $(BUILD)/bench/scaling $(BUILD)/bench/floor $(FAKE_SERVER)
 	test/server run bench/run-all
 
 # The Python peer (pymongo with and without pymongowatch 1.0.0, pinned),
