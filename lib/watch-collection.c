@@ -223,7 +223,8 @@ stop (mwatch_call_t *call)
 /* One pass over the reply's top level (see watch-collection-private.h).
  * Name k of count i is bit 2i + k of the names still looked for (count i
  * is bit i of `counts`): a key is compared with those alone, each name's
- * first occurrence decides, and the walk ends once each was seen. */
+ * first occurrence decides, and the walk ends once each count is
+ * settled. */
 size_t
 _mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_value_t *out)
 {
@@ -247,11 +248,16 @@ _mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_v
             if (name->len != key_len || memcmp (name->name, key, key_len) != 0) {
                continue;
             }
-            /* The names differ: no other one is this key. */
+            /* The names differ: no other one is this key.  A number
+             * under the preferred name settles its count: the other name
+             * is not looked for either. */
             looked_for &= ~(1u << j);
             if (BSON_ITER_HOLDS_NUMBER (&iter)) {
                found |= 1u << j;
                values[j] = bson_iter_as_int64 (&iter);
+               if (j % 2 == 0) {
+                  looked_for &= ~(2u << j);
+               }
             }
             break;
          }
