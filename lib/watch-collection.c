@@ -120,12 +120,17 @@ call_start (mwatch_call_t *call,
    /* Initialised, so that it can be read and destroyed whatever path the
     * real call takes; libmongoc initialising it again leaks nothing. */
    bson_init (&call->own_reply);
-   memset (&call->own_error, 0, sizeof call->own_error);
    if (reply && !*reply) {
       *reply = &call->own_reply;
    }
    call->reply = reply ? *reply : NULL;
    if (!*error) {
+      /* "No error": all that is read of it (its domain, its code, its
+       * message as a string), as a call that fails sets them all; not
+       * the whole 512 bytes. */
+      call->own_error.domain = 0;
+      call->own_error.code = 0;
+      call->own_error.message[0] = '\0';
       *error = &call->own_error;
    }
    call->error = *error;
