@@ -29,6 +29,16 @@ typedef enum {
    MWATCH_COUNT_ASSUME_ONE = 1 << 5,
 } mwatch_count_t;
 
+/* Reads the counts of `counts` from the reply `doc` (NULL: none) into
+ * `out` (room for 5), in the order of the enum above, and returns how
+ * many: each the value of the first of its two reply keys (the CRUD
+ * spec's name, then the bulk API's) whose first occurrence in `doc`'s top
+ * level is a number, as looking each key up in turn would find it;
+ * InsertedCount 1 with MWATCH_COUNT_ASSUME_ONE when the call succeeded
+ * (`ok`) and the reply says nothing. */
+size_t
+_mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_value_t *out);
+
 #define MWATCH_COUNTS_NONE 0u
 #define MWATCH_COUNTS_UPDATE (MWATCH_COUNT_MATCHED | MWATCH_COUNT_MODIFIED | MWATCH_COUNT_UPSERTED)
 #define MWATCH_COUNTS_ALL (MWATCH_COUNT_INSERTED | MWATCH_COUNTS_UPDATE | MWATCH_COUNT_DELETED)

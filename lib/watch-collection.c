@@ -20,6 +20,12 @@ typedef struct {
 
 #define COUNT_KEY(literal) {literal, sizeof literal - 1}
 
+/* count_keys[i] is the count of bit i (read_counts). */
+_Static_assert (MWATCH_COUNT_INSERTED == 1 << 0 && MWATCH_COUNT_MATCHED == 1 << 1 &&
+                   MWATCH_COUNT_MODIFIED == 1 << 2 && MWATCH_COUNT_UPSERTED == 1 << 3 &&
+                   MWATCH_COUNT_DELETED == 1 << 4,
+                "a count's bit is its place in count_keys");
+
 static const struct {
    mwatch_count_t count;
    const char *field;
@@ -114,12 +120,17 @@ call_start (mwatch_call_t *call,
    /* Initialised, so that it can be read and destroyed whatever path the
     * real call takes; libmongoc initialising it again leaks nothing. */
    bson_init (&call->own_reply);
-   memset (&call->own_error, 0, sizeof call->own_error);
    if (reply && !*reply) {
       *reply = &call->own_reply;
    }
    call->reply = reply ? *reply : NULL;
    if (!*error) {
+      /* "No error": all that is read of it (its domain, its code, its
+       * message as a string), as a call that fails sets them all; not
+       * the whole 512 bytes. */
+      call->own_error.domain = 0;
+      call->own_error.code = 0;
+      call->own_error.message[0] = '\0';
       *error = &call->own_error;
    }
    call->error = *error;
@@ -214,52 +225,73 @@ stop (mwatch_call_t *call)
 
 #define N_COUNT_KEYS (sizeof count_keys / sizeof count_keys[0])
 
-/* Reads the counts asked for from `doc` in one pass over its top level:
- * for each, the value of the first of its names (in count_keys' order of
- * preference) whose first occurrence in the document is a number, as
- * looking each name up in turn would find it, without walking the
- * document once per name. */
-static void
-read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
+/* One pass over the reply's top level (see watch-collection-private.h).
+ * Name k of count i is bit 2i + k of the names still looked for (count i
+ * is bit i of `counts`): a key is compared with those alone, each name's
+ * first occurrence decides, and the walk ends once each count is
+ * settled. */
+size_t
+_mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_value_t *out)
 {
-   bool seen[N_COUNT_KEYS][2] = {{false}};
-   bool found[N_COUNT_KEYS][2] = {{false}};
-   int64_t values[N_COUNT_KEYS][2];
+   _Static_assert (N_COUNT_KEYS * 2 <= 32, "a bit per name");
+   const unsigned wanted = counts & ((1u << N_COUNT_KEYS) - 1);
+   unsigned looked_for = 0;
+   for (unsigned left = wanted; left; left &= left - 1) {
+      looked_for |= 3u << (2 * __builtin_ctz (left));
+   }
+   unsigned found = 0;
+   int64_t values[N_COUNT_KEYS * 2];
    bson_iter_t iter;
    if (doc && bson_iter_init (&iter, doc)) {
-      while (bson_iter_next (&iter)) {
+      while (looked_for && bson_iter_next (&iter)) {
          /* Names compared by their lengths first, known beforehand. */
          uint32_t key_len = bson_iter_key_len (&iter);
          const char *key = bson_iter_key (&iter);
-         for (size_t i = 0; i < N_COUNT_KEYS; i++) {
-            if (!(counts & count_keys[i].count)) {
+         for (unsigned left = looked_for; left; left &= left - 1) {
+            unsigned j = (unsigned) __builtin_ctz (left);
+            const count_key_t *name = &count_keys[j / 2].keys[j % 2];
+            if (name->len != key_len || memcmp (name->name, key, key_len) != 0) {
                continue;
             }
-            for (size_t k = 0; k < 2; k++) {
-               const count_key_t *name = &count_keys[i].keys[k];
-               if (seen[i][k] || name->len != key_len || memcmp (name->name, key, key_len) != 0) {
-                  continue;
-               }
-               seen[i][k] = true;
-               if (BSON_ITER_HOLDS_NUMBER (&iter)) {
-                  found[i][k] = true;
-                  values[i][k] = bson_iter_as_int64 (&iter);
+            /* The names differ: no other one is this key.  A number
+             * under the preferred name settles its count: the other name
+             * is not looked for either. */
+            looked_for &= ~(1u << j);
+            if (BSON_ITER_HOLDS_NUMBER (&iter)) {
+               found |= 1u << j;
+               values[j] = bson_iter_as_int64 (&iter);
+               if (j % 2 == 0) {
+                  looked_for &= ~(2u << j);
                }
             }
+            break;
          }
       }
    }
-   for (size_t i = 0; i < N_COUNT_KEYS; i++) {
-      if (!(counts & count_keys[i].count)) {
-         continue;
-      }
-      if (found[i][0] || found[i][1]) {
-         note_count (call, count_keys[i].field, found[i][0] ? values[i][0] : values[i][1]);
+   size_t n = 0;
+   for (unsigned left = wanted; left; left &= left - 1) {
+      unsigned i = (unsigned) __builtin_ctz (left);
+      if (found & (3u << (2 * i))) {
+         out[n++] = (mwatch_count_value_t) {
+            .key = count_keys[i].field,
+            .value = values[(found & (1u << (2 * i))) ? 2 * i : 2 * i + 1],
+         };
       } else if (count_keys[i].count == MWATCH_COUNT_INSERTED &&
                  (counts & MWATCH_COUNT_ASSUME_ONE) && ok) {
-         note_count (call, count_keys[i].field, 1);
+         out[n++] = (mwatch_count_value_t) {.key = count_keys[i].field, .value = 1};
       }
    }
+   return n;
+}
+
+/* The counts asked for, read from `doc`, noted for the final record. */
+static void
+read_counts (mwatch_call_t *call, bool ok, const bson_t *doc, unsigned counts)
+{
+   _Static_assert (sizeof call->counts / sizeof call->counts[0] >= N_COUNT_KEYS,
+                   "room for every count");
+   BSON_ASSERT (call->count_n == 0);
+   call->count_n = _mwatch_counts_read (doc, counts, ok, call->counts);
 }
 
 static void

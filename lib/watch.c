@@ -103,6 +103,10 @@ struct _mwatch_watch_t {
    /* The rest is guarded by `lock`. */
    late_field_t late[LATE_MAX];
    size_t late_count;
+   /* The record kinds (LATE_STATE, LATE_DURATION, LATE_MATCHED) in
+    * `late`, one bit each (1 << kind): noted once, looked up without a
+    * walk of `late`. */
+   unsigned late_records;
    /* More late fields than `late` holds were set: only `msg` has them. */
    bool late_overflow;
    char *error; /* LATE_ERROR's text */
@@ -262,6 +266,7 @@ watch_new (mwatch_watcher_kind_t kind,
    atomic_init (&watch->counters.detached, false);
    watch->counters.emit_on_new_retrieves = watch->opts.emit_on_new_retrieves;
    watch->late_count = 0;
+   watch->late_records = 0;
    watch->late_overflow = false;
    watch->error = NULL;
    watch->last = (mwatch_live_snapshot_t) {.due = MWATCH_DUE_NEVER};
@@ -720,24 +725,33 @@ own_message_locked (mwatch_watch_t *watch)
    return watch->msg;
 }
 
+/* late_add's overflow, out of line: never with the library's own
+ * watchers; the message itself keeps what no more room in `late` could,
+ * from now on. */
+static __attribute__ ((noinline)) void
+late_overflow (mwatch_watch_t *watch)
+{
+   own_message_locked (watch);
+   watch->late_overflow = true;
+}
+
 /* Notes a late field; the caller holds the lock.  A record's fields are
- * noted once, where they first appeared; a count each time it is set, as
- * a message kept for the whole operation would have had it set. */
-static void
+ * noted once, where they first appeared (their bits in `late_records`);
+ * a count each time it is set, as a message kept for the whole operation
+ * would have had it set. */
+static inline __attribute__ ((always_inline)) void
 late_add (mwatch_watch_t *watch, late_kind_t kind, const char *key, int64_t value)
 {
    if (kind <= LATE_MATCHED) {
-      for (size_t i = 0; i < watch->late_count; i++) {
-         if (watch->late[i].kind == kind) {
-            return;
-         }
+      if (watch->late_records & (1u << kind)) {
+         return;
+      }
+      if (watch->late_count < LATE_MAX) {
+         watch->late_records |= 1u << kind;
       }
    }
    if (watch->late_count == LATE_MAX) {
-      /* Never with the library's own watchers; the message itself keeps
-       * what no more room here could, from now on. */
-      own_message_locked (watch);
-      watch->late_overflow = true;
+      late_overflow (watch);
       return;
    }
    watch->late[watch->late_count++] = (late_field_t) {.kind = kind, .key = key, .value = value};
