@@ -42,6 +42,10 @@ static _Thread_local bool local_registered MWATCH_FAST_TLS;
 static _Thread_local bool local_closed MWATCH_FAST_TLS;
 static pthread_key_t local_key;
 static pthread_once_t local_once = PTHREAD_ONCE_INIT;
+/* Without a key (pthread_key_create failed: the process used up
+ * PTHREAD_KEYS_MAX) no exit would give a thread's stack back: every
+ * thread then works on the shared stack alone, as a closed one does. */
+static bool local_key_made;
 
 /* The lock is a leaf, taken after the queues' before fork() and released
  * before theirs after: in the child, the queues discard the parent's
@@ -95,7 +99,7 @@ local_release (void *unused)
 static void
 local_init (void)
 {
-   pthread_key_create (&local_key, local_release);
+   local_key_made = pthread_key_create (&local_key, local_release) == 0;
 }
 
 /* The first use of the thread's stack: its exit must give it back. */
@@ -103,6 +107,10 @@ static __attribute__ ((noinline)) void
 local_register (void)
 {
    pthread_once (&local_once, local_init);
+   if (!local_key_made) {
+      local_closed = true;
+      return;
+   }
    pthread_setspecific (local_key, &local_head);
    local_registered = true;
 }

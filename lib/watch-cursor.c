@@ -31,6 +31,11 @@ static _Thread_local mwatch_watch_t *last_watch MWATCH_FAST_TLS;
  * the cache: a call to libc twice per cursor), to the cache's address;
  * the destructor drops whatever the cache holds then. */
 static pthread_key_t last_watch_key;
+/* pthread_key_create can fail (the process used up PTHREAD_KEYS_MAX): the
+ * cache then works without a destructor, and the reference it holds when
+ * its thread exits is never dropped (one watch per such thread), rather
+ * than a key that is not ours be set. */
+static bool last_watch_key_made;
 static _Thread_local bool last_watch_registered MWATCH_FAST_TLS;
 
 static void
@@ -50,7 +55,7 @@ static void
 cursors_init (void)
 {
    _mwatch_ptrmap_init (&cursors);
-   pthread_key_create (&last_watch_key, last_watch_release);
+   last_watch_key_made = pthread_key_create (&last_watch_key, last_watch_release) == 0;
 }
 
 static void
@@ -60,7 +65,9 @@ last_watch_set (const mongoc_cursor_t *cursor, mwatch_watch_t *watch)
    last_cursor = cursor;
    last_watch = watch;
    if (watch && !last_watch_registered) {
-      pthread_setspecific (last_watch_key, &last_watch);
+      if (last_watch_key_made) {
+         pthread_setspecific (last_watch_key, &last_watch);
+      }
       last_watch_registered = true;
    }
    _mwatch_watch_unref (old);

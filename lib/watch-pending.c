@@ -65,6 +65,10 @@ static _Thread_local mwatch_pending_hand_t *my_hand MWATCH_FAST_TLS;
  * no destructor would give back once glibc stops calling them. */
 static _Thread_local bool hand_closed MWATCH_FAST_TLS;
 static pthread_key_t hand_key;
+/* pthread_key_create can fail (the process used up PTHREAD_KEYS_MAX):
+ * then no thread takes a hand, since no destructor would give it back,
+ * and every registration goes to the shards. */
+static bool hand_key_made;
 
 /* The background thread. */
 static pthread_mutex_t scanner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -315,7 +319,7 @@ _mwatch_pending_add (mwatch_pending_node_t *node, const mwatch_pending_ops_t *op
    node->ops = ops;
    node->since = _mwatch_monotonic_now ();
    mwatch_pending_hand_t *hand = my_hand;
-   if (BSON_UNLIKELY (!hand) && !hand_closed) {
+   if (BSON_UNLIKELY (!hand) && !hand_closed && hand_key_made) {
       hand = hand_take ();
    }
    /* Only this thread fills its hand: empty now, empty until it does. */
@@ -493,7 +497,7 @@ fork_child (void)
 MWATCH_FORK_INIT (pending_init)
 {
    shards_init ();
-   pthread_key_create (&hand_key, hand_release);
+   hand_key_made = pthread_key_create (&hand_key, hand_release) == 0;
    _mwatch_cond_init_monotonic (&scanner_cond);
    _mwatch_cond_init_monotonic (&flight_cond);
    _mwatch_fork_register (MWATCH_FORK_RANK_PENDING, fork_prepare, fork_parent, fork_child);

@@ -17,6 +17,9 @@ main (int argc, char **argv)
    if (file_faults_child_main (&status)) {
       return status;
    }
+   if (keys_exhausted_child_main (&status)) {
+      return status;
+   }
    Suite *suites[] = {
       buf_suite (),       message_suite (),  render_suite (),  queue_suite (),
       formatter_suite (), handlers_suite (), logging_suite (),  filters_suite (),
@@ -24,7 +27,7 @@ main (int argc, char **argv)
       config_trust_suite (), secrets_suite (), expression_bounds_suite (), fork_maps_suite (),
       fork_handlers_suite (), file_faults_suite (), syslog_faults_suite (),
       report_locks_suite (), lazy_dispatch_suite (), syslog5424_suite (), metrics_suite (), otlp_json_suite (), mongodb_doc_suite (), thread_caches_suite (), pending_hands_suite (),
-      record_build_suite (), counts_read_suite (),
+      record_build_suite (), counts_read_suite (), keys_exhausted_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);
