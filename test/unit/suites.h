@@ -39,5 +39,6 @@ Suite *mongodb_doc_suite (void); /* test-mongodb-doc.c */
 Suite *thread_caches_suite (void); /* test-thread-caches.c */
 Suite *record_build_suite (void); /* test-record-build.c */
 Suite *pending_hands_suite (void); /* test-pending-hands.c */
+Suite *field_names_suite (void); /* test-field-names.c */
 
 #endif
