@@ -231,6 +231,8 @@ static separators_t default_separators = {
    .key_value_len = 1,
 };
 static pthread_once_t default_table_once = PTHREAD_ONCE_INIT;
+/* Set once the table is made: every line looks at it, not at the once. */
+static atomic_bool default_table_ready;
 /* NULL: default_separators. */
 static _Atomic (separators_t *) current_separators;
 /* Every set made but the default, newest first. */
@@ -284,6 +286,7 @@ static void
 default_table_init (void)
 {
    table_init (&default_separators);
+   atomic_store_explicit (&default_table_ready, true, memory_order_release);
 }
 
 /* The set in force, for one line. */
@@ -292,7 +295,9 @@ separators (void)
 {
    const separators_t *s = atomic_load_explicit (&current_separators, memory_order_acquire);
    if (!s) {
-      pthread_once (&default_table_once, default_table_init);
+      if (!atomic_load_explicit (&default_table_ready, memory_order_acquire)) {
+         pthread_once (&default_table_once, default_table_init);
+      }
       s = &default_separators;
    }
    return s;
