@@ -7,6 +7,7 @@
  * pairs and only writes the fraction anew.  Per thread, so formatting
  * takes no lock.  A change of TZ (with tzset) shows from the next second
  * a thread formats. */
+#include "fast-tls-private.h"
 #include "formatter-private.h"
 #include "json-private.h"
 
@@ -34,12 +35,13 @@ typedef struct {
 } time_slot_t;
 
 /* Keyed by uid rather than the datefmt's address, which a formatter made
- * after this one was freed may reuse. */
-static _Thread_local time_slot_t slots[CACHE_SLOTS];
-static _Thread_local unsigned next_victim;
+ * after this one was freed may reuse.  Read for every line: in the
+ * initial-exec model, without a __tls_get_addr call. */
+static _Thread_local time_slot_t slots[CACHE_SLOTS] MWATCH_FAST_TLS;
+static _Thread_local unsigned next_victim MWATCH_FAST_TLS;
 /* The slot found or filled last: a listener formats one formatter's
  * records, second after second, and finds it there first. */
-static _Thread_local unsigned last_slot;
+static _Thread_local unsigned last_slot MWATCH_FAST_TLS;
 
 /* Several formatters (a stream and a file handler, say) often format the
  * same second on one listener thread: they share the conversion. */
@@ -254,6 +256,14 @@ _mwatch_datefmt_write (const mwatch_datefmt_t *datefmt, int64_t created, mwatch_
       sec--;
    }
    const time_slot_t *slot = find_slot (datefmt->uid, sec);
+   const mwatch_date_part_t *parts = datefmt->parts;
+   if (slot && datefmt->n_parts == 2 && parts[0].strftime_fmt && !parts[1].strftime_fmt) {
+      /* The default's shape, "%Y-%m-%d %H:%M:%S," and a fraction: the
+       * loop below, unrolled. */
+      put_cached (out, slot, slot->text, slot->len[0]);
+      put_fraction (out, us, parts[1].digits);
+      return;
+   }
    if (!slot) {
       if (!local_time (sec, &tm)) {
          /* Beyond what time_t or the calendar holds: still a time. */

@@ -164,12 +164,25 @@ add_piece (mwatch_formatter_t *formatter, const piece_t *piece)
    formatter->pieces[formatter->n_pieces++] = *piece;
 }
 
-/* Turns the literal text gathered so far into a piece, taking its storage. */
+/* A literal shorter than this (" ", " - ", the usual) is copied into a
+ * line in one fixed-size move from its storage, which has zeros after the
+ * text up to that size: no memcpy call, and the zeros end the line. */
+#define LITERAL_MOVE 16
+
+/* Turns the literal text gathered so far into a piece, taking its storage
+ * (with zeros after it up to LITERAL_MOVE bytes). */
 static void
 flush_literal (mwatch_formatter_t *formatter, mwatch_buf_t *literal)
 {
    if (literal->len > 0) {
-      piece_t piece = {.kind = PIECE_LITERAL, .text = literal->data, .len = literal->len};
+      size_t len = literal->len;
+      if (len < LITERAL_MOVE) {
+         char *text = bson_malloc0 (LITERAL_MOVE);
+         memcpy (text, literal->data, len);
+         mwatch_buf_destroy (literal);
+         literal->data = text;
+      }
+      piece_t piece = {.kind = PIECE_LITERAL, .text = literal->data, .len = len};
       add_piece (formatter, &piece);
       mwatch_buf_init (literal);
    }
@@ -817,7 +830,15 @@ mwatch_formatter_format (const mwatch_formatter_t *formatter,
 
       switch (piece->kind) {
       case PIECE_LITERAL:
-         _mwatch_buf_put (out, piece->text, piece->len);
+         if (piece->len < LITERAL_MOVE) {
+            if (out->len + LITERAL_MOVE >= out->cap) {
+               _mwatch_buf_grow (out, LITERAL_MOVE);
+            }
+            memcpy (out->data + out->len, piece->text, LITERAL_MOVE);
+            out->len += piece->len;
+         } else {
+            _mwatch_buf_put (out, piece->text, piece->len);
+         }
          break;
       case PIECE_CREATED:
          write_created (out, spec, record->created);

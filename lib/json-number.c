@@ -47,11 +47,21 @@ _mwatch_text_uint (mwatch_buf_t *out, uint64_t value, int width)
    out->data[out->len] = '\0';
 }
 
+static __attribute__ ((noinline)) void
+int64_grow (mwatch_buf_t *out, int64_t value)
+{
+   _mwatch_buf_grow (out, 21);
+   _mwatch_json_int64 (out, value);
+}
+
 void
 _mwatch_json_int64 (mwatch_buf_t *out, int64_t value)
 {
+   /* The room made apart (a tail call), so that the usual way saves no
+    * registers. */
    if (out->len + 21 >= out->cap) {
-      _mwatch_buf_grow (out, 21);
+      int64_grow (out, value);
+      return;
    }
    char *p = out->data + out->len;
    if (value < 0) {

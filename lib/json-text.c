@@ -338,12 +338,9 @@ general:
  * bytes is tested at once (no byte's class to look up: a high bit, or a
  * zero byte), the last word overlapping the one before.  On false the
  * buffer's length is unchanged: what was copied past it is overwritten. */
-static bool
+static inline __attribute__ ((always_inline)) bool
 copy_if_ascii (mwatch_buf_t *out, const uint8_t *s, size_t len)
 {
-   if (out->len + len >= out->cap) {
-      _mwatch_buf_grow (out, len);
-   }
    char *dst = out->data + out->len;
    uint64_t w;
    size_t i = 0;
@@ -366,22 +363,31 @@ copy_if_ascii (mwatch_buf_t *out, const uint8_t *s, size_t len)
    return true;
 }
 
-void
-_mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len)
+static __attribute__ ((noinline)) void
+raw_slow (mwatch_buf_t *out, const char *str, size_t len)
 {
-   /* A logger's name in every line: ASCII, and most often 8 bytes or more. */
-   if (len >= 8 && copy_if_ascii (out, (const uint8_t *) str, len)) {
-      return;
-   }
    write_text (out, str, len, false);
 }
 
 void
-_mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len)
+_mwatch_json_raw (mwatch_buf_t *out, const char *str, size_t len)
+{
+   /* A logger's name in every line: ASCII, and most often 8 bytes or
+    * more.  With the room there, no call: the rest (a tail call) saves no
+    * registers here. */
+   if (len >= 8 && out->len + len < out->cap && copy_if_ascii (out, (const uint8_t *) str, len)) {
+      return;
+   }
+   raw_slow (out, str, len);
+}
+
+/* _mwatch_text_string for text that is not plain ASCII, or that needs
+ * the buffer grown. */
+static __attribute__ ((noinline)) void
+text_string_slow (mwatch_buf_t *out, const char *str, size_t len)
 {
    size_t start = out->len;
 
-   /* Plain ASCII, the usual case, is checked and copied in one pass. */
    if (len > 0 && copy_plain (out, (const uint8_t *) str, len, BYTE_HIGH | BYTE_NOT_BARE) == len) {
       return;
    }
@@ -391,6 +397,22 @@ _mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len)
    } else {
       _mwatch_json_string (out, str, len);
    }
+}
+
+void
+_mwatch_text_string (mwatch_buf_t *out, const char *str, size_t len)
+{
+   /* Plain ASCII that fits, the usual case, is checked and copied in one
+    * pass, with no call: the rest (a tail call) saves no registers here.
+    * A copy that meets a byte to quote is left past out->len, and
+    * written over. */
+   if (len > 0 && out->len + len < out->cap &&
+       copy_if_plain (out->data + out->len, (const uint8_t *) str, len, BYTE_HIGH | BYTE_NOT_BARE)) {
+      out->len += len;
+      out->data[out->len] = '\0';
+      return;
+   }
+   text_string_slow (out, str, len);
 }
 
 bool

@@ -4,6 +4,8 @@
 
 #include "mongowatch.h"
 
+#include <string.h>
+
 /* A field of a message: its name and value, and who owns their bytes. */
 typedef struct {
    char *key;
@@ -20,11 +22,80 @@ typedef struct {
    bool value_borrowed;
 } _mwatch_field_t;
 
+/* The library's own field names, each at the start of a slot of
+ * MWATCH_NAME_SLOT bytes of one array (_mwatch_names), so that a key that
+ * points at one of them tells which name it is by its address alone: the
+ * renderings and the record's build find a field of the library without
+ * comparing its text.  A key with the same text elsewhere (a copy, a
+ * user's) is the same field, found by its text as before.  Each name is
+ * listed with its first byte, for _mwatch_name_find's table. */
+#define MWATCH_NAMES(X)                                                     \
+   X (STATE, 'S', "State")                                                  \
+   X (DB, 'D', "DB")                                                        \
+   X (COLLECTION, 'C', "Collection")                                        \
+   X (OPERATION, 'O', "Operation")                                          \
+   X (FILTER, 'F', "Filter")                                                \
+   X (DURATION, 'D', "Duration")                                            \
+   X (MATCHED_COUNT, 'M', "MatchedCount")                                   \
+   X (INSERTED_COUNT, 'I', "InsertedCount")                                 \
+   X (UPSERTED_COUNT, 'U', "UpsertedCount")                                 \
+   X (MODIFIED_COUNT, 'M', "ModifiedCount")                                 \
+   X (DELETED_COUNT, 'D', "DeletedCount")                                   \
+   X (ERROR, 'E', "Error")                                                  \
+   X (WATCH_ID, 'W', "WatchID")                                             \
+   X (ITERATION, 'I', "Iteration")                                          \
+   X (START_TIME, 'S', "StartTime")                                         \
+   X (END_TIME, 'E', "EndTime")                                             \
+   X (UPDATE, 'U', "Update")
+
+typedef enum {
+#define MWATCH_NAME_ENUM(id, first, text) MWATCH_NAME_##id,
+   MWATCH_NAMES (MWATCH_NAME_ENUM)
+#undef MWATCH_NAME_ENUM
+      MWATCH_NAME_COUNT
+} _mwatch_name_t;
+
+#define MWATCH_NAME_SLOT 16
+
+/* Every name NUL-terminated at the start of its slot, distinct texts. */
+extern const char _mwatch_names[MWATCH_NAME_COUNT][MWATCH_NAME_SLOT];
+
+/* The library's name `id`, as a key the message keeps (key_static). */
+#define MWATCH_NAME(id) ((char *) _mwatch_names[id])
+
+/* The name `key` is when it points at the start of a slot of
+ * _mwatch_names; else -1 (whatever its text). */
+static inline int
+_mwatch_name_of (const char *key)
+{
+   uintptr_t at = (uintptr_t) key - (uintptr_t) _mwatch_names;
+   return at < sizeof _mwatch_names && at % MWATCH_NAME_SLOT == 0 ? (int) (at / MWATCH_NAME_SLOT)
+                                                                  : -1;
+}
+
+/* The slot of the library's name whose text is the `len` bytes at `key`,
+ * or NULL when none is. */
+const char *
+_mwatch_name_find (const char *key, size_t len);
+
 /* The fields of `msg` in their order, `*count` of them, valid while `msg`
  * is not changed: what the renderings read, a field at a time without a
  * call and a copy of its value per field (mwatch_message_iter_next). */
 const _mwatch_field_t *
 _mwatch_message_fields (const mwatch_message_t *msg, size_t *count);
+
+/* The first of the `count` fields at `fields` named `key` (`key_len`
+ * bytes), or NULL: the search of every lookup by name. */
+static inline const _mwatch_field_t *
+_mwatch_fields_find (const _mwatch_field_t *fields, size_t count, const char *key, size_t key_len)
+{
+   for (size_t i = 0; i < count; i++) {
+      if (fields[i].key_len == key_len && memcmp (fields[i].key, key, key_len) == 0) {
+         return &fields[i];
+      }
+   }
+   return NULL;
+}
 
 /* Sets the due time (monotonic microseconds) of a message not yet ready. */
 void

@@ -189,12 +189,18 @@ field_index_find (const field_index_t *index, const char *key)
  * names or separators too long for it make the table unused. */
 #define PAIR_SLOT 32
 #define PAIR_COPY 24
+#define LOOK_AT_TEXT 0xFF
 
 typedef struct {
    size_t n; /* 0: the list is too long for the table, or a name */
    size_t len[DEFAULT_MAX]; /* of " Name=" */
    uint8_t next[DEFAULT_MAX]; /* 1 + the next name in the bucket; 0 ends */
    uint8_t head[INDEX_BUCKETS];
+   /* By where in _mwatch_names a key points: at the start of a name
+    * there (where the library's own fields point), 1 + the name's place
+    * in the list, 0 when the list does not have it; elsewhere
+    * LOOK_AT_TEXT. */
+   uint8_t by_address[sizeof _mwatch_names];
    char pair[DEFAULT_MAX][PAIR_SLOT]; /* " Name=", zeros after */
 } default_table_t;
 
@@ -225,6 +231,8 @@ static separators_t default_separators = {
    .key_value_len = 1,
 };
 static pthread_once_t default_table_once = PTHREAD_ONCE_INIT;
+/* Set once the table is made: every line looks at it, not at the once. */
+static atomic_bool default_table_ready;
 /* NULL: default_separators. */
 static _Atomic (separators_t *) current_separators;
 /* Every set made but the default, newest first. */
@@ -247,7 +255,9 @@ table_init (separators_t *s)
       const char *name = mwatch_default_fields[i];
       size_t len = strlen (name);
       size_t total = s->delimiter_len + len + s->key_value_len;
-      if (len == 0 || total > PAIR_COPY) {
+      /* Shorter than the copy, so that the copy ends the text with the
+       * slot's zeros. */
+      if (len == 0 || total >= PAIR_COPY) {
          return;
       }
       memcpy (t->pair[i], s->delimiter, s->delimiter_len);
@@ -258,6 +268,17 @@ table_init (separators_t *s)
       t->next[i] = t->head[BUCKET (name)];
       t->head[BUCKET (name)] = (uint8_t) (i + 1);
    }
+   memset (t->by_address, LOOK_AT_TEXT, sizeof t->by_address);
+   for (size_t name = 0; name < MWATCH_NAME_COUNT; name++) {
+      t->by_address[name * MWATCH_NAME_SLOT] = 0;
+   }
+   for (size_t i = n; i-- > 0;) {
+      /* From the end: a name listed twice is known by its first place. */
+      const char *known = _mwatch_name_find (mwatch_default_fields[i], strlen (mwatch_default_fields[i]));
+      if (known) {
+         t->by_address[known - (const char *) _mwatch_names] = (uint8_t) (i + 1);
+      }
+   }
    t->n = n;
 }
 
@@ -265,6 +286,7 @@ static void
 default_table_init (void)
 {
    table_init (&default_separators);
+   atomic_store_explicit (&default_table_ready, true, memory_order_release);
 }
 
 /* The set in force, for one line. */
@@ -273,7 +295,9 @@ separators (void)
 {
    const separators_t *s = atomic_load_explicit (&current_separators, memory_order_acquire);
    if (!s) {
-      pthread_once (&default_table_once, default_table_init);
+      if (!atomic_load_explicit (&default_table_ready, memory_order_acquire)) {
+         pthread_once (&default_table_once, default_table_init);
+      }
       s = &default_separators;
    }
    return s;
@@ -345,8 +369,10 @@ static bool
 render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t *out)
 {
    const default_table_t *t = &s->table;
-   const mwatch_value_t *values[DEFAULT_MAX];
-   uint32_t found = 0;
+   /* 1 + a place in the list; [0] and bit 0 take the fields it does not
+    * name, so that each field is taken without a test. */
+   const mwatch_value_t *values[DEFAULT_MAX + 1];
+   uint64_t found = 0;
    size_t count;
    const _mwatch_field_t *fields = _mwatch_message_fields (msg, &count);
 
@@ -356,33 +382,34 @@ render_default (const mwatch_message_t *msg, const separators_t *s, mwatch_buf_t
    }
    for (size_t f = 0; f < count; f++) {
       const char *key = fields[f].key;
-      if (!key[0]) {
-         continue;
-      }
-      for (size_t i = t->head[BUCKET (key)]; i; i = t->next[i - 1]) {
-         /* The library's own fields, set by the watchers, carry its static
-          * names, the very strings of the list: no comparison then. */
-         const char *name = mwatch_default_fields[i - 1];
-         if (name == key || strcmp (name, key) == 0) {
-            /* A later field of the same name wins, as in the index. */
-            values[i - 1] = &fields[f].value;
-            found |= UINT32_C (1) << (i - 1);
-            break;
+      /* The library's own fields, set by the watchers, point at its names
+       * (_mwatch_names): their place is known without a look at the
+       * text. */
+      uintptr_t at = (uintptr_t) key - (uintptr_t) _mwatch_names;
+      size_t i = at < sizeof t->by_address ? t->by_address[at] : LOOK_AT_TEXT;
+      if (i == LOOK_AT_TEXT) {
+         i = key[0] ? t->head[BUCKET (key)] : 0;
+         while (i && strcmp (mwatch_default_fields[i - 1], key) != 0) {
+            i = t->next[i - 1];
          }
       }
+      /* A later field of the same name wins, as in the index. */
+      values[i] = &fields[f].value;
+      found |= UINT64_C (1) << i;
    }
+   found >>= 1;
    size_t skip = s->delimiter_len; /* no delimiter before the first pair */
-   for (size_t i = 0; found; i++, found >>= 1) {
-      if (found & 1u) {
-         if (out->len + PAIR_COPY >= out->cap) {
-            _mwatch_buf_grow (out, PAIR_COPY);
-         }
-         memcpy (out->data + out->len, t->pair[i] + skip, PAIR_COPY);
-         out->len += t->len[i] - skip;
-         out->data[out->len] = '\0';
-         skip = 0;
-         write_value_inline (out, values[i], MODE_TEXT);
+   while (found) {
+      size_t i = (size_t) __builtin_ctzll (found);
+      found &= found - 1;
+      if (out->len + PAIR_COPY >= out->cap) {
+         _mwatch_buf_grow (out, PAIR_COPY);
       }
+      /* The slot's zeros after the pair end the text. */
+      memcpy (out->data + out->len, t->pair[i] + skip, PAIR_COPY);
+      out->len += t->len[i] - skip;
+      skip = 0;
+      write_value_inline (out, values[i + 1], MODE_TEXT);
    }
    return true;
 }

@@ -274,13 +274,7 @@ key_is_valid (const char *key)
 static field_t *
 find_field (const mwatch_message_t *msg, const char *key, size_t key_len)
 {
-   for (size_t i = 0; i < msg->count; i++) {
-      const field_t *f = &msg->fields[i];
-      if (f->key_len == key_len && memcmp (f->key, key, key_len) == 0) {
-         return &msg->fields[i];
-      }
-   }
-   return NULL;
+   return (field_t *) _mwatch_fields_find (msg->fields, msg->count, key, key_len);
 }
 
 /* Makes room for `n` more fields. */
@@ -818,13 +812,13 @@ _mwatch_message_new_as (const bson_oid_t *oid, int64_t iteration, int64_t start)
     * hexadecimal form, in its block like a copy would be (a compact copy
     * shifts it, a copy field by field copies it), not a second copy. */
    field_t *f = msg->fields;
-   f[0] = (field_t) {.key = (char *) "WatchID", .key_len = 7, .key_static = true,
+   f[0] = (field_t) {.key = MWATCH_NAME (MWATCH_NAME_WATCH_ID), .key_len = 7, .key_static = true,
                      .value = {.type = MWATCH_TYPE_UTF8}};
    f[0].value.value.v_utf8.str = msg->watch_id;
    f[0].value.value.v_utf8.len = 24;
-   f[1] = (field_t) {.key = (char *) "Iteration", .key_len = 9, .key_static = true,
+   f[1] = (field_t) {.key = MWATCH_NAME (MWATCH_NAME_ITERATION), .key_len = 9, .key_static = true,
                      .value = {.type = MWATCH_TYPE_INT64, .value.v_int64 = iteration}};
-   f[2] = (field_t) {.key = (char *) "StartTime", .key_len = 9, .key_static = true,
+   f[2] = (field_t) {.key = MWATCH_NAME (MWATCH_NAME_START_TIME), .key_len = 9, .key_static = true,
                      .value = {.type = MWATCH_TYPE_DATETIME, .value.v_datetime = start}};
    msg->count = 3;
    return msg;

@@ -389,43 +389,43 @@ snapshot (const mwatch_watch_t *watch, record_state_t state)
 
 /* The library's field of a record that `late` stands for (State,
  * Duration, MatchedCount, EndTime): its key, key_len and value as of
- * `snap` written in `*f`; false for the other kinds.  The name is a
- * literal and the value a number or a static string: a fresh field
- * borrows them. */
-static inline bool
+ * `snap` written in `*f`, and its name returned; -1 for the other kinds.
+ * The name is one of _mwatch_names and the value a number or a static
+ * string: a fresh field borrows them. */
+static inline int
 own_field (const late_field_t *late, const mwatch_live_snapshot_t *snap, _mwatch_field_t *f)
 {
    switch (late->kind) {
    case LATE_STATE:
-      f->key = (char *) "State";
+      f->key = MWATCH_NAME (MWATCH_NAME_STATE);
       f->key_len = 5;
       f->value.type = MWATCH_TYPE_UTF8;
       f->value.value.v_utf8.str = state_names[snap->state].name;
       f->value.value.v_utf8.len = state_names[snap->state].len;
-      return true;
+      return MWATCH_NAME_STATE;
    case LATE_DURATION:
-      f->key = (char *) "Duration";
+      f->key = MWATCH_NAME (MWATCH_NAME_DURATION);
       f->key_len = 8;
       f->value.type = MWATCH_TYPE_DOUBLE;
       f->value.value.v_double = (double) snap->duration_us / 1e6;
-      return true;
+      return MWATCH_NAME_DURATION;
    case LATE_MATCHED:
-      f->key = (char *) "MatchedCount";
+      f->key = MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT);
       f->key_len = 12;
       f->value.type = MWATCH_TYPE_INT64;
       f->value.value.v_int64 = snap->matched;
-      return true;
+      return MWATCH_NAME_MATCHED_COUNT;
    case LATE_END:
-      f->key = (char *) "EndTime";
+      f->key = MWATCH_NAME (MWATCH_NAME_END_TIME);
       f->key_len = 7;
       f->value.type = MWATCH_TYPE_DATETIME;
       f->value.value.v_datetime = late->value;
-      return true;
+      return MWATCH_NAME_END_TIME;
    case LATE_COUNT:
    case LATE_ERROR:
    case LATE_MAPS:
    default:
-      return false;
+      return -1;
    }
 }
 
@@ -458,7 +458,7 @@ put_late (const mwatch_watch_t *watch,
    case LATE_MATCHED:
    case LATE_END:
    default:
-      if (own_field (late, snap, &f)) {
+      if (own_field (late, snap, &f) >= 0) {
          set_mapped (watch, msg, f.key, f.key_len, &f.value, fresh);
       }
       break;
@@ -510,13 +510,21 @@ typedef struct {
    size_t n;
    size_t cap;
    size_t added; /* fields added before `room` */
+   /* fresh: the library's names (bits of _mwatch_name_t) the message's
+    * fields point at, and whether a field set otherwise (put_late) may
+    * be there too; with none such, whether the message has a field of
+    * one of those names is a look at a bit (fields_has). */
+   uint32_t names;
+   bool others;
 } record_fields_t;
 
 /* The most a record appends in place: DB, Collection, Operation, Filter,
- * Update, and State, Duration, MatchedCount, EndTime once each.  A room
- * that large fits in a new message's block; more would only cost another
- * room. */
-#define RUN_MAX 9
+ * Update, State, Duration, EndTime and the five counts once each.  A room
+ * that large fits in a new message's block, beside the three fields it
+ * starts with; more would only cost another room. */
+#define RUN_MAX 13
+
+#define NAME_BIT(name) (UINT32_C (1) << (name))
 
 /* Adds the fields written so far: before a field set otherwise (a count,
  * Error), so that the order stays that of the setting. */
@@ -543,45 +551,44 @@ fields_slot (record_fields_t *r)
    return &r->room[r->n];
 }
 
-/* Sets the field `key` to `value`, without a mapping. */
+/* Sets the field `key` to `value`, without a mapping; `key` is one of
+ * _mwatch_names, `name`. */
 static inline void
-fields_put (record_fields_t *r, const char *key, size_t key_len, const mwatch_value_t *value)
+fields_put (record_fields_t *r, int name, size_t key_len, const mwatch_value_t *value)
 {
    if (!r->fresh) {
-      _mwatch_message_put (r->msg, key, key_len, value);
+      _mwatch_message_put (r->msg, MWATCH_NAME (name), key_len, value);
       return;
    }
    _mwatch_field_t *f = fields_slot (r);
-   f->key = (char *) key;
+   f->key = MWATCH_NAME (name);
    f->key_len = key_len;
    f->value = *value;
    r->n++;
+   r->names |= NAME_BIT (name);
 }
 
 /* Whether the message, with the fields written but not yet added, has a
- * field named `key` (as _mwatch_message_put would find it). */
-static bool
+ * field named `key` (as _mwatch_message_put would find it): for one of
+ * the library's names, its bit, unless a field set otherwise may bear it;
+ * else by the text.  The fields written lie after those added. */
+static inline bool
 fields_has (const record_fields_t *r, const char *key, size_t key_len)
 {
+   int name = _mwatch_name_of (key);
+   if (name >= 0 && !r->others) {
+      return r->names & NAME_BIT (name);
+   }
    size_t count;
    const _mwatch_field_t *f = _mwatch_message_fields (r->msg, &count);
-   for (size_t i = 0; i < count; i++) {
-      if (f[i].key_len == key_len && memcmp (f[i].key, key, key_len) == 0) {
-         return true;
-      }
-   }
-   for (size_t i = 0; i < r->n; i++) {
-      if (r->room[i].key_len == key_len && memcmp (r->room[i].key, key, key_len) == 0) {
-         return true;
-      }
-   }
-   return false;
+   return _mwatch_fields_find (f, count + r->n, key, key_len) != NULL;
 }
 
-/* A count read from the reply (its name is one of the library's, a
- * static string): written in place when the message has no field of that
- * name yet, the usual case; else false, for put_late to set it over the
- * one there, as a count set twice is. */
+/* A count read from the reply: written in place when the message has no
+ * field of that name yet, the usual case; else false, for put_late to set
+ * it over the one there, as a count set twice is.  Its name, one of the
+ * library's, is taken from _mwatch_names, where fields_has and the
+ * renderings know it by its address. */
 static bool
 fields_put_count (record_fields_t *r, const late_field_t *late)
 {
@@ -589,11 +596,12 @@ fields_put_count (record_fields_t *r, const late_field_t *late)
       return false;
    }
    size_t len = strlen (late->key);
-   if (fields_has (r, late->key, len)) {
+   const char *key = _mwatch_name_find (late->key, len);
+   if (!key || fields_has (r, key, len)) {
       return false;
    }
    const mwatch_value_t v = {.type = MWATCH_TYPE_INT64, .value.v_int64 = late->value};
-   fields_put (r, late->key, len, &v);
+   fields_put (r, _mwatch_name_of (key), len, &v);
    return true;
 }
 
@@ -607,7 +615,7 @@ fields_put_own (const mwatch_watch_t *watch,
 {
    if (!r->fresh) {
       _mwatch_field_t f;
-      if (!own_field (late, snap, &f)) {
+      if (own_field (late, snap, &f) < 0) {
          return false;
       }
       set_mapped (watch, r->msg, f.key, f.key_len, &f.value, false);
@@ -616,9 +624,21 @@ fields_put_own (const mwatch_watch_t *watch,
    if (late->kind > LATE_MATCHED && late->kind != LATE_END) {
       return false; /* before a slot is taken: none is needed */
    }
-   own_field (late, snap, fields_slot (r));
+   r->names |= NAME_BIT (own_field (late, snap, fields_slot (r)));
    r->n++;
    return true;
+}
+
+/* Sets a late field the usual way, after the fields written in place. */
+static void
+fields_put_late (const mwatch_watch_t *watch,
+                 record_fields_t *r,
+                 const late_field_t *late,
+                 const mwatch_live_snapshot_t *snap)
+{
+   fields_flush (r);
+   put_late (watch, r->msg, late, snap, false);
+   r->others = true;
 }
 
 /* The record's own field `kind` (State, Duration, MatchedCount) that no
@@ -632,12 +652,11 @@ fields_put_last (const mwatch_watch_t *watch,
 {
    const late_field_t late = {.kind = kind};
    _mwatch_field_t f;
-   own_field (&late, snap, &f);
+   int name = own_field (&late, snap, &f);
    if (r->fresh && !fields_has (r, f.key, f.key_len)) {
-      fields_put (r, f.key, f.key_len, &f.value);
+      fields_put (r, name, f.key_len, &f.value);
    } else {
-      fields_flush (r);
-      set_mapped (watch, r->msg, f.key, f.key_len, &f.value, false);
+      fields_put_late (watch, r, &late, snap);
    }
 }
 
@@ -651,26 +670,32 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
    mwatch_message_t *msg = _mwatch_message_new_as (&watch->id, snap->iteration, watch->start_time);
    mwatch_message_set_default_fields (msg, watch->opts.default_fields);
    _mwatch_context_apply (watch->context, msg);
-   record_fields_t r = {.msg = msg, .fresh = !watch->context && !watch->maps};
+   /* Fresh, it has the three fields _mwatch_message_new_as wrote. */
+   record_fields_t r = {
+      .msg = msg,
+      .fresh = !watch->context && !watch->maps,
+      .names = NAME_BIT (MWATCH_NAME_WATCH_ID) | NAME_BIT (MWATCH_NAME_ITERATION) |
+               NAME_BIT (MWATCH_NAME_START_TIME),
+   };
    mwatch_value_t v = {.type = MWATCH_TYPE_UTF8};
    if (watch->db) {
       v.value.v_utf8.str = watch->db;
       v.value.v_utf8.len = watch->db_len;
-      fields_put (&r, "DB", 2, &v);
+      fields_put (&r, MWATCH_NAME_DB, 2, &v);
    }
    if (watch->collection) {
       v.value.v_utf8.str = watch->collection;
       v.value.v_utf8.len = watch->collection_len;
-      fields_put (&r, "Collection", 10, &v);
+      fields_put (&r, MWATCH_NAME_COLLECTION, 10, &v);
    }
    v.value.v_utf8.str = watch->operation;
    v.value.v_utf8.len = watch->operation_len;
-   fields_put (&r, "Operation", 9, &v);
+   fields_put (&r, MWATCH_NAME_OPERATION, 9, &v);
    if (watch->filter.type != MWATCH_TYPE_NULL) {
-      fields_put (&r, "Filter", 6, &watch->filter);
+      fields_put (&r, MWATCH_NAME_FILTER, 6, &watch->filter);
    }
    if (watch->update.type != MWATCH_TYPE_NULL) {
-      fields_put (&r, "Update", 6, &watch->update);
+      fields_put (&r, MWATCH_NAME_UPDATE, 6, &watch->update);
    }
    /* The record's own State, Duration and MatchedCount go where they
     * first appeared, else last (as materialize would set them); the
@@ -680,8 +705,7 @@ build_locked (const mwatch_watch_t *watch, const mwatch_live_snapshot_t *snap, b
       const late_field_t *late = &watch->late[i];
       if (!fields_put_own (watch, &r, late, snap) &&
           !(late->kind == LATE_COUNT && fields_put_count (&r, late))) {
-         fields_flush (&r);
-         put_late (watch, msg, late, snap, false);
+         fields_put_late (watch, &r, late, snap);
       }
       if (late->kind <= LATE_MATCHED) {
          placed[late->kind] = true;

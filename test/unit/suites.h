@@ -44,5 +44,6 @@ Suite *keys_exhausted_suite (void); /* test-keys-exhausted.c */
 /* When this run is the child of test-keys-exhausted.c: true, with
  * `*status` set. */
 bool keys_exhausted_child_main (int *status);
+Suite *field_names_suite (void); /* test-field-names.c */
 
 #endif
