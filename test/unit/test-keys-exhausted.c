@@ -27,13 +27,18 @@
 /* Exit statuses of the child. */
 enum { CHILD_OK = 0, CHILD_NO_BLOCK = 1, CHILD_KEY_SET = 2, CHILD_KEYS_LEFT = 3, CHILD_RETURNED = 4 };
 
-/* On a new thread, whose every key starts NULL: blocks taken and given
- * back, more than the thread's own stack holds; then no key may hold a
- * value. */
+/* On a new thread: blocks taken and given back, more than the thread's
+ * own stack holds; then no key may have got a value.  Keys with one
+ * already when the thread starts (a sanitizer's runtime sets its own) are
+ * left out. */
 static void *
 thread_uses_pool (void *unused)
 {
    (void) unused;
+   static bool had_value[PTHREAD_KEYS_MAX];
+   for (pthread_key_t k = 0; k < PTHREAD_KEYS_MAX; k++) {
+      had_value[k] = pthread_getspecific (k) != NULL;
+   }
    void *blocks[BLOCKS];
    bool pooled[BLOCKS];
    for (int i = 0; i < BLOCKS; i++) {
@@ -46,7 +51,7 @@ thread_uses_pool (void *unused)
       _mwatch_block_put (blocks[i], pooled[i]);
    }
    for (pthread_key_t k = 0; k < PTHREAD_KEYS_MAX; k++) {
-      if (pthread_getspecific (k) != NULL) {
+      if (!had_value[k] && pthread_getspecific (k) != NULL) {
          return (void *) (intptr_t) CHILD_KEY_SET;
       }
    }
