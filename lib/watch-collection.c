@@ -4,6 +4,7 @@
  * when it gave no reply or no error, the real call gets ours. */
 #include "clock-private.h"
 #include "interpose-private.h"
+#include "message-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"
 
@@ -31,14 +32,21 @@ static const struct {
    const char *field;
    count_key_t keys[2]; /* in order of preference */
 } count_keys[] = {
-   {MWATCH_COUNT_INSERTED, "InsertedCount", {COUNT_KEY ("insertedCount"), COUNT_KEY ("nInserted")}},
-   {MWATCH_COUNT_MATCHED, "MatchedCount", {COUNT_KEY ("matchedCount"), COUNT_KEY ("nMatched")}},
-   {MWATCH_COUNT_MODIFIED, "ModifiedCount", {COUNT_KEY ("modifiedCount"), COUNT_KEY ("nModified")}},
-   {MWATCH_COUNT_UPSERTED, "UpsertedCount", {COUNT_KEY ("upsertedCount"), COUNT_KEY ("nUpserted")}},
-   {MWATCH_COUNT_DELETED, "DeletedCount", {COUNT_KEY ("deletedCount"), COUNT_KEY ("nRemoved")}},
+   {MWATCH_COUNT_INSERTED, MWATCH_NAME (MWATCH_NAME_INSERTED_COUNT),
+    {COUNT_KEY ("insertedCount"), COUNT_KEY ("nInserted")}},
+   {MWATCH_COUNT_MATCHED, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT),
+    {COUNT_KEY ("matchedCount"), COUNT_KEY ("nMatched")}},
+   {MWATCH_COUNT_MODIFIED, MWATCH_NAME (MWATCH_NAME_MODIFIED_COUNT),
+    {COUNT_KEY ("modifiedCount"), COUNT_KEY ("nModified")}},
+   {MWATCH_COUNT_UPSERTED, MWATCH_NAME (MWATCH_NAME_UPSERTED_COUNT),
+    {COUNT_KEY ("upsertedCount"), COUNT_KEY ("nUpserted")}},
+   {MWATCH_COUNT_DELETED, MWATCH_NAME (MWATCH_NAME_DELETED_COUNT),
+    {COUNT_KEY ("deletedCount"), COUNT_KEY ("nRemoved")}},
 };
 
-/* Notes a count for the final record (see finish). */
+/* Notes a count for the final record (see finish).  `field` is one of
+ * the library's names in _mwatch_names (message-private.h), where the
+ * record's build knows it by its address. */
 static void
 note_count (mwatch_call_t *call, const char *field, int64_t value)
 {
@@ -500,7 +508,7 @@ _mwatch_call_end_count (mwatch_call_t *call, int64_t n)
 {
    stop (call);
    if (n >= 0) {
-      note_count (call, "MatchedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
    }
    finish (call, n >= 0);
 }
@@ -520,8 +528,8 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
       return;
    }
    if (remove) {
-      note_count (call, "MatchedCount", n);
-      note_count (call, "DeletedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_DELETED_COUNT), n);
       return;
    }
    bson_iter_t iter;
@@ -529,9 +537,9 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
                    bson_iter_find_descendant (&iter, "lastErrorObject.updatedExisting", &iter) &&
                    bson_iter_as_bool (&iter);
    bool upserted = has_path (reply, "lastErrorObject.upserted");
-   note_count (call, "MatchedCount", upserted ? 0 : n);
-   note_count (call, "ModifiedCount", existing ? n : 0);
-   note_count (call, "UpsertedCount", upserted ? 1 : 0);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), upserted ? 0 : n);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_MODIFIED_COUNT), existing ? n : 0);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_UPSERTED_COUNT), upserted ? 1 : 0);
 }
 
 void
@@ -564,7 +572,7 @@ _mwatch_call_end_command (mwatch_call_t *call, bool ok, const char *name)
    int64_t n;
    if (ok && ((!strcmp (name, "distinct") && array_length (call->reply, "values", &n)) ||
               (!strcmp (name, "count") && doc_int (call->reply, "n", &n)))) {
-      note_count (call, "MatchedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
    }
    finish (call, ok);
 }

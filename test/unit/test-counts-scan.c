@@ -5,10 +5,12 @@
  * before its first, which the byte walk does not take, so that the
  * iterator reads the rest: both must give the same counts.  Replies of
  * every element type, and the same bytes with a byte changed or cut
- * short, as a reply libmongoc did not build could be.  (test-counts-read.c
+ * short, as a reply libmongoc did not build could be.  Each count's name
+ * is the library's own, in _mwatch_names.  (test-counts-read.c
  * holds the rule itself against a plain reading.) */
 #include "test-util.h"
 #include "unit/suites.h"
+#include "../../lib/message-private.h"
 #include "../../lib/watch-collection-private.h"
 
 #include <string.h>
@@ -127,6 +129,9 @@ expect_same_bytes (uint8_t *data, uint32_t len)
       ck_assert_msg (n_got == n_want, "counts %#x: %zu counts, not %zu", counts, n_got, n_want);
       for (size_t i = 0; i < n_want; i++) {
          ck_assert_str_eq (got[i].key, want[i].key);
+         /* The library's name, known by its address when the record is
+          * built (message-private.h). */
+         ck_assert_int_ge (_mwatch_name_of (got[i].key), 0);
          ck_assert_msg (got[i].value == want[i].value, "counts %#x, %s: %" PRId64 ", not %" PRId64,
                         counts, want[i].key, got[i].value, want[i].value);
       }
