@@ -19,6 +19,9 @@ static const char *const keys[] = {
    "insertedCount", "nInserted",   "matchedCount", "nMatched", "modifiedCount", "nModified",
    "upsertedCount", "nUpserted",   "deletedCount", "nRemoved", "ok",            "n",
    "upsertedId",    "writeErrors", "insertedCoun", "",
+   /* The length of a name, a byte changed: at its end, at its start, in
+    * its middle. */
+   "insertedCounT", "xRemoved",    "modifiedCouns", "nMatcHed", "deletedCouNt", "xnsertedCount",
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -227,6 +230,14 @@ START_TEST (test_counts_scan_crafted)
       bson_free (data);
    }
 #undef INSERTED
+   /* A name's length, a byte changed at its end, its start, its middle:
+    * no count. */
+   bson_t *near = BCON_NEW ("insertedCounT", BCON_INT32 (3), "xRemoved", BCON_INT32 (4),
+                            "nMatcHed", BCON_INT32 (5), "modifiedCouns", BCON_INT32 (6),
+                            "xpsertedCount", BCON_INT32 (7), "deleteDCount", BCON_INT32 (8));
+   mwatch_count_value_t out[5];
+   ck_assert_uint_eq (_mwatch_counts_read (near, MWATCH_COUNTS_ALL, false, out), 0);
+   bson_destroy (near);
 }
 END_TEST
 
