@@ -35,7 +35,8 @@ typedef enum {
  * spec's name, then the bulk API's) whose first occurrence in `doc`'s top
  * level is a number, as looking each key up in turn would find it;
  * InsertedCount 1 with MWATCH_COUNT_ASSUME_ONE when the call succeeded
- * (`ok`) and the reply says nothing. */
+ * (`ok`) and the reply says nothing.  Each count's `key` is the record's
+ * name for it in _mwatch_names (message-private.h). */
 size_t
 _mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_value_t *out);
 

@@ -4,6 +4,7 @@
  * when it gave no reply or no error, the real call gets ours. */
 #include "clock-private.h"
 #include "interpose-private.h"
+#include "message-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"
 
@@ -18,7 +19,10 @@ typedef struct {
    uint32_t len;
 } count_key_t;
 
-#define COUNT_KEY(literal) {literal, sizeof literal - 1}
+/* Each 8 to 16 bytes long: compared in two words (same_name). */
+#define COUNT_KEY(literal)                                                                \
+   {literal + 0 * sizeof (char[sizeof literal >= 9 && sizeof literal <= 17 ? 1 : -1]),   \
+    sizeof literal - 1}
 
 /* count_keys[i] is the count of bit i (read_counts). */
 _Static_assert (MWATCH_COUNT_INSERTED == 1 << 0 && MWATCH_COUNT_MATCHED == 1 << 1 &&
@@ -31,14 +35,21 @@ static const struct {
    const char *field;
    count_key_t keys[2]; /* in order of preference */
 } count_keys[] = {
-   {MWATCH_COUNT_INSERTED, "InsertedCount", {COUNT_KEY ("insertedCount"), COUNT_KEY ("nInserted")}},
-   {MWATCH_COUNT_MATCHED, "MatchedCount", {COUNT_KEY ("matchedCount"), COUNT_KEY ("nMatched")}},
-   {MWATCH_COUNT_MODIFIED, "ModifiedCount", {COUNT_KEY ("modifiedCount"), COUNT_KEY ("nModified")}},
-   {MWATCH_COUNT_UPSERTED, "UpsertedCount", {COUNT_KEY ("upsertedCount"), COUNT_KEY ("nUpserted")}},
-   {MWATCH_COUNT_DELETED, "DeletedCount", {COUNT_KEY ("deletedCount"), COUNT_KEY ("nRemoved")}},
+   {MWATCH_COUNT_INSERTED, MWATCH_NAME (MWATCH_NAME_INSERTED_COUNT),
+    {COUNT_KEY ("insertedCount"), COUNT_KEY ("nInserted")}},
+   {MWATCH_COUNT_MATCHED, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT),
+    {COUNT_KEY ("matchedCount"), COUNT_KEY ("nMatched")}},
+   {MWATCH_COUNT_MODIFIED, MWATCH_NAME (MWATCH_NAME_MODIFIED_COUNT),
+    {COUNT_KEY ("modifiedCount"), COUNT_KEY ("nModified")}},
+   {MWATCH_COUNT_UPSERTED, MWATCH_NAME (MWATCH_NAME_UPSERTED_COUNT),
+    {COUNT_KEY ("upsertedCount"), COUNT_KEY ("nUpserted")}},
+   {MWATCH_COUNT_DELETED, MWATCH_NAME (MWATCH_NAME_DELETED_COUNT),
+    {COUNT_KEY ("deletedCount"), COUNT_KEY ("nRemoved")}},
 };
 
-/* Notes a count for the final record (see finish). */
+/* Notes a count for the final record (see finish).  `field` is one of
+ * the library's names in _mwatch_names (message-private.h), where the
+ * record's build knows it by its address. */
 static void
 note_count (mwatch_call_t *call, const char *field, int64_t value)
 {
@@ -225,11 +236,191 @@ stop (mwatch_call_t *call)
 
 #define N_COUNT_KEYS (sizeof count_keys / sizeof count_keys[0])
 
-/* One pass over the reply's top level (see watch-collection-private.h).
- * Name k of count i is bit 2i + k of the names still looked for (count i
- * is bit i of `counts`): a key is compared with those alone, each name's
- * first occurrence decides, and the walk ends once each count is
- * settled. */
+/* What _mwatch_counts_read's walk has left to do and has found.  Name k
+ * of count i is bit 2i + k of `looked_for` and `found` (count i is bit i
+ * of `counts`). */
+typedef struct {
+   unsigned looked_for;
+   unsigned found;
+   int64_t values[N_COUNT_KEYS * 2];
+} counts_scan_t;
+
+/* Whether the `len` bytes at `a` and `b` are the same, `len` being a
+ * reply name's (8 to 16 bytes): the first eight and the last eight
+ * compared, without a call. */
+static inline bool
+same_name (const char *a, const char *b, size_t len)
+{
+   uint64_t a0, b0, a1, b1;
+   memcpy (&a0, a, 8);
+   memcpy (&b0, b, 8);
+   memcpy (&a1, a + len - 8, 8);
+   memcpy (&b1, b + len - 8, 8);
+   return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The reply's key `key` (`key_len` bytes), holding a number (`value`)
+ * when `number`: compared with the names still looked for alone; each
+ * name's first occurrence decides. */
+static inline void
+counts_scan_key (counts_scan_t *s, const char *key, size_t key_len, bool number, int64_t value)
+{
+   for (unsigned left = s->looked_for; left; left &= left - 1) {
+      unsigned j = (unsigned) __builtin_ctz (left);
+      const count_key_t *name = &count_keys[j / 2].keys[j % 2];
+      if (name->len != key_len || !same_name (name->name, key, key_len)) {
+         continue;
+      }
+      /* The names differ: no other one is this key.  A number under the
+       * preferred name settles its count: the other name is not looked
+       * for either. */
+      s->looked_for &= ~(1u << j);
+      if (number) {
+         s->found |= 1u << j;
+         s->values[j] = value;
+         if (j % 2 == 0) {
+            s->looked_for &= ~(2u << j);
+         }
+      }
+      return;
+   }
+}
+
+/* The walk with libbson's iterator: any document. */
+static void
+counts_scan_iter (const bson_t *doc, counts_scan_t *s)
+{
+   bson_iter_t iter;
+   if (!bson_iter_init (&iter, doc)) {
+      return;
+   }
+   while (s->looked_for && bson_iter_next (&iter)) {
+      bool number = BSON_ITER_HOLDS_NUMBER (&iter);
+      counts_scan_key (s, bson_iter_key (&iter), bson_iter_key_len (&iter), number,
+                       number ? bson_iter_as_int64 (&iter) : 0);
+   }
+}
+
+static inline uint32_t
+le32_at (const uint8_t *at)
+{
+   uint32_t v;
+   memcpy (&v, at, sizeof v);
+   return BSON_UINT32_FROM_LE (v);
+}
+
+static inline uint64_t
+le64_at (const uint8_t *at)
+{
+   uint64_t v;
+   memcpy (&v, at, sizeof v);
+   return BSON_UINT64_FROM_LE (v);
+}
+
+/* The same walk over the document's bytes, for the element types a
+ * write's reply holds (numbers, strings, documents, arrays, ObjectIds,
+ * null), each checked as bson_iter_next checks it, or more strictly:
+ * libbson's iterator costs about 150 instructions an element, this a
+ * few dozen.  False, with `s` changed, at a type it does not know or at
+ * anything malformed: the caller then walks with the iterator from the
+ * start, which decides as it always did. */
+static bool
+counts_scan_raw (const bson_t *doc, counts_scan_t *s)
+{
+   const uint8_t *data = bson_get_data (doc);
+   const size_t len = doc->len;
+   if (len < 5 || data[len - 1] != 0) {
+      return false;
+   }
+   size_t o = 4;
+   while (s->looked_for) {
+      const uint8_t type = data[o];
+      if (type == 0) {
+         return o == len - 1; /* the end, or something the iterator decides */
+      }
+      /* The document's last byte is 0: the key ends within it. */
+      const char *key = (const char *) data + o + 1;
+      const size_t key_len = strlen (key);
+      o += key_len + 2; /* the value's offset */
+      size_t next;
+      bool number = false;
+      int64_t value = 0;
+      switch (type) {
+      case BSON_TYPE_INT32:
+         next = o + 4;
+         if (next >= len) {
+            return false;
+         }
+         number = true;
+         value = (int32_t) le32_at (data + o);
+         break;
+      case BSON_TYPE_INT64:
+         next = o + 8;
+         if (next >= len) {
+            return false;
+         }
+         number = true;
+         value = (int64_t) le64_at (data + o);
+         break;
+      case BSON_TYPE_DOUBLE: {
+         next = o + 8;
+         if (next >= len) {
+            return false;
+         }
+         uint64_t bits = le64_at (data + o);
+         double d;
+         memcpy (&d, &bits, sizeof d);
+         number = true;
+         value = (int64_t) d; /* as bson_iter_as_int64 converts it */
+         break;
+      }
+      case BSON_TYPE_UTF8: {
+         if (o + 4 >= len) {
+            return false;
+         }
+         size_t l = le32_at (data + o);
+         next = o + 4 + l;
+         if (l < 1 || next >= len || data[next - 1] != 0) {
+            return false;
+         }
+         break;
+      }
+      case BSON_TYPE_DOCUMENT:
+      case BSON_TYPE_ARRAY: {
+         if (o + 4 >= len) {
+            return false;
+         }
+         size_t l = le32_at (data + o);
+         next = o + l;
+         if (l < 5 || next >= len || data[next - 1] != 0) {
+            return false;
+         }
+         break;
+      }
+      case BSON_TYPE_OID:
+         next = o + 12;
+         if (next >= len) {
+            return false;
+         }
+         break;
+      case BSON_TYPE_NULL:
+         next = o;
+         if (next >= len) {
+            return false;
+         }
+         break;
+      default:
+         return false;
+      }
+      counts_scan_key (s, key, key_len, number, value);
+      o = next;
+   }
+   return true;
+}
+
+/* One pass over the reply's top level (see watch-collection-private.h):
+ * the names looked for are dropped as they are decided, and the walk
+ * ends once each count is settled. */
 size_t
 _mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_value_t *out)
 {
@@ -239,35 +430,17 @@ _mwatch_counts_read (const bson_t *doc, unsigned counts, bool ok, mwatch_count_v
    for (unsigned left = wanted; left; left &= left - 1) {
       looked_for |= 3u << (2 * __builtin_ctz (left));
    }
-   unsigned found = 0;
-   int64_t values[N_COUNT_KEYS * 2];
-   bson_iter_t iter;
-   if (doc && bson_iter_init (&iter, doc)) {
-      while (looked_for && bson_iter_next (&iter)) {
-         /* Names compared by their lengths first, known beforehand. */
-         uint32_t key_len = bson_iter_key_len (&iter);
-         const char *key = bson_iter_key (&iter);
-         for (unsigned left = looked_for; left; left &= left - 1) {
-            unsigned j = (unsigned) __builtin_ctz (left);
-            const count_key_t *name = &count_keys[j / 2].keys[j % 2];
-            if (name->len != key_len || memcmp (name->name, key, key_len) != 0) {
-               continue;
-            }
-            /* The names differ: no other one is this key.  A number
-             * under the preferred name settles its count: the other name
-             * is not looked for either. */
-            looked_for &= ~(1u << j);
-            if (BSON_ITER_HOLDS_NUMBER (&iter)) {
-               found |= 1u << j;
-               values[j] = bson_iter_as_int64 (&iter);
-               if (j % 2 == 0) {
-                  looked_for &= ~(2u << j);
-               }
-            }
-            break;
-         }
-      }
+   /* `values` is read only where `found` says it was written. */
+   counts_scan_t s;
+   s.looked_for = looked_for;
+   s.found = 0;
+   if (doc && !counts_scan_raw (doc, &s)) {
+      s.looked_for = looked_for;
+      s.found = 0;
+      counts_scan_iter (doc, &s);
    }
+   const unsigned found = s.found;
+   const int64_t *values = s.values;
    size_t n = 0;
    for (unsigned left = wanted; left; left &= left - 1) {
       unsigned i = (unsigned) __builtin_ctz (left);
@@ -352,7 +525,7 @@ _mwatch_call_end_count (mwatch_call_t *call, int64_t n)
 {
    stop (call);
    if (n >= 0) {
-      note_count (call, "MatchedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
    }
    finish (call, n >= 0);
 }
@@ -372,8 +545,8 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
       return;
    }
    if (remove) {
-      note_count (call, "MatchedCount", n);
-      note_count (call, "DeletedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_DELETED_COUNT), n);
       return;
    }
    bson_iter_t iter;
@@ -381,9 +554,9 @@ read_find_and_modify (mwatch_call_t *call, const bson_t *reply, bool remove)
                    bson_iter_find_descendant (&iter, "lastErrorObject.updatedExisting", &iter) &&
                    bson_iter_as_bool (&iter);
    bool upserted = has_path (reply, "lastErrorObject.upserted");
-   note_count (call, "MatchedCount", upserted ? 0 : n);
-   note_count (call, "ModifiedCount", existing ? n : 0);
-   note_count (call, "UpsertedCount", upserted ? 1 : 0);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), upserted ? 0 : n);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_MODIFIED_COUNT), existing ? n : 0);
+   note_count (call, MWATCH_NAME (MWATCH_NAME_UPSERTED_COUNT), upserted ? 1 : 0);
 }
 
 void
@@ -416,7 +589,7 @@ _mwatch_call_end_command (mwatch_call_t *call, bool ok, const char *name)
    int64_t n;
    if (ok && ((!strcmp (name, "distinct") && array_length (call->reply, "values", &n)) ||
               (!strcmp (name, "count") && doc_int (call->reply, "n", &n)))) {
-      note_count (call, "MatchedCount", n);
+      note_count (call, MWATCH_NAME (MWATCH_NAME_MATCHED_COUNT), n);
    }
    finish (call, ok);
 }

@@ -40,6 +40,7 @@ Suite *thread_caches_suite (void); /* test-thread-caches.c */
 Suite *record_build_suite (void); /* test-record-build.c */
 Suite *pending_hands_suite (void); /* test-pending-hands.c */
 Suite *counts_read_suite (void); /* test-counts-read.c */
+Suite *counts_scan_suite (void); /* test-counts-scan.c */
 Suite *keys_exhausted_suite (void); /* test-keys-exhausted.c */
 /* When this run is the child of test-keys-exhausted.c: true, with
  * `*status` set. */
