@@ -275,7 +275,7 @@ listen_loop (void *arg)
       if (window_due == INT64_MIN || window_due <= mwatch_monotonic_us ()) {
          window_due = release_windows (qh, false);
       }
-      mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
+      mwatch_queue_status_t status = _mwatch_queue_poll (qh->queue, &msg, &data);
       while (status == MWATCH_QUEUE_TIMEOUT) {
          /* Nothing more due now: push out what was written, then wait —
           * no longer than until drops not yet reported may be, or a rate

@@ -60,6 +60,14 @@ _mwatch_queue_dropped (mwatch_queue_t *queue);
 uint64_t
 _mwatch_queue_count_ready (mwatch_queue_t *queue);
 
+/* mwatch_queue_get_timeout (queue, 0, msg, data) for the listener, which
+ * asks after every record: an empty queue is answered with the lock's
+ * take and release alone, without the checks and bookkeeping of a get
+ * (on a sparse stream the queue is empty every time).  msg and data must
+ * not be NULL. */
+mwatch_queue_status_t
+_mwatch_queue_poll (mwatch_queue_t *queue, mwatch_message_t **msg, void **data);
+
 /* The calling thread's puts into a full MWATCH_OVERFLOW_BLOCK queue drop
  * at once (counted) instead of waiting: for queue listeners, which would
  * otherwise wait for room only they can make. */

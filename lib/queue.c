@@ -593,22 +593,13 @@ queue_take (mwatch_queue_t *queue,
    }
 }
 
-static mwatch_queue_status_t
-queue_get_until (mwatch_queue_t *queue,
-                 int64_t deadline,
-                 mwatch_message_t **msg,
-                 void **data)
+/* A get's part under the mutex, which it lets go of. */
+static inline __attribute__ ((always_inline)) mwatch_queue_status_t
+queue_get_locked (mwatch_queue_t *queue,
+                  int64_t deadline,
+                  mwatch_message_t **msg,
+                  void **data)
 {
-   BSON_ASSERT_PARAM (queue);
-   BSON_ASSERT_PARAM (msg);
-   void *unused;
-   if (!data) {
-      data = &unused;
-   }
-   *msg = NULL;
-   *data = NULL;
-
-   pthread_mutex_lock (&queue->mutex);
    mwatch_queue_status_t status = queue_take (queue, deadline, msg, data);
    /* Whoever leaves with entries queued and no leader hands the timing of
     * the top to a sleeping consumer. */
@@ -628,6 +619,25 @@ queue_get_until (mwatch_queue_t *queue,
    return status;
 }
 
+static mwatch_queue_status_t
+queue_get_until (mwatch_queue_t *queue,
+                 int64_t deadline,
+                 mwatch_message_t **msg,
+                 void **data)
+{
+   BSON_ASSERT_PARAM (queue);
+   BSON_ASSERT_PARAM (msg);
+   void *unused;
+   if (!data) {
+      data = &unused;
+   }
+   *msg = NULL;
+   *data = NULL;
+
+   pthread_mutex_lock (&queue->mutex);
+   return queue_get_locked (queue, deadline, msg, data);
+}
+
 mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data)
 {
@@ -644,6 +654,21 @@ mwatch_queue_get_timeout (mwatch_queue_t *queue,
    int64_t deadline = timeout_sec > 0 ? time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec))
                                       : DEADLINE_NOW;
    return queue_get_until (queue, deadline, msg, data);
+}
+
+mwatch_queue_status_t
+_mwatch_queue_poll (mwatch_queue_t *queue, mwatch_message_t **msg, void **data)
+{
+   *msg = NULL;
+   *data = NULL;
+   pthread_mutex_lock (&queue->mutex);
+   /* Empty and open: what queue_take answers at once, and with nothing
+    * queued queue_get_locked has nobody to wake. */
+   if (_mwatch_qstore_top (&queue->store) == MWATCH_QSTORE_NONE && !queue->closed) {
+      pthread_mutex_unlock (&queue->mutex);
+      return MWATCH_QUEUE_TIMEOUT;
+   }
+   return queue_get_locked (queue, DEADLINE_NOW, msg, data);
 }
 
 /* ------------------------------------------------------------------------
