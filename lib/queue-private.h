@@ -72,7 +72,7 @@ _mwatch_queue_poll (mwatch_queue_t *queue, mwatch_message_t **msg, void **data, 
  * the listener.  A message taken sets `*alone` (unless NULL): it left
  * the queue empty on a sparse stream (it came MWATCH_QUEUE_LINGER_US or
  * more after the one taken before), so that a poll after it would most
- * likely find nothing. */
+ * likely find nothing.  msg and data must not be NULL. */
 mwatch_queue_status_t
 _mwatch_queue_wait (mwatch_queue_t *queue,
                     double timeout_sec,

@@ -676,7 +676,11 @@ _mwatch_queue_wait (mwatch_queue_t *queue,
    int64_t deadline = timeout_sec < 0   ? MWATCH_DUE_NEVER
                       : timeout_sec > 0 ? time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec))
                                         : DEADLINE_NOW;
-   return queue_get_until (queue, deadline, msg, data, alone);
+   /* The listener's own arguments: none to check. */
+   *msg = NULL;
+   *data = NULL;
+   pthread_mutex_lock (&queue->mutex);
+   return queue_get_locked (queue, deadline, msg, data, alone);
 }
 
 mwatch_queue_status_t
