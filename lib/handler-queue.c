@@ -268,6 +268,8 @@ listen_loop (void *arg)
    _mwatch_queue_thread_never_waits ();
    unsigned since_check = 0;
    int64_t window_due = INT64_MAX;
+   /* The last record taken left the queue empty on a sparse stream. */
+   bool alone = false;
    for (;;) {
       mwatch_message_t *msg;
       void *data;
@@ -275,9 +277,16 @@ listen_loop (void *arg)
       if (window_due == INT64_MIN || window_due <= mwatch_monotonic_us ()) {
          window_due = release_windows (qh, false);
       }
-      mwatch_queue_status_t status = mwatch_queue_get_timeout (qh->queue, 0, &msg, &data);
+      /* After a record that came alone, no poll: on a sparse stream it
+       * would find nothing (one lock taken and let go of per record).  A
+       * record put meanwhile is taken by the get below at once, after
+       * the flush, which then writes one record less; every record is
+       * still followed by a flush before the listener sleeps. */
+      mwatch_queue_status_t status =
+         alone ? MWATCH_QUEUE_TIMEOUT : _mwatch_queue_poll (qh->queue, &msg, &data, &alone);
       while (status == MWATCH_QUEUE_TIMEOUT) {
-         /* Nothing more due now: push out what was written, then wait —
+         /* Nothing more due now (or, after a record that came alone,
+          * most likely nothing): push out what was written, then wait —
           * no longer than until drops not yet reported may be, or a rate
           * filter's window is. */
          window_due = release_windows (qh, false);
@@ -288,8 +297,8 @@ listen_loop (void *arg)
             until = until > 0 ? until : 0;
             idle = idle < 0 || until < idle ? until : idle;
          }
-         status = idle < 0 ? mwatch_queue_get (qh->queue, &msg, &data)
-                           : mwatch_queue_get_timeout (qh->queue, idle, &msg, &data);
+         alone = false;
+         status = _mwatch_queue_wait (qh->queue, idle, &msg, &data, &alone);
       }
       if (status != MWATCH_QUEUE_OK) {
          break; /* closed and drained */

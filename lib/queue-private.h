@@ -60,6 +60,26 @@ _mwatch_queue_dropped (mwatch_queue_t *queue);
 uint64_t
 _mwatch_queue_count_ready (mwatch_queue_t *queue);
 
+/* mwatch_queue_get_timeout (queue, 0, msg, data) for the listener, which
+ * asks after every record: an empty queue is answered with the lock's
+ * take and release alone, without the checks and bookkeeping of a get
+ * (on a sparse stream the queue is empty every time).  msg and data must
+ * not be NULL.  A message taken sets `*alone` (see _mwatch_queue_wait). */
+mwatch_queue_status_t
+_mwatch_queue_poll (mwatch_queue_t *queue, mwatch_message_t **msg, void **data, bool *alone);
+
+/* mwatch_queue_get_timeout (a negative timeout: mwatch_queue_get) for
+ * the listener.  A message taken sets `*alone` (unless NULL): it left
+ * the queue empty on a sparse stream (it came MWATCH_QUEUE_LINGER_US or
+ * more after the one taken before), so that a poll after it would most
+ * likely find nothing.  msg and data must not be NULL. */
+mwatch_queue_status_t
+_mwatch_queue_wait (mwatch_queue_t *queue,
+                    double timeout_sec,
+                    mwatch_message_t **msg,
+                    void **data,
+                    bool *alone);
+
 /* The calling thread's puts into a full MWATCH_OVERFLOW_BLOCK queue drop
  * at once (counted) instead of waiting: for queue listeners, which would
  * otherwise wait for room only they can make. */

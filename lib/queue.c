@@ -560,11 +560,16 @@ queue_wait_due (mwatch_queue_t *queue,
 /* The deadline of a get that must not wait: before every clock reading. */
 #define DEADLINE_NOW INT64_MIN
 
+/* `*alone` (unless NULL), for a message taken: it left the queue empty
+ * and came LINGER_US or more after the one taken before (a sparse
+ * stream), so that the listener has nothing to look for before it
+ * flushes (see listen_loop). */
 static mwatch_queue_status_t
 queue_take (mwatch_queue_t *queue,
             int64_t deadline,
             mwatch_message_t **msg,
-            void **data)
+            void **data,
+            bool *alone)
 {
    char token; /* its address tells this call from other consumers */
    for (;;) {
@@ -581,6 +586,9 @@ queue_take (mwatch_queue_t *queue,
          queue->stalled = false; /* there is a consumer: room will come */
          queue->take_gap = now - queue->last_take;
          queue->last_take = now;
+         if (alone) {
+            *alone = queue->store.count == 0 && queue->take_gap >= LINGER_US;
+         }
          return MWATCH_QUEUE_OK;
       }
       if (queue->closed) {
@@ -593,23 +601,15 @@ queue_take (mwatch_queue_t *queue,
    }
 }
 
-static mwatch_queue_status_t
-queue_get_until (mwatch_queue_t *queue,
-                 int64_t deadline,
-                 mwatch_message_t **msg,
-                 void **data)
+/* A get's part under the mutex, which it lets go of. */
+static inline __attribute__ ((always_inline)) mwatch_queue_status_t
+queue_get_locked (mwatch_queue_t *queue,
+                  int64_t deadline,
+                  mwatch_message_t **msg,
+                  void **data,
+                  bool *alone)
 {
-   BSON_ASSERT_PARAM (queue);
-   BSON_ASSERT_PARAM (msg);
-   void *unused;
-   if (!data) {
-      data = &unused;
-   }
-   *msg = NULL;
-   *data = NULL;
-
-   pthread_mutex_lock (&queue->mutex);
-   mwatch_queue_status_t status = queue_take (queue, deadline, msg, data);
+   mwatch_queue_status_t status = queue_take (queue, deadline, msg, data, alone);
    /* Whoever leaves with entries queued and no leader hands the timing of
     * the top to a sleeping consumer. */
    if (!queue->leader && queue->store.count && queue->due_sleepers) {
@@ -628,10 +628,30 @@ queue_get_until (mwatch_queue_t *queue,
    return status;
 }
 
+static mwatch_queue_status_t
+queue_get_until (mwatch_queue_t *queue,
+                 int64_t deadline,
+                 mwatch_message_t **msg,
+                 void **data,
+                 bool *alone)
+{
+   BSON_ASSERT_PARAM (queue);
+   BSON_ASSERT_PARAM (msg);
+   void *unused;
+   if (!data) {
+      data = &unused;
+   }
+   *msg = NULL;
+   *data = NULL;
+
+   pthread_mutex_lock (&queue->mutex);
+   return queue_get_locked (queue, deadline, msg, data, alone);
+}
+
 mwatch_queue_status_t
 mwatch_queue_get (mwatch_queue_t *queue, mwatch_message_t **msg, void **data)
 {
-   return queue_get_until (queue, MWATCH_DUE_NEVER, msg, data);
+   return queue_get_until (queue, MWATCH_DUE_NEVER, msg, data, NULL);
 }
 
 mwatch_queue_status_t
@@ -643,7 +663,39 @@ mwatch_queue_get_timeout (mwatch_queue_t *queue,
    /* No wait at all: no clock read for the deadline. */
    int64_t deadline = timeout_sec > 0 ? time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec))
                                       : DEADLINE_NOW;
-   return queue_get_until (queue, deadline, msg, data);
+   return queue_get_until (queue, deadline, msg, data, NULL);
+}
+
+mwatch_queue_status_t
+_mwatch_queue_wait (mwatch_queue_t *queue,
+                    double timeout_sec,
+                    mwatch_message_t **msg,
+                    void **data,
+                    bool *alone)
+{
+   int64_t deadline = timeout_sec < 0   ? MWATCH_DUE_NEVER
+                      : timeout_sec > 0 ? time_add (mwatch_monotonic_us (), seconds_to_us (timeout_sec))
+                                        : DEADLINE_NOW;
+   /* The listener's own arguments: none to check. */
+   *msg = NULL;
+   *data = NULL;
+   pthread_mutex_lock (&queue->mutex);
+   return queue_get_locked (queue, deadline, msg, data, alone);
+}
+
+mwatch_queue_status_t
+_mwatch_queue_poll (mwatch_queue_t *queue, mwatch_message_t **msg, void **data, bool *alone)
+{
+   *msg = NULL;
+   *data = NULL;
+   pthread_mutex_lock (&queue->mutex);
+   /* Empty and open: what queue_take answers at once, and with nothing
+    * queued queue_get_locked has nobody to wake. */
+   if (_mwatch_qstore_top (&queue->store) == MWATCH_QSTORE_NONE && !queue->closed) {
+      pthread_mutex_unlock (&queue->mutex);
+      return MWATCH_QUEUE_TIMEOUT;
+   }
+   return queue_get_locked (queue, DEADLINE_NOW, msg, data, alone);
 }
 
 /* ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ main (int argc, char **argv)
       fork_handlers_suite (), file_faults_suite (), syslog_faults_suite (),
       report_locks_suite (), lazy_dispatch_suite (), syslog5424_suite (), metrics_suite (), otlp_json_suite (), mongodb_doc_suite (), thread_caches_suite (), pending_hands_suite (),
       record_build_suite (), counts_read_suite (), keys_exhausted_suite (), field_names_suite (),
-      counts_scan_suite (),
+      counts_scan_suite (), queue_poll_suite (),
       NULL,
    };
    return mwatch_test_run_suites (suites);

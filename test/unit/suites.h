@@ -46,5 +46,6 @@ Suite *keys_exhausted_suite (void); /* test-keys-exhausted.c */
  * `*status` set. */
 bool keys_exhausted_child_main (int *status);
 Suite *field_names_suite (void); /* test-field-names.c */
+Suite *queue_poll_suite (void); /* test-queue-poll.c */
 
 #endif
