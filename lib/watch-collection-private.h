@@ -17,7 +17,7 @@
 #include "watch-private.h"
 
 /* Which counts an operation has, each read from the first of its reply
- * keys that is present (see watch-collection.c). */
+ * keys whose first occurrence is a number (see _mwatch_counts_read). */
 typedef enum {
    MWATCH_COUNT_INSERTED = 1 << 0,
    MWATCH_COUNT_MATCHED = 1 << 1,
