@@ -216,3 +216,30 @@ mwatch_test_child_exited (pid_t pid, double seconds, int *status)
    waitpid (pid, status, 0);
    return false;
 }
+
+uint64_t
+mwatch_test_random (uint64_t *state)
+{
+   *state ^= *state << 13;
+   *state ^= *state >> 7;
+   *state ^= *state << 17;
+   return *state;
+}
+
+int
+mwatch_test_rerun (const char *program, const char *env, const char *role)
+{
+   pid_t pid = fork ();
+   ck_assert_int_ge (pid, 0);
+   if (pid == 0) {
+      /* Check's runner handles SIGTERM; a program starts with the default. */
+      signal (SIGTERM, SIG_DFL);
+      setenv (env, role, 1);
+      char *argv[] = {(char *) program, NULL};
+      execv (program, argv);
+      _exit (93);
+   }
+   int status;
+   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   return status;
+}

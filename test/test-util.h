@@ -52,6 +52,18 @@ mwatch_test_thread_count (void);
 bool
 mwatch_test_threads_asleep (double seconds);
 
+/* The next number of a xorshift64 sequence whose state is `*state` (never
+ * 0): random inputs a test can repeat from its own seed. */
+uint64_t
+mwatch_test_random (uint64_t *state);
+
+/* Runs `program` (this test program: argv[0]) again in a child process
+ * with `env` set to `role` (its main() then plays that role alone, see
+ * test/unit/main.c) and SIGTERM at its default, and waits for it; returns
+ * its wait status. */
+int
+mwatch_test_rerun (const char *program, const char *env, const char *role);
+
 /* Removes the directory `path` and everything in it. */
 void
 mwatch_test_remove_tree (const char *path);

@@ -17,10 +17,7 @@ static uint64_t rng_state;
 static uint64_t
 rng_next (void)
 {
-   rng_state ^= rng_state << 13;
-   rng_state ^= rng_state >> 7;
-   rng_state ^= rng_state << 17;
-   return rng_state;
+   return mwatch_test_random (&rng_state);
 }
 
 /* Every name is found by its text, from any copy of it, and by its slot;

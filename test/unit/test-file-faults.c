@@ -491,16 +491,7 @@ file_faults_child_main (int *status)
  * after in the new one. */
 START_TEST (test_sighup_reopens_and_chains)
 {
-   pid_t pid = fork ();
-   ck_assert_int_ge (pid, 0);
-   if (pid == 0) {
-      setenv (CHILD_ENV, dir, 1);
-      char *argv[] = {(char *) unit_tests_program, NULL};
-      execv (unit_tests_program, argv);
-      _exit (93);
-   }
-   int status;
-   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+   int status = mwatch_test_rerun (unit_tests_program, CHILD_ENV, dir);
    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %#x", status);
    char *moved = bson_strdup_printf ("%s.1", path);
    char *text = mwatch_test_slurp (moved, NULL);

@@ -148,17 +148,7 @@ keys_exhausted_child_main (int *status)
 static int
 run_child (const char *role)
 {
-   pid_t pid = fork ();
-   ck_assert_int_ge (pid, 0);
-   if (pid == 0) {
-      setenv (CHILD_ENV, role, 1);
-      char *argv[] = {(char *) unit_tests_program, NULL};
-      execv (unit_tests_program, argv);
-      _exit (93);
-   }
-   int status;
-   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-   return status;
+   return mwatch_test_rerun (unit_tests_program, CHILD_ENV, role);
 }
 
 static void

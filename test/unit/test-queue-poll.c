@@ -9,6 +9,7 @@
  * flushed before the listener sleeps. */
 #include "../../lib/queue-private.h"
 #include "mongowatch.h"
+#include "test-util.h"
 #include "unit/suites.h"
 
 #include <pthread.h>
@@ -25,10 +26,7 @@ static uint64_t rng_state;
 static uint64_t
 rng_next (void)
 {
-   rng_state ^= rng_state << 13;
-   rng_state ^= rng_state >> 7;
-   rng_state ^= rng_state << 17;
-   return rng_state;
+   return mwatch_test_random (&rng_state);
 }
 
 /* A ready message, or one due never or in FAR seconds: due times the two

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mongowatch.h"
+#include "test-util.h"
 #include "unit/suites.h"
 
 #define RECORDS 300
@@ -94,19 +95,7 @@ run_child (const char *path, bool own_handler)
 {
    char role[256];
    bson_snprintf (role, sizeof role, "%s:%s", own_handler ? "own" : "default", path);
-   pid_t pid = fork ();
-   ck_assert_int_ge (pid, 0);
-   if (pid == 0) {
-      /* Check's runner handles SIGTERM; a program starts with the default. */
-      signal (SIGTERM, SIG_DFL);
-      setenv (CHILD_ENV, role, 1);
-      char *argv[] = {(char *) unit_tests_program, NULL};
-      execv (unit_tests_program, argv);
-      _exit (93);
-   }
-   int status;
-   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-   return status;
+   return mwatch_test_rerun (unit_tests_program, CHILD_ENV, role);
 }
 
 static size_t
