@@ -21,7 +21,7 @@ typedef struct {
 
 /* Each 8 to 16 bytes long: compared in two words (same_name). */
 #define COUNT_KEY(literal)                                                                \
-   {literal + 0 * sizeof (char[sizeof literal >= 9 && sizeof literal <= 17 ? 1 : -1]),   \
+   {&(literal)[0 * sizeof (char[sizeof literal >= 9 && sizeof literal <= 17 ? 1 : -1])], \
     sizeof literal - 1}
 
 /* count_keys[i] is the count of bit i (read_counts). */
