@@ -102,7 +102,7 @@ append_any (bson_t *doc, const char *key, unsigned *seed)
       BSON_APPEND_UNDEFINED (doc, key);
       break;
    default:
-      BSON_APPEND_INT64 (doc, key, INT64_MIN + v);
+      BSON_APPEND_INT64 (doc, key, INT64_MIN + (v < 0 ? -v : v)); /* near the bound, never past it */
       break;
    }
 }
