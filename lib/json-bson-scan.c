@@ -15,19 +15,6 @@
 
 #include <string.h>
 
-static uint32_t
-read_le32 (const uint8_t *p)
-{
-   return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-          (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-read_le64 (const uint8_t *p)
-{
-   return (uint64_t) read_le32 (p) | (uint64_t) read_le32 (p + 4) << 32;
-}
-
 /* The value of `type` at `p` with `room` bytes before the document's
  * terminator; its size in *size.  False for a type not read here or a
  * value that does not fit. */
@@ -53,12 +40,12 @@ read_scalar (uint8_t type, const uint8_t *p, size_t room, bson_value_t *v, size_
    *size = sizes[type];
    switch (type) {
    case BSON_TYPE_DOUBLE: {
-      uint64_t bits = read_le64 (p);
+      uint64_t bits = _mwatch_bson_le64 (p);
       memcpy (&v->value.v_double, &bits, sizeof bits);
       break;
    }
    case BSON_TYPE_UTF8: {
-      uint32_t l = read_le32 (p);
+      uint32_t l = _mwatch_bson_le32 (p);
       /* The length counts the NUL, which ends the string. */
       if (l == 0 || l > room - 4 || p[4 + l - 1] != '\0') {
          return false;
@@ -78,13 +65,13 @@ read_scalar (uint8_t type, const uint8_t *p, size_t room, bson_value_t *v, size_
       v->value.v_bool = p[0] == 1;
       break;
    case BSON_TYPE_DATE_TIME:
-      v->value.v_datetime = (int64_t) read_le64 (p);
+      v->value.v_datetime = (int64_t) _mwatch_bson_le64 (p);
       break;
    case BSON_TYPE_INT32:
-      v->value.v_int32 = (int32_t) read_le32 (p);
+      v->value.v_int32 = (int32_t) _mwatch_bson_le32 (p);
       break;
    case BSON_TYPE_INT64:
-      v->value.v_int64 = (int64_t) read_le64 (p);
+      v->value.v_int64 = (int64_t) _mwatch_bson_le64 (p);
       break;
    default: /* BSON_TYPE_NULL */
       break;
@@ -98,7 +85,7 @@ static bool
 write_doc_fast (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_array, int depth)
 {
    /* What bson_iter_init_from_data() checks, and depth as json-bson.c. */
-   if (depth >= MWATCH_JSON_MAX_DEPTH || len < 5 || len > INT32_MAX || read_le32 (data) != len ||
+   if (depth >= MWATCH_JSON_MAX_DEPTH || len < 5 || len > INT32_MAX || _mwatch_bson_le32 (data) != len ||
        data[len - 1] != '\0') {
       return false;
    }
@@ -126,7 +113,7 @@ write_doc_fast (mwatch_buf_t *out, const uint8_t *data, size_t len, bool is_arra
       size_t at = (size_t) (key_end + 1 - data); /* the value */
       size_t room = end - at;
       if (type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY) {
-         uint32_t l = room >= 4 ? read_le32 (data + at) : 0;
+         uint32_t l = room >= 4 ? _mwatch_bson_le32 (data + at) : 0;
          if (room < 4 || l > room ||
              !write_doc_fast (out, data + at, l, type == BSON_TYPE_ARRAY, depth + 1)) {
             return false;

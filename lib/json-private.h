@@ -144,4 +144,20 @@ _mwatch_json_bson_value (mwatch_buf_t *out, const bson_value_t *value);
 void
 _mwatch_json_bson_iter (mwatch_buf_t *out, const bson_iter_t *iter);
 
+/* A BSON document's little-endian integers at `p`, whatever the host's
+ * byte order and alignment: for the walks over a document's bytes
+ * (json-bson-scan.c; watch-collection.c's reading of a reply's counts). */
+static inline uint32_t
+_mwatch_bson_le32 (const uint8_t *p)
+{
+   return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+          (uint32_t) p[3] << 24;
+}
+
+static inline uint64_t
+_mwatch_bson_le64 (const uint8_t *p)
+{
+   return (uint64_t) _mwatch_bson_le32 (p) | (uint64_t) _mwatch_bson_le32 (p + 4) << 32;
+}
+
 #endif /* MWATCH_JSON_PRIVATE_H */

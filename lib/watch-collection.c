@@ -4,6 +4,7 @@
  * when it gave no reply or no error, the real call gets ours. */
 #include "clock-private.h"
 #include "interpose-private.h"
+#include "json-private.h"
 #include "message-private.h"
 #include "watch-collection-private.h"
 #include "watch-names-private.h"
@@ -301,22 +302,6 @@ counts_scan_iter (const bson_t *doc, counts_scan_t *s)
    }
 }
 
-static inline uint32_t
-le32_at (const uint8_t *at)
-{
-   uint32_t v;
-   memcpy (&v, at, sizeof v);
-   return BSON_UINT32_FROM_LE (v);
-}
-
-static inline uint64_t
-le64_at (const uint8_t *at)
-{
-   uint64_t v;
-   memcpy (&v, at, sizeof v);
-   return BSON_UINT64_FROM_LE (v);
-}
-
 /* The same walk over the document's bytes, for the element types a
  * write's reply holds (numbers, strings, documents, arrays, ObjectIds,
  * null), each checked as bson_iter_next checks it, or more strictly:
@@ -352,7 +337,7 @@ counts_scan_raw (const bson_t *doc, counts_scan_t *s)
             return false;
          }
          number = true;
-         value = (int32_t) le32_at (data + o);
+         value = (int32_t) _mwatch_bson_le32 (data + o);
          break;
       case BSON_TYPE_INT64:
          next = o + 8;
@@ -360,14 +345,14 @@ counts_scan_raw (const bson_t *doc, counts_scan_t *s)
             return false;
          }
          number = true;
-         value = (int64_t) le64_at (data + o);
+         value = (int64_t) _mwatch_bson_le64 (data + o);
          break;
       case BSON_TYPE_DOUBLE: {
          next = o + 8;
          if (next >= len) {
             return false;
          }
-         uint64_t bits = le64_at (data + o);
+         uint64_t bits = _mwatch_bson_le64 (data + o);
          double d;
          memcpy (&d, &bits, sizeof d);
          number = true;
@@ -378,7 +363,7 @@ counts_scan_raw (const bson_t *doc, counts_scan_t *s)
          if (o + 4 >= len) {
             return false;
          }
-         size_t l = le32_at (data + o);
+         size_t l = _mwatch_bson_le32 (data + o);
          next = o + 4 + l;
          if (l < 1 || next >= len || data[next - 1] != 0) {
             return false;
@@ -390,7 +375,7 @@ counts_scan_raw (const bson_t *doc, counts_scan_t *s)
          if (o + 4 >= len) {
             return false;
          }
-         size_t l = le32_at (data + o);
+         size_t l = _mwatch_bson_le32 (data + o);
          next = o + l;
          if (l < 5 || next >= len || data[next - 1] != 0) {
             return false;
